@@ -1,0 +1,63 @@
+//! # zokio
+//!
+//! A multi-threaded, work-stealing async runtime for Rust whose public API is shaped like
+//! Tokio's, so that code written for Tokio ports by renaming the crate.
+//!
+//! ```
+//! let rt = zokio::runtime::Builder::new_multi_thread()
+//!     .worker_threads(2)
+//!     .build()
+//!     .unwrap();
+//! let sum = rt.block_on(async {
+//!     let handles: Vec<_> = (0..10u64).map(|i| zokio::spawn(async move { i * 2 })).collect();
+//!     let mut sum = 0;
+//!     for h in handles {
+//!         sum += h.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(sum, 90);
+//! ```
+//!
+//! ## Map of the crate
+//!
+//! - [`task`]: the task cell (one allocation holding header, future and output), its atomic
+//!   state word, the raw waker, [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet),
+//!   [`yield_now`](task::yield_now) and [`spawn_blocking`](task::spawn_blocking).
+//! - `scheduler`: the two flavors, current-thread and multi-thread work-stealing (design
+//!   notes in `scheduler/multi_thread/mod.rs`).
+//! - [`runtime`]: [`Builder`](runtime::Builder), [`Runtime`](runtime::Runtime),
+//!   [`Handle`](runtime::Handle) and [`RuntimeMetrics`](runtime::RuntimeMetrics).
+//! - `driver`: what a worker does when it has nothing to run (park). Today a thread parker;
+//!   the I/O driver and timers plug in behind the same seam.
+//! - [`sync`]: message passing between tasks.
+//!
+//! ## Model checking
+//!
+//! Every atomic and lock in the scheduler and task code goes through `loom.rs`, a facade that
+//! swaps `std` for [`loom`](https://docs.rs/loom) under `--cfg loom`; the loom models run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p zokio --release --lib loom_`.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    clippy::undocumented_unsafe_blocks
+)]
+
+pub(crate) mod loom;
+pub(crate) mod util;
+
+mod blocking;
+pub(crate) mod coop;
+pub(crate) mod driver;
+pub mod runtime;
+pub(crate) mod scheduler;
+pub mod sync;
+pub mod task;
+
+pub use task::spawn;
+
+#[cfg(feature = "macros")]
+pub use zokio_macros::{main, test};

@@ -1,0 +1,218 @@
+use crate::blocking::BlockingPool;
+use crate::runtime::config::{Config, ThreadNameFn};
+use crate::runtime::runtime::{Flavor, Runtime};
+use crate::runtime::{Handle, RuntimeFlavor};
+use crate::scheduler::{self, current_thread::CurrentThread, multi_thread};
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Configures and builds a [`Runtime`].
+///
+/// Setters take `&mut self` and return `&mut Self` so they chain; only
+/// [`build`](Self::build) can fail.
+///
+/// # Examples
+/// ```
+/// let rt = zokio::runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.metrics().num_workers(), 2);
+/// ```
+pub struct Builder {
+    flavor: RuntimeFlavor,
+    worker_threads: Option<usize>,
+    thread_name: ThreadNameFn,
+    thread_stack_size: Option<usize>,
+    max_blocking_threads: usize,
+    keep_alive: Duration,
+    global_queue_interval: u32,
+    event_interval: u32,
+    lifo_slot: bool,
+}
+
+impl Builder {
+    /// A builder for the multi-thread, work-stealing flavor.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(RuntimeFlavor::MultiThread)
+    }
+
+    /// A builder for the current-thread flavor: tasks run on the thread in `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::new(RuntimeFlavor::CurrentThread)
+    }
+
+    fn new(flavor: RuntimeFlavor) -> Builder {
+        Builder {
+            flavor,
+            worker_threads: None,
+            thread_name: Arc::new(|| "zokio-worker".to_string()),
+            thread_stack_size: None,
+            max_blocking_threads: 512,
+            keep_alive: Duration::from_secs(10),
+            global_queue_interval: 31,
+            event_interval: 61,
+            lifo_slot: true,
+        }
+    }
+
+    /// Worker threads of the multi-thread flavor. Default: the machine's available
+    /// parallelism (`std::thread::available_parallelism`), or 1 if unknown. Ignored by the
+    /// current-thread flavor.
+    ///
+    /// # Panics
+    /// If `n` is 0.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "worker_threads must be greater than 0");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Name of every thread the runtime starts. Default: `"zokio-worker"`.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function naming each thread the runtime starts (called once per thread).
+    pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Stack size of runtime threads, in bytes. Default: Rust's (2 MiB unless
+    /// `RUST_MIN_STACK` says otherwise).
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Most threads the blocking pool starts; further `spawn_blocking` calls queue.
+    /// Default: 512.
+    ///
+    /// # Panics
+    /// If `n` is 0.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "max_blocking_threads must be greater than 0");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before exiting. Default: 10 s.
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.keep_alive = duration;
+        self
+    }
+
+    /// Scheduler ticks between checks of the injector (global queue) ahead of the local
+    /// queue. Lower is fairer to remote spawns, higher is cheaper. Default: 31.
+    ///
+    /// # Panics
+    /// If `ticks` is 0.
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
+        assert!(ticks > 0, "global_queue_interval must be greater than 0");
+        self.global_queue_interval = ticks;
+        self
+    }
+
+    /// Scheduler ticks between maintenance passes (publishing metrics, polling the driver
+    /// without blocking). Default: 61.
+    ///
+    /// # Panics
+    /// If `ticks` is 0.
+    #[track_caller]
+    pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
+        assert!(ticks > 0, "event_interval must be greater than 0");
+        self.event_interval = ticks;
+        self
+    }
+
+    /// Disables the LIFO slot: tasks woken by a running task go to the back of the local
+    /// queue instead of running next. Default: enabled.
+    pub fn disable_lifo_slot(&mut self) -> &mut Self {
+        self.lifo_slot = false;
+        self
+    }
+
+    /// Accepted for source compatibility with Tokio; zokio's drivers are always enabled.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Builds the runtime and starts its worker threads.
+    ///
+    /// # Errors
+    /// If the OS refuses to start a worker thread.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let config = Config {
+            global_queue_interval: self.global_queue_interval,
+            event_interval: self.event_interval,
+            lifo_slot: self.lifo_slot,
+            thread_name: self.thread_name.clone(),
+            thread_stack_size: self.thread_stack_size,
+        };
+        let blocking_pool = BlockingPool::new(
+            self.blocking_thread_name(),
+            self.thread_stack_size,
+            self.max_blocking_threads,
+            self.keep_alive,
+        );
+        let spawner = blocking_pool.spawner().clone();
+        let (flavor, handle) = match self.flavor {
+            RuntimeFlavor::CurrentThread => {
+                let (scheduler, handle) = CurrentThread::new(config, spawner);
+                (
+                    Flavor::CurrentThread(scheduler),
+                    scheduler::Handle::CurrentThread(handle),
+                )
+            }
+            RuntimeFlavor::MultiThread => {
+                let workers = self.worker_threads.unwrap_or_else(default_workers);
+                let handle = multi_thread::launch(workers, config, spawner)?;
+                (Flavor::MultiThread, scheduler::Handle::MultiThread(handle))
+            }
+        };
+        Ok(Runtime::from_parts(
+            flavor,
+            Handle { inner: handle },
+            blocking_pool,
+        ))
+    }
+
+    /// Blocking threads get the worker name with a counter appended, so they can be told
+    /// apart in a profiler.
+    fn blocking_thread_name(&self) -> ThreadNameFn {
+        let base = self.thread_name.clone();
+        let counter = AtomicUsize::new(0);
+        Arc::new(move || format!("{}-blocking-{}", base(), counter.fetch_add(1, Relaxed)))
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.keep_alive)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .field("lifo_slot", &self.lifo_slot)
+            .finish()
+    }
+}

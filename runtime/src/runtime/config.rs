@@ -1,0 +1,40 @@
+use std::fmt;
+use std::sync::Arc;
+
+/// Names threads; called once per thread started.
+pub(crate) type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
+
+/// Settings shared by both scheduler flavors, fixed at build time.
+#[derive(Clone)]
+pub(crate) struct Config {
+    /// Ticks between checks of the injector before the local queue (fairness).
+    pub(crate) global_queue_interval: u32,
+    /// Ticks between maintenance passes (publish metrics, check shutdown, poll the driver).
+    pub(crate) event_interval: u32,
+    /// Whether a task woken by a running task goes to the waker's LIFO slot.
+    pub(crate) lifo_slot: bool,
+    pub(crate) thread_name: ThreadNameFn,
+    pub(crate) thread_stack_size: Option<usize>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .field("lifo_slot", &self.lifo_slot)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .finish()
+    }
+}
+
+impl Config {
+    /// A `std::thread::Builder` carrying the configured name and stack size.
+    pub(crate) fn thread_builder(&self) -> std::thread::Builder {
+        let mut builder = std::thread::Builder::new().name((self.thread_name)());
+        if let Some(size) = self.thread_stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder
+    }
+}

@@ -1,0 +1,106 @@
+use crate::runtime::context::{self, TryCurrentError};
+use crate::runtime::{park, RuntimeFlavor, RuntimeMetrics};
+use crate::scheduler;
+use crate::task::JoinHandle;
+use std::future::Future;
+use std::marker::PhantomData;
+
+/// A cloneable reference to a runtime: spawn onto it from any thread, read its metrics.
+///
+/// A handle does not keep the runtime running: once the [`Runtime`](crate::runtime::Runtime)
+/// is dropped, tasks spawned through a handle are cancelled at once.
+#[derive(Clone, Debug)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+/// Returned by [`Handle::enter`]; restores the previous current runtime when dropped.
+#[derive(Debug)]
+#[must_use = "the runtime stays current only while the guard is alive"]
+pub struct EnterGuard<'a> {
+    _guard: context::SetCurrentGuard,
+    _handle: PhantomData<&'a Handle>,
+}
+
+impl std::fmt::Debug for context::SetCurrentGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SetCurrentGuard")
+    }
+}
+
+impl Handle {
+    /// The handle of the runtime this code runs in.
+    ///
+    /// # Panics
+    /// Outside a runtime context; see [`try_current`](Self::try_current).
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// The handle of the runtime this code runs in, if any.
+    ///
+    /// # Errors
+    /// [`TryCurrentError`] outside a runtime context.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_handle(|inner| Handle {
+            inner: inner.clone(),
+        })
+    }
+
+    /// Spawns a task on this runtime. From a worker thread of this runtime the task goes to
+    /// that worker's queue; from anywhere else, to the injector.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs a blocking closure on the runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking_spawner().spawn_blocking(&self.inner, f)
+    }
+
+    /// Blocks this thread on `future` with this runtime current. Unlike
+    /// [`Runtime::block_on`](crate::runtime::Runtime::block_on) on the current-thread
+    /// flavor, this does not drive the runtime's tasks: spawned tasks make progress only
+    /// while some thread is inside `Runtime::block_on`.
+    ///
+    /// # Panics
+    /// If called from inside a runtime.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter_runtime(&self.inner);
+        park::block_on(future)
+    }
+
+    /// Makes this runtime the current one until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::set_current(&self.inner),
+            _handle: PhantomData,
+        }
+    }
+
+    /// The runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.clone())
+    }
+
+    /// Which scheduler this runtime uses.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
+        }
+    }
+}

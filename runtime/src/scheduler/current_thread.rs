@@ -1,0 +1,386 @@
+//! The current-thread scheduler: every task runs on the thread that calls `block_on`.
+//!
+//! One `Core` (a `VecDeque` run queue, the driver, counters) is taken by the thread in
+//! `block_on` and put back when it returns; a second thread calling `block_on` meanwhile
+//! polls only its own future and takes the core over when it is released. Wakes on the
+//! driving thread push to the local queue without any atomic; wakes and spawns from other
+//! threads go to the injector and unpark the driver.
+//!
+//! The loop: poll the `block_on` future when its waker fired; then run up to
+//! `event_interval` tasks, taking from the injector first every `global_queue_interval`
+//! ticks so remote work is never starved; with nothing to run, park on the driver until
+//! something is scheduled. A task that woke itself goes to the back of the queue, like
+//! every other task here (there is no LIFO slot on one thread).
+//!
+//! Shutdown (the runtime dropped): close the injector and the owned list, cancel every task
+//! (dropping its future on this thread, in the runtime context), and drop what is queued.
+
+use crate::blocking;
+use crate::coop;
+use crate::driver::{Driver, Unparker};
+use crate::runtime::config::Config;
+use crate::runtime::context;
+use crate::runtime::metrics::{Stats, WorkerMetrics};
+use crate::scheduler::{self, inject::Inject};
+use crate::task::list::OwnedTasks;
+use crate::task::{JoinHandle, Notified, Schedule, Task};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Wake, Waker};
+use std::time::Duration;
+
+type TaskRef = Notified<Arc<Handle>>;
+
+/// The runtime-owned part: the core, while nobody is in `block_on`.
+pub(crate) struct CurrentThread {
+    core: Mutex<Option<Box<Core>>>,
+    /// Threads waiting in `block_on` for the core to be released.
+    waiters: Mutex<Vec<Waker>>,
+}
+
+/// Shared with every task.
+pub(crate) struct Handle {
+    pub(crate) shared: Shared,
+    pub(crate) blocking: blocking::Spawner,
+    pub(crate) config: Config,
+}
+
+pub(crate) struct Shared {
+    pub(crate) inject: Inject<Arc<Handle>>,
+    pub(crate) owned: OwnedTasks<Arc<Handle>>,
+    pub(crate) metrics: WorkerMetrics,
+    /// The `block_on` future's waker fired.
+    woken: AtomicBool,
+    unpark: Unparker,
+    /// Length of the local queue, published for metrics.
+    local_depth: AtomicUsize,
+}
+
+struct Core {
+    tasks: VecDeque<TaskRef>,
+    tick: u32,
+    driver: Option<Driver>,
+    stats: Stats,
+}
+
+/// The driving thread's scheduler context.
+pub(crate) struct Context {
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+impl fmt::Debug for CurrentThread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CurrentThread").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("current_thread::Handle")
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("current_thread::Context")
+            .finish_non_exhaustive()
+    }
+}
+
+impl CurrentThread {
+    pub(crate) fn new(config: Config, blocking: blocking::Spawner) -> (CurrentThread, Arc<Handle>) {
+        let driver = Driver::new();
+        let handle = Arc::new(Handle {
+            shared: Shared {
+                inject: Inject::new(),
+                owned: OwnedTasks::new(1),
+                metrics: WorkerMetrics::default(),
+                woken: AtomicBool::new(false),
+                unpark: driver.unparker(),
+                local_depth: AtomicUsize::new(0),
+            },
+            blocking,
+            config,
+        });
+        let core = Box::new(Core {
+            tasks: VecDeque::with_capacity(64),
+            tick: 0,
+            driver: Some(driver),
+            stats: Stats::default(),
+        });
+        let scheduler = CurrentThread {
+            core: Mutex::new(Some(core)),
+            waiters: Mutex::new(Vec::new()),
+        };
+        (scheduler, handle)
+    }
+
+    fn take_core(&self) -> Option<Box<Core>> {
+        lock_std(&self.core).take()
+    }
+
+    fn release_core(&self, core: Box<Core>) {
+        *lock_std(&self.core) = Some(core);
+        for waker in lock_std(&self.waiters).drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// Runs `future` to completion, driving the scheduler meanwhile.
+    pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
+        let sched = scheduler::Handle::CurrentThread(handle.clone());
+        let _enter = context::enter_runtime(&sched);
+        let mut future = pin!(future);
+        loop {
+            if let Some(core) = self.take_core() {
+                return self.drive(handle, core, future.as_mut());
+            }
+            // Another thread drives the scheduler: poll our own future, and retry taking
+            // the core whenever it is released.
+            let (park, waker) = crate::runtime::park::current_thread_parker();
+            lock_std(&self.waiters).push(waker.clone());
+            let mut cx = std::task::Context::from_waker(&waker);
+            if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                return out;
+            }
+            if lock_std(&self.core).is_none() {
+                park.park();
+            }
+        }
+    }
+
+    fn drive<F: Future>(
+        &self,
+        handle: &Arc<Handle>,
+        core: Box<Core>,
+        future: Pin<&mut F>,
+    ) -> F::Output {
+        /// Puts the core back even if the future panics.
+        struct Release<'a> {
+            scheduler: &'a CurrentThread,
+            cx: &'a scheduler::Context,
+        }
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                let scheduler::Context::CurrentThread(cx) = self.cx else {
+                    unreachable!()
+                };
+                if let Some(core) = cx.core.borrow_mut().take() {
+                    self.scheduler.release_core(core);
+                }
+            }
+        }
+        let cx = scheduler::Context::CurrentThread(Context {
+            handle: handle.clone(),
+            core: RefCell::new(Some(core)),
+        });
+        let _release = Release {
+            scheduler: self,
+            cx: &cx,
+        };
+        let scheduler::Context::CurrentThread(ct) = &cx else {
+            unreachable!()
+        };
+        context::set_scheduler(&cx, || ct.run_until(future))
+    }
+
+    /// Cancels every task and drops what is queued. Called once, when the runtime drops.
+    pub(crate) fn shutdown(&self, handle: &Arc<Handle>) {
+        handle.shared.inject.close();
+        let sched = scheduler::Handle::CurrentThread(handle.clone());
+        let _current = context::set_current(&sched);
+        // If another thread is inside block_on (via a Handle), it keeps the core; the owned
+        // list shutdown below still cancels every task.
+        let core = self.take_core();
+        let cx = scheduler::Context::CurrentThread(Context {
+            handle: handle.clone(),
+            core: RefCell::new(core),
+        });
+        context::set_scheduler(&cx, || {
+            handle.shared.owned.close_and_shutdown_all(0);
+            let scheduler::Context::CurrentThread(ct) = &cx else {
+                unreachable!()
+            };
+            let queued: Vec<TaskRef> = match ct.core.borrow_mut().as_mut() {
+                Some(core) => core.tasks.drain(..).collect(),
+                None => Vec::new(),
+            };
+            drop(queued);
+            while let Some(task) = handle.shared.inject.pop() {
+                drop(task);
+            }
+        });
+        let scheduler::Context::CurrentThread(ct) = cx else {
+            unreachable!()
+        };
+        if let Some(core) = ct.core.into_inner() {
+            self.release_core(core);
+        }
+    }
+}
+
+fn lock_std<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Context {
+    fn run_until<F: Future>(&self, mut future: Pin<&mut F>) -> F::Output {
+        let handle = &self.handle;
+        let waker = Waker::from(Arc::new(BlockOnWaker(handle.clone())));
+        let mut cx = std::task::Context::from_waker(&waker);
+        handle.shared.woken.store(true, Release);
+        loop {
+            if handle.shared.woken.swap(false, AcqRel) {
+                if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                    return out;
+                }
+            }
+            self.run_tasks();
+        }
+    }
+
+    /// Runs up to `event_interval` tasks (even if the `block_on` future was woken
+    /// meanwhile, so a future that keeps yielding cannot starve the tasks); parks if there
+    /// are none and the `block_on` future was not woken.
+    fn run_tasks(&self) {
+        let handle = &self.handle;
+        for _ in 0..handle.config.event_interval {
+            let task = {
+                let mut core = self.core.borrow_mut();
+                let core = core.as_mut().expect("core present while driving");
+                core.tick = core.tick.wrapping_add(1);
+                let task = core.next_task(handle);
+                if task.is_some() {
+                    core.stats.polls += 1;
+                }
+                task
+            };
+            match task {
+                Some(task) => task.run(),
+                None => return self.park(None),
+            }
+        }
+        // A full interval of tasks: publish counters and poll the driver without blocking.
+        self.park(Some(Duration::ZERO));
+    }
+
+    fn park(&self, timeout: Option<Duration>) {
+        let mut driver = {
+            let mut core = self.core.borrow_mut();
+            let core = core.as_mut().expect("core present while driving");
+            core.stats.submit(&self.handle.shared.metrics);
+            self.handle
+                .shared
+                .local_depth
+                .store(core.tasks.len(), Relaxed);
+            if timeout.is_none() {
+                core.stats.parks += 1;
+            }
+            core.driver.take().expect("driver present while awake")
+        };
+        match timeout {
+            None if !self.handle.shared.woken.load(Acquire) => driver.park(),
+            None => {}
+            Some(timeout) => driver.park_timeout(timeout),
+        }
+        let mut core = self.core.borrow_mut();
+        let core = core.as_mut().expect("core present while driving");
+        core.driver = Some(driver);
+        if timeout.is_none() {
+            core.stats.unparks += 1;
+        }
+    }
+
+    fn schedule_local(&self, task: TaskRef) -> Result<(), TaskRef> {
+        match self.core.try_borrow_mut() {
+            Ok(mut core) => match core.as_mut() {
+                Some(core) => {
+                    core.tasks.push_back(task);
+                    Ok(())
+                }
+                None => Err(task),
+            },
+            Err(_) => Err(task),
+        }
+    }
+}
+
+impl Core {
+    fn next_task(&mut self, handle: &Handle) -> Option<TaskRef> {
+        if self.tick % handle.config.global_queue_interval == 0 {
+            handle
+                .shared
+                .inject
+                .pop()
+                .or_else(|| self.tasks.pop_front())
+        } else {
+            self.tasks
+                .pop_front()
+                .or_else(|| handle.shared.inject.pop())
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn local_queue_depth(&self) -> usize {
+        self.local_depth.load(Relaxed)
+    }
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, notified) = me.shared.owned.bind(future, me.clone());
+        if let Some(notified) = notified {
+            me.schedule(notified);
+        }
+        join
+    }
+
+    fn schedule(&self, task: TaskRef) {
+        let task = context::with_scheduler(|cx| match cx {
+            Some(scheduler::Context::CurrentThread(cx)) if std::ptr::eq(&*cx.handle, self) => {
+                cx.schedule_local(task).err()
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            self.shared.inject.push(task);
+            self.shared.unpark.unpark();
+        }
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.shared.owned.remove(task)
+    }
+
+    fn schedule(&self, task: Notified<Self>) {
+        Handle::schedule(self, task);
+    }
+}
+
+/// The `block_on` future's waker: flags the future as woken and unparks the driver.
+struct BlockOnWaker(Arc<Handle>);
+
+impl Wake for BlockOnWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.shared.woken.store(true, Release);
+        self.0.shared.unpark.unpark();
+    }
+}

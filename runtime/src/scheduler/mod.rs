@@ -1,0 +1,92 @@
+//! The two scheduler flavors behind one enum (not a trait object, so every call is a
+//! direct, inlinable match).
+
+pub(crate) mod current_thread;
+pub(crate) mod inject;
+pub(crate) mod multi_thread;
+
+use crate::blocking;
+use crate::runtime::metrics::WorkerMetrics;
+use crate::task::JoinHandle;
+use std::future::Future;
+use std::sync::Arc;
+
+/// A reference to a running scheduler; what `runtime::Handle` wraps.
+#[derive(Clone, Debug)]
+pub(crate) enum Handle {
+    CurrentThread(Arc<current_thread::Handle>),
+    MultiThread(Arc<multi_thread::Handle>),
+}
+
+/// The per-thread state of the scheduler a thread is running, reachable through
+/// `runtime::context::with_scheduler`.
+#[derive(Debug)]
+pub(crate) enum Context {
+    CurrentThread(current_thread::Context),
+    MultiThread(multi_thread::Context),
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future),
+            Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future),
+        }
+    }
+
+    pub(crate) fn blocking_spawner(&self) -> &blocking::Spawner {
+        match self {
+            Handle::CurrentThread(h) => &h.blocking,
+            Handle::MultiThread(h) => &h.blocking,
+        }
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        match self {
+            Handle::CurrentThread(_) => 1,
+            Handle::MultiThread(h) => h.num_workers(),
+        }
+    }
+
+    pub(crate) fn owned_spawned(&self) -> u64 {
+        match self {
+            Handle::CurrentThread(h) => h.shared.owned.spawned(),
+            Handle::MultiThread(h) => h.shared.owned.spawned(),
+        }
+    }
+
+    pub(crate) fn owned_alive(&self) -> usize {
+        match self {
+            Handle::CurrentThread(h) => h.shared.owned.alive(),
+            Handle::MultiThread(h) => h.shared.owned.alive(),
+        }
+    }
+
+    pub(crate) fn injector_depth(&self) -> usize {
+        match self {
+            Handle::CurrentThread(h) => h.shared.inject.len(),
+            Handle::MultiThread(h) => h.shared.inject.len(),
+        }
+    }
+
+    pub(crate) fn local_queue_depth(&self, worker: usize) -> usize {
+        match self {
+            Handle::CurrentThread(h) => {
+                assert_eq!(worker, 0, "worker index out of range");
+                h.shared.local_queue_depth()
+            }
+            Handle::MultiThread(h) => h.local_queue_depth(worker),
+        }
+    }
+
+    pub(crate) fn worker_metrics(&self) -> &[WorkerMetrics] {
+        match self {
+            Handle::CurrentThread(h) => std::slice::from_ref(&h.shared.metrics),
+            Handle::MultiThread(h) => &h.shared.worker_metrics,
+        }
+    }
+}

@@ -1,0 +1,140 @@
+use super::idle::Idle;
+use super::queue;
+use crate::blocking;
+use crate::driver::Unparker;
+use crate::runtime::config::Config;
+use crate::runtime::context;
+use crate::runtime::metrics::WorkerMetrics;
+use crate::scheduler::{self, inject::Inject};
+use crate::task::list::OwnedTasks;
+use crate::task::{JoinHandle, Notified, Schedule, Task};
+use crate::util::thread_group::ThreadGroup;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::Arc;
+
+/// The shared side of a multi-thread runtime; every task holds an `Arc` of it.
+#[derive(Debug)]
+pub(crate) struct Handle {
+    pub(crate) shared: Shared,
+    pub(crate) blocking: blocking::Spawner,
+    pub(crate) config: Config,
+}
+
+/// State shared by all workers.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) inject: Inject<Arc<Handle>>,
+    pub(crate) idle: Idle,
+    pub(crate) owned: OwnedTasks<Arc<Handle>>,
+    pub(crate) worker_metrics: Box<[WorkerMetrics]>,
+    pub(crate) threads: Arc<ThreadGroup>,
+    pub(crate) is_shutdown: AtomicBool,
+}
+
+/// What other threads may touch of one worker.
+#[derive(Debug)]
+pub(crate) struct Remote {
+    pub(crate) steal: queue::Steal<Notified<Arc<Handle>>>,
+    pub(crate) unpark: Unparker,
+}
+
+impl<S: 'static> std::fmt::Debug for OwnedTasks<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedTasks").finish_non_exhaustive()
+    }
+}
+
+impl<T> std::fmt::Debug for queue::Steal<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Steal").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    pub(crate) fn num_workers(&self) -> usize {
+        self.shared.remotes.len()
+    }
+
+    pub(crate) fn local_queue_depth(&self, worker: usize) -> usize {
+        self.shared.remotes[worker].steal.len()
+    }
+
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, notified) = me.shared.owned.bind(future, me.clone());
+        if let Some(notified) = notified {
+            me.schedule_task(notified, false);
+        }
+        join
+    }
+
+    /// Routes a task to the current worker's queues if this thread is one of our workers,
+    /// else to the injector.
+    pub(crate) fn schedule_task(&self, task: Notified<Arc<Handle>>, is_yield: bool) {
+        context::with_scheduler(|cx| {
+            if let Some(scheduler::Context::MultiThread(cx)) = cx {
+                if std::ptr::eq(&*cx.handle, self) {
+                    if let Err(task) = cx.schedule_local(task, is_yield) {
+                        self.push_remote_task(task);
+                    }
+                    return;
+                }
+            }
+            self.push_remote_task(task);
+        });
+    }
+
+    pub(crate) fn push_remote_task(&self, task: Notified<Arc<Handle>>) {
+        self.shared.inject.push(task);
+        self.notify_parked();
+    }
+
+    /// Wakes a parked worker if none is searching.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(worker) = self.shared.idle.worker_to_notify() {
+            self.shared.remotes[worker].unpark.unpark();
+        }
+    }
+
+    /// Called by the last searcher before it parks: wakes a worker if any queue has work.
+    pub(crate) fn notify_if_work_pending(&self) {
+        let pending = self.shared.remotes.iter().any(|r| !r.steal.is_empty())
+            || !self.shared.inject.is_empty();
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Starts shutdown: closes the injector and wakes every worker. Idempotent.
+    pub(crate) fn shutdown(&self) {
+        if self.shared.inject.close() {
+            self.shared.is_shutdown.store(true, SeqCst);
+            for remote in self.shared.remotes.iter() {
+                remote.unpark.unpark();
+            }
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shared.is_shutdown.load(Acquire)
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.shared.owned.remove(task)
+    }
+
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule_task(task, true);
+    }
+}

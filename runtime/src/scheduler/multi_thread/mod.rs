@@ -1,0 +1,67 @@
+//! The multi-thread, work-stealing scheduler.
+//!
+//! ## Roles
+//!
+//! N worker threads, each owning a `Core`: a local run queue (`queue.rs`, a 256-slot ring
+//! that only its owner pushes to), a LIFO slot, a driver to park on, and counters. Shared
+//! by all: the injector (`scheduler/inject.rs`, a mutex-guarded intrusive FIFO), the idle
+//! tracker (`idle.rs`), each worker's steal handle and unparker, and the owned-task list.
+//!
+//! ## Where a scheduled task goes
+//!
+//! - Spawned or woken *on a worker of this runtime* by a running task: into that worker's
+//!   LIFO slot; the task previously in the slot moves to the back of the local queue. The
+//!   LIFO slot makes message passing (A wakes B, B replies) run B next while A's data is hot
+//!   in cache; it is not stealable, so it is capped at 3 consecutive LIFO polls per task
+//!   run (Tokio's `MAX_LIFO_POLLS_PER_TICK`) to keep a ping-pong pair from starving the
+//!   queue.
+//! - A task that woke *itself* while running (`yield_now`, a spent coop budget): to the
+//!   back of the local queue, so an always-ready task goes behind its neighbours.
+//! - From any other thread: the injector, then a parked worker is woken if none is
+//!   searching.
+//! - A full local queue moves half of itself plus the new task to the injector in one batch.
+//!
+//! ## Where a worker finds its next task
+//!
+//! Every `global_queue_interval` ticks (31, Tokio's fixed default before it went adaptive;
+//! Go uses 61) the injector first, so remote spawns cannot be starved by a busy local queue.
+//! Otherwise: LIFO slot, local queue, then a batch from the injector (its length divided by
+//! the worker count, plus one, at most half a local queue). With nothing local the worker
+//! becomes a *searcher* (at most half the workers search at once) and steals half of a
+//! random victim's queue, then tries the injector; when a searcher finds work and was the
+//! last searcher it wakes another worker, so work spreads one worker at a time. With
+//! nothing anywhere it parks; the last searcher to park re-checks every queue first (the
+//! no-lost-wake-up argument is in `idle.rs`).
+//!
+//! Every `event_interval` ticks (61) the worker runs maintenance: publish its counters,
+//! check for shutdown, and poll its driver without blocking.
+//!
+//! ## Cooperative budget
+//!
+//! Each task poll runs under a budget (`coop.rs`) that zokio's leaf futures spend; a task
+//! that is always ready eventually gets `Pending` plus a self-wake and so goes to the back
+//! of the queue.
+//!
+//! ## Shutdown
+//!
+//! `Handle::shutdown` closes the injector, sets the shutdown flag and unparks every worker.
+//! Each worker finishes the poll it is in, then closes and drains the owned-task list
+//! (cancelling every task, which drops its future on that worker, in the runtime context),
+//! drops the `Notified` references left in its queues, and exits. The thread dropping the
+//! runtime waits for the workers (with `shutdown_timeout`, up to the deadline), then runs
+//! the same owned-list shutdown itself as a backstop, so every future is dropped even if
+//! some worker is stuck in a blocking poll.
+
+mod handle;
+pub(crate) mod idle;
+pub(crate) mod queue;
+mod worker;
+
+pub(crate) use handle::Handle;
+pub(crate) use worker::{launch, Context};
+
+/// Consecutive polls from the LIFO slot allowed after one task run (Tokio's figure).
+pub(crate) const MAX_LIFO_POLLS_PER_TICK: usize = 3;
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -1,0 +1,390 @@
+//! A worker thread: its `Core` and its run loop. See `mod.rs` for the scheduling rules.
+
+use super::handle::{Handle, Remote, Shared};
+use super::idle::Idle;
+use super::queue::{self, Overflow};
+use super::MAX_LIFO_POLLS_PER_TICK;
+use crate::blocking;
+use crate::driver::Driver;
+use crate::runtime::config::Config;
+use crate::runtime::context;
+use crate::runtime::metrics::{Stats, WorkerMetrics};
+use crate::scheduler::{self, inject::Inject};
+use crate::task::list::OwnedTasks;
+use crate::task::Notified;
+use crate::util::thread_group::ThreadGroup;
+use crate::util::FastRand;
+use std::cell::{RefCell, RefMut};
+use std::io;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+type Task = Notified<Arc<Handle>>;
+
+/// What one worker owns; only its thread touches it.
+pub(crate) struct Core {
+    tick: u32,
+    lifo_slot: Option<Task>,
+    run_queue: queue::Local<Task>,
+    /// Taken while the worker parks, so that wakes during the park see it is parked.
+    driver: Option<Driver>,
+    is_searching: bool,
+    is_shutdown: bool,
+    rand: FastRand,
+    stats: Stats,
+}
+
+/// A worker thread's scheduler context, reachable from tasks it runs.
+pub(crate) struct Context {
+    pub(crate) handle: Arc<Handle>,
+    index: usize,
+    core: RefCell<Box<Core>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
+impl Overflow<Task> for Inject<Arc<Handle>> {
+    fn push(&self, task: Task) {
+        Inject::push(self, task);
+    }
+
+    fn push_batch(&self, tasks: impl Iterator<Item = Task>) {
+        Inject::push_batch(self, tasks);
+    }
+}
+
+/// Builds the shared state and starts `num_workers` worker threads.
+///
+/// # Errors
+/// If the OS refuses to start a thread; the workers already started are shut down first.
+pub(crate) fn launch(
+    num_workers: usize,
+    config: Config,
+    blocking: blocking::Spawner,
+) -> io::Result<Arc<Handle>> {
+    let mut remotes = Vec::with_capacity(num_workers);
+    let mut cores = Vec::with_capacity(num_workers);
+    for i in 0..num_workers {
+        let (steal, run_queue) = queue::local();
+        let driver = Driver::new();
+        remotes.push(Remote {
+            steal,
+            unpark: driver.unparker(),
+        });
+        cores.push(Box::new(Core {
+            tick: 0,
+            lifo_slot: None,
+            run_queue,
+            driver: Some(driver),
+            is_searching: false,
+            is_shutdown: false,
+            rand: FastRand::new(seed(i)),
+            stats: Stats::default(),
+        }));
+    }
+    let handle = Arc::new(Handle {
+        shared: Shared {
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(num_workers),
+            owned: OwnedTasks::new(num_workers * 4),
+            worker_metrics: (0..num_workers).map(|_| WorkerMetrics::default()).collect(),
+            threads: Arc::new(ThreadGroup::default()),
+            is_shutdown: AtomicBool::new(false),
+        },
+        blocking,
+        config,
+    });
+    for (index, core) in cores.into_iter().enumerate() {
+        let threads = handle.shared.threads.clone();
+        threads.add();
+        let worker_handle = handle.clone();
+        let spawned = handle.config.thread_builder().spawn(move || {
+            let _member = worker_handle.shared.threads.member();
+            run(worker_handle, index, core);
+        });
+        if let Err(err) = spawned {
+            // The thread never ran, so count it out by hand, then stop the others.
+            drop(threads.member());
+            handle.shutdown();
+            threads.wait(None);
+            handle.shared.owned.close_and_shutdown_all(0);
+            return Err(err);
+        }
+    }
+    Ok(handle)
+}
+
+fn seed(index: usize) -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(index)
+}
+
+/// The worker thread's body.
+fn run(handle: Arc<Handle>, index: usize, core: Box<Core>) {
+    let sched = scheduler::Handle::MultiThread(handle.clone());
+    let _enter = context::enter_runtime(&sched);
+    let cx = scheduler::Context::MultiThread(Context {
+        handle,
+        index,
+        core: RefCell::new(core),
+    });
+    context::set_scheduler(&cx, || {
+        let scheduler::Context::MultiThread(cx) = &cx else {
+            unreachable!()
+        };
+        cx.run();
+    });
+}
+
+impl Context {
+    fn core(&self) -> RefMut<'_, Box<Core>> {
+        self.core.borrow_mut()
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.handle.shared
+    }
+
+    fn run(&self) {
+        loop {
+            let next = {
+                let mut core = self.core();
+                if core.is_shutdown {
+                    break;
+                }
+                core.tick = core.tick.wrapping_add(1);
+                if core.tick % self.handle.config.event_interval == 0 {
+                    self.maintenance(&mut core);
+                    if core.is_shutdown {
+                        break;
+                    }
+                }
+                core.next_task(&self.handle)
+            };
+            if let Some(task) = next {
+                self.run_task(task);
+                continue;
+            }
+            let stolen = self.core().steal_work(&self.handle, self.index);
+            if let Some(task) = stolen {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+        self.shutdown_core();
+    }
+
+    /// Runs `task`, then up to `MAX_LIFO_POLLS_PER_TICK` tasks from the LIFO slot.
+    fn run_task(&self, task: Task) {
+        {
+            let mut core = self.core();
+            if core.is_searching {
+                core.is_searching = false;
+                if self.shared().idle.transition_worker_from_searching() {
+                    // We were the last searcher and found work: there may be more.
+                    self.handle.notify_parked();
+                }
+            }
+            core.stats.polls += 1;
+        }
+        task.run();
+        for lifo_polls in 0.. {
+            let next = {
+                let mut core = self.core();
+                let Some(task) = core.lifo_slot.take() else {
+                    return;
+                };
+                if lifo_polls >= MAX_LIFO_POLLS_PER_TICK {
+                    // Let the queue make progress; the task stays local.
+                    let overflowed = core
+                        .run_queue
+                        .push_back_or_overflow(task, &self.shared().inject);
+                    core.stats.overflows += u64::from(overflowed);
+                    return;
+                }
+                core.stats.polls += 1;
+                core.stats.lifo_polls += 1;
+                task
+            };
+            next.run();
+        }
+    }
+
+    /// Called from `Handle::schedule_task` on this worker's thread. Returns the task back
+    /// if the core is unavailable (borrowed by the loop itself, which only happens if a
+    /// task is dropped while the loop holds the core).
+    pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) -> Result<(), Task> {
+        let Ok(mut core) = self.core.try_borrow_mut() else {
+            return Err(task);
+        };
+        let config = &self.handle.config;
+        let inject = &self.shared().inject;
+        let should_notify = if is_yield || !config.lifo_slot {
+            let overflowed = core.run_queue.push_back_or_overflow(task, inject);
+            core.stats.overflows += u64::from(overflowed);
+            true
+        } else {
+            match core.lifo_slot.replace(task) {
+                Some(prev) => {
+                    let overflowed = core.run_queue.push_back_or_overflow(prev, inject);
+                    core.stats.overflows += u64::from(overflowed);
+                    true
+                }
+                // Only the LIFO slot holds new work, and nobody can steal it: no point
+                // waking anyone.
+                None => false,
+            }
+        };
+        // While parked (driver taken) the worker will find the task itself on wake-up.
+        let parked = core.driver.is_none();
+        drop(core);
+        if should_notify && !parked {
+            self.handle.notify_parked();
+        }
+        Ok(())
+    }
+
+    fn maintenance(&self, core: &mut Core) {
+        core.stats.submit(&self.shared().worker_metrics[self.index]);
+        core.is_shutdown = self.handle.is_shutdown();
+        if let Some(driver) = core.driver.as_mut() {
+            driver.park_timeout(Duration::ZERO);
+        }
+    }
+
+    fn park(&self) {
+        if !self.core().transition_to_parked(&self.handle, self.index) {
+            return;
+        }
+        loop {
+            let mut driver = {
+                let mut core = self.core();
+                core.stats.parks += 1;
+                core.stats.submit(&self.shared().worker_metrics[self.index]);
+                core.driver.take().expect("driver present while awake")
+            };
+            driver.park();
+            let mut core = self.core();
+            core.driver = Some(driver);
+            if self.handle.is_shutdown() {
+                core.is_shutdown = true;
+                return;
+            }
+            if core.transition_from_parked(&self.shared().idle, self.index) {
+                core.stats.unparks += 1;
+                return;
+            }
+        }
+    }
+
+    /// Cancels every task of the runtime (shared with the other workers) and drops what is
+    /// left in this worker's queues.
+    fn shutdown_core(&self) {
+        self.shared().owned.close_and_shutdown_all(self.index);
+        let leftovers: Vec<Task> = {
+            let mut core = self.core();
+            let mut v: Vec<Task> = core.lifo_slot.take().into_iter().collect();
+            v.extend(std::iter::from_fn(|| core.run_queue.pop()));
+            core.stats.submit(&self.shared().worker_metrics[self.index]);
+            v
+        };
+        drop(leftovers);
+    }
+}
+
+impl Core {
+    fn next_task(&mut self, handle: &Handle) -> Option<Task> {
+        let inject = &handle.shared.inject;
+        if self.tick % handle.config.global_queue_interval == 0 {
+            if let Some(task) = inject.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo_slot.take() {
+            return Some(task);
+        }
+        if let Some(task) = self.run_queue.pop() {
+            return Some(task);
+        }
+        if inject.is_empty() {
+            return None;
+        }
+        // Take a fair share of the injector: len / workers + 1, at most half a local queue.
+        let room = self.run_queue.remaining_slots().min(queue::CAPACITY / 2);
+        let n = (inject.len() / handle.num_workers() + 1).min(room).max(1);
+        let mut batch = inject.pop_n(n);
+        let first = batch.next()?;
+        for task in batch {
+            // Fits: we took at most `room` tasks.
+            let overflowed = self.run_queue.push_back_or_overflow(task, inject);
+            self.stats.overflows += u64::from(overflowed);
+        }
+        Some(first)
+    }
+
+    fn steal_work(&mut self, handle: &Handle, index: usize) -> Option<Task> {
+        let shared = &handle.shared;
+        if !self.is_searching {
+            self.is_searching = shared.idle.transition_worker_to_searching();
+        }
+        if !self.is_searching {
+            return None;
+        }
+        let n = shared.remotes.len();
+        let start = self.rand.below(n as u32) as usize;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == index {
+                continue;
+            }
+            if let Some((task, stolen)) =
+                shared.remotes[victim].steal.steal_into(&mut self.run_queue)
+            {
+                self.stats.steals += stolen as u64;
+                self.stats.steal_operations += 1;
+                return Some(task);
+            }
+        }
+        shared.inject.pop()
+    }
+
+    /// Returns `false` if there is local work after all.
+    fn transition_to_parked(&mut self, handle: &Handle, index: usize) -> bool {
+        if self.lifo_slot.is_some() || !self.run_queue.is_empty() {
+            return false;
+        }
+        let is_last_searcher = handle
+            .shared
+            .idle
+            .transition_worker_to_parked(index, self.is_searching);
+        self.is_searching = false;
+        if is_last_searcher {
+            handle.notify_if_work_pending();
+        }
+        true
+    }
+
+    /// Returns `true` when the worker should run again, `false` on a spurious wake-up.
+    fn transition_from_parked(&mut self, idle: &Idle, index: usize) -> bool {
+        if self.lifo_slot.is_some() || !self.run_queue.is_empty() {
+            // Woken by its own driver with local work: run it, not as a searcher.
+            idle.unpark_worker_by_id(index);
+            return true;
+        }
+        if idle.is_parked(index) {
+            return false;
+        }
+        // Notified by another thread, which counted us as searching.
+        self.is_searching = true;
+        true
+    }
+}

@@ -1,0 +1,275 @@
+//! The typed operations behind a task's vtable: poll, complete, cancel, join, drop.
+//!
+//! Reference ownership is stated per function ("consumes one reference"). Panics from user
+//! code (polling the future, dropping the future or the output, a join waker) are caught
+//! here: a panicking task ends in `JoinError::Panic` and never unwinds into a worker.
+
+use crate::coop;
+use crate::task::core::{Cell, Header, Stage, Vtable};
+use crate::task::error::JoinError;
+use crate::task::state::{TransitionToIdle, TransitionToRunning};
+use crate::task::waker::waker_ref;
+use crate::task::{Notified, Schedule, Task};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+/// Typed access to one task cell.
+pub(crate) struct Harness<F: Future, S: 'static> {
+    cell: NonNull<Cell<F, S>>,
+}
+
+/// The vtable for tasks of future `F` on scheduler `S`.
+pub(crate) fn vtable<F: Future + Send + 'static, S: Schedule>() -> &'static Vtable
+where
+    F::Output: Send + 'static,
+{
+    &Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle: drop_join_handle::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+unsafe fn poll<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable is only installed on cells of this exact type.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.poll();
+}
+
+unsafe fn schedule<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: as in `poll`; the caller hands over one reference for the Notified.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    // SAFETY: that reference is what the Notified owns.
+    let notified = Notified(unsafe { Task::from_raw(ptr) });
+    harness.scheduler().schedule(notified);
+}
+
+unsafe fn dealloc<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: as in `poll`; no references remain, so nobody else can reach the cell.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.dealloc();
+}
+
+unsafe fn try_read_output<F: Future + Send + 'static, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: *mut (),
+    waker: &Waker,
+) {
+    // SAFETY: as in `poll`; `dst` points to the JoinHandle's `Poll<Result<F::Output, _>>`.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    if harness.can_read_output(waker) {
+        // SAFETY: complete with join interest: the JoinHandle owns the stage.
+        let output = unsafe { harness.cell().core.take_output() };
+        // SAFETY: `dst` is valid for writes (the JoinHandle's stack slot).
+        unsafe { *dst = Poll::Ready(output) };
+    }
+}
+
+unsafe fn drop_join_handle<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: as in `poll`.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.drop_join_handle();
+}
+
+unsafe fn shutdown<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: as in `poll`.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.shutdown();
+}
+
+impl<F: Future + Send + 'static, S: Schedule> Harness<F, S> {
+    /// # Safety
+    /// `ptr` is the header of a live `Cell<F, S>`.
+    unsafe fn from_raw(ptr: NonNull<Header>) -> Harness<F, S> {
+        Harness { cell: ptr.cast() }
+    }
+
+    fn cell(&self) -> &Cell<F, S> {
+        // SAFETY: the caller of `from_raw` promised a live cell; we hold a reference to it.
+        unsafe { self.cell.as_ref() }
+    }
+
+    fn header(&self) -> &Header {
+        &self.cell().header
+    }
+
+    fn header_ptr(&self) -> NonNull<Header> {
+        self.cell.cast()
+    }
+
+    fn scheduler(&self) -> &S {
+        &self.cell().core.scheduler
+    }
+
+    /// Runs the task once. Consumes one reference (the `Notified`'s).
+    fn poll(self) {
+        match self.header().state.transition_to_running() {
+            TransitionToRunning::Success => {}
+            TransitionToRunning::Cancelled => return self.cancel_and_complete(),
+            TransitionToRunning::Failed => return,
+            TransitionToRunning::Dealloc => return self.dealloc(),
+        }
+        if let Poll::Ready(output) = self.poll_future() {
+            // SAFETY: we hold RUNNING, so the stage is ours.
+            unsafe { self.cell().core.set_stage(Stage::Finished(output)) };
+            return self.complete();
+        }
+        match self.header().state.transition_to_idle() {
+            TransitionToIdle::Ok => {}
+            TransitionToIdle::OkNotified => {
+                // SAFETY: the runner's reference now backs this Notified (see state.rs).
+                let notified = Notified(unsafe { Task::from_raw(self.header_ptr()) });
+                self.scheduler().yield_now(notified);
+            }
+            TransitionToIdle::OkDealloc => self.dealloc(),
+            TransitionToIdle::Cancelled => self.cancel_and_complete(),
+        }
+    }
+
+    /// Polls the future under a fresh cooperative budget, catching panics. On a panic the
+    /// future is dropped (also under `catch_unwind`).
+    fn poll_future(&self) -> Poll<Result<F::Output, JoinError>> {
+        let core = &self.cell().core;
+        let waker = waker_ref(self.header());
+        let mut cx = Context::from_waker(&waker);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            coop::budget(|| {
+                // SAFETY: we hold RUNNING, so we have exclusive access to the stage, and the
+                // future never moves: it lives in the heap cell until it is dropped in place.
+                core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
+                    Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
+                    _ => unreachable!("task polled after completion"),
+                })
+            })
+        }));
+        match result {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    // SAFETY: still RUNNING: the stage is ours.
+                    unsafe { core.set_stage(Stage::Consumed) }
+                }));
+                Poll::Ready(Err(JoinError::panic(payload)))
+            }
+        }
+    }
+
+    /// Drops the future (the task holds RUNNING) and stores the cancellation as output.
+    fn cancel_and_complete(self) {
+        let core = &self.cell().core;
+        let dropped = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the caller holds RUNNING.
+            unsafe { core.set_stage(Stage::Consumed) }
+        }));
+        let output = match dropped {
+            Ok(()) => Err(JoinError::cancelled()),
+            Err(payload) => Err(JoinError::panic(payload)),
+        };
+        // SAFETY: still RUNNING.
+        unsafe { core.set_stage(Stage::Finished(output)) };
+        self.complete();
+    }
+
+    /// Publishes the stored output, wakes the joiner, leaves the owned list and drops the
+    /// runner's reference (and the list's). The caller holds RUNNING and the runner ref.
+    fn complete(self) {
+        let snapshot = self.header().state.transition_to_complete();
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            if !snapshot.is_join_interested() {
+                // Nobody will read the output: drop it here.
+                // SAFETY: without join interest the completing thread owns the stage.
+                unsafe { self.cell().core.set_stage(Stage::Consumed) };
+            } else if snapshot.is_join_waker_set() {
+                let trailer = &self.cell().trailer;
+                // SAFETY: COMPLETE and JOIN_WAKER set: the runtime side may read the slot.
+                unsafe { trailer.wake_join() };
+                let prev = self.header().state.unset_waker_after_complete();
+                if !prev.is_join_interested() {
+                    // SAFETY: the handle is gone and JOIN_WAKER is now clear: the slot is ours.
+                    unsafe { trailer.set_waker(None) };
+                }
+            }
+        }));
+        // SAFETY: `Task::from_raw` here borrows the pointer for `release`, it owns no ref.
+        let me = std::mem::ManuallyDrop::new(unsafe { Task::<S>::from_raw(self.header_ptr()) });
+        let released = match self.scheduler().release(&me) {
+            Some(task) => {
+                // The owned list's reference, dropped below together with the runner's.
+                std::mem::forget(task);
+                2
+            }
+            None => 1,
+        };
+        if self.header().state.transition_to_terminal(released) {
+            self.dealloc();
+        }
+    }
+
+    /// Runtime shutdown; consumes one reference (the owned list's).
+    fn shutdown(self) {
+        if self.header().state.transition_to_shutdown() {
+            // Claimed: our reference serves as the runner's.
+            self.cancel_and_complete();
+        } else if self.header().state.ref_dec() {
+            self.dealloc();
+        }
+    }
+
+    /// The `JoinHandle` side of reading the output: true when the output can be taken now;
+    /// otherwise the waker is stored so that completion wakes the joiner.
+    fn can_read_output(&self, waker: &Waker) -> bool {
+        let state = &self.header().state;
+        let trailer = &self.cell().trailer;
+        let snapshot = state.load();
+        if snapshot.is_complete() {
+            return true;
+        }
+        if snapshot.is_join_waker_set() {
+            // SAFETY: shared read of a slot the runtime only reads after COMPLETE.
+            if unsafe { trailer.will_wake(waker) } {
+                return false;
+            }
+            if state.unset_join_waker().is_err() {
+                return true; // Completed meanwhile.
+            }
+        }
+        // JOIN_WAKER is clear: the slot is ours until `set_join_waker` succeeds.
+        // SAFETY: as just said.
+        unsafe { trailer.set_waker(Some(waker.clone())) };
+        if state.set_join_waker().is_err() {
+            // Completed before we could hand the slot over: it is still ours, clear it.
+            // SAFETY: JOIN_WAKER is still clear.
+            unsafe { trailer.set_waker(None) };
+            return true;
+        }
+        false
+    }
+
+    /// Drops join interest and the `JoinHandle`'s reference, dropping the output or the waker
+    /// when this side owns them.
+    fn drop_join_handle(self) {
+        let (drop_output, drop_waker) = self.header().state.transition_to_join_handle_dropped();
+        if drop_output {
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: complete with join interest at completion: the stage is ours.
+                unsafe { self.cell().core.set_stage(Stage::Consumed) }
+            }));
+        }
+        if drop_waker {
+            // SAFETY: JOIN_WAKER is clear: the slot is ours.
+            unsafe { self.cell().trailer.set_waker(None) };
+        }
+        if self.header().state.ref_dec() {
+            self.dealloc();
+        }
+    }
+
+    fn dealloc(self) {
+        // SAFETY: no references remain; the cell came from `Box::into_raw` in `task::new`.
+        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+    }
+}

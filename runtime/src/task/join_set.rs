@@ -1,0 +1,273 @@
+use crate::coop;
+use crate::runtime::Handle;
+use crate::task::{AbortHandle, JoinError, JoinHandle};
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// A collection of spawned tasks, awaited in the order they finish.
+///
+/// This is zokio's structured-concurrency building block: when the `JoinSet` is dropped,
+/// every task still in it is aborted, so children cannot outlive the scope that owns the set.
+///
+/// Each task is polled through its own waker that marks it ready, so
+/// [`join_next`](Self::join_next) only polls the tasks that finished (O(1) per completion,
+/// not O(n) per call).
+///
+/// # Examples
+/// ```
+/// # let rt = zokio::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let mut set = zokio::task::JoinSet::new();
+///     for i in 0..4u32 {
+///         set.spawn(async move { i });
+///     }
+///     let mut sum = 0;
+///     while let Some(res) = set.join_next().await {
+///         sum += res.unwrap();
+///     }
+///     assert_eq!(sum, 6);
+/// });
+/// ```
+pub struct JoinSet<T> {
+    entries: Vec<Option<Entry<T>>>,
+    free: Vec<usize>,
+    len: usize,
+    shared: Arc<Shared>,
+}
+
+struct Entry<T> {
+    handle: JoinHandle<T>,
+    waker: Waker,
+}
+
+/// Indices of entries whose task may have finished, and the waker of the task awaiting the
+/// set. One lock guards both so a completion cannot slip between "nothing ready" and
+/// "waker stored".
+#[derive(Default)]
+struct Shared {
+    state: Mutex<ReadyState>,
+}
+
+#[derive(Default)]
+struct ReadyState {
+    ready: Vec<usize>,
+    waker: Option<Waker>,
+}
+
+struct EntryWaker {
+    index: usize,
+    shared: Arc<Shared>,
+}
+
+/// The set's own lock; it is never held while user code runs, so poisoning cannot leave
+/// the ready list inconsistent.
+fn lock(mutex: &Mutex<ReadyState>) -> MutexGuard<'_, ReadyState> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Wake for EntryWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waker = {
+            let mut state = lock(&self.shared.state);
+            state.ready.push(self.index);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> JoinSet<T> {
+        JoinSet {
+            entries: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            shared: Arc::default(),
+        }
+    }
+
+    /// Tasks in the set (finished but not yet joined ones included).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the set holds no task.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Aborts every task in the set; they stay in it and join as cancelled (unless they
+    /// finished first).
+    pub fn abort_all(&self) {
+        for entry in self.entries.iter().flatten() {
+            entry.handle.abort();
+        }
+    }
+
+    /// Removes every task from the set without aborting it.
+    pub fn detach_all(&mut self) {
+        self.entries.clear();
+        self.free.clear();
+        self.len = 0;
+        lock(&self.shared.state).ready.clear();
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns `future` on the current runtime and adds it to the set.
+    ///
+    /// # Panics
+    /// Outside a zokio runtime context.
+    #[track_caller]
+    pub fn spawn<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(crate::spawn(future))
+    }
+
+    /// Spawns `future` on the runtime of `handle` and adds it to the set.
+    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(handle.spawn(future))
+    }
+
+    /// Runs `f` on the blocking pool and adds it to the set.
+    ///
+    /// # Panics
+    /// Outside a zokio runtime context.
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(crate::task::spawn_blocking(f))
+    }
+
+    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+        let abort = handle.abort_handle();
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.entries.push(None);
+            self.entries.len() - 1
+        });
+        let waker = Waker::from(Arc::new(EntryWaker {
+            index,
+            shared: Arc::clone(&self.shared),
+        }));
+        self.entries[index] = Some(Entry { handle, waker });
+        self.len += 1;
+        // Poll it once on the next join_next so its waker gets registered.
+        lock(&self.shared.state).ready.push(index);
+        abort
+    }
+
+    /// Waits for the next task to finish and returns its result; `None` when the set is
+    /// empty. Cancel-safe: dropping the future loses no result.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// Polls for the next finished task; see [`join_next`](Self::join_next).
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        if self.len == 0 {
+            return Poll::Ready(None);
+        }
+        let ready = {
+            let mut state = lock(&self.shared.state);
+            if state.ready.is_empty() {
+                state.waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            std::mem::take(&mut state.ready)
+        };
+        let mut iter = ready.into_iter();
+        while let Some(index) = iter.next() {
+            if !coop::has_budget_remaining() {
+                // Put the rest back and let other tasks run first.
+                lock(&self.shared.state)
+                    .ready
+                    .extend(Some(index).into_iter().chain(iter));
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let Some(entry) = self.entries.get_mut(index).and_then(Option::as_mut) else {
+                continue; // A stale wake for an entry already joined.
+            };
+            let mut entry_cx = Context::from_waker(&entry.waker);
+            if let Poll::Ready(result) = Pin::new(&mut entry.handle).poll(&mut entry_cx) {
+                self.entries[index] = None;
+                self.free.push(index);
+                self.len -= 1;
+                lock(&self.shared.state).ready.extend(iter);
+                return Poll::Ready(Some(result));
+            }
+        }
+        // Nothing finished: every polled handle registered its entry waker. Store ours, and
+        // go round again if a wake arrived meanwhile.
+        let mut state = lock(&self.shared.state);
+        if state.ready.is_empty() {
+            state.waker = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            drop(state);
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    /// Aborts every task and waits until all have finished; the set is then empty.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Waits for every task and returns their outputs in completion order.
+    ///
+    /// # Panics
+    /// If a task panicked, the panic is resumed here after aborting the remaining tasks;
+    /// if a task was cancelled, this panics too, since it has no output to return.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len);
+        while let Some(result) = self.join_next().await {
+            match result {
+                Ok(value) => out.push(value),
+                Err(err) if err.is_panic() => {
+                    self.abort_all();
+                    std::panic::resume_unwind(err.into_panic())
+                }
+                Err(err) => panic!("JoinSet::join_all: {err}"),
+            }
+        }
+        out
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> JoinSet<T> {
+        JoinSet::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len).finish()
+    }
+}

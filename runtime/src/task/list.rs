@@ -1,0 +1,215 @@
+//! The owned-task list: every live task of one runtime, so that shutdown can find and cancel
+//! tasks that no run queue holds (those parked on a waker stored elsewhere).
+//!
+//! An intrusive doubly linked list through `Header::owned`, split into shards, each behind
+//! its own mutex, so that workers spawning and completing tasks at once rarely meet on the
+//! same lock. The shard is picked by hashing the task's address, so `release` finds it again
+//! without storing anything per task. Once a shard is closed (shutdown), binding a task to it
+//! fails and the task is cancelled at once, so nothing spawned during shutdown leaks.
+
+use crate::loom::atomic::{AtomicUsize, Ordering::Relaxed};
+use crate::loom::{lock, Mutex};
+use crate::task::core::Header;
+use crate::task::{new_task, JoinHandle, Notified, Schedule, Task};
+use crate::util::CachePadded;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+pub(crate) struct OwnedTasks<S: 'static> {
+    shards: Box<[CachePadded<Shard>]>,
+    shift: u32,
+    _scheduler: PhantomData<S>,
+}
+
+struct Shard {
+    list: Mutex<List>,
+    /// Tasks in `list`; written under the lock, read without it for metrics.
+    len: AtomicUsize,
+    /// Tasks ever bound to this shard.
+    spawned: AtomicUsize,
+}
+
+struct List {
+    head: Option<NonNull<Header>>,
+    closed: bool,
+}
+
+// SAFETY: the raw pointers are only followed under the shard lock, and the tasks they point
+// to are Send.
+unsafe impl Send for List {}
+
+impl<S: Schedule> OwnedTasks<S> {
+    /// A list with at least `min_shards` shards (rounded up to a power of two).
+    pub(crate) fn new(min_shards: usize) -> OwnedTasks<S> {
+        let n = min_shards.max(1).next_power_of_two();
+        let shards = (0..n)
+            .map(|_| {
+                CachePadded(Shard {
+                    list: Mutex::new(List {
+                        head: None,
+                        closed: false,
+                    }),
+                    len: AtomicUsize::new(0),
+                    spawned: AtomicUsize::new(0),
+                })
+            })
+            .collect();
+        OwnedTasks {
+            shards,
+            shift: 64 - n.trailing_zeros(),
+            _scheduler: PhantomData,
+        }
+    }
+
+    fn shard(&self, ptr: NonNull<Header>) -> &Shard {
+        if self.shards.len() == 1 {
+            return &self.shards[0];
+        }
+        // Fibonacci hashing of the address (Knuth, TAOCP vol. 3, 6.4): neighbouring
+        // allocations land in different shards.
+        let h = (ptr.as_ptr() as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        &self.shards[(h >> self.shift) as usize]
+    }
+
+    /// Allocates a task and links it into the list. Returns its `JoinHandle` and, unless the
+    /// list is closed (in which case the task was cancelled at once), its first `Notified`.
+    pub(crate) fn bind<F>(
+        &self,
+        future: F,
+        scheduler: S,
+    ) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = new_task(future, scheduler);
+        let shard = self.shard(task.header_ptr());
+        let mut list = lock(&shard.list);
+        if list.closed {
+            drop(list);
+            drop(notified);
+            task.shutdown();
+            return (join, None);
+        }
+        let ptr = task.into_raw();
+        // SAFETY: we hold the shard lock, which guards `owned` of every task in the shard,
+        // and the new task is in no list yet.
+        unsafe { push_front(&mut list, ptr) };
+        shard.len.store(shard.len.load(Relaxed) + 1, Relaxed);
+        shard
+            .spawned
+            .store(shard.spawned.load(Relaxed) + 1, Relaxed);
+        (join, Some(notified))
+    }
+
+    /// Unlinks `task` if it is in the list, returning the list's reference.
+    pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
+        let ptr = task.header_ptr();
+        let shard = self.shard(ptr);
+        let mut list = lock(&shard.list);
+        // SAFETY: under the shard lock; `ptr` is alive (the caller holds a reference).
+        let removed = unsafe { unlink(&mut list, ptr) };
+        if !removed {
+            return None;
+        }
+        shard.len.store(shard.len.load(Relaxed) - 1, Relaxed);
+        // SAFETY: the list owned one reference, now handed to the caller.
+        Some(unsafe { Task::from_raw(ptr) })
+    }
+
+    /// Closes every shard (later binds fail) and shuts down every task in the list. Safe to
+    /// call from several threads at once; `start` spreads them over different shards.
+    pub(crate) fn close_and_shutdown_all(&self, start: usize) {
+        let n = self.shards.len();
+        for i in 0..n {
+            let shard = &self.shards[(start + i) % n];
+            lock(&shard.list).closed = true;
+            // Pop one task at a time: shutting a task down runs user destructors and calls
+            // `remove`, which takes this same lock.
+            while let Some(task) = self.pop(shard) {
+                task.shutdown();
+            }
+        }
+    }
+
+    fn pop(&self, shard: &Shard) -> Option<Task<S>> {
+        let mut list = lock(&shard.list);
+        let ptr = list.head?;
+        // SAFETY: under the shard lock; `ptr` is linked into this shard.
+        unsafe { unlink(&mut list, ptr) };
+        shard.len.store(shard.len.load(Relaxed) - 1, Relaxed);
+        // SAFETY: the list's reference moves to the caller.
+        Some(unsafe { Task::from_raw(ptr) })
+    }
+
+    /// Tasks currently in the list (spawned and not yet completed); a relaxed snapshot.
+    pub(crate) fn alive(&self) -> usize {
+        self.shards.iter().map(|s| s.len.load(Relaxed)).sum()
+    }
+
+    /// Tasks ever bound to this list; a relaxed snapshot.
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.spawned.load(Relaxed) as u64)
+            .sum()
+    }
+}
+
+impl<S: 'static> Drop for OwnedTasks<S> {
+    fn drop(&mut self) {
+        // Every runtime shuts its list down before dropping it; a task still here would leak.
+        if !std::thread::panicking() {
+            for shard in self.shards.iter() {
+                debug_assert!(lock(&shard.list).head.is_none(), "owned task leaked");
+            }
+        }
+    }
+}
+
+/// # Safety
+/// The caller holds the lock guarding `list`, and `ptr` is in no list.
+unsafe fn push_front(list: &mut List, ptr: NonNull<Header>) {
+    let old = list.head;
+    // SAFETY: `ptr` is alive and ours to link.
+    unsafe {
+        ptr.as_ref().owned.with_mut(|p| {
+            (*p).prev = None;
+            (*p).next = old;
+        });
+    }
+    if let Some(old) = old {
+        // SAFETY: `old` is linked into this list, guarded by the lock we hold.
+        unsafe { old.as_ref().owned.with_mut(|p| (*p).prev = Some(ptr)) };
+    }
+    list.head = Some(ptr);
+}
+
+/// Unlinks `ptr`; returns `false` if it was not linked (already removed).
+///
+/// # Safety
+/// The caller holds the lock guarding `list`, and `ptr` is alive and was only ever linked
+/// into this list.
+unsafe fn unlink(list: &mut List, ptr: NonNull<Header>) -> bool {
+    // SAFETY: the caller's contract; links are only touched under the lock.
+    let (prev, next) = unsafe { ptr.as_ref().owned.with(|p| ((*p).prev, (*p).next)) };
+    match prev {
+        // SAFETY: linked neighbours are alive and guarded by the same lock.
+        Some(prev) => unsafe { prev.as_ref().owned.with_mut(|p| (*p).next = next) },
+        None if list.head == Some(ptr) => list.head = next,
+        None => return false,
+    }
+    if let Some(next) = next {
+        // SAFETY: as above.
+        unsafe { next.as_ref().owned.with_mut(|p| (*p).prev = prev) };
+    }
+    // SAFETY: as above.
+    unsafe {
+        ptr.as_ref().owned.with_mut(|p| {
+            (*p).prev = None;
+            (*p).next = None;
+        });
+    }
+    true
+}

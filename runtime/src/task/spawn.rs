@@ -1,0 +1,57 @@
+use crate::runtime::Handle;
+use crate::task::JoinHandle;
+use std::future::Future;
+
+/// Spawns a task on the current runtime and returns a handle to its output.
+///
+/// Called from a worker of a multi-thread runtime, the task goes to that worker's LIFO slot
+/// (then its local run queue); from elsewhere it goes to the runtime's injector.
+///
+/// # Panics
+/// If called outside a zokio runtime context (a worker thread, `block_on`, or a
+/// [`Runtime::enter`](crate::runtime::Runtime::enter) guard).
+///
+/// # Examples
+/// ```
+/// # let rt = zokio::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = zokio::spawn(async { 1 + 1 });
+///     assert_eq!(handle.await.unwrap(), 2);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match crate::runtime::context::with_handle(|handle| handle.spawn(future)) {
+        Ok(join) => join,
+        Err(_) => panic!("zokio::spawn must be called from the context of a zokio runtime"),
+    }
+}
+
+/// Runs a blocking closure on the runtime's blocking thread pool and returns a handle to
+/// its result.
+///
+/// The pool starts threads on demand up to
+/// [`max_blocking_threads`](crate::runtime::Builder::max_blocking_threads) (default 512);
+/// further calls queue. A thread idle for
+/// [`thread_keep_alive`](crate::runtime::Builder::thread_keep_alive) (default 10 s) exits.
+/// A closure that has started cannot be aborted; one still queued at shutdown is cancelled.
+///
+/// # Panics
+/// If called outside a zokio runtime context.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match Handle::try_current() {
+        Ok(handle) => handle.spawn_blocking(f),
+        Err(_) => {
+            panic!("zokio::task::spawn_blocking must be called from the context of a zokio runtime")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Counts live OS threads of one kind (workers, blocking threads) so that shutdown can wait
+//! for them with a deadline; `std::thread::JoinHandle` has no timed join.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// A count of running threads plus a condition variable signalled when one exits.
+#[derive(Debug, Default)]
+pub(crate) struct ThreadGroup {
+    live: Mutex<usize>,
+    exited: Condvar,
+}
+
+/// Held by a running thread; dropping it (also on unwind) marks the thread as exited.
+#[derive(Debug)]
+pub(crate) struct Member {
+    group: Arc<ThreadGroup>,
+}
+
+impl ThreadGroup {
+    /// Counts one more thread; call before spawning it so a concurrent `wait` sees it.
+    pub(crate) fn add(&self) {
+        *self.live.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    /// Returns the guard that a thread counted by [`add`](Self::add) holds while it runs.
+    pub(crate) fn member(self: &Arc<Self>) -> Member {
+        Member {
+            group: Arc::clone(self),
+        }
+    }
+
+    /// Waits until every counted thread has exited, or until `timeout` (None: forever).
+    /// Returns `true` if all exited.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        while *live > 0 {
+            live = match deadline {
+                None => self.exited.wait(live).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.exited
+                        .wait_timeout(live, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+        true
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        let mut live = self.group.live.lock().unwrap_or_else(|e| e.into_inner());
+        *live -= 1;
+        self.group.exited.notify_all();
+    }
+}

@@ -1,0 +1,433 @@
+//! Runtime behaviour tests; every test body runs on the current-thread flavor and on the
+//! multi-thread flavor with 1 and 2 workers (the `rt_test!` macro, after Tokio's
+//! `tests/rt_common.rs`).
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+use zokio::runtime::{Builder, Runtime};
+
+macro_rules! rt_test {
+    ($($body:tt)*) => {
+        mod current_thread {
+            #[allow(unused_imports)]
+            use super::*;
+            fn rt() -> Runtime {
+                Builder::new_current_thread().build().unwrap()
+            }
+            $($body)*
+        }
+        mod multi_thread_1 {
+            #[allow(unused_imports)]
+            use super::*;
+            fn rt() -> Runtime {
+                Builder::new_multi_thread().worker_threads(1).build().unwrap()
+            }
+            $($body)*
+        }
+        mod multi_thread_2 {
+            #[allow(unused_imports)]
+            use super::*;
+            fn rt() -> Runtime {
+                Builder::new_multi_thread().worker_threads(2).build().unwrap()
+            }
+            $($body)*
+        }
+    };
+}
+
+/// A future that is pending forever and counts its drops.
+struct PendingDrop(Arc<AtomicUsize>);
+
+impl std::future::Future for PendingDrop {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for PendingDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+rt_test! {
+    #[test]
+    fn block_on_returns_value() {
+        assert_eq!(rt().block_on(async { 7 }), 7);
+    }
+
+    #[test]
+    fn spawn_and_join() {
+        let rt = rt();
+        let out = rt.block_on(async {
+            let h = zokio::spawn(async { "hello" });
+            h.await.unwrap()
+        });
+        assert_eq!(out, "hello");
+    }
+
+    #[test]
+    fn spawn_from_outside_via_runtime_and_handle() {
+        let rt = rt();
+        let a = rt.spawn(async { 1 });
+        let b = rt.handle().clone().spawn(async { 2 });
+        let sum = rt.block_on(async move { a.await.unwrap() + b.await.unwrap() });
+        assert_eq!(sum, 3);
+    }
+
+    #[test]
+    fn spawn_from_foreign_thread() {
+        let rt = rt();
+        let handle = rt.handle().clone();
+        let joined = std::thread::spawn(move || handle.spawn(async { 5u8 })).join().unwrap();
+        assert_eq!(rt.block_on(joined).unwrap(), 5);
+    }
+
+    #[test]
+    fn many_tasks_each_run_once() {
+        let rt = rt();
+        let counter = Arc::new(AtomicUsize::new(0));
+        let c = counter.clone();
+        rt.block_on(async move {
+            let handles: Vec<_> = (0..10_000)
+                .map(|_| {
+                    let c = c.clone();
+                    zokio::spawn(async move {
+                        c.fetch_add(1, SeqCst);
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        assert_eq!(counter.load(SeqCst), 10_000);
+    }
+
+    #[test]
+    fn nested_spawns_complete() {
+        let rt = rt();
+        let out = rt.block_on(async {
+            zokio::spawn(async {
+                zokio::spawn(async { zokio::spawn(async { 3 }).await.unwrap() * 2 })
+                    .await
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(out, 6);
+    }
+
+    #[test]
+    fn yield_now_lets_others_run() {
+        let rt = rt();
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let o = order.clone();
+        rt.block_on(async move {
+            let o2 = o.clone();
+            let a = zokio::spawn(async move {
+                for i in 0..3 {
+                    o2.lock().unwrap().push(("a", i));
+                    zokio::task::yield_now().await;
+                }
+            });
+            let o3 = o.clone();
+            let b = zokio::spawn(async move {
+                for i in 0..3 {
+                    o3.lock().unwrap().push(("b", i));
+                    zokio::task::yield_now().await;
+                }
+            });
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+        let order = order.lock().unwrap();
+        assert_eq!(order.len(), 6);
+        for name in ["a", "b"] {
+            let seq: Vec<i32> = order.iter().filter(|(n, _)| *n == name).map(|(_, i)| *i).collect();
+            assert_eq!(seq, vec![0, 1, 2]);
+        }
+    }
+
+    #[test]
+    fn panic_becomes_join_error_and_runtime_survives() {
+        let rt = rt();
+        rt.block_on(async {
+            let err = zokio::spawn(async { panic!("boom") }).await.unwrap_err();
+            assert!(err.is_panic());
+            assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
+            // The runtime still works afterwards.
+            assert_eq!(zokio::spawn(async { 1 }).await.unwrap(), 1);
+        });
+    }
+
+    #[test]
+    fn abort_pending_task_drops_future_and_reports_cancelled() {
+        let rt = rt();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        rt.block_on(async move {
+            let h = zokio::spawn(PendingDrop(d));
+            zokio::task::yield_now().await;
+            h.abort();
+            let err = h.await.unwrap_err();
+            assert!(err.is_cancelled());
+        });
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn abort_before_first_poll() {
+        let rt = rt();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let h = rt.spawn(PendingDrop(d));
+        h.abort();
+        assert!(rt.block_on(h).unwrap_err().is_cancelled());
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn abort_finished_task_keeps_output() {
+        let rt = rt();
+        rt.block_on(async {
+            let h = zokio::spawn(async { 9 });
+            while !h.is_finished() {
+                zokio::task::yield_now().await;
+            }
+            h.abort();
+            assert_eq!(h.await.unwrap(), 9);
+        });
+    }
+
+    #[test]
+    fn abort_handle_outlives_join_handle() {
+        let rt = rt();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        rt.block_on(async move {
+            let h = zokio::spawn(PendingDrop(d));
+            let abort = h.abort_handle();
+            drop(h);
+            abort.abort();
+            // Cancellation happens on a worker; wait for it (no time bound: a hang fails).
+            while !abort.is_finished() {
+                zokio::task::yield_now().await;
+            }
+        });
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn drop_runtime_drops_pending_futures() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let rt = rt();
+        let handles: Vec<_> = (0..1000).map(|_| rt.spawn(PendingDrop(drops.clone()))).collect();
+        rt.block_on(zokio::task::yield_now());
+        drop(rt);
+        assert_eq!(drops.load(SeqCst), 1000);
+        for h in handles {
+            assert!(h.is_finished());
+        }
+    }
+
+    #[test]
+    fn join_handle_after_runtime_drop_reports_cancelled() {
+        let rt = rt();
+        let h = rt.spawn(std::future::pending::<()>());
+        drop(rt);
+        let other = Builder::new_current_thread().build().unwrap();
+        assert!(other.block_on(h).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn spawn_after_shutdown_is_cancelled() {
+        let rt = rt();
+        let handle = rt.handle().clone();
+        drop(rt);
+        let h = handle.spawn(async { 1 });
+        let other = Builder::new_current_thread().build().unwrap();
+        assert!(other.block_on(h).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn wake_from_foreign_thread() {
+        let rt = rt();
+        let (tx, rx) = zokio::sync::oneshot::channel::<u32>();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(5));
+            tx.send(11).unwrap();
+        });
+        let out = rt.block_on(async move { zokio::spawn(async move { rx.await.unwrap() }).await.unwrap() });
+        assert_eq!(out, 11);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn spawn_blocking_runs_and_returns() {
+        let rt = rt();
+        let out = rt.block_on(async {
+            zokio::task::spawn_blocking(|| std::thread::current().name().map(str::to_owned))
+                .await
+                .unwrap()
+        });
+        assert!(out.unwrap().contains("blocking"));
+    }
+
+    #[test]
+    fn spawn_blocking_panic_is_join_error() {
+        let rt = rt();
+        let err = rt.block_on(rt.spawn_blocking(|| panic!("blocking boom"))).unwrap_err();
+        assert!(err.is_panic());
+    }
+
+    #[test]
+    fn handle_current_inside_tasks_and_blocking() {
+        let rt = rt();
+        rt.block_on(async {
+            let h = zokio::runtime::Handle::current();
+            let inner = zokio::spawn(async { zokio::runtime::Handle::try_current().is_ok() }).await.unwrap();
+            assert!(inner);
+            let in_blocking = zokio::task::spawn_blocking(|| zokio::runtime::Handle::try_current().is_ok()).await.unwrap();
+            assert!(in_blocking);
+            drop(h);
+        });
+    }
+
+    #[test]
+    fn enter_guard_allows_spawn() {
+        let rt = rt();
+        let h = {
+            let _guard = rt.enter();
+            zokio::spawn(async { 4 })
+        };
+        assert_eq!(rt.block_on(h).unwrap(), 4);
+    }
+
+    #[test]
+    fn join_set_collects_all() {
+        let rt = rt();
+        let sum = rt.block_on(async {
+            let mut set = zokio::task::JoinSet::new();
+            for i in 0..100u64 {
+                set.spawn(async move {
+                    zokio::task::yield_now().await;
+                    i
+                });
+            }
+            let mut sum = 0;
+            while let Some(r) = set.join_next().await {
+                sum += r.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, 4950);
+    }
+
+    #[test]
+    fn join_set_drop_aborts_children() {
+        let rt = rt();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        rt.block_on(async move {
+            let mut set = zokio::task::JoinSet::new();
+            for _ in 0..10 {
+                set.spawn(PendingDrop(d.clone()));
+            }
+            zokio::task::yield_now().await;
+            drop(set);
+            while d.load(SeqCst) < 10 {
+                zokio::task::yield_now().await;
+            }
+        });
+        assert_eq!(drops.load(SeqCst), 10);
+    }
+
+    #[test]
+    fn join_set_join_all_propagates_panic() {
+        let rt = rt();
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let mut set = zokio::task::JoinSet::new();
+                set.spawn(async { 1 });
+                set.spawn(async { panic!("child failed") });
+                set.join_all().await
+            })
+        }));
+        let payload = res.unwrap_err();
+        assert_eq!(*payload.downcast::<&str>().unwrap(), "child failed");
+    }
+
+    #[test]
+    fn nested_block_on_panics() {
+        let rt = rt();
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let inner = Builder::new_current_thread().build().unwrap();
+                inner.block_on(async {});
+            })
+        }));
+        assert!(res.is_err());
+    }
+
+    #[test]
+    fn metrics_count_spawns_and_polls() {
+        let rt = rt();
+        rt.block_on(async {
+            let hs: Vec<_> = (0..50).map(|_| zokio::spawn(async {})).collect();
+            for h in hs {
+                h.await.unwrap();
+            }
+        });
+        let m = rt.metrics();
+        assert_eq!(m.spawned_tasks_count(), 50);
+        // A joined task leaves the owned list just after waking its joiner, so the alive
+        // count is only guaranteed to be 0 once the runtime has shut down.
+        drop(rt);
+        assert_eq!(m.num_alive_tasks(), 0);
+        let polls: u64 = (0..m.num_workers()).map(|w| m.worker_poll_count(w)).sum();
+        assert!(polls >= 50, "polls = {polls}");
+    }
+
+    #[test]
+    fn shutdown_timeout_returns_with_stuck_blocking_task() {
+        let rt = rt();
+        let (tx, rx) = mpsc::channel::<()>();
+        rt.spawn_blocking(move || {
+            let _ = rx.recv();
+        });
+        rt.shutdown_timeout(Duration::from_millis(10));
+        drop(tx);
+    }
+
+    #[test]
+    fn coop_budget_lets_others_run() {
+        // A task that awaits ready JoinHandles in a loop still yields to a sibling.
+        let rt = rt();
+        rt.block_on(async {
+            let flag = Arc::new(AtomicUsize::new(0));
+            let f = flag.clone();
+            let sibling = zokio::spawn(async move {
+                f.store(1, SeqCst);
+            });
+            let spinner = zokio::spawn(async move {
+                let mut spins = 0u64;
+                while flag.load(SeqCst) == 0 {
+                    let done = zokio::spawn(async {});
+                    // Wait for it to finish, then await it (ready: spends budget).
+                    while !done.is_finished() {
+                        zokio::task::yield_now().await;
+                    }
+                    done.await.unwrap();
+                    spins += 1;
+                }
+                spins
+            });
+            sibling.await.unwrap();
+            spinner.await.unwrap();
+        });
+    }
+}
