@@ -89,6 +89,12 @@ impl fmt::Debug for JoinError {
 
 impl std::error::Error for JoinError {}
 
+// SAFETY: the payload is `Send` but maybe not `Sync`. Through `&JoinError` the payload is
+// only ever downcast to `&'static str` or `String` (in `panic_message`), both `Sync`; every
+// other access (`into_panic`, `try_into_panic`) takes the error by value. So sharing a
+// `&JoinError` between threads never shares a `!Sync` value.
+unsafe impl Sync for JoinError {}
+
 impl From<JoinError> for std::io::Error {
     fn from(err: JoinError) -> std::io::Error {
         std::io::Error::other(err.to_string())

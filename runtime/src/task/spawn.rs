@@ -19,6 +19,20 @@ use std::future::Future;
 ///     assert_eq!(handle.await.unwrap(), 2);
 /// });
 /// ```
+///
+/// The future must be `Send`, since any worker may run it; holding an `Rc` across an
+/// `.await` does not compile:
+///
+/// ```compile_fail
+/// # let rt = zokio::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     zokio::spawn(async {
+///         let rc = std::rc::Rc::new(1);
+///         zokio::task::yield_now().await;
+///         drop(rc);
+///     });
+/// });
+/// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
