@@ -314,7 +314,10 @@ impl Context {
 
 impl Core {
     fn next_task(&mut self, handle: &Handle) -> Option<TaskRef> {
-        if self.tick % handle.config.global_queue_interval == 0 {
+        if self
+            .tick
+            .is_multiple_of(handle.config.global_queue_interval)
+        {
             handle
                 .shared
                 .inject

@@ -85,6 +85,30 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     )
 }
 
+/// Wakes the waker in `slot`, if any.
+///
+/// # Safety
+/// The caller may read the slot: its `*_SET` bit is set, so its owner does not write it.
+unsafe fn wake_slot(slot: &UnsafeCell<Option<Waker>>) {
+    slot.with(|w| {
+        // SAFETY: shared read, per the caller's contract.
+        if let Some(w) = unsafe { &*w } {
+            w.wake_by_ref();
+        }
+    });
+}
+
+/// Whether the waker in `slot` would wake the same task as `waker`.
+///
+/// # Safety
+/// The caller owns the slot or may read it (see `wake_slot`).
+unsafe fn slot_will_wake(slot: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
+    slot.with(|w| {
+        // SAFETY: shared read, per the caller's contract.
+        unsafe { &*w }.as_ref().is_some_and(|w| w.will_wake(waker))
+    })
+}
+
 impl<T> Inner<T> {
     /// Marks the sender's side complete and wakes the receiver. Returns the previous state.
     fn complete(&self) -> usize {
@@ -92,11 +116,7 @@ impl<T> Inner<T> {
         if prev & (RX_TASK_SET | CLOSED) == RX_TASK_SET {
             // SAFETY: RX_TASK_SET is set, so the receiver will not touch its slot until it
             // clears the bit, which it only does before COMPLETE is observed.
-            self.rx_waker.with(|w| {
-                if let Some(w) = unsafe { &*w } {
-                    w.wake_by_ref();
-                }
-            });
+            unsafe { wake_slot(&self.rx_waker) };
         }
         prev
     }
@@ -147,12 +167,8 @@ impl<T> Sender<T> {
             return Poll::Ready(());
         }
         if state & TX_TASK_SET != 0 {
-            // SAFETY: shared read; the receiver only reads this slot too.
-            if inner.tx_waker.with(|w| {
-                unsafe { &*w }
-                    .as_ref()
-                    .is_some_and(|w| w.will_wake(cx.waker()))
-            }) {
+            // SAFETY: the sender owns this slot; the receiver only reads it.
+            if unsafe { slot_will_wake(&inner.tx_waker, cx.waker()) } {
                 return Poll::Pending;
             }
             let prev = inner.state.fetch_and(!TX_TASK_SET, AcqRel);
@@ -189,11 +205,7 @@ impl<T> Receiver<T> {
             let prev = inner.state.fetch_or(CLOSED, AcqRel);
             if prev & (TX_TASK_SET | COMPLETE) == TX_TASK_SET {
                 // SAFETY: TX_TASK_SET is set: the sender does not write the slot.
-                inner.tx_waker.with(|w| {
-                    if let Some(w) = unsafe { &*w } {
-                        w.wake_by_ref();
-                    }
-                });
+                unsafe { wake_slot(&inner.tx_waker) };
             }
         }
     }
@@ -230,12 +242,8 @@ impl<T> Receiver<T> {
             return Poll::Ready(Err(RecvError(())));
         }
         if state & RX_TASK_SET != 0 {
-            // SAFETY: shared read; the sender also only reads the slot while the bit is set.
-            let same = inner.rx_waker.with(|w| {
-                unsafe { &*w }
-                    .as_ref()
-                    .is_some_and(|w| w.will_wake(cx.waker()))
-            });
+            // SAFETY: the receiver owns this slot; the sender only reads it.
+            let same = unsafe { slot_will_wake(&inner.rx_waker, cx.waker()) };
             if same {
                 return Poll::Pending;
             }
@@ -287,11 +295,7 @@ impl<T> Drop for Receiver<T> {
                 drop(unsafe { inner.take_value() });
             } else if prev & TX_TASK_SET != 0 {
                 // SAFETY: TX_TASK_SET is set: the sender does not write the slot.
-                inner.tx_waker.with(|w| {
-                    if let Some(w) = unsafe { &*w } {
-                        w.wake_by_ref();
-                    }
-                });
+                unsafe { wake_slot(&inner.tx_waker) };
             }
         }
     }

@@ -140,6 +140,7 @@ impl<F: Future + Send + 'static, S: Schedule> Harness<F, S> {
                 // SAFETY: we hold RUNNING, so we have exclusive access to the stage, and the
                 // future never moves: it lives in the heap cell until it is dropped in place.
                 core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
+                    // SAFETY: pinned in place, as said above.
                     Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
                     _ => unreachable!("task polled after completion"),
                 })

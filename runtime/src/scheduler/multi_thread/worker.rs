@@ -161,7 +161,7 @@ impl Context {
                     break;
                 }
                 core.tick = core.tick.wrapping_add(1);
-                if core.tick % self.handle.config.event_interval == 0 {
+                if core.tick.is_multiple_of(self.handle.config.event_interval) {
                     self.maintenance(&mut core);
                     if core.is_shutdown {
                         break;
@@ -304,7 +304,10 @@ impl Context {
 impl Core {
     fn next_task(&mut self, handle: &Handle) -> Option<Task> {
         let inject = &handle.shared.inject;
-        if self.tick % handle.config.global_queue_interval == 0 {
+        if self
+            .tick
+            .is_multiple_of(handle.config.global_queue_interval)
+        {
             if let Some(task) = inject.pop() {
                 return Some(task);
             }

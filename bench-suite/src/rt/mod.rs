@@ -1,0 +1,113 @@
+//! Runtime adapters: one trait, one file per runtime.
+//!
+//! Adding a runtime means adding one file that implements [`Runtime`]; every workload then
+//! runs on it unchanged.
+
+mod tokio_rt;
+mod zokio_rt;
+
+use std::future::Future;
+
+pub use tokio_rt::Tokio;
+pub use zokio_rt::Zokio;
+
+/// The operations workloads need from an async runtime.
+///
+/// Join handles resolve to the task's output directly: a workload task that panics or is
+/// cancelled is a bug in the benchmark, so the adapter panics rather than make every
+/// workload handle `JoinError`.
+pub trait Runtime: Sized + Send + Sync + 'static {
+    /// Name used in results: `"zokio"`, `"tokio"`.
+    const NAME: &'static str;
+
+    /// A spawned task's handle; awaiting it yields the output.
+    type JoinHandle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
+
+    /// The sending half of a oneshot channel.
+    type OneshotSender<T: Send + 'static>: OneshotSender<T>;
+
+    /// The receiving half of a oneshot channel: resolves to `None` if the sender was
+    /// dropped without sending.
+    type OneshotReceiver<T: Send + 'static>: Future<Output = Option<T>> + Send + Unpin + 'static;
+
+    /// A work-stealing runtime with `workers` worker threads.
+    fn multi_thread(workers: usize) -> Self;
+
+    /// A single-threaded runtime (tasks run on the thread in `block_on`).
+    fn current_thread() -> Self;
+
+    /// Runs `future` to completion on the calling thread.
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+
+    /// Spawns from outside the runtime (a "remote" spawn).
+    fn spawn<F>(&self, future: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Spawns onto the runtime the caller is running in (a "local" spawn from a task).
+    ///
+    /// # Panics
+    /// Outside the runtime.
+    fn spawn_local<F>(future: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Yields to the scheduler once.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// A new oneshot channel.
+    fn oneshot<T: Send + 'static>() -> (Self::OneshotSender<T>, Self::OneshotReceiver<T>);
+}
+
+/// Sending half of an adapter's oneshot channel.
+pub trait OneshotSender<T>: Send + 'static {
+    /// Sends `value`; returns it back if the receiver is gone.
+    fn send(self, value: T) -> Result<(), T>;
+}
+
+/// Polls a runtime's join handle and unwraps its result, panicking on a task failure.
+macro_rules! unwrap_join_future {
+    ($name:ident, $inner:ty) => {
+        /// A join handle that resolves to the task's output (panics if the task failed).
+        #[derive(Debug)]
+        pub struct $name<T>(pub(crate) $inner);
+
+        impl<T> std::future::Future for $name<T> {
+            type Output = T;
+
+            fn poll(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<T> {
+                std::pin::Pin::new(&mut self.0)
+                    .poll(cx)
+                    .map(|r| r.unwrap_or_else(|e| panic!("benchmark task failed: {e}")))
+            }
+        }
+    };
+}
+
+/// Polls a runtime's oneshot receiver, mapping "sender dropped" to `None`.
+macro_rules! option_recv_future {
+    ($name:ident, $inner:ty) => {
+        /// A oneshot receiver resolving to `Some(value)`, or `None` if the sender was dropped.
+        #[derive(Debug)]
+        pub struct $name<T>(pub(crate) $inner);
+
+        impl<T> std::future::Future for $name<T> {
+            type Output = Option<T>;
+
+            fn poll(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<T>> {
+                std::pin::Pin::new(&mut self.0).poll(cx).map(Result::ok)
+            }
+        }
+    };
+}
+
+pub(crate) use option_recv_future;
+pub(crate) use unwrap_join_future;

@@ -1,0 +1,71 @@
+use super::{option_recv_future, unwrap_join_future, OneshotSender, Runtime};
+use std::future::Future;
+
+/// Tokio behind the adapter trait (its own scheduler and its own `sync::oneshot`).
+#[derive(Debug)]
+pub struct Tokio(tokio::runtime::Runtime);
+
+unwrap_join_future!(TokioJoin, tokio::task::JoinHandle<T>);
+option_recv_future!(TokioOneshotRx, tokio::sync::oneshot::Receiver<T>);
+
+impl<T: Send + 'static> OneshotSender<T> for tokio::sync::oneshot::Sender<T> {
+    fn send(self, value: T) -> Result<(), T> {
+        tokio::sync::oneshot::Sender::send(self, value)
+    }
+}
+
+impl Runtime for Tokio {
+    const NAME: &'static str = "tokio";
+
+    type JoinHandle<T: Send + 'static> = TokioJoin<T>;
+    type OneshotSender<T: Send + 'static> = tokio::sync::oneshot::Sender<T>;
+    type OneshotReceiver<T: Send + 'static> = TokioOneshotRx<T>;
+
+    fn multi_thread(workers: usize) -> Tokio {
+        Tokio(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .build()
+                .expect("build tokio runtime"),
+        )
+    }
+
+    fn current_thread() -> Tokio {
+        Tokio(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("build tokio runtime"),
+        )
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+
+    fn spawn<F>(&self, future: F) -> TokioJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TokioJoin(self.0.spawn(future))
+    }
+
+    fn spawn_local<F>(future: F) -> TokioJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TokioJoin(tokio::spawn(future))
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+
+    fn oneshot<T: Send + 'static>() -> (tokio::sync::oneshot::Sender<T>, TokioOneshotRx<T>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (tx, TokioOneshotRx(rx))
+    }
+}

@@ -1,0 +1,69 @@
+use super::{option_recv_future, unwrap_join_future, OneshotSender, Runtime};
+use std::future::Future;
+
+/// zokio behind the adapter trait.
+#[derive(Debug)]
+pub struct Zokio(zokio::runtime::Runtime);
+
+unwrap_join_future!(ZokioJoin, zokio::task::JoinHandle<T>);
+option_recv_future!(ZokioOneshotRx, zokio::sync::oneshot::Receiver<T>);
+
+impl<T: Send + 'static> OneshotSender<T> for zokio::sync::oneshot::Sender<T> {
+    fn send(self, value: T) -> Result<(), T> {
+        zokio::sync::oneshot::Sender::send(self, value)
+    }
+}
+
+impl Runtime for Zokio {
+    const NAME: &'static str = "zokio";
+
+    type JoinHandle<T: Send + 'static> = ZokioJoin<T>;
+    type OneshotSender<T: Send + 'static> = zokio::sync::oneshot::Sender<T>;
+    type OneshotReceiver<T: Send + 'static> = ZokioOneshotRx<T>;
+
+    fn multi_thread(workers: usize) -> Zokio {
+        Zokio(
+            zokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .build()
+                .expect("build zokio runtime"),
+        )
+    }
+
+    fn current_thread() -> Zokio {
+        Zokio(
+            zokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("build zokio runtime"),
+        )
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+
+    fn spawn<F>(&self, future: F) -> ZokioJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        ZokioJoin(self.0.spawn(future))
+    }
+
+    fn spawn_local<F>(future: F) -> ZokioJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        ZokioJoin(zokio::spawn(future))
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        zokio::task::yield_now()
+    }
+
+    fn oneshot<T: Send + 'static>() -> (zokio::sync::oneshot::Sender<T>, ZokioOneshotRx<T>) {
+        let (tx, rx) = zokio::sync::oneshot::channel();
+        (tx, ZokioOneshotRx(rx))
+    }
+}
