@@ -7,5 +7,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod measure;
 pub mod rt;
+pub mod suite;
 pub mod workloads;

@@ -1,0 +1,160 @@
+//! The measurement engine (first cut: interleaved samples, medians, paired ratios).
+//!
+//! Method, from `../shared/METHOD.md`: warm both runtimes up, then take samples in rounds;
+//! each round runs one sample on each runtime, alternating which goes first (A B, B A, …) so
+//! that machine drift and order effects hit both alike (duet benchmarking, Bulej et al.,
+//! ICPE 2020). The zokio/Tokio ratio is computed per round from the two adjacent samples,
+//! and its median is reported: comparing medians of paired ratios holds up on noisy
+//! machines where absolute times do not (Laaber et al., EMSE 2019).
+//!
+//! A sample is one call of a workload body, which returns how many operations it did; the
+//! sample's figure is operations per second.
+
+use std::time::{Duration, Instant};
+
+/// How long and how often to measure.
+#[derive(Debug, Clone, Copy)]
+pub struct MeasureConfig {
+    /// Time spent running both sides before measuring (per side).
+    pub warmup: Duration,
+    /// Rounds of paired samples.
+    pub rounds: usize,
+}
+
+impl MeasureConfig {
+    /// CI-sized: 0.2 s warm-up, 10 rounds.
+    pub const QUICK: MeasureConfig = MeasureConfig {
+        warmup: Duration::from_millis(200),
+        rounds: 10,
+    };
+    /// Default: 1 s warm-up, 30 rounds.
+    pub const FULL: MeasureConfig = MeasureConfig {
+        warmup: Duration::from_secs(1),
+        rounds: 30,
+    };
+}
+
+/// Throughput samples of one side, in operations per second.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    /// One entry per round, in ops/s.
+    pub ops_per_sec: Vec<f64>,
+}
+
+/// Both sides of one workload, measured in the same run.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// zokio's samples.
+    pub zokio: Samples,
+    /// Tokio's samples.
+    pub tokio: Samples,
+    /// zokio/Tokio throughput ratio per round (above 1: zokio faster).
+    pub ratios: Vec<f64>,
+}
+
+impl Samples {
+    /// Median ops/s.
+    pub fn median(&self) -> f64 {
+        median(&self.ops_per_sec)
+    }
+}
+
+impl Comparison {
+    /// Median of the per-round ratios.
+    pub fn median_ratio(&self) -> f64 {
+        median(&self.ratios)
+    }
+}
+
+/// The median of `xs` (mean of the middle two for an even count); NaN when empty.
+pub fn median(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+fn sample(f: &mut impl FnMut() -> u64) -> f64 {
+    let start = Instant::now();
+    let ops = f();
+    ops as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Measures `zokio` and `tokio` (each returns the operations one call performed) in
+/// interleaved rounds after a warm-up.
+pub fn compare(
+    cfg: &MeasureConfig,
+    mut zokio: impl FnMut() -> u64,
+    mut tokio: impl FnMut() -> u64,
+) -> Comparison {
+    for side in [&mut zokio as &mut dyn FnMut() -> u64, &mut tokio] {
+        let start = Instant::now();
+        while start.elapsed() < cfg.warmup {
+            side();
+        }
+    }
+    let mut out = Comparison {
+        zokio: Samples::default(),
+        tokio: Samples::default(),
+        ratios: Vec::with_capacity(cfg.rounds),
+    };
+    for round in 0..cfg.rounds {
+        let (z, t) = if round % 2 == 0 {
+            let z = sample(&mut zokio);
+            (z, sample(&mut tokio))
+        } else {
+            let t = sample(&mut tokio);
+            (sample(&mut zokio), t)
+        };
+        out.zokio.ops_per_sec.push(z);
+        out.tokio.ops_per_sec.push(t);
+        out.ratios.push(z / t);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn compare_pairs_every_round_and_alternates_order() {
+        let order = std::cell::RefCell::new(Vec::new());
+        let cfg = MeasureConfig {
+            warmup: Duration::ZERO,
+            rounds: 4,
+        };
+        let c = compare(
+            &cfg,
+            || {
+                order.borrow_mut().push('z');
+                10
+            },
+            || {
+                order.borrow_mut().push('t');
+                10
+            },
+        );
+        assert_eq!(c.ratios.len(), 4);
+        assert_eq!(c.zokio.ops_per_sec.len(), 4);
+        assert_eq!(
+            order.into_inner(),
+            vec!['z', 't', 't', 'z', 'z', 't', 't', 'z']
+        );
+        assert!(c.ratios.iter().all(|r| r.is_finite() && *r > 0.0));
+    }
+}
