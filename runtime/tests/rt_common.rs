@@ -431,3 +431,29 @@ rt_test! {
         });
     }
 }
+
+/// Two threads in `block_on` on one current-thread runtime: the second polls its own
+/// future while the first drives the tasks, and takes the core over when it is released.
+#[test]
+fn current_thread_block_on_from_two_threads() {
+    let rt = Arc::new(Builder::new_current_thread().build().unwrap());
+    let (tx_a, rx_a) = zokio::sync::oneshot::channel::<()>();
+    let a = {
+        let rt = rt.clone();
+        std::thread::spawn(move || rt.block_on(rx_a).unwrap())
+    };
+    let b = {
+        let rt = rt.clone();
+        std::thread::spawn(move || {
+            rt.block_on(async move {
+                let h = zokio::spawn(async move {
+                    tx_a.send(()).unwrap();
+                    5
+                });
+                h.await.unwrap()
+            })
+        })
+    };
+    a.join().unwrap();
+    assert_eq!(b.join().unwrap(), 5);
+}

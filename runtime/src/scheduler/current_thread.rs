@@ -145,7 +145,12 @@ impl CurrentThread {
             // Another thread drives the scheduler: poll our own future, and retry taking
             // the core whenever it is released.
             let (park, waker) = crate::runtime::park::current_thread_parker();
-            lock_std(&self.waiters).push(waker.clone());
+            {
+                let mut waiters = lock_std(&self.waiters);
+                if !waiters.iter().any(|w| w.will_wake(&waker)) {
+                    waiters.push(waker.clone());
+                }
+            }
             let mut cx = std::task::Context::from_waker(&waker);
             if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                 return out;

@@ -157,6 +157,14 @@ impl<S: Schedule> OwnedTasks<S> {
     }
 }
 
+impl<S: 'static> std::fmt::Debug for OwnedTasks<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedTasks")
+            .field("shards", &self.shards.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: 'static> Drop for OwnedTasks<S> {
     fn drop(&mut self) {
         // Every runtime shuts its list down before dropping it; a task still here would leak.

@@ -40,18 +40,6 @@ pub(crate) struct Remote {
     pub(crate) unpark: Unparker,
 }
 
-impl<S: 'static> std::fmt::Debug for OwnedTasks<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OwnedTasks").finish_non_exhaustive()
-    }
-}
-
-impl<T> std::fmt::Debug for queue::Steal<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Steal").finish_non_exhaustive()
-    }
-}
-
 impl Handle {
     pub(crate) fn num_workers(&self) -> usize {
         self.shared.remotes.len()

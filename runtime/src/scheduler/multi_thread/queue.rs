@@ -317,6 +317,12 @@ impl<T: 'static> Clone for Steal<T> {
     }
 }
 
+impl<T> std::fmt::Debug for Steal<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Steal").field("len", &self.0.len()).finish()
+    }
+}
+
 impl<T> std::fmt::Debug for Local<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Local")
