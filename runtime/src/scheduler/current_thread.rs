@@ -348,11 +348,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = me.shared.owned.bind(future, me.clone());
-        if let Some(notified) = notified {
-            me.schedule(notified);
-        }
-        join
+        me.shared.owned.spawn(future, me)
     }
 
     fn schedule(&self, task: TaskRef) {

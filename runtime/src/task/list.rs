@@ -103,6 +103,21 @@ impl<S: Schedule> OwnedTasks<S> {
         (join, Some(notified))
     }
 
+    /// Binds a new task to this list and hands its first `Notified` to `scheduler`: what
+    /// `spawn` means for every scheduler flavor.
+    pub(crate) fn spawn<F>(&self, future: F, scheduler: &S) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Clone,
+    {
+        let (join, notified) = self.bind(future, scheduler.clone());
+        if let Some(notified) = notified {
+            scheduler.schedule(notified);
+        }
+        join
+    }
+
     /// Unlinks `task` if it is in the list, returning the list's reference.
     pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
         let ptr = task.header_ptr();

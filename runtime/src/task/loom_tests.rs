@@ -42,11 +42,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (join, notified) = sched.owned.bind(f, sched.clone());
-    if let Some(n) = notified {
-        sched.schedule(n);
-    }
-    join
+    sched.owned.spawn(f, sched)
 }
 
 /// Runs queued tasks until the queue is empty; returns how many ran.

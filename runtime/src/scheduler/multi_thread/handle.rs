@@ -54,11 +54,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = me.shared.owned.bind(future, me.clone());
-        if let Some(notified) = notified {
-            me.schedule_task(notified, false);
-        }
-        join
+        me.shared.owned.spawn(future, me)
     }
 
     /// Routes a task to the current worker's queues if this thread is one of our workers,
