@@ -98,3 +98,22 @@ fn queued_closure_is_cancelled_at_shutdown_and_never_runs() {
     other.block_on(busy).unwrap();
     assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
 }
+
+/// The last reference to a runtime dropped inside one of its blocking closures: the pool's
+/// shutdown must not wait for the thread it runs on.
+#[test]
+fn runtime_dropped_from_its_own_blocking_closure_does_not_deadlock() {
+    let rt = Arc::new(Builder::new_current_thread().build().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let inner = rt.clone();
+    rt.spawn_blocking(move || {
+        go_rx.recv().unwrap();
+        drop(inner);
+        tx.send(()).unwrap();
+    });
+    drop(rt);
+    go_tx.send(()).unwrap();
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("runtime drop inside its own blocking closure deadlocked");
+}

@@ -457,3 +457,27 @@ fn current_thread_block_on_from_two_threads() {
     a.join().unwrap();
     assert_eq!(b.join().unwrap(), 5);
 }
+
+/// The last reference to a multi-thread runtime dropped inside one of its own tasks: the
+/// shutdown must not wait for the worker it is running on.
+#[test]
+fn runtime_dropped_from_its_own_task_does_not_deadlock() {
+    let rt = Arc::new(
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    );
+    let (tx, rx) = mpsc::channel();
+    let inner = rt.clone();
+    let (go_tx, go_rx) = zokio::sync::oneshot::channel::<()>();
+    rt.spawn(async move {
+        go_rx.await.unwrap();
+        drop(inner); // The last reference: shuts the runtime down from a worker.
+        tx.send(()).unwrap();
+    });
+    drop(rt);
+    go_tx.send(()).unwrap();
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("runtime drop inside its own task deadlocked");
+}
