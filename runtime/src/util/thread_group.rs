@@ -45,7 +45,7 @@ impl ThreadGroup {
     /// `timeout` (None: forever). Returns `true` if they all exited.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let own = usize::from(MEMBER_OF.with(Cell::get) == self as *const ThreadGroup);
+        let own = usize::from(std::ptr::eq(MEMBER_OF.with(Cell::get), self));
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
         while *live > own {
             live = match deadline {
