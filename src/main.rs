@@ -1,14 +1,19 @@
-//! `zbench`: runs each workload on zokio and on Tokio in the same run and prints the
-//! figures side by side with their ratio.
+//! `zbench`: runs each workload on zokio and on Tokio in the same run, prints the figures
+//! side by side with their ratio and the claims audit, and writes a JSON result file.
 //!
-//! This first version runs Tokio's scheduler shapes; the claims audit, JSON results,
-//! statistics with confidence intervals and report pages arrive with the harness issues.
+//! Exit codes: 0 success, 1 failure while running or reading files, 2 bad usage.
 
-use anyhow::{bail, Result};
-use clap::{Parser, Subcommand};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::SystemTime;
+use zbench_report::schema::{self, ResultFile, RunInfo};
 use zbench_suite::measure::MeasureConfig;
 use zbench_suite::suite::{self, Workload};
+use zbench_suite::{machine, runner};
+
+mod table;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -21,36 +26,50 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Run every workload on zokio and Tokio and print the comparison.
-    All {
-        /// CI-sized run: 0.2 s warm-up and 10 rounds per workload (default 1 s and 30).
-        #[arg(long)]
-        quick: bool,
-    },
-    /// List workloads with their units and parameters.
-    List,
-    /// Run the named workloads (full names, as `zbench list` prints them).
-    Run {
-        /// Workload names.
-        #[arg(required = true)]
-        names: Vec<String>,
-        /// CI-sized run.
-        #[arg(long)]
-        quick: bool,
-    },
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// CI-sized run: 0.2 s warm-up and 10 rounds per workload (default: 1 s and 30).
+    #[arg(long)]
+    quick: bool,
+    /// Directory for results.json [default: target/zbench/<UTC time>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Seed of the bootstrap intervals [default: random, recorded in the result file].
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("zbench: error: {err:#}");
-            ExitCode::from(err.downcast_ref::<UsageError>().map_or(1, |_| 2))
-        }
-    }
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Aligned text tables.
+    Table,
+    /// The result file's JSON.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run every workload on zokio and Tokio, print the comparison and the claims audit,
+    /// and write results.json.
+    All(RunArgs),
+    /// Run the workloads whose names match any of the glob patterns (e.g. 'sched.*').
+    Run {
+        /// Glob patterns over workload names.
+        #[arg(required = true, value_name = "PATTERN")]
+        patterns: Vec<String>,
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// List workloads with their units, parameters and claim ids.
+    List,
+    /// Print the claims audit of a result file.
+    Claims {
+        /// A results.json written by `zbench all` or `zbench run`.
+        file: PathBuf,
+    },
 }
 
 /// Bad input from the user (exit code 2), as opposed to a failure while running (1).
@@ -65,75 +84,141 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-fn run(command: Command) -> Result<()> {
-    match command {
-        Command::List => {
-            for w in suite::workloads() {
-                println!("{:<42} {:<9} {}", w.name, w.unit, w.params);
-            }
-            Ok(())
-        }
-        Command::All { quick } => measure_all(&suite::workloads(), quick),
-        Command::Run { names, quick } => {
-            let all = suite::workloads();
-            let mut chosen = Vec::new();
-            for name in &names {
-                match all.iter().find(|w| w.name == name) {
-                    Some(w) => chosen.push(*w),
-                    None => bail!(UsageError(format!(
-                        "unknown workload {name:?}; `zbench list` shows the available ones"
-                    ))),
-                }
-            }
-            measure_all(&chosen, quick)
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("zbench: error: {err:#}");
+            ExitCode::from(if err.downcast_ref::<UsageError>().is_some() {
+                2
+            } else {
+                1
+            })
         }
     }
 }
 
-fn measure_all(workloads: &[Workload], quick: bool) -> Result<()> {
-    let cfg = if quick {
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::List => {
+            for w in suite::workloads() {
+                println!(
+                    "{:<40} {:<11} {:<40} {}",
+                    w.name,
+                    w.unit,
+                    w.params_text(),
+                    w.claims.join(",")
+                );
+            }
+            Ok(())
+        }
+        Command::All(args) => measure(suite::workloads(), &args),
+        Command::Run { patterns, args } => measure(select(&patterns)?, &args),
+        Command::Claims { file } => {
+            let results = schema::read(&file)?;
+            table::print_claims(&results.claims);
+            Ok(())
+        }
+    }
+}
+
+/// The workloads matching any pattern; a pattern that matches nothing is a usage error.
+fn select(patterns: &[String]) -> Result<Vec<Workload>> {
+    let all = suite::workloads();
+    let mut chosen: Vec<Workload> = Vec::new();
+    for p in patterns {
+        let pattern =
+            glob::Pattern::new(p).map_err(|e| UsageError(format!("bad pattern {p:?}: {e}")))?;
+        let matched: Vec<_> = all.iter().filter(|w| pattern.matches(w.name)).collect();
+        if matched.is_empty() {
+            return Err(UsageError(format!(
+                "no workload matches {p:?}; `zbench list` shows the available ones"
+            ))
+            .into());
+        }
+        for w in matched {
+            if !chosen.iter().any(|c| c.name == w.name) {
+                chosen.push(*w);
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+fn utc_now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// Creates `dir` and proves it writable before any measuring, so a bad `--out` fails in a
+/// second, not after the whole run.
+fn prepare_out_dir(out: Option<&Path>, started: &str) -> Result<PathBuf> {
+    let dir = match out {
+        Some(dir) => dir.to_owned(),
+        None => PathBuf::from("target/zbench").join(started.replace([':', '-'], "")),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    let probe = dir.join(format!(".zbench-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("output directory {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir)
+}
+
+fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
+    let cfg = if args.quick {
         MeasureConfig::QUICK
     } else {
         MeasureConfig::FULL
     };
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!(
-        "zbench {}: {} rounds per workload, {} logical cores, {} build",
-        env!("CARGO_PKG_VERSION"),
-        cfg.rounds,
-        cores,
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
+    let started = utc_now();
+    let dir = prepare_out_dir(args.out.as_deref(), &started)?;
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let machine = machine::describe();
+    let total = workloads.len();
+    let mut done = 0;
+    let records = runner::run(&workloads, &cfg, seed, |w| {
+        done += 1;
+        eprintln!("[{done}/{total}] {} ...", w.name);
+    });
+    let claims = runner::audit_claims(&records);
+    let file = ResultFile {
+        schema: schema::SCHEMA.to_owned(),
+        run: RunInfo {
+            started_utc: started,
+            finished_utc: utc_now(),
+            zbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+            git_commit: machine::git_commit(),
+            build_profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
+            quick: args.quick,
+            command_line: std::env::args().collect(),
+            seed,
+            warmup_ms: cfg.warmup.as_millis() as u64,
+            rounds: cfg.rounds,
+        },
+        machine,
+        results: records.results,
+        comparisons: records.comparisons,
+        claims,
+    };
+    let path = dir.join("results.json");
+    schema::write_atomic(&path, &file)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    match args.format {
+        Format::Table => {
+            table::print_run(&file);
+            println!();
+            table::print_claims(&file.claims);
+            println!("\nresults: {}", path.display());
         }
-    );
-    println!(
-        "{:<42} {:>14} {:>14} {:>12}  {:<9} params",
-        "workload", "zokio", "tokio", "zokio/tokio", "unit"
-    );
-    for w in workloads {
-        eprintln!("running {} ...", w.name);
-        let c = (w.run)(&cfg);
-        println!(
-            "{:<42} {:>14} {:>14} {:>11.2}x  {:<9} {}",
-            w.name,
-            human(c.zokio.median()),
-            human(c.tokio.median()),
-            c.median_ratio(),
-            w.unit,
-            w.params
-        );
+        Format::Json => println!("{}", serde_json::to_string_pretty(&file)?),
     }
-    println!("figures: medians of per-round samples; ratio: median of paired per-round ratios (>1: zokio faster)");
+    eprintln!("zbench: wrote {}", path.display());
     Ok(())
-}
-
-fn human(x: f64) -> String {
-    match x {
-        x if x >= 1e9 => format!("{:.2}G", x / 1e9),
-        x if x >= 1e6 => format!("{:.2}M", x / 1e6),
-        x if x >= 1e3 => format!("{:.1}k", x / 1e3),
-        x => format!("{x:.1}"),
-    }
 }

@@ -15,6 +15,7 @@ fn list_prints_every_workload() {
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("tokio_shapes.ping_pong"));
+    assert!(stdout.contains("sched.task_scheduling,headline.vs_tokio"));
     assert_eq!(
         stdout.lines().count(),
         zbench_suite::suite::workloads().len()
@@ -27,7 +28,7 @@ fn unknown_workload_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("unknown workload \"no.such.workload\""),
+        stderr.contains("no workload matches \"no.such.workload\""),
         "{stderr}"
     );
 }
@@ -44,4 +45,86 @@ fn bad_flag_is_a_usage_error() {
 #[test]
 fn missing_subcommand_is_a_usage_error() {
     assert_eq!(zbench(&[]).status.code(), Some(2));
+}
+
+#[test]
+fn missing_result_file_is_a_runtime_error_naming_it() {
+    let out = zbench(&["claims", "/nonexistent/results.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("/nonexistent/results.json"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
+}
+
+#[test]
+fn malformed_result_file_is_a_runtime_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, "{\"schema\": \"zbench/1\", \"run\": {").unwrap();
+    let out = zbench(&["claims", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("malformed result file"));
+}
+
+#[test]
+fn unwritable_out_fails_before_measuring() {
+    let out = zbench(&[
+        "run",
+        "zsync.spawn",
+        "--quick",
+        "--out",
+        "/proc/zbench-cannot-write-here",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot create output directory"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("zsync.spawn ..."),
+        "measured before checking --out: {stderr}"
+    );
+}
+
+#[test]
+fn pattern_matching_nothing_and_bad_glob_are_usage_errors() {
+    assert_eq!(zbench(&["run", "nothing.matches*"]).status.code(), Some(2));
+    assert_eq!(zbench(&["run", "["]).status.code(), Some(2));
+}
+
+#[test]
+fn a_run_writes_a_valid_result_file_with_every_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zbench(&[
+        "run",
+        "zsync.spawn",
+        "--quick",
+        "--format",
+        "json",
+        "--seed",
+        "5",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
+    assert_eq!(file.run.seed, 5);
+    assert_eq!(file.claims.len(), zbench_report::claims::CLAIMS.len());
+    assert_eq!(file.results.len(), 2, "one record per runtime");
+    // --format json prints the same document.
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["schema"], "zbench/1");
+    // And `zbench claims` reads it back.
+    let claims = zbench(&["claims", dir.path().join("results.json").to_str().unwrap()]);
+    assert!(claims.status.success());
+    assert!(String::from_utf8(claims.stdout)
+        .unwrap()
+        .contains("zsync.spawn"));
 }

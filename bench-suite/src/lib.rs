@@ -7,7 +7,10 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod machine;
 pub mod measure;
 pub mod rt;
+pub mod runner;
+pub mod stats;
 pub mod suite;
 pub mod workloads;

@@ -10,6 +10,7 @@
 //! A sample is one call of a workload body, which returns how many operations it did; the
 //! sample's figure is operations per second.
 
+use crate::stats::median;
 use std::time::{Duration, Instant};
 
 /// How long and how often to measure.
@@ -66,21 +67,6 @@ impl Comparison {
     }
 }
 
-/// The median of `xs` (mean of the middle two for an even count); NaN when empty.
-pub fn median(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
-}
-
 fn sample(f: &mut impl FnMut() -> u64) -> f64 {
     let start = Instant::now();
     let ops = f();
@@ -123,13 +109,6 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert!(median(&[]).is_nan());
-    }
 
     #[test]
     fn compare_pairs_every_round_and_alternates_order() {

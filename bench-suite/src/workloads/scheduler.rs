@@ -143,6 +143,36 @@ pub fn chained_spawn<R: Runtime>(rt: &R, len: usize) -> u64 {
     len as u64
 }
 
+/// From inside a task, `n` times: spawn an empty task and await it. Ops: `n` spawn+join.
+pub fn spawn_join<R: Runtime>(rt: &R, n: usize) -> u64 {
+    rt.block_on(rt.spawn(async move {
+        for _ in 0..n {
+            R::spawn_local(async {}).await;
+        }
+    }));
+    n as u64
+}
+
+/// Two tasks on a current-thread runtime take turns, each yielding `yields` times, so
+/// every yield switches to the other task. Ops: `2 * yields` switches.
+pub fn yield_ping_pong<R: Runtime>(rt: &R, yields: usize) -> u64 {
+    rt.block_on(async move {
+        let a = R::spawn_local(async move {
+            for _ in 0..yields {
+                R::yield_now().await;
+            }
+        });
+        let b = R::spawn_local(async move {
+            for _ in 0..yields {
+                R::yield_now().await;
+            }
+        });
+        a.await;
+        b.await;
+    });
+    (2 * yields) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +184,13 @@ mod tests {
         assert_eq!(yield_many(rt, 4, 10), 40);
         assert_eq!(ping_pong(rt, 50), 50);
         assert_eq!(chained_spawn(rt, 50), 50);
+        assert_eq!(spawn_join(rt, 50), 50);
+    }
+
+    #[test]
+    fn yield_ping_pong_runs_on_both() {
+        assert_eq!(yield_ping_pong(&Zokio::current_thread(), 10), 20);
+        assert_eq!(yield_ping_pong(&Tokio::current_thread(), 10), 20);
     }
 
     #[test]

@@ -1,0 +1,100 @@
+//! What zbench records about the machine and the run (see METHOD.md: CPU model, logical
+//! cores, memory, kernel, io_uring availability, load average, build profile, git commit).
+
+use std::fs;
+use std::process::Command;
+use zbench_report::schema::{IoUringStatus, MachineInfo};
+
+/// Reads the machine description from `/proc` and a probe of `io_uring_setup`. Fields that
+/// cannot be read are recorded as `"unknown"` (or 0 / `None`), never guessed.
+pub fn describe() -> MachineInfo {
+    MachineInfo {
+        cpu_model: cpu_model().unwrap_or_else(|| "unknown".into()),
+        logical_cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        memory_bytes: mem_total().unwrap_or(0),
+        kernel: fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "unknown".into()),
+        io_uring: io_uring_status(),
+        load_average_1m: fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok())),
+    }
+}
+
+fn cpu_model() -> Option<String> {
+    let text = fs::read_to_string("/proc/cpuinfo").ok()?;
+    text.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+fn mem_total() -> Option<u64> {
+    let text = fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = text
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Tries `io_uring_setup(2)` with one entry: the only reliable test (the sysctl, seccomp
+/// profiles and container runtimes can each forbid it).
+fn io_uring_status() -> IoUringStatus {
+    let disabled = fs::read_to_string("/proc/sys/kernel/io_uring_disabled")
+        .map(|s| s.trim().to_owned())
+        .ok();
+    // struct io_uring_params is 120 bytes; zeroed means "no flags".
+    let mut params = [0u8; 120];
+    // SAFETY: io_uring_setup reads and writes `params` (valid, 120 bytes, the kernel's
+    // struct size) and returns a new fd or -1; no other memory is touched.
+    let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 1u32, params.as_mut_ptr()) };
+    let sysctl = disabled.map_or(String::new(), |d| format!(", kernel.io_uring_disabled={d}"));
+    if fd >= 0 {
+        // SAFETY: `fd` is the descriptor the kernel just returned to us.
+        unsafe { libc::close(fd as libc::c_int) };
+        IoUringStatus {
+            available: true,
+            detail: format!("io_uring_setup succeeded{sysctl}"),
+        }
+    } else {
+        IoUringStatus {
+            available: false,
+            detail: format!(
+                "io_uring_setup failed: {}{sysctl}",
+                std::io::Error::last_os_error()
+            ),
+        }
+    }
+}
+
+/// `git rev-parse HEAD` in the current directory, if git and a repository are there.
+pub fn git_commit() -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (!s.is_empty()).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_this_machine() {
+        let m = describe();
+        assert!(m.logical_cores >= 1);
+        assert!(m.memory_bytes > 0);
+        assert_ne!(m.kernel, "unknown");
+        assert!(!m.io_uring.detail.is_empty());
+    }
+}

@@ -1,0 +1,414 @@
+//! The result file: one JSON document per zbench run.
+//!
+//! These types are the schema; `reports/README.md` shows an example. Every figure carries
+//! its unit and the parameters it was measured with, and every sample is kept, so a reader
+//! can recompute any statistic.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The schema identifier written into every result file.
+pub const SCHEMA: &str = "zbench/1";
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultFile {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// How and when the run was made.
+    pub run: RunInfo,
+    /// The machine it ran on.
+    pub machine: MachineInfo,
+    /// One record per (workload, runtime).
+    pub results: Vec<WorkloadResult>,
+    /// zokio against Tokio, one per workload measured on both.
+    pub comparisons: Vec<Comparison>,
+    /// The claims audit: every claim id of CLAIMS.md, in order.
+    pub claims: Vec<ClaimAudit>,
+}
+
+/// Run metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Start, RFC 3339 UTC.
+    pub started_utc: String,
+    /// End, RFC 3339 UTC.
+    pub finished_utc: String,
+    /// zbench's version.
+    pub zbench_version: String,
+    /// `git rev-parse HEAD` of the working directory, if available.
+    pub git_commit: Option<String>,
+    /// `release` or `debug`.
+    pub build_profile: String,
+    /// Whether `--quick` was given.
+    pub quick: bool,
+    /// The command line, argument by argument.
+    pub command_line: Vec<String>,
+    /// Seed of the bootstrap resampling, so every interval can be recomputed exactly.
+    pub seed: u64,
+    /// Warm-up per runtime per workload, in milliseconds.
+    pub warmup_ms: u64,
+    /// Interleaved rounds per workload.
+    pub rounds: usize,
+}
+
+/// The machine, as far as it affects the figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Logical cores available to the process.
+    pub logical_cores: usize,
+    /// Physical memory, in bytes.
+    pub memory_bytes: u64,
+    /// Kernel release.
+    pub kernel: String,
+    /// Whether io_uring can be used, and why not if not.
+    pub io_uring: IoUringStatus,
+    /// 1-minute load average when the run started.
+    pub load_average_1m: Option<f64>,
+}
+
+/// io_uring availability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IoUringStatus {
+    /// `io_uring_setup` succeeded.
+    pub available: bool,
+    /// What was checked, or the error.
+    pub detail: String,
+}
+
+/// Summary statistics of a sample set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Number of samples.
+    pub n: usize,
+    /// Median.
+    pub median: f64,
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Smallest sample.
+    pub min: f64,
+    /// Largest sample.
+    pub max: f64,
+    /// Median absolute deviation from the median (unscaled).
+    pub mad: f64,
+    /// Lower end of the bootstrap 95% confidence interval of the median.
+    pub ci95_low: f64,
+    /// Upper end of the bootstrap 95% confidence interval of the median.
+    pub ci95_high: f64,
+}
+
+/// Latency percentiles, in the workload's unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// 50th percentile.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// One workload on one runtime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadResult {
+    /// Workload name, `group.name`.
+    pub workload: String,
+    /// Report group (`sched`, `asyncfn`, `latency`, `memory`, `scale`, `zsync`, ...).
+    pub group: String,
+    /// Claims this workload reproduces.
+    pub claim_ids: Vec<String>,
+    /// `zokio` or `tokio`.
+    pub runtime: String,
+    /// Parameters (task counts, workers, sizes), identical for every runtime.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Unit of the samples (`tasks/s`, `ns/op`, `bytes/task`, ...).
+    pub unit: String,
+    /// Whether a larger figure is better (throughput) or worse (latency, memory).
+    pub higher_is_better: bool,
+    /// Every sample, in measurement order.
+    pub samples: Vec<f64>,
+    /// Statistics over `samples`.
+    pub stats: Stats,
+    /// Latency percentiles, for latency workloads.
+    pub percentiles: Option<Percentiles>,
+    /// Failed operations (0 unless the workload counts failures).
+    pub errors: u64,
+}
+
+/// zokio against Tokio on one workload, from samples taken in the same rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Workload name.
+    pub workload: String,
+    /// Per round: zokio's figure divided by Tokio's.
+    pub ratios: Vec<f64>,
+    /// Statistics of `ratios`.
+    pub stats: Stats,
+    /// Whether a ratio above 1 means zokio is better (throughput) or worse (latency,
+    /// memory): copied from the workload.
+    pub higher_is_better: bool,
+}
+
+/// The audit of one documented claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimAudit {
+    /// Stable id from CLAIMS.md.
+    pub claim_id: String,
+    /// The figure as documented.
+    pub documented: String,
+    /// Seed documents stating it.
+    pub sources: Vec<String>,
+    /// The workload that measures it, if built.
+    pub workload: Option<String>,
+    /// Unit of `zokio` and `tokio`.
+    pub unit: Option<String>,
+    /// zokio's measured figure (median).
+    pub zokio: Option<f64>,
+    /// Tokio's measured figure (median).
+    pub tokio: Option<f64>,
+    /// The verdict for zokio.
+    pub verdict: Verdict,
+    /// zokio's figure divided by the documented one, where both are numbers.
+    pub factor: Option<f64>,
+    /// One line on what was measured and why the verdict.
+    pub explanation: String,
+}
+
+/// How a documented figure fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A bound was met, or a rate was reached within a factor of 2.
+    Reproduced,
+    /// Measured, and not within that margin (see `factor`).
+    NotReproduced,
+    /// The figure cannot hold as written (∞ ops/s, 0 bytes).
+    NotMeasurableAsStated,
+    /// The workload is not built yet: no number is given.
+    NotYetMeasured,
+}
+
+impl Verdict {
+    /// Human-readable form.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Reproduced => "reproduced",
+            Verdict::NotReproduced => "not reproduced",
+            Verdict::NotMeasurableAsStated => "not measurable as stated",
+            Verdict::NotYetMeasured => "not yet measured",
+        }
+    }
+}
+
+/// Why a result file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("cannot read result file {path}: {cause}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error (part of the message, so not also chained as a source).
+        cause: io::Error,
+    },
+    /// Not valid JSON, or not the expected shape.
+    #[error("malformed result file {path}: {cause}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// serde_json's error, with line and column.
+        cause: serde_json::Error,
+    },
+    /// Valid, but of another schema version.
+    #[error("result file {path} has schema {found:?}; this zbench reads {SCHEMA:?}")]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// What the file says.
+        found: String,
+    },
+}
+
+/// Reads and validates a result file.
+///
+/// # Errors
+/// [`ReadError`] if the file is missing, is not JSON of this shape, or has another schema.
+pub fn read(path: &Path) -> Result<ResultFile, ReadError> {
+    let text = fs::read_to_string(path).map_err(|cause| ReadError::Io {
+        path: path.to_owned(),
+        cause,
+    })?;
+    // Check the schema tag first so a file from another version gets that message, not a
+    // confusing "missing field".
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
+        match map.get("schema").and_then(|s| s.as_str()) {
+            Some(SCHEMA) => {}
+            Some(other) => {
+                return Err(ReadError::Schema {
+                    path: path.to_owned(),
+                    found: other.to_owned(),
+                })
+            }
+            None => {
+                return Err(ReadError::Schema {
+                    path: path.to_owned(),
+                    found: String::from("(none)"),
+                })
+            }
+        }
+    }
+    serde_json::from_str(&text).map_err(|cause| ReadError::Malformed {
+        path: path.to_owned(),
+        cause,
+    })
+}
+
+/// Writes `file` as pretty JSON to `path` atomically: to a temporary file in the same
+/// directory, flushed to disk, then renamed over `path`, so a reader never sees half a file
+/// and an interrupted run leaves no half-written result.
+///
+/// # Errors
+/// Any I/O error creating, writing, syncing or renaming the file; the temporary file is
+/// removed on failure.
+pub fn write_atomic(path: &Path, file: &ResultFile) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "result path has no file name")
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        serde_json::to_writer_pretty(&mut f, file)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample_file() -> ResultFile {
+        let stats = Stats {
+            n: 3,
+            median: 2.0,
+            mean: 2.0,
+            min: 1.0,
+            max: 3.0,
+            mad: 1.0,
+            ci95_low: 1.0,
+            ci95_high: 3.0,
+        };
+        ResultFile {
+            schema: SCHEMA.into(),
+            run: RunInfo {
+                started_utc: "2026-11-20T00:00:00Z".into(),
+                finished_utc: "2026-11-20T00:01:00Z".into(),
+                zbench_version: "0.1.0".into(),
+                git_commit: None,
+                build_profile: "release".into(),
+                quick: true,
+                command_line: vec!["zbench".into(), "all".into()],
+                seed: 7,
+                warmup_ms: 200,
+                rounds: 3,
+            },
+            machine: MachineInfo {
+                cpu_model: "test cpu".into(),
+                logical_cores: 2,
+                memory_bytes: 1 << 30,
+                kernel: "6.0".into(),
+                io_uring: IoUringStatus {
+                    available: false,
+                    detail: "not checked".into(),
+                },
+                load_average_1m: Some(0.5),
+            },
+            results: vec![WorkloadResult {
+                workload: "sched.task_scheduling".into(),
+                group: "sched".into(),
+                claim_ids: vec!["sched.task_scheduling".into()],
+                runtime: "zokio".into(),
+                params: BTreeMap::from([("workers".into(), serde_json::json!(2))]),
+                unit: "tasks/s".into(),
+                higher_is_better: true,
+                samples: vec![1.0, 2.0, 3.0],
+                stats: stats.clone(),
+                percentiles: None,
+                errors: 0,
+            }],
+            comparisons: vec![Comparison {
+                workload: "sched.task_scheduling".into(),
+                ratios: vec![1.0, 2.0, 3.0],
+                stats,
+                higher_is_better: true,
+            }],
+            claims: vec![],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let file = sample_file();
+        write_atomic(&path, &file).unwrap();
+        assert_eq!(read(&path).unwrap(), file);
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error() {
+        let err = read(Path::new("/nonexistent/zbench/results.json")).unwrap_err();
+        assert!(matches!(err, ReadError::Io { .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_json_is_malformed_with_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        let text = serde_json::to_string(&sample_file()).unwrap();
+        fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(matches!(err, ReadError::Malformed { .. }), "{err}");
+        assert!(err.to_string().contains("line"), "{err}");
+    }
+
+    #[test]
+    fn other_schema_version_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        fs::write(&path, r#"{"schema": "zbench/99"}"#).unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(err.to_string().contains("zbench/99"), "{err}");
+    }
+
+    #[test]
+    fn write_to_missing_directory_fails_and_leaves_nothing() {
+        let err =
+            write_atomic(Path::new("/nonexistent/dir/results.json"), &sample_file()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+}
