@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 use zbench_report::schema::{self, ResultFile, RunInfo};
 use zbench_suite::measure::MeasureConfig;
-use zbench_suite::suite::{self, Workload};
+use zbench_suite::suite::{self, Ctx, Workload};
 use zbench_suite::{machine, runner};
 
 mod table;
@@ -40,6 +40,9 @@ struct RunArgs {
     /// Seed of the bootstrap intervals [default: random, recorded in the result file].
     #[arg(long)]
     seed: Option<u64>,
+    /// Worker threads for multi-thread workloads, the same for every runtime.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: u16,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -85,6 +88,12 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`zbench list | head`), like other Unix tools, instead
+    // of panicking on the failed print.
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -167,10 +176,15 @@ fn prepare_out_dir(out: Option<&Path>, started: &str) -> Result<PathBuf> {
 }
 
 fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
-    let cfg = if args.quick {
+    let mut cfg = if args.quick {
         MeasureConfig::QUICK
     } else {
         MeasureConfig::FULL
+    };
+    cfg.workers = usize::from(args.workers);
+    let ctx = Ctx {
+        cfg,
+        child_exe: std::env::current_exe().ok(),
     };
     let started = utc_now();
     let dir = prepare_out_dir(args.out.as_deref(), &started)?;
@@ -178,7 +192,7 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let machine = machine::describe();
     let total = workloads.len();
     let mut done = 0;
-    let records = runner::run(&workloads, &cfg, seed, |w| {
+    let records = runner::run(&workloads, &ctx, seed, |w| {
         done += 1;
         eprintln!("[{done}/{total}] {} ...", w.name);
     });

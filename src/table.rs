@@ -38,11 +38,40 @@ pub(crate) fn print_run(file: &ResultFile) {
         let median = |rt: &str| {
             file.results
                 .iter()
-                .find(|r| r.workload == c.workload && r.runtime == rt)
+                .find(|r| r.workload == c.workload && r.params == c.params && r.runtime == rt)
                 .map(|r| (r.stats.median, r.unit.as_str()))
         };
-        let (Some((z, unit)), Some((t, _))) = (median("zokio"), median("tokio")) else {
+        let (Some((z, unit)), Some((t, _))) = (median("zokio"), median(&c.baseline)) else {
             continue;
+        };
+        // Points of multi-point workloads are told apart by their varying parameter.
+        let label = match (c.params.get("workers"), c.params.get("tasks")) {
+            (Some(w), _)
+                if file
+                    .comparisons
+                    .iter()
+                    .filter(|o| o.workload == c.workload)
+                    .count()
+                    > 1 =>
+            {
+                format!("{} w={w}", c.workload)
+            }
+            (_, Some(n))
+                if file
+                    .comparisons
+                    .iter()
+                    .filter(|o| o.workload == c.workload)
+                    .count()
+                    > 1 =>
+            {
+                format!("{} n={n}", c.workload)
+            }
+            _ => c.workload.clone(),
+        };
+        let vs = if c.baseline == "tokio" {
+            String::new()
+        } else {
+            format!(" (vs {})", c.baseline)
         };
         let s = &c.stats;
         // Which way is better, and does the interval exclude "no difference"?
@@ -52,8 +81,8 @@ pub(crate) fn print_run(file: &ResultFile) {
             _ => "no clear difference",
         };
         println!(
-            "{:<38} {:>10} {:>10} {:<11} {:>6.2}x [{:.2}, {:.2}]  {verdict}",
-            c.workload,
+            "{:<38} {:>10} {:>10} {:<11} {:>6.2}x [{:.2}, {:.2}]  {verdict}{vs}",
+            label,
             human(z),
             human(t),
             unit,

@@ -128,3 +128,10 @@ fn a_run_writes_a_valid_result_file_with_every_claim() {
         .unwrap()
         .contains("zsync.spawn"));
 }
+
+#[test]
+fn zero_workers_is_a_usage_error() {
+    let out = zbench(&["all", "--workers", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--workers"));
+}

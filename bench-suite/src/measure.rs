@@ -1,14 +1,15 @@
-//! The measurement engine (first cut: interleaved samples, medians, paired ratios).
+//! The measurement engine: warm-up, then interleaved rounds of paired samples.
 //!
 //! Method, from `../shared/METHOD.md`: warm both runtimes up, then take samples in rounds;
 //! each round runs one sample on each runtime, alternating which goes first (A B, B A, …) so
 //! that machine drift and order effects hit both alike (duet benchmarking, Bulej et al.,
-//! ICPE 2020). The zokio/Tokio ratio is computed per round from the two adjacent samples,
-//! and its median is reported: comparing medians of paired ratios holds up on noisy
-//! machines where absolute times do not (Laaber et al., EMSE 2019).
+//! ICPE 2020). The zokio/Tokio ratio is computed per round from the two adjacent samples;
+//! comparing medians of paired ratios holds up on noisy machines where absolute times do
+//! not (Laaber et al., EMSE 2019). Statistics and intervals are in [`crate::stats`].
 //!
-//! A sample is one call of a workload body, which returns how many operations it did; the
-//! sample's figure is operations per second.
+//! A sample is one call of a workload body, which returns how many operations it did and,
+//! when it times only one phase of its work itself, how long that phase took; the sample's
+//! figure is operations per second.
 
 use crate::stats::median;
 use std::time::{Duration, Instant};
@@ -20,18 +21,22 @@ pub struct MeasureConfig {
     pub warmup: Duration,
     /// Rounds of paired samples.
     pub rounds: usize,
+    /// Worker threads for multi-thread workloads.
+    pub workers: usize,
 }
 
 impl MeasureConfig {
-    /// CI-sized: 0.2 s warm-up, 10 rounds.
+    /// CI-sized: 0.2 s warm-up, 10 rounds, 2 workers.
     pub const QUICK: MeasureConfig = MeasureConfig {
         warmup: Duration::from_millis(200),
         rounds: 10,
+        workers: 2,
     };
-    /// Default: 1 s warm-up, 30 rounds.
+    /// Default: 1 s warm-up, 30 rounds, 2 workers.
     pub const FULL: MeasureConfig = MeasureConfig {
         warmup: Duration::from_secs(1),
         rounds: 30,
+        workers: 2,
     };
 }
 
@@ -42,7 +47,7 @@ pub struct Samples {
     pub ops_per_sec: Vec<f64>,
 }
 
-/// Both sides of one workload, measured in the same run.
+/// Both sides of one workload, measured in the same rounds.
 #[derive(Debug, Clone)]
 pub struct Comparison {
     /// zokio's samples.
@@ -67,20 +72,37 @@ impl Comparison {
     }
 }
 
-fn sample(f: &mut impl FnMut() -> u64) -> f64 {
-    let start = Instant::now();
-    let ops = f();
-    ops as f64 / start.elapsed().as_secs_f64()
+/// What one call of a workload body did: operations, and the time they took when the body
+/// timed one phase itself (spawning without running, say); `None` means "the whole call".
+#[derive(Debug, Clone, Copy)]
+pub struct Timed {
+    /// Operations performed.
+    pub ops: u64,
+    /// Time of the measured phase, if not the whole call.
+    pub elapsed: Option<Duration>,
 }
 
-/// Measures `zokio` and `tokio` (each returns the operations one call performed) in
-/// interleaved rounds after a warm-up.
-pub fn compare(
+impl From<u64> for Timed {
+    fn from(ops: u64) -> Timed {
+        Timed { ops, elapsed: None }
+    }
+}
+
+fn sample<T: Into<Timed>>(f: &mut dyn FnMut() -> T) -> f64 {
+    let start = Instant::now();
+    let timed = f().into();
+    let elapsed = timed.elapsed.unwrap_or_else(|| start.elapsed());
+    timed.ops as f64 / elapsed.as_secs_f64()
+}
+
+/// Measures `zokio` and `tokio` in interleaved rounds after a warm-up. Each closure runs
+/// one sample and returns its operation count, or a [`Timed`] phase.
+pub fn compare<T: Into<Timed>>(
     cfg: &MeasureConfig,
-    mut zokio: impl FnMut() -> u64,
-    mut tokio: impl FnMut() -> u64,
+    mut zokio: impl FnMut() -> T,
+    mut tokio: impl FnMut() -> T,
 ) -> Comparison {
-    for side in [&mut zokio as &mut dyn FnMut() -> u64, &mut tokio] {
+    for side in [&mut zokio as &mut dyn FnMut() -> T, &mut tokio] {
         let start = Instant::now();
         while start.elapsed() < cfg.warmup {
             side();
@@ -116,16 +138,17 @@ mod tests {
         let cfg = MeasureConfig {
             warmup: Duration::ZERO,
             rounds: 4,
+            workers: 1,
         };
         let c = compare(
             &cfg,
             || {
                 order.borrow_mut().push('z');
-                10
+                10u64
             },
             || {
                 order.borrow_mut().push('t');
-                10
+                10u64
             },
         );
         assert_eq!(c.ratios.len(), 4);
@@ -135,5 +158,22 @@ mod tests {
             vec!['z', 't', 't', 'z', 'z', 't', 't', 'z']
         );
         assert!(c.ratios.iter().all(|r| r.is_finite() && *r > 0.0));
+    }
+
+    #[test]
+    fn a_timed_phase_is_used_instead_of_the_whole_call() {
+        let cfg = MeasureConfig {
+            warmup: Duration::ZERO,
+            rounds: 1,
+            workers: 1,
+        };
+        let phase = |ms| Timed {
+            ops: 1_000,
+            elapsed: Some(Duration::from_millis(ms)),
+        };
+        let c = compare(&cfg, || phase(1), || phase(2));
+        assert!((c.zokio.median() - 1e6).abs() < 1e-3);
+        assert!((c.tokio.median() - 5e5).abs() < 1e-3);
+        assert!((c.median_ratio() - 2.0).abs() < 1e-9);
     }
 }

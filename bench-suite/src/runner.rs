@@ -1,23 +1,21 @@
-//! Runs workloads and turns their samples into result records.
+//! Runs workloads and turns their outcomes into result records and the claims audit.
 
-use crate::measure::{Comparison as RawComparison, MeasureConfig};
 use crate::stats::summarize;
-use crate::suite::Workload;
+use crate::suite::{Ctx, Point, Workload};
 use std::collections::BTreeMap;
 use zbench_report::claims::{self, Measured, Rule};
-use zbench_report::schema::ClaimAudit;
-use zbench_report::schema::{Comparison, WorkloadResult};
+use zbench_report::schema::{ClaimAudit, Comparison, WorkloadResult};
 
-/// Records of one run: per (workload, runtime), and per workload the paired comparison.
+/// Records of one run.
 #[derive(Debug, Default)]
 pub struct Records {
-    /// One per workload and runtime.
+    /// One per workload, point and runtime.
     pub results: Vec<WorkloadResult>,
-    /// One per workload.
+    /// One per workload point measured on both sides.
     pub comparisons: Vec<Comparison>,
 }
 
-/// Derives a distinct, reproducible bootstrap seed for each statistic from the run's seed.
+/// A distinct, reproducible bootstrap seed per statistic, derived from the run's seed.
 fn sub_seed(seed: u64, workload: &str, what: &str) -> u64 {
     // FNV-1a over the names, mixed with the run seed: stable across runs and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
@@ -28,8 +26,9 @@ fn sub_seed(seed: u64, workload: &str, what: &str) -> u64 {
     h
 }
 
-fn params_json(params: &[(&str, &str)]) -> BTreeMap<String, serde_json::Value> {
-    params
+fn params_json(w: &Workload, ctx: &Ctx, point: &Point) -> BTreeMap<String, serde_json::Value> {
+    let mut params: BTreeMap<String, serde_json::Value> = w
+        .params
         .iter()
         .map(|(k, v)| {
             let value = v
@@ -38,99 +37,204 @@ fn params_json(params: &[(&str, &str)]) -> BTreeMap<String, serde_json::Value> {
                 .unwrap_or_else(|_| serde_json::Value::from(*v));
             ((*k).to_owned(), value)
         })
-        .collect()
-}
-
-/// Adds `workload`'s measured samples to `records`.
-pub fn record(records: &mut Records, w: &Workload, raw: &RawComparison, seed: u64) {
-    let convert = |xs: &[f64]| -> Vec<f64> { xs.iter().map(|x| w.figure.from_rate(*x)).collect() };
-    let zokio = convert(&raw.zokio.ops_per_sec);
-    let tokio = convert(&raw.tokio.ops_per_sec);
-    for (runtime, samples) in [("zokio", &zokio), ("tokio", &tokio)] {
-        records.results.push(WorkloadResult {
-            workload: w.name.to_owned(),
-            group: w.group().to_owned(),
-            claim_ids: w.claims.iter().map(|c| (*c).to_owned()).collect(),
-            runtime: runtime.to_owned(),
-            params: params_json(w.params),
-            unit: w.unit.to_owned(),
-            higher_is_better: w.figure.higher_is_better(),
-            samples: samples.clone(),
-            stats: summarize(samples, sub_seed(seed, w.name, runtime)),
-            percentiles: None,
-            errors: 0,
-        });
+        .collect();
+    if w.multi_thread {
+        params.insert("workers".into(), ctx.cfg.workers.into());
     }
-    // Ratio of the reported figures, round by round.
-    let ratios: Vec<f64> = zokio.iter().zip(&tokio).map(|(z, t)| z / t).collect();
-    records.comparisons.push(Comparison {
-        workload: w.name.to_owned(),
-        stats: summarize(&ratios, sub_seed(seed, w.name, "ratio")),
-        ratios,
-        higher_is_better: w.figure.higher_is_better(),
-    });
+    for (k, v) in &point.params {
+        params.insert((*k).to_owned(), v.clone());
+    }
+    params
 }
 
-/// Runs every workload in `workloads` with `cfg`, calling `progress` before each.
+/// Adds one workload's outcome to `records`.
+pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], seed: u64) {
+    for point in points {
+        let params = params_json(w, ctx, point);
+        let tag = serde_json::to_string(&params).unwrap_or_default();
+        let baseline = if point.baseline_name.is_empty() {
+            "tokio"
+        } else {
+            point.baseline_name
+        };
+        let sides = [("zokio", &point.zokio, 0), (baseline, &point.baseline, 1)];
+        for (runtime, samples, side) in sides {
+            records.results.push(WorkloadResult {
+                workload: w.name.to_owned(),
+                group: w.group().to_owned(),
+                claim_ids: w.claims.iter().map(|c| (*c).to_owned()).collect(),
+                runtime: runtime.to_owned(),
+                params: params.clone(),
+                unit: w.unit.to_owned(),
+                higher_is_better: w.figure.higher_is_better(),
+                samples: samples.clone(),
+                stats: summarize(
+                    samples,
+                    sub_seed(seed, &format!("{}{tag}", w.name), runtime),
+                ),
+                percentiles: point.percentiles.as_ref().map(|p| {
+                    if side == 0 {
+                        p.0.clone()
+                    } else {
+                        p.1.clone()
+                    }
+                }),
+                errors: 0,
+            });
+        }
+        if point.zokio.len() == point.baseline.len() && !point.zokio.is_empty() {
+            let ratios: Vec<f64> = point
+                .zokio
+                .iter()
+                .zip(&point.baseline)
+                .map(|(z, b)| z / b)
+                .collect();
+            records.comparisons.push(Comparison {
+                workload: w.name.to_owned(),
+                params,
+                baseline: baseline.to_owned(),
+                stats: summarize(
+                    &ratios,
+                    sub_seed(seed, &format!("{}{tag}", w.name), "ratio"),
+                ),
+                ratios,
+                higher_is_better: w.figure.higher_is_better(),
+            });
+        }
+    }
+}
+
+/// Runs every workload, calling `progress` before each.
 pub fn run(
     workloads: &[Workload],
-    cfg: &MeasureConfig,
+    ctx: &Ctx,
     seed: u64,
     mut progress: impl FnMut(&Workload),
 ) -> Records {
     let mut records = Records::default();
     for w in workloads {
         progress(w);
-        let raw = (w.run)(cfg);
-        record(&mut records, w, &raw, seed);
+        let outcome = (w.run)(ctx);
+        record(&mut records, w, ctx, &outcome.points, seed);
     }
     records
 }
 
-/// The claims audit for a run: every claim of CLAIMS.md, judged on the workloads that
-/// measured it, "not yet measured" for the rest.
+/// The claims audit: every claim of CLAIMS.md, judged on the workload that measured it
+/// (its last point, e.g. the most workers), "not yet measured" for the rest.
 pub fn audit_claims(records: &Records) -> Vec<ClaimAudit> {
     claims::CLAIMS
         .iter()
         .map(|claim| {
-            let measured = records
+            let zokio: Vec<&WorkloadResult> = records
                 .results
                 .iter()
-                .find(|r| r.runtime == "zokio" && r.claim_ids.iter().any(|c| c == claim.id))
-                .map(|z| measured_for(claim.rule, z, records));
+                .filter(|r| r.runtime == "zokio" && r.claim_ids.iter().any(|c| c == claim.id))
+                .collect();
+            let measured = zokio
+                .last()
+                .map(|z| measured_for(claim.id, claim.rule, z, &zokio, records));
             claims::audit(claim, measured.as_ref())
         })
         .collect()
 }
 
-fn measured_for(rule: Rule, zokio: &WorkloadResult, records: &Records) -> Measured {
-    let tokio = records
+fn measured_for(
+    id: &str,
+    rule: Rule,
+    zokio: &WorkloadResult,
+    points: &[&WorkloadResult],
+    records: &Records,
+) -> Measured {
+    let same_point = |r: &WorkloadResult| r.workload == zokio.workload && r.params == zokio.params;
+    let baseline = records
         .results
         .iter()
-        .find(|r| r.runtime == "tokio" && r.workload == zokio.workload)
-        .map(|r| r.stats.median);
+        .find(|r| r.runtime != "zokio" && same_point(r));
     let ratio = records
         .comparisons
         .iter()
-        .find(|c| c.workload == zokio.workload)
+        .find(|c| c.workload == zokio.workload && c.params == zokio.params)
         .map(|c| c.stats.median);
-    match (rule, ratio) {
-        (Rule::RatioVsTokio { .. }, Some(ratio)) => Measured {
-            workload: zokio.workload.clone(),
-            unit: "x".into(),
-            zokio: ratio,
-            tokio: None,
-            note: Some(format!(
-                "the figure is the median of per-round zokio/Tokio ratios on {}; the async/await half awaits asyncfn.await",
-                zokio.workload
-            )),
-        },
-        _ => Measured {
-            workload: zokio.workload.clone(),
-            unit: zokio.unit.clone(),
-            zokio: zokio.stats.median,
-            tokio,
-            note: None,
-        },
+    let mut m = Measured {
+        workload: zokio.workload.clone(),
+        unit: zokio.unit.clone(),
+        zokio: zokio.stats.median,
+        tokio: baseline.map(|b| b.stats.median),
+        note: baseline.filter(|b| b.runtime != "tokio").map(|b| {
+            format!(
+                "compared with {}, not Tokio (Tokio's queue is private)",
+                b.runtime
+            )
+        }),
+    };
+    if let Some(p) = &zokio.percentiles {
+        m.note = Some(format!(
+            "zokio p50 {:.0}, p99 {:.0}, p99.9 {:.0} {}",
+            p.p50, p.p99, p.p999, zokio.unit
+        ));
     }
+    match rule {
+        Rule::RatioVsTokio { .. } => {
+            m.unit = "x".into();
+            m.zokio = ratio.unwrap_or(f64::NAN);
+            m.tokio = None;
+            m.note = Some(format!(
+                "median of per-round zokio/Tokio ratios on {}; the async/await half is asyncfn.await's ratio",
+                zokio.workload
+            ));
+        }
+        // Derived figures, documented in CLAIMS.md's workload column.
+        _ if id == "scale.workers" => derive_efficiency(&mut m, points, records),
+        _ if id == "scale.concurrent_tasks" => derive_growth(&mut m, points, records),
+        _ => {}
+    }
+    m
+}
+
+fn param_u64(r: &WorkloadResult, key: &str) -> u64 {
+    r.params
+        .get(key)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// Efficiency at the most workers: rate(N) / (N * rate(1)), for zokio and the baseline.
+fn derive_efficiency(m: &mut Measured, points: &[&WorkloadResult], records: &Records) {
+    let eff = |runtime: &str| -> Option<f64> {
+        let rs: Vec<&WorkloadResult> = records
+            .results
+            .iter()
+            .filter(|r| r.runtime == runtime && points.iter().any(|p| p.workload == r.workload))
+            .collect();
+        let one = rs.iter().find(|r| param_u64(r, "workers") == 1)?;
+        let most = rs.iter().max_by_key(|r| param_u64(r, "workers"))?;
+        Some(most.stats.median / (param_u64(most, "workers") as f64 * one.stats.median))
+    };
+    m.unit = "efficiency".into();
+    m.zokio = eff("zokio").unwrap_or(f64::NAN);
+    m.tokio = eff("tokio");
+    m.note = Some(
+        "efficiency = throughput at the most workers / (workers x throughput at 1 worker)".into(),
+    );
+}
+
+/// Growth of bytes per task from the fewest to the most live tasks.
+fn derive_growth(m: &mut Measured, points: &[&WorkloadResult], records: &Records) {
+    let growth = |runtime: &str| -> Option<f64> {
+        let rs: Vec<&WorkloadResult> = records
+            .results
+            .iter()
+            .filter(|r| r.runtime == runtime && points.iter().any(|p| p.workload == r.workload))
+            .collect();
+        let few = rs.iter().min_by_key(|r| param_u64(r, "tasks"))?;
+        let many = rs.iter().max_by_key(|r| param_u64(r, "tasks"))?;
+        Some(many.stats.median / few.stats.median)
+    };
+    m.unit = "growth".into();
+    m.zokio = growth("zokio").unwrap_or(f64::NAN);
+    m.tokio = growth("tokio");
+    m.note = Some(
+        "growth = bytes per task at the most live tasks / bytes per task at the fewest".into(),
+    );
 }

@@ -1,45 +1,89 @@
-//! The catalogue of workloads `zbench` runs, with their units and parameters.
+//! The catalogue of workloads `zbench` runs: names, units, parameters, claim ids, and how
+//! each one is measured on zokio and its baseline (Tokio, unless a point says otherwise).
 
 use crate::measure::{compare, Comparison, MeasureConfig};
 use crate::rt::{Runtime, Tokio, Zokio};
 use crate::workloads::scheduler::*;
+use std::path::PathBuf;
+use zbench_report::schema::Percentiles;
 
-/// Worker threads for the multi-thread workloads (Tokio's bench uses 4; this project's
-/// reference machine has 2 cores, and oversubscribing would measure the OS scheduler).
-pub const WORKERS: usize = 2;
+/// What a workload gets to run with.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Warm-up, rounds, worker count.
+    pub cfg: MeasureConfig,
+    /// The zbench executable, for workloads that measure in a fresh child process (memory);
+    /// `None` runs them in-process (tests only: allocator reuse skews memory figures).
+    pub child_exe: Option<PathBuf>,
+}
 
-/// Tasks per sample of `sched.task_scheduling`.
-pub const TASK_SCHEDULING_TASKS: usize = 100_000;
+/// One measured point of a workload: samples of each side in the reported unit.
+#[derive(Debug, Clone, Default)]
+pub struct Point {
+    /// Parameters that vary between points (e.g. `workers`), added to the workload's.
+    pub params: Vec<(&'static str, serde_json::Value)>,
+    /// zokio's samples.
+    pub zokio: Vec<f64>,
+    /// The baseline's samples; paired with zokio's by index when both have the same count.
+    pub baseline: Vec<f64>,
+    /// The baseline's name; `"tokio"` unless the claim compares with something else.
+    pub baseline_name: &'static str,
+    /// Latency percentiles of zokio and the baseline, for latency workloads.
+    pub percentiles: Option<(Percentiles, Percentiles)>,
+}
 
-/// Yields per task in the context-switch workloads.
-pub const CONTEXT_SWITCH_YIELDS: usize = 10_000;
+/// Everything a workload measured.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// One or more points (scaling workloads have one per parameter value).
+    pub points: Vec<Point>,
+}
 
-/// One workload: how to run it on both runtimes.
+impl Outcome {
+    /// A single point from an interleaved rate comparison, converted to `figure`.
+    pub fn from_rates(c: &Comparison, figure: Figure) -> Outcome {
+        let conv = |xs: &[f64]| xs.iter().map(|x| figure.from_rate(*x)).collect();
+        Outcome {
+            points: vec![Point {
+                zokio: conv(&c.zokio.ops_per_sec),
+                baseline: conv(&c.tokio.ops_per_sec),
+                baseline_name: "tokio",
+                ..Point::default()
+            }],
+        }
+    }
+}
+
+/// One workload.
 #[derive(Debug, Clone, Copy)]
 pub struct Workload {
     /// Stable name, `group.name`.
     pub name: &'static str,
     /// Unit of the reported figure.
     pub unit: &'static str,
-    /// Parameters, as recorded next to the figure (numbers are recorded as numbers).
+    /// Fixed parameters, as recorded next to the figure (numbers are recorded as numbers).
     pub params: &'static [(&'static str, &'static str)],
     /// Claim ids (CLAIMS.md) this workload reproduces.
     pub claims: &'static [&'static str],
-    /// What one operation is.
-    pub description: &'static str,
-    /// What the recorded figure is.
+    /// What the recorded figure is (which way is better).
     pub figure: Figure,
-    /// Runs the workload on zokio and Tokio, interleaved.
-    pub run: fn(&MeasureConfig) -> Comparison,
+    /// Whether it runs on a multi-thread runtime (then `workers` is recorded).
+    pub multi_thread: bool,
+    /// What one operation is, and anything a reader must know to interpret the figure.
+    pub description: &'static str,
+    /// Runs it.
+    pub run: fn(&Ctx) -> Outcome,
 }
 
-/// How a workload's throughput samples are reported.
+/// How a workload's samples are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Figure {
     /// Operations per second, as measured (higher is better).
     Rate,
     /// Nanoseconds per operation, `1e9 / rate` (lower is better).
     NanosPerOp,
+    /// A quantity where lower is better (bytes, nanoseconds of latency).
+    LowerIsBetter,
 }
 
 impl Figure {
@@ -48,6 +92,7 @@ impl Figure {
         match self {
             Figure::Rate => ops_per_sec,
             Figure::NanosPerOp => 1e9 / ops_per_sec,
+            Figure::LowerIsBetter => ops_per_sec,
         }
     }
 
@@ -55,34 +100,6 @@ impl Figure {
     pub fn higher_is_better(self) -> bool {
         self == Figure::Rate
     }
-}
-
-fn multi<R: Runtime>() -> R {
-    R::multi_thread(WORKERS)
-}
-
-macro_rules! shape {
-    ($make:ident, |$rt:ident| $body:expr) => {
-        |cfg: &MeasureConfig| {
-            let z: Zokio = $make::<Zokio>();
-            let t: Tokio = $make::<Tokio>();
-            compare(
-                cfg,
-                || {
-                    let $rt = &z;
-                    $body
-                },
-                || {
-                    let $rt = &t;
-                    $body
-                },
-            )
-        }
-    };
-}
-
-fn current<R: Runtime>() -> R {
-    R::current_thread()
 }
 
 impl Workload {
@@ -101,34 +118,82 @@ impl Workload {
     }
 }
 
+/// Tasks per sample of `sched.task_scheduling`.
+pub const TASK_SCHEDULING_TASKS: usize = 100_000;
+
+/// Yields per task in the context-switch workloads.
+pub const CONTEXT_SWITCH_YIELDS: usize = 10_000;
+
+/// A multi-thread rate workload: `$body` runs once per sample with `$rt` bound to each
+/// runtime in turn.
+macro_rules! multi_rate {
+    ($figure:expr, |$rt:ident| $body:expr) => {
+        |ctx: &Ctx| {
+            let z = Zokio::multi_thread(ctx.cfg.workers);
+            let t = Tokio::multi_thread(ctx.cfg.workers);
+            let c = compare(
+                &ctx.cfg,
+                || {
+                    let $rt = &z;
+                    $body
+                },
+                || {
+                    let $rt = &t;
+                    $body
+                },
+            );
+            Outcome::from_rates(&c, $figure)
+        }
+    };
+}
+
+/// A current-thread rate workload.
+macro_rules! current_rate {
+    ($figure:expr, |$rt:ident| $body:expr) => {
+        |ctx: &Ctx| {
+            let z = Zokio::current_thread();
+            let t = Tokio::current_thread();
+            let c = compare(
+                &ctx.cfg,
+                || {
+                    let $rt = &z;
+                    $body
+                },
+                || {
+                    let $rt = &t;
+                    $body
+                },
+            );
+            Outcome::from_rates(&c, $figure)
+        }
+    };
+}
+
 /// Every workload, in report order.
 pub fn workloads() -> Vec<Workload> {
-    vec![
+    let mut all = vec![
         Workload {
             name: "sched.task_scheduling",
             unit: "tasks/s",
-            params: &[
-                ("workers", "2"),
-                ("tasks", "100000"),
-                ("spawned_from", "task"),
-            ],
+            params: &[("tasks", "100000"), ("spawned_from", "task")],
             claims: &["sched.task_scheduling", "headline.vs_tokio"],
             figure: Figure::Rate,
+            multi_thread: true,
             description: "spawn small tasks from a task and run them all to completion",
-            run: shape!(multi, |rt| spawn_many_local(rt, TASK_SCHEDULING_TASKS)),
+            run: multi_rate!(Figure::Rate, |rt| spawn_many_local(
+                rt,
+                TASK_SCHEDULING_TASKS
+            )),
         },
         Workload {
             name: "zsync.spawn",
             unit: "ns/op",
-            params: &[
-                ("workers", "2"),
-                ("spawns", "10000"),
-                ("spawned_from", "task"),
-            ],
+            params: &[("spawns", "10000"), ("spawned_from", "task")],
             claims: &["zsync.spawn"],
             figure: Figure::NanosPerOp,
+            multi_thread: true,
             description: "spawn one empty task from a task and await its JoinHandle",
-            run: shape!(multi, |rt| spawn_join(rt, NUM_SPAWN)),
+            run: multi_rate!(Figure::NanosPerOp, |rt| spawn_join(rt, NUM_SPAWN)),
         },
         Workload {
             name: "latency.context_switch",
@@ -140,8 +205,12 @@ pub fn workloads() -> Vec<Workload> {
             ],
             claims: &["latency.context_switch"],
             figure: Figure::NanosPerOp,
+            multi_thread: false,
             description: "two ready tasks on one thread take turns by yielding",
-            run: shape!(current, |rt| yield_ping_pong(rt, CONTEXT_SWITCH_YIELDS)),
+            run: current_rate!(Figure::NanosPerOp, |rt| yield_ping_pong(
+                rt,
+                CONTEXT_SWITCH_YIELDS
+            )),
         },
         Workload {
             name: "zsync.context_switch",
@@ -153,65 +222,70 @@ pub fn workloads() -> Vec<Workload> {
             ],
             claims: &["zsync.context_switch"],
             figure: Figure::Rate,
+            multi_thread: false,
             description: "latency.context_switch reported as a rate",
-            run: shape!(current, |rt| yield_ping_pong(rt, CONTEXT_SWITCH_YIELDS)),
+            run: current_rate!(Figure::Rate, |rt| yield_ping_pong(
+                rt,
+                CONTEXT_SWITCH_YIELDS
+            )),
         },
+    ];
+    all.extend(tokio_shapes());
+    all
+}
+
+/// Tokio's own scheduler benchmark shapes, as a cross-check of our Tokio figures.
+fn tokio_shapes() -> Vec<Workload> {
+    vec![
         Workload {
             name: "tokio_shapes.spawn_many_local",
             unit: "tasks/s",
-            params: &[
-                ("workers", "2"),
-                ("tasks", "10000"),
-                ("spawned_from", "task"),
-            ],
+            params: &[("tasks", "10000"), ("spawned_from", "task")],
             claims: &[],
             figure: Figure::Rate,
+            multi_thread: true,
             description: "spawn empty tasks from a task and run them all",
-            run: shape!(multi, |rt| spawn_many_local(rt, NUM_SPAWN)),
+            run: multi_rate!(Figure::Rate, |rt| spawn_many_local(rt, NUM_SPAWN)),
         },
         Workload {
             name: "tokio_shapes.spawn_many_remote_idle",
             unit: "tasks/s",
-            params: &[
-                ("workers", "2"),
-                ("tasks", "10000"),
-                ("spawned_from", "outside"),
-            ],
+            params: &[("tasks", "10000"), ("spawned_from", "outside")],
             claims: &[],
             figure: Figure::Rate,
+            multi_thread: true,
             description: "spawn empty tasks from outside the runtime, then join them",
-            run: shape!(multi, |rt| spawn_many_remote_idle(rt, NUM_SPAWN)),
+            run: multi_rate!(Figure::Rate, |rt| spawn_many_remote_idle(rt, NUM_SPAWN)),
         },
         Workload {
             name: "tokio_shapes.yield_many",
             unit: "yields/s",
-            params: &[
-                ("workers", "2"),
-                ("tasks", "200"),
-                ("yields_per_task", "1000"),
-            ],
+            params: &[("tasks", "200"), ("yields_per_task", "1000")],
             claims: &[],
             figure: Figure::Rate,
+            multi_thread: true,
             description: "tasks yielding to the scheduler",
-            run: shape!(multi, |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
+            run: multi_rate!(Figure::Rate, |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
         },
         Workload {
             name: "tokio_shapes.ping_pong",
             unit: "pings/s",
-            params: &[("workers", "2"), ("pings", "1000")],
+            params: &[("pings", "1000")],
             claims: &[],
             figure: Figure::Rate,
+            multi_thread: true,
             description: "spawn a partner task and exchange one oneshot message each way",
-            run: shape!(multi, |rt| ping_pong(rt, NUM_PINGS)),
+            run: multi_rate!(Figure::Rate, |rt| ping_pong(rt, NUM_PINGS)),
         },
         Workload {
             name: "tokio_shapes.chained_spawn",
             unit: "tasks/s",
-            params: &[("workers", "2"), ("chain", "1000")],
+            params: &[("chain", "1000")],
             claims: &[],
             figure: Figure::Rate,
+            multi_thread: true,
             description: "each task spawns the next",
-            run: shape!(multi, |rt| chained_spawn(rt, CHAIN_LEN)),
+            run: multi_rate!(Figure::Rate, |rt| chained_spawn(rt, CHAIN_LEN)),
         },
         Workload {
             name: "tokio_shapes.spawn_many_current_thread",
@@ -219,8 +293,9 @@ pub fn workloads() -> Vec<Workload> {
             params: &[("flavor", "current_thread"), ("tasks", "10000")],
             claims: &[],
             figure: Figure::Rate,
+            multi_thread: false,
             description: "spawn empty tasks from block_on and run them all on one thread",
-            run: shape!(current, |rt| spawn_many_current_thread(rt, NUM_SPAWN)),
+            run: current_rate!(Figure::Rate, |rt| spawn_many_current_thread(rt, NUM_SPAWN)),
         },
     ]
 }
@@ -241,14 +316,16 @@ mod tests {
     }
 
     #[test]
-    fn every_workload_runs_once_on_both_runtimes() {
-        let cfg = MeasureConfig {
-            warmup: Duration::ZERO,
-            rounds: 1,
+    fn every_workload_runs_once_on_both_sides_with_known_claims() {
+        let ctx = Ctx {
+            cfg: MeasureConfig {
+                warmup: Duration::ZERO,
+                rounds: 1,
+                workers: 2,
+            },
+            child_exe: None,
         };
         for w in workloads() {
-            let c = (w.run)(&cfg);
-            assert_eq!(c.ratios.len(), 1, "{}", w.name);
             for claim in w.claims {
                 assert!(
                     zbench_report::claims::claim(claim).is_some(),
@@ -256,11 +333,19 @@ mod tests {
                     w.name
                 );
             }
-            assert!(
-                c.zokio.median() > 0.0 && c.tokio.median() > 0.0,
-                "{}",
-                w.name
-            );
+            let out = (w.run)(&ctx);
+            assert!(!out.points.is_empty(), "{}", w.name);
+            for p in &out.points {
+                assert!(!p.zokio.is_empty() && !p.baseline.is_empty(), "{}", w.name);
+                assert!(
+                    p.zokio
+                        .iter()
+                        .chain(&p.baseline)
+                        .all(|x| x.is_finite() && *x >= 0.0),
+                    "{}",
+                    w.name
+                );
+            }
         }
     }
 }

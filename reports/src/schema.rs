@@ -144,12 +144,17 @@ pub struct WorkloadResult {
     pub errors: u64,
 }
 
-/// zokio against Tokio on one workload, from samples taken in the same rounds.
+/// zokio against a baseline (Tokio, unless stated) on one workload point, from samples
+/// taken in the same rounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// Workload name.
     pub workload: String,
-    /// Per round: zokio's figure divided by Tokio's.
+    /// The point's parameters (identical to its two `WorkloadResult`s).
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// What zokio is compared with: `tokio`, or e.g. `crossbeam-deque`.
+    pub baseline: String,
+    /// Per round: zokio's figure divided by the baseline's.
     pub ratios: Vec<f64>,
     /// Statistics of `ratios`.
     pub stats: Stats,
@@ -360,6 +365,8 @@ pub(crate) mod tests {
             }],
             comparisons: vec![Comparison {
                 workload: "sched.task_scheduling".into(),
+                params: BTreeMap::new(),
+                baseline: "tokio".into(),
                 ratios: vec![1.0, 2.0, 3.0],
                 stats,
                 higher_is_better: true,
