@@ -128,11 +128,14 @@ pub const CONTEXT_SWITCH_YIELDS: usize = 10_000;
 /// runtime in turn.
 macro_rules! multi_rate {
     ($figure:expr, |$rt:ident| $body:expr) => {
-        |ctx: &Ctx| {
-            let z = Zokio::multi_thread(ctx.cfg.workers);
-            let t = Tokio::multi_thread(ctx.cfg.workers);
+        multi_rate!($figure, with _ctx, |$rt| $body)
+    };
+    ($figure:expr, with $ctx:ident, |$rt:ident| $body:expr) => {
+        |$ctx: &Ctx| {
+            let z = Zokio::multi_thread($ctx.cfg.workers);
+            let t = Tokio::multi_thread($ctx.cfg.workers);
             let c = compare(
-                &ctx.cfg,
+                &$ctx.cfg,
                 || {
                     let $rt = &z;
                     $body
@@ -230,8 +233,134 @@ pub fn workloads() -> Vec<Workload> {
             )),
         },
     ];
+    all.extend(building_blocks());
     all.extend(tokio_shapes());
     all
+}
+
+/// Operations per sample for the micro workloads (async fn, polling, atomics, allocation).
+pub const MICRO_OPS: usize = 1_000_000;
+
+/// A static figure measured once, identical in kind on both sides (a size).
+fn static_point(zokio: f64, baseline: f64) -> Outcome {
+    Outcome {
+        points: vec![Point {
+            zokio: vec![zokio],
+            baseline: vec![baseline],
+            baseline_name: "tokio",
+            ..Point::default()
+        }],
+    }
+}
+
+/// Async-fn costs and the other building blocks the documents benchmark on their own.
+fn building_blocks() -> Vec<Workload> {
+    use crate::workloads::{asyncfn, primitives};
+    vec![
+        Workload {
+            name: "asyncfn.create",
+            unit: "ops/s",
+            params: &[("futures", "1000000")],
+            claims: &["asyncfn.create"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "create an async fn future without polling it (the compiler's work: expect a ratio near 1)",
+            run: multi_rate!(Figure::Rate, |rt| asyncfn::create(rt, MICRO_OPS)),
+        },
+        Workload {
+            name: "asyncfn.await",
+            unit: "ops/s",
+            params: &[("awaits", "1000000")],
+            claims: &["asyncfn.await"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "create and await a trivial async fn inside a task",
+            run: multi_rate!(Figure::Rate, |rt| asyncfn::await_trivial(rt, MICRO_OPS)),
+        },
+        Workload {
+            name: "asyncfn.nested",
+            unit: "ops/s",
+            params: &[("chains", "1000000"), ("depth", "8")],
+            claims: &["asyncfn.nested"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "await a chain of 8 nested async fns; ops = chains",
+            run: multi_rate!(Figure::Rate, |rt| asyncfn::nested(rt, MICRO_OPS)),
+        },
+        Workload {
+            name: "asyncfn.memory",
+            unit: "bytes",
+            params: &[("output_bytes", "8")],
+            claims: &["asyncfn.memory"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: false,
+            description: "size of the future of a trivial async fn(u64) -> u64 (compile time, same for every runtime)",
+            run: |_ctx| {
+                let (size, _output) = asyncfn::future_size();
+                static_point(size as f64, size as f64)
+            },
+        },
+        Workload {
+            name: "zsync.dispatch_invoke",
+            unit: "ns/op",
+            params: &[("calls", "1000000")],
+            claims: &["zsync.dispatch_invoke"],
+            figure: Figure::NanosPerOp,
+            multi_thread: true,
+            description: "look up an async fn in a HashMap of boxed handlers, call it, await the boxed future",
+            run: multi_rate!(Figure::NanosPerOp, |rt| asyncfn::dispatch_invoke(rt, MICRO_OPS)),
+        },
+        Workload {
+            name: "zsync.context_create",
+            unit: "ns/op",
+            params: &[("flavor", "current_thread"), ("spawns", "10000")],
+            claims: &["zsync.context_create"],
+            figure: Figure::NanosPerOp,
+            multi_thread: false,
+            description: "spawn a task without running it (only the spawn loop is timed)",
+            run: current_rate!(Figure::NanosPerOp, |rt| primitives::spawn_without_running(rt, NUM_SPAWN)),
+        },
+        Workload {
+            name: "sched.future_polling",
+            unit: "polls/s",
+            params: &[("polls", "1000000")],
+            claims: &["sched.future_polling"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "poll an already-ready future with the task's own Context",
+            run: multi_rate!(Figure::Rate, |rt| primitives::future_polling(rt, MICRO_OPS)),
+        },
+        Workload {
+            name: "sched.atomic_ops",
+            unit: "ops/s",
+            params: &[("tasks_per_worker", "1"), ("ops_per_task", "1000000"), ("contended", "no")],
+            claims: &["sched.atomic_ops"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "one task per worker, each fetch_add on its own cache-padded counter",
+            run: multi_rate!(Figure::Rate, with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, false)),
+        },
+        Workload {
+            name: "sched.atomic_ops_contended",
+            unit: "ops/s",
+            params: &[("tasks_per_worker", "1"), ("ops_per_task", "1000000"), ("contended", "yes")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "one task per worker, all fetch_add on one shared counter",
+            run: multi_rate!(Figure::Rate, with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, true)),
+        },
+        Workload {
+            name: "sched.memory_allocation",
+            unit: "ops/s",
+            params: &[("block_bytes", "96"), ("allocations", "1000000")],
+            claims: &["sched.memory_allocation"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "allocate and free a task-sized block in a task; both runtimes use the global allocator",
+            run: multi_rate!(Figure::Rate, |rt| primitives::memory_allocation(rt, MICRO_OPS)),
+        },
+    ]
 }
 
 /// Tokio's own scheduler benchmark shapes, as a cross-check of our Tokio figures.

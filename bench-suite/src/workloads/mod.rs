@@ -2,5 +2,7 @@
 //! one complete sample: when it returns, all the tasks it spawned have finished their work
 //! (the pitfall of tokio issue #3904, where unfinished tasks leak into the next sample).
 
+pub mod asyncfn;
 pub mod memory;
+pub mod primitives;
 pub mod scheduler;

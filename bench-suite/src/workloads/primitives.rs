@@ -1,0 +1,119 @@
+//! Building blocks the documents benchmark on their own: polling a ready future, atomic
+//! counters, task-sized allocations, and spawning without running.
+
+use crate::measure::Timed;
+use crate::rt::Runtime;
+use std::future::{poll_fn, Future};
+use std::hint::black_box;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+
+/// Inside a task, polls `n` already-ready futures with the task's own `Context` (so with
+/// the runtime's waker). Ops: `n` polls.
+pub fn future_polling<R: Runtime>(rt: &R, n: usize) -> u64 {
+    rt.block_on(rt.spawn(async move {
+        poll_fn(|cx| {
+            for i in 0..n {
+                let mut ready = std::future::ready(i);
+                let _ = black_box(Pin::new(&mut ready).poll(cx));
+            }
+            Poll::Ready(())
+        })
+        .await;
+    }));
+    n as u64
+}
+
+/// A counter alone on its cache line.
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded(AtomicU64);
+
+/// `tasks` tasks each do `n` `fetch_add`s, on one shared counter (`contended`) or on a
+/// counter of their own. Ops: `tasks * n`.
+pub fn atomic_ops<R: Runtime>(rt: &R, tasks: usize, n: usize, contended: bool) -> u64 {
+    let counters: Arc<Vec<Padded>> = Arc::new((0..tasks).map(|_| Padded::default()).collect());
+    rt.block_on(rt.spawn(async move {
+        let handles: Vec<_> = (0..tasks)
+            .map(|t| {
+                let counters = counters.clone();
+                R::spawn_local(async move {
+                    let c = &counters[if contended { 0 } else { t }].0;
+                    for _ in 0..n {
+                        c.fetch_add(1, Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await;
+        }
+    }));
+    (tasks * n) as u64
+}
+
+/// Bytes per block in `memory_allocation`: zokio's task cell for a small future (96 B
+/// including the allocator's header, see `memory.per_task`).
+pub const TASK_BLOCK_BYTES: usize = 96;
+
+/// Inside a task, allocates and frees `n` blocks of [`TASK_BLOCK_BYTES`]. Neither runtime
+/// has its own allocator (both use the global one), so this measures the system allocator
+/// on each runtime's thread. Ops: `n` alloc+free pairs.
+pub fn memory_allocation<R: Runtime>(rt: &R, n: usize) -> u64 {
+    rt.block_on(rt.spawn(async move {
+        for i in 0..n {
+            let block = Box::new([i as u8; TASK_BLOCK_BYTES]);
+            black_box(&block);
+        }
+    }));
+    n as u64
+}
+
+/// On a current-thread runtime, spawns `n` empty tasks from `block_on` and times only the
+/// spawning (the tasks cannot run until `block_on` yields); then lets them all run, untimed.
+/// Ops: `n` spawns.
+pub fn spawn_without_running<R: Runtime>(rt: &R, n: usize) -> Timed {
+    let done = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async move {
+        let start = Instant::now();
+        for _ in 0..n {
+            let done = done.clone();
+            drop(R::spawn_local(async move {
+                done.fetch_add(1, Relaxed);
+            }));
+        }
+        let elapsed = start.elapsed();
+        while done.load(Relaxed) < n {
+            R::yield_now().await;
+        }
+        Timed {
+            ops: n as u64,
+            elapsed: Some(elapsed),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rt::{Tokio, Zokio};
+
+    #[test]
+    fn bodies_run_on_both() {
+        let (z, t) = (Zokio::multi_thread(2), Tokio::multi_thread(2));
+        assert_eq!(future_polling(&z, 10) + future_polling(&t, 10), 20);
+        assert_eq!(
+            atomic_ops(&z, 2, 10, true) + atomic_ops(&t, 2, 10, false),
+            40
+        );
+        assert_eq!(memory_allocation(&z, 10) + memory_allocation(&t, 10), 20);
+        let (zc, tc) = (Zokio::current_thread(), Tokio::current_thread());
+        assert_eq!(
+            spawn_without_running(&zc, 10).ops + spawn_without_running(&tc, 10).ops,
+            20
+        );
+    }
+}
