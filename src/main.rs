@@ -73,6 +73,16 @@ enum Command {
         /// A results.json written by `zbench all` or `zbench run`.
         file: PathBuf,
     },
+    /// Internal: one measurement in a fresh process (memory figures), printed on stdout.
+    #[command(name = "__child", hide = true)]
+    Child {
+        /// The measurement.
+        job: String,
+        /// `zokio` or `tokio`.
+        runtime: String,
+        /// Its size parameter.
+        n: usize,
+    },
 }
 
 /// Bad input from the user (exit code 2), as opposed to a failure while running (1).
@@ -124,6 +134,12 @@ fn dispatch(command: Command) -> Result<()> {
         }
         Command::All(args) => measure(suite::workloads(), &args),
         Command::Run { patterns, args } => measure(select(&patterns)?, &args),
+        Command::Child { job, runtime, n } => {
+            let job = zbench_suite::child::Job::parse(&job)
+                .ok_or_else(|| UsageError(format!("unknown child job {job:?}")))?;
+            println!("{}", zbench_suite::child::run_here(job, &runtime, n)?);
+            Ok(())
+        }
         Command::Claims { file } => {
             let results = schema::read(&file)?;
             table::print_claims(&results.claims);
@@ -195,7 +211,8 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let records = runner::run(&workloads, &ctx, seed, |w| {
         done += 1;
         eprintln!("[{done}/{total}] {} ...", w.name);
-    });
+    })
+    .map_err(anyhow::Error::msg)?;
     let claims = runner::audit_claims(&records);
     let file = ResultFile {
         schema: schema::SCHEMA.to_owned(),

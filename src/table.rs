@@ -44,29 +44,20 @@ pub(crate) fn print_run(file: &ResultFile) {
         let (Some((z, unit)), Some((t, _))) = (median("zokio"), median(&c.baseline)) else {
             continue;
         };
-        // Points of multi-point workloads are told apart by their varying parameter.
-        let label = match (c.params.get("workers"), c.params.get("tasks")) {
-            (Some(w), _)
-                if file
-                    .comparisons
-                    .iter()
-                    .filter(|o| o.workload == c.workload)
-                    .count()
-                    > 1 =>
-            {
-                format!("{} w={w}", c.workload)
-            }
-            (_, Some(n))
-                if file
-                    .comparisons
-                    .iter()
-                    .filter(|o| o.workload == c.workload)
-                    .count()
-                    > 1 =>
-            {
-                format!("{} n={n}", c.workload)
-            }
-            _ => c.workload.clone(),
+        // Points of multi-point workloads are told apart by the parameter that varies.
+        let siblings: Vec<_> = file
+            .comparisons
+            .iter()
+            .filter(|o| o.workload == c.workload)
+            .collect();
+        let varying = ["workers", "tasks"].into_iter().find(|k| {
+            siblings
+                .iter()
+                .any(|o| o.params.get(*k) != c.params.get(*k))
+        });
+        let label = match varying.and_then(|k| c.params.get(k).map(|v| (k, v))) {
+            Some((k, v)) => format!("{} {k}={v}", c.workload),
+            None => c.workload.clone(),
         };
         let vs = if c.baseline == "tokio" {
             String::new()
@@ -122,11 +113,12 @@ pub(crate) fn print_claims(claims: &[ClaimAudit]) {
     }
     let count = |v: Verdict| claims.iter().filter(|c| c.verdict == v).count();
     println!(
-        "{} claims: {} reproduced, {} not reproduced, {} not measurable as stated, {} not yet measured",
+        "{} claims: {} reproduced, {} not reproduced, {} not measurable as stated, {} not run, {} not yet measured",
         claims.len(),
         count(Verdict::Reproduced),
         count(Verdict::NotReproduced),
         count(Verdict::NotMeasurableAsStated),
+        count(Verdict::NotRun),
         count(Verdict::NotYetMeasured)
     );
 }

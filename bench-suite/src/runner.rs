@@ -105,24 +105,29 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
 }
 
 /// Runs every workload, calling `progress` before each.
+///
+/// # Errors
+/// The first workload that fails (a child process that could not measure, say), by name.
 pub fn run(
     workloads: &[Workload],
     ctx: &Ctx,
     seed: u64,
     mut progress: impl FnMut(&Workload),
-) -> Records {
+) -> Result<Records, String> {
     let mut records = Records::default();
     for w in workloads {
         progress(w);
-        let outcome = (w.run)(ctx);
+        let outcome = (w.run)(ctx).map_err(|e| format!("workload {} failed: {e}", w.name))?;
         record(&mut records, w, ctx, &outcome.points, seed);
     }
-    records
+    Ok(records)
 }
 
 /// The claims audit: every claim of CLAIMS.md, judged on the workload that measured it
-/// (its last point, e.g. the most workers), "not yet measured" for the rest.
+/// (its last point, e.g. the most workers); "not run" for claims whose workload exists but
+/// was not selected, "not yet measured" for claims with no workload yet.
 pub fn audit_claims(records: &Records) -> Vec<ClaimAudit> {
+    let catalogue = crate::suite::workloads();
     claims::CLAIMS
         .iter()
         .map(|claim| {
@@ -131,10 +136,16 @@ pub fn audit_claims(records: &Records) -> Vec<ClaimAudit> {
                 .iter()
                 .filter(|r| r.runtime == "zokio" && r.claim_ids.iter().any(|c| c == claim.id))
                 .collect();
-            let measured = zokio
-                .last()
-                .map(|z| measured_for(claim.id, claim.rule, z, &zokio, records));
-            claims::audit(claim, measured.as_ref())
+            match zokio.last() {
+                Some(z) => {
+                    let m = measured_for(claim.id, claim.rule, z, &zokio, records);
+                    claims::audit(claim, Some(&m))
+                }
+                None => match catalogue.iter().find(|w| w.claims.contains(&claim.id)) {
+                    Some(w) => claims::not_run(claim, w.name),
+                    None => claims::audit(claim, None),
+                },
+            }
         })
         .collect()
 }

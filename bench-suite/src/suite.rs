@@ -72,7 +72,7 @@ pub struct Workload {
     /// What one operation is, and anything a reader must know to interpret the figure.
     pub description: &'static str,
     /// Runs it.
-    pub run: fn(&Ctx) -> Outcome,
+    pub run: fn(&Ctx) -> Result<Outcome, String>,
 }
 
 /// How a workload's samples are reported.
@@ -145,7 +145,7 @@ macro_rules! multi_rate {
                     $body
                 },
             );
-            Outcome::from_rates(&c, $figure)
+            Ok(Outcome::from_rates(&c, $figure))
         }
     };
 }
@@ -167,7 +167,7 @@ macro_rules! current_rate {
                     $body
                 },
             );
-            Outcome::from_rates(&c, $figure)
+            Ok(Outcome::from_rates(&c, $figure))
         }
     };
 }
@@ -234,6 +234,7 @@ pub fn workloads() -> Vec<Workload> {
         },
     ];
     all.extend(building_blocks());
+    all.extend(latency_memory_scale());
     all.extend(tokio_shapes());
     all
 }
@@ -297,7 +298,7 @@ fn building_blocks() -> Vec<Workload> {
             description: "size of the future of a trivial async fn(u64) -> u64 (compile time, same for every runtime)",
             run: |_ctx| {
                 let (size, _output) = asyncfn::future_size();
-                static_point(size as f64, size as f64)
+                Ok(static_point(size as f64, size as f64))
             },
         },
         Workload {
@@ -359,6 +360,203 @@ fn building_blocks() -> Vec<Workload> {
             multi_thread: true,
             description: "allocate and free a task-sized block in a task; both runtimes use the global allocator",
             run: multi_rate!(Figure::Rate, |rt| primitives::memory_allocation(rt, MICRO_OPS)),
+        },
+    ]
+}
+
+/// Wake-ups per runtime per round in `latency.task_wakeup`.
+pub const WAKEUPS_PER_ROUND: usize = 200;
+
+/// Idle tasks alive in `memory.per_task` (CLAIMS.md: 1M).
+pub const IDLE_TASKS: usize = 1_000_000;
+
+/// Workers of the larger runtime in `memory.scheduler_per_worker`.
+pub const MEMORY_WORKERS: usize = 33;
+
+/// Rounds of child-process memory measurements: 3 (alternating which runtime goes first),
+/// whatever the run size, because a single RSS reading can be off by a few KiB.
+fn memory_rounds(_ctx: &Ctx) -> usize {
+    3
+}
+
+fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
+    Percentiles {
+        p50: h.value_at_quantile(0.5) as f64,
+        p90: h.value_at_quantile(0.9) as f64,
+        p99: h.value_at_quantile(0.99) as f64,
+        p999: h.value_at_quantile(0.999) as f64,
+        max: h.max() as f64,
+    }
+}
+
+fn task_wakeup_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::latency::task_wakeup;
+    let z = Zokio::multi_thread(ctx.cfg.workers);
+    let t = Tokio::multi_thread(ctx.cfg.workers);
+    let new_hist = || {
+        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
+    };
+    let (mut all_z, mut all_t) = (new_hist(), new_hist());
+    let (mut zs, mut ts) = (Vec::new(), Vec::new());
+    // Warm-up: one round each, discarded.
+    task_wakeup(&z, WAKEUPS_PER_ROUND / 4);
+    task_wakeup(&t, WAKEUPS_PER_ROUND / 4);
+    for round in 0..ctx.cfg.rounds {
+        let run_z = || task_wakeup(&z, WAKEUPS_PER_ROUND);
+        let run_t = || task_wakeup(&t, WAKEUPS_PER_ROUND);
+        let (hz, ht) = if round % 2 == 0 {
+            let hz = run_z();
+            (hz, run_t())
+        } else {
+            let ht = run_t();
+            (run_z(), ht)
+        };
+        zs.push(hz.value_at_quantile(0.5) as f64);
+        ts.push(ht.value_at_quantile(0.5) as f64);
+        all_z.add(&hz).map_err(|e| e.to_string())?;
+        all_t.add(&ht).map_err(|e| e.to_string())?;
+    }
+    Ok(Outcome {
+        points: vec![Point {
+            zokio: zs,
+            baseline: ts,
+            baseline_name: "tokio",
+            percentiles: Some((percentiles(&all_z), percentiles(&all_t))),
+            ..Point::default()
+        }],
+    })
+}
+
+/// Runs a child-process measurement for both runtimes, alternating which goes first.
+fn child_point(
+    ctx: &Ctx,
+    job: crate::child::Job,
+    n: usize,
+    params: Vec<(&'static str, serde_json::Value)>,
+) -> Result<Point, String> {
+    let exe = ctx.child_exe.as_deref();
+    let (mut zs, mut ts) = (Vec::new(), Vec::new());
+    for round in 0..memory_rounds(ctx) {
+        let order: [&str; 2] = if round % 2 == 0 {
+            ["zokio", "tokio"]
+        } else {
+            ["tokio", "zokio"]
+        };
+        for rt in order {
+            let v = crate::child::measure(exe, job, rt, n).map_err(|e| e.to_string())?;
+            if rt == "zokio" {
+                zs.push(v)
+            } else {
+                ts.push(v)
+            }
+        }
+    }
+    Ok(Point {
+        params,
+        zokio: zs,
+        baseline: ts,
+        baseline_name: "tokio",
+        percentiles: None,
+    })
+}
+
+/// One point per worker count from 1 to the machine's cores (at least 2).
+fn scaling_points(ctx: &Ctx, shape: fn(&Zokio) -> u64, shape_t: fn(&Tokio) -> u64) -> Outcome {
+    let cores = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(2);
+    let points = (1..=cores)
+        .map(|w| {
+            let z = Zokio::multi_thread(w);
+            let t = Tokio::multi_thread(w);
+            let c = compare(&ctx.cfg, || shape(&z), || shape_t(&t));
+            let mut p = Outcome::from_rates(&c, Figure::Rate).points.remove(0);
+            p.params = vec![("workers", w.into())];
+            p
+        })
+        .collect();
+    Outcome { points }
+}
+
+/// Latency, memory and scaling workloads.
+fn latency_memory_scale() -> Vec<Workload> {
+    use crate::child::Job;
+    vec![
+        Workload {
+            name: "latency.task_wakeup",
+            unit: "ns",
+            params: &[("wakeups_per_round", "200"), ("waker", "foreign_thread"), ("grace_us", "200")],
+            claims: &["latency.task_wakeup"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            description: "wake() from a plain thread to the task running; samples are per-round p50s, percentiles over all rounds",
+            run: task_wakeup_outcome,
+        },
+        Workload {
+            name: "memory.per_task",
+            unit: "bytes/task",
+            params: &[("tasks", "1000000"), ("process", "fresh per runtime")],
+            claims: &["memory.per_task"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            description: "RSS growth per idle task (each waiting on a shared gate), one child process per measurement",
+            run: |ctx| {
+                Ok(Outcome {
+                    points: vec![child_point(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new())?],
+                })
+            },
+        },
+        Workload {
+            name: "memory.scheduler_per_worker",
+            unit: "bytes/worker",
+            params: &[("workers_compared", "1 and 33"), ("process", "fresh per runtime")],
+            claims: &["memory.scheduler_per_worker"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: false,
+            description: "RSS per extra started worker (thread stack pages, TLS and allocator arenas included); RSS granularity makes it noisy by a few KiB",
+            run: |ctx| {
+                Ok(Outcome {
+                    points: vec![child_point(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new())?],
+                })
+            },
+        },
+        Workload {
+            name: "scale.concurrent_tasks",
+            unit: "bytes/task",
+            params: &[("process", "fresh per runtime")],
+            claims: &["scale.concurrent_tasks"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            description: "bytes per idle task at 10^4, 10^5 and 10^6 live tasks",
+            run: |ctx| {
+                let points = [10_000usize, 100_000, 1_000_000]
+                    .into_iter()
+                    .map(|n| child_point(ctx, Job::IdleTaskMemory, n, vec![("tasks", n.into())]))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Outcome { points })
+            },
+        },
+        Workload {
+            name: "scale.workers",
+            unit: "tasks/s",
+            params: &[("tasks", "10000"), ("spawned_from", "task")],
+            claims: &["scale.workers"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "spawn throughput at 1..=cores workers; the claim is judged on efficiency vs 1 worker",
+            run: |ctx| Ok(scaling_points(ctx, |rt| spawn_many_local(rt, NUM_SPAWN), |rt| spawn_many_local(rt, NUM_SPAWN))),
+        },
+        Workload {
+            name: "scale.workers_yield",
+            unit: "yields/s",
+            params: &[("tasks", "200"), ("yields_per_task", "1000")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "yield throughput at 1..=cores workers",
+            run: |ctx| {
+                Ok(scaling_points(ctx, |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD), |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)))
+            },
         },
     ]
 }
@@ -462,7 +660,7 @@ mod tests {
                     w.name
                 );
             }
-            let out = (w.run)(&ctx);
+            let out = (w.run)(&ctx).unwrap_or_else(|e| panic!("{}: {e}", w.name));
             assert!(!out.points.is_empty(), "{}", w.name);
             for p in &out.points {
                 assert!(!p.zokio.is_empty() && !p.baseline.is_empty(), "{}", w.name);

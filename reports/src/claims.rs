@@ -181,6 +181,15 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
+/// The audit line for a claim whose workload exists but was not selected in this run.
+pub fn not_run(claim: &Claim, workload: &str) -> ClaimAudit {
+    let mut a = audit(claim, None);
+    a.verdict = Verdict::NotRun;
+    a.workload = Some(workload.to_owned());
+    a.explanation = format!("not selected in this run; `zbench run {workload}` measures it");
+    a
+}
+
 /// The verdict for `claim` given what was measured (`None`: workload not built).
 ///
 /// # Panics

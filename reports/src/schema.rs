@@ -198,6 +198,8 @@ pub enum Verdict {
     NotReproduced,
     /// The figure cannot hold as written (∞ ops/s, 0 bytes).
     NotMeasurableAsStated,
+    /// The workload exists but was not selected in this run (`zbench run PATTERN`).
+    NotRun,
     /// The workload is not built yet: no number is given.
     NotYetMeasured,
 }
@@ -209,6 +211,7 @@ impl Verdict {
             Verdict::Reproduced => "reproduced",
             Verdict::NotReproduced => "not reproduced",
             Verdict::NotMeasurableAsStated => "not measurable as stated",
+            Verdict::NotRun => "not run",
             Verdict::NotYetMeasured => "not yet measured",
         }
     }

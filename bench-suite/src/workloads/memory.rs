@@ -161,12 +161,67 @@ pub fn idle_task_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTaskMemo
     })
 }
 
-/// Writes zeros over a vector's unused capacity so its pages are resident before the
-/// baseline RSS reading; otherwise the harness's own bookkeeping would count as task memory.
+/// Makes a vector's unused capacity resident before the baseline RSS reading, so that the
+/// harness's own bookkeeping does not count as task memory. One volatile write per page:
+/// plain zero-filling can be turned into `calloc` by the optimizer, which leaves fresh pages
+/// untouched (that silently added 8 bytes per task to the figure once).
 fn touch_spare_capacity<T>(v: &mut Vec<T>) {
-    for slot in v.spare_capacity_mut() {
-        *slot = std::mem::MaybeUninit::zeroed();
+    let spare = v.spare_capacity_mut();
+    let bytes = std::mem::size_of_val(spare);
+    let base = spare.as_mut_ptr().cast::<u8>();
+    for offset in (0..bytes).step_by(page_size() as usize) {
+        // SAFETY: `offset < bytes`, so the write stays inside the vector's allocation; the
+        // capacity is uninitialised memory we own, and a byte write needs no alignment.
+        unsafe { std::ptr::write_volatile(base.add(offset), 0) };
     }
+}
+
+/// Resident bytes per worker: after a warm-up runtime, build a 1-worker runtime and then a
+/// `workers`-worker one (every worker started), and divide the difference of their RSS
+/// growths by `workers - 1`, which cancels each runtime's fixed cost. Includes what the OS charges per thread (touched stack
+/// pages, TLS), since a worker costs that too.
+///
+/// # Errors
+/// If RSS cannot be read.
+pub fn per_worker_memory<R: Runtime>(workers: usize) -> io::Result<f64> {
+    assert!(
+        workers >= 2,
+        "needs at least 2 workers to cancel the fixed cost"
+    );
+    let started = |rt: &R, n: usize| {
+        // One task per worker that blocks until all have started, so every worker thread
+        // has run (and touched its stack) before the reading.
+        let barrier = Arc::new(std::sync::Barrier::new(n));
+        let hs: Vec<_> = (0..n)
+            .map(|_| {
+                let b = barrier.clone();
+                rt.spawn(async move {
+                    b.wait();
+                })
+            })
+            .collect();
+        rt.block_on(async move {
+            for h in hs {
+                h.await;
+            }
+        });
+    };
+    // The first runtime in a process pays one-time costs (lazy statics, the first thread's
+    // allocator arena): pay them with a runtime that stays alive, so freed memory cannot be
+    // reused by the ones measured.
+    let warm = R::multi_thread(1);
+    started(&warm, 1);
+    let before_one = rss_bytes()?;
+    let one = R::multi_thread(1);
+    started(&one, 1);
+    let after_one = rss_bytes()?;
+    let many = R::multi_thread(workers);
+    started(&many, workers);
+    let after_many = rss_bytes()?;
+    drop((warm, one, many));
+    let fixed_plus_one = after_one.saturating_sub(before_one) as f64;
+    let fixed_plus_many = after_many.saturating_sub(after_one) as f64;
+    Ok((fixed_plus_many - fixed_plus_one) / (workers - 1) as f64)
 }
 
 #[cfg(test)]
