@@ -478,10 +478,49 @@ fn scaling_points(ctx: &Ctx, shape: fn(&Zokio) -> u64, shape_t: fn(&Tokio) -> u6
     Outcome { points }
 }
 
+/// A point of zokio's run queue against crossbeam-deque.
+fn queue_point(
+    ctx: &Ctx,
+    z: impl FnMut() -> crate::measure::Timed,
+    c: impl FnMut() -> crate::measure::Timed,
+) -> Outcome {
+    let cmp = compare(&ctx.cfg, z, c);
+    let mut out = Outcome::from_rates(&cmp, Figure::Rate);
+    out.points[0].baseline_name = "crossbeam-deque";
+    out
+}
+
+/// Items per sample in the run-queue workloads.
+pub const QUEUE_ITEMS: usize = 1_000_000;
+
 /// Latency, memory and scaling workloads.
 fn latency_memory_scale() -> Vec<Workload> {
     use crate::child::Job;
+    use crate::workloads::queue;
     vec![
+        Workload {
+            name: "sched.work_stealing_queue",
+            unit: "items/s",
+            params: &[("burst", "128"), ("items", "1000000"), ("threads", "1")],
+            claims: &["sched.work_stealing_queue"],
+            figure: Figure::Rate,
+            multi_thread: false,
+            description: "owner push + pop on zokio's run queue vs crossbeam-deque (Tokio's queue is private); ops = items pushed and popped",
+            run: |ctx| {
+                let rounds = QUEUE_ITEMS / (2 * queue::BURST);
+                Ok(queue_point(ctx, || queue::zokio_owner(rounds).into(), || queue::crossbeam_owner(rounds).into()))
+            },
+        },
+        Workload {
+            name: "sched.work_stealing_queue_thief",
+            unit: "items/s",
+            params: &[("burst", "128"), ("items", "1000000"), ("threads", "2")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: false,
+            description: "owner pushes and pops while a thief thread steals half at a time; ops = items taken by either side",
+            run: |ctx| Ok(queue_point(ctx, || queue::zokio_with_thief(QUEUE_ITEMS), || queue::crossbeam_with_thief(QUEUE_ITEMS))),
+        },
         Workload {
             name: "latency.task_wakeup",
             unit: "ns",

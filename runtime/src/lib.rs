@@ -59,5 +59,9 @@ pub mod task;
 
 pub use task::spawn;
 
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_internals;
+
 #[cfg(feature = "macros")]
 pub use zokio_macros::{main, test};

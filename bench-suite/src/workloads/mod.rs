@@ -6,4 +6,5 @@ pub mod asyncfn;
 pub mod latency;
 pub mod memory;
 pub mod primitives;
+pub mod queue;
 pub mod scheduler;
