@@ -15,6 +15,57 @@ use zbench_suite::{machine, runner};
 
 mod table;
 
+/// Progress on stderr: a bar on a terminal (without colour when `NO_COLOR` is set), one
+/// plain line per workload otherwise, so logs still show how far a run got.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: std::cell::Cell<usize>,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let template = if colour {
+                "{spinner:.green} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} {msg}"
+            } else {
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}"
+            };
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: std::cell::Cell::new(0),
+        }
+    }
+
+    fn start(&self, name: &str) {
+        let n = self.done.get();
+        self.done.set(n + 1);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(n as u64);
+                bar.set_message(name.to_owned());
+            }
+            None => eprintln!("[{}/{}] {name}", n + 1, self.total),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "zbench",
@@ -206,13 +257,10 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let dir = prepare_out_dir(args.out.as_deref(), &started)?;
     let seed = args.seed.unwrap_or_else(rand::random);
     let machine = machine::describe();
-    let total = workloads.len();
-    let mut done = 0;
-    let records = runner::run(&workloads, &ctx, seed, |w| {
-        done += 1;
-        eprintln!("[{done}/{total}] {} ...", w.name);
-    })
-    .map_err(anyhow::Error::msg)?;
+    let progress = Progress::new(workloads.len());
+    let records = runner::run(&workloads, &ctx, seed, |w| progress.start(w.name))
+        .map_err(anyhow::Error::msg)?;
+    progress.finish();
     let claims = runner::audit_claims(&records);
     let file = ResultFile {
         schema: schema::SCHEMA.to_owned(),
