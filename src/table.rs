@@ -11,8 +11,10 @@ pub(crate) fn human(x: f64) -> String {
         format!("{:.2}M", x / 1e6)
     } else if a >= 1e4 {
         format!("{:.1}k", x / 1e3)
-    } else {
+    } else if a >= 10.0 {
         format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
     }
 }
 
