@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 use zbench_report::schema::{self, ResultFile, RunInfo};
-use zbench_suite::measure::MeasureConfig;
+use zbench_suite::measure::{MeasureConfig, Sides};
 use zbench_suite::suite::{self, Ctx, Workload};
 use zbench_suite::{machine, runner};
 
@@ -91,6 +91,10 @@ struct RunArgs {
     /// Seed of the bootstrap intervals [default: random, recorded in the result file].
     #[arg(long)]
     seed: Option<u64>,
+    /// Runtimes to run, comma-separated: `zokio`, `tokio` (Tokio stands for every baseline,
+    /// e.g. crossbeam-deque for the run queue). Comparisons need both.
+    #[arg(long, value_delimiter = ',', default_value = "zokio,tokio")]
+    runtimes: Vec<String>,
     /// Worker threads for multi-thread workloads, the same for every runtime.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     workers: u16,
@@ -226,6 +230,29 @@ fn utc_now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
+/// Parses `--runtimes`: only known names, at least one.
+fn sides(runtimes: &[String]) -> Result<Sides> {
+    let mut sides = Sides {
+        zokio: false,
+        baseline: false,
+    };
+    for r in runtimes {
+        match r.trim() {
+            "zokio" => sides.zokio = true,
+            "tokio" => sides.baseline = true,
+            other => {
+                return Err(
+                    UsageError(format!("unknown runtime {other:?}; known: zokio, tokio")).into(),
+                );
+            }
+        }
+    }
+    if !sides.zokio && !sides.baseline {
+        return Err(UsageError("--runtimes names no runtime".into()).into());
+    }
+    Ok(sides)
+}
+
 /// Creates `dir` and proves it writable before any measuring, so a bad `--out` fails in a
 /// second, not after the whole run.
 fn prepare_out_dir(out: Option<&Path>, started: &str) -> Result<PathBuf> {
@@ -249,6 +276,7 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
         MeasureConfig::FULL
     };
     cfg.workers = usize::from(args.workers);
+    cfg.sides = sides(&args.runtimes)?;
     let ctx = Ctx {
         cfg,
         child_exe: std::env::current_exe().ok(),

@@ -135,3 +135,40 @@ fn zero_workers_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("--workers"));
 }
+
+#[test]
+fn unknown_runtime_is_a_usage_error() {
+    let out = zbench(&["all", "--runtimes", "zokio,smol"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("unknown runtime \"smol\""));
+}
+
+#[test]
+fn zokio_only_run_records_no_baseline_and_no_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zbench(&[
+        "run",
+        "zsync.spawn",
+        "--quick",
+        "--runtimes",
+        "zokio",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
+    assert!(file.results.iter().all(|r| r.runtime == "zokio"));
+    assert!(file.comparisons.is_empty());
+    let claim = file
+        .claims
+        .iter()
+        .find(|c| c.claim_id == "zsync.spawn")
+        .unwrap();
+    assert!(claim.zokio.is_some() && claim.tokio.is_none());
+}

@@ -14,6 +14,24 @@
 use crate::stats::median;
 use std::time::{Duration, Instant};
 
+/// Which sides of a comparison to run (`--runtimes`). The "baseline" side is Tokio, or the
+/// workload's other reference (crossbeam-deque for the run queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sides {
+    /// Run zokio.
+    pub zokio: bool,
+    /// Run the baseline.
+    pub baseline: bool,
+}
+
+impl Sides {
+    /// Both sides (the default).
+    pub const BOTH: Sides = Sides {
+        zokio: true,
+        baseline: true,
+    };
+}
+
 /// How long and how often to measure.
 #[derive(Debug, Clone, Copy)]
 pub struct MeasureConfig {
@@ -23,6 +41,8 @@ pub struct MeasureConfig {
     pub rounds: usize,
     /// Worker threads for multi-thread workloads.
     pub workers: usize,
+    /// Which sides run.
+    pub sides: Sides,
 }
 
 impl MeasureConfig {
@@ -31,12 +51,14 @@ impl MeasureConfig {
         warmup: Duration::from_millis(200),
         rounds: 10,
         workers: 2,
+        sides: Sides::BOTH,
     };
     /// Default: 1 s warm-up, 30 rounds, 2 workers.
     pub const FULL: MeasureConfig = MeasureConfig {
         warmup: Duration::from_secs(1),
         rounds: 30,
         workers: 2,
+        sides: Sides::BOTH,
     };
 }
 
@@ -102,9 +124,13 @@ pub fn compare<T: Into<Timed>>(
     mut zokio: impl FnMut() -> T,
     mut tokio: impl FnMut() -> T,
 ) -> Comparison {
-    for side in [&mut zokio as &mut dyn FnMut() -> T, &mut tokio] {
+    let sides = cfg.sides;
+    for (enabled, side) in [
+        (sides.zokio, &mut zokio as &mut dyn FnMut() -> T),
+        (sides.baseline, &mut tokio),
+    ] {
         let start = Instant::now();
-        while start.elapsed() < cfg.warmup {
+        while enabled && start.elapsed() < cfg.warmup {
             side();
         }
     }
@@ -115,15 +141,17 @@ pub fn compare<T: Into<Timed>>(
     };
     for round in 0..cfg.rounds {
         let (z, t) = if round % 2 == 0 {
-            let z = sample(&mut zokio);
-            (z, sample(&mut tokio))
+            let z = sides.zokio.then(|| sample(&mut zokio));
+            (z, sides.baseline.then(|| sample(&mut tokio)))
         } else {
-            let t = sample(&mut tokio);
-            (sample(&mut zokio), t)
+            let t = sides.baseline.then(|| sample(&mut tokio));
+            (sides.zokio.then(|| sample(&mut zokio)), t)
         };
-        out.zokio.ops_per_sec.push(z);
-        out.tokio.ops_per_sec.push(t);
-        out.ratios.push(z / t);
+        out.zokio.ops_per_sec.extend(z);
+        out.tokio.ops_per_sec.extend(t);
+        if let (Some(z), Some(t)) = (z, t) {
+            out.ratios.push(z / t);
+        }
     }
     out
 }
@@ -139,6 +167,7 @@ mod tests {
             warmup: Duration::ZERO,
             rounds: 4,
             workers: 1,
+            sides: Sides::BOTH,
         };
         let c = compare(
             &cfg,
@@ -166,6 +195,7 @@ mod tests {
             warmup: Duration::ZERO,
             rounds: 1,
             workers: 1,
+            sides: Sides::BOTH,
         };
         let phase = |ms| Timed {
             ops: 1_000,
@@ -175,5 +205,27 @@ mod tests {
         assert!((c.zokio.median() - 1e6).abs() < 1e-3);
         assert!((c.tokio.median() - 5e5).abs() < 1e-3);
         assert!((c.median_ratio() - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_skipped_side_is_never_run() {
+        let cfg = MeasureConfig {
+            warmup: Duration::from_millis(1),
+            rounds: 3,
+            workers: 1,
+            sides: Sides {
+                zokio: true,
+                baseline: false,
+            },
+        };
+        let c = compare(&cfg, || 1u64, || -> u64 { panic!("baseline ran") });
+        assert_eq!(
+            (
+                c.zokio.ops_per_sec.len(),
+                c.tokio.ops_per_sec.len(),
+                c.ratios.len()
+            ),
+            (3, 0, 0)
+        );
     }
 }

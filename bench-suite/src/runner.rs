@@ -59,6 +59,9 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
         };
         let sides = [("zokio", &point.zokio, 0), (baseline, &point.baseline, 1)];
         for (runtime, samples, side) in sides {
+            if samples.is_empty() {
+                continue; // This side was not run (--runtimes).
+            }
             records.results.push(WorkloadResult {
                 workload: w.name.to_owned(),
                 group: w.group().to_owned(),

@@ -242,12 +242,12 @@ pub fn workloads() -> Vec<Workload> {
 /// Operations per sample for the micro workloads (async fn, polling, atomics, allocation).
 pub const MICRO_OPS: usize = 1_000_000;
 
-/// A static figure measured once, identical in kind on both sides (a size).
-fn static_point(zokio: f64, baseline: f64) -> Outcome {
+/// A static figure measured once per side (a size); an empty side was not run.
+fn static_point(zokio: Vec<f64>, baseline: Vec<f64>) -> Outcome {
     Outcome {
         points: vec![Point {
-            zokio: vec![zokio],
-            baseline: vec![baseline],
+            zokio,
+            baseline,
             baseline_name: "tokio",
             ..Point::default()
         }],
@@ -296,9 +296,10 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::LowerIsBetter,
             multi_thread: false,
             description: "size of the future of a trivial async fn(u64) -> u64 (compile time, same for every runtime)",
-            run: |_ctx| {
+            run: |ctx| {
                 let (size, _output) = asyncfn::future_size();
-                Ok(static_point(size as f64, size as f64))
+                let side = |on: bool| if on { vec![size as f64] } else { Vec::new() };
+                Ok(static_point(side(ctx.cfg.sides.zokio), side(ctx.cfg.sides.baseline)))
             },
         },
         Workload {
@@ -398,12 +399,17 @@ fn task_wakeup_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     };
     let (mut all_z, mut all_t) = (new_hist(), new_hist());
     let (mut zs, mut ts) = (Vec::new(), Vec::new());
-    // Warm-up: one round each, discarded.
-    task_wakeup(&z, WAKEUPS_PER_ROUND / 4);
-    task_wakeup(&t, WAKEUPS_PER_ROUND / 4);
+    let sides = ctx.cfg.sides;
+    // Warm-up: a quarter round each, discarded.
+    if sides.zokio {
+        task_wakeup(&z, WAKEUPS_PER_ROUND / 4);
+    }
+    if sides.baseline {
+        task_wakeup(&t, WAKEUPS_PER_ROUND / 4);
+    }
     for round in 0..ctx.cfg.rounds {
-        let run_z = || task_wakeup(&z, WAKEUPS_PER_ROUND);
-        let run_t = || task_wakeup(&t, WAKEUPS_PER_ROUND);
+        let run_z = || sides.zokio.then(|| task_wakeup(&z, WAKEUPS_PER_ROUND));
+        let run_t = || sides.baseline.then(|| task_wakeup(&t, WAKEUPS_PER_ROUND));
         let (hz, ht) = if round % 2 == 0 {
             let hz = run_z();
             (hz, run_t())
@@ -411,10 +417,14 @@ fn task_wakeup_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             let ht = run_t();
             (run_z(), ht)
         };
-        zs.push(hz.value_at_quantile(0.5) as f64);
-        ts.push(ht.value_at_quantile(0.5) as f64);
-        all_z.add(&hz).map_err(|e| e.to_string())?;
-        all_t.add(&ht).map_err(|e| e.to_string())?;
+        if let Some(hz) = hz {
+            zs.push(hz.value_at_quantile(0.5) as f64);
+            all_z.add(&hz).map_err(|e| e.to_string())?;
+        }
+        if let Some(ht) = ht {
+            ts.push(ht.value_at_quantile(0.5) as f64);
+            all_t.add(&ht).map_err(|e| e.to_string())?;
+        }
     }
     Ok(Outcome {
         points: vec![Point {
@@ -688,6 +698,7 @@ mod tests {
                 warmup: Duration::ZERO,
                 rounds: 1,
                 workers: 2,
+                sides: crate::measure::Sides::BOTH,
             },
             child_exe: None,
         };
