@@ -2,6 +2,8 @@
 
 use zbench_report::schema::{ClaimAudit, ResultFile, Verdict};
 
+type Params = std::collections::BTreeMap<String, serde_json::Value>;
+
 /// `1234567.0` -> `1.23M`.
 pub(crate) fn human(x: f64) -> String {
     let a = x.abs();
@@ -36,52 +38,75 @@ pub(crate) fn print_run(file: &ResultFile) {
         "{:<38} {:>10} {:>10} {:<11} {:>20}  verdict",
         "workload", "zokio", "tokio", "unit", "zokio/tokio [95% CI]"
     );
-    for c in &file.comparisons {
-        let median = |rt: &str| {
-            file.results
-                .iter()
-                .find(|r| r.workload == c.workload && r.params == c.params && r.runtime == rt)
-                .map(|r| (r.stats.median, r.unit.as_str()))
-        };
-        let (Some((z, unit)), Some((t, _))) = (median("zokio"), median(&c.baseline)) else {
+    // One row per workload point, in result order; a side or ratio not measured shows "-".
+    let mut seen: Vec<(&str, &Params)> = Vec::new();
+    for r in &file.results {
+        let params = &r.params;
+        if seen.iter().any(|(w, p)| *w == r.workload && *p == params) {
             continue;
+        }
+        seen.push((&r.workload, params));
+    }
+    for (workload, params) in seen {
+        let point = |r: &&zbench_report::schema::WorkloadResult| {
+            r.workload == workload && r.params == *params
+        };
+        let zokio = file
+            .results
+            .iter()
+            .filter(point)
+            .find(|r| r.runtime == "zokio");
+        let base = file
+            .results
+            .iter()
+            .filter(point)
+            .find(|r| r.runtime != "zokio");
+        let cmp = file
+            .comparisons
+            .iter()
+            .find(|c| c.workload == workload && c.params == *params);
+        let unit = zokio.or(base).map_or("", |r| r.unit.as_str());
+        let fig = |r: Option<&zbench_report::schema::WorkloadResult>| {
+            r.map_or_else(|| "-".to_owned(), |r| human(r.stats.median))
         };
         // Points of multi-point workloads are told apart by the parameter that varies.
         let siblings: Vec<_> = file
-            .comparisons
+            .results
             .iter()
-            .filter(|o| o.workload == c.workload)
+            .filter(|r| r.workload == workload)
             .collect();
-        let varying = ["workers", "tasks"].into_iter().find(|k| {
-            siblings
-                .iter()
-                .any(|o| o.params.get(*k) != c.params.get(*k))
-        });
-        let label = match varying.and_then(|k| c.params.get(k).map(|v| (k, v))) {
-            Some((k, v)) => format!("{} {k}={v}", c.workload),
-            None => c.workload.clone(),
+        let varying = ["workers", "tasks"]
+            .into_iter()
+            .find(|k| siblings.iter().any(|o| o.params.get(*k) != params.get(*k)));
+        let label = match varying.and_then(|k| params.get(k).map(|v| (k, v))) {
+            Some((k, v)) => format!("{workload} {k}={v}"),
+            None => workload.to_owned(),
         };
-        let vs = if c.baseline == "tokio" {
-            String::new()
-        } else {
-            format!(" (vs {})", c.baseline)
-        };
-        let s = &c.stats;
-        // Which way is better, and does the interval exclude "no difference"?
-        let verdict = match (s.ci95_low > 1.0, s.ci95_high < 1.0, c.higher_is_better) {
-            (true, _, true) | (_, true, false) => "zokio better",
-            (_, true, true) | (true, _, false) => "zokio worse",
-            _ => "no clear difference",
+        let (ratio, verdict) = match cmp {
+            Some(c) => {
+                let s = &c.stats;
+                // Which way is better, and does the interval exclude "no difference"?
+                let verdict = match (s.ci95_low > 1.0, s.ci95_high < 1.0, c.higher_is_better) {
+                    (true, _, true) | (_, true, false) => "zokio better",
+                    (_, true, true) | (true, _, false) => "zokio worse",
+                    _ => "no clear difference",
+                };
+                let vs = if c.baseline == "tokio" {
+                    String::new()
+                } else {
+                    format!(" (vs {})", c.baseline)
+                };
+                (
+                    format!("{:>6.2}x [{:.2}, {:.2}]", s.median, s.ci95_low, s.ci95_high),
+                    format!("{verdict}{vs}"),
+                )
+            }
+            None => ("-".to_owned(), String::new()),
         };
         println!(
-            "{:<38} {:>10} {:>10} {:<11} {:>6.2}x [{:.2}, {:.2}]  {verdict}{vs}",
-            label,
-            human(z),
-            human(t),
-            unit,
-            s.median,
-            s.ci95_low,
-            s.ci95_high
+            "{label:<38} {:>10} {:>10} {unit:<11} {ratio:>20}  {verdict}",
+            fig(zokio),
+            fig(base)
         );
     }
     println!("figures: medians of interleaved rounds; ratio: median of per-round zokio/tokio ratios with a bootstrap 95% interval");
