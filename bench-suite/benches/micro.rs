@@ -1,0 +1,91 @@
+//! Guards the micro workloads under criterion: the same bodies zbench runs (async fn
+//! await, spawn + join, yield ping-pong, polling a ready future, the run queue), on zokio
+//! and Tokio (crossbeam-deque for the queue) through the same adapters.
+//!
+//! `cargo bench -p zbench-suite --bench micro`
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::time::Duration;
+use zbench_suite::rt::{Runtime, Tokio, Zokio};
+use zbench_suite::workloads::{asyncfn, primitives, queue, scheduler};
+
+const OPS: usize = 10_000;
+
+fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    ops: u64,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(ops));
+    g.measurement_time(Duration::from_secs(3));
+    g
+}
+
+fn on_both(
+    c: &mut Criterion,
+    name: &str,
+    ops: u64,
+    z: fn(&Zokio) -> u64,
+    t: fn(&Tokio) -> u64,
+    current: bool,
+) {
+    let (zr, tr) = if current {
+        (Zokio::current_thread(), Tokio::current_thread())
+    } else {
+        (Zokio::multi_thread(2), Tokio::multi_thread(2))
+    };
+    let mut g = group(c, name, ops);
+    g.bench_function(Zokio::NAME, |b| b.iter(|| z(&zr)));
+    g.bench_function(Tokio::NAME, |b| b.iter(|| t(&tr)));
+    g.finish();
+}
+
+fn micro(c: &mut Criterion) {
+    on_both(
+        c,
+        "asyncfn.await",
+        OPS as u64,
+        |rt| asyncfn::await_trivial(rt, OPS),
+        |rt| asyncfn::await_trivial(rt, OPS),
+        false,
+    );
+    on_both(
+        c,
+        "zsync.spawn",
+        OPS as u64,
+        |rt| scheduler::spawn_join(rt, OPS),
+        |rt| scheduler::spawn_join(rt, OPS),
+        false,
+    );
+    on_both(
+        c,
+        "latency.context_switch",
+        2 * OPS as u64,
+        |rt| scheduler::yield_ping_pong(rt, OPS),
+        |rt| scheduler::yield_ping_pong(rt, OPS),
+        true,
+    );
+    on_both(
+        c,
+        "sched.future_polling",
+        OPS as u64,
+        |rt| primitives::future_polling(rt, OPS),
+        |rt| primitives::future_polling(rt, OPS),
+        false,
+    );
+    let rounds = OPS / (2 * queue::BURST);
+    let mut g = group(
+        c,
+        "sched.work_stealing_queue",
+        (2 * rounds * queue::BURST) as u64,
+    );
+    g.bench_function("zokio", |b| b.iter(|| queue::zokio_owner(rounds)));
+    g.bench_function("crossbeam-deque", |b| {
+        b.iter(|| queue::crossbeam_owner(rounds))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, micro);
+criterion_main!(benches);
