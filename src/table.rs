@@ -4,21 +4,7 @@ use zbench_report::schema::{ClaimAudit, ResultFile, Verdict};
 
 type Params = std::collections::BTreeMap<String, serde_json::Value>;
 
-/// `1234567.0` -> `1.23M`.
-pub(crate) fn human(x: f64) -> String {
-    let a = x.abs();
-    if a >= 1e9 {
-        format!("{:.2}G", x / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.2}M", x / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.1}k", x / 1e3)
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
-    }
-}
+use zbench_report::claims::fmt_num as human;
 
 /// The per-workload comparison table.
 pub(crate) fn print_run(file: &ResultFile) {

@@ -80,9 +80,11 @@ fn micro(c: &mut Criterion) {
         "sched.work_stealing_queue",
         (2 * rounds * queue::BURST) as u64,
     );
-    g.bench_function("zokio", |b| b.iter(|| queue::zokio_owner(rounds)));
+    g.bench_function("zokio", |b| {
+        b.iter(|| queue::owner::<queue::ZokioQueue>(rounds))
+    });
     g.bench_function("crossbeam-deque", |b| {
-        b.iter(|| queue::crossbeam_owner(rounds))
+        b.iter(|| queue::owner::<queue::CrossbeamQueue>(rounds))
     });
     g.finish();
 }

@@ -518,7 +518,7 @@ fn latency_memory_scale() -> Vec<Workload> {
             description: "owner push + pop on zokio's run queue vs crossbeam-deque (Tokio's queue is private); ops = items pushed and popped",
             run: |ctx| {
                 let rounds = QUEUE_ITEMS / (2 * queue::BURST);
-                Ok(queue_point(ctx, || queue::zokio_owner(rounds).into(), || queue::crossbeam_owner(rounds).into()))
+                Ok(queue_point(ctx, || queue::owner::<queue::ZokioQueue>(rounds).into(), || queue::owner::<queue::CrossbeamQueue>(rounds).into()))
             },
         },
         Workload {
@@ -529,7 +529,7 @@ fn latency_memory_scale() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: false,
             description: "owner pushes and pops while a thief thread steals half at a time; ops = items taken by either side",
-            run: |ctx| Ok(queue_point(ctx, || queue::zokio_with_thief(QUEUE_ITEMS), || queue::crossbeam_with_thief(QUEUE_ITEMS))),
+            run: |ctx| Ok(queue_point(ctx, || queue::with_thief::<queue::ZokioQueue>(QUEUE_ITEMS), || queue::with_thief::<queue::CrossbeamQueue>(QUEUE_ITEMS))),
         },
         Workload {
             name: "latency.task_wakeup",

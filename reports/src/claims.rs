@@ -166,7 +166,9 @@ pub struct Measured {
     pub note: Option<String>,
 }
 
-fn fmt_num(x: f64) -> String {
+/// Formats a figure compactly for tables and verdict lines: `1.23G`, `4.56M`, `78.9k`,
+/// `123`, `12.3`, `0.46`.
+pub fn fmt_num(x: f64) -> String {
     let a = x.abs();
     if a >= 1e9 {
         format!("{:.2}G", x / 1e9)
@@ -174,8 +176,10 @@ fn fmt_num(x: f64) -> String {
         format!("{:.2}M", x / 1e6)
     } else if a >= 1e4 {
         format!("{:.1}k", x / 1e3)
-    } else if a >= 100.0 || a == a.trunc() {
+    } else if a >= 100.0 {
         format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
     } else {
         format!("{x:.2}")
     }
