@@ -193,8 +193,16 @@ fn measured_for(
             m.unit = "x".into();
             m.zokio = ratio.unwrap_or(f64::NAN);
             m.tokio = None;
+            let await_ratio = records
+                .comparisons
+                .iter()
+                .find(|c| c.workload == "asyncfn.await")
+                .map_or_else(
+                    || "not measured in this run".to_owned(),
+                    |c| format!("{:.2}x", c.stats.median),
+                );
             m.note = Some(format!(
-                "median of per-round zokio/Tokio ratios on {}; the async/await half is asyncfn.await's ratio",
+                "judged on the median of per-round zokio/Tokio ratios on {} (documented 96x); the async/await half (documented 32x) measured {await_ratio} on asyncfn.await",
                 zokio.workload
             ));
         }
