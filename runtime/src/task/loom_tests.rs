@@ -272,3 +272,71 @@ fn loom_shutdown_races_wake() {
         assert_freed(sched);
     });
 }
+
+/// Abort racing a task that completes on its first poll: exactly one outcome, the output
+/// (if produced) delivered or dropped once, the future dropped once, the cell freed.
+#[test]
+fn loom_abort_races_completion() {
+    loom::model(|| {
+        let sched = mock();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let out_drops = Arc::new(AtomicUsize::new(0));
+        let (d, od) = (DropCount(drops.clone()), out_drops.clone());
+        let mut join = spawn(&sched, async move {
+            let _d = d;
+            DropCount(od)
+        });
+        let abort = join.abort_handle();
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || run_one(&sched))
+        };
+        let aborter = thread::spawn(move || abort.abort());
+        runner.join().unwrap();
+        aborter.join().unwrap();
+        run_all(&sched);
+        match poll_join(&mut join, Waker::noop()) {
+            Poll::Ready(Ok(output)) => drop(output),
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            Poll::Pending => panic!("task neither completed nor cancelled"),
+        }
+        drop(join);
+        assert_eq!(drops.load(SeqCst), 1, "future dropped once");
+        assert!(out_drops.load(SeqCst) <= 1, "output dropped at most once");
+        assert_freed(sched);
+    });
+}
+
+/// The JoinHandle is polled with one waker, then with another (taking the waker slot back)
+/// while the task completes on another thread: the join is never lost.
+#[test]
+fn loom_join_waker_swap_races_completion() {
+    loom::model(|| {
+        let sched = mock();
+        let mut join = spawn(&sched, async { 9u8 });
+        let first = std::sync::Arc::new(FlagWaker(AtomicBool::new(false)));
+        let second = std::sync::Arc::new(FlagWaker(AtomicBool::new(false)));
+        // Register the first waker before the task can run.
+        assert!(poll_join(&mut join, &Waker::from(first.clone())).is_pending());
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || run_one(&sched))
+        };
+        let second_waker = Waker::from(second.clone());
+        let polled = poll_join(&mut join, &second_waker);
+        runner.join().unwrap();
+        match polled {
+            Poll::Ready(out) => assert_eq!(out.unwrap(), 9),
+            Poll::Pending => {
+                // Completion happened after the swap: it must have woken the second waker.
+                assert!(second.0.load(SeqCst), "join wake-up lost after waker swap");
+                assert_eq!(
+                    poll_join(&mut join, &second_waker).map(Result::unwrap),
+                    Poll::Ready(9)
+                );
+            }
+        }
+        drop(join);
+        assert_freed(sched);
+    });
+}
