@@ -57,7 +57,10 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
         } else {
             point.baseline_name
         };
-        let sides = [("zokio", &point.zokio, 0), (baseline, &point.baseline, 1)];
+        // Measured samples become the reported figure here, in one place, per w.figure.
+        let report = |xs: &[f64]| -> Vec<f64> { xs.iter().map(|x| w.figure.report(*x)).collect() };
+        let (zokio, base) = (report(&point.zokio), report(&point.baseline));
+        let sides = [("zokio", &zokio, 0), (baseline, &base, 1)];
         for (runtime, samples, side) in sides {
             if samples.is_empty() {
                 continue; // This side was not run (--runtimes).
@@ -85,13 +88,8 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                 errors: 0,
             });
         }
-        if point.zokio.len() == point.baseline.len() && !point.zokio.is_empty() {
-            let ratios: Vec<f64> = point
-                .zokio
-                .iter()
-                .zip(&point.baseline)
-                .map(|(z, b)| z / b)
-                .collect();
+        if zokio.len() == base.len() && !zokio.is_empty() {
+            let ratios: Vec<f64> = zokio.iter().zip(&base).map(|(z, b)| z / b).collect();
             records.comparisons.push(Comparison {
                 workload: w.name.to_owned(),
                 params,

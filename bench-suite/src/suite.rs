@@ -17,7 +17,9 @@ pub struct Ctx {
     pub child_exe: Option<PathBuf>,
 }
 
-/// One measured point of a workload: samples of each side in the reported unit.
+/// One measured point of a workload: samples of each side, as measured (ops/s for rate
+/// workloads; nanoseconds or bytes for the others). The runner converts them to the
+/// workload's [`Figure`].
 #[derive(Debug, Clone, Default)]
 pub struct Point {
     /// Parameters that vary between points (e.g. `workers`), added to the workload's.
@@ -40,13 +42,13 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// A single point from an interleaved rate comparison, converted to `figure`.
-    pub fn from_rates(c: &Comparison, figure: Figure) -> Outcome {
-        let conv = |xs: &[f64]| xs.iter().map(|x| figure.from_rate(*x)).collect();
+    /// A single point from an interleaved rate comparison (ops/s; the runner converts to
+    /// the workload's [`Figure`]).
+    pub fn from_rates(c: &Comparison) -> Outcome {
         Outcome {
             points: vec![Point {
-                zokio: conv(&c.zokio.ops_per_sec),
-                baseline: conv(&c.tokio.ops_per_sec),
+                zokio: c.zokio.ops_per_sec.clone(),
+                baseline: c.tokio.ops_per_sec.clone(),
                 baseline_name: "tokio",
                 ..Point::default()
             }],
@@ -75,7 +77,7 @@ pub struct Workload {
     pub run: fn(&Ctx) -> Result<Outcome, String>,
 }
 
-/// How a workload's samples are reported.
+/// How a workload's measured samples become its reported figure (applied by the runner).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Figure {
     /// Operations per second, as measured (higher is better).
@@ -87,12 +89,12 @@ pub enum Figure {
 }
 
 impl Figure {
-    /// Converts a measured ops/s sample into the reported figure.
-    pub fn from_rate(self, ops_per_sec: f64) -> f64 {
+    /// Converts a measured sample into the reported figure: ops/s stay ops/s, or become
+    /// nanoseconds per operation; a lower-is-better quantity is kept as is.
+    pub fn report(self, measured: f64) -> f64 {
         match self {
-            Figure::Rate => ops_per_sec,
-            Figure::NanosPerOp => 1e9 / ops_per_sec,
-            Figure::LowerIsBetter => ops_per_sec,
+            Figure::Rate | Figure::LowerIsBetter => measured,
+            Figure::NanosPerOp => 1e9 / measured,
         }
     }
 
@@ -127,10 +129,10 @@ pub const CONTEXT_SWITCH_YIELDS: usize = 10_000;
 /// A multi-thread rate workload: `$body` runs once per sample with `$rt` bound to each
 /// runtime in turn.
 macro_rules! multi_rate {
-    ($figure:expr, |$rt:ident| $body:expr) => {
-        multi_rate!($figure, with _ctx, |$rt| $body)
+    (|$rt:ident| $body:expr) => {
+        multi_rate!(with _ctx, |$rt| $body)
     };
-    ($figure:expr, with $ctx:ident, |$rt:ident| $body:expr) => {
+    (with $ctx:ident, |$rt:ident| $body:expr) => {
         |$ctx: &Ctx| {
             let z = Zokio::multi_thread($ctx.cfg.workers);
             let t = Tokio::multi_thread($ctx.cfg.workers);
@@ -145,14 +147,14 @@ macro_rules! multi_rate {
                     $body
                 },
             );
-            Ok(Outcome::from_rates(&c, $figure))
+            Ok(Outcome::from_rates(&c))
         }
     };
 }
 
 /// A current-thread rate workload.
 macro_rules! current_rate {
-    ($figure:expr, |$rt:ident| $body:expr) => {
+    (|$rt:ident| $body:expr) => {
         |ctx: &Ctx| {
             let z = Zokio::current_thread();
             let t = Tokio::current_thread();
@@ -167,7 +169,7 @@ macro_rules! current_rate {
                     $body
                 },
             );
-            Ok(Outcome::from_rates(&c, $figure))
+            Ok(Outcome::from_rates(&c))
         }
     };
 }
@@ -183,10 +185,7 @@ pub fn workloads() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "spawn small tasks from a task and run them all to completion",
-            run: multi_rate!(Figure::Rate, |rt| spawn_many_local(
-                rt,
-                TASK_SCHEDULING_TASKS
-            )),
+            run: multi_rate!(|rt| spawn_many_local(rt, TASK_SCHEDULING_TASKS)),
         },
         Workload {
             name: "zsync.spawn",
@@ -196,7 +195,7 @@ pub fn workloads() -> Vec<Workload> {
             figure: Figure::NanosPerOp,
             multi_thread: true,
             description: "spawn one empty task from a task and await its JoinHandle",
-            run: multi_rate!(Figure::NanosPerOp, |rt| spawn_join(rt, NUM_SPAWN)),
+            run: multi_rate!(|rt| spawn_join(rt, NUM_SPAWN)),
         },
         Workload {
             name: "latency.context_switch",
@@ -210,10 +209,7 @@ pub fn workloads() -> Vec<Workload> {
             figure: Figure::NanosPerOp,
             multi_thread: false,
             description: "two ready tasks on one thread take turns by yielding",
-            run: current_rate!(Figure::NanosPerOp, |rt| yield_ping_pong(
-                rt,
-                CONTEXT_SWITCH_YIELDS
-            )),
+            run: current_rate!(|rt| yield_ping_pong(rt, CONTEXT_SWITCH_YIELDS)),
         },
         Workload {
             name: "zsync.context_switch",
@@ -227,10 +223,7 @@ pub fn workloads() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: false,
             description: "latency.context_switch reported as a rate",
-            run: current_rate!(Figure::Rate, |rt| yield_ping_pong(
-                rt,
-                CONTEXT_SWITCH_YIELDS
-            )),
+            run: current_rate!(|rt| yield_ping_pong(rt, CONTEXT_SWITCH_YIELDS)),
         },
     ];
     all.extend(building_blocks());
@@ -266,7 +259,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "create an async fn future without polling it (the compiler's work: expect a ratio near 1)",
-            run: multi_rate!(Figure::Rate, |rt| asyncfn::create(rt, MICRO_OPS)),
+            run: multi_rate!(|rt| asyncfn::create(rt, MICRO_OPS)),
         },
         Workload {
             name: "asyncfn.await",
@@ -276,7 +269,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "create and await a trivial async fn inside a task",
-            run: multi_rate!(Figure::Rate, |rt| asyncfn::await_trivial(rt, MICRO_OPS)),
+            run: multi_rate!(|rt| asyncfn::await_trivial(rt, MICRO_OPS)),
         },
         Workload {
             name: "asyncfn.nested",
@@ -286,7 +279,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "await a chain of 8 nested async fns; ops = chains",
-            run: multi_rate!(Figure::Rate, |rt| asyncfn::nested(rt, MICRO_OPS)),
+            run: multi_rate!(|rt| asyncfn::nested(rt, MICRO_OPS)),
         },
         Workload {
             name: "asyncfn.memory",
@@ -310,7 +303,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::NanosPerOp,
             multi_thread: true,
             description: "look up an async fn in a HashMap of boxed handlers, call it, await the boxed future",
-            run: multi_rate!(Figure::NanosPerOp, |rt| asyncfn::dispatch_invoke(rt, MICRO_OPS)),
+            run: multi_rate!(|rt| asyncfn::dispatch_invoke(rt, MICRO_OPS)),
         },
         Workload {
             name: "zsync.context_create",
@@ -320,7 +313,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::NanosPerOp,
             multi_thread: false,
             description: "spawn a task without running it (only the spawn loop is timed)",
-            run: current_rate!(Figure::NanosPerOp, |rt| primitives::spawn_without_running(rt, NUM_SPAWN)),
+            run: current_rate!(|rt| primitives::spawn_without_running(rt, NUM_SPAWN)),
         },
         Workload {
             name: "sched.future_polling",
@@ -330,7 +323,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "poll an already-ready future with the task's own Context",
-            run: multi_rate!(Figure::Rate, |rt| primitives::future_polling(rt, MICRO_OPS)),
+            run: multi_rate!(|rt| primitives::future_polling(rt, MICRO_OPS)),
         },
         Workload {
             name: "sched.atomic_ops",
@@ -340,7 +333,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "one task per worker, each fetch_add on its own cache-padded counter",
-            run: multi_rate!(Figure::Rate, with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, false)),
+            run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, false)),
         },
         Workload {
             name: "sched.atomic_ops_contended",
@@ -350,7 +343,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "one task per worker, all fetch_add on one shared counter",
-            run: multi_rate!(Figure::Rate, with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, true)),
+            run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, true)),
         },
         Workload {
             name: "sched.memory_allocation",
@@ -360,7 +353,7 @@ fn building_blocks() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "allocate and free a task-sized block in a task; both runtimes use the global allocator",
-            run: multi_rate!(Figure::Rate, |rt| primitives::memory_allocation(rt, MICRO_OPS)),
+            run: multi_rate!(|rt| primitives::memory_allocation(rt, MICRO_OPS)),
         },
     ]
 }
@@ -480,7 +473,7 @@ fn scaling_points(ctx: &Ctx, shape: fn(&Zokio) -> u64, shape_t: fn(&Tokio) -> u6
             let z = Zokio::multi_thread(w);
             let t = Tokio::multi_thread(w);
             let c = compare(&ctx.cfg, || shape(&z), || shape_t(&t));
-            let mut p = Outcome::from_rates(&c, Figure::Rate).points.remove(0);
+            let mut p = Outcome::from_rates(&c).points.remove(0);
             p.params = vec![("workers", w.into())];
             p
         })
@@ -495,7 +488,7 @@ fn queue_point(
     c: impl FnMut() -> crate::measure::Timed,
 ) -> Outcome {
     let cmp = compare(&ctx.cfg, z, c);
-    let mut out = Outcome::from_rates(&cmp, Figure::Rate);
+    let mut out = Outcome::from_rates(&cmp);
     out.points[0].baseline_name = "crossbeam-deque";
     out
 }
@@ -621,7 +614,7 @@ fn tokio_shapes() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "spawn empty tasks from a task and run them all",
-            run: multi_rate!(Figure::Rate, |rt| spawn_many_local(rt, NUM_SPAWN)),
+            run: multi_rate!(|rt| spawn_many_local(rt, NUM_SPAWN)),
         },
         Workload {
             name: "tokio_shapes.spawn_many_remote_idle",
@@ -631,7 +624,7 @@ fn tokio_shapes() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "spawn empty tasks from outside the runtime, then join them",
-            run: multi_rate!(Figure::Rate, |rt| spawn_many_remote_idle(rt, NUM_SPAWN)),
+            run: multi_rate!(|rt| spawn_many_remote_idle(rt, NUM_SPAWN)),
         },
         Workload {
             name: "tokio_shapes.yield_many",
@@ -641,7 +634,7 @@ fn tokio_shapes() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "tasks yielding to the scheduler",
-            run: multi_rate!(Figure::Rate, |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
+            run: multi_rate!(|rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
         },
         Workload {
             name: "tokio_shapes.ping_pong",
@@ -651,7 +644,7 @@ fn tokio_shapes() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "spawn a partner task and exchange one oneshot message each way",
-            run: multi_rate!(Figure::Rate, |rt| ping_pong(rt, NUM_PINGS)),
+            run: multi_rate!(|rt| ping_pong(rt, NUM_PINGS)),
         },
         Workload {
             name: "tokio_shapes.chained_spawn",
@@ -661,7 +654,7 @@ fn tokio_shapes() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "each task spawns the next",
-            run: multi_rate!(Figure::Rate, |rt| chained_spawn(rt, CHAIN_LEN)),
+            run: multi_rate!(|rt| chained_spawn(rt, CHAIN_LEN)),
         },
         Workload {
             name: "tokio_shapes.spawn_many_current_thread",
@@ -671,7 +664,7 @@ fn tokio_shapes() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: false,
             description: "spawn empty tasks from block_on and run them all on one thread",
-            run: current_rate!(Figure::Rate, |rt| spawn_many_current_thread(rt, NUM_SPAWN)),
+            run: current_rate!(|rt| spawn_many_current_thread(rt, NUM_SPAWN)),
         },
     ]
 }
