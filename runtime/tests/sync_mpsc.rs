@@ -1,0 +1,216 @@
+//! mpsc semantics on both scheduler flavors.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::Context;
+use zokio::runtime::{Builder, Runtime};
+use zokio::sync::mpsc::{self, TryRecvError, TrySendError};
+
+fn flavors() -> Vec<Runtime> {
+    vec![
+        Builder::new_current_thread().build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    ]
+}
+
+#[test]
+fn messages_arrive_in_order_and_recv_ends_when_senders_drop() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel(4);
+            zokio::spawn(async move {
+                for i in 0..100u32 {
+                    tx.send(i).await.unwrap();
+                }
+            });
+            let mut got = Vec::new();
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+            assert_eq!(got, (0..100).collect::<Vec<_>>());
+        });
+    }
+}
+
+#[test]
+fn full_channel_applies_back_pressure() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel(2);
+            tx.try_send(1).unwrap();
+            tx.try_send(2).unwrap();
+            assert!(matches!(tx.try_send(3), Err(TrySendError::Full(3))));
+            // A permit cannot be had until a message is received.
+            let mut reserve = Box::pin(tx.reserve());
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            assert!(reserve.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(rx.recv().await, Some(1));
+            let permit = reserve.await.unwrap();
+            permit.send(3);
+            assert_eq!(rx.recv().await, Some(2));
+            assert_eq!(rx.recv().await, Some(3));
+        });
+    }
+}
+
+#[test]
+fn waiting_senders_are_served_in_order() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel(1);
+            tx.send(0).await.unwrap();
+            let mut handles = Vec::new();
+            for i in 1..=5u32 {
+                let tx = tx.clone();
+                handles.push(zokio::spawn(async move { tx.send(i).await.unwrap() }));
+                // Let it start waiting before the next one arrives.
+                for _ in 0..10 {
+                    zokio::task::yield_now().await;
+                }
+            }
+            drop(tx);
+            let mut got = Vec::new();
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+            assert_eq!(got, [0, 1, 2, 3, 4, 5]);
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+}
+
+#[test]
+fn cancelled_waiting_sender_does_not_lose_the_slot() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel(1);
+            tx.send(1).await.unwrap();
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            // First in line, then dropped while waiting.
+            let mut first = Box::pin(tx.send(2));
+            assert!(first.as_mut().poll(&mut cx).is_pending());
+            let tx2 = tx.clone();
+            let second = zokio::spawn(async move { tx2.send(3).await.unwrap() });
+            for _ in 0..10 {
+                zokio::task::yield_now().await;
+            }
+            drop(first);
+            assert_eq!(rx.recv().await, Some(1));
+            second.await.unwrap();
+            assert_eq!(rx.recv().await, Some(3));
+            // An unused permit gives its slot back too.
+            let permit = tx.reserve().await.unwrap();
+            assert!(matches!(tx.try_send(9), Err(TrySendError::Full(9))));
+            drop(permit);
+            tx.try_send(9).unwrap();
+            assert_eq!(rx.recv().await, Some(9));
+        });
+    }
+}
+
+#[test]
+fn dropped_receiver_fails_sends_and_returns_the_value() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, rx) = mpsc::channel::<String>(1);
+            drop(rx);
+            assert!(tx.is_closed());
+            assert_eq!(tx.send("kept".into()).await.unwrap_err().0, "kept");
+            let (utx, urx) = mpsc::unbounded_channel::<u8>();
+            drop(urx);
+            assert_eq!(utx.send(7).unwrap_err().0, 7);
+        });
+    }
+}
+
+#[test]
+fn close_wakes_waiting_senders_and_keeps_queued_messages() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel(1);
+            tx.send(1).await.unwrap();
+            let tx2 = tx.clone();
+            let waiting = zokio::spawn(async move { tx2.send(2).await.is_err() });
+            for _ in 0..10 {
+                zokio::task::yield_now().await;
+            }
+            rx.close();
+            assert!(waiting.await.unwrap(), "waiting sender fails after close");
+            assert_eq!(rx.recv().await, Some(1));
+            drop(tx);
+            assert_eq!(rx.recv().await, None);
+        });
+    }
+}
+
+#[test]
+fn try_recv_and_recv_many() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+            for i in 0..10 {
+                tx.send(i).unwrap();
+            }
+            let mut buf = Vec::new();
+            assert_eq!(rx.recv_many(&mut buf, 4).await, 4);
+            assert_eq!(rx.recv_many(&mut buf, 100).await, 6);
+            assert_eq!(buf, (0..10).collect::<Vec<_>>());
+            drop(tx);
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+            assert_eq!(rx.recv_many(&mut buf, 4).await, 0);
+        });
+    }
+}
+
+#[test]
+fn four_producers_every_message_exactly_once() {
+    const PER: usize = 25_000;
+    for rt in flavors() {
+        let seen = Arc::new((0..4 * PER).map(|_| AtomicU8::new(0)).collect::<Vec<_>>());
+        let s = seen.clone();
+        rt.block_on(async move {
+            let (tx, mut rx) = mpsc::channel(64);
+            for p in 0..4 {
+                let tx = tx.clone();
+                zokio::spawn(async move {
+                    for i in 0..PER {
+                        tx.send(p * PER + i).await.unwrap();
+                    }
+                });
+            }
+            drop(tx);
+            while let Some(v) = rx.recv().await {
+                s[v].fetch_add(1, SeqCst);
+            }
+        });
+        assert!(seen.iter().all(|c| c.load(SeqCst) == 1));
+    }
+}
+
+#[test]
+fn dropping_the_receiver_drops_queued_messages() {
+    let drops = Arc::new(AtomicU8::new(0));
+    struct D(Arc<AtomicU8>);
+    impl Drop for D {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    tx.send(D(drops.clone())).unwrap();
+    tx.send(D(drops.clone())).unwrap();
+    drop(rx);
+    assert_eq!(
+        drops.load(SeqCst),
+        2,
+        "dropped with the receiver, not the sender"
+    );
+    drop(tx);
+}
