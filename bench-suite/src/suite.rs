@@ -228,6 +228,7 @@ pub fn workloads() -> Vec<Workload> {
     ];
     all.extend(building_blocks());
     all.extend(latency_memory_scale());
+    all.extend(channels());
     all.extend(tokio_shapes());
     all
 }
@@ -599,6 +600,44 @@ fn latency_memory_scale() -> Vec<Workload> {
             run: |ctx| {
                 Ok(scaling_points(ctx, |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD), |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)))
             },
+        },
+    ]
+}
+
+/// Messages per sample in the channel workloads.
+pub const CHANNEL_MESSAGES: usize = 1_000_000;
+
+/// Message passing through each runtime's own channels.
+fn channels() -> Vec<Workload> {
+    use crate::workloads::channels::mpsc;
+    vec![
+        Workload {
+            name: "sync.mpsc_bounded_1to1",
+            unit: "msg/s",
+            params: &[
+                ("producers", "1"),
+                ("capacity", "1024"),
+                ("messages", "1000000"),
+            ],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "one producer task, one consumer task, each runtime's bounded mpsc",
+            run: multi_rate!(|rt| mpsc(rt, 1, CHANNEL_MESSAGES, 1024)),
+        },
+        Workload {
+            name: "sync.mpsc_bounded_4to1",
+            unit: "msg/s",
+            params: &[
+                ("producers", "4"),
+                ("capacity", "1024"),
+                ("messages", "1000000"),
+            ],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "four producer tasks, one consumer task, each runtime's bounded mpsc",
+            run: multi_rate!(|rt| mpsc(rt, 4, CHANNEL_MESSAGES, 1024)),
         },
     ]
 }

@@ -57,32 +57,37 @@ fn full_channel_applies_back_pressure() {
     }
 }
 
+/// Deterministic: five sends are polled by hand in order while the channel is full; each
+/// received message then lets exactly the next one in line complete.
 #[test]
 fn waiting_senders_are_served_in_order() {
-    for rt in flavors() {
-        rt.block_on(async {
-            let (tx, mut rx) = mpsc::channel(1);
-            tx.send(0).await.unwrap();
-            let mut handles = Vec::new();
-            for i in 1..=5u32 {
-                let tx = tx.clone();
-                handles.push(zokio::spawn(async move { tx.send(i).await.unwrap() }));
-                // Let it start waiting before the next one arrives.
-                for _ in 0..10 {
-                    zokio::task::yield_now().await;
-                }
-            }
-            drop(tx);
-            let mut got = Vec::new();
-            while let Some(v) = rx.recv().await {
-                got.push(v);
-            }
-            assert_eq!(got, [0, 1, 2, 3, 4, 5]);
-            for h in handles {
-                h.await.unwrap();
-            }
-        });
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0u32).unwrap();
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut sends: Vec<_> = (1..=5u32).map(|i| Some(Box::pin(tx.send(i)))).collect();
+    for s in sends.iter_mut().flatten() {
+        assert!(s.as_mut().poll(&mut cx).is_pending());
     }
+    for expected in 0..5u32 {
+        assert_eq!(rx.try_recv(), Ok(expected));
+        let done: Vec<usize> = sends
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(k, s)| {
+                let ready = s.as_mut()?.as_mut().poll(&mut cx).is_ready();
+                ready.then(|| {
+                    *s = None;
+                    k
+                })
+            })
+            .collect();
+        assert_eq!(
+            done,
+            vec![expected as usize],
+            "only the next sender in line may complete"
+        );
+    }
+    assert_eq!(rx.try_recv(), Ok(5));
 }
 
 #[test]

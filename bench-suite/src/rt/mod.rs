@@ -30,6 +30,12 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// dropped without sending.
     type OneshotReceiver<T: Send + 'static>: Future<Output = Option<T>> + Send + Unpin + 'static;
 
+    /// The sending half of a bounded mpsc channel.
+    type MpscSender<T: Send + 'static>: MpscSender<T>;
+
+    /// The receiving half of a bounded mpsc channel.
+    type MpscReceiver<T: Send + 'static>: MpscReceiver<T>;
+
     /// A work-stealing runtime with `workers` worker threads.
     fn multi_thread(workers: usize) -> Self;
 
@@ -59,6 +65,21 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// A new oneshot channel.
     fn oneshot<T: Send + 'static>() -> (Self::OneshotSender<T>, Self::OneshotReceiver<T>);
+
+    /// A new bounded mpsc channel holding at most `capacity` messages.
+    fn mpsc<T: Send + 'static>(capacity: usize) -> (Self::MpscSender<T>, Self::MpscReceiver<T>);
+}
+
+/// Sending half of an adapter's bounded mpsc channel.
+pub trait MpscSender<T>: Clone + Send + Sync + 'static {
+    /// Waits for capacity and sends; returns the value if the receiver is gone.
+    fn send(&self, value: T) -> impl Future<Output = Result<(), T>> + Send;
+}
+
+/// Receiving half of an adapter's bounded mpsc channel.
+pub trait MpscReceiver<T>: Send + 'static {
+    /// The next message, or `None` once every sender is gone.
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send;
 }
 
 /// Sending half of an adapter's oneshot channel.

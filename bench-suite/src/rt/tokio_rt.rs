@@ -1,4 +1,6 @@
-use super::{option_recv_future, unwrap_join_future, OneshotSender, Runtime};
+use super::{
+    option_recv_future, unwrap_join_future, MpscReceiver, MpscSender, OneshotSender, Runtime,
+};
 use std::future::Future;
 
 /// Tokio behind the adapter trait (its own scheduler and its own `sync::oneshot`).
@@ -14,12 +16,28 @@ impl<T: Send + 'static> OneshotSender<T> for tokio::sync::oneshot::Sender<T> {
     }
 }
 
+impl<T: Send + 'static> MpscSender<T> for tokio::sync::mpsc::Sender<T> {
+    async fn send(&self, value: T) -> Result<(), T> {
+        tokio::sync::mpsc::Sender::send(self, value)
+            .await
+            .map_err(|e| e.0)
+    }
+}
+
+impl<T: Send + 'static> MpscReceiver<T> for tokio::sync::mpsc::Receiver<T> {
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
+        tokio::sync::mpsc::Receiver::recv(self)
+    }
+}
+
 impl Runtime for Tokio {
     const NAME: &'static str = "tokio";
 
     type JoinHandle<T: Send + 'static> = TokioJoin<T>;
     type OneshotSender<T: Send + 'static> = tokio::sync::oneshot::Sender<T>;
     type OneshotReceiver<T: Send + 'static> = TokioOneshotRx<T>;
+    type MpscSender<T: Send + 'static> = tokio::sync::mpsc::Sender<T>;
+    type MpscReceiver<T: Send + 'static> = tokio::sync::mpsc::Receiver<T>;
 
     fn multi_thread(workers: usize) -> Tokio {
         Tokio(
@@ -67,5 +85,11 @@ impl Runtime for Tokio {
     fn oneshot<T: Send + 'static>() -> (tokio::sync::oneshot::Sender<T>, TokioOneshotRx<T>) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         (tx, TokioOneshotRx(rx))
+    }
+
+    fn mpsc<T: Send + 'static>(
+        capacity: usize,
+    ) -> (tokio::sync::mpsc::Sender<T>, tokio::sync::mpsc::Receiver<T>) {
+        tokio::sync::mpsc::channel(capacity)
     }
 }

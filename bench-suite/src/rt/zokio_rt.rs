@@ -1,4 +1,6 @@
-use super::{option_recv_future, unwrap_join_future, OneshotSender, Runtime};
+use super::{
+    option_recv_future, unwrap_join_future, MpscReceiver, MpscSender, OneshotSender, Runtime,
+};
 use std::future::Future;
 
 /// zokio behind the adapter trait.
@@ -14,12 +16,28 @@ impl<T: Send + 'static> OneshotSender<T> for zokio::sync::oneshot::Sender<T> {
     }
 }
 
+impl<T: Send + 'static> MpscSender<T> for zokio::sync::mpsc::Sender<T> {
+    async fn send(&self, value: T) -> Result<(), T> {
+        zokio::sync::mpsc::Sender::send(self, value)
+            .await
+            .map_err(|e| e.0)
+    }
+}
+
+impl<T: Send + 'static> MpscReceiver<T> for zokio::sync::mpsc::Receiver<T> {
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
+        zokio::sync::mpsc::Receiver::recv(self)
+    }
+}
+
 impl Runtime for Zokio {
     const NAME: &'static str = "zokio";
 
     type JoinHandle<T: Send + 'static> = ZokioJoin<T>;
     type OneshotSender<T: Send + 'static> = zokio::sync::oneshot::Sender<T>;
     type OneshotReceiver<T: Send + 'static> = ZokioOneshotRx<T>;
+    type MpscSender<T: Send + 'static> = zokio::sync::mpsc::Sender<T>;
+    type MpscReceiver<T: Send + 'static> = zokio::sync::mpsc::Receiver<T>;
 
     fn multi_thread(workers: usize) -> Zokio {
         Zokio(
@@ -65,5 +83,11 @@ impl Runtime for Zokio {
     fn oneshot<T: Send + 'static>() -> (zokio::sync::oneshot::Sender<T>, ZokioOneshotRx<T>) {
         let (tx, rx) = zokio::sync::oneshot::channel();
         (tx, ZokioOneshotRx(rx))
+    }
+
+    fn mpsc<T: Send + 'static>(
+        capacity: usize,
+    ) -> (zokio::sync::mpsc::Sender<T>, zokio::sync::mpsc::Receiver<T>) {
+        zokio::sync::mpsc::channel(capacity)
     }
 }

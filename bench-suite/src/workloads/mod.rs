@@ -3,6 +3,7 @@
 //! (the pitfall of tokio issue #3904, where unfinished tasks leak into the next sample).
 
 pub mod asyncfn;
+pub mod channels;
 pub mod latency;
 pub mod memory;
 pub mod primitives;
