@@ -164,12 +164,36 @@ pub enum TryRecvError {
     Disconnected,
 }
 
+/// Where a pushed message's slot comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A permit reserved it: the push cannot be refused.
+    Reserved,
+    /// A bounded `try_send`: refused when full or closed.
+    TryBounded,
+    /// An unbounded send: refused only when closed.
+    Unbounded,
+}
+
+/// Why a push was refused.
+enum Refused {
+    Closed,
+    Full,
+}
+
 impl<T> Chan<T> {
-    fn push(&self, value: T, from_permit: bool) {
+    /// Queues `value` (the one path every send takes) and wakes the receiver; returns the
+    /// value if the slot kind allows refusing it.
+    fn push(&self, value: T, slot: Slot) -> Result<(), (T, Refused)> {
         let waker = {
             let mut st = lock(&self.state);
-            if from_permit {
-                st.reserved -= 1;
+            match slot {
+                Slot::Reserved => st.reserved -= 1,
+                _ if st.rx_closed => return Err((value, Refused::Closed)),
+                Slot::TryBounded if !st.waiters.is_empty() || !st.has_room() => {
+                    return Err((value, Refused::Full))
+                }
+                _ => {}
             }
             st.queue.push_back(value);
             st.wake_rx()
@@ -177,6 +201,11 @@ impl<T> Chan<T> {
         if let Some(w) = waker {
             w.wake();
         }
+        Ok(())
+    }
+
+    fn is_closed(&self) -> bool {
+        lock(&self.state).rx_closed
     }
 
     fn poll_reserve(&self, id: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
@@ -308,26 +337,17 @@ impl<T> Sender<T> {
     /// [`TrySendError::Full`] if no slot is free (or earlier senders are waiting),
     /// [`TrySendError::Closed`] if the receiver is gone; both return the value.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let waker = {
-            let mut st = lock(&self.chan.state);
-            if st.rx_closed {
-                return Err(TrySendError::Closed(value));
-            }
-            if !st.waiters.is_empty() || !st.has_room() {
-                return Err(TrySendError::Full(value));
-            }
-            st.queue.push_back(value);
-            st.wake_rx()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-        Ok(())
+        self.chan
+            .push(value, Slot::TryBounded)
+            .map_err(|(v, why)| match why {
+                Refused::Full => TrySendError::Full(v),
+                Refused::Closed => TrySendError::Closed(v),
+            })
     }
 
     /// Whether the receiver has been dropped or closed.
     pub fn is_closed(&self) -> bool {
-        lock(&self.chan.state).rx_closed
+        self.chan.is_closed()
     }
 
     /// The channel's capacity.
@@ -342,7 +362,9 @@ impl<T> Permit<'_, T> {
     pub fn send(self, value: T) {
         let chan = self.chan;
         std::mem::forget(self);
-        chan.push(value, true);
+        // A reserved slot is never refused; if the receiver is gone the value is dropped
+        // with the channel.
+        let _ = chan.push(value, Slot::Reserved);
     }
 }
 
@@ -358,23 +380,14 @@ impl<T> UnboundedSender<T> {
     /// # Errors
     /// [`SendError`] with the value if the receiver was dropped or closed.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let waker = {
-            let mut st = lock(&self.chan.state);
-            if st.rx_closed {
-                return Err(SendError(value));
-            }
-            st.queue.push_back(value);
-            st.wake_rx()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-        Ok(())
+        self.chan
+            .push(value, Slot::Unbounded)
+            .map_err(|(v, _)| SendError(v))
     }
 
     /// Whether the receiver has been dropped or closed.
     pub fn is_closed(&self) -> bool {
-        lock(&self.chan.state).rx_closed
+        self.chan.is_closed()
     }
 }
 
