@@ -229,6 +229,7 @@ pub fn workloads() -> Vec<Workload> {
     all.extend(building_blocks());
     all.extend(latency_memory_scale());
     all.extend(channels());
+    all.extend(timers());
     all.extend(tokio_shapes());
     all
 }
@@ -386,6 +387,33 @@ fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
 
 fn task_wakeup_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     use crate::workloads::latency::task_wakeup;
+    histogram_outcome(
+        ctx,
+        WAKEUPS_PER_ROUND,
+        task_wakeup::<Zokio>,
+        task_wakeup::<Tokio>,
+    )
+}
+
+fn sleep_precision_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::timers::sleep_precision;
+    histogram_outcome(
+        ctx,
+        SLEEPS_PER_ROUND,
+        sleep_precision::<Zokio>,
+        sleep_precision::<Tokio>,
+    )
+}
+
+/// A latency workload: `run(rt, per_round)` records one round into a histogram. After a
+/// quarter round of warm-up per runtime, rounds alternate which runtime goes first; each
+/// round's p50 is one sample, and the percentiles are over every recorded value.
+fn histogram_outcome(
+    ctx: &Ctx,
+    per_round: usize,
+    run_zokio: fn(&Zokio, usize) -> hdrhistogram::Histogram<u64>,
+    run_tokio: fn(&Tokio, usize) -> hdrhistogram::Histogram<u64>,
+) -> Result<Outcome, String> {
     let z = Zokio::multi_thread(ctx.cfg.workers);
     let t = Tokio::multi_thread(ctx.cfg.workers);
     let new_hist = || {
@@ -394,16 +422,15 @@ fn task_wakeup_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     let (mut all_z, mut all_t) = (new_hist(), new_hist());
     let (mut zs, mut ts) = (Vec::new(), Vec::new());
     let sides = ctx.cfg.sides;
-    // Warm-up: a quarter round each, discarded.
     if sides.zokio {
-        task_wakeup(&z, WAKEUPS_PER_ROUND / 4);
+        run_zokio(&z, (per_round / 4).max(1));
     }
     if sides.baseline {
-        task_wakeup(&t, WAKEUPS_PER_ROUND / 4);
+        run_tokio(&t, (per_round / 4).max(1));
     }
     for round in 0..ctx.cfg.rounds {
-        let run_z = || sides.zokio.then(|| task_wakeup(&z, WAKEUPS_PER_ROUND));
-        let run_t = || sides.baseline.then(|| task_wakeup(&t, WAKEUPS_PER_ROUND));
+        let run_z = || sides.zokio.then(|| run_zokio(&z, per_round));
+        let run_t = || sides.baseline.then(|| run_tokio(&t, per_round));
         let (hz, ht) = if round % 2 == 0 {
             let hz = run_z();
             (hz, run_t())
@@ -600,6 +627,39 @@ fn latency_memory_scale() -> Vec<Workload> {
             run: |ctx| {
                 Ok(scaling_points(ctx, |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD), |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)))
             },
+        },
+    ]
+}
+
+/// Sleeps per sample in `timers.sleep_throughput`, all pending at once (ISSUE 4: 100,000).
+pub const THROUGHPUT_SLEEPS: usize = 100_000;
+
+/// 1 ms sleeps per runtime per round in `timers.sleep_precision`.
+pub const SLEEPS_PER_ROUND: usize = 200;
+
+/// Each runtime's own timers.
+fn timers() -> Vec<Workload> {
+    use crate::workloads::timers::sleep_throughput;
+    vec![
+        Workload {
+            name: "timers.sleep_throughput",
+            unit: "sleeps/s",
+            params: &[("tasks", "100000"), ("sleep_ms", "1"), ("spawned_from", "task")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "100,000 tasks each sleep 1 ms, all pending at once; spawn, timer registration, firing and wake-up included",
+            run: multi_rate!(|rt| sleep_throughput(rt, THROUGHPUT_SLEEPS)),
+        },
+        Workload {
+            name: "timers.sleep_precision",
+            unit: "ns",
+            params: &[("sleep_ms", "1"), ("sleeps_per_round", "200"), ("load", "idle runtime")],
+            claims: &[],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            description: "how late a 1 ms sleep completes (elapsed - 1 ms); samples are per-round p50s, percentiles over all sleeps",
+            run: sleep_precision_outcome,
         },
     ]
 }

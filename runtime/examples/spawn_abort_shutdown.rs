@@ -50,7 +50,19 @@ fn exercise(rt: &Runtime) -> usize {
         drop(set);
         // Blocking pool.
         finished += zokio::task::spawn_blocking(|| 1usize).await.unwrap();
-        // Left pending for shutdown to cancel, with a oneshot whose sender is never used.
+        // Timers: one completes, one times out (its future dropped), one is aborted.
+        zokio::time::sleep(Duration::from_micros(200)).await;
+        let slow = zokio::time::timeout(Duration::from_micros(200), std::future::pending::<()>());
+        assert!(slow.await.is_err());
+        let sleeper = zokio::spawn(zokio::time::sleep(Duration::from_secs(3600)));
+        zokio::task::yield_now().await;
+        sleeper.abort();
+        // Left pending for shutdown to cancel: a task asleep on a timer...
+        drop(zokio::spawn(async {
+            let _buf = vec![0u8; 256];
+            zokio::time::sleep(Duration::from_secs(3600)).await;
+        }));
+        // ...and one on a oneshot whose sender is never used.
         let (_tx, rx) = zokio::sync::oneshot::channel::<Vec<u8>>();
         drop(zokio::spawn(rx));
         finished

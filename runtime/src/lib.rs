@@ -28,8 +28,10 @@
 //!   notes in `scheduler/multi_thread/mod.rs`).
 //! - [`runtime`]: [`Builder`](runtime::Builder), [`Runtime`](runtime::Runtime),
 //!   [`Handle`](runtime::Handle) and [`RuntimeMetrics`](runtime::RuntimeMetrics).
-//! - `driver`: what a worker does when it has nothing to run (park). Today a thread parker;
-//!   the I/O driver and timers plug in behind the same seam.
+//! - `driver`: what a worker does when it has nothing to run (park): fire due timers, then
+//!   sleep until unparked or the next timer; the I/O driver plugs in behind the same seam.
+//! - [`time`]: [`sleep`](time::sleep), [`timeout`](time::timeout),
+//!   [`interval`](time::interval) and [`Instant`](time::Instant) on a per-worker timer wheel.
 //! - [`sync`]: message passing between tasks.
 //!
 //! ## Model checking
@@ -56,6 +58,7 @@ pub mod runtime;
 pub(crate) mod scheduler;
 pub mod sync;
 pub mod task;
+pub mod time;
 
 pub use task::spawn;
 

@@ -7,34 +7,8 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 use zokio::runtime::{Builder, Runtime};
 
-macro_rules! rt_test {
-    ($($body:tt)*) => {
-        mod current_thread {
-            #[allow(unused_imports)]
-            use super::*;
-            fn rt() -> Runtime {
-                Builder::new_current_thread().build().unwrap()
-            }
-            $($body)*
-        }
-        mod multi_thread_1 {
-            #[allow(unused_imports)]
-            use super::*;
-            fn rt() -> Runtime {
-                Builder::new_multi_thread().worker_threads(1).build().unwrap()
-            }
-            $($body)*
-        }
-        mod multi_thread_2 {
-            #[allow(unused_imports)]
-            use super::*;
-            fn rt() -> Runtime {
-                Builder::new_multi_thread().worker_threads(2).build().unwrap()
-            }
-            $($body)*
-        }
-    };
-}
+#[macro_use]
+mod support;
 
 /// A future that is pending forever and counts its drops.
 struct PendingDrop(Arc<AtomicUsize>);

@@ -250,3 +250,41 @@ fn ping_pong_chains_complete() {
     });
     assert_eq!(done, 1_000);
 }
+
+/// Timers firing while a worker parks queue tasks on that worker; meanwhile a remote spawn
+/// may already have notified it. A worker woken both ways must still count as searching,
+/// or the idle bookkeeping leaks a searcher and parked workers are never notified again
+/// (found by zbench's `timers.sleep_throughput`, which then hung). Each round: a task
+/// spawns 20,000 sleepers from inside the runtime while timers fire; every sleeper runs
+/// exactly once and the round finishes. The 60 s bound only turns a hang into a failure.
+#[test]
+fn sleepers_spawned_while_timers_fire_all_complete() {
+    const N: usize = 20_000;
+    let rt = multi(2);
+    for round in 0..10 {
+        let ran = slots(N);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let left = Arc::new(AtomicUsize::new(N));
+        let r = ran.clone();
+        rt.spawn(async move {
+            for i in 0..N {
+                let (r, left, tx) = (r.clone(), left.clone(), tx.clone());
+                zokio::spawn(async move {
+                    zokio::time::sleep(std::time::Duration::from_micros(
+                        500 + (i % 7) as u64 * 100,
+                    ))
+                    .await;
+                    r[i].fetch_add(1, SeqCst);
+                    if left.fetch_sub(1, SeqCst) == 1 {
+                        tx.send(()).unwrap();
+                    }
+                });
+            }
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!("round {round}: sleepers never all completed (lost wake-up)")
+            });
+        assert_all_once(&ran, "sleepers");
+    }
+}

@@ -7,6 +7,7 @@ mod tokio_rt;
 mod zokio_rt;
 
 use std::future::Future;
+use std::time::Duration;
 
 pub use tokio_rt::Tokio;
 pub use zokio_rt::Zokio;
@@ -62,6 +63,12 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// Yields to the scheduler once.
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// Completes once `duration` has elapsed, on the runtime's own timer.
+    ///
+    /// # Panics
+    /// Outside the runtime.
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
 
     /// A new oneshot channel.
     fn oneshot<T: Send + 'static>() -> (Self::OneshotSender<T>, Self::OneshotReceiver<T>);

@@ -2,6 +2,7 @@ use super::{
     option_recv_future, unwrap_join_future, MpscReceiver, MpscSender, OneshotSender, Runtime,
 };
 use std::future::Future;
+use std::time::Duration;
 
 /// Tokio behind the adapter trait (its own scheduler and its own `sync::oneshot`).
 #[derive(Debug)]
@@ -80,6 +81,10 @@ impl Runtime for Tokio {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(duration)
     }
 
     fn oneshot<T: Send + 'static>() -> (tokio::sync::oneshot::Sender<T>, TokioOneshotRx<T>) {

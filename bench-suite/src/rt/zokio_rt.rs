@@ -2,6 +2,7 @@ use super::{
     option_recv_future, unwrap_join_future, MpscReceiver, MpscSender, OneshotSender, Runtime,
 };
 use std::future::Future;
+use std::time::Duration;
 
 /// zokio behind the adapter trait.
 #[derive(Debug)]
@@ -78,6 +79,10 @@ impl Runtime for Zokio {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         zokio::task::yield_now()
+    }
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        zokio::time::sleep(duration)
     }
 
     fn oneshot<T: Send + 'static>() -> (zokio::sync::oneshot::Sender<T>, ZokioOneshotRx<T>) {

@@ -9,3 +9,4 @@ pub mod memory;
 pub mod primitives;
 pub mod queue;
 pub mod scheduler;
+pub mod timers;

@@ -72,8 +72,8 @@ impl Handle {
 
     /// Blocks this thread on `future` with this runtime current. Unlike
     /// [`Runtime::block_on`](crate::runtime::Runtime::block_on) on the current-thread
-    /// flavor, this does not drive the runtime's tasks: spawned tasks make progress only
-    /// while some thread is inside `Runtime::block_on`.
+    /// flavor, this does not drive the runtime's tasks or timers: spawned tasks make
+    /// progress, and timers fire, only while some thread is inside `Runtime::block_on`.
     ///
     /// # Panics
     /// If called from inside a runtime.

@@ -17,7 +17,7 @@
 
 use crate::blocking;
 use crate::coop;
-use crate::driver::{Driver, Unparker};
+use crate::driver::{self, Driver, Unparker};
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::{Stats, WorkerMetrics};
@@ -46,6 +46,7 @@ pub(crate) struct CurrentThread {
 /// Shared with every task.
 pub(crate) struct Handle {
     pub(crate) shared: Shared,
+    pub(crate) driver: driver::Handle,
     pub(crate) blocking: blocking::Spawner,
     pub(crate) config: Config,
 }
@@ -96,7 +97,8 @@ impl fmt::Debug for Context {
 
 impl CurrentThread {
     pub(crate) fn new(config: Config, blocking: blocking::Spawner) -> (CurrentThread, Arc<Handle>) {
-        let driver = Driver::new();
+        let (mut drivers, driver_handle) = driver::build(1);
+        let driver = drivers.pop().expect("one driver");
         let handle = Arc::new(Handle {
             shared: Shared {
                 inject: Inject::new(),
@@ -106,6 +108,7 @@ impl CurrentThread {
                 unpark: driver.unparker(),
                 local_depth: AtomicUsize::new(0),
             },
+            driver: driver_handle,
             blocking,
             config,
         });
@@ -301,6 +304,11 @@ impl Context {
         if timeout.is_none() {
             core.stats.unparks += 1;
         }
+    }
+
+    /// Shard 0 if `time` is this runtime's time driver.
+    pub(crate) fn timer_shard(&self, time: &Arc<crate::time::TimeDriver>) -> Option<usize> {
+        Arc::ptr_eq(&self.handle.driver.time, time).then_some(0)
     }
 
     fn schedule_local(&self, task: TaskRef) -> Result<(), TaskRef> {

@@ -38,6 +38,13 @@ impl Handle {
         }
     }
 
+    pub(crate) fn driver(&self) -> &crate::driver::Handle {
+        match self {
+            Handle::CurrentThread(h) => &h.driver,
+            Handle::MultiThread(h) => &h.driver,
+        }
+    }
+
     pub(crate) fn blocking_spawner(&self) -> &blocking::Spawner {
         match self {
             Handle::CurrentThread(h) => &h.blocking,
@@ -87,6 +94,16 @@ impl Handle {
         match self {
             Handle::CurrentThread(h) => std::slice::from_ref(&h.shared.metrics),
             Handle::MultiThread(h) => &h.shared.worker_metrics,
+        }
+    }
+}
+
+impl Context {
+    /// The timer shard this thread owns in `time`, if it is a worker of that runtime.
+    pub(crate) fn timer_shard(&self, time: &Arc<crate::time::TimeDriver>) -> Option<usize> {
+        match self {
+            Context::CurrentThread(cx) => cx.timer_shard(time),
+            Context::MultiThread(cx) => cx.timer_shard(time),
         }
     }
 }

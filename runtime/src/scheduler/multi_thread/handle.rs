@@ -1,7 +1,7 @@
 use super::idle::Idle;
 use super::queue;
 use crate::blocking;
-use crate::driver::Unparker;
+use crate::driver::{self, Unparker};
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::WorkerMetrics;
@@ -17,6 +17,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub(crate) struct Handle {
     pub(crate) shared: Shared,
+    pub(crate) driver: driver::Handle,
     pub(crate) blocking: blocking::Spawner,
     pub(crate) config: Config,
 }

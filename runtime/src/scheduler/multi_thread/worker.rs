@@ -5,7 +5,7 @@ use super::idle::Idle;
 use super::queue::{self, Overflow};
 use super::MAX_LIFO_POLLS_PER_TICK;
 use crate::blocking;
-use crate::driver::Driver;
+use crate::driver;
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::{Stats, WorkerMetrics};
@@ -28,7 +28,7 @@ pub(crate) struct Core {
     lifo_slot: Option<Task>,
     run_queue: queue::Local<Task>,
     /// Taken while the worker parks, so that wakes during the park see it is parked.
-    driver: Option<Driver>,
+    driver: Option<driver::Driver>,
     is_searching: bool,
     is_shutdown: bool,
     rand: FastRand,
@@ -71,9 +71,9 @@ pub(crate) fn launch(
 ) -> io::Result<Arc<Handle>> {
     let mut remotes = Vec::with_capacity(num_workers);
     let mut cores = Vec::with_capacity(num_workers);
-    for i in 0..num_workers {
+    let (drivers, driver_handle) = driver::build(num_workers);
+    for (i, driver) in drivers.into_iter().enumerate() {
         let (steal, run_queue) = queue::local();
-        let driver = Driver::new();
         remotes.push(Remote {
             steal,
             unpark: driver.unparker(),
@@ -99,6 +99,7 @@ pub(crate) fn launch(
             threads: Arc::new(ThreadGroup::default()),
             is_shutdown: AtomicBool::new(false),
         },
+        driver: driver_handle,
         blocking,
         config,
     });
@@ -129,6 +130,7 @@ fn seed(index: usize) -> u64 {
 
 /// The worker thread's body.
 fn run(handle: Arc<Handle>, index: usize, core: Box<Core>) {
+    crate::util::set_fine_timer_slack();
     let sched = scheduler::Handle::MultiThread(handle.clone());
     let _enter = context::enter_runtime(&sched);
     let cx = scheduler::Context::MultiThread(Context {
@@ -166,6 +168,9 @@ impl Context {
                     if core.is_shutdown {
                         break;
                     }
+                    drop(core);
+                    self.poll_driver();
+                    core = self.core();
                 }
                 core.next_task(&self.handle)
             };
@@ -222,6 +227,11 @@ impl Context {
     /// Called from `Handle::schedule_task` on this worker's thread. Returns the task back
     /// if the core is unavailable (borrowed by the loop itself, which only happens if a
     /// task is dropped while the loop holds the core).
+    /// This worker's timer shard, if `time` is its runtime's time driver.
+    pub(crate) fn timer_shard(&self, time: &Arc<crate::time::TimeDriver>) -> Option<usize> {
+        Arc::ptr_eq(&self.handle.driver.time, time).then_some(self.index)
+    }
+
     pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) -> Result<(), Task> {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             return Err(task);
@@ -256,8 +266,21 @@ impl Context {
     fn maintenance(&self, core: &mut Core) {
         core.stats.submit(&self.shared().worker_metrics[self.index]);
         core.is_shutdown = self.handle.is_shutdown();
-        if let Some(driver) = core.driver.as_mut() {
-            driver.park_timeout(Duration::ZERO);
+    }
+
+    /// Fires due timers (and consumes a pending unpark) without sleeping. The driver is
+    /// taken out of the core meanwhile, so the woken tasks go to the local queue.
+    fn poll_driver(&self) {
+        let Some(mut driver) = self.core().driver.take() else {
+            return;
+        };
+        driver.park_timeout(Duration::ZERO);
+        let mut core = self.core();
+        core.driver = Some(driver);
+        let notify = core.should_notify_others();
+        drop(core);
+        if notify {
+            self.handle.notify_parked();
         }
     }
 
@@ -281,6 +304,13 @@ impl Context {
             }
             if core.transition_from_parked(&self.shared().idle, self.index) {
                 core.stats.unparks += 1;
+                // Timers fired during the park may have queued more than this worker
+                // should run alone.
+                let notify = core.should_notify_others();
+                drop(core);
+                if notify {
+                    self.handle.notify_parked();
+                }
                 return;
             }
         }
@@ -360,6 +390,12 @@ impl Core {
         shared.inject.pop()
     }
 
+    /// Whether this worker has queued work another worker could steal (more than the one
+    /// task it runs next) and is not searching, so waking an idle worker pays off.
+    fn should_notify_others(&self) -> bool {
+        !self.is_searching && self.run_queue.len() > usize::from(self.lifo_slot.is_none())
+    }
+
     /// Returns `false` if there is local work after all.
     fn transition_to_parked(&mut self, handle: &Handle, index: usize) -> bool {
         if self.lifo_slot.is_some() || !self.run_queue.is_empty() {
@@ -379,8 +415,14 @@ impl Core {
     /// Returns `true` when the worker should run again, `false` on a spurious wake-up.
     fn transition_from_parked(&mut self, idle: &Idle, index: usize) -> bool {
         if self.lifo_slot.is_some() || !self.run_queue.is_empty() {
-            // Woken by its own driver with local work: run it, not as a searcher.
-            idle.unpark_worker_by_id(index);
+            // Local work, queued by timers that fired during the park. If we were still
+            // listed as parked, we unlist ourselves and run it, not as a searcher. If a
+            // notifier got there first, it counted us as searching: we must act as one
+            // (and stop searching when we run the task), or the searching count leaks and
+            // no parked worker is ever notified again.
+            if !idle.unpark_worker_by_id(index) {
+                self.is_searching = true;
+            }
             return true;
         }
         if idle.is_parked(index) {

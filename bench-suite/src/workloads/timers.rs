@@ -1,0 +1,72 @@
+//! Timers: how many sleeps a runtime completes per second, and how close to its deadline a
+//! sleep completes.
+
+use crate::rt::Runtime;
+use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+/// The sleep every task of [`sleep_throughput`] takes, and the one [`sleep_precision`]
+/// measures.
+pub const SLEEP: Duration = Duration::from_millis(1);
+
+/// A task spawns `n` tasks that each sleep [`SLEEP`] once, all pending at the same time;
+/// returns when the last one has woken. Ops: `n` sleeps (registration, firing, wake-up and
+/// the task's run included, spawn included too since every sleep needs a task).
+pub fn sleep_throughput<R: Runtime>(rt: &R, n: usize) -> u64 {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let rem = Arc::new(AtomicUsize::new(n));
+    rt.block_on(rt.spawn(async move {
+        for _ in 0..n {
+            let tx = tx.clone();
+            let rem = rem.clone();
+            drop(R::spawn_local(async move {
+                R::sleep(SLEEP).await;
+                if rem.fetch_sub(1, Relaxed) == 1 {
+                    tx.send(()).expect("bench thread waiting");
+                }
+            }));
+        }
+    }));
+    rx.recv().expect("last sleeper signals");
+    n as u64
+}
+
+/// One task sleeps [`SLEEP`] `n` times in a row on an otherwise idle runtime; records how
+/// late each sleep completed (elapsed − 1 ms) in nanoseconds. A sleep that completed early
+/// would be a bug: it panics.
+pub fn sleep_precision<R: Runtime>(rt: &R, n: usize) -> Histogram<u64> {
+    rt.block_on(rt.spawn(async move {
+        let mut hist =
+            Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+        for _ in 0..n {
+            let start = Instant::now();
+            R::sleep(SLEEP).await;
+            let elapsed = start.elapsed();
+            let late = elapsed
+                .checked_sub(SLEEP)
+                .unwrap_or_else(|| panic!("{} sleep completed early: {elapsed:?}", R::NAME));
+            hist.saturating_record(late.as_nanos() as u64);
+        }
+        hist
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rt::{Tokio, Zokio};
+
+    #[test]
+    fn every_sleep_completes_on_both() {
+        assert_eq!(sleep_throughput(&Zokio::multi_thread(2), 1_000), 1_000);
+        assert_eq!(sleep_throughput(&Tokio::multi_thread(2), 1_000), 1_000);
+    }
+
+    #[test]
+    fn precision_records_every_sleep_on_both() {
+        assert_eq!(sleep_precision(&Zokio::multi_thread(2), 5).len(), 5);
+        assert_eq!(sleep_precision(&Tokio::multi_thread(2), 5).len(), 5);
+    }
+}

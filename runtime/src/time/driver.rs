@@ -1,0 +1,286 @@
+//! The time driver: one timer wheel per worker ("shard"), each behind its own mutex.
+//!
+//! A timer is registered, on its first poll, in the shard of the worker that polls it (a
+//! thread outside the runtime picks a shard by a per-thread hint), so on a busy runtime
+//! workers do not contend on one lock. Only a shard's owner advances its wheel: when it
+//! parks, when it wakes, and at every maintenance tick (`event_interval` task polls).
+//!
+//! The owner parks until the earliest timer of its shard at the latest: before parking it
+//! records that deadline (`parked_until`) under the shard lock. A registration from another
+//! thread, under the same lock, that is earlier than `parked_until` unparks the owner so it
+//! re-computes its timeout; the parker remembers an unpark that races ahead of the park, so
+//! no early deadline is slept through.
+//!
+//! Ticks are microseconds since the driver started; a deadline is rounded *up* to a tick and
+//! "now" *down*, so a timer never fires before its deadline.
+
+use super::wheel::{Key, Wheel, MAX_TICK};
+use crate::driver::Unparker;
+use crate::loom::{lock, Mutex};
+use crate::util::CachePadded;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// The owner is awake: it will look at the wheel before it parks again.
+const AWAKE: u64 = 0;
+/// Wakers woken per lock hold while advancing a wheel.
+const WAKE_BATCH: usize = 256;
+
+/// Timer state shared by every worker of one runtime.
+#[derive(Debug)]
+pub(crate) struct TimeDriver {
+    start: Instant,
+    shards: Box<[CachePadded<Shard>]>,
+    is_shutdown: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Shard {
+    inner: Mutex<ShardInner>,
+    /// Wakes the owning worker.
+    unpark: Unparker,
+}
+
+#[derive(Debug, Default)]
+struct ShardInner {
+    wheel: Wheel,
+    /// The tick the parked owner will wake at by itself: `AWAKE` while it runs, `u64::MAX`
+    /// when it sleeps with no timeout.
+    parked_until: u64,
+}
+
+/// Where a registered timer lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerRef {
+    shard: u32,
+    key: Key,
+}
+
+impl TimeDriver {
+    /// One shard per unparker, in worker order.
+    pub(crate) fn new(unparkers: Vec<Unparker>) -> TimeDriver {
+        assert!(!unparkers.is_empty(), "a time driver needs a shard");
+        TimeDriver {
+            start: Instant::now(),
+            shards: unparkers
+                .into_iter()
+                .map(|unpark| {
+                    CachePadded(Shard {
+                        inner: Mutex::new(ShardInner::default()),
+                        unpark,
+                    })
+                })
+                .collect(),
+            is_shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// The tick of `deadline`, rounded up (a deadline before the start is tick 0).
+    pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
+        let nanos = deadline.saturating_duration_since(self.start).as_nanos();
+        u64::try_from(nanos.div_ceil(1_000)).map_or(MAX_TICK, |t| t.min(MAX_TICK))
+    }
+
+    /// The tick of `now`, rounded down.
+    fn now_tick(&self, now: Instant) -> u64 {
+        let micros = now.saturating_duration_since(self.start).as_micros();
+        u64::try_from(micros).map_or(MAX_TICK, |t| t.min(MAX_TICK))
+    }
+
+    fn tick_instant(&self, tick: u64) -> Instant {
+        self.start
+            .checked_add(Duration::from_micros(tick))
+            .unwrap_or_else(|| self.start + Duration::from_secs(86_400 * 365 * 100))
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(Acquire)
+    }
+
+    /// Arms a timer for tick `when` in `shard`. Returns `None` if it is already due.
+    pub(crate) fn register(&self, shard: usize, when: u64, waker: Waker) -> Option<TimerRef> {
+        let shard_idx = shard;
+        let shard = &self.shards[shard];
+        let (key, wake_owner) = {
+            let mut inner = lock(&shard.inner);
+            let key = inner.wheel.insert(when, waker)?;
+            (key, when < inner.parked_until)
+        };
+        if wake_owner {
+            shard.unpark.unpark();
+        }
+        Some(TimerRef {
+            shard: shard_idx as u32,
+            key,
+        })
+    }
+
+    /// Whether the timer fired; if not, `waker` is stored to be woken when it does.
+    pub(crate) fn poll(&self, timer: TimerRef, waker: &Waker) -> bool {
+        lock(&self.shards[timer.shard as usize].inner)
+            .wheel
+            .poll(timer.key, waker)
+    }
+
+    /// Moves the timer to tick `when`, re-arming it if it fired. Returns `false` if `when` is
+    /// already due (the timer is then left fired).
+    pub(crate) fn reset(&self, timer: TimerRef, when: u64) -> bool {
+        let shard = &self.shards[timer.shard as usize];
+        let (armed, wake_owner) = {
+            let mut inner = lock(&shard.inner);
+            let armed = inner.wheel.reset(timer.key, when);
+            (armed, armed && when < inner.parked_until)
+        };
+        if wake_owner {
+            shard.unpark.unpark();
+        }
+        armed
+    }
+
+    /// Cancels the timer, fired or not, in O(1).
+    pub(crate) fn cancel(&self, timer: TimerRef) {
+        lock(&self.shards[timer.shard as usize].inner)
+            .wheel
+            .remove(timer.key);
+    }
+
+    /// Fires every due timer of `shard`, waking their tasks outside the lock. Returns how
+    /// many fired. `buf` is scratch space kept by the caller between calls.
+    pub(crate) fn process(&self, shard: usize, buf: &mut Vec<Waker>) -> usize {
+        let shard = &self.shards[shard];
+        let mut fired = 0;
+        loop {
+            let now = self.now_tick(Instant::now());
+            let more = lock(&shard.inner).wheel.advance(now, buf, WAKE_BATCH);
+            fired += buf.len();
+            buf.drain(..).for_each(Waker::wake);
+            if !more {
+                return fired;
+            }
+        }
+    }
+
+    /// Called by the owner just before it parks, at most for `limit`: records when it will
+    /// wake and returns the timeout to park with (`None`: no timer, no limit).
+    pub(crate) fn before_park(&self, shard: usize, limit: Option<Duration>) -> Option<Duration> {
+        let now = Instant::now();
+        let limit_tick = limit.map(|d| self.deadline_tick(now + d));
+        let mut inner = lock(&self.shards[shard].inner);
+        let wake_at = match (inner.wheel.next_expiration(), limit_tick) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // Never `AWAKE` (0): the owner must be woken for a timer registered meanwhile.
+        inner.parked_until = wake_at.map_or(u64::MAX, |t| t.max(1));
+        drop(inner);
+        wake_at.map(|tick| self.tick_instant(tick).saturating_duration_since(now))
+    }
+
+    /// Called by the owner when it wakes up.
+    pub(crate) fn after_park(&self, shard: usize) {
+        lock(&self.shards[shard].inner).parked_until = AWAKE;
+    }
+
+    /// Marks the driver shut down and wakes every pending timer's task (whose `Sleep` then
+    /// panics if polled), dropping the wakers so no task is kept alive by a wheel.
+    pub(crate) fn shutdown(&self) {
+        self.is_shutdown.store(true, Release);
+        let mut buf = Vec::new();
+        for shard in self.shards.iter() {
+            lock(&shard.inner).wheel.drain(&mut buf);
+            buf.drain(..).for_each(Waker::wake);
+        }
+    }
+
+    /// The shard a timer polled on this thread goes to: the worker's own when called on one
+    /// of this runtime's workers (`own`), else a per-thread hint spread over the shards.
+    pub(crate) fn shard_for_thread(&self, own: Option<usize>) -> usize {
+        if let Some(index) = own {
+            return index % self.shards.len();
+        }
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static HINT: Cell<Option<usize>> = const { Cell::new(None) };
+        }
+        let hint = HINT
+            .try_with(|h| {
+                h.get().unwrap_or_else(|| {
+                    let v = NEXT.fetch_add(1, Relaxed);
+                    h.set(Some(v));
+                    v
+                })
+            })
+            .unwrap_or(0);
+        hint % self.shards.len()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::driver::park_thread_for_tests;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    #[test]
+    fn ticks_round_deadlines_up_and_now_down() {
+        let (_park, unpark) = park_thread_for_tests();
+        let driver = TimeDriver::new(vec![unpark]);
+        let t = driver.start + Duration::from_nanos(1_500);
+        assert_eq!(driver.deadline_tick(t), 2);
+        assert_eq!(driver.now_tick(t), 1);
+        assert_eq!(driver.deadline_tick(driver.start), 0);
+        assert_eq!(
+            driver.deadline_tick(driver.start + Duration::from_secs(1)),
+            1_000_000
+        );
+    }
+
+    #[test]
+    fn registering_earlier_than_parked_deadline_unparks_owner() {
+        let (mut park, unpark) = park_thread_for_tests();
+        let driver = TimeDriver::new(vec![unpark]);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        // The owner is about to park with no timers: it sleeps with no timeout.
+        assert_eq!(driver.before_park(0, None), None);
+        let when = driver.deadline_tick(Instant::now() + Duration::from_secs(3600));
+        let timer = driver.register(0, when, waker.clone()).expect("not due");
+        // The registration left an unpark pending, so this returns at once instead of
+        // sleeping for an hour.
+        park.park();
+        driver.after_park(0);
+        // The next park is bounded by the timer.
+        let timeout = driver.before_park(0, None).expect("a timer is armed");
+        assert!(timeout <= Duration::from_secs(3600));
+        assert!(!driver.poll(timer, &waker));
+        driver.cancel(timer);
+        assert_eq!(count.0.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn shutdown_wakes_pending_timers() {
+        let (_park, unpark) = park_thread_for_tests();
+        let driver = TimeDriver::new(vec![unpark]);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let far = driver.deadline_tick(Instant::now() + Duration::from_secs(60));
+        let timers: Vec<_> = (0..3)
+            .map(|_| driver.register(0, far, Waker::from(count.clone())).unwrap())
+            .collect();
+        driver.shutdown();
+        assert!(driver.is_shutdown());
+        assert_eq!(count.0.load(SeqCst), 3);
+        for t in timers {
+            driver.cancel(t);
+        }
+    }
+}
