@@ -117,11 +117,15 @@ impl TimeDriver {
         })
     }
 
-    /// Whether the timer fired; if not, `waker` is stored to be woken when it does.
-    pub(crate) fn poll(&self, timer: TimerRef, waker: &Waker) -> bool {
-        lock(&self.shards[timer.shard as usize].inner)
-            .wheel
-            .poll(timer.key, waker)
+    /// Whether the timer fired, in which case it is also released (one lock for both); if
+    /// not, `waker` is stored to be woken when it does.
+    pub(crate) fn poll_release(&self, timer: TimerRef, waker: &Waker) -> bool {
+        let mut inner = lock(&self.shards[timer.shard as usize].inner);
+        let fired = inner.wheel.poll(timer.key, waker);
+        if fired {
+            inner.wheel.remove(timer.key);
+        }
+        fired
     }
 
     /// Moves the timer to tick `when`, re-arming it if it fired. Returns `false` if `when` is
@@ -262,7 +266,7 @@ mod tests {
         // The next park is bounded by the timer.
         let timeout = driver.before_park(0, None).expect("a timer is armed");
         assert!(timeout <= Duration::from_secs(3600));
-        assert!(!driver.poll(timer, &waker));
+        assert!(!driver.poll_release(timer, &waker));
         driver.cancel(timer);
         assert_eq!(count.0.load(SeqCst), 0);
     }

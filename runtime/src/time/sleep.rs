@@ -116,7 +116,13 @@ impl Future for Sleep {
             "the zokio runtime of this timer has shut down"
         );
         let fired = match this.timer {
-            Some(timer) => this.driver.poll(timer, cx.waker()),
+            Some(timer) => {
+                let fired = this.driver.poll_release(timer, cx.waker());
+                if fired {
+                    this.timer = None;
+                }
+                fired
+            }
             None if this.deadline <= Instant::now() => true,
             None => {
                 let own = context::with_scheduler(|s| s.and_then(|s| s.timer_shard(&this.driver)));
