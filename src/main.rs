@@ -1,7 +1,8 @@
 //! `zbench`: runs each workload on zokio and on Tokio in the same run, prints the figures
 //! side by side with their ratio and the claims audit, and writes a JSON result file.
 //!
-//! Exit codes: 0 success, 1 failure while running or reading files, 2 bad usage.
+//! Exit codes: 0 success, 1 failure while running or reading files, 2 bad usage, 3 (from
+//! `compare`) a regression beyond the threshold.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -123,6 +124,31 @@ enum Command {
     },
     /// List workloads with their units, parameters and claim ids.
     List,
+    /// Compare two result files and gate on regressions: exits 3 if any figure got worse
+    /// beyond the threshold with a 95% interval clear of zero, 0 otherwise.
+    Compare {
+        /// The reference run (e.g. main's).
+        base: PathBuf,
+        /// The run under test.
+        new: PathBuf,
+        /// Relative change that counts: `5%` or `0.05`.
+        #[arg(long, default_value = "5%", value_parser = parse_threshold)]
+        threshold: f64,
+        /// `ratio`: each workload's zokio/Tokio ratio from the same run (survives a slower
+        /// machine); `absolute`: each runtime's raw figure (same machine only).
+        #[arg(long, value_enum, default_value_t = MetricArg::Ratio)]
+        metric: MetricArg,
+        /// What to print on stdout.
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        /// Print NEW's figures for another tool instead of the comparison (the exit code
+        /// still reflects the gate).
+        #[arg(long, value_enum)]
+        export: Option<Export>,
+        /// Seed of the bootstrap intervals of the changes.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Print the claims audit of a result file.
     Claims {
         /// A results.json written by `zbench all` or `zbench run`.
@@ -138,6 +164,44 @@ enum Command {
         /// Its size parameter.
         n: usize,
     },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum MetricArg {
+    Ratio,
+    Absolute,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum CompareFormat {
+    /// Aligned text.
+    Table,
+    /// A GitHub-flavoured markdown table, for a pull-request comment.
+    Markdown,
+    /// The comparison as JSON.
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Export {
+    /// Bencher Metric Format.
+    Bencher,
+    /// github-action-benchmark, `customBiggerIsBetter` tool.
+    GithubActionBenchmark,
+}
+
+/// `5%`, `0.5%` or a fraction such as `0.05`; must lie in [0, 10).
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("not a threshold: {s:?} (expected e.g. 5% or 0.05)"))?;
+    if !(0.0..10.0).contains(&value) {
+        return Err(format!("threshold {s:?} out of range (0% to 1000%)"));
+    }
+    Ok(value)
 }
 
 /// Bad input from the user (exit code 2), as opposed to a failure while running (1).
@@ -161,7 +225,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("zbench: error: {err:#}");
             ExitCode::from(if err.downcast_ref::<UsageError>().is_some() {
@@ -173,8 +237,73 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(command: Command) -> Result<()> {
+fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
+        Command::Compare {
+            base,
+            new,
+            threshold,
+            metric,
+            format,
+            export,
+            seed,
+        } => compare(&base, &new, threshold, metric, format, export, seed),
+        other => dispatch_run(other).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// `zbench compare`: exit 3 on a regression.
+fn compare(
+    base: &Path,
+    new: &Path,
+    threshold: f64,
+    metric: MetricArg,
+    format: CompareFormat,
+    export: Option<Export>,
+    seed: u64,
+) -> Result<ExitCode> {
+    use zbench_report::compare::{self, Metric, Options};
+    let base_file = schema::read(base)?;
+    let new_file = schema::read(new)?;
+    let opts = Options {
+        threshold,
+        metric: match metric {
+            MetricArg::Ratio => Metric::Ratio,
+            MetricArg::Absolute => Metric::Absolute,
+        },
+        seed,
+    };
+    let report = compare::compare(&base_file, &new_file, opts)?;
+    match (export, format) {
+        (Some(Export::Bencher), _) => {
+            println!("{:#}", compare::to_bencher(&new_file));
+        }
+        (Some(Export::GithubActionBenchmark), _) => {
+            println!("{:#}", compare::to_github_action_benchmark(&new_file));
+        }
+        (None, CompareFormat::Table) => print!("{}", report.to_table()),
+        (None, CompareFormat::Markdown) => print!("{}", report.to_markdown()),
+        (None, CompareFormat::Json) => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    if report.regressed() {
+        eprintln!(
+            "zbench: regression beyond {:.1}% in {} figure(s)",
+            threshold * 100.0,
+            report
+                .rows
+                .iter()
+                .filter(|r| r.verdict == compare::Verdict::Regressed)
+                .count()
+        );
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every command but `compare`, which has an exit code of its own.
+fn dispatch_run(command: Command) -> Result<()> {
+    match command {
+        Command::Compare { .. } => Err(UsageError("compare has its own entry".into()).into()),
         Command::List => {
             for w in suite::workloads() {
                 println!(

@@ -172,3 +172,102 @@ fn zokio_only_run_records_no_baseline_and_no_comparison() {
         .unwrap();
     assert!(claim.zokio.is_some() && claim.tokio.is_none());
 }
+
+/// The gate, end to end: a real run compared with itself passes; the same run with every
+/// ratio made 50% worse exits 3 and names the regression; bad inputs get their exit codes.
+#[test]
+fn compare_gates_on_a_doctored_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zbench(&[
+        "run",
+        "zsync.spawn",
+        "--quick",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = dir.path().join("results.json");
+    let base_s = base.to_str().unwrap();
+
+    let same = zbench(&["compare", base_s, base_s]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert!(String::from_utf8_lossy(&same.stdout).contains("unchanged"));
+
+    // zsync.spawn is ns/op, lower is better: a 50% regression multiplies its ratios by 1.5.
+    // The measured ratios are replaced by fixed ones (±2%) first, so that the verdict does
+    // not depend on how noisy this machine was while the tests ran in parallel.
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let steady = |scale: f64| -> serde_json::Value {
+        (0..10)
+            .map(|i| 0.4 * scale * (0.98 + 0.004 * f64::from(i)))
+            .collect()
+    };
+    let comparisons = doc["comparisons"].as_array_mut().unwrap();
+    assert!(!comparisons.is_empty());
+    for c in comparisons.iter_mut() {
+        assert_eq!(c["higher_is_better"], false);
+        c["ratios"] = steady(1.0);
+    }
+    let steady_base = dir.path().join("steady.json");
+    std::fs::write(&steady_base, serde_json::to_string(&doc).unwrap()).unwrap();
+    let base = steady_base;
+    let base_s = base.to_str().unwrap();
+    for c in doc["comparisons"].as_array_mut().unwrap() {
+        c["ratios"] = steady(1.5);
+    }
+    let worse = dir.path().join("worse.json");
+    std::fs::write(&worse, serde_json::to_string(&doc).unwrap()).unwrap();
+    let gate = zbench(&[
+        "compare",
+        base_s,
+        worse.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(
+        gate.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&gate.stderr)
+    );
+    let md = String::from_utf8_lossy(&gate.stdout);
+    assert!(
+        md.contains("| zsync.spawn |") && md.contains("**regressed**"),
+        "{md}"
+    );
+
+    // A truncated file is a runtime error (1); a bad threshold a usage error (2).
+    let text = std::fs::read_to_string(&base).unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 3]).unwrap();
+    assert_eq!(
+        zbench(&["compare", base_s, cut.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        zbench(&["compare", base_s, base_s, "--threshold", "lots"])
+            .status
+            .code(),
+        Some(2)
+    );
+    // Exports are JSON.
+    let bmf = zbench(&["compare", base_s, base_s, "--export", "bencher"]);
+    let v: serde_json::Value = serde_json::from_slice(&bmf.stdout).unwrap();
+    assert!(v
+        .as_object()
+        .unwrap()
+        .keys()
+        .any(|k| k.starts_with("zsync.spawn")));
+}

@@ -12,6 +12,6 @@ pub mod machine;
 pub mod measure;
 pub mod rt;
 pub mod runner;
-pub mod stats;
+pub use zbench_report::stats;
 pub mod suite;
 pub mod workloads;

@@ -1,7 +1,11 @@
-//! zbench's result file and claims audit.
+//! zbench's result file, statistics, comparison and claims audit.
 //!
 //! - [`schema`]: the serde types that *are* the result-file schema (`"schema": "zbench/1"`),
 //!   and atomic reading and writing. Documented with an example in `reports/README.md`.
+//! - [`stats`]: medians, MAD, seeded bootstrap intervals (shared with the measurement
+//!   engine, which summarises samples with them).
+//! - [`compare`]: `zbench compare`: two result files side by side, the regression gate, and
+//!   exports for Bencher and github-action-benchmark.
 //! - [`claims`]: the documented figures from `../shared/CLAIMS.md`, as data, and the verdict
 //!   rules that compare them with measured figures.
 //!
@@ -10,4 +14,6 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod claims;
+pub mod compare;
 pub mod schema;
+pub mod stats;

@@ -8,9 +8,9 @@
 //! RNG is seeded, and the seed is recorded in the result file, so every interval can be
 //! recomputed exactly (criterion seeds from the clock and cannot be replayed).
 
+use crate::schema::Stats;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use zbench_report::schema::Stats;
 
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 10_000;
@@ -70,6 +70,36 @@ pub fn bootstrap_median_ci(xs: &[f64], seed: u64) -> (f64, f64) {
     )
 }
 
+/// Percentile-bootstrap 95% interval of `median(new) / median(base)`, resampling the two
+/// sample sets independently (they come from different runs, so they are not paired), with
+/// `seed`. With fewer than two samples on either side the interval is the point estimate.
+pub fn bootstrap_ratio_of_medians_ci(base: &[f64], new: &[f64], seed: u64) -> (f64, f64) {
+    let point = median(new) / median(base);
+    if base.len() < 2 || new.len() < 2 {
+        return (point, point);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rb = vec![0.0; base.len()];
+    let mut rn = vec![0.0; new.len()];
+    let mut ratios = Vec::with_capacity(RESAMPLES);
+    for _ in 0..RESAMPLES {
+        for slot in rb.iter_mut() {
+            *slot = base[rng.random_range(0..base.len())];
+        }
+        for slot in rn.iter_mut() {
+            *slot = new[rng.random_range(0..new.len())];
+        }
+        rb.sort_by(f64::total_cmp);
+        rn.sort_by(f64::total_cmp);
+        ratios.push(median_sorted(&rn) / median_sorted(&rb));
+    }
+    ratios.sort_by(f64::total_cmp);
+    (
+        quantile_sorted(&ratios, 0.025),
+        quantile_sorted(&ratios, 0.975),
+    )
+}
+
 /// All of [`Stats`] for `xs`, with the interval seeded by `seed`.
 pub fn summarize(xs: &[f64], seed: u64) -> Stats {
     let (ci95_low, ci95_high) = bootstrap_median_ci(xs, seed);
@@ -101,6 +131,21 @@ mod tests {
         assert!(median(&[]).is_nan());
         // |x - 3| = 2,1,0,1,6 -> median 1
         assert_eq!(mad(&[1.0, 2.0, 3.0, 4.0, 9.0]), 1.0);
+    }
+
+    #[test]
+    fn ratio_interval_brackets_the_ratio_and_separates_a_real_shift() {
+        let base: Vec<f64> = (0..20).map(|i| 100.0 + f64::from(i % 5)).collect();
+        let same: Vec<f64> = (0..20).map(|i| 100.0 + f64::from((i + 2) % 5)).collect();
+        let (lo, hi) = bootstrap_ratio_of_medians_ci(&base, &same, 7);
+        assert!(lo <= 1.0 && 1.0 <= hi, "({lo}, {hi})");
+        let half: Vec<f64> = base.iter().map(|x| x / 2.0).collect();
+        let (lo, hi) = bootstrap_ratio_of_medians_ci(&base, &half, 7);
+        assert!(hi < 0.6 && lo > 0.4, "({lo}, {hi})");
+        assert_eq!(
+            bootstrap_ratio_of_medians_ci(&base, &half, 7),
+            bootstrap_ratio_of_medians_ci(&base, &half, 7)
+        );
     }
 
     #[test]

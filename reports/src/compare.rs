@@ -1,0 +1,647 @@
+//! Comparing two result files, and the regression gate.
+//!
+//! Two metrics:
+//! - [`Metric::Ratio`] (the default) compares each workload's zokio/baseline ratio, measured
+//!   in the same run of each file. A slower CI machine slows both runtimes, so the ratio
+//!   survives a change of machine where absolute figures do not (METHOD.md, "CI gating":
+//!   Tokio dropped its absolute-time dashboard for its false alarms, tokio PR #4090).
+//! - [`Metric::Absolute`] compares each runtime's raw figures: meaningful only between runs
+//!   on the same machine.
+//!
+//! Entries are matched by workload name and parameters (and runtime, for absolute figures).
+//! A workload present in both files under different parameters is reported as such and not
+//! compared; so is a workload present on one side only, or measured in different units.
+//!
+//! Each compared entry gets the change `median(new) / median(base) − 1` with a bootstrap
+//! 95% interval (both sample sets resampled independently, seeded). The verdict is
+//! oriented so that "regressed" always means worse: lower for higher-is-better figures,
+//! higher for lower-is-better ones. An entry *regressed* when its change is worse than the
+//! threshold and its whole interval lies on the worse side of zero; *improved* symmetrically;
+//! anything else (within the threshold, or an interval straddling zero) is *unchanged*.
+
+use crate::schema::{ResultFile, SCHEMA};
+use crate::stats::{bootstrap_ratio_of_medians_ci, median};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Which figures to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// The zokio/baseline ratio of each workload (default).
+    Ratio,
+    /// Each runtime's raw figure.
+    Absolute,
+}
+
+/// What [`compare`] was asked.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Relative change that counts, as a fraction (0.05 = 5%). Default 0.05.
+    pub threshold: f64,
+    /// Default [`Metric::Ratio`].
+    pub metric: Metric,
+    /// Seed of the bootstrap intervals.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            threshold: 0.05,
+            metric: Metric::Ratio,
+            seed: 0,
+        }
+    }
+}
+
+/// An entry's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Better beyond the threshold, interval clear of zero.
+    Improved,
+    /// Worse beyond the threshold, interval clear of zero.
+    Regressed,
+    /// Anything else.
+    Unchanged,
+}
+
+impl Verdict {
+    /// Lower-case label, as printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Improved => "improved",
+            Verdict::Regressed => "regressed",
+            Verdict::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One compared figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Workload name.
+    pub workload: String,
+    /// `"zokio/tokio"` for ratios, the runtime name for absolute figures.
+    pub series: String,
+    /// The workload's parameters (identical on both sides).
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Unit of `base` and `new` (`"x"` for ratios).
+    pub unit: String,
+    /// Whether a higher figure is better.
+    pub higher_is_better: bool,
+    /// Median of the base samples.
+    pub base: f64,
+    /// Median of the new samples.
+    pub new: f64,
+    /// `new / base − 1`.
+    pub change: f64,
+    /// 95% interval of `change`.
+    pub change_ci: (f64, f64),
+    /// The verdict, oriented so that regressed means worse.
+    pub verdict: Verdict,
+}
+
+/// Something that prevented comparing a workload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// In the new file only.
+    MissingInBase {
+        /// Workload name and series.
+        what: String,
+    },
+    /// In the base file only.
+    MissingInNew {
+        /// Workload name and series.
+        what: String,
+    },
+    /// In both files, under different parameters.
+    ParamsDiffer {
+        /// Workload name and series.
+        what: String,
+        /// The base file's parameter sets that found no match.
+        base: Vec<String>,
+        /// The new file's parameter sets that found no match.
+        new: Vec<String>,
+    },
+    /// Same workload and parameters, different units.
+    UnitDiffers {
+        /// Workload name and series.
+        what: String,
+        /// Base unit.
+        base: String,
+        /// New unit.
+        new: String,
+    },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::MissingInBase { what } => write!(f, "{what}: only in the new file"),
+            Problem::MissingInNew { what } => write!(f, "{what}: only in the base file"),
+            Problem::ParamsDiffer { what, base, new } => write!(
+                f,
+                "{what}: parameters differ, not compared (base: {}; new: {})",
+                base.join(" | "),
+                new.join(" | ")
+            ),
+            Problem::UnitDiffers { what, base, new } => {
+                write!(f, "{what}: units differ ({base} vs {new}), not compared")
+            }
+        }
+    }
+}
+
+/// Why two files cannot be compared at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// The files use different schema versions.
+    #[error("schema versions differ: base is {base:?}, new is {new:?} (this zbench reads {SCHEMA:?}); re-run the older side")]
+    SchemaMismatch {
+        /// Base file's schema.
+        base: String,
+        /// New file's schema.
+        new: String,
+    },
+}
+
+/// The outcome of [`compare`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// What was compared.
+    pub metric: Metric,
+    /// The threshold, as a fraction.
+    pub threshold: f64,
+    /// Compared figures, in the new file's order.
+    pub rows: Vec<Row>,
+    /// Figures that could not be compared.
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    /// Whether any figure regressed (the gate fails).
+    pub fn regressed(&self) -> bool {
+        self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
+    }
+}
+
+/// One side's figure: samples, unit, orientation.
+struct Entry {
+    workload: String,
+    series: String,
+    params: BTreeMap<String, serde_json::Value>,
+    unit: String,
+    higher_is_better: bool,
+    samples: Vec<f64>,
+}
+
+fn entries(file: &ResultFile, metric: Metric) -> Vec<Entry> {
+    match metric {
+        Metric::Ratio => file
+            .comparisons
+            .iter()
+            .map(|c| Entry {
+                workload: c.workload.clone(),
+                series: format!("zokio/{}", c.baseline),
+                params: c.params.clone(),
+                unit: "x".to_owned(),
+                higher_is_better: c.higher_is_better,
+                samples: c.ratios.clone(),
+            })
+            .collect(),
+        Metric::Absolute => file
+            .results
+            .iter()
+            .map(|r| Entry {
+                workload: r.workload.clone(),
+                series: r.runtime.clone(),
+                params: r.params.clone(),
+                unit: r.unit.clone(),
+                higher_is_better: r.higher_is_better,
+                samples: r.samples.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn params_text(params: &BTreeMap<String, serde_json::Value>) -> String {
+    params
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Compares `new` against `base`.
+///
+/// # Errors
+/// [`CompareError::SchemaMismatch`] if the files' schema versions differ.
+pub fn compare(base: &ResultFile, new: &ResultFile, opts: Options) -> Result<Report, CompareError> {
+    if base.schema != new.schema {
+        return Err(CompareError::SchemaMismatch {
+            base: base.schema.clone(),
+            new: new.schema.clone(),
+        });
+    }
+    let base_entries = entries(base, opts.metric);
+    let new_entries = entries(new, opts.metric);
+    // Group by (workload, series) to tell "different parameters" from "missing".
+    let key = |e: &Entry| (e.workload.clone(), e.series.clone());
+    let mut groups: Vec<(String, String)> = Vec::new();
+    for e in new_entries.iter().chain(&base_entries) {
+        if !groups.contains(&key(e)) {
+            groups.push(key(e));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (i, (workload, series)) in groups.iter().enumerate() {
+        let what = format!("{workload} ({series})");
+        let in_group = |e: &&Entry| &e.workload == workload && &e.series == series;
+        let b: Vec<&Entry> = base_entries.iter().filter(in_group).collect();
+        let n: Vec<&Entry> = new_entries.iter().filter(in_group).collect();
+        if b.is_empty() {
+            problems.push(Problem::MissingInBase { what });
+            continue;
+        }
+        if n.is_empty() {
+            problems.push(Problem::MissingInNew { what });
+            continue;
+        }
+        let mut unmatched_new = Vec::new();
+        for ne in &n {
+            let Some(be) = b.iter().find(|be| be.params == ne.params) else {
+                unmatched_new.push(params_text(&ne.params));
+                continue;
+            };
+            if be.unit != ne.unit {
+                problems.push(Problem::UnitDiffers {
+                    what: what.clone(),
+                    base: be.unit.clone(),
+                    new: ne.unit.clone(),
+                });
+                continue;
+            }
+            rows.push(row(be, ne, opts, opts.seed.wrapping_add(i as u64)));
+        }
+        let unmatched_base: Vec<String> = b
+            .iter()
+            .filter(|be| !n.iter().any(|ne| ne.params == be.params))
+            .map(|be| params_text(&be.params))
+            .collect();
+        if !unmatched_new.is_empty() || !unmatched_base.is_empty() {
+            problems.push(Problem::ParamsDiffer {
+                what,
+                base: unmatched_base,
+                new: unmatched_new,
+            });
+        }
+    }
+    Ok(Report {
+        metric: opts.metric,
+        threshold: opts.threshold,
+        rows,
+        problems,
+    })
+}
+
+fn row(base: &Entry, new: &Entry, opts: Options, seed: u64) -> Row {
+    let (mb, mn) = (median(&base.samples), median(&new.samples));
+    let change = mn / mb - 1.0;
+    let (lo, hi) = bootstrap_ratio_of_medians_ci(&base.samples, &new.samples, seed);
+    let change_ci = (lo - 1.0, hi - 1.0);
+    // Orient: `better` > 0 means an improvement.
+    let sign = if new.higher_is_better { 1.0 } else { -1.0 };
+    let (better, better_lo, better_hi) = {
+        let (a, b) = (sign * change_ci.0, sign * change_ci.1);
+        (sign * change, a.min(b), a.max(b))
+    };
+    let verdict = if !change.is_finite() || !better_lo.is_finite() || !better_hi.is_finite() {
+        Verdict::Unchanged
+    } else if better < -opts.threshold && better_hi < 0.0 {
+        Verdict::Regressed
+    } else if better > opts.threshold && better_lo > 0.0 {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    };
+    Row {
+        workload: new.workload.clone(),
+        series: new.series.clone(),
+        params: new.params.clone(),
+        unit: new.unit.clone(),
+        higher_is_better: new.higher_is_better,
+        base: mb,
+        new: mn,
+        change,
+        change_ci,
+        verdict,
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1}%", x * 100.0)
+}
+
+fn figure(x: f64, unit: &str) -> String {
+    if unit == "x" {
+        // Enough digits that a small ratio (a latency 100x better) still shows its change.
+        if x.abs() >= 0.1 {
+            format!("{x:.2}x")
+        } else {
+            format!("{x:.4}x")
+        }
+    } else {
+        format!("{} {unit}", crate::claims::fmt_num(x))
+    }
+}
+
+impl Report {
+    /// The report as aligned text: one line per figure, then the problems.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<36} {:<12} {:>14} {:>14} {:>24}  {:<9}  params",
+            "workload", "series", "base", "new", "change [95% CI]", "verdict"
+        );
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "{:<36} {:<12} {:>14} {:>14} {:>24}  {:<9}  {}",
+                r.workload,
+                r.series,
+                figure(r.base, &r.unit),
+                figure(r.new, &r.unit),
+                format!(
+                    "{} [{}, {}]",
+                    pct(r.change),
+                    pct(r.change_ci.0),
+                    pct(r.change_ci.1)
+                ),
+                r.verdict.label(),
+                params_text(&r.params)
+            );
+        }
+        self.footer(&mut out, "");
+        out
+    }
+
+    /// The report as a GitHub-flavoured markdown table, for a pull-request comment.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "### zbench compare ({} metric, threshold {})\n",
+            match self.metric {
+                Metric::Ratio => "zokio/Tokio ratio",
+                Metric::Absolute => "absolute",
+            },
+            pct(self.threshold).trim_start_matches('+')
+        );
+        let _ = writeln!(
+            out,
+            "| workload | params | series | base | new | change [95% CI] | verdict |"
+        );
+        let _ = writeln!(out, "|---|---|---|---:|---:|---:|---|");
+        for r in &self.rows {
+            let mark = match r.verdict {
+                Verdict::Regressed => "**regressed**",
+                v => v.label(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} [{}, {}] | {} |",
+                r.workload,
+                params_text(&r.params),
+                r.series,
+                figure(r.base, &r.unit),
+                figure(r.new, &r.unit),
+                pct(r.change),
+                pct(r.change_ci.0),
+                pct(r.change_ci.1),
+                mark
+            );
+        }
+        self.footer(&mut out, "- ");
+        out
+    }
+
+    fn footer(&self, out: &mut String, bullet: &str) {
+        if !self.problems.is_empty() {
+            let _ = writeln!(out, "\nnot compared:");
+            for p in &self.problems {
+                let _ = writeln!(out, "{bullet}{p}");
+            }
+        }
+        let count = |v| self.rows.iter().filter(|r| r.verdict == v).count();
+        let _ = writeln!(
+            out,
+            "\n{} compared: {} regressed, {} improved, {} unchanged; {} not compared",
+            self.rows.len(),
+            count(Verdict::Regressed),
+            count(Verdict::Improved),
+            count(Verdict::Unchanged),
+            self.problems.len()
+        );
+    }
+}
+
+/// `file`'s figures in Bencher Metric Format (`{bench: {measure: {value, lower_value,
+/// upper_value}}}`, <https://bencher.dev/docs/reference/bencher-metric-format/>): one
+/// benchmark per workload and parameter set, with a measure per runtime (median and its
+/// interval, in the workload's unit) and a `ratio` measure for the zokio/baseline ratio.
+pub fn to_bencher(file: &ResultFile) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    let bench_name =
+        |w: &str, p: &BTreeMap<String, serde_json::Value>| format!("{w} [{}]", params_text(p));
+    let measure = |s: &crate::schema::Stats| serde_json::json!({"value": s.median, "lower_value": s.ci95_low, "upper_value": s.ci95_high});
+    for r in &file.results {
+        let entry = out
+            .entry(bench_name(&r.workload, &r.params))
+            .or_insert_with(|| serde_json::json!({}));
+        entry[r.runtime.as_str()] = measure(&r.stats);
+    }
+    for c in &file.comparisons {
+        let entry = out
+            .entry(bench_name(&c.workload, &c.params))
+            .or_insert_with(|| serde_json::json!({}));
+        entry[format!("ratio_vs_{}", c.baseline).as_str()] = measure(&c.stats);
+    }
+    serde_json::Value::Object(out)
+}
+
+/// `file`'s zokio/baseline ratios for github-action-benchmark's `customBiggerIsBetter` tool
+/// (`[{name, unit, value, range, extra}]`): each ratio oriented so that bigger is better
+/// (a lower-is-better workload reports baseline/zokio), so one tool setting fits all.
+pub fn to_github_action_benchmark(file: &ResultFile) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = file
+        .comparisons
+        .iter()
+        .map(|c| {
+            let orient = |x: f64| if c.higher_is_better { x } else { 1.0 / x };
+            let (a, b) = (orient(c.stats.ci95_low), orient(c.stats.ci95_high));
+            serde_json::json!({
+                "name": format!("{} [{}] speed-up vs {}", c.workload, params_text(&c.params), c.baseline),
+                "unit": "x",
+                "value": orient(c.stats.median),
+                "range": format!("{:.3} to {:.3}", a.min(b), a.max(b)),
+                "extra": format!("zokio/{} ratio {:.3} ({} is better)", c.baseline, c.stats.median,
+                    if c.higher_is_better { "higher" } else { "lower" }),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Comparison, Stats};
+
+    fn stats(xs: &[f64]) -> Stats {
+        crate::stats::summarize(xs, 1)
+    }
+
+    fn comparison(workload: &str, workers: u64, hib: bool, ratios: &[f64]) -> Comparison {
+        Comparison {
+            workload: workload.to_owned(),
+            params: BTreeMap::from([("workers".to_owned(), workers.into())]),
+            baseline: "tokio".to_owned(),
+            ratios: ratios.to_vec(),
+            stats: stats(ratios),
+            higher_is_better: hib,
+        }
+    }
+
+    fn file(comparisons: Vec<Comparison>) -> ResultFile {
+        let mut f = crate::schema::tests::sample_file();
+        f.comparisons = comparisons;
+        f
+    }
+
+    fn noisy(center: f64) -> Vec<f64> {
+        (0..15)
+            .map(|i| center * (1.0 + 0.01 * f64::from(i % 5) - 0.02))
+            .collect()
+    }
+
+    #[test]
+    fn identical_files_are_unchanged() {
+        let f = file(vec![comparison("a", 2, true, &noisy(2.0))]);
+        let r = compare(&f, &f, Options::default()).unwrap();
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(r.rows[0].verdict, Verdict::Unchanged);
+        assert!(!r.regressed());
+        assert!(r.problems.is_empty());
+    }
+
+    #[test]
+    fn halved_throughput_ratio_regresses_and_doubled_improves() {
+        let base = file(vec![
+            comparison("a", 2, true, &noisy(2.0)),
+            comparison("b", 2, true, &noisy(2.0)),
+        ]);
+        let new = file(vec![
+            comparison("a", 2, true, &noisy(1.0)),
+            comparison("b", 2, true, &noisy(4.0)),
+        ]);
+        let r = compare(&base, &new, Options::default()).unwrap();
+        assert_eq!(r.rows[0].verdict, Verdict::Regressed);
+        assert!((r.rows[0].change + 0.5).abs() < 1e-9);
+        assert_eq!(r.rows[1].verdict, Verdict::Improved);
+        assert!(r.regressed());
+    }
+
+    #[test]
+    fn lower_is_better_is_oriented() {
+        // A latency ratio that doubles is a regression.
+        let base = file(vec![comparison("lat", 2, false, &noisy(0.5))]);
+        let new = file(vec![comparison("lat", 2, false, &noisy(1.0))]);
+        let r = compare(&base, &new, Options::default()).unwrap();
+        assert_eq!(r.rows[0].verdict, Verdict::Regressed);
+        let r = compare(&new, &base, Options::default()).unwrap();
+        assert_eq!(r.rows[0].verdict, Verdict::Improved);
+    }
+
+    #[test]
+    fn noise_within_the_interval_is_unchanged() {
+        // Medians 8% apart, but samples spread ±40%: the interval straddles zero.
+        let wide =
+            |c: f64| -> Vec<f64> { (0..10).map(|i| c * (0.6 + 0.08 * f64::from(i))).collect() };
+        let base = file(vec![comparison("a", 2, true, &wide(1.0))]);
+        let new = file(vec![comparison("a", 2, true, &wide(0.92))]);
+        let r = compare(&base, &new, Options::default()).unwrap();
+        assert!(r.rows[0].change < -0.05);
+        assert!(r.rows[0].change_ci.0 < 0.0 && r.rows[0].change_ci.1 > 0.0);
+        assert_eq!(r.rows[0].verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn below_threshold_is_unchanged_even_if_certain() {
+        let base = file(vec![comparison("a", 2, true, &[2.0; 10])]);
+        let new = file(vec![comparison("a", 2, true, &[1.96; 10])]);
+        let r = compare(&base, &new, Options::default()).unwrap();
+        assert_eq!(r.rows[0].verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn missing_workloads_and_param_changes_are_reported_not_compared() {
+        let base = file(vec![
+            comparison("gone", 2, true, &noisy(1.0)),
+            comparison("w", 2, true, &noisy(1.0)),
+        ]);
+        let new = file(vec![
+            comparison("added", 2, true, &noisy(1.0)),
+            comparison("w", 4, true, &noisy(0.1)),
+        ]);
+        let r = compare(&base, &new, Options::default()).unwrap();
+        assert!(r.rows.is_empty(), "nothing comparable: {:?}", r.rows);
+        assert!(!r.regressed());
+        assert!(r.problems.contains(&Problem::MissingInBase {
+            what: "added (zokio/tokio)".into()
+        }));
+        assert!(r.problems.contains(&Problem::MissingInNew {
+            what: "gone (zokio/tokio)".into()
+        }));
+        assert!(r.problems.contains(&Problem::ParamsDiffer {
+            what: "w (zokio/tokio)".into(),
+            base: vec!["workers=2".into()],
+            new: vec!["workers=4".into()],
+        }));
+        let text = r.to_table();
+        assert!(text.contains("parameters differ"), "{text}");
+    }
+
+    #[test]
+    fn schema_mismatch_is_an_error() {
+        let base = file(vec![]);
+        let mut new = file(vec![]);
+        new.schema = "zbench/999".into();
+        let err = compare(&base, &new, Options::default()).unwrap_err();
+        assert!(err.to_string().contains("zbench/999"), "{err}");
+    }
+
+    #[test]
+    fn exports_have_the_documented_shapes() {
+        let f = file(vec![comparison("lat", 2, false, &noisy(0.5))]);
+        let bmf = to_bencher(&f);
+        let bench = &bmf["lat [workers=2]"]["ratio_vs_tokio"];
+        assert!(bench["value"].as_f64().unwrap() > 0.0);
+        assert!(bench["lower_value"].as_f64().unwrap() <= bench["upper_value"].as_f64().unwrap());
+        let gab = to_github_action_benchmark(&f);
+        let item = &gab[0];
+        assert_eq!(item["unit"], "x");
+        // Lower-is-better ratio 0.5 is reported as a 2x speed-up.
+        assert!((item["value"].as_f64().unwrap() - 1.0 / median(&noisy(0.5))).abs() < 1e-9);
+        let md = compare(&f, &f, Options::default()).unwrap().to_markdown();
+        assert!(md.contains("| lat | workers=2 | zokio/tokio |"), "{md}");
+    }
+}
