@@ -509,6 +509,30 @@ fn scaling_points(ctx: &Ctx, shape: fn(&Zokio) -> u64, shape_t: fn(&Tokio) -> u6
     Outcome { points }
 }
 
+/// One point per contending task count, each runtime with `ctx.cfg.workers` workers.
+fn task_count_points(
+    ctx: &Ctx,
+    counts: &[usize],
+    shape: fn(&Zokio, usize) -> u64,
+    shape_t: fn(&Tokio, usize) -> u64,
+) -> Outcome {
+    let z = Zokio::multi_thread(ctx.cfg.workers);
+    let t = Tokio::multi_thread(ctx.cfg.workers);
+    let points = counts
+        .iter()
+        .map(|&n| {
+            let c = compare(&ctx.cfg, || shape(&z, n), || shape_t(&t, n));
+            let mut p = Outcome::from_rates(&c).points.remove(0);
+            p.params = vec![("tasks", n.into())];
+            p
+        })
+        .collect();
+    Outcome { points }
+}
+
+/// Lock operations per sample in the mutex and semaphore workloads.
+pub const LOCK_OPS: usize = 200_000;
+
 /// A point of zokio's run queue against crossbeam-deque.
 fn queue_point(
     ctx: &Ctx,
@@ -698,6 +722,33 @@ fn channels() -> Vec<Workload> {
             multi_thread: true,
             description: "four producer tasks, one consumer task, each runtime's bounded mpsc",
             run: multi_rate!(|rt| mpsc(rt, 4, CHANNEL_MESSAGES, 1024)),
+        },
+        Workload {
+            name: "sync.mutex_contended",
+            unit: "locks/s",
+            params: &[("ops", "200000"), ("tasks", "2,4,8")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "2, 4 and 8 tasks take turns on one async mutex (lock, increment, unlock); every increment is counted",
+            run: |ctx| {
+                Ok(task_count_points(
+                    ctx,
+                    &[2, 4, 8],
+                    |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
+                    |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
+                ))
+            },
+        },
+        Workload {
+            name: "sync.semaphore",
+            unit: "acquires/s",
+            params: &[("ops", "200000"), ("tasks", "4"), ("permits", "2")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "4 tasks acquire and release one permit of a 2-permit semaphore in a loop",
+            run: multi_rate!(|rt| crate::workloads::channels::semaphore(rt, 4, 2, LOCK_OPS)),
         },
     ]
 }

@@ -37,6 +37,12 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// The receiving half of a bounded mpsc channel.
     type MpscReceiver<T: Send + 'static>: MpscReceiver<T>;
 
+    /// The runtime's async mutex.
+    type Mutex<T: Send + 'static>: AsyncMutex<T>;
+
+    /// The runtime's async counting semaphore.
+    type Semaphore: AsyncSemaphore;
+
     /// A work-stealing runtime with `workers` worker threads.
     fn multi_thread(workers: usize) -> Self;
 
@@ -75,6 +81,27 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// A new bounded mpsc channel holding at most `capacity` messages.
     fn mpsc<T: Send + 'static>(capacity: usize) -> (Self::MpscSender<T>, Self::MpscReceiver<T>);
+}
+
+/// An adapter's async mutex.
+pub trait AsyncMutex<T>: Send + Sync + 'static {
+    /// An unlocked mutex holding `value`.
+    fn new(value: T) -> Self;
+
+    /// Locks (waiting in the mutex's queue), runs `f` on the value, unlocks.
+    fn with_lock<R: Send>(
+        &self,
+        f: impl FnOnce(&mut T) -> R + Send,
+    ) -> impl Future<Output = R> + Send;
+}
+
+/// An adapter's async counting semaphore.
+pub trait AsyncSemaphore: Send + Sync + 'static {
+    /// A semaphore with `permits` permits.
+    fn new(permits: usize) -> Self;
+
+    /// Waits for one permit and returns it at once.
+    fn acquire_release(&self) -> impl Future<Output = ()> + Send;
 }
 
 /// Sending half of an adapter's bounded mpsc channel.

@@ -31,6 +31,30 @@ impl<T: Send + 'static> MpscReceiver<T> for tokio::sync::mpsc::Receiver<T> {
     }
 }
 
+impl<T: Send + 'static> super::AsyncMutex<T> for tokio::sync::Mutex<T> {
+    fn new(value: T) -> Self {
+        tokio::sync::Mutex::new(value)
+    }
+
+    async fn with_lock<R: Send>(&self, f: impl FnOnce(&mut T) -> R + Send) -> R {
+        f(&mut *self.lock().await)
+    }
+}
+
+impl super::AsyncSemaphore for tokio::sync::Semaphore {
+    fn new(permits: usize) -> Self {
+        tokio::sync::Semaphore::new(permits)
+    }
+
+    async fn acquire_release(&self) {
+        drop(
+            self.acquire()
+                .await
+                .expect("benchmark semaphore is never closed"),
+        );
+    }
+}
+
 impl Runtime for Tokio {
     const NAME: &'static str = "tokio";
 
@@ -39,6 +63,8 @@ impl Runtime for Tokio {
     type OneshotReceiver<T: Send + 'static> = TokioOneshotRx<T>;
     type MpscSender<T: Send + 'static> = tokio::sync::mpsc::Sender<T>;
     type MpscReceiver<T: Send + 'static> = tokio::sync::mpsc::Receiver<T>;
+    type Mutex<T: Send + 'static> = tokio::sync::Mutex<T>;
+    type Semaphore = tokio::sync::Semaphore;
 
     fn multi_thread(workers: usize) -> Tokio {
         Tokio(

@@ -31,6 +31,30 @@ impl<T: Send + 'static> MpscReceiver<T> for zokio::sync::mpsc::Receiver<T> {
     }
 }
 
+impl<T: Send + 'static> super::AsyncMutex<T> for zokio::sync::Mutex<T> {
+    fn new(value: T) -> Self {
+        zokio::sync::Mutex::new(value)
+    }
+
+    async fn with_lock<R: Send>(&self, f: impl FnOnce(&mut T) -> R + Send) -> R {
+        f(&mut *self.lock().await)
+    }
+}
+
+impl super::AsyncSemaphore for zokio::sync::Semaphore {
+    fn new(permits: usize) -> Self {
+        zokio::sync::Semaphore::new(permits)
+    }
+
+    async fn acquire_release(&self) {
+        drop(
+            self.acquire()
+                .await
+                .expect("benchmark semaphore is never closed"),
+        );
+    }
+}
+
 impl Runtime for Zokio {
     const NAME: &'static str = "zokio";
 
@@ -39,6 +63,8 @@ impl Runtime for Zokio {
     type OneshotReceiver<T: Send + 'static> = ZokioOneshotRx<T>;
     type MpscSender<T: Send + 'static> = zokio::sync::mpsc::Sender<T>;
     type MpscReceiver<T: Send + 'static> = zokio::sync::mpsc::Receiver<T>;
+    type Mutex<T: Send + 'static> = zokio::sync::Mutex<T>;
+    type Semaphore = zokio::sync::Semaphore;
 
     fn multi_thread(workers: usize) -> Zokio {
         Zokio(

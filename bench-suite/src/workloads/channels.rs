@@ -1,6 +1,8 @@
-//! Message passing through each runtime's own bounded mpsc channel.
+//! Message passing and locking through each runtime's own primitives: bounded mpsc,
+//! async mutex, semaphore.
 
-use crate::rt::{MpscReceiver, MpscSender, Runtime};
+use crate::rt::{AsyncMutex, AsyncSemaphore, MpscReceiver, MpscSender, Runtime};
+use std::sync::Arc;
 
 /// `producers` tasks send `total` messages in all through one channel of `capacity` to a
 /// consumer task. Ops: messages received.
@@ -32,10 +34,66 @@ pub fn mpsc<R: Runtime>(rt: &R, producers: usize, total: usize, capacity: usize)
     }))
 }
 
+/// `tasks` tasks share one async mutex and each increments the counter behind it
+/// `total / tasks` times. Ops: lock + increment + unlock.
+pub fn mutex<R: Runtime>(rt: &R, tasks: usize, total: usize) -> u64 {
+    let per = total / tasks;
+    rt.block_on(rt.spawn(async move {
+        let m = Arc::new(<R::Mutex<u64> as AsyncMutex<u64>>::new(0));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let m = m.clone();
+                R::spawn_local(async move {
+                    for _ in 0..per {
+                        m.with_lock(|v| *v += 1).await;
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await;
+        }
+        let count = m.with_lock(|v| *v).await;
+        assert_eq!(count as usize, per * tasks, "lost increments: mutex broken");
+        count
+    }))
+}
+
+/// `tasks` tasks acquire and release one permit each, `total / tasks` times, on a
+/// semaphore of `permits` permits. Ops: acquire + release.
+pub fn semaphore<R: Runtime>(rt: &R, tasks: usize, permits: usize, total: usize) -> u64 {
+    let per = total / tasks;
+    rt.block_on(rt.spawn(async move {
+        let sem = Arc::new(<R::Semaphore as AsyncSemaphore>::new(permits));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let sem = sem.clone();
+                R::spawn_local(async move {
+                    for _ in 0..per {
+                        sem.acquire_release().await;
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await;
+        }
+        (per * tasks) as u64
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rt::{Tokio, Zokio};
+
+    #[test]
+    fn locks_count_every_operation_on_both() {
+        assert_eq!(mutex(&Zokio::multi_thread(2), 4, 1_000), 1_000);
+        assert_eq!(mutex(&Tokio::multi_thread(2), 4, 1_000), 1_000);
+        assert_eq!(semaphore(&Zokio::multi_thread(2), 4, 2, 1_000), 1_000);
+        assert_eq!(semaphore(&Tokio::multi_thread(2), 4, 2, 1_000), 1_000);
+    }
 
     #[test]
     fn every_message_arrives_on_both() {

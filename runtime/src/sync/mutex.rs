@@ -1,0 +1,218 @@
+//! An async mutex: a [`Semaphore`] with one permit guarding an `UnsafeCell`. Fair: waiters
+//! get the lock in the order they asked for it (the semaphore's queue), so none starves.
+//! The guard may be held across `.await` points.
+
+use super::semaphore::{Semaphore, TryAcquireError};
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+/// A fair (FIFO) async mutex whose guard may be held across `.await`.
+///
+/// ```
+/// # zokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let m = std::sync::Arc::new(zokio::sync::Mutex::new(0));
+/// let tasks: Vec<_> = (0..4)
+///     .map(|_| {
+///         let m = m.clone();
+///         zokio::spawn(async move { *m.lock().await += 1 })
+///     })
+///     .collect();
+/// for t in tasks {
+///     t.await.unwrap();
+/// }
+/// assert_eq!(*m.lock().await, 4);
+/// # });
+/// ```
+pub struct Mutex<T: ?Sized> {
+    sem: Semaphore,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the value is only reached through a guard, and at most one guard exists at a time
+// (it holds the semaphore's only permit), so sharing the mutex between threads only ever
+// moves `T` between threads: `T: Send` suffices, as for `std::sync::Mutex`.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+// SAFETY: owning the mutex is owning the `T`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+
+/// Access to the value of a locked [`Mutex`]; unlocks on drop.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    lock: &'a Mutex<T>,
+    /// Send/Sync as `&mut T`.
+    _marker: PhantomData<&'a mut T>,
+}
+
+/// As [`MutexGuard`], holding the mutex through an `Arc` so it is `'static`.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    lock: Arc<Mutex<T>>,
+}
+
+// SAFETY: the guard is the only access to the `T` while it lives, like `&mut T`.
+unsafe impl<T: ?Sized + Send> Send for OwnedMutexGuard<T> {}
+// SAFETY: sharing the guard shares `&T`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
+
+/// Returned by [`Mutex::try_lock`], [`RwLock::try_read`](super::RwLock::try_read) and
+/// [`RwLock::try_write`](super::RwLock::try_write) when the lock is taken (or others are
+/// waiting for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryLockError(());
+
+impl TryLockError {
+    pub(crate) fn new() -> TryLockError {
+        TryLockError(())
+    }
+}
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("operation would block")
+    }
+}
+
+impl std::error::Error for TryLockError {}
+
+impl<T> Mutex<T> {
+    /// An unlocked mutex holding `value`.
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex {
+            sem: Semaphore::new(1),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// The value, consuming the mutex.
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Takes the semaphore's permit for a guard, which gives it back on drop.
+    async fn acquire(&self) {
+        self.sem
+            .acquire()
+            .await
+            .expect("a mutex's semaphore is never closed")
+            .forget();
+    }
+
+    /// Waits for the lock, in FIFO order with other waiters.
+    ///
+    /// Cancel-safe: dropping the future while it waits leaves the queue without the lock,
+    /// and the next waiter is woken if the lock is free.
+    pub async fn lock(&self) -> MutexGuard<'_, T> {
+        self.acquire().await;
+        MutexGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// [`lock`](Self::lock) through an `Arc`, returning a `'static` guard. Cancel-safe.
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        self.acquire().await;
+        OwnedMutexGuard { lock: self }
+    }
+
+    /// The lock if it is free and nobody waits for it.
+    ///
+    /// # Errors
+    /// [`TryLockError`] otherwise.
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        match self.sem.try_acquire() {
+            Ok(permit) => {
+                permit.forget();
+                Ok(MutexGuard {
+                    lock: self,
+                    _marker: PhantomData,
+                })
+            }
+            Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => Err(TryLockError(())),
+        }
+    }
+
+    /// The value, through exclusive access to the mutex (no locking needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.value.get_mut()
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the mutex's only permit, so no other reference to the
+        // value exists while it lives.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this the only reference through the guard.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the mutex's only permit (see `MutexGuard::deref`).
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, with `&mut self`.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}

@@ -1,0 +1,445 @@
+//! A fair (FIFO) counting semaphore; the base of [`Mutex`](super::Mutex) and
+//! [`RwLock`](super::RwLock).
+//!
+//! The state is a permit count and a queue of waiting acquirers behind one lock. An acquire
+//! takes permits at once only when nobody is queued (so a newcomer never overtakes a waiter);
+//! otherwise it joins the back of the queue. Only the head of the queue may take permits:
+//! whenever permits are added, or the head leaves, the head is woken if enough permits are
+//! free for it, and it takes them when it runs. A large request at the head therefore blocks
+//! smaller ones behind it: fairness over throughput, so no acquirer starves.
+//!
+//! Cancellation: an acquire future dropped while queued leaves the queue and, if it was the
+//! head, passes the wake-up to the new head; permits are only ever taken by a future that
+//! returns them in a permit guard, so a cancelled acquirer never holds any.
+
+use crate::loom::{lock, Mutex};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+/// A counting semaphore with FIFO fairness. See the module documentation.
+pub struct Semaphore {
+    state: Mutex<State>,
+}
+
+struct State {
+    permits: usize,
+    closed: bool,
+    /// Acquirers waiting, oldest first.
+    waiters: VecDeque<Waiter>,
+    next_id: u64,
+}
+
+struct Waiter {
+    id: u64,
+    needed: usize,
+    waker: Waker,
+}
+
+impl State {
+    /// The head's waker, if enough permits are free for it.
+    fn head_if_ready(&self) -> Option<Waker> {
+        self.waiters
+            .front()
+            .filter(|w| w.needed <= self.permits)
+            .map(|w| w.waker.clone())
+    }
+}
+
+/// Returned by [`Semaphore::acquire`] and friends when the semaphore was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcquireError(());
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("semaphore closed")
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+/// Returned by [`Semaphore::try_acquire`] and friends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryAcquireError {
+    /// The semaphore was closed.
+    Closed,
+    /// Not enough permits free, or other acquirers are queued first.
+    NoPermits,
+}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireError::Closed => f.write_str("semaphore closed"),
+            TryAcquireError::NoPermits => f.write_str("no permits available"),
+        }
+    }
+}
+
+impl std::error::Error for TryAcquireError {}
+
+/// Permits borrowed from a [`Semaphore`]; returned to it on drop.
+#[must_use = "permits are returned as soon as the guard is dropped"]
+pub struct SemaphorePermit<'a> {
+    sem: &'a Semaphore,
+    permits: usize,
+}
+
+/// Permits held through an `Arc<Semaphore>`; returned to it on drop. `'static`, so it can
+/// move into a spawned task.
+#[must_use = "permits are returned as soon as the guard is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl Semaphore {
+    /// The largest number of permits a semaphore can hold (`usize::MAX >> 3`, as Tokio's).
+    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+
+    /// A semaphore with `permits` permits.
+    ///
+    /// # Panics
+    /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    pub fn new(permits: usize) -> Semaphore {
+        assert!(permits <= Self::MAX_PERMITS, "too many permits: {permits}");
+        Semaphore {
+            state: Mutex::new(State {
+                permits,
+                closed: false,
+                waiters: VecDeque::new(),
+                next_id: 0,
+            }),
+        }
+    }
+
+    /// Permits free right now.
+    pub fn available_permits(&self) -> usize {
+        lock(&self.state).permits
+    }
+
+    /// Adds `n` permits, waking the head of the queue if it can now proceed.
+    ///
+    /// # Panics
+    /// If the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
+    pub fn add_permits(&self, n: usize) {
+        let wake = {
+            let mut st = lock(&self.state);
+            st.permits = st
+                .permits
+                .checked_add(n)
+                .filter(|&p| p <= Self::MAX_PERMITS)
+                .expect("semaphore permits overflow");
+            st.head_if_ready()
+        };
+        if let Some(w) = wake {
+            w.wake();
+        }
+    }
+
+    /// Closes the semaphore: every queued and future acquire fails with [`AcquireError`].
+    /// Permits already held stay valid and are still returned on drop.
+    pub fn close(&self) {
+        let wakers: Vec<Waker> = {
+            let mut st = lock(&self.state);
+            st.closed = true;
+            st.waiters.iter().map(|w| w.waker.clone()).collect()
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.state).closed
+    }
+
+    /// Waits for one permit.
+    ///
+    /// Cancel-safe: dropping the future before it completes takes no permit and keeps the
+    /// queue's order for the others.
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        self.acquire_many(1).await
+    }
+
+    /// Waits for `n` permits at once (FIFO with the other acquirers). Cancel-safe, as
+    /// [`acquire`](Self::acquire).
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        let n = n as usize;
+        self.wait_for(n).await?;
+        Ok(SemaphorePermit {
+            sem: self,
+            permits: n,
+        })
+    }
+
+    /// [`acquire`](Self::acquire) through an `Arc`, returning a `'static` permit.
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// [`acquire_many`](Self::acquire_many) through an `Arc`.
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    pub async fn acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        let n = n as usize;
+        self.wait_for(n).await?;
+        Ok(OwnedSemaphorePermit {
+            sem: self,
+            permits: n,
+        })
+    }
+
+    /// One permit if free now and nobody is queued.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::Closed`] or [`TryAcquireError::NoPermits`].
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// `n` permits if free now and nobody is queued.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::Closed`] or [`TryAcquireError::NoPermits`].
+    pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        let n = n as usize;
+        self.try_take(n)?;
+        Ok(SemaphorePermit {
+            sem: self,
+            permits: n,
+        })
+    }
+
+    /// [`try_acquire`](Self::try_acquire) through an `Arc`.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::Closed`] or [`TryAcquireError::NoPermits`].
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_take(1)?;
+        Ok(OwnedSemaphorePermit {
+            sem: self,
+            permits: 1,
+        })
+    }
+
+    fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+        let mut st = lock(&self.state);
+        if st.closed {
+            return Err(TryAcquireError::Closed);
+        }
+        if !st.waiters.is_empty() || st.permits < n {
+            return Err(TryAcquireError::NoPermits);
+        }
+        st.permits -= n;
+        Ok(())
+    }
+
+    /// Takes `n` permits, waiting in line for them.
+    async fn wait_for(&self, n: usize) -> Result<(), AcquireError> {
+        let mut guard = WaitGuard {
+            sem: self,
+            id: None,
+        };
+        poll_fn(|cx| self.poll_take(n, &mut guard.id, cx)).await
+    }
+
+    fn poll_take(
+        &self,
+        n: usize,
+        id: &mut Option<u64>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        let mut st = lock(&self.state);
+        if st.closed {
+            if let Some(me) = id.take() {
+                st.waiters.retain(|w| w.id != me);
+            }
+            return Poll::Ready(Err(AcquireError(())));
+        }
+        let first = match *id {
+            None => st.waiters.is_empty(),
+            Some(me) => st.waiters.front().is_some_and(|w| w.id == me),
+        };
+        if first && st.permits >= n {
+            st.permits -= n;
+            if id.take().is_some() {
+                st.waiters.pop_front();
+            }
+            // Permits may remain for the next in line.
+            let next = st.head_if_ready();
+            drop(st);
+            if let Some(w) = next {
+                w.wake();
+            }
+            return Poll::Ready(Ok(()));
+        }
+        match *id {
+            Some(me) => {
+                if let Some(w) = st.waiters.iter_mut().find(|w| w.id == me) {
+                    if !w.waker.will_wake(cx.waker()) {
+                        w.waker = cx.waker().clone();
+                    }
+                }
+            }
+            None => {
+                let me = st.next_id;
+                st.next_id += 1;
+                st.waiters.push_back(Waiter {
+                    id: me,
+                    needed: n,
+                    waker: cx.waker().clone(),
+                });
+                *id = Some(me);
+            }
+        }
+        Poll::Pending
+    }
+
+    /// A queued acquirer left without permits: pass a wake-up to the new head.
+    fn cancel_wait(&self, id: u64) {
+        let next = {
+            let mut st = lock(&self.state);
+            st.waiters.retain(|w| w.id != id);
+            st.head_if_ready()
+        };
+        if let Some(w) = next {
+            w.wake();
+        }
+    }
+
+    /// Returns `n` permits taken earlier (by a guard that forgot its permit object).
+    pub(crate) fn release(&self, n: usize) {
+        if n > 0 {
+            self.add_permits(n);
+        }
+    }
+}
+
+/// Leaves the queue when an acquire future is dropped mid-wait.
+struct WaitGuard<'a> {
+    sem: &'a Semaphore,
+    id: Option<u64>,
+}
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.sem.cancel_wait(id);
+        }
+    }
+}
+
+impl SemaphorePermit<'_> {
+    /// Keeps the permits out of the semaphore for good (they are not returned on drop).
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+
+    /// Number of permits held.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}
+
+impl OwnedSemaphorePermit {
+    /// Keeps the permits out of the semaphore for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+
+    /// Number of permits held.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore the permits came from.
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.sem
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = lock(&self.state);
+        f.debug_struct("Semaphore")
+            .field("permits", &st.permits)
+            .field("waiters", &st.waiters.len())
+            .field("closed", &st.closed)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+
+    /// Two tasks contend for one permit while a third returns it: each gets it exactly
+    /// once, the count is restored, and nobody sleeps through a release (loom reports a
+    /// lost wake-up as a deadlock).
+    #[test]
+    fn loom_semaphore_no_lost_wakeup() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let sem = Arc::new(Semaphore::new(1));
+            let held = sem.clone().try_acquire_owned().unwrap();
+            let a = {
+                let sem = sem.clone();
+                thread::spawn(move || block_on(async { drop(sem.acquire().await.unwrap()) }))
+            };
+            let b = {
+                let sem = sem.clone();
+                thread::spawn(move || block_on(async { drop(sem.acquire().await.unwrap()) }))
+            };
+            drop(held);
+            a.join().unwrap();
+            b.join().unwrap();
+            assert_eq!(sem.available_permits(), 1);
+        });
+    }
+}
