@@ -530,6 +530,9 @@ fn task_count_points(
     Outcome { points }
 }
 
+/// Round trips per sample in `sync.notify_ping_pong`.
+pub const NOTIFY_ROUNDS: usize = 100_000;
+
 /// Lock operations per sample in the mutex and semaphore workloads.
 pub const LOCK_OPS: usize = 200_000;
 
@@ -749,6 +752,16 @@ fn channels() -> Vec<Workload> {
             multi_thread: true,
             description: "4 tasks acquire and release one permit of a 2-permit semaphore in a loop",
             run: multi_rate!(|rt| crate::workloads::channels::semaphore(rt, 4, 2, LOCK_OPS)),
+        },
+        Workload {
+            name: "sync.notify_ping_pong",
+            unit: "round trips/s",
+            params: &[("rounds", "100000")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "two tasks pass the turn back and forth through two Notify (notify_one, notified)",
+            run: multi_rate!(|rt| crate::workloads::channels::notify_ping_pong(rt, NOTIFY_ROUNDS)),
         },
     ]
 }

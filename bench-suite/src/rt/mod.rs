@@ -43,6 +43,9 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// The runtime's async counting semaphore.
     type Semaphore: AsyncSemaphore;
 
+    /// The runtime's task notification primitive.
+    type Notify: AsyncNotify;
+
     /// A work-stealing runtime with `workers` worker threads.
     fn multi_thread(workers: usize) -> Self;
 
@@ -102,6 +105,18 @@ pub trait AsyncSemaphore: Send + Sync + 'static {
 
     /// Waits for one permit and returns it at once.
     fn acquire_release(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// An adapter's `Notify`: `notify_one` stores a permit when nobody waits.
+pub trait AsyncNotify: Send + Sync + 'static {
+    /// No stored permit.
+    fn new() -> Self;
+
+    /// Wakes one waiter, or stores the permit.
+    fn notify_one(&self);
+
+    /// Waits for a notification (consuming a stored permit at once).
+    fn notified(&self) -> impl Future<Output = ()> + Send;
 }
 
 /// Sending half of an adapter's bounded mpsc channel.

@@ -41,6 +41,20 @@ impl<T: Send + 'static> super::AsyncMutex<T> for tokio::sync::Mutex<T> {
     }
 }
 
+impl super::AsyncNotify for tokio::sync::Notify {
+    fn new() -> Self {
+        tokio::sync::Notify::new()
+    }
+
+    fn notify_one(&self) {
+        tokio::sync::Notify::notify_one(self);
+    }
+
+    fn notified(&self) -> impl Future<Output = ()> + Send {
+        tokio::sync::Notify::notified(self)
+    }
+}
+
 impl super::AsyncSemaphore for tokio::sync::Semaphore {
     fn new(permits: usize) -> Self {
         tokio::sync::Semaphore::new(permits)
@@ -65,6 +79,7 @@ impl Runtime for Tokio {
     type MpscReceiver<T: Send + 'static> = tokio::sync::mpsc::Receiver<T>;
     type Mutex<T: Send + 'static> = tokio::sync::Mutex<T>;
     type Semaphore = tokio::sync::Semaphore;
+    type Notify = tokio::sync::Notify;
 
     fn multi_thread(workers: usize) -> Tokio {
         Tokio(

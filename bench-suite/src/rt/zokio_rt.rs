@@ -41,6 +41,20 @@ impl<T: Send + 'static> super::AsyncMutex<T> for zokio::sync::Mutex<T> {
     }
 }
 
+impl super::AsyncNotify for zokio::sync::Notify {
+    fn new() -> Self {
+        zokio::sync::Notify::new()
+    }
+
+    fn notify_one(&self) {
+        zokio::sync::Notify::notify_one(self);
+    }
+
+    fn notified(&self) -> impl Future<Output = ()> + Send {
+        zokio::sync::Notify::notified(self)
+    }
+}
+
 impl super::AsyncSemaphore for zokio::sync::Semaphore {
     fn new(permits: usize) -> Self {
         zokio::sync::Semaphore::new(permits)
@@ -65,6 +79,7 @@ impl Runtime for Zokio {
     type MpscReceiver<T: Send + 'static> = zokio::sync::mpsc::Receiver<T>;
     type Mutex<T: Send + 'static> = zokio::sync::Mutex<T>;
     type Semaphore = zokio::sync::Semaphore;
+    type Notify = zokio::sync::Notify;
 
     fn multi_thread(workers: usize) -> Zokio {
         Zokio(

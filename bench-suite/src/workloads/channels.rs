@@ -1,7 +1,7 @@
 //! Message passing and locking through each runtime's own primitives: bounded mpsc,
 //! async mutex, semaphore.
 
-use crate::rt::{AsyncMutex, AsyncSemaphore, MpscReceiver, MpscSender, Runtime};
+use crate::rt::{AsyncMutex, AsyncNotify, AsyncSemaphore, MpscReceiver, MpscSender, Runtime};
 use std::sync::Arc;
 
 /// `producers` tasks send `total` messages in all through one channel of `capacity` to a
@@ -82,6 +82,30 @@ pub fn semaphore<R: Runtime>(rt: &R, tasks: usize, permits: usize, total: usize)
     }))
 }
 
+/// Two tasks hand the turn back and forth `rounds` times through two `Notify`s (ping
+/// notifies, pong waits then notifies back). Ops: round trips.
+pub fn notify_ping_pong<R: Runtime>(rt: &R, rounds: usize) -> u64 {
+    rt.block_on(rt.spawn(async move {
+        let ping = Arc::new(<R::Notify as AsyncNotify>::new());
+        let pong = Arc::new(<R::Notify as AsyncNotify>::new());
+        let responder = {
+            let (ping, pong) = (ping.clone(), pong.clone());
+            R::spawn_local(async move {
+                for _ in 0..rounds {
+                    ping.notified().await;
+                    pong.notify_one();
+                }
+            })
+        };
+        for _ in 0..rounds {
+            ping.notify_one();
+            pong.notified().await;
+        }
+        responder.await;
+        rounds as u64
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +117,8 @@ mod tests {
         assert_eq!(mutex(&Tokio::multi_thread(2), 4, 1_000), 1_000);
         assert_eq!(semaphore(&Zokio::multi_thread(2), 4, 2, 1_000), 1_000);
         assert_eq!(semaphore(&Tokio::multi_thread(2), 4, 2, 1_000), 1_000);
+        assert_eq!(notify_ping_pong(&Zokio::multi_thread(2), 100), 100);
+        assert_eq!(notify_ping_pong(&Tokio::multi_thread(2), 100), 100);
     }
 
     #[test]

@@ -3,19 +3,26 @@
 //! These types rely only on `std::task::Waker`, so they work on any executor:
 //! [`oneshot`] for one value, [`mpsc`] for a stream of values from many producers,
 //! [`Semaphore`] (fair, FIFO), and on top of it [`Mutex`] (fair, guard held across
-//! `.await`) and [`RwLock`] (FIFO, so writers are never starved).
+//! `.await`) and [`RwLock`] (FIFO, so writers are never starved); [`Notify`] (no lost
+//! notification when `notify_one` comes first), [`Barrier`] (one leader per generation) and
+//! [`WaitGroup`] (Go-style add/done/wait).
 //!
 //! Cancel safety: every waiting method says whether dropping its future mid-wait is safe;
-//! for the semaphore and the locks it is: a dropped waiter leaves the queue holding
-//! nothing, and passes a pending wake-up to the next waiter.
+//! for the semaphore, the locks, `Notify` and `WaitGroup` it is: a dropped waiter leaves
+//! the queue holding nothing, and passes a pending wake-up or notification to the next
+//! waiter. `Barrier::wait` is not: an arrival counts from its first poll.
 
+mod barrier;
 pub mod mpsc;
 mod mutex;
+mod notify;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
 
+pub use barrier::{Barrier, BarrierWaitResult, WaitGroup};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
