@@ -61,8 +61,9 @@ pub(crate) fn print_run(file: &ResultFile) {
             .iter()
             .filter(|r| r.workload == workload)
             .collect();
-        let varying = ["workers", "tasks"]
-            .into_iter()
+        let varying = params
+            .keys()
+            .map(String::as_str)
             .find(|k| siblings.iter().any(|o| o.params.get(*k) != params.get(*k)));
         let label = match varying.and_then(|k| params.get(k).map(|v| (k, v))) {
             Some((k, v)) => format!("{workload} {k}={v}"),

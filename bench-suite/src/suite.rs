@@ -548,6 +548,29 @@ fn queue_point(
     out
 }
 
+/// Acquire + release pairs per sample in `sched.object_pool`.
+pub const POOL_OPS: usize = 1_000_000;
+
+/// `sched.object_pool`: one point per thread count (1 = uncontended, 2 = contended).
+fn object_pool_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::pool::{cycles, ArrayQueuePool, ZokioPool};
+    let points = [1usize, 2]
+        .iter()
+        .map(|&threads| {
+            let c = compare(
+                &ctx.cfg,
+                || cycles::<ZokioPool>(threads, POOL_OPS),
+                || cycles::<ArrayQueuePool>(threads, POOL_OPS),
+            );
+            let mut p = Outcome::from_rates(&c).points.remove(0);
+            p.params = vec![("threads", threads.into())];
+            p.baseline_name = "crossbeam-ArrayQueue";
+            p
+        })
+        .collect();
+    Ok(Outcome { points })
+}
+
 /// Items per sample in the run-queue workloads.
 pub const QUEUE_ITEMS: usize = 1_000_000;
 
@@ -556,6 +579,16 @@ fn latency_memory_scale() -> Vec<Workload> {
     use crate::child::Job;
     use crate::workloads::queue;
     vec![
+        Workload {
+            name: "sched.object_pool",
+            unit: "ops/s",
+            params: &[("ops", "1000000"), ("capacity", "64"), ("object_bytes", "64"), ("threads", "1,2")],
+            claims: &["sched.object_pool"],
+            figure: Figure::Rate,
+            multi_thread: false,
+            description: "acquire + release on zokio's ObjectPool vs a bare crossbeam ArrayQueue; threads=1 uncontended, threads=2 contended",
+            run: object_pool_outcome,
+        },
         Workload {
             name: "sched.work_stealing_queue",
             unit: "items/s",

@@ -32,7 +32,8 @@
 //!   sleep until unparked or the next timer; the I/O driver plugs in behind the same seam.
 //! - [`time`]: [`sleep`](time::sleep), [`timeout`](time::timeout),
 //!   [`interval`](time::interval) and [`Instant`](time::Instant) on a per-worker timer wheel.
-//! - [`sync`]: message passing between tasks.
+//! - [`sync`]: channels, semaphore, locks, `Notify`, `Barrier`, `WaitGroup`.
+//! - [`pool`]: [`ObjectPool`](pool::ObjectPool), a bounded lock-free pool with a reset hook.
 //!
 //! ## Model checking
 //!
@@ -54,6 +55,7 @@ pub(crate) mod util;
 mod blocking;
 pub(crate) mod coop;
 pub(crate) mod driver;
+pub mod pool;
 pub mod runtime;
 pub(crate) mod scheduler;
 pub mod sync;

@@ -6,6 +6,7 @@ pub mod asyncfn;
 pub mod channels;
 pub mod latency;
 pub mod memory;
+pub mod pool;
 pub mod primitives;
 pub mod queue;
 pub mod scheduler;

@@ -331,3 +331,48 @@ impl fmt::Display for TryRecvError {
 }
 
 impl std::error::Error for TryRecvError {}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::future::block_on;
+    use loom::thread;
+
+    /// The value sent on one thread arrives at a receiver awaiting on another, whatever the
+    /// interleaving of `send`, the receiver's waker registration and its re-poll; the value
+    /// is dropped exactly once (loom checks the `UnsafeCell` accesses).
+    #[test]
+    fn loom_oneshot_send_races_recv() {
+        loom::model(|| {
+            let (tx, rx) = channel::<Box<u32>>();
+            let t = thread::spawn(move || {
+                assert!(tx.send(Box::new(7)).is_ok());
+            });
+            assert_eq!(*block_on(rx).unwrap(), 7);
+            t.join().unwrap();
+        });
+    }
+
+    /// A sender dropped without sending wakes the receiver with an error, never a hang.
+    #[test]
+    fn loom_oneshot_sender_drop_races_recv() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u32>();
+            let t = thread::spawn(move || drop(tx));
+            assert!(block_on(rx).is_err());
+            t.join().unwrap();
+        });
+    }
+
+    /// A receiver dropped while the value is being sent: the sender gets it back or it is
+    /// dropped with the channel, exactly once.
+    #[test]
+    fn loom_oneshot_receiver_drop_races_send() {
+        loom::model(|| {
+            let (tx, rx) = channel::<Box<u32>>();
+            let t = thread::spawn(move || drop(rx));
+            let _ = tx.send(Box::new(1));
+            t.join().unwrap();
+        });
+    }
+}
