@@ -18,8 +18,8 @@
 //! - **Shutdown**: dropping the runtime wakes every pending timer's task and drops the
 //!   wakers; a `Sleep` polled after that panics.
 //!
-//! 1,000,000 concurrent sleeps cost about 40 bytes each in the wheels plus the `Sleep`
-//! itself (56 bytes) in its task.
+//! 1,000,000 concurrent sleeps cost 40 bytes each in the wheels (a slab entry) plus the
+//! `Sleep` itself (40 bytes on x86_64) in its task.
 
 mod driver;
 mod elapsed;
