@@ -7,14 +7,15 @@
 use futures::poll;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use zokio::runtime::{Builder, Runtime};
 use zokio::sync::{AcquireError, Mutex, RwLock, Semaphore, TryAcquireError};
 
 #[macro_use]
 mod support;
+use support::flag_waker;
 
 rt_test! {
     #[test]
@@ -231,16 +232,4 @@ rt_test! {
             assert!(lock.try_write().is_ok());
         });
     }
-}
-
-/// A waker that raises a flag when woken.
-fn flag_waker() -> (Arc<AtomicBool>, Waker) {
-    struct Flag(Arc<AtomicBool>);
-    impl std::task::Wake for Flag {
-        fn wake(self: Arc<Self>) {
-            self.0.store(true, SeqCst);
-        }
-    }
-    let flag = Arc::new(AtomicBool::new(false));
-    (flag.clone(), Waker::from(Arc::new(Flag(flag))))
 }

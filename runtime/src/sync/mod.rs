@@ -19,6 +19,7 @@ mod notify;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
+mod wait_queue;
 
 pub use barrier::{Barrier, BarrierWaitResult, WaitGroup};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};

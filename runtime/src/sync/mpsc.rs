@@ -33,6 +33,7 @@
 //! Cancel safety: `recv` and `reserve`/`send` futures are cancel-safe in the sense that
 //! dropping them loses no message and leaks no slot (`send` drops its value with it).
 
+use super::wait_queue::WaitQueue;
 use crate::coop;
 use crate::loom::{lock, Arc, Mutex};
 use std::collections::VecDeque;
@@ -54,13 +55,7 @@ struct State<T> {
     /// Slots promised to permits not yet used.
     reserved: usize,
     /// Senders waiting for capacity, oldest first.
-    waiters: VecDeque<Waiter>,
-    next_waiter: u64,
-}
-
-struct Waiter {
-    id: u64,
-    waker: Waker,
+    waiters: WaitQueue<()>,
 }
 
 impl<T> State<T> {
@@ -75,11 +70,7 @@ impl<T> State<T> {
 
     /// The first waiting sender's waker, if a slot is free for it.
     fn wake_first_sender(&self) -> Option<Waker> {
-        if self.has_room() {
-            self.waiters.front().map(|w| w.waker.clone())
-        } else {
-            None
-        }
+        self.waiters.head_if(|()| self.has_room())
     }
 }
 
@@ -92,8 +83,7 @@ fn new_chan<T>(capacity: Option<usize>) -> Arc<Chan<T>> {
             rx_closed: false,
             capacity,
             reserved: 0,
-            waiters: VecDeque::new(),
-            next_waiter: 0,
+            waiters: WaitQueue::new(),
         }),
     })
 }
@@ -212,18 +202,12 @@ impl<T> Chan<T> {
         let mut st = lock(&self.state);
         if st.rx_closed {
             if let Some(me) = id.take() {
-                st.waiters.retain(|w| w.id != me);
+                st.waiters.remove(me);
             }
             return Poll::Ready(Err(()));
         }
-        let first = match *id {
-            None => st.waiters.is_empty(),
-            Some(me) => st.waiters.front().is_some_and(|w| w.id == me),
-        };
-        if first && st.has_room() {
-            if id.take().is_some() {
-                st.waiters.pop_front();
-            }
+        if st.waiters.may_take(*id) && st.has_room() {
+            st.waiters.took(id);
             st.reserved += 1;
             // Room may remain for the next waiter too.
             let next = st.wake_first_sender();
@@ -233,24 +217,7 @@ impl<T> Chan<T> {
             }
             return Poll::Ready(Ok(()));
         }
-        match *id {
-            Some(me) => {
-                if let Some(w) = st.waiters.iter_mut().find(|w| w.id == me) {
-                    if !w.waker.will_wake(cx.waker()) {
-                        w.waker = cx.waker().clone();
-                    }
-                }
-            }
-            None => {
-                let me = st.next_waiter;
-                st.next_waiter += 1;
-                st.waiters.push_back(Waiter {
-                    id: me,
-                    waker: cx.waker().clone(),
-                });
-                *id = Some(me);
-            }
-        }
+        st.waiters.wait(id, (), cx.waker());
         Poll::Pending
     }
 
@@ -258,7 +225,7 @@ impl<T> Chan<T> {
     fn cancel_wait(&self, id: u64) {
         let next = {
             let mut st = lock(&self.state);
-            st.waiters.retain(|w| w.id != id);
+            st.waiters.remove(id);
             st.wake_first_sender()
         };
         if let Some(w) = next {
@@ -518,7 +485,7 @@ impl<T> Receiver<T> {
         let wakers: Vec<Waker> = {
             let mut st = lock(&self.chan.state);
             st.rx_closed = true;
-            st.waiters.iter().map(|w| w.waker.clone()).collect()
+            st.waiters.all_wakers()
         };
         for w in wakers {
             w.wake();

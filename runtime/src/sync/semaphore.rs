@@ -12,8 +12,8 @@
 //! head, passes the wake-up to the new head; permits are only ever taken by a future that
 //! returns them in a permit guard, so a cancelled acquirer never holds any.
 
+use super::wait_queue::WaitQueue;
 use crate::loom::{lock, Mutex};
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -27,24 +27,14 @@ pub struct Semaphore {
 struct State {
     permits: usize,
     closed: bool,
-    /// Acquirers waiting, oldest first.
-    waiters: VecDeque<Waiter>,
-    next_id: u64,
-}
-
-struct Waiter {
-    id: u64,
-    needed: usize,
-    waker: Waker,
+    /// Acquirers waiting, oldest first, with the permits each needs.
+    waiters: WaitQueue<usize>,
 }
 
 impl State {
     /// The head's waker, if enough permits are free for it.
     fn head_if_ready(&self) -> Option<Waker> {
-        self.waiters
-            .front()
-            .filter(|w| w.needed <= self.permits)
-            .map(|w| w.waker.clone())
+        self.waiters.head_if(|needed| needed <= self.permits)
     }
 }
 
@@ -109,8 +99,7 @@ impl Semaphore {
             state: Mutex::new(State {
                 permits,
                 closed: false,
-                waiters: VecDeque::new(),
-                next_id: 0,
+                waiters: WaitQueue::new(),
             }),
         }
     }
@@ -145,7 +134,7 @@ impl Semaphore {
         let wakers: Vec<Waker> = {
             let mut st = lock(&self.state);
             st.closed = true;
-            st.waiters.iter().map(|w| w.waker.clone()).collect()
+            st.waiters.all_wakers()
         };
         wakers.into_iter().for_each(Waker::wake);
     }
@@ -267,19 +256,13 @@ impl Semaphore {
         let mut st = lock(&self.state);
         if st.closed {
             if let Some(me) = id.take() {
-                st.waiters.retain(|w| w.id != me);
+                st.waiters.remove(me);
             }
             return Poll::Ready(Err(AcquireError(())));
         }
-        let first = match *id {
-            None => st.waiters.is_empty(),
-            Some(me) => st.waiters.front().is_some_and(|w| w.id == me),
-        };
-        if first && st.permits >= n {
+        if st.waiters.may_take(*id) && st.permits >= n {
             st.permits -= n;
-            if id.take().is_some() {
-                st.waiters.pop_front();
-            }
+            st.waiters.took(id);
             // Permits may remain for the next in line.
             let next = st.head_if_ready();
             drop(st);
@@ -288,25 +271,7 @@ impl Semaphore {
             }
             return Poll::Ready(Ok(()));
         }
-        match *id {
-            Some(me) => {
-                if let Some(w) = st.waiters.iter_mut().find(|w| w.id == me) {
-                    if !w.waker.will_wake(cx.waker()) {
-                        w.waker = cx.waker().clone();
-                    }
-                }
-            }
-            None => {
-                let me = st.next_id;
-                st.next_id += 1;
-                st.waiters.push_back(Waiter {
-                    id: me,
-                    needed: n,
-                    waker: cx.waker().clone(),
-                });
-                *id = Some(me);
-            }
-        }
+        st.waiters.wait(id, n, cx.waker());
         Poll::Pending
     }
 
@@ -314,7 +279,7 @@ impl Semaphore {
     fn cancel_wait(&self, id: u64) {
         let next = {
             let mut st = lock(&self.state);
-            st.waiters.retain(|w| w.id != id);
+            st.waiters.remove(id);
             st.head_if_ready()
         };
         if let Some(w) = next {

@@ -1,6 +1,7 @@
 //! Shared by the integration tests: `rt_test!` runs each test body on the current-thread
 //! flavor and on the multi-thread flavor with 1 and 2 workers (after Tokio's
-//! `tests/rt_common.rs`). The including file must import `Builder` and `Runtime`.
+//! `tests/rt_common.rs`). The including file must import `Builder` and `Runtime`. Also
+//! `flag_waker`, for polling futures by hand.
 
 macro_rules! rt_test {
     ($($body:tt)*) => {
@@ -29,4 +30,23 @@ macro_rules! rt_test {
             $($body)*
         }
     };
+}
+
+/// A waker that raises the returned flag when woken, for tests that poll futures by hand
+/// and must see that a wake-up was (or was not) passed on.
+#[allow(dead_code)] // not every test file that includes this module polls by hand
+pub fn flag_waker() -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::task::Waker,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Arc;
+    struct Flag(Arc<AtomicBool>);
+    impl std::task::Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, SeqCst);
+        }
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    (flag.clone(), std::task::Waker::from(Arc::new(Flag(flag))))
 }
