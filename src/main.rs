@@ -96,6 +96,9 @@ struct RunArgs {
     /// e.g. crossbeam-deque for the run queue). Comparisons need both.
     #[arg(long, value_delimiter = ',', default_value = "zokio,tokio")]
     runtimes: Vec<String>,
+    /// Skip the HTML report pages (written by default into `report/` beside results.json).
+    #[arg(long)]
+    no_report: bool,
     /// Worker threads for multi-thread workloads, the same for every runtime.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     workers: u16,
@@ -148,6 +151,16 @@ enum Command {
         /// Seed of the bootstrap intervals of the changes.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+    },
+    /// Write HTML report pages with SVG charts (no JavaScript, no network): the pages of
+    /// the last result file, and with several files a history page across them in order.
+    Report {
+        /// Result files written by `zbench all` or `zbench run`, oldest first.
+        #[arg(required = true, value_name = "RESULTS.json")]
+        files: Vec<PathBuf>,
+        /// Output directory [default: `report/` beside the last file].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Print the claims audit of a result file.
     Claims {
@@ -324,12 +337,46 @@ fn dispatch_run(command: Command) -> Result<()> {
             println!("{}", zbench_suite::child::run_here(job, &runtime, n)?);
             Ok(())
         }
+        Command::Report { files, out } => {
+            let written = report(&files, out.as_deref())?;
+            println!("{}", written.pages[0].display());
+            Ok(())
+        }
         Command::Claims { file } => {
             let results = schema::read(&file)?;
             table::print_claims(&results.claims);
             Ok(())
         }
     }
+}
+
+/// `zbench report`: reads every file first (so a bad one fails before anything is written),
+/// then writes the pages.
+fn report(files: &[PathBuf], out: Option<&Path>) -> Result<zbench_report::report::Written> {
+    use zbench_report::report::{self, Run};
+    let mut runs = Vec::with_capacity(files.len());
+    for f in files {
+        runs.push(Run {
+            source: f.clone(),
+            file: schema::read(f)?,
+        });
+    }
+    let dir = match out {
+        Some(d) => d.to_owned(),
+        None => files
+            .last()
+            .and_then(|f| f.parent())
+            .unwrap_or(Path::new("."))
+            .join("report"),
+    };
+    let written = report::write_report(&runs, &dir)?;
+    eprintln!(
+        "zbench: wrote {} pages and {} charts into {}",
+        written.pages.len(),
+        written.charts,
+        dir.display()
+    );
+    Ok(written)
 }
 
 /// The workloads matching any pattern; a pattern that matches nothing is a usage error.
@@ -456,5 +503,11 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&file)?),
     }
     eprintln!("zbench: wrote {}", path.display());
+    if !args.no_report {
+        let written = report(std::slice::from_ref(&path), None)?;
+        if args.format == Format::Table {
+            println!("report: {}", written.pages[0].display());
+        }
+    }
     Ok(())
 }

@@ -68,6 +68,39 @@ fn malformed_result_file_is_a_runtime_error() {
         .contains("malformed result file"));
 }
 
+/// `zbench report` on bad input: a truncated or malformed file, a missing one, or none at
+/// all; nothing is written in any of these cases.
+#[test]
+fn report_refuses_bad_input_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = serde_json::json!({"schema": "zbench/1", "run": {"started_utc": "x"}});
+    let text = serde_json::to_string(&good).unwrap();
+    let truncated = dir.path().join("truncated.json");
+    std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
+    let malformed = dir.path().join("malformed.json");
+    std::fs::write(&malformed, "not json").unwrap();
+    let out_dir = dir.path().join("pages");
+    let out_s = out_dir.to_str().unwrap();
+    for (file, message) in [
+        (&truncated, "malformed result file"),
+        (&malformed, "malformed result file"),
+    ] {
+        let out = zbench(&["report", file.to_str().unwrap(), "--out", out_s]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");
+    }
+    let missing = zbench(&["report", "/nonexistent/results.json", "--out", out_s]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8(missing.stderr)
+        .unwrap()
+        .contains("/nonexistent/results.json"));
+    // A bad file among good ones fails before anything is written.
+    assert!(!out_dir.exists());
+    assert_eq!(zbench(&["report"]).status.code(), Some(2));
+}
+
 #[test]
 fn unwritable_out_fails_before_measuring() {
     let out = zbench(&[
@@ -121,6 +154,29 @@ fn a_run_writes_a_valid_result_file_with_every_claim() {
     // --format json prints the same document.
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed["schema"], "zbench/1");
+    // The report pages are written beside it by default, and `zbench report` of two runs
+    // adds a history page.
+    assert!(dir.path().join("report/index.html").is_file());
+    assert!(dir.path().join("report/group-zsync.html").is_file());
+    let results = dir.path().join("results.json");
+    let results_s = results.to_str().unwrap();
+    let history_dir = dir.path().join("history");
+    let report = zbench(&[
+        "report",
+        results_s,
+        results_s,
+        "--out",
+        history_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    assert!(history_dir.join("history.html").is_file());
+    assert!(String::from_utf8(report.stdout)
+        .unwrap()
+        .contains("index.html"));
     // And `zbench claims` reads it back.
     let claims = zbench(&["claims", dir.path().join("results.json").to_str().unwrap()]);
     assert!(claims.status.success());
@@ -154,6 +210,7 @@ fn zokio_only_run_records_no_baseline_and_no_comparison() {
         "--quick",
         "--runtimes",
         "zokio",
+        "--no-report",
         "--out",
         dir.path().to_str().unwrap(),
     ]);
@@ -164,6 +221,7 @@ fn zokio_only_run_records_no_baseline_and_no_comparison() {
     );
     let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
     assert!(file.results.iter().all(|r| r.runtime == "zokio"));
+    assert!(!dir.path().join("report").exists(), "--no-report");
     assert!(file.comparisons.is_empty());
     let claim = file
         .claims

@@ -1,4 +1,4 @@
-//! zbench's result file, statistics, comparison and claims audit.
+//! zbench's result file, statistics, comparison, claims audit and report pages.
 //!
 //! - [`schema`]: the serde types that *are* the result-file schema (`"schema": "zbench/1"`),
 //!   and atomic reading and writing. Documented with an example in `reports/README.md`.
@@ -8,6 +8,8 @@
 //!   exports for Bencher and github-action-benchmark.
 //! - [`claims`]: the documented figures from `../shared/CLAIMS.md`, as data, and the verdict
 //!   rules that compare them with measured figures.
+//! - [`report`]: `zbench report`: static HTML pages with SVG charts (plotters), and a
+//!   history page across runs.
 //!
 //! This crate depends on no runtime: it only reads and writes results.
 
@@ -15,5 +17,6 @@
 
 pub mod claims;
 pub mod compare;
+pub mod report;
 pub mod schema;
 pub mod stats;

@@ -1,0 +1,363 @@
+//! The HTML of the report pages, written with `maud` (which escapes every interpolated
+//! string). No JavaScript, no external resources: one inline style sheet per page.
+
+use super::{charts::RatioRow, params_text, Figure, HistoryChart, Run, WorkloadSection};
+use crate::claims::fmt_num;
+use crate::schema::{Comparison, Verdict};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+/// A group page's contents.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupPage {
+    pub(crate) group: String,
+    pub(crate) workloads: Vec<WorkloadSection>,
+}
+
+/// The groups the issue names; those without workloads in a run are listed as such.
+const EXPECTED_GROUPS: [&str; 7] = [
+    "sched", "asyncfn", "latency", "memory", "scale", "stress", "net",
+];
+
+const CSS: &str = "
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;line-height:1.45}
+header{background:#1f3b57;color:#fff;padding:14px 28px}
+header a{color:#cfe3ff;margin-right:14px;text-decoration:none}
+header a.here{color:#fff;font-weight:600;text-decoration:underline}
+header h1{margin:0 0 6px 0;font-size:1.5em}
+main{max-width:1180px;margin:0 auto;padding:8px 28px 40px 28px}
+h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:4px}
+figure{margin:12px 0 20px 0;background:#fff;border:1px solid #ddd;padding:8px}
+figure img{width:100%;height:auto;display:block}
+figcaption{font-size:.9em;color:#444;margin-top:6px}
+table{border-collapse:collapse;margin:8px 0 16px 0;font-size:.92em;background:#fff}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef2f6}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.better{color:#1e7a3c;font-weight:600}
+.worse{color:#b42323;font-weight:600}
+.unclear{color:#666}
+.v-reproduced{color:#1e7a3c}
+.v-not_reproduced{color:#b42323}
+.v-not_measurable_as_stated{color:#8a5a00}
+.v-not_yet_measured,.v-not_run{color:#666}
+.note{color:#555;font-size:.92em}
+code{background:#eef2f6;padding:0 3px}
+";
+
+pub(crate) fn group_file(group: &str) -> String {
+    format!("group-{group}.html")
+}
+
+fn group_title(group: &str) -> String {
+    match group {
+        "sched" => "Scheduling",
+        "asyncfn" => "async fn",
+        "latency" => "Latency",
+        "memory" => "Memory",
+        "scale" => "Scalability",
+        "stress" => "Stress",
+        "net" => "Network",
+        "zsync" => "zsync rows (second document)",
+        "sync" => "Channels and locks",
+        "timers" => "Timers",
+        "tokio_shapes" => "Tokio's own benchmark shapes",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn page(
+    title: &str,
+    here: &str,
+    nav: &[(String, usize)],
+    has_history: bool,
+    body: Markup,
+) -> String {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header {
+                    h1 { (title) }
+                    nav {
+                        a href="index.html" class=[(here == "index").then_some("here")] { "Summary" }
+                        @for (g, _) in nav {
+                            a href=(group_file(g)) class=[(here == g).then_some("here")] { (group_title(g)) }
+                        }
+                        @if has_history {
+                            a href="history.html" class=[(here == "history").then_some("here")] { "History" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    };
+    markup.into_string()
+}
+
+fn figure(f: &Figure) -> Markup {
+    html! {
+        figure {
+            img src=(f.src) alt=(f.alt);
+            figcaption { (f.caption) }
+        }
+    }
+}
+
+/// "better" / "worse" / "unclear" for a comparison, from its interval.
+fn reading(c: &Comparison) -> (&'static str, &'static str) {
+    let better_if_above = c.higher_is_better;
+    if c.stats.ci95_low > 1.0 {
+        if better_if_above {
+            ("better", "zokio better")
+        } else {
+            ("worse", "zokio worse")
+        }
+    } else if c.stats.ci95_high < 1.0 {
+        if better_if_above {
+            ("worse", "zokio worse")
+        } else {
+            ("better", "zokio better")
+        }
+    } else {
+        ("unclear", "no clear difference")
+    }
+}
+
+fn ratio_text(c: &Comparison) -> String {
+    let f = |x: f64| {
+        if x.abs() >= 0.1 {
+            format!("{x:.2}")
+        } else {
+            format!("{x:.4}")
+        }
+    };
+    format!(
+        "{}x [{}, {}]",
+        f(c.stats.median),
+        f(c.stats.ci95_low),
+        f(c.stats.ci95_high)
+    )
+}
+
+pub(crate) fn index(
+    run: &Run,
+    rows: &[RatioRow],
+    nav: &[(String, usize)],
+    has_history: bool,
+) -> String {
+    let f = &run.file;
+    let counts = f
+        .comparisons
+        .iter()
+        .fold((0, 0, 0), |(b, w, u), c| match reading(c).0 {
+            "better" => (b + 1, w, u),
+            "worse" => (b, w + 1, u),
+            _ => (b, w, u + 1),
+        });
+    let missing: Vec<&str> = EXPECTED_GROUPS
+        .iter()
+        .filter(|g| !nav.iter().any(|(n, _)| n == *g))
+        .copied()
+        .collect();
+    let verdicts = [
+        Verdict::Reproduced,
+        Verdict::NotReproduced,
+        Verdict::NotMeasurableAsStated,
+        Verdict::NotRun,
+        Verdict::NotYetMeasured,
+    ];
+    let verdict_counts: Vec<(Verdict, usize)> = verdicts
+        .iter()
+        .map(|v| (*v, f.claims.iter().filter(|c| c.verdict == *v).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let body = html! {
+        p {
+            "zokio against Tokio (or the named baseline), measured in the same run with interleaved rounds. "
+            "Of " (f.comparisons.len()) " workload points: "
+            span.better { (counts.0) " zokio better" } ", "
+            span.worse { (counts.1) " zokio worse" } ", "
+            span.unclear { (counts.2) " no clear difference" }
+            " (judged by whether the 95% interval of the per-round ratio excludes 1)."
+        }
+        h2 { "Run" }
+        table {
+            tr { th { "source" } td { code { (run.source.display()) } } }
+            tr { th { "started / finished (UTC)" } td { (f.run.started_utc) " / " (f.run.finished_utc) } }
+            tr { th { "zbench" } td { (f.run.zbench_version) ", " (f.run.build_profile) " build, commit " (f.run.git_commit.as_deref().unwrap_or("unknown")) } }
+            tr { th { "rounds, warm-up" } td { (f.run.rounds) " interleaved rounds per workload, " (f.run.warmup_ms) " ms warm-up per runtime" @if f.run.quick { " (quick run)" } } }
+            tr { th { "bootstrap seed" } td { (f.run.seed) } }
+            tr { th { "command" } td { code { (f.run.command_line.join(" ")) } } }
+        }
+        h2 { "Machine" }
+        table {
+            tr { th { "CPU" } td { (f.machine.cpu_model) ", " (f.machine.logical_cores) " logical cores" } }
+            tr { th { "memory" } td { (fmt_num(f.machine.memory_bytes as f64 / (1u64 << 30) as f64)) " GiB" } }
+            tr { th { "kernel" } td { (f.machine.kernel) } }
+            tr { th { "io_uring" } td { @if f.machine.io_uring.available { "available" } @else { "not available" } ": " (f.machine.io_uring.detail) } }
+            tr { th { "load average (1 min) at start" } td { @match f.machine.load_average_1m { Some(l) => (format!("{l:.2}")), None => "unknown" } } }
+        }
+        h2 { "zokio against its baseline" }
+        (figure(&Figure {
+            src: "charts/ratios.svg".into(),
+            alt: "zokio's advantage per workload point with 95% intervals and the parity line".into(),
+            caption: format!(
+                "{} workload points. Each dot is the median of the per-round ratios zokio/baseline, each line its 95% bootstrap interval; \
+                 for time and memory figures (lower is better) the ratio is inverted so that right of 1.0 always means zokio is better. \
+                 The table below gives the raw ratios.",
+                rows.len()
+            ),
+        }))
+        h2 { "Groups" }
+        ul {
+            @for (g, n) in nav {
+                li { a href=(group_file(g)) { (group_title(g)) } " (" (n) " workloads)" }
+            }
+            @for g in &missing {
+                li.unclear { (group_title(g)) ": no workloads in this run (not built yet, or not selected)" }
+            }
+            @if has_history { li { a href="history.html" { "History" } " across the result files given" } }
+        }
+        h2 { "Comparisons" }
+        table {
+            tr { th { "workload" } th { "parameters" } th { "baseline" } th { "ratio zokio/baseline [95%]" } th { "reading" } }
+            @for c in &f.comparisons {
+                @let (class, text) = reading(c);
+                tr {
+                    td { (c.workload) }
+                    td { (params_text(&c.params)) }
+                    td { (c.baseline) }
+                    td.num { (ratio_text(c)) }
+                    td class=(class) { (text) @if !c.higher_is_better { " (lower is better)" } }
+                }
+            }
+        }
+        h2 { "Claims audit" }
+        p {
+            "Every figure of the reference documents (../shared/CLAIMS.md), against what zokio and Tokio measured here: "
+            @for (i, (v, n)) in verdict_counts.iter().enumerate() {
+                @if i > 0 { ", " }
+                span class=(format!("v-{}", verdict_key(*v))) { (n) " " (v.label()) }
+            }
+            "."
+        }
+        table {
+            tr { th { "claim" } th { "documented" } th { "zokio" } th { "Tokio" } th { "unit" } th { "verdict" } th { "explanation" } }
+            @for c in &f.claims {
+                tr {
+                    td { (c.claim_id) }
+                    td { (c.documented) }
+                    td.num { (c.zokio.map(fmt_num).unwrap_or_else(|| "-".into())) }
+                    td.num { (c.tokio.map(fmt_num).unwrap_or_else(|| "-".into())) }
+                    td { (c.unit.as_deref().unwrap_or("")) }
+                    td class=(format!("v-{}", verdict_key(c.verdict))) { (c.verdict.label()) }
+                    td { (c.explanation) }
+                }
+            }
+        }
+    };
+    page("zbench report", "index", nav, has_history, body)
+}
+
+fn verdict_key(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Reproduced => "reproduced",
+        Verdict::NotReproduced => "not_reproduced",
+        Verdict::NotMeasurableAsStated => "not_measurable_as_stated",
+        Verdict::NotRun => "not_run",
+        Verdict::NotYetMeasured => "not_yet_measured",
+    }
+}
+
+pub(crate) fn group(
+    run: &Run,
+    g: &GroupPage,
+    nav: &[(String, usize)],
+    has_history: bool,
+) -> String {
+    let body = html! {
+        p.note {
+            "Run of " (run.file.run.started_utc) " on " (run.file.machine.cpu_model) " (" (run.file.machine.logical_cores) " cores). "
+            "Every workload ran on each runtime with the same parameters, in interleaved rounds; figures are medians with 95% bootstrap intervals."
+        }
+        @for w in &g.workloads {
+            h2 id=(w.name) { (w.name) }
+            p.note {
+                "Unit: " (w.unit) " (" @if w.higher_is_better { "higher" } @else { "lower" } " is better)."
+                @if !w.claim_ids.is_empty() { " Claims: " (w.claim_ids.join(", ")) "." }
+            }
+            @for f in &w.figures { (figure(f)) }
+            table {
+                tr { th { "point" } th { "runtime" } th { "median" } th { "95% interval" } th { "rounds" } th { "errors" } th { "p50 / p99 / p99.9" } }
+                @for (point, r) in &w.rows {
+                    tr {
+                        td { (if point.is_empty() { "-" } else { point }) }
+                        td { (r.runtime) }
+                        td.num { (fmt_num(r.stats.median)) " " (r.unit) }
+                        td.num { (fmt_num(r.stats.ci95_low)) " .. " (fmt_num(r.stats.ci95_high)) }
+                        td.num { (r.stats.n) }
+                        td.num { (r.errors) }
+                        td.num { @if let Some(p) = &r.percentiles { (fmt_num(p.p50)) " / " (fmt_num(p.p99)) " / " (fmt_num(p.p999)) } @else { "-" } }
+                    }
+                }
+            }
+            @if !w.comparisons.is_empty() {
+                table {
+                    tr { th { "point" } th { "baseline" } th { "ratio zokio/baseline [95%]" } th { "reading" } }
+                    @for (point, c) in &w.comparisons {
+                        @let (class, text) = reading(c);
+                        tr {
+                            td { (if point.is_empty() { "-" } else { point }) }
+                            td { (c.baseline) }
+                            td.num { (ratio_text(c)) }
+                            td class=(class) { (text) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(
+        &format!("zbench: {}", group_title(&g.group)),
+        &g.group,
+        nav,
+        has_history,
+        body,
+    )
+}
+
+pub(crate) fn history(runs: &[Run], charts: &[HistoryChart], nav: &[(String, usize)]) -> String {
+    let body = html! {
+        p.note {
+            "One line per runtime for every workload point, across the result files in the order given. "
+            "Absolute figures move with the machine and its load; for a verdict between two runs use "
+            code { "zbench compare" } ", which compares the zokio/Tokio ratios measured in the same run."
+        }
+        table {
+            tr { th { "run" } th { "file" } th { "started (UTC)" } th { "commit" } th { "kind" } th { "machine" } }
+            @for (i, r) in runs.iter().enumerate() {
+                tr {
+                    td { "#" (i + 1) }
+                    td { code { (r.source.display()) } }
+                    td { (r.file.run.started_utc) }
+                    td { (r.file.run.git_commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or("unknown")) }
+                    td { @if r.file.run.quick { "quick" } @else { "full" } ", " (r.file.run.rounds) " rounds" }
+                    td { (r.file.machine.cpu_model) ", " (r.file.machine.logical_cores) " cores" }
+                }
+            }
+        }
+        @for c in charts {
+            h2 { (c.title) }
+            (figure(&c.figure))
+        }
+    };
+    page("zbench: history", "history", nav, true, body)
+}
