@@ -727,9 +727,12 @@ fn timers() -> Vec<Workload> {
 /// Messages per sample in the channel workloads.
 pub const CHANNEL_MESSAGES: usize = 1_000_000;
 
+/// Round trips per sample in `sync.oneshot_request_reply`.
+pub const REQUESTS: usize = 100_000;
+
 /// Message passing through each runtime's own channels.
 fn channels() -> Vec<Workload> {
-    use crate::workloads::channels::mpsc;
+    use crate::workloads::channels::{mpsc, mpsc_unbounded};
     vec![
         Workload {
             name: "sync.mpsc_bounded_1to1",
@@ -758,6 +761,46 @@ fn channels() -> Vec<Workload> {
             multi_thread: true,
             description: "four producer tasks, one consumer task, each runtime's bounded mpsc",
             run: multi_rate!(|rt| mpsc(rt, 4, CHANNEL_MESSAGES, 1024)),
+        },
+        Workload {
+            name: "sync.mpsc_unbounded_1to1",
+            unit: "msg/s",
+            params: &[("producers", "1"), ("messages", "1000000")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "one producer task, one consumer task, each runtime's unbounded mpsc",
+            run: multi_rate!(|rt| mpsc_unbounded(rt, 1, CHANNEL_MESSAGES)),
+        },
+        Workload {
+            name: "sync.mpsc_unbounded_4to1",
+            unit: "msg/s",
+            params: &[("producers", "4"), ("messages", "1000000")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "four producer tasks, one consumer task, each runtime's unbounded mpsc",
+            run: multi_rate!(|rt| mpsc_unbounded(rt, 4, CHANNEL_MESSAGES)),
+        },
+        Workload {
+            name: "sync.oneshot",
+            unit: "channels/s",
+            params: &[("channels", "1000000"), ("tasks", "1")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "one task creates a oneshot channel, sends through it and awaits the value, 1,000,000 times",
+            run: multi_rate!(|rt| crate::workloads::channels::oneshot_create_send_recv(rt, CHANNEL_MESSAGES)),
+        },
+        Workload {
+            name: "sync.oneshot_request_reply",
+            unit: "round trips/s",
+            params: &[("requests", "100000"), ("in_flight", "1")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "a client task sends requests carrying a oneshot sender over an unbounded mpsc to a server task and awaits each reply",
+            run: multi_rate!(|rt| crate::workloads::channels::oneshot_request_reply(rt, REQUESTS)),
         },
         Workload {
             name: "sync.mutex_contended",

@@ -37,6 +37,12 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// The receiving half of a bounded mpsc channel.
     type MpscReceiver<T: Send + 'static>: MpscReceiver<T>;
 
+    /// The sending half of an unbounded mpsc channel.
+    type UnboundedSender<T: Send + 'static>: UnboundedSender<T>;
+
+    /// The receiving half of an unbounded mpsc channel.
+    type UnboundedReceiver<T: Send + 'static>: MpscReceiver<T>;
+
     /// The runtime's async mutex.
     type Mutex<T: Send + 'static>: AsyncMutex<T>;
 
@@ -84,6 +90,9 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// A new bounded mpsc channel holding at most `capacity` messages.
     fn mpsc<T: Send + 'static>(capacity: usize) -> (Self::MpscSender<T>, Self::MpscReceiver<T>);
+
+    /// A new unbounded mpsc channel.
+    fn unbounded<T: Send + 'static>() -> (Self::UnboundedSender<T>, Self::UnboundedReceiver<T>);
 }
 
 /// An adapter's async mutex.
@@ -125,7 +134,13 @@ pub trait MpscSender<T>: Clone + Send + Sync + 'static {
     fn send(&self, value: T) -> impl Future<Output = Result<(), T>> + Send;
 }
 
-/// Receiving half of an adapter's bounded mpsc channel.
+/// Sending half of an adapter's unbounded mpsc channel.
+pub trait UnboundedSender<T>: Clone + Send + Sync + 'static {
+    /// Sends without waiting; returns the value if the receiver is gone.
+    fn send(&self, value: T) -> Result<(), T>;
+}
+
+/// Receiving half of an adapter's bounded or unbounded mpsc channel.
 pub trait MpscReceiver<T>: Send + 'static {
     /// The next message, or `None` once every sender is gone.
     fn recv(&mut self) -> impl Future<Output = Option<T>> + Send;

@@ -1,5 +1,6 @@
 use super::{
     option_recv_future, unwrap_join_future, MpscReceiver, MpscSender, OneshotSender, Runtime,
+    UnboundedSender,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +23,18 @@ impl<T: Send + 'static> MpscSender<T> for tokio::sync::mpsc::Sender<T> {
         tokio::sync::mpsc::Sender::send(self, value)
             .await
             .map_err(|e| e.0)
+    }
+}
+
+impl<T: Send + 'static> UnboundedSender<T> for tokio::sync::mpsc::UnboundedSender<T> {
+    fn send(&self, value: T) -> Result<(), T> {
+        tokio::sync::mpsc::UnboundedSender::send(self, value).map_err(|e| e.0)
+    }
+}
+
+impl<T: Send + 'static> MpscReceiver<T> for tokio::sync::mpsc::UnboundedReceiver<T> {
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
+        tokio::sync::mpsc::UnboundedReceiver::recv(self)
     }
 }
 
@@ -77,6 +90,8 @@ impl Runtime for Tokio {
     type OneshotReceiver<T: Send + 'static> = TokioOneshotRx<T>;
     type MpscSender<T: Send + 'static> = tokio::sync::mpsc::Sender<T>;
     type MpscReceiver<T: Send + 'static> = tokio::sync::mpsc::Receiver<T>;
+    type UnboundedSender<T: Send + 'static> = tokio::sync::mpsc::UnboundedSender<T>;
+    type UnboundedReceiver<T: Send + 'static> = tokio::sync::mpsc::UnboundedReceiver<T>;
     type Mutex<T: Send + 'static> = tokio::sync::Mutex<T>;
     type Semaphore = tokio::sync::Semaphore;
     type Notify = tokio::sync::Notify;
@@ -137,5 +152,12 @@ impl Runtime for Tokio {
         capacity: usize,
     ) -> (tokio::sync::mpsc::Sender<T>, tokio::sync::mpsc::Receiver<T>) {
         tokio::sync::mpsc::channel(capacity)
+    }
+
+    fn unbounded<T: Send + 'static>() -> (
+        tokio::sync::mpsc::UnboundedSender<T>,
+        tokio::sync::mpsc::UnboundedReceiver<T>,
+    ) {
+        tokio::sync::mpsc::unbounded_channel()
     }
 }

@@ -1,5 +1,6 @@
 use super::{
     option_recv_future, unwrap_join_future, MpscReceiver, MpscSender, OneshotSender, Runtime,
+    UnboundedSender,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +23,18 @@ impl<T: Send + 'static> MpscSender<T> for zokio::sync::mpsc::Sender<T> {
         zokio::sync::mpsc::Sender::send(self, value)
             .await
             .map_err(|e| e.0)
+    }
+}
+
+impl<T: Send + 'static> UnboundedSender<T> for zokio::sync::mpsc::UnboundedSender<T> {
+    fn send(&self, value: T) -> Result<(), T> {
+        zokio::sync::mpsc::UnboundedSender::send(self, value).map_err(|e| e.0)
+    }
+}
+
+impl<T: Send + 'static> MpscReceiver<T> for zokio::sync::mpsc::UnboundedReceiver<T> {
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
+        zokio::sync::mpsc::UnboundedReceiver::recv(self)
     }
 }
 
@@ -77,6 +90,8 @@ impl Runtime for Zokio {
     type OneshotReceiver<T: Send + 'static> = ZokioOneshotRx<T>;
     type MpscSender<T: Send + 'static> = zokio::sync::mpsc::Sender<T>;
     type MpscReceiver<T: Send + 'static> = zokio::sync::mpsc::Receiver<T>;
+    type UnboundedSender<T: Send + 'static> = zokio::sync::mpsc::UnboundedSender<T>;
+    type UnboundedReceiver<T: Send + 'static> = zokio::sync::mpsc::UnboundedReceiver<T>;
     type Mutex<T: Send + 'static> = zokio::sync::Mutex<T>;
     type Semaphore = zokio::sync::Semaphore;
     type Notify = zokio::sync::Notify;
@@ -135,5 +150,12 @@ impl Runtime for Zokio {
         capacity: usize,
     ) -> (zokio::sync::mpsc::Sender<T>, zokio::sync::mpsc::Receiver<T>) {
         zokio::sync::mpsc::channel(capacity)
+    }
+
+    fn unbounded<T: Send + 'static>() -> (
+        zokio::sync::mpsc::UnboundedSender<T>,
+        zokio::sync::mpsc::UnboundedReceiver<T>,
+    ) {
+        zokio::sync::mpsc::unbounded_channel()
     }
 }

@@ -1,7 +1,10 @@
-//! Message passing and locking through each runtime's own primitives: bounded mpsc,
-//! async mutex, semaphore.
+//! Message passing and locking through each runtime's own primitives: bounded and unbounded
+//! mpsc, oneshot, async mutex, semaphore, Notify.
 
-use crate::rt::{AsyncMutex, AsyncNotify, AsyncSemaphore, MpscReceiver, MpscSender, Runtime};
+use crate::rt::{
+    AsyncMutex, AsyncNotify, AsyncSemaphore, MpscReceiver, MpscSender, OneshotSender, Runtime,
+    UnboundedSender,
+};
 use std::sync::Arc;
 
 /// `producers` tasks send `total` messages in all through one channel of `capacity` to a
@@ -21,16 +24,86 @@ pub fn mpsc<R: Runtime>(rt: &R, producers: usize, total: usize, capacity: usize)
             }));
         }
         drop(tx);
-        let mut received = 0u64;
-        while rx.recv().await.is_some() {
-            received += 1;
+        receive_all(&mut rx, per * producers).await
+    }))
+}
+
+/// Receives until every sender is gone; panics unless exactly `expected` messages came.
+async fn receive_all<T>(rx: &mut impl MpscReceiver<T>, expected: usize) -> u64 {
+    let mut received = 0u64;
+    while rx.recv().await.is_some() {
+        received += 1;
+    }
+    assert_eq!(received as usize, expected, "lost or duplicated messages");
+    received
+}
+
+/// `producers` tasks send `total` messages in all through one unbounded channel to a
+/// consumer task (sending never waits). Ops: messages received.
+pub fn mpsc_unbounded<R: Runtime>(rt: &R, producers: usize, total: usize) -> u64 {
+    rt.block_on(rt.spawn(async move {
+        let (tx, mut rx) = R::unbounded::<usize>();
+        let per = total / producers;
+        for p in 0..producers {
+            let tx = tx.clone();
+            drop(R::spawn_local(async move {
+                for i in 0..per {
+                    if tx.send(p * per + i).is_err() {
+                        panic!("receiver dropped early");
+                    }
+                }
+            }));
         }
-        assert_eq!(
-            received as usize,
-            per * producers,
-            "lost or duplicated messages"
-        );
-        received
+        drop(tx);
+        receive_all(&mut rx, per * producers).await
+    }))
+}
+
+/// One task creates a oneshot channel, sends a value through it and awaits it, `total`
+/// times: the channel's own cost with no other task involved. Ops: channels.
+pub fn oneshot_create_send_recv<R: Runtime>(rt: &R, total: usize) -> u64 {
+    rt.block_on(rt.spawn(async move {
+        let mut sum = 0u64;
+        for i in 0..total as u64 {
+            let (tx, rx) = R::oneshot::<u64>();
+            if tx.send(i).is_err() {
+                panic!("receiver dropped early");
+            }
+            sum += rx.await.expect("value sent");
+        }
+        let n = total as u64;
+        assert_eq!(sum, n * n.saturating_sub(1) / 2, "lost values");
+        n
+    }))
+}
+
+/// Request/reply: a client task sends `total` requests, one at a time, each carrying a new
+/// oneshot sender, over an unbounded channel to a server task, which replies through it;
+/// the client awaits each reply before the next request. Ops: round trips.
+pub fn oneshot_request_reply<R: Runtime>(rt: &R, total: usize) -> u64 {
+    rt.block_on(rt.spawn(async move {
+        let (requests, mut inbox) = R::unbounded::<(u64, R::OneshotSender<u64>)>();
+        let server = R::spawn_local(async move {
+            let mut served = 0u64;
+            while let Some((x, reply)) = inbox.recv().await {
+                if reply.send(x + 1).is_err() {
+                    panic!("client dropped a reply");
+                }
+                served += 1;
+            }
+            served
+        });
+        for i in 0..total as u64 {
+            let (tx, rx) = R::oneshot::<u64>();
+            if requests.send((i, tx)).is_err() {
+                panic!("server gone");
+            }
+            assert_eq!(rx.await, Some(i + 1), "wrong or missing reply");
+        }
+        drop(requests);
+        let served = server.await;
+        assert_eq!(served, total as u64);
+        served
     }))
 }
 
@@ -125,5 +198,17 @@ mod tests {
     fn every_message_arrives_on_both() {
         assert_eq!(mpsc(&Zokio::multi_thread(2), 4, 1_000, 8), 1_000);
         assert_eq!(mpsc(&Tokio::multi_thread(2), 4, 1_000, 8), 1_000);
+        assert_eq!(mpsc_unbounded(&Zokio::multi_thread(2), 4, 1_000), 1_000);
+        assert_eq!(mpsc_unbounded(&Tokio::multi_thread(2), 4, 1_000), 1_000);
+        assert_eq!(
+            oneshot_create_send_recv(&Zokio::multi_thread(2), 1_000),
+            1_000
+        );
+        assert_eq!(
+            oneshot_create_send_recv(&Tokio::multi_thread(2), 1_000),
+            1_000
+        );
+        assert_eq!(oneshot_request_reply(&Zokio::multi_thread(2), 1_000), 1_000);
+        assert_eq!(oneshot_request_reply(&Tokio::multi_thread(2), 1_000), 1_000);
     }
 }

@@ -69,8 +69,9 @@ impl<T> State<T> {
     }
 
     /// The first waiting sender's waker, if a slot is free for it.
-    fn wake_first_sender(&self) -> Option<Waker> {
-        self.waiters.head_if(|()| self.has_room())
+    fn wake_first_sender(&mut self) -> Option<Waker> {
+        let room = self.has_room();
+        self.waiters.head_if(|()| room)
     }
 }
 
@@ -424,8 +425,9 @@ impl<T> Receiver<T> {
 
     /// Polls for the next message, registering the task to be woken.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut one = Vec::with_capacity(1);
-        self.poll_recv_many(cx, &mut one, 1).map(|_| one.pop())
+        let mut one = None;
+        self.poll_take(cx, 1, |st, _| one = st.queue.pop_front())
+            .map(|_| one)
     }
 
     fn poll_recv_many(
@@ -433,6 +435,17 @@ impl<T> Receiver<T> {
         cx: &mut Context<'_>,
         buf: &mut Vec<T>,
         limit: usize,
+    ) -> Poll<usize> {
+        self.poll_take(cx, limit, |st, n| buf.extend(st.queue.drain(..n)))
+    }
+
+    /// The one receive path: takes `min(limit, queued)` messages through `take`, or
+    /// registers the waker when none is queued; `Ready(0)` when closed and empty.
+    fn poll_take(
+        &mut self,
+        cx: &mut Context<'_>,
+        limit: usize,
+        take: impl FnOnce(&mut State<T>, usize),
     ) -> Poll<usize> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
         let (n, next) = {
@@ -449,7 +462,7 @@ impl<T> Receiver<T> {
                 }
                 return Poll::Pending;
             }
-            buf.extend(st.queue.drain(..n));
+            take(&mut st, n);
             (n, st.wake_first_sender())
         };
         coop.made_progress();

@@ -33,8 +33,9 @@ struct State {
 
 impl State {
     /// The head's waker, if enough permits are free for it.
-    fn head_if_ready(&self) -> Option<Waker> {
-        self.waiters.head_if(|needed| needed <= self.permits)
+    fn head_if_ready(&mut self) -> Option<Waker> {
+        let permits = self.permits;
+        self.waiters.head_if(|needed| needed <= permits)
     }
 }
 
