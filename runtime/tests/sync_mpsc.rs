@@ -119,6 +119,79 @@ fn cancelled_waiting_sender_does_not_lose_the_slot() {
     }
 }
 
+/// Deterministic: a waiting sender that was handed the freed slot but is dropped before it
+/// runs hands the slot on to the next in line.
+#[test]
+fn sender_dropped_after_being_handed_a_slot_passes_it_on() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0u32).unwrap();
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut first = Box::pin(tx.send(1));
+    let mut second = Box::pin(tx.send(2));
+    assert!(first.as_mut().poll(&mut cx).is_pending());
+    assert!(second.as_mut().poll(&mut cx).is_pending());
+    // The freed slot goes to `first`, which is dropped without running.
+    assert_eq!(rx.try_recv(), Ok(0));
+    drop(first);
+    assert!(second.as_mut().poll(&mut cx).is_ready());
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    // Nothing leaked: the channel's one slot is free again.
+    tx.try_send(3).unwrap();
+    assert!(matches!(tx.try_send(4), Err(TrySendError::Full(4))));
+}
+
+/// After `close`, the stream ends only once every outstanding permit has been used or
+/// dropped; dropping the last one wakes the waiting receiver.
+#[test]
+fn closed_receiver_waits_for_outstanding_permits_then_ends() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<u32>(2);
+            let permit = tx.reserve().await.unwrap();
+            rx.close();
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            assert!(
+                rx.poll_recv(&mut cx).is_pending(),
+                "a permit may still send"
+            );
+            let recv = zokio::spawn(async move { rx.recv().await });
+            for _ in 0..10 {
+                zokio::task::yield_now().await;
+            }
+            drop(permit);
+            assert_eq!(recv.await.unwrap(), None);
+        });
+    }
+}
+
+/// Deterministic: messages the receiver has taken into its private buffer still count
+/// against the capacity until their slots go back, a batch (capacity / 4) at a time.
+#[test]
+fn served_messages_give_their_slots_back_in_batches() {
+    let (tx, mut rx) = mpsc::channel(8);
+    for i in 0..8u32 {
+        tx.try_send(i).unwrap();
+    }
+    assert!(matches!(tx.try_send(8), Err(TrySendError::Full(8))));
+    assert_eq!(rx.try_recv(), Ok(0));
+    // One served, batch of two not complete: still full.
+    assert!(matches!(tx.try_send(8), Err(TrySendError::Full(8))));
+    assert_eq!(rx.try_recv(), Ok(1));
+    // Two slots back.
+    tx.try_send(8).unwrap();
+    tx.try_send(9).unwrap();
+    assert!(matches!(tx.try_send(10), Err(TrySendError::Full(10))));
+    // Order is kept across the buffer and the shared queue, and nothing is lost.
+    let rest: Vec<u32> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+    assert_eq!(rest, (2..10).collect::<Vec<_>>());
+    // Drained: every slot is free again.
+    for i in 0..8u32 {
+        tx.try_send(i).unwrap();
+    }
+    assert!(tx.try_send(99).is_err());
+}
+
 #[test]
 fn dropped_receiver_fails_sends_and_returns_the_value() {
     for rt in flavors() {

@@ -22,18 +22,38 @@
 //! ## Design
 //!
 //! One mutex-guarded state per channel: the message queue, the receiver's waker, the count
-//! of live senders, and for bounded channels the number of reserved slots and a FIFO of
-//! waiting senders. A sender waits for *capacity* (`queue + reserved < capacity`) in arrival
-//! order: a waiter may take a slot only when every waiter ahead of it has taken one or left,
-//! so senders cannot starve each other. A slot freed by `recv` (or an unused permit) wakes
-//! the first waiter; a waiter that leaves (its future dropped) while first in line passes the
-//! wake-up on, so no capacity is lost to cancellation. This is a first, lock-based version:
-//! simple to prove (see the loom model), not yet the fastest possible.
+//! of live senders, and for bounded channels the slots in use and a FIFO of waiting
+//! senders. Three choices keep that lock off the hot path:
+//!
+//! - **Receiver-side batching.** When its private buffer is empty, the receiver swaps the
+//!   whole shared queue into it under one lock (an O(1) swap of two `VecDeque`s) and then
+//!   serves messages without locking. Slots of served messages go back to the channel in
+//!   batches: every `capacity / 4` messages (at most 64, at least 1) and whenever the buffer
+//!   runs dry. Messages in the buffer still count against the capacity, so at most
+//!   `capacity` messages are ever in flight; a sender may just see the channel full for up
+//!   to one batch after the receiver took them. Channels of capacity 7 or less give each
+//!   slot back as soon as its message is received.
+//! - **One lock per send.** `send` queues its message in the same lock that finds it a slot
+//!   when nobody waits and there is room; otherwise it waits for a slot (`reserve`).
+//! - **Handoff at a low watermark.** A waiting sender takes no slot itself: freed slots are
+//!   handed to the waiters in arrival order (each leaves the queue holding its slot and is
+//!   woken), once the free room reaches half the capacity or the receiver has nothing left
+//!   to take, so a stream of receives wakes senders in groups rather than one per message.
+//!   Free room and waiting senders never coexist, so a newcomer cannot overtake a waiter
+//!   and senders cannot starve each other. A waiter dropped after being handed a slot hands
+//!   it on.
+//!
+//! The loom model below checks the no-lost-message and no-lost-wake-up properties.
+//! Measured on the 2-core development machine (zbench, 2 workers, 1,000,000 messages,
+//! medians of 30 interleaved rounds, same run as Tokio): bounded(1024) 1→1 12.0M msg/s
+//! (2.4x Tokio's), 4→1 4.9M (1.3x); unbounded 1→1 28M (2.6x), 4→1 8.1M (2.2x). Before the
+//! batching (one lock per message on each side, and a `Vec` allocated per receive) bounded
+//! 1→1 ran at 0.43x Tokio's and 4→1 at 0.26x.
 //!
 //! Cancel safety: `recv` and `reserve`/`send` futures are cancel-safe in the sense that
 //! dropping them loses no message and leaks no slot (`send` drops its value with it).
 
-use super::wait_queue::WaitQueue;
+use super::wait_queue::{Removed, WaitQueue};
 use crate::coop;
 use crate::loom::{lock, Arc, Mutex};
 use std::collections::VecDeque;
@@ -54,24 +74,65 @@ struct State<T> {
     capacity: Option<usize>,
     /// Slots promised to permits not yet used.
     reserved: usize,
+    /// Messages the receiver moved into its private buffer whose slots it has not given
+    /// back yet: they still count against the capacity.
+    in_rx: usize,
     /// Senders waiting for capacity, oldest first.
     waiters: WaitQueue<()>,
 }
 
 impl<T> State<T> {
     fn has_room(&self) -> bool {
-        self.capacity
-            .is_none_or(|c| self.queue.len() + self.reserved < c)
+        self.capacity.is_none_or(|c| self.used() < c)
+    }
+
+    /// Slots in use: queued, in the receiver's buffer, or reserved.
+    fn used(&self) -> usize {
+        self.queue.len() + self.in_rx + self.reserved
+    }
+
+    /// Whether waiting senders should be handed slots now: when the free room reaches the
+    /// low watermark (half the capacity), or whenever the queue is empty (so a waiter never
+    /// waits on a receiver with nothing left to take). Handing slots out one at a time
+    /// woke a sender per received message.
+    fn room_to_hand_out(&self) -> bool {
+        match self.capacity {
+            None => true,
+            Some(c) => {
+                let used = self.used();
+                let nothing_left = self.queue.is_empty() && self.in_rx == 0;
+                used < c && (nothing_left || c - used >= c.div_ceil(2))
+            }
+        }
     }
 
     fn wake_rx(&mut self) -> Option<Waker> {
         self.rx_waker.take()
     }
 
-    /// The first waiting sender's waker, if a slot is free for it.
+    /// Hands a free slot, if any, to the first waiting sender; returns its waker. After
+    /// close nobody is handed a slot (waiters fail instead).
     fn wake_first_sender(&mut self) -> Option<Waker> {
-        let room = self.has_room();
-        self.waiters.head_if(|()| room)
+        if self.rx_closed || self.waiters.is_empty() || !self.room_to_hand_out() {
+            return None;
+        }
+        self.reserved += 1;
+        self.waiters.grant_head()
+    }
+
+    /// A slot held by a waiter (granted) or a permit goes back: to the next waiter if any.
+    /// After close, the last one back wakes the receiver, which waits for outstanding
+    /// permits before it reports the end of the stream.
+    fn return_slot(&mut self) -> Option<Waker> {
+        self.reserved -= 1;
+        if self.rx_closed {
+            return if self.reserved == 0 {
+                self.wake_rx()
+            } else {
+                None
+            };
+        }
+        self.wake_first_sender()
     }
 }
 
@@ -84,12 +145,16 @@ fn new_chan<T>(capacity: Option<usize>) -> Arc<Chan<T>> {
             rx_closed: false,
             capacity,
             reserved: 0,
+            in_rx: 0,
             waiters: WaitQueue::new(),
         }),
     })
 }
 
 /// A bounded channel holding at most `capacity` messages; senders wait when it is full.
+/// Slots of received messages come back in batches of `capacity / 4` (at most 64), and
+/// waiting senders are handed slots once half the capacity is free or the receiver has
+/// nothing left: see the module documentation.
 ///
 /// # Panics
 /// If `capacity` is 0.
@@ -97,7 +162,10 @@ fn new_chan<T>(capacity: Option<usize>) -> Arc<Chan<T>> {
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc bounded channel requires capacity > 0");
     let chan = new_chan(Some(capacity));
-    (Sender { chan: chan.clone() }, Receiver { chan })
+    (
+        Sender { chan: chan.clone() },
+        Receiver::new(chan, Some(capacity)),
+    )
 }
 
 /// An unbounded channel: sending never waits (memory is the only limit).
@@ -105,7 +173,7 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     let chan = new_chan(None);
     (
         UnboundedSender { chan: chan.clone() },
-        UnboundedReceiver(Receiver { chan }),
+        UnboundedReceiver(Receiver::new(chan, None)),
     )
 }
 
@@ -122,6 +190,24 @@ pub struct UnboundedSender<T> {
 /// The receiving half of a bounded channel.
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
+    /// Messages moved out of the shared queue in one locked swap, served without locking.
+    buf: VecDeque<T>,
+    /// Messages served from `buf` whose slots are not given back yet.
+    unreleased: usize,
+    /// How many served messages to give back at once (a quarter of the capacity, at most
+    /// 64, at least 1: senders see freed room soon enough to keep running alongside).
+    release_batch: usize,
+}
+
+impl<T> Receiver<T> {
+    fn new(chan: Arc<Chan<T>>, capacity: Option<usize>) -> Receiver<T> {
+        Receiver {
+            chan,
+            buf: VecDeque::new(),
+            unreleased: 0,
+            release_batch: capacity.map_or(64, |c| (c / 4).clamp(1, 64)),
+        }
+    }
 }
 
 /// The receiving half of an unbounded channel.
@@ -199,35 +285,45 @@ impl<T> Chan<T> {
         lock(&self.state).rx_closed
     }
 
+    /// Takes a slot (counted in `reserved`): at once if nobody waits and there is room, or
+    /// when one was handed over while waiting.
     fn poll_reserve(&self, id: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
         let mut st = lock(&self.state);
         if st.rx_closed {
-            if let Some(me) = id.take() {
-                st.waiters.remove(me);
-            }
-            return Poll::Ready(Err(()));
-        }
-        if st.waiters.may_take(*id) && st.has_room() {
-            st.waiters.took(id);
-            st.reserved += 1;
-            // Room may remain for the next waiter too.
-            let next = st.wake_first_sender();
+            let next = match id.take().map(|me| st.waiters.remove(me)) {
+                Some(Removed::Granted) => st.return_slot(),
+                _ => None,
+            };
             drop(st);
             if let Some(w) = next {
                 w.wake();
             }
-            return Poll::Ready(Ok(()));
+            return Poll::Ready(Err(()));
+        }
+        match *id {
+            Some(me) if st.waiters.take_grant(me) => {
+                *id = None;
+                return Poll::Ready(Ok(()));
+            }
+            None if st.waiters.is_empty() && st.has_room() => {
+                st.reserved += 1;
+                return Poll::Ready(Ok(()));
+            }
+            _ => {}
         }
         st.waiters.wait(id, (), cx.waker());
         Poll::Pending
     }
 
-    /// A waiting sender's future was dropped: leave the line, passing a wake-up on.
+    /// A waiting sender's future was dropped: leave the line, handing on a slot it had
+    /// been given.
     fn cancel_wait(&self, id: u64) {
         let next = {
             let mut st = lock(&self.state);
-            st.waiters.remove(id);
-            st.wake_first_sender()
+            match st.waiters.remove(id) {
+                Removed::Granted => st.return_slot(),
+                Removed::Queued | Removed::Absent => None,
+            }
         };
         if let Some(w) = next {
             w.wake();
@@ -235,11 +331,7 @@ impl<T> Chan<T> {
     }
 
     fn release_permit(&self) {
-        let next = {
-            let mut st = lock(&self.state);
-            st.reserved -= 1;
-            st.wake_first_sender()
-        };
+        let next = lock(&self.state).return_slot();
         if let Some(w) = next {
             w.wake();
         }
@@ -266,6 +358,29 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] with the value if the receiver was dropped or closed.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        // Fast path: one lock for slot and message when nobody waits and there is room
+        // (reserve-then-push took the channel's lock twice per message, and with four
+        // producers on two workers that lock was the bottleneck). Still a coop yield point.
+        let mut value = Some(value);
+        let fast = poll_fn(|cx| {
+            let coop = std::task::ready!(coop::poll_proceed(cx));
+            let v = value.take().expect("polled after completion");
+            Poll::Ready(match self.chan.push(v, Slot::TryBounded) {
+                Ok(()) => {
+                    coop.made_progress();
+                    Ok(true)
+                }
+                Err((v, Refused::Closed)) => Err(SendError(v)),
+                Err((v, Refused::Full)) => {
+                    value = Some(v);
+                    Ok(false)
+                }
+            })
+        })
+        .await?;
+        let Some(value) = value.filter(|_| !fast) else {
+            return Ok(());
+        };
         match self.reserve().await {
             Ok(permit) => {
                 permit.send(value);
@@ -426,8 +541,7 @@ impl<T> Receiver<T> {
     /// Polls for the next message, registering the task to be woken.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut one = None;
-        self.poll_take(cx, 1, |st, _| one = st.queue.pop_front())
-            .map(|_| one)
+        self.poll_take(cx, 1, |v| one = Some(v)).map(|_| one)
     }
 
     fn poll_recv_many(
@@ -436,40 +550,94 @@ impl<T> Receiver<T> {
         buf: &mut Vec<T>,
         limit: usize,
     ) -> Poll<usize> {
-        self.poll_take(cx, limit, |st, n| buf.extend(st.queue.drain(..n)))
+        self.poll_take(cx, limit, |v| buf.push(v))
     }
 
-    /// The one receive path: takes `min(limit, queued)` messages through `take`, or
-    /// registers the waker when none is queued; `Ready(0)` when closed and empty.
+    /// The one receive path: takes up to `limit` messages through `take`, or registers the
+    /// waker when none is queued; `Ready(0)` when closed and empty.
     fn poll_take(
         &mut self,
         cx: &mut Context<'_>,
         limit: usize,
-        take: impl FnOnce(&mut State<T>, usize),
+        take: impl FnMut(T),
     ) -> Poll<usize> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
-        let (n, next) = {
+        if self.buf.is_empty() {
             let mut st = lock(&self.chan.state);
-            let n = limit.min(st.queue.len());
-            if n == 0 {
-                if st.senders == 0 || (st.rx_closed && st.reserved == 0) {
+            let wakers = Self::refill(&mut self.buf, &mut self.unreleased, &mut st);
+            if self.buf.is_empty() {
+                let done = st.senders == 0 || (st.rx_closed && st.reserved == 0);
+                if !done {
+                    match &st.rx_waker {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => st.rx_waker = Some(cx.waker().clone()),
+                    }
+                }
+                drop(st);
+                wakers.for_each(Waker::wake);
+                if done {
                     coop.made_progress();
                     return Poll::Ready(0);
                 }
-                match &st.rx_waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => st.rx_waker = Some(cx.waker().clone()),
-                }
                 return Poll::Pending;
             }
-            take(&mut st, n);
-            (n, st.wake_first_sender())
-        };
-        coop.made_progress();
-        if let Some(w) = next {
-            w.wake();
+            drop(st);
+            wakers.for_each(Waker::wake);
         }
+        let n = self.serve(limit, take);
+        coop.made_progress();
         Poll::Ready(n)
+    }
+
+    /// Under the lock: gives back the slots of messages already served, and moves every
+    /// queued message into the private buffer (an O(1) swap of the two queues). Returns
+    /// the wakers of senders handed slots, to wake after unlocking.
+    fn refill(
+        buf: &mut VecDeque<T>,
+        unreleased: &mut usize,
+        st: &mut State<T>,
+    ) -> impl Iterator<Item = Waker> {
+        st.in_rx -= std::mem::take(unreleased);
+        std::mem::swap(&mut st.queue, buf);
+        st.in_rx += buf.len();
+        let first = st.wake_first_sender();
+        let mut rest = Vec::new();
+        if first.is_some() {
+            while let Some(w) = st.wake_first_sender() {
+                rest.push(w);
+            }
+        }
+        first.into_iter().chain(rest)
+    }
+
+    /// Serves up to `limit` messages from the private buffer. Their slots go back to the
+    /// channel in batches (every `release_batch` messages, and when the buffer runs dry),
+    /// so the receiver takes the lock about once per batch rather than once per message.
+    fn serve(&mut self, limit: usize, mut take: impl FnMut(T)) -> usize {
+        let n = limit.min(self.buf.len());
+        for _ in 0..n {
+            if let Some(v) = self.buf.pop_front() {
+                take(v);
+            }
+        }
+        self.unreleased += n;
+        if self.unreleased >= self.release_batch || self.buf.is_empty() {
+            self.release();
+        }
+        n
+    }
+
+    /// Gives back the slots of served messages, handing them to waiting senders.
+    fn release(&mut self) {
+        if self.unreleased == 0 {
+            return;
+        }
+        let wakers: Vec<Waker> = {
+            let mut st = lock(&self.chan.state);
+            st.in_rx -= std::mem::take(&mut self.unreleased);
+            std::iter::from_fn(|| st.wake_first_sender()).collect()
+        };
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Takes a message without waiting.
@@ -478,18 +646,23 @@ impl<T> Receiver<T> {
     /// [`TryRecvError::Empty`] if none is queued, [`TryRecvError::Disconnected`] if none
     /// is queued and no sender remains.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let (value, next) = {
+        if self.buf.is_empty() {
             let mut st = lock(&self.chan.state);
-            match st.queue.pop_front() {
-                Some(v) => (v, st.wake_first_sender()),
-                None if st.senders == 0 => return Err(TryRecvError::Disconnected),
-                None => return Err(TryRecvError::Empty),
+            let wakers = Self::refill(&mut self.buf, &mut self.unreleased, &mut st);
+            let disconnected = st.senders == 0;
+            drop(st);
+            wakers.for_each(Waker::wake);
+            if self.buf.is_empty() {
+                return Err(if disconnected {
+                    TryRecvError::Disconnected
+                } else {
+                    TryRecvError::Empty
+                });
             }
-        };
-        if let Some(w) = next {
-            w.wake();
         }
-        Ok(value)
+        let mut one = None;
+        self.serve(1, |v| one = Some(v));
+        one.ok_or(TryRecvError::Empty)
     }
 
     /// Closes the channel for sending; queued messages can still be received. Waiting
