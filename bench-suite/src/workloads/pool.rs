@@ -1,8 +1,10 @@
 //! `sched.object_pool`: acquire + release on zokio's `ObjectPool` against the same cycle on
 //! a bare `crossbeam_queue::ArrayQueue` (pop, or allocate on a miss; push back), the
 //! baseline ISSUE 5 names. Both hold 64-byte boxed objects, prefilled to capacity, with no
-//! reset hook, so the difference is exactly what the pool adds (guard, accounting, the
-//! indirection of its factory). Plain threads, no runtime: the pool is runtime-agnostic.
+//! reset hook, so the difference is what the pool adds or saves: its guard, accounting and
+//! factory indirection, and its per-thread slots, which spare a thread the shared queue
+//! when it gives back and takes again (the contended case's gain). Plain threads, no
+//! runtime: the pool is runtime-agnostic.
 
 use crate::measure::Timed;
 use crossbeam_queue::ArrayQueue;
