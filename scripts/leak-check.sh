@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Leak and memory-error checks on zokio (see scripts/README.md).
 #   scripts/leak-check.sh          valgrind memcheck over runtime/examples/spawn_abort_shutdown
+#                                  and the TCP tests (net_fd_leak, net_tcp)
 #   scripts/leak-check.sh --asan   also the runtime's tests under AddressSanitizer (nightly)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,15 @@ cargo build --release -p zokio --example spawn_abort_shutdown
 RUST_BACKTRACE=0 valgrind --quiet --fair-sched=yes --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
   target/release/examples/spawn_abort_shutdown
+# The TCP tests that drop in-flight reads and accepts, and the fd-leak test, under memcheck
+# too: a cancelled operation must not touch freed memory.
+cargo test --release -p zokio --test net_fd_leak --test net_tcp --no-run
+for t in net_fd_leak net_tcp; do
+  bin=$(ls -t target/release/deps/${t}-* | grep -v '\.d$' | head -n 1)
+  RUST_BACKTRACE=0 valgrind --quiet --fair-sched=yes --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+    "$bin" --test-threads=1 -q
+done
 echo "leak-check: valgrind found no leaks or memory errors"
 
 if [ "${1:-}" = "--asan" ]; then

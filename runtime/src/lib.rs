@@ -55,6 +55,8 @@ pub(crate) mod util;
 mod blocking;
 pub(crate) mod coop;
 pub(crate) mod driver;
+#[cfg(not(loom))]
+pub mod net;
 pub mod pool;
 pub mod runtime;
 pub(crate) mod scheduler;

@@ -4,14 +4,17 @@
 //! calls [`Driver::park`] / [`Driver::park_timeout`] on its own thread and
 //! [`Unparker::unpark`] from any thread; it never knows what parking means underneath.
 //!
-//! Today parking means: fire the due timers of this worker's timer-wheel shard (see
-//! `time/driver.rs`); if none fired, sleep on a futex-backed thread parker (`park.rs`) until
-//! another thread unparks it or the shard's earliest timer is due, then fire timers again.
-//! Timers fire on the worker's own thread while its core is parked, so the woken tasks go
-//! to its local queue. The I/O driver (io_uring, with an epoll fallback) will replace the
-//! thread parker without touching the schedulers: parking becomes "wait for completions or
-//! the earliest timer", and unparking becomes a write to the ring's eventfd.
+//! Parking means: fire the due timers of this worker's timer-wheel shard (see
+//! `time/driver.rs`); if none fired, wait in the worker's epoll set (`io/`) until a socket
+//! event, an unpark from another thread (an `eventfd` write) or the shard's earliest timer
+//! (`epoll_pwait2`'s nanosecond timeout), then fire timers again. Timers and I/O events are
+//! dispatched on the worker's own thread while its core is parked, so the woken tasks go to
+//! its local queue. Under loom (no syscalls) the worker parks on the futex-backed thread
+//! parker of `park.rs` instead, which the loom models check. The io_uring driver will sit
+//! beside epoll behind this same seam (see `io/mod.rs`).
 
+#[cfg(not(loom))]
+pub(crate) mod io;
 mod park;
 
 use crate::time::TimeDriver;
@@ -21,10 +24,19 @@ use std::time::Duration;
 
 pub(crate) use park::{ParkThread, UnparkThread};
 
+#[cfg(loom)]
+type WorkerPark = ParkThread;
+#[cfg(loom)]
+type WorkerUnpark = UnparkThread;
+#[cfg(not(loom))]
+type WorkerPark = io::IoPark;
+#[cfg(not(loom))]
+type WorkerUnpark = io::IoUnpark;
+
 /// One per worker (and one for the current-thread scheduler); used only by its thread.
 #[derive(Debug)]
 pub(crate) struct Driver {
-    park: ParkThread,
+    park: WorkerPark,
     time: Arc<TimeDriver>,
     /// This driver's shard of `time`.
     shard: usize,
@@ -36,17 +48,39 @@ pub(crate) struct Driver {
 #[derive(Debug, Clone)]
 pub(crate) struct Handle {
     pub(crate) time: Arc<TimeDriver>,
+    /// The runtime's epoll sets, one per worker.
+    #[cfg(not(loom))]
+    pub(crate) io: Arc<io::IoHandle>,
+}
+
+impl Handle {
+    /// Stops the drivers: pending timers and I/O waiters are woken to see the shutdown.
+    pub(crate) fn shutdown(&self) {
+        self.time.shutdown();
+        #[cfg(not(loom))]
+        self.io.shutdown();
+    }
 }
 
 /// Wakes the driver's thread from any thread. Cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Unparker {
-    inner: UnparkThread,
+    inner: WorkerUnpark,
 }
 
 /// Builds `n` drivers (one per worker, in worker order) sharing one time driver.
-pub(crate) fn build(n: usize) -> (Vec<Driver>, Handle) {
-    let parks: Vec<ParkThread> = (0..n).map(|_| ParkThread::new()).collect();
+///
+/// # Errors
+/// If an epoll set or eventfd cannot be created (e.g. `EMFILE`).
+pub(crate) fn build(n: usize) -> std::io::Result<(Vec<Driver>, Handle)> {
+    #[cfg(not(loom))]
+    let pollers: Vec<Arc<io::Poller>> = (0..n)
+        .map(|_| io::Poller::new().map(Arc::new))
+        .collect::<std::io::Result<_>>()?;
+    #[cfg(not(loom))]
+    let parks: Vec<WorkerPark> = pollers.iter().map(|p| io::IoPark::new(p.clone())).collect();
+    #[cfg(loom)]
+    let parks: Vec<WorkerPark> = (0..n).map(|_| ParkThread::new()).collect();
     let unparkers = parks
         .iter()
         .map(|p| Unparker {
@@ -64,7 +98,14 @@ pub(crate) fn build(n: usize) -> (Vec<Driver>, Handle) {
             fired: Vec::new(),
         })
         .collect();
-    (drivers, Handle { time })
+    Ok((
+        drivers,
+        Handle {
+            time,
+            #[cfg(not(loom))]
+            io: Arc::new(io::IoHandle::new(pollers)),
+        },
+    ))
 }
 
 impl Driver {
@@ -110,8 +151,8 @@ impl Unparker {
 
 /// A parker and an unparker for it, for tests of code that unparks a driver.
 #[cfg(all(test, not(loom)))]
-pub(crate) fn park_thread_for_tests() -> (ParkThread, Unparker) {
-    let park = ParkThread::new();
+pub(crate) fn park_thread_for_tests() -> (WorkerPark, Unparker) {
+    let park = io::IoPark::new(Arc::new(io::Poller::new().expect("epoll set")));
     let unpark = Unparker {
         inner: park.unparker(),
     };

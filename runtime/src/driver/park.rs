@@ -51,6 +51,8 @@ impl ParkThread {
         self.inner.park(None);
     }
 
+    /// Used by the workers' driver under loom (outside loom they park in epoll).
+    #[cfg_attr(not(loom), allow(dead_code))]
     pub(crate) fn park_timeout(&mut self, timeout: Duration) {
         self.inner.park(Some(timeout));
     }

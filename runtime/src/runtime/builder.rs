@@ -171,7 +171,7 @@ impl Builder {
         let spawner = blocking_pool.spawner().clone();
         let (flavor, handle) = match self.flavor {
             RuntimeFlavor::CurrentThread => {
-                let (scheduler, handle) = CurrentThread::new(config, spawner);
+                let (scheduler, handle) = CurrentThread::new(config, spawner)?;
                 (
                     Flavor::CurrentThread(scheduler),
                     scheduler::Handle::CurrentThread(handle),

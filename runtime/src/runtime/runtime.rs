@@ -144,7 +144,7 @@ impl Runtime {
             _ => unreachable!("flavor and handle always match"),
         }
         self.blocking_pool.shutdown(timeout);
-        self.handle.inner.driver().time.shutdown();
+        self.handle.inner.driver().shutdown();
     }
 }
 

@@ -96,8 +96,11 @@ impl fmt::Debug for Context {
 }
 
 impl CurrentThread {
-    pub(crate) fn new(config: Config, blocking: blocking::Spawner) -> (CurrentThread, Arc<Handle>) {
-        let (mut drivers, driver_handle) = driver::build(1);
+    pub(crate) fn new(
+        config: Config,
+        blocking: blocking::Spawner,
+    ) -> std::io::Result<(CurrentThread, Arc<Handle>)> {
+        let (mut drivers, driver_handle) = driver::build(1)?;
         let driver = drivers.pop().expect("one driver");
         let handle = Arc::new(Handle {
             shared: Shared {
@@ -122,7 +125,7 @@ impl CurrentThread {
             core: Mutex::new(Some(core)),
             waiters: Mutex::new(Vec::new()),
         };
-        (scheduler, handle)
+        Ok((scheduler, handle))
     }
 
     fn take_core(&self) -> Option<Box<Core>> {

@@ -38,7 +38,7 @@ pub(crate) struct Core {
 /// A worker thread's scheduler context, reachable from tasks it runs.
 pub(crate) struct Context {
     pub(crate) handle: Arc<Handle>,
-    index: usize,
+    pub(crate) index: usize,
     core: RefCell<Box<Core>>,
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn launch(
 ) -> io::Result<Arc<Handle>> {
     let mut remotes = Vec::with_capacity(num_workers);
     let mut cores = Vec::with_capacity(num_workers);
-    let (drivers, driver_handle) = driver::build(num_workers);
+    let (drivers, driver_handle) = driver::build(num_workers)?;
     for (i, driver) in drivers.into_iter().enumerate() {
         let (steal, run_queue) = queue::local();
         remotes.push(Remote {

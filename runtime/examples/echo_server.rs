@@ -1,0 +1,47 @@
+//! A TCP echo server on zokio: every connection gets back what it sends.
+//!
+//! ```sh
+//! cargo run --release -p zokio --example echo_server -- 127.0.0.1:7000
+//! ```
+//!
+//! Listens on the address given (default `127.0.0.1:7000`) until the process is stopped.
+//! Each connection is served by its own task, reading into an owned buffer and writing
+//! it back with `write_all`.
+
+use zokio::net::TcpListener;
+
+#[zokio::main(flavor = "multi_thread")]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:7000".to_owned());
+    let listener = TcpListener::bind(&addr).await?;
+    eprintln!("echo server listening on {}", listener.local_addr()?);
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        zokio::spawn(async move {
+            let mut buf = Vec::with_capacity(16 * 1024);
+            loop {
+                buf.clear();
+                let (read, b) = stream.read(buf).await;
+                buf = b;
+                match read {
+                    Ok(0) => return,
+                    Ok(_) => {
+                        let (written, b) = stream.write_all(buf).await;
+                        buf = b;
+                        if let Err(e) = written {
+                            eprintln!("{peer}: write failed: {e}");
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{peer}: read failed: {e}");
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}

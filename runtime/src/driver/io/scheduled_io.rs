@@ -1,0 +1,176 @@
+//! Cached readiness of one socket and the tasks waiting on it.
+
+use crate::loom::{lock, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering::*};
+use std::task::{Context, Poll, Waker};
+
+/// Readiness bits (low bits of the state word); the rest is an event tick.
+pub(crate) const READABLE: usize = 0b0_0001;
+pub(crate) const WRITABLE: usize = 0b0_0010;
+pub(crate) const READ_CLOSED: usize = 0b0_0100;
+pub(crate) const WRITE_CLOSED: usize = 0b0_1000;
+pub(crate) const ERROR: usize = 0b1_0000;
+/// The runtime shut down: every waiter wakes.
+pub(crate) const SHUTDOWN: usize = 0b10_0000;
+const READY_MASK: usize = 0b11_1111;
+const TICK_SHIFT: u32 = 8;
+
+/// Which way a task waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Readable, or the peer closed its write side, or an error.
+    Read,
+    /// Writable, or the connection closed, or an error.
+    Write,
+}
+
+impl Direction {
+    fn mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR | SHUTDOWN,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR | SHUTDOWN,
+        }
+    }
+}
+
+/// Readiness observed by a task, with the tick it was observed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadyEvent {
+    tick: usize,
+    ready: usize,
+}
+
+/// One socket's readiness and waiters.
+#[derive(Debug, Default)]
+pub(crate) struct ScheduledIo {
+    /// `tick << TICK_SHIFT | readiness bits`.
+    state: AtomicUsize,
+    waiters: Mutex<Waiters>,
+}
+
+#[derive(Debug, Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+impl ScheduledIo {
+    pub(crate) fn new() -> ScheduledIo {
+        ScheduledIo::default()
+    }
+
+    /// An event arrived (on the poller's thread): set `ready` bits, advance the tick, and
+    /// wake the tasks waiting in the directions that became ready.
+    pub(crate) fn set_readiness(&self, ready: usize) {
+        let _ = self.state.fetch_update(AcqRel, Acquire, |cur| {
+            let tick = (cur >> TICK_SHIFT).wrapping_add(1);
+            Some((tick << TICK_SHIFT) | (cur & READY_MASK) | ready)
+        });
+        let (reader, writer) = {
+            let mut w = lock(&self.waiters);
+            let r = if ready & Direction::Read.mask() != 0 {
+                w.reader.take()
+            } else {
+                None
+            };
+            let wr = if ready & Direction::Write.mask() != 0 {
+                w.writer.take()
+            } else {
+                None
+            };
+            (r, wr)
+        };
+        reader.into_iter().chain(writer).for_each(Waker::wake);
+    }
+
+    /// Ready in `dir` now, or the task is stored to be woken when it is.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
+        let event = |cur: usize| ReadyEvent {
+            tick: cur >> TICK_SHIFT,
+            ready: cur & dir.mask(),
+        };
+        let cur = self.state.load(Acquire);
+        if cur & dir.mask() != 0 {
+            return Poll::Ready(event(cur));
+        }
+        let mut w = lock(&self.waiters);
+        let slot = match dir {
+            Direction::Read => &mut w.reader,
+            Direction::Write => &mut w.writer,
+        };
+        match slot {
+            Some(old) if old.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        // An event may have come between the load and storing the waker: the event's
+        // waker take happens under the same lock, so checking again here cannot miss it.
+        let cur = self.state.load(Acquire);
+        if cur & dir.mask() != 0 {
+            return Poll::Ready(event(cur));
+        }
+        Poll::Pending
+    }
+
+    /// The operation found the socket not ready after all (`WouldBlock`): clear what `ev`
+    /// saw, unless a newer event arrived since (then the next attempt may succeed). Closed,
+    /// error and shutdown bits stay set.
+    pub(crate) fn clear(&self, ev: ReadyEvent) {
+        let clear = ev.ready & (READABLE | WRITABLE);
+        let _ = self.state.fetch_update(AcqRel, Acquire, |cur| {
+            ((cur >> TICK_SHIFT) == ev.tick).then_some(cur & !clear)
+        });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    #[test]
+    fn an_event_between_observe_and_clear_is_not_lost() {
+        let io = ScheduledIo::new();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        io.set_readiness(READABLE);
+        assert_eq!(count.0.load(SeqCst), 1, "the reader was woken");
+        let Poll::Ready(seen) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("readable");
+        };
+        // A new edge arrives before the reader's WouldBlock clears what it saw.
+        io.set_readiness(READABLE);
+        io.clear(seen);
+        assert!(
+            io.poll_ready(&mut cx, Direction::Read).is_ready(),
+            "edge kept"
+        );
+        let Poll::Ready(now) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("readable");
+        };
+        io.clear(now);
+        assert!(
+            io.poll_ready(&mut cx, Direction::Read).is_pending(),
+            "cleared"
+        );
+        // Writers are not woken by read events; hang-ups wake both and stay set.
+        assert!(io.poll_ready(&mut cx, Direction::Write).is_pending());
+        io.set_readiness(READ_CLOSED | WRITE_CLOSED);
+        let Poll::Ready(closed) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("hung up");
+        };
+        io.clear(closed);
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+        assert!(io.poll_ready(&mut cx, Direction::Write).is_ready());
+    }
+}

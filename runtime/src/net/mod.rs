@@ -1,0 +1,23 @@
+//! TCP networking on the runtime's I/O driver: [`TcpListener`], [`TcpStream`] and its
+//! owned halves.
+//!
+//! Two ways to do I/O on a stream:
+//!
+//! - **Owned buffers**, the shape a completion driver (io_uring) needs, where the kernel
+//!   owns the buffer while an operation is in flight: [`TcpStream::read`] takes a
+//!   `Vec<u8>` and gives it back with the result, filled up to its spare capacity;
+//!   [`TcpStream::write`] and [`TcpStream::write_all`] likewise.
+//! - **Poll-based** `futures_io::AsyncRead` / `AsyncWrite` (and `poll_read` /
+//!   `poll_write`), so the `futures` combinators work.
+//!
+//! Errors are `io::Error` with the OS error intact: a refused connection is
+//! `ConnectionRefused`, a reset peer `ConnectionReset`, a write after the peer closed
+//! `BrokenPipe`, and end of stream is a read of 0 bytes, as with std and Tokio.
+//!
+//! Every stream and listener must be created inside a zokio runtime; it is registered with
+//! the epoll set of the worker that creates it (see `driver/io/mod.rs`). One task may read
+//! and one may write a stream at a time (a second reader replaces the first one's waker).
+
+mod tcp;
+
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};

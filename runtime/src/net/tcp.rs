@@ -1,0 +1,463 @@
+//! `TcpListener` and `TcpStream`.
+
+use crate::driver::io::{Direction, Registration};
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// A non-blocking socket and its registration. The registration is declared first so it
+/// is dropped (deregistered) before the socket closes.
+struct Evented<S> {
+    reg: Registration,
+    io: S,
+}
+
+impl<S: AsRawFd> Evented<S> {
+    fn new(io: S) -> io::Result<Evented<S>> {
+        Ok(Evented {
+            reg: Registration::new(io.as_raw_fd())?,
+            io,
+        })
+    }
+}
+
+/// Resolves `addr` (blocking only for host names; IP literals resolve at once).
+fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "address resolved to nothing",
+        ));
+    }
+    Ok(addrs)
+}
+
+fn bind_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM.cloexec(),
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// A TCP socket server, listening for connections.
+pub struct TcpListener {
+    inner: Evented<std::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (the first resolved address that binds; port 0 picks a free port).
+    ///
+    /// # Errors
+    /// The OS error of the last address tried (e.g. `AddrInUse`), or an error outside a
+    /// runtime.
+    ///
+    /// The socket gets `SO_REUSEADDR` and a listen backlog of 1024 (as Tokio's; std's is
+    /// 128, which drops or resets connections under a connection storm).
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let mut last = None;
+        for a in resolve(addr)? {
+            match bind_listener(a) {
+                Ok(l) => return TcpListener::from_std(l),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("at least one address"))
+    }
+
+    /// Wraps a bound std listener (made non-blocking here).
+    ///
+    /// # Errors
+    /// If it cannot be made non-blocking or registered.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            inner: Evented::new(listener)?,
+        })
+    }
+
+    /// Waits for a connection. Cancel-safe: a connection is never lost by dropping the
+    /// future (it stays in the kernel's accept queue).
+    ///
+    /// # Errors
+    /// The OS error of `accept` (e.g. `EMFILE` when out of file descriptors).
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = poll_fn(|cx| {
+            self.inner
+                .reg
+                .poll_io(cx, Direction::Read, || self.inner.io.accept())
+        })
+        .await?;
+        Ok((TcpStream::from_std(stream)?, peer))
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.local_addr()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+/// A TCP connection.
+pub struct TcpStream {
+    inner: Arc<Evented<std::net::TcpStream>>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each resolved address in turn.
+    ///
+    /// # Errors
+    /// The last address's error: `ConnectionRefused` when nothing listens, `TimedOut`,
+    /// `NetworkUnreachable`, ...; or an error outside a runtime.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for a in resolve(addr)? {
+            match TcpStream::connect_addr(a).await {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("at least one address"))
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking().cloexec(),
+            Some(Protocol::TCP),
+        )?;
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let stream = TcpStream {
+            inner: Arc::new(Evented::new(std::net::TcpStream::from(socket))?),
+        };
+        // Writable means the handshake finished, one way or the other.
+        poll_fn(|cx| stream.inner.reg.poll_ready(cx, Direction::Write)).await?;
+        if let Some(e) = stream.inner.io.take_error()? {
+            return Err(e);
+        }
+        stream.inner.io.peer_addr()?;
+        Ok(stream)
+    }
+
+    /// Wraps a connected std stream (made non-blocking here).
+    ///
+    /// # Errors
+    /// If it cannot be made non-blocking or registered.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream {
+            inner: Arc::new(Evented::new(stream)?),
+        })
+    }
+
+    /// Reads into `buf`'s spare capacity (`capacity - len` bytes at most), appending what
+    /// arrives, and gives the buffer back. `Ok(0)` is end of stream (or a buffer with no
+    /// spare capacity). Cancel-safe: no data is lost when the future is dropped.
+    pub async fn read(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        read_owned(&self.inner, buf).await
+    }
+
+    /// Writes some of `buf` (one `write`), returning how much, and gives the buffer back.
+    pub async fn write(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        let r = poll_fn(|cx| poll_write(&self.inner, cx, &buf)).await;
+        (r, buf)
+    }
+
+    /// Writes all of `buf`, and gives the buffer back. On error, an unknown prefix was
+    /// written.
+    pub async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        write_all_owned(&self.inner, buf).await
+    }
+
+    /// Reads into `buf`, or registers the task to be woken when data arrives.
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        poll_read(&self.inner, cx, buf)
+    }
+
+    /// Writes from `buf`, or registers the task to be woken when there is room.
+    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        poll_write(&self.inner, cx, buf)
+    }
+
+    /// Shuts down the read, write or both halves (`shutdown(2)`); shutting down the write
+    /// half sends FIN, so the peer reads end of stream.
+    ///
+    /// # Errors
+    /// The OS error (e.g. `NotConnected`).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.io.shutdown(how)
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
+    ///
+    /// # Errors
+    /// The OS error of `setsockopt`.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.inner.io.set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    /// The OS error of `getsockopt`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.io.nodelay()
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    /// The OS error of `getpeername`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.local_addr()
+    }
+
+    /// Splits into a read half and a write half that can move to different tasks. Dropping
+    /// the write half shuts down the write direction (the peer reads end of stream).
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        (
+            OwnedReadHalf {
+                inner: self.inner.clone(),
+            },
+            OwnedWriteHalf {
+                inner: self.inner,
+                shutdown_on_drop: true,
+            },
+        )
+    }
+}
+
+async fn read_owned(
+    inner: &Evented<std::net::TcpStream>,
+    mut buf: Vec<u8>,
+) -> (io::Result<usize>, Vec<u8>) {
+    let start = buf.len();
+    let spare = buf.capacity() - start;
+    if spare == 0 {
+        return (Ok(0), buf);
+    }
+    buf.resize(start + spare, 0);
+    let r = poll_fn(|cx| poll_read(inner, cx, &mut buf[start..])).await;
+    buf.truncate(start + *r.as_ref().unwrap_or(&0));
+    (r, buf)
+}
+
+async fn write_all_owned(
+    inner: &Evented<std::net::TcpStream>,
+    buf: Vec<u8>,
+) -> (io::Result<()>, Vec<u8>) {
+    let mut done = 0;
+    while done < buf.len() {
+        match poll_fn(|cx| poll_write(inner, cx, &buf[done..])).await {
+            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+            Ok(n) => done += n,
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(()), buf)
+}
+
+fn poll_read(
+    inner: &Evented<std::net::TcpStream>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    let coop = std::task::ready!(crate::coop::poll_proceed(cx));
+    let r = inner
+        .reg
+        .poll_io(cx, Direction::Read, || (&inner.io).read(buf));
+    if r.is_ready() {
+        coop.made_progress();
+    }
+    r
+}
+
+fn poll_write(
+    inner: &Evented<std::net::TcpStream>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    let coop = std::task::ready!(crate::coop::poll_proceed(cx));
+    let r = inner
+        .reg
+        .poll_io(cx, Direction::Write, || (&inner.io).write(buf));
+    if r.is_ready() {
+        coop.made_progress();
+    }
+    r
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+/// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
+pub struct OwnedReadHalf {
+    inner: Arc<Evented<std::net::TcpStream>>,
+}
+
+/// The write half of a [`TcpStream`], from [`TcpStream::into_split`]; shuts down the write
+/// direction when dropped.
+pub struct OwnedWriteHalf {
+    inner: Arc<Evented<std::net::TcpStream>>,
+    shutdown_on_drop: bool,
+}
+
+impl OwnedReadHalf {
+    /// See [`TcpStream::read`].
+    pub async fn read(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        read_owned(&self.inner, buf).await
+    }
+
+    /// See [`TcpStream::peer_addr`].
+    ///
+    /// # Errors
+    /// As there.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.peer_addr()
+    }
+}
+
+impl OwnedWriteHalf {
+    /// See [`TcpStream::write_all`].
+    pub async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        write_all_owned(&self.inner, buf).await
+    }
+
+    /// See [`TcpStream::write`].
+    pub async fn write(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        let r = poll_fn(|cx| poll_write(&self.inner, cx, &buf)).await;
+        (r, buf)
+    }
+
+    /// Drops the half without shutting down the write direction.
+    pub fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            let _ = self.inner.io.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedReadHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedReadHalf").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for OwnedWriteHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedWriteHalf").finish_non_exhaustive()
+    }
+}
+
+macro_rules! async_read {
+    ($ty:ty) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                poll_read(&self.inner, cx, buf)
+            }
+        }
+    };
+}
+
+macro_rules! async_write {
+    ($ty:ty) => {
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                poll_write(&self.inner, cx, buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                // Writes go straight to the socket: nothing is buffered here.
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(self.inner.io.shutdown(Shutdown::Write))
+            }
+        }
+    };
+}
+
+async_read!(TcpStream);
+async_read!(OwnedReadHalf);
+async_write!(TcpStream);
+async_write!(OwnedWriteHalf);
+
+macro_rules! fd_impls {
+    ($ty:ty) => {
+        impl AsRawFd for $ty {
+            fn as_raw_fd(&self) -> RawFd {
+                self.inner.io.as_raw_fd()
+            }
+        }
+
+        impl AsFd for $ty {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.inner.io.as_fd()
+            }
+        }
+    };
+}
+
+fd_impls!(TcpListener);
+fd_impls!(TcpStream);

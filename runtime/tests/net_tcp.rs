@@ -1,0 +1,197 @@
+//! TCP on the epoll driver, on both scheduler flavors, over 127.0.0.1 only. No timing
+//! assertions: every wait is for an event the test itself causes.
+
+#![cfg(not(loom))]
+
+use futures::{AsyncReadExt, AsyncWriteExt};
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use zokio::net::{TcpListener, TcpStream};
+use zokio::runtime::{Builder, Runtime};
+
+fn flavors() -> Vec<Runtime> {
+    vec![
+        Builder::new_current_thread().build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    ]
+}
+
+/// A listener on a free loopback port and an echo server task serving every connection
+/// until its peer closes; returns the address.
+async fn echo_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    zokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            zokio::spawn(async move {
+                let mut buf = Vec::with_capacity(64 * 1024);
+                loop {
+                    buf.clear();
+                    let (r, b) = stream.read(buf).await;
+                    buf = b;
+                    match r {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {
+                            let (w, b) = stream.write_all(buf).await;
+                            buf = b;
+                            if w.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Deterministic content so a reordered or corrupted byte is caught.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 + i / 251) as u8).collect()
+}
+
+/// Writes `data` from one task while reading it back in this one.
+async fn round_trip(addr: SocketAddr, data: Vec<u8>) -> Vec<u8> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (rd, wr) = stream.into_split();
+    let len = data.len();
+    let writer = zokio::spawn(async move {
+        let (r, _) = wr.write_all(data).await;
+        r.unwrap();
+        // Dropping the write half sends FIN.
+    });
+    let mut got = Vec::with_capacity(len);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    while got.len() < len {
+        buf.clear();
+        let (r, b) = rd.read(buf).await;
+        buf = b;
+        let n = r.unwrap();
+        assert!(
+            n > 0,
+            "early end of stream after {} of {len} bytes",
+            got.len()
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    writer.await.unwrap();
+    // The server closes after our FIN: end of stream.
+    buf.clear();
+    let (r, _) = rd.read(buf).await;
+    assert_eq!(r.unwrap(), 0);
+    got
+}
+
+#[test]
+fn echo_round_trips_from_one_byte_to_16_mib() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let addr = echo_server().await;
+            for len in [1, 1000, 64 * 1024, 1 << 20, 16 << 20] {
+                let data = pattern(len);
+                let got = round_trip(addr, data.clone()).await;
+                assert!(got == data, "{len} bytes came back different");
+            }
+        });
+    }
+}
+
+#[test]
+fn many_concurrent_connections() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let addr = echo_server().await;
+            let clients: Vec<_> = (0..1000)
+                .map(|i| {
+                    zokio::spawn(async move {
+                        let data = pattern(64 + i % 7);
+                        assert!(round_trip(addr, data.clone()).await == data);
+                    })
+                })
+                .collect();
+            for c in clients {
+                c.await.unwrap();
+            }
+        });
+    }
+}
+
+#[test]
+fn half_close_reads_end_of_stream_and_can_still_write() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = zokio::spawn(async move {
+                let (mut s, peer) = listener.accept().await.unwrap();
+                assert_eq!(peer, s.peer_addr().unwrap());
+                let mut all = Vec::new();
+                s.read_to_end(&mut all).await.unwrap();
+                // The client shut down its write half; ours still works.
+                // Through futures' AsyncWriteExt (the inherent write_all takes a Vec).
+                AsyncWriteExt::write_all(&mut s, &all).await.unwrap();
+                s.close().await.unwrap();
+            });
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            AsyncWriteExt::write_all(&mut c, b"hello").await.unwrap();
+            c.shutdown(Shutdown::Write).unwrap();
+            let mut back = Vec::new();
+            c.read_to_end(&mut back).await.unwrap();
+            assert_eq!(back, b"hello");
+            server.await.unwrap();
+        });
+    }
+}
+
+#[test]
+fn refused_connection_is_connection_refused() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            drop(listener);
+            let err = TcpStream::connect(addr).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+        });
+    }
+}
+
+/// Deterministic: the read is polled once (pending: no data yet) before the peer resets,
+/// then completes with `ConnectionReset`.
+#[test]
+fn peer_reset_mid_read_is_connection_reset() {
+    use std::future::Future;
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = TcpStream::connect(addr).await.unwrap();
+            let (server_side, _) = listener.accept().await.unwrap();
+            let mut read = Box::pin(client.read(Vec::with_capacity(16)));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(read.as_mut().poll(&mut cx).is_pending(), "no data yet");
+            // SO_LINGER 0: close sends RST instead of FIN.
+            socket2::SockRef::from(&server_side)
+                .set_linger(Some(std::time::Duration::ZERO))
+                .unwrap();
+            drop(server_side);
+            let (r, _) = read.await;
+            let err = r.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
+        });
+    }
+}
+
+#[test]
+fn io_outside_a_runtime_is_an_error() {
+    let err = futures::executor::block_on(TcpListener::bind("127.0.0.1:0")).unwrap_err();
+    assert!(err.to_string().contains("inside a zokio runtime"), "{err}");
+}
