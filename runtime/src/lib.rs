@@ -56,6 +56,8 @@ mod blocking;
 pub(crate) mod coop;
 pub(crate) mod driver;
 #[cfg(not(loom))]
+pub mod fs;
+#[cfg(not(loom))]
 pub mod net;
 pub mod pool;
 pub mod runtime;

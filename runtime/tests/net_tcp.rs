@@ -195,3 +195,45 @@ fn io_outside_a_runtime_is_an_error() {
     let err = futures::executor::block_on(TcpListener::bind("127.0.0.1:0")).unwrap_err();
     assert!(err.to_string().contains("inside a zokio runtime"), "{err}");
 }
+
+#[test]
+fn udp_round_trips_connected_and_not() {
+    use zokio::net::UdpSocket;
+    for rt in flavors() {
+        rt.block_on(async {
+            let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let server_addr = server.local_addr().unwrap();
+            let echo = zokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                for _ in 0..2 {
+                    let (n, from) = server.recv_from(&mut buf).await.unwrap();
+                    assert_eq!(server.send_to(&buf[..n], from).await.unwrap(), n);
+                }
+            });
+            // Unconnected: send_to / recv_from.
+            let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            a.send_to(b"ping", server_addr).await.unwrap();
+            let mut buf = [0u8; 64];
+            let (n, from) = a.recv_from(&mut buf).await.unwrap();
+            assert_eq!((&buf[..n], from), (&b"ping"[..], server_addr));
+            // Connected: send / recv.
+            let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            b.connect(server_addr).await.unwrap();
+            assert_eq!(b.peer_addr().unwrap(), server_addr);
+            let big = pattern(1400);
+            b.send(&big).await.unwrap();
+            let mut back = vec![0u8; 2048];
+            let n = b.recv(&mut back).await.unwrap();
+            assert!(back[..n] == big[..]);
+            echo.await.unwrap();
+            // A datagram to a closed port: the ICMP error surfaces on the connected socket.
+            let closed = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let closed_addr = closed.local_addr().unwrap();
+            drop(closed);
+            b.connect(closed_addr).await.unwrap();
+            b.send(b"anyone?").await.unwrap();
+            let err = b.recv(&mut back).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+        });
+    }
+}

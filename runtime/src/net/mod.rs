@@ -1,5 +1,5 @@
-//! TCP networking on the runtime's I/O driver: [`TcpListener`], [`TcpStream`] and its
-//! owned halves.
+//! Networking on the runtime's I/O driver: [`TcpListener`], [`TcpStream`] and its owned
+//! halves, [`UdpSocket`].
 //!
 //! Two ways to do I/O on a stream:
 //!
@@ -19,5 +19,7 @@
 //! and one may write a stream at a time (a second reader replaces the first one's waker).
 
 mod tcp;
+mod udp;
 
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use udp::UdpSocket;

@@ -12,13 +12,13 @@ use std::task::{Context, Poll};
 
 /// A non-blocking socket and its registration. The registration is declared first so it
 /// is dropped (deregistered) before the socket closes.
-struct Evented<S> {
-    reg: Registration,
-    io: S,
+pub(super) struct Evented<S> {
+    pub(super) reg: Registration,
+    pub(super) io: S,
 }
 
 impl<S: AsRawFd> Evented<S> {
-    fn new(io: S) -> io::Result<Evented<S>> {
+    pub(super) fn new(io: S) -> io::Result<Evented<S>> {
         Ok(Evented {
             reg: Registration::new(io.as_raw_fd())?,
             io,
@@ -27,7 +27,7 @@ impl<S: AsRawFd> Evented<S> {
 }
 
 /// Resolves `addr` (blocking only for host names; IP literals resolve at once).
-fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+pub(super) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
     if addrs.is_empty() {
         return Err(io::Error::new(
