@@ -230,6 +230,7 @@ pub fn workloads() -> Vec<Workload> {
     all.extend(latency_memory_scale());
     all.extend(channels());
     all.extend(timers());
+    all.extend(io());
     all.extend(tokio_shapes());
     all
 }
@@ -696,6 +697,78 @@ pub const THROUGHPUT_SLEEPS: usize = 100_000;
 
 /// 1 ms sleeps per runtime per round in `timers.sleep_precision`.
 pub const SLEEPS_PER_ROUND: usize = 200;
+
+/// Connections and round trips per sample in the TCP echo workloads.
+pub const ECHO_CONNECTIONS: usize = 64;
+/// Round trips per connection per sample in `net.tcp_echo`.
+pub const ECHO_ROUNDS: usize = 200;
+/// Round trips per round in `latency.tcp_echo`.
+pub const ECHO_LATENCY_PER_ROUND: usize = 3_200;
+/// Reads per sample, concurrent tasks and read size in `sched.io_ops`.
+pub const IO_READS: usize = 20_000;
+/// Tasks issuing reads in `sched.io_ops`.
+pub const IO_TASKS: usize = 16;
+/// Bytes per read in `sched.io_ops`.
+pub const IO_READ_BYTES: usize = 4096;
+
+fn tcp_echo_latency_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::tcp_echo_latency;
+    histogram_outcome(
+        ctx,
+        ECHO_LATENCY_PER_ROUND,
+        |rt: &Zokio, n| tcp_echo_latency(rt, ECHO_CONNECTIONS, n),
+        |rt: &Tokio, n| tcp_echo_latency(rt, ECHO_CONNECTIONS, n),
+    )
+}
+
+fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::{file_reads, TempFile};
+    let file = TempFile::new(IO_READ_BYTES);
+    let z = Zokio::multi_thread(ctx.cfg.workers);
+    let t = Tokio::multi_thread(ctx.cfg.workers);
+    let c = compare(
+        &ctx.cfg,
+        || file_reads(&z, &file, IO_TASKS, IO_READS, IO_READ_BYTES),
+        || file_reads(&t, &file, IO_TASKS, IO_READS, IO_READ_BYTES),
+    );
+    Ok(Outcome::from_rates(&c))
+}
+
+/// I/O through each runtime's driver and file API (127.0.0.1 and a temporary file).
+fn io() -> Vec<Workload> {
+    vec![
+        Workload {
+            name: "net.tcp_echo",
+            unit: "round trips/s",
+            params: &[("connections", "64"), ("bytes", "64"), ("round_trips_per_connection", "200"), ("peers", "same runtime")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "64 client tasks each echo 64-byte requests through a server task on 127.0.0.1, one request in flight per connection; both ends on the runtime under test",
+            run: multi_rate!(|rt| crate::workloads::io::tcp_echo(rt, ECHO_CONNECTIONS, ECHO_ROUNDS)),
+        },
+        Workload {
+            name: "latency.tcp_echo",
+            unit: "ns",
+            params: &[("connections", "64"), ("bytes", "64"), ("round_trips_per_round", "3200"), ("peers", "same runtime")],
+            claims: &[],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            description: "round-trip time of 64-byte echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
+            run: tcp_echo_latency_outcome,
+        },
+        Workload {
+            name: "sched.io_ops",
+            unit: "ops/s",
+            params: &[("tasks", "16"), ("reads", "20000"), ("bytes", "4096"), ("operation", "file read_at (no no-op submission on the epoll driver)")],
+            claims: &["sched.io_ops"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "16 tasks read 4 KiB at offset 0 of a temporary file through the runtime's file API (both runtimes use their blocking pools on a readiness driver)",
+            run: io_ops_outcome,
+        },
+    ]
+}
 
 /// Each runtime's own timers.
 fn timers() -> Vec<Workload> {

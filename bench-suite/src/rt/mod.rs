@@ -7,6 +7,9 @@ mod tokio_rt;
 mod zokio_rt;
 
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use tokio_rt::Tokio;
@@ -42,6 +45,15 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// The receiving half of an unbounded mpsc channel.
     type UnboundedReceiver<T: Send + 'static>: MpscReceiver<T>;
+
+    /// The runtime's TCP listener.
+    type TcpListener: AsyncTcpListener<Stream = Self::TcpStream>;
+
+    /// The runtime's TCP stream.
+    type TcpStream: AsyncTcpStream;
+
+    /// A file opened through the runtime's file API.
+    type File: AsyncFile;
 
     /// The runtime's async mutex.
     type Mutex<T: Send + 'static>: AsyncMutex<T>;
@@ -93,6 +105,54 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// A new unbounded mpsc channel.
     fn unbounded<T: Send + 'static>() -> (Self::UnboundedSender<T>, Self::UnboundedReceiver<T>);
+}
+
+/// An adapter's TCP listener.
+pub trait AsyncTcpListener: Sized + Send + Sync + 'static {
+    /// The accepted streams' type.
+    type Stream: AsyncTcpStream;
+
+    /// Binds to `addr` (port 0: a free port).
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send;
+
+    /// The bound address.
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+
+    /// Waits for a connection.
+    fn accept(&self) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+}
+
+/// An adapter's TCP stream: borrowed-buffer reads and writes, the shape both runtimes
+/// share (zokio through its poll functions, Tokio through `AsyncReadExt`/`AsyncWriteExt`).
+pub trait AsyncTcpStream: Sized + Send + 'static {
+    /// Connects to `addr` with `TCP_NODELAY` set.
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send;
+
+    /// Reads some bytes into `buf`; 0 at end of stream.
+    fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
+
+    /// Writes all of `buf`.
+    fn write_all<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+}
+
+/// An adapter's file, read at offsets. On a readiness driver both runtimes run file reads
+/// on their blocking pools (Tokio's `fs` does the same internally).
+pub trait AsyncFile: Sized + Send + Sync + 'static {
+    /// Opens `path` read-only.
+    fn open(path: PathBuf) -> impl Future<Output = io::Result<Self>> + Send;
+
+    /// Reads into `buf`'s spare capacity at `offset`; gives the buffer back.
+    fn read_at(
+        &self,
+        buf: Vec<u8>,
+        offset: u64,
+    ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send;
 }
 
 /// An adapter's async mutex.

@@ -3,6 +3,9 @@ use super::{
     UnboundedSender,
 };
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Tokio behind the adapter trait (its own scheduler and its own `sync::oneshot`).
@@ -92,6 +95,9 @@ impl Runtime for Tokio {
     type MpscReceiver<T: Send + 'static> = tokio::sync::mpsc::Receiver<T>;
     type UnboundedSender<T: Send + 'static> = tokio::sync::mpsc::UnboundedSender<T>;
     type UnboundedReceiver<T: Send + 'static> = tokio::sync::mpsc::UnboundedReceiver<T>;
+    type TcpListener = tokio::net::TcpListener;
+    type TcpStream = tokio::net::TcpStream;
+    type File = TokioFile;
     type Mutex<T: Send + 'static> = tokio::sync::Mutex<T>;
     type Semaphore = tokio::sync::Semaphore;
     type Notify = tokio::sync::Notify;
@@ -159,5 +165,77 @@ impl Runtime for Tokio {
         tokio::sync::mpsc::UnboundedReceiver<T>,
     ) {
         tokio::sync::mpsc::unbounded_channel()
+    }
+}
+
+impl super::AsyncTcpListener for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send {
+        tokio::net::TcpListener::bind(addr)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        tokio::net::TcpListener::local_addr(self)
+    }
+
+    async fn accept(&self) -> io::Result<tokio::net::TcpStream> {
+        let (s, _) = tokio::net::TcpListener::accept(self).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+}
+
+impl super::AsyncTcpStream for tokio::net::TcpStream {
+    async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+
+    fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        tokio::io::AsyncReadExt::read(self, buf)
+    }
+
+    fn write_all<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        tokio::io::AsyncWriteExt::write_all(self, buf)
+    }
+}
+
+/// A file read at offsets on Tokio's blocking pool: what `tokio::fs` does internally (Tokio
+/// has no positional read of its own).
+#[derive(Debug)]
+pub struct TokioFile(std::sync::Arc<std::fs::File>);
+
+impl super::AsyncFile for TokioFile {
+    async fn open(path: PathBuf) -> io::Result<Self> {
+        let f = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(TokioFile(std::sync::Arc::new(f)))
+    }
+
+    async fn read_at(&self, mut buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
+        use std::os::unix::fs::FileExt;
+        let file = self.0.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let start = buf.len();
+            let spare = buf.capacity() - start;
+            buf.resize(start + spare, 0);
+            let r = file.read_at(&mut buf[start..], offset);
+            buf.truncate(start + *r.as_ref().unwrap_or(&0));
+            (r, buf)
+        })
+        .await;
+        match done {
+            Ok(pair) => pair,
+            Err(e) => (Err(io::Error::other(e)), Vec::new()),
+        }
     }
 }

@@ -3,6 +3,9 @@ use super::{
     UnboundedSender,
 };
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// zokio behind the adapter trait.
@@ -92,6 +95,9 @@ impl Runtime for Zokio {
     type MpscReceiver<T: Send + 'static> = zokio::sync::mpsc::Receiver<T>;
     type UnboundedSender<T: Send + 'static> = zokio::sync::mpsc::UnboundedSender<T>;
     type UnboundedReceiver<T: Send + 'static> = zokio::sync::mpsc::UnboundedReceiver<T>;
+    type TcpListener = zokio::net::TcpListener;
+    type TcpStream = zokio::net::TcpStream;
+    type File = zokio::fs::File;
     type Mutex<T: Send + 'static> = zokio::sync::Mutex<T>;
     type Semaphore = zokio::sync::Semaphore;
     type Notify = zokio::sync::Notify;
@@ -157,5 +163,64 @@ impl Runtime for Zokio {
         zokio::sync::mpsc::UnboundedReceiver<T>,
     ) {
         zokio::sync::mpsc::unbounded_channel()
+    }
+}
+
+impl super::AsyncTcpListener for zokio::net::TcpListener {
+    type Stream = zokio::net::TcpStream;
+
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send {
+        zokio::net::TcpListener::bind(addr)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        zokio::net::TcpListener::local_addr(self)
+    }
+
+    async fn accept(&self) -> io::Result<zokio::net::TcpStream> {
+        let (s, _) = zokio::net::TcpListener::accept(self).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+}
+
+impl super::AsyncTcpStream for zokio::net::TcpStream {
+    async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let s = zokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+
+    fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        std::future::poll_fn(move |cx| self.poll_read(cx, buf))
+    }
+
+    async fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> io::Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::future::poll_fn(|cx| self.poll_write(cx, &buf[done..])).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+impl super::AsyncFile for zokio::fs::File {
+    fn open(path: PathBuf) -> impl Future<Output = io::Result<Self>> + Send {
+        zokio::fs::File::open(path)
+    }
+
+    fn read_at(
+        &self,
+        buf: Vec<u8>,
+        offset: u64,
+    ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send {
+        zokio::fs::File::read_at(self, buf, offset)
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod asyncfn;
 pub mod channels;
+pub mod io;
 pub mod latency;
 pub mod memory;
 pub mod pool;
