@@ -1,5 +1,5 @@
 //! Files: [`File`] with owned-buffer positional and cursor I/O, and the whole-file helpers
-//! [`read`], [`write`], [`remove_file`].
+//! [`read()`], [`write()`], [`remove_file()`].
 //!
 //! Regular files are always "ready" to epoll, so on the readiness driver each operation
 //! runs on the runtime's blocking thread pool (as Tokio's `fs` does); the buffer moves into

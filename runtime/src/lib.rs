@@ -53,6 +53,8 @@ pub(crate) mod loom;
 pub(crate) mod util;
 
 mod blocking;
+#[cfg(not(loom))]
+pub mod compat;
 pub(crate) mod coop;
 pub(crate) mod driver;
 #[cfg(not(loom))]

@@ -200,6 +200,35 @@ impl TcpStream {
         poll_read(&self.inner, cx, buf)
     }
 
+    /// Reads into `len` bytes at `ptr`, which may be uninitialised (for hyper's cursor).
+    #[cfg(feature = "hyper")]
+    pub(crate) fn poll_read_raw(
+        &self,
+        cx: &mut Context<'_>,
+        ptr: *mut u8,
+        len: usize,
+    ) -> Poll<io::Result<usize>> {
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let coop = std::task::ready!(crate::coop::poll_proceed(cx));
+        let fd = self.inner.io.as_raw_fd();
+        let r = self.inner.reg.poll_io(cx, Direction::Read, || {
+            // SAFETY: the caller hands us `len` writable bytes at `ptr` for this call; the
+            // kernel writes at most `len` of them.
+            let n = unsafe { libc::read(fd, ptr.cast(), len) };
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        });
+        if r.is_ready() {
+            coop.made_progress();
+        }
+        r
+    }
+
     /// Writes from `buf`, or registers the task to be woken when there is room.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         poll_write(&self.inner, cx, buf)
