@@ -213,16 +213,21 @@ impl TcpStream {
         }
         let coop = std::task::ready!(crate::coop::poll_proceed(cx));
         let fd = self.inner.io.as_raw_fd();
-        let r = self.inner.reg.poll_io(cx, Direction::Read, || {
-            // SAFETY: the caller hands us `len` writable bytes at `ptr` for this call; the
-            // kernel writes at most `len` of them.
-            let n = unsafe { libc::read(fd, ptr.cast(), len) };
-            if n < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        });
+        let r = self.inner.reg.poll_io_until_drained(
+            cx,
+            Direction::Read,
+            || {
+                // SAFETY: the caller hands us `len` writable bytes at `ptr` for this call;
+                // the kernel writes at most `len` of them.
+                let n = unsafe { libc::read(fd, ptr.cast(), len) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            },
+            |&n| n > 0 && n < len,
+        );
         if r.is_ready() {
             coop.made_progress();
         }
@@ -329,9 +334,13 @@ fn poll_read(
         return Poll::Ready(Ok(0));
     }
     let coop = std::task::ready!(crate::coop::poll_proceed(cx));
-    let r = inner
-        .reg
-        .poll_io(cx, Direction::Read, || (&inner.io).read(buf));
+    let len = buf.len();
+    let r = inner.reg.poll_io_until_drained(
+        cx,
+        Direction::Read,
+        || (&inner.io).read(buf),
+        |&n| n > 0 && n < len,
+    );
     if r.is_ready() {
         coop.made_progress();
     }
@@ -347,9 +356,13 @@ fn poll_write(
         return Poll::Ready(Ok(0));
     }
     let coop = std::task::ready!(crate::coop::poll_proceed(cx));
-    let r = inner
-        .reg
-        .poll_io(cx, Direction::Write, || (&inner.io).write(buf));
+    let len = buf.len();
+    let r = inner.reg.poll_io_until_drained(
+        cx,
+        Direction::Write,
+        || (&inner.io).write(buf),
+        |&n| n > 0 && n < len,
+    );
     if r.is_ready() {
         coop.made_progress();
     }
