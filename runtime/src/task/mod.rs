@@ -16,7 +16,7 @@
 //! |             |                |                                  | the poll ends                 |
 //! | wakers      | `Waker`        | `clone()` of the poll's waker    | `wake()` or drop              |
 //!
-//! Schedulers meet tasks through the small [`Schedule`] trait (`schedule`, `release`,
+//! Schedulers meet tasks through the small `Schedule` trait (`schedule`, `release`,
 //! `yield_now`). The owned list (`list.rs`) holds every live task of a runtime so that
 //! shutdown can drop every future, including tasks that no queue holds because they wait on
 //! a waker stored somewhere else.
