@@ -6,6 +6,7 @@
 //! Each function returns the SVG document as a string.
 
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use std::ops::Range;
 
@@ -275,16 +276,7 @@ pub fn ratio_chart(title: &str, rows: &[RatioRow]) -> Result<String, ChartError>
             .label(name)
             .legend(move |(x, y)| Circle::new((x + 9, y), 5, style));
         }
-        tried!(
-            title,
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .label_font((FONT, 13))
-                .draw()
-        );
+        legend(&mut chart, SeriesLabelPosition::LowerRight, title)?;
         tried!(title, root.present());
     }
     Ok(svg)
@@ -298,6 +290,29 @@ fn powers_of_two(lo: f64, hi: f64) -> Vec<f64> {
         range.end.log2().floor() as i32,
     );
     (a..=b).map(|k| 2f64.powi(k)).collect()
+}
+
+/// Draws the legend box of `chart` at `position`: every chart's legend looks the same.
+fn legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    title: &str,
+) -> Result<(), ChartError>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    tried!(
+        title,
+        chart
+            .configure_series_labels()
+            .position(position)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font((FONT, 13))
+            .draw()
+    );
+    Ok(())
 }
 
 fn verdict_color(e: Estimate) -> RGBColor {
@@ -389,16 +404,7 @@ pub fn bar_chart(
                 }))
             );
         }
-        tried!(
-            title,
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .label_font((FONT, 13))
-                .draw()
-        );
+        legend(&mut chart, SeriesLabelPosition::UpperRight, title)?;
         tried!(title, root.present());
     }
     Ok(svg)
@@ -480,16 +486,7 @@ pub fn percentile_chart(
                 chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
             );
         }
-        tried!(
-            title,
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .label_font((FONT, 13))
-                .draw()
-        );
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, title)?;
         tried!(title, root.present());
     }
     Ok(svg)
@@ -637,16 +634,7 @@ pub fn line_chart(
                 PathElement::new(vec![(x, y), (x + 6, y), (x + 10, y), (x + 18, y)], style)
             });
         }
-        tried!(
-            title,
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .label_font((FONT, 13))
-                .draw()
-        );
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, title)?;
         tried!(title, root.present());
     }
     Ok(svg)
@@ -720,16 +708,7 @@ pub fn rate_chart(
                 );
             }
         }
-        tried!(
-            title,
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .label_font((FONT, 13))
-                .draw()
-        );
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, title)?;
         tried!(title, root.present());
     }
     Ok(svg)

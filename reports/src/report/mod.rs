@@ -76,6 +76,12 @@ impl Site {
         self.files.push((path.into(), contents));
     }
 
+    /// Adds the chart `svg` at `src` and returns its figure for a page.
+    fn add_chart(&mut self, src: String, svg: String, alt: String, caption: String) -> Figure {
+        self.add(&src, svg);
+        Figure { src, alt, caption }
+    }
+
     /// The pages (`.html`), in order.
     pub fn pages(&self) -> impl Iterator<Item = &Path> {
         self.files
@@ -446,17 +452,17 @@ fn workload_section(
             &format!("offered rate ({key})"),
             &series,
         )?;
-        site.add(&src, svg);
-        figures.push(Figure {
+        figures.push(site.add_chart(
             src,
-            alt: format!("{name}: p50 and p99 latency per runtime against the offered rate"),
-            caption: caption(
+            svg,
+            format!("{name}: p50 and p99 latency per runtime against the offered rate"),
+            caption(
                 file,
                 &points,
                 &varying,
                 "Open loop, latency from the intended send time;",
             ),
-        });
+        ));
     } else if has_percentiles {
         let mut series = Vec::new();
         for p in &points {
@@ -481,17 +487,17 @@ fn workload_section(
             &format!("latency, {} (log scale)", first.unit),
             &series,
         )?;
-        site.add(&src, svg);
-        figures.push(Figure {
+        figures.push(site.add_chart(
             src,
-            alt: format!("{name}: p50 to p99.9 latency per runtime"),
-            caption: caption(
+            svg,
+            format!("{name}: p50 to p99.9 latency per runtime"),
+            caption(
                 file,
                 &points,
                 &varying,
                 "Percentiles of every sample pooled over",
             ),
-        });
+        ));
     } else if varying.iter().any(|k| k == "workers") && varying.len() == 1 {
         let x_of = |p: &Params| p.get("workers").and_then(Value::as_f64);
         let mut x_labels: Vec<(f64, String)> = points
@@ -522,19 +528,17 @@ fn workload_section(
             &series,
             first.higher_is_better,
         )?;
-        site.add(&src, svg);
-        figures.push(Figure {
+        figures.push(site.add_chart(
             src,
-            alt: format!(
-                "{name}: median per runtime against worker threads, with ideal-linear lines"
-            ),
-            caption: caption(
+            svg,
+            format!("{name}: median per runtime against worker threads, with ideal-linear lines"),
+            caption(
                 file,
                 &points,
                 &varying,
                 "Medians with 95% bootstrap intervals over",
             ),
-        });
+        ));
     } else {
         let labels: Vec<String> = points.iter().map(|p| point_label(p, &varying)).collect();
         let series: Vec<charts::Series<Option<Estimate>>> = runtimes
@@ -554,17 +558,17 @@ fn workload_section(
             varying.join(", ")
         };
         let svg = charts::bar_chart(name, &y_desc, &x_desc, &labels, &series)?;
-        site.add(&src, svg);
-        figures.push(Figure {
+        figures.push(site.add_chart(
             src,
-            alt: format!("{name}: median per runtime with 95% interval"),
-            caption: caption(
+            svg,
+            format!("{name}: median per runtime with 95% interval"),
+            caption(
                 file,
                 &points,
                 &varying,
                 "Bars: medians; error bars: 95% bootstrap intervals over",
             ),
-        });
+        ));
     }
     let rows = points
         .iter()
@@ -681,18 +685,16 @@ fn history(runs: &[Run], site: &mut Site) -> Result<Vec<HistoryChart>, ReportErr
             &series,
             false,
         )?;
-        site.add(&src, svg);
-        out.push(HistoryChart {
-            title: title.clone(),
-            figure: Figure {
-                src,
-                alt: format!("{title}: median per runtime in each run"),
-                caption: format!(
-                    "Parameters: {}. Medians with 95% bootstrap intervals; a gap means the run did not measure this point.",
-                    params_text(params)
-                ),
-            },
-        });
+        let figure = site.add_chart(
+            src,
+            svg,
+            format!("{title}: median per runtime in each run"),
+            format!(
+                "Parameters: {}. Medians with 95% bootstrap intervals; a gap means the run did not measure this point.",
+                params_text(params)
+            ),
+        );
+        out.push(HistoryChart { title, figure });
     }
     Ok(out)
 }

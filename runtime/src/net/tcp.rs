@@ -208,30 +208,17 @@ impl TcpStream {
         ptr: *mut u8,
         len: usize,
     ) -> Poll<io::Result<usize>> {
-        if len == 0 {
-            return Poll::Ready(Ok(0));
-        }
-        let coop = std::task::ready!(crate::coop::poll_proceed(cx));
         let fd = self.inner.io.as_raw_fd();
-        let r = self.inner.reg.poll_io_until_drained(
-            cx,
-            Direction::Read,
-            || {
-                // SAFETY: the caller hands us `len` writable bytes at `ptr` for this call;
-                // the kernel writes at most `len` of them.
-                let n = unsafe { libc::read(fd, ptr.cast(), len) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            },
-            |&n| n > 0 && n < len,
-        );
-        if r.is_ready() {
-            coop.made_progress();
-        }
-        r
+        poll_rw(&self.inner, cx, Direction::Read, len, || {
+            // SAFETY: the caller hands us `len` writable bytes at `ptr` for this call; the
+            // kernel writes at most `len` of them.
+            let n = unsafe { libc::read(fd, ptr.cast(), len) };
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        })
     }
 
     /// Writes from `buf`, or registers the task to be woken when there is room.
@@ -330,21 +317,8 @@ fn poll_read(
     cx: &mut Context<'_>,
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    if buf.is_empty() {
-        return Poll::Ready(Ok(0));
-    }
-    let coop = std::task::ready!(crate::coop::poll_proceed(cx));
     let len = buf.len();
-    let r = inner.reg.poll_io_until_drained(
-        cx,
-        Direction::Read,
-        || (&inner.io).read(buf),
-        |&n| n > 0 && n < len,
-    );
-    if r.is_ready() {
-        coop.made_progress();
-    }
-    r
+    poll_rw(inner, cx, Direction::Read, len, || (&inner.io).read(buf))
 }
 
 fn poll_write(
@@ -352,17 +326,28 @@ fn poll_write(
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    if buf.is_empty() {
+    poll_rw(inner, cx, Direction::Write, buf.len(), || {
+        (&inner.io).write(buf)
+    })
+}
+
+/// One read or write of up to `len` bytes through `op` once `dir` is ready: a coop yield
+/// point, and a short transfer clears the readiness it used (see
+/// `Registration::poll_io_until_drained`).
+fn poll_rw(
+    inner: &Evented<std::net::TcpStream>,
+    cx: &mut Context<'_>,
+    dir: Direction,
+    len: usize,
+    op: impl FnMut() -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    if len == 0 {
         return Poll::Ready(Ok(0));
     }
     let coop = std::task::ready!(crate::coop::poll_proceed(cx));
-    let len = buf.len();
-    let r = inner.reg.poll_io_until_drained(
-        cx,
-        Direction::Write,
-        || (&inner.io).write(buf),
-        |&n| n > 0 && n < len,
-    );
+    let r = inner
+        .reg
+        .poll_io_until_drained(cx, dir, op, |&n| n > 0 && n < len);
     if r.is_ready() {
         coop.made_progress();
     }
