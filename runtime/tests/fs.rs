@@ -5,17 +5,10 @@
 
 use std::io;
 use zokio::fs::{self, File};
-use zokio::runtime::{Builder, Runtime};
+use zokio::runtime::Builder;
 
-fn flavors() -> Vec<Runtime> {
-    vec![
-        Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-    ]
-}
+mod support;
+use support::flavors;
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 131 + i / 4093) as u8).collect()

@@ -7,17 +7,9 @@ use futures::{AsyncReadExt, AsyncWriteExt};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use zokio::net::{TcpListener, TcpStream};
-use zokio::runtime::{Builder, Runtime};
 
-fn flavors() -> Vec<Runtime> {
-    vec![
-        Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-    ]
-}
+mod support;
+use support::flavors;
 
 /// A listener on a free loopback port and an echo server task serving every connection
 /// until its peer closes; returns the address.

@@ -4,18 +4,10 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::Context;
-use zokio::runtime::{Builder, Runtime};
 use zokio::sync::mpsc::{self, TryRecvError, TrySendError};
 
-fn flavors() -> Vec<Runtime> {
-    vec![
-        Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-    ]
-}
+mod support;
+use support::flavors;
 
 #[test]
 fn messages_arrive_in_order_and_recv_ends_when_senders_drop() {

@@ -3,6 +3,7 @@
 //! `tests/rt_common.rs`). The including file must import `Builder` and `Runtime`. Also
 //! `flag_waker`, for polling futures by hand.
 
+#[allow(unused_macros)] // not every test file that includes this module uses it
 macro_rules! rt_test {
     ($($body:tt)*) => {
         mod current_thread {
@@ -49,4 +50,18 @@ pub fn flag_waker() -> (
     }
     let flag = Arc::new(AtomicBool::new(false));
     (flag.clone(), std::task::Waker::from(Arc::new(Flag(flag))))
+}
+
+/// One runtime of each flavor (current-thread; multi-thread with 2 workers), for tests that
+/// loop over flavors inside one test rather than use `rt_test!`.
+#[allow(dead_code)] // not every test file that includes this module loops over flavors
+pub fn flavors() -> Vec<zokio::runtime::Runtime> {
+    use zokio::runtime::Builder;
+    vec![
+        Builder::new_current_thread().build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    ]
 }
