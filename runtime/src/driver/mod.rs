@@ -5,9 +5,10 @@
 //! [`Unparker::unpark`] from any thread; it never knows what parking means underneath.
 //!
 //! Parking means: fire the due timers of this worker's timer-wheel shard (see
-//! `time/driver.rs`); if none fired, wait in the worker's epoll set (`io/`) until a socket
-//! event, an unpark from another thread (an `eventfd` write) or the shard's earliest timer
-//! (`epoll_pwait2`'s nanosecond timeout), then fire timers again. Timers and I/O events are
+//! `time/driver.rs`); if none fired, wait until a socket event, an unpark from another
+//! thread or the shard's earliest timer (nanosecond timeouts), then fire timers again. A
+//! worker with sockets waits in its epoll set (`io/`, `epoll_pwait2`, woken by an
+//! `eventfd` write); one without waits on a condition variable. Timers and I/O events are
 //! dispatched on the worker's own thread while its core is parked, so the woken tasks go to
 //! its local queue. Under loom (no syscalls) the worker parks on the futex-backed thread
 //! parker of `park.rs` instead, which the loom models check. The io_uring driver will sit
