@@ -24,6 +24,18 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> 
         .map_err(|e| io::Error::other(format!("file operation did not run: {e}")))
 }
 
+/// Runs `f` (which owns the buffer and gives it back with its result) on the blocking
+/// pool. If the pool never ran it (runtime shut down), the buffer went with the closure and
+/// an empty one comes back with the error.
+async fn with_buf<R: Send + 'static>(
+    f: impl FnOnce() -> (io::Result<R>, Vec<u8>) + Send + 'static,
+) -> (io::Result<R>, Vec<u8>) {
+    match blocking(f).await {
+        Ok(pair) => pair,
+        Err(e) => (Err(e), Vec::new()),
+    }
+}
+
 /// An open file. Positional operations (`read_at`, `write_at`) take `&self`; the cursor
 /// operations (`read`, `write`, `write_all`) take `&mut self` and advance the file's own
 /// position, starting at 0.
@@ -71,46 +83,34 @@ impl File {
         if spare == 0 {
             return (Ok(0), buf);
         }
-        let done = blocking(move || {
+        with_buf(move || {
             buf.resize(start + spare, 0);
             let r = file.read_at(&mut buf[start..], offset);
             buf.truncate(start + *r.as_ref().unwrap_or(&0));
             (r, buf)
         })
-        .await;
-        match done {
-            Ok(pair) => pair,
-            Err(e) => (Err(e), Vec::new()),
-        }
+        .await
     }
 
     /// Writes `buf` at `offset` (one `pwrite`), returning how much was written, and gives
     /// the buffer back.
     pub async fn write_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
         let file = self.std.clone();
-        let done = blocking(move || {
+        with_buf(move || {
             let r = file.write_at(&buf, offset);
             (r, buf)
         })
-        .await;
-        match done {
-            Ok(pair) => pair,
-            Err(e) => (Err(e), Vec::new()),
-        }
+        .await
     }
 
     /// Writes all of `buf` at `offset`, and gives the buffer back.
     pub async fn write_all_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<()>, Vec<u8>) {
         let file = self.std.clone();
-        let done = blocking(move || {
+        with_buf(move || {
             let r = file.write_all_at(&buf, offset);
             (r, buf)
         })
-        .await;
-        match done {
-            Ok(pair) => pair,
-            Err(e) => (Err(e), Vec::new()),
-        }
+        .await
     }
 
     /// Reads at the file position into `buf`'s spare capacity and advances the position.

@@ -215,7 +215,8 @@ impl Poller {
 
     /// Waits for events for at most `timeout` (`None`: until an event or an unpark) and
     /// dispatches them. Returns the number of socket events.
-    fn wait(&self, events: &mut Vec<libc::epoll_event>, timeout: Option<Duration>) -> usize {
+    fn wait(&self, scratch: &mut Scratch, timeout: Option<Duration>) -> usize {
+        let events = &mut scratch.events;
         events.clear();
         let ts = timeout.map(|d| libc::timespec {
             tv_sec: d.as_secs().min(i64::MAX as u64) as libc::time_t,
@@ -269,14 +270,15 @@ impl Poller {
         }
         // SAFETY: the kernel initialised the first `n` entries.
         unsafe { events.set_len(n as usize) };
-        self.dispatch(events)
+        self.dispatch(scratch)
     }
 
-    fn dispatch(&self, events: &[libc::epoll_event]) -> usize {
-        let mut ready: Vec<(Arc<ScheduledIo>, usize)> = Vec::new();
+    fn dispatch(&self, scratch: &mut Scratch) -> usize {
+        let Scratch { events, ready } = scratch;
+        ready.clear();
         {
             let slab = lock(&self.registry);
-            for ev in events {
+            for ev in events.iter() {
                 let token = ev.u64;
                 if token == WAKE_TOKEN {
                     continue;
@@ -305,7 +307,7 @@ impl Poller {
             };
         }
         let n = ready.len();
-        for (io, bits) in ready {
+        for (io, bits) in ready.drain(..) {
             io.set_readiness(bits);
         }
         n
@@ -338,7 +340,15 @@ fn readiness(events: u32) -> usize {
 #[derive(Debug)]
 pub(crate) struct IoPark {
     poller: Arc<Poller>,
+    scratch: Scratch,
+}
+
+/// Buffers reused by every wait, so reaping events allocates nothing.
+#[derive(Debug)]
+struct Scratch {
     events: Vec<libc::epoll_event>,
+    /// Sockets found ready, woken after the slab lock is released.
+    ready: Vec<(Arc<ScheduledIo>, usize)>,
 }
 
 /// Wakes an [`IoPark`] from any thread.
@@ -351,7 +361,10 @@ impl IoPark {
     pub(crate) fn new(poller: Arc<Poller>) -> IoPark {
         IoPark {
             poller,
-            events: Vec::with_capacity(EVENTS),
+            scratch: Scratch {
+                events: Vec::with_capacity(EVENTS),
+                ready: Vec::new(),
+            },
         }
     }
 
@@ -379,7 +392,7 @@ impl IoPark {
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
             .is_ok();
         if notified || timeout == Some(Duration::ZERO) {
-            p.wait(&mut self.events, Some(Duration::ZERO));
+            p.wait(&mut self.scratch, Some(Duration::ZERO));
             return;
         }
         loop {
@@ -393,12 +406,12 @@ impl IoPark {
                 Ok(_) => {}
                 Err(NOTIFIED) => {
                     p.state.swap(EMPTY, SeqCst);
-                    p.wait(&mut self.events, Some(Duration::ZERO));
+                    p.wait(&mut self.scratch, Some(Duration::ZERO));
                     return;
                 }
                 Err(actual) => panic!("inconsistent park state: {actual}"),
             }
-            let io_events = p.wait(&mut self.events, timeout);
+            let io_events = p.wait(&mut self.scratch, timeout);
             let prev = p.state.swap(EMPTY, SeqCst);
             // Return on an unpark, a socket event, or the timeout; a stale wake-up (an
             // eventfd write that lost the race with an earlier return) parks again.
