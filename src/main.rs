@@ -102,6 +102,15 @@ struct RunArgs {
     /// Worker threads for multi-thread workloads, the same for every runtime.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     workers: u16,
+    /// zokio's I/O driver: `io_uring`, `epoll` or `auto` (io_uring where the kernel allows
+    /// it) [default: `$ZOKIO_DRIVER`, else auto]. Recorded in the result file.
+    #[arg(long, value_name = "DRIVER", value_parser = parse_driver)]
+    zokio_driver: Option<zokio::runtime::IoDriver>,
+}
+
+fn parse_driver(s: &str) -> Result<zokio::runtime::IoDriver, String> {
+    zokio::runtime::IoDriver::from_name(s)
+        .ok_or_else(|| format!("unknown driver {s:?}: expected io_uring, epoll or auto"))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -446,6 +455,20 @@ fn prepare_out_dir(out: Option<&Path>, started: &str) -> Result<PathBuf> {
 }
 
 fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
+    // Every zokio runtime zbench builds (and its child processes inherit the variable)
+    // reads ZOKIO_DRIVER; set before any thread starts.
+    if let Some(d) = args.zokio_driver {
+        std::env::set_var("ZOKIO_DRIVER", d.name());
+    }
+    if let Ok(v) = std::env::var("ZOKIO_DRIVER") {
+        if zokio::runtime::IoDriver::from_name(&v).is_none() {
+            return Err(UsageError(format!(
+                "ZOKIO_DRIVER={v:?}: expected io_uring, epoll or auto"
+            ))
+            .into());
+        }
+    }
+    let zokio_io_driver = bench_suite_driver_name();
     let mut cfg = if args.quick {
         MeasureConfig::QUICK
     } else {
@@ -484,6 +507,7 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
             seed,
             warmup_ms: cfg.warmup.as_millis() as u64,
             rounds: cfg.rounds,
+            zokio_io_driver: Some(zokio_io_driver),
         },
         machine,
         results: records.results,
@@ -510,4 +534,10 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The I/O driver zokio runtimes get in this run (`io_uring` or `epoll`).
+fn bench_suite_driver_name() -> String {
+    use zbench_suite::rt::Runtime;
+    zbench_suite::rt::Zokio::io_driver_name()
 }

@@ -15,6 +15,8 @@ pub enum Job {
     IdleTaskMemory,
     /// Bytes per worker, comparing runtimes of 1 and `n` workers.
     PerWorkerMemory,
+    /// `memory.io_driver`: bytes per driver instance.
+    IoDriverMemory,
 }
 
 impl Job {
@@ -23,14 +25,19 @@ impl Job {
         match self {
             Job::IdleTaskMemory => "idle-task-memory",
             Job::PerWorkerMemory => "per-worker-memory",
+            Job::IoDriverMemory => "io-driver-memory",
         }
     }
 
     /// Parses a job name.
     pub fn parse(s: &str) -> Option<Job> {
-        [Job::IdleTaskMemory, Job::PerWorkerMemory]
-            .into_iter()
-            .find(|j| j.name() == s)
+        [
+            Job::IdleTaskMemory,
+            Job::PerWorkerMemory,
+            Job::IoDriverMemory,
+        ]
+        .into_iter()
+        .find(|j| j.name() == s)
     }
 }
 
@@ -40,6 +47,7 @@ fn run_on<R: Runtime>(job: Job, n: usize) -> io::Result<f64> {
             Ok(memory::idle_task_memory(&R::multi_thread(2), n)?.bytes_per_task())
         }
         Job::PerWorkerMemory => memory::per_worker_memory::<R>(n),
+        Job::IoDriverMemory => memory::io_driver_memory::<R>(n),
     }
 }
 

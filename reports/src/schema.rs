@@ -53,6 +53,10 @@ pub struct RunInfo {
     pub warmup_ms: u64,
     /// Interleaved rounds per workload.
     pub rounds: usize,
+    /// The I/O driver zokio ran on (`io_uring` or `epoll`); absent in files from before
+    /// the io_uring driver.
+    #[serde(default)]
+    pub zokio_io_driver: Option<String>,
 }
 
 /// The machine, as far as it affects the figures.
@@ -341,6 +345,7 @@ pub(crate) mod tests {
                 seed: 7,
                 warmup_ms: 200,
                 rounds: 3,
+                zokio_io_driver: Some("io_uring".into()),
             },
             machine: MachineInfo {
                 cpu_model: "test cpu".into(),

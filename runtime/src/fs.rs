@@ -1,21 +1,170 @@
 //! Files: [`File`] with owned-buffer positional and cursor I/O, and the whole-file helpers
 //! [`read()`], [`write()`], [`remove_file()`].
 //!
-//! Regular files are always "ready" to epoll, so on the readiness driver each operation
+//! On the **io_uring** driver every operation is an io_uring operation on the calling
+//! worker's ring: `OPENAT` (open, create), `READ`/`WRITE` at an offset, `FSYNC`,
+//! `UNLINKAT`; the buffer (and the path, and a reference to the file) moves into the ring's
+//! operation slot and comes back with the result. A page-cache hit completes within the
+//! submitting `io_uring_enter`; a miss goes to the kernel's own I/O workers. Dropping a
+//! future mid-operation cancels it; the ring keeps the buffer until the kernel's
+//! completion, and a file opened by an `OPENAT` that completed after the cancel is closed.
+//! `metadata` is an `fstat` on the calling thread (it reads the in-memory inode of an open
+//! file), and a [`File`] is closed by `close(2)` when dropped.
+//!
+//! Regular files are always "ready" to epoll, so on the **epoll** driver each operation
 //! runs on the runtime's blocking thread pool (as Tokio's `fs` does); the buffer moves into
 //! the pool thread and comes back with the result, so dropping a future mid-operation is
-//! safe (the operation finishes on the pool and its buffer is freed there). The io_uring
-//! driver will run these as io_uring operations instead, with the same owned-buffer API.
+//! safe (the operation finishes on the pool and its buffer is freed there).
 //!
 //! Every function must be called inside a zokio runtime. Errors are the OS errors of the
 //! underlying calls (`NotFound`, `PermissionDenied`, ...), or `Other` if the runtime shut
-//! down before the pool ran the operation.
+//! down before the operation ran.
 
+use crate::driver::io::{current_ring, OnCancel, Op, Poller};
+use io_uring::{opcode, types};
+use std::ffi::CString;
 use std::fmt;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The ring to submit to, if the current runtime runs io_uring.
+type Ring = (Arc<Poller>, bool);
+
+/// A CQE result as `io::Result`: `-errno` is the OS error.
+fn cqe(res: i32) -> io::Result<usize> {
+    if res < 0 {
+        Err(io::Error::from_raw_os_error(-res))
+    } else {
+        Ok(res as usize)
+    }
+}
+
+/// `path` as a C string for `OPENAT`/`UNLINKAT`.
+fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "file name contained an unexpected NUL byte",
+        )
+    })
+}
+
+/// Submits `data` with the SQE `build` makes and awaits its CQE.
+///
+/// # Safety
+/// As [`Op::submit`]: the SQE may point only into `data`, and at fds `data` keeps open.
+async unsafe fn ring_op<T: Send + 'static>(
+    ring: Ring,
+    data: T,
+    on_cancel: OnCancel,
+    build: impl FnOnce(&mut T) -> io_uring::squeue::Entry,
+) -> (io::Result<usize>, T) {
+    // SAFETY: the caller's contract.
+    match unsafe { Op::submit(ring, data, on_cancel, build) } {
+        Ok(op) => {
+            let (res, data) = op.await;
+            (cqe(res), data)
+        }
+        Err((e, data)) => (Err(e), data),
+    }
+}
+
+/// `OPENAT` relative to the working directory.
+async fn ring_open(ring: Ring, path: &Path, flags: i32) -> io::Result<File> {
+    let path = c_path(path)?;
+    // SAFETY: the SQE points at the path's bytes, owned by the operation.
+    let (res, _path) = unsafe {
+        ring_op(ring, path, OnCancel::CloseFd, |p| {
+            opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), p.as_ptr())
+                .flags(flags | libc::O_CLOEXEC)
+                .mode(0o666)
+                .build()
+        })
+        .await
+    };
+    let fd = res? as i32;
+    // SAFETY: the kernel just opened `fd` for us; nothing else owns it.
+    let file = unsafe { std::fs::File::from(OwnedFd::from_raw_fd(fd)) };
+    Ok(File::from_std(file))
+}
+
+/// `READ` at `offset` into `buf`'s spare capacity.
+async fn ring_read_at(
+    ring: Ring,
+    file: Arc<std::fs::File>,
+    buf: Vec<u8>,
+    offset: u64,
+) -> (io::Result<usize>, Vec<u8>) {
+    let fd = file.as_raw_fd();
+    // SAFETY: the SQE points at the spare capacity of the operation's own buffer, and at
+    // the fd its `Arc` keeps open.
+    let (res, (_file, mut buf)) = unsafe {
+        ring_op(ring, (file, buf), OnCancel::Nothing, |(_, buf)| {
+            let spare = buf.spare_capacity_mut();
+            let len = spare.len().min(u32::MAX as usize) as u32;
+            opcode::Read::new(types::Fd(fd), spare.as_mut_ptr().cast(), len)
+                .offset(offset)
+                .build()
+        })
+        .await
+    };
+    if let Ok(n) = res {
+        // SAFETY: the kernel initialised `n` bytes of the spare capacity.
+        unsafe { buf.set_len(buf.len() + n) };
+    }
+    (res, buf)
+}
+
+/// `WRITE` of `buf[from..]` at `offset`.
+async fn ring_write_at(
+    ring: Ring,
+    file: Arc<std::fs::File>,
+    buf: Vec<u8>,
+    from: usize,
+    offset: u64,
+) -> (io::Result<usize>, Vec<u8>) {
+    let fd = file.as_raw_fd();
+    // SAFETY: the SQE points into the operation's own buffer and at the fd its `Arc`
+    // keeps open.
+    let (res, (_file, buf)) = unsafe {
+        ring_op(ring, (file, buf), OnCancel::Nothing, |(_, buf)| {
+            let data = &buf[from..];
+            let len = data.len().min(u32::MAX as usize) as u32;
+            opcode::Write::new(types::Fd(fd), data.as_ptr(), len)
+                .offset(offset)
+                .build()
+        })
+        .await
+    };
+    (res, buf)
+}
+
+/// Writes all of `buf` at `offset` with as many `WRITE`s as it takes.
+async fn ring_write_all_at(
+    file: Arc<std::fs::File>,
+    mut buf: Vec<u8>,
+    offset: u64,
+) -> (io::Result<()>, Vec<u8>) {
+    let mut done = 0;
+    while done < buf.len() {
+        let Some(ring) = current_ring() else {
+            return (Err(io::Error::other("zokio runtime is shut down")), buf);
+        };
+        let (r, b) = ring_write_at(ring, file.clone(), buf, done, offset + done as u64).await;
+        buf = b;
+        match r {
+            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(()), buf)
+}
 
 /// Runs `f` on the blocking pool, mapping a cancelled or panicked pool task to `io::Error`.
 async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> io::Result<R> {
@@ -50,6 +199,9 @@ impl File {
     /// # Errors
     /// As `std::fs::File::open` (e.g. `NotFound`).
     pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        if let Some(ring) = current_ring() {
+            return ring_open(ring, path.as_ref(), libc::O_RDONLY).await;
+        }
         let path = path.as_ref().to_owned();
         let f = blocking(move || std::fs::File::open(path)).await??;
         Ok(File::from_std(f))
@@ -60,6 +212,10 @@ impl File {
     /// # Errors
     /// As `std::fs::File::create`.
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        if let Some(ring) = current_ring() {
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+            return ring_open(ring, path.as_ref(), flags).await;
+        }
         let path = path.as_ref().to_owned();
         let f = blocking(move || std::fs::File::create(path)).await??;
         Ok(File::from_std(f))
@@ -83,6 +239,9 @@ impl File {
         if spare == 0 {
             return (Ok(0), buf);
         }
+        if let Some(ring) = current_ring() {
+            return ring_read_at(ring, file, buf, offset).await;
+        }
         with_buf(move || {
             buf.resize(start + spare, 0);
             let r = file.read_at(&mut buf[start..], offset);
@@ -96,6 +255,9 @@ impl File {
     /// the buffer back.
     pub async fn write_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
         let file = self.std.clone();
+        if let Some(ring) = current_ring() {
+            return ring_write_at(ring, file, buf, 0, offset).await;
+        }
         with_buf(move || {
             let r = file.write_at(&buf, offset);
             (r, buf)
@@ -106,6 +268,9 @@ impl File {
     /// Writes all of `buf` at `offset`, and gives the buffer back.
     pub async fn write_all_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<()>, Vec<u8>) {
         let file = self.std.clone();
+        if current_ring().is_some() {
+            return ring_write_all_at(file, buf, offset).await;
+        }
         with_buf(move || {
             let r = file.write_all_at(&buf, offset);
             (r, buf)
@@ -147,14 +312,28 @@ impl File {
     /// The OS error of `fsync`.
     pub async fn sync_all(&self) -> io::Result<()> {
         let file = self.std.clone();
+        if let Some(ring) = current_ring() {
+            let fd = file.as_raw_fd();
+            // SAFETY: no pointers; the fd is kept open by the operation's `Arc`.
+            let (res, _file) = unsafe {
+                ring_op(ring, file, OnCancel::Nothing, |_| {
+                    opcode::Fsync::new(types::Fd(fd)).build()
+                })
+                .await
+            };
+            return res.map(drop);
+        }
         blocking(move || file.sync_all()).await?
     }
 
-    /// The file's metadata (`fstat`).
+    /// The file's metadata (`fstat`; on io_uring, on the calling thread).
     ///
     /// # Errors
     /// The OS error of `fstat`.
     pub async fn metadata(&self) -> io::Result<std::fs::Metadata> {
+        if current_ring().is_some() {
+            return self.std.metadata();
+        }
         let file = self.std.clone();
         blocking(move || file.metadata()).await?
     }
@@ -174,12 +353,36 @@ impl fmt::Debug for File {
 /// # Errors
 /// As `std::fs::read`.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    if let Some(ring) = current_ring() {
+        let file = ring_open(ring, path.as_ref(), libc::O_RDONLY).await?;
+        // One byte more than the size, so the read that finds the end needs no growth.
+        let size = file.std.metadata().map_or(0, |m| m.len() as usize);
+        let mut buf = Vec::with_capacity(size + 1);
+        loop {
+            if buf.len() == buf.capacity() {
+                buf.reserve(buf.capacity().max(8192));
+            }
+            let Some(ring) = current_ring() else {
+                return Err(io::Error::other("zokio runtime is shut down"));
+            };
+            let offset = buf.len() as u64;
+            let (r, b) = ring_read_at(ring, file.std.clone(), buf, offset).await;
+            buf = b;
+            match r {
+                Ok(0) => return Ok(buf),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     let path = path.as_ref().to_owned();
     blocking(move || std::fs::read(path)).await?
 }
 
-/// Writes `contents` to `path`, creating or truncating it. The contents move into the pool
-/// thread (pass a `Vec<u8>` to avoid a copy).
+/// Writes `contents` to `path`, creating or truncating it. On epoll the contents move into
+/// the pool thread (pass a `Vec<u8>` to avoid a copy); on io_uring they are copied into the
+/// operation's buffer.
 ///
 /// # Errors
 /// As `std::fs::write`.
@@ -187,6 +390,12 @@ pub async fn write(
     path: impl AsRef<Path>,
     contents: impl AsRef<[u8]> + Send + 'static,
 ) -> io::Result<()> {
+    if let Some(ring) = current_ring() {
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        let file = ring_open(ring, path.as_ref(), flags).await?;
+        let (r, _) = ring_write_all_at(file.std.clone(), contents.as_ref().to_vec(), 0).await;
+        return r;
+    }
     let path = path.as_ref().to_owned();
     blocking(move || std::fs::write(path, contents)).await?
 }
@@ -196,6 +405,17 @@ pub async fn write(
 /// # Errors
 /// As `std::fs::remove_file` (e.g. `NotFound`).
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    if let Some(ring) = current_ring() {
+        let path = c_path(path.as_ref())?;
+        // SAFETY: the SQE points at the path's bytes, owned by the operation.
+        let (res, _path) = unsafe {
+            ring_op(ring, path, OnCancel::Nothing, |p| {
+                opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), p.as_ptr()).build()
+            })
+            .await
+        };
+        return res.map(drop);
+    }
     let path = path.as_ref().to_owned();
     blocking(move || std::fs::remove_file(path)).await?
 }

@@ -60,6 +60,8 @@ pub(crate) mod driver;
 #[cfg(not(loom))]
 pub mod fs;
 #[cfg(not(loom))]
+pub mod io;
+#[cfg(not(loom))]
 pub mod net;
 pub mod pool;
 pub mod runtime;

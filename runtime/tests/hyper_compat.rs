@@ -9,6 +9,9 @@ use hyper::{Request, Response};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use zokio::compat::hyper::{HyperIo, ZokioExecutor, ZokioTimer};
+use zokio::runtime::IoDriver;
+
+mod support;
 
 const CONNECTIONS: usize = 64;
 const REQUESTS: usize = 10_000;
@@ -21,9 +24,10 @@ async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
 
 /// Starts the server on a zokio runtime on its own thread; returns its address and the
 /// runtime (dropping it stops the server).
-fn start_server() -> (SocketAddr, zokio::runtime::Runtime) {
+fn start_server(driver: IoDriver) -> (SocketAddr, zokio::runtime::Runtime) {
     let rt = zokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .io_driver(driver)
         .build()
         .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -45,7 +49,13 @@ fn start_server() -> (SocketAddr, zokio::runtime::Runtime) {
 
 #[test]
 fn hyper_serves_10k_requests_over_64_keep_alive_connections() {
-    let (addr, server_rt) = start_server();
+    for driver in support::drivers() {
+        serve_10k(driver);
+    }
+}
+
+fn serve_10k(driver: IoDriver) {
+    let (addr, server_rt) = start_server(driver);
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -84,7 +94,7 @@ fn hyper_serves_10k_requests_over_64_keep_alive_connections() {
         }
         total
     });
-    assert_eq!(served, REQUESTS);
+    assert_eq!(served, REQUESTS, "on {}", driver.name());
     drop(server_rt);
 }
 

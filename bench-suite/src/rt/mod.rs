@@ -97,6 +97,16 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// Outside the runtime.
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
 
+    /// One no-op through the runtime's I/O submission and completion path: zokio's
+    /// `io::nop` (an `IORING_OP_NOP` on io_uring; a blocking-pool round trip on epoll);
+    /// Tokio's equivalent is the path every `tokio::fs` operation takes, a
+    /// `spawn_blocking` round trip with an empty closure.
+    fn io_nop() -> impl Future<Output = io::Result<()>> + Send;
+
+    /// The I/O driver the adapter's runtimes use, for the result file (`io_uring`,
+    /// `epoll`, or Tokio's `mio (epoll)`).
+    fn io_driver_name() -> String;
+
     /// A new oneshot channel.
     fn oneshot<T: Send + 'static>() -> (Self::OneshotSender<T>, Self::OneshotReceiver<T>);
 

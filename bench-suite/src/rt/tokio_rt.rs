@@ -149,6 +149,16 @@ impl Runtime for Tokio {
         tokio::time::sleep(duration)
     }
 
+    async fn io_nop() -> io::Result<()> {
+        tokio::task::spawn_blocking(|| ())
+            .await
+            .map_err(io::Error::other)
+    }
+
+    fn io_driver_name() -> String {
+        "mio (epoll)".to_owned()
+    }
+
     fn oneshot<T: Send + 'static>() -> (tokio::sync::oneshot::Sender<T>, TokioOneshotRx<T>) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         (tx, TokioOneshotRx(rx))

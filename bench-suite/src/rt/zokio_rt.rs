@@ -12,6 +12,13 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Zokio(zokio::runtime::Runtime);
 
+impl Zokio {
+    /// The runtime's metrics (zokio-only workloads read the driver's counters).
+    pub fn metrics(&self) -> zokio::runtime::RuntimeMetrics {
+        self.0.metrics()
+    }
+}
+
 unwrap_join_future!(ZokioJoin, zokio::task::JoinHandle<T>);
 option_recv_future!(ZokioOneshotRx, zokio::sync::oneshot::Receiver<T>);
 
@@ -145,6 +152,17 @@ impl Runtime for Zokio {
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
         zokio::time::sleep(duration)
+    }
+
+    fn io_nop() -> impl Future<Output = io::Result<()>> + Send {
+        zokio::io::nop()
+    }
+
+    fn io_driver_name() -> String {
+        zokio::runtime::Builder::new_current_thread()
+            .build()
+            .map(|rt| rt.metrics().io_driver().name().to_owned())
+            .unwrap_or_else(|e| format!("none ({e})"))
     }
 
     fn oneshot<T: Send + 'static>() -> (zokio::sync::oneshot::Sender<T>, ZokioOneshotRx<T>) {

@@ -136,9 +136,10 @@ impl Drop for TempFile {
     }
 }
 
-/// `tasks` tasks read `bytes` at offset 0 of `file`, `total / tasks` times each, through
-/// the runtime's file API. Ops: reads (each checked for length).
-pub fn file_reads<R: Runtime>(
+/// `sched.io_ops`: `tasks` tasks each alternate a no-op through the I/O driver
+/// ([`Runtime::io_nop`]) and a read of `bytes` at offset 0 of `file`, `total / tasks` times.
+/// Ops: no-ops plus reads (two per iteration; each read checked for length).
+pub fn io_ops<R: Runtime>(
     rt: &R,
     file: &TempFile,
     tasks: usize,
@@ -155,6 +156,7 @@ pub fn file_reads<R: Runtime>(
                 R::spawn_local(async move {
                     let mut buf = Vec::with_capacity(bytes);
                     for _ in 0..per {
+                        R::io_nop().await.expect("no-op");
                         buf.clear();
                         let (r, b) = f.read_at(buf, 0).await;
                         buf = b;
@@ -166,8 +168,138 @@ pub fn file_reads<R: Runtime>(
         for r in readers {
             r.await;
         }
+        (2 * per * tasks) as u64
+    }))
+}
+
+/// A directory of `count` files of `len` bytes each (a byte pattern that depends on the
+/// file), removed on drop.
+#[derive(Debug)]
+pub struct TempFiles {
+    dir: PathBuf,
+    /// The files' paths.
+    pub paths: Vec<PathBuf>,
+    /// Each file's length, in bytes.
+    pub len: usize,
+}
+
+impl TempFiles {
+    /// Writes them in the system temporary directory.
+    ///
+    /// # Panics
+    /// If a file cannot be written (a broken machine, not a benchmark result).
+    pub fn new(count: usize, len: usize) -> TempFiles {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "zbench-files-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("create temporary directory");
+        let paths = (0..count)
+            .map(|i| {
+                let path = dir.join(format!("f{i}"));
+                std::fs::write(&path, vec![i as u8; len]).expect("write temporary file");
+                path
+            })
+            .collect();
+        TempFiles { dir, paths, len }
+    }
+}
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `fs.read_64k`: `tasks` tasks together read `total` whole files from `files`, each one
+/// opened, read to the end through `read_at` into one buffer of the file's size, and
+/// closed (dropped). Ops: files, each checked for length and content.
+pub fn whole_file_reads<R: Runtime>(rt: &R, files: &TempFiles, tasks: usize, total: usize) -> u64 {
+    let paths = std::sync::Arc::new(files.paths.clone());
+    let len = files.len;
+    let per = total / tasks;
+    rt.block_on(rt.spawn(async move {
+        let readers: Vec<_> = (0..tasks)
+            .map(|t| {
+                let paths = paths.clone();
+                R::spawn_local(async move {
+                    let mut buf = Vec::with_capacity(len + 1);
+                    for i in 0..per {
+                        let k = (t * per + i) % paths.len();
+                        let f = R::File::open(paths[k].clone()).await.expect("open");
+                        buf.clear();
+                        loop {
+                            let offset = buf.len() as u64;
+                            let (r, b) = f.read_at(buf, offset).await;
+                            buf = b;
+                            if r.expect("read") == 0 {
+                                break;
+                            }
+                        }
+                        assert!(
+                            buf.len() == len && buf[len - 1] == k as u8,
+                            "file {k} read wrong"
+                        );
+                    }
+                })
+            })
+            .collect();
+        for r in readers {
+            r.await;
+        }
         (per * tasks) as u64
     }))
+}
+
+/// `latency.io_submission`: inside a task, creates `n` no-op futures and polls each once
+/// (which submits it: zokio queues an SQE or hands a closure to its blocking pool, Tokio
+/// hands a closure to its blocking pool), timing only that loop; then awaits them all
+/// outside the timed phase. The time per submission is the phase over `n`.
+pub fn io_submission<R: Runtime>(rt: &R, n: usize) -> crate::measure::Timed {
+    rt.block_on(rt.spawn(async move {
+        let mut ops: Vec<_> = (0..n).map(|_| Box::pin(R::io_nop())).collect();
+        let mut ready = vec![false; n];
+        let elapsed = {
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            let start = Instant::now();
+            for (op, ready) in ops.iter_mut().zip(&mut ready) {
+                // An operation ready at once is fine: it was submitted (and completed).
+                if let std::task::Poll::Ready(r) = std::future::Future::poll(op.as_mut(), &mut cx) {
+                    r.expect("no-op");
+                    *ready = true;
+                }
+            }
+            start.elapsed()
+        };
+        for (op, ready) in ops.into_iter().zip(ready) {
+            if !ready {
+                op.await.expect("no-op");
+            }
+        }
+        crate::measure::Timed {
+            ops: n as u64,
+            elapsed: Some(elapsed),
+        }
+    }))
+}
+
+/// `zsync.batch` (zokio only: Tokio has no submission queue): `tasks` tasks run the
+/// `sched.io_ops` loop; the figure is SQEs submitted per submitting `io_uring_enter` over
+/// the sample, from the runtime's metrics. `None` on the epoll driver.
+pub fn zokio_batch(
+    rt: &crate::rt::Zokio,
+    file: &TempFile,
+    tasks: usize,
+    total: usize,
+    bytes: usize,
+) -> Option<f64> {
+    let m = rt.metrics();
+    let (c0, e0) = (m.io_submit_calls(), m.io_submitted_entries());
+    io_ops(rt, file, tasks, total, bytes);
+    let (calls, entries) = (m.io_submit_calls() - c0, m.io_submitted_entries() - e0);
+    (calls > 0).then(|| entries as f64 / calls as f64)
 }
 
 #[cfg(test)]
@@ -182,7 +314,43 @@ mod tests {
         assert_eq!(tcp_echo_latency(&Zokio::multi_thread(2), 4, 40).len(), 40);
         assert_eq!(tcp_echo_latency(&Tokio::multi_thread(2), 4, 40).len(), 40);
         let f = TempFile::new(4096);
-        assert_eq!(file_reads(&Zokio::multi_thread(2), &f, 4, 100, 4096), 100);
-        assert_eq!(file_reads(&Tokio::multi_thread(2), &f, 4, 100, 4096), 100);
+        assert_eq!(io_ops(&Zokio::multi_thread(2), &f, 4, 100, 4096), 200);
+        assert_eq!(io_ops(&Tokio::multi_thread(2), &f, 4, 100, 4096), 200);
+    }
+
+    #[test]
+    fn whole_files_are_read_and_checked_on_both() {
+        let files = TempFiles::new(8, 10_000);
+        assert_eq!(whole_file_reads(&Zokio::multi_thread(2), &files, 1, 20), 20);
+        assert_eq!(whole_file_reads(&Tokio::multi_thread(2), &files, 4, 20), 20);
+        assert_eq!(
+            whole_file_reads(&Zokio::current_thread(), &files, 4, 20),
+            20
+        );
+    }
+
+    #[test]
+    fn submissions_are_timed_and_all_complete() {
+        for t in [
+            io_submission(&Zokio::multi_thread(2), 100),
+            io_submission(&Tokio::multi_thread(2), 100),
+        ] {
+            assert_eq!(t.ops, 100);
+            assert!(t.elapsed.is_some());
+        }
+    }
+
+    #[test]
+    fn batch_is_reported_on_io_uring_only() {
+        let rt = Zokio::multi_thread(2);
+        let f = TempFile::new(4096);
+        let batch = zokio_batch(&rt, &f, 8, 400, 4096);
+        match rt.metrics().io_driver() {
+            zokio::runtime::IoDriver::IoUring => {
+                let b = batch.expect("io_uring submits");
+                assert!(b >= 1.0, "{b}");
+            }
+            _ => assert_eq!(batch, None),
+        }
     }
 }

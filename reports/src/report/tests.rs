@@ -222,6 +222,7 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             seed: 1,
             warmup_ms: 200,
             rounds: 5,
+            zokio_io_driver: Some("epoll".into()),
         },
         machine: MachineInfo {
             cpu_model: "test cpu".into(),

@@ -5,14 +5,45 @@
 //! [`Unparker::unpark`] from any thread; it never knows what parking means underneath.
 //!
 //! Parking means: fire the due timers of this worker's timer-wheel shard (see
-//! `time/driver.rs`); if none fired, wait until a socket event, an unpark from another
-//! thread or the shard's earliest timer (nanosecond timeouts), then fire timers again. A
-//! worker with sockets waits in its epoll set (`io/`, `epoll_pwait2`, woken by an
-//! `eventfd` write); one without waits on a condition variable. Timers and I/O events are
-//! dispatched on the worker's own thread while its core is parked, so the woken tasks go to
-//! its local queue. Under loom (no syscalls) the worker parks on the futex-backed thread
-//! parker of `park.rs` instead, which the loom models check. The io_uring driver will sit
-//! beside epoll behind this same seam (see `io/mod.rs`).
+//! `time/driver.rs`); if none fired, wait until a socket event, an I/O completion, an
+//! unpark from another thread or the shard's earliest timer (nanosecond timeouts), then
+//! fire timers again. Timers and I/O events are dispatched on the worker's own thread while
+//! its core is parked, so the woken tasks go to its local queue. A busy worker still reaps
+//! I/O between tasks: its maintenance tick (every `event_interval` polls) calls
+//! `park_timeout(0)`.
+//!
+//! # I/O drivers (`io/`)
+//!
+//! Each worker owns a *poller* with one of two backends, chosen per runtime by
+//! [`IoDriver`] (`Builder::io_driver`, or the `ZOKIO_DRIVER` environment variable when the
+//! builder says `Auto`):
+//!
+//! - **io_uring** (the default where it works; `io/uring.rs`). One ring per worker, not one
+//!   shared ring: no lock is contended on submission, completions land on the worker that
+//!   submitted (its local queue), and a worker sleeps in its own ring. Files are real
+//!   io_uring operations (`OPENAT`, `READ`, `WRITE`, `FSYNC`, `UNLINKAT`, `NOP`); sockets
+//!   stay readiness-based through multishot `POLL_ADD`, so the same non-blocking socket code
+//!   runs on both drivers. A parked worker sleeps in `io_uring_enter(GETEVENTS)` with an
+//!   `EXT_ARG` nanosecond timeout; another thread wakes it by writing an eventfd on which
+//!   the ring always has a `READ` outstanding (not `MSG_RING`: the waker is often not a
+//!   worker and has no ring). SQEs pushed on the worker's own thread are submitted in one
+//!   `io_uring_enter` when it parks or at its maintenance tick; other threads submit at
+//!   once. Metrics count SQEs per submitting `io_uring_enter` (`zsync.batch`). SQ full:
+//!   flushed by an extra enter; CQ overflow: the ring must have `IORING_FEAT_NODROP`, the
+//!   kernel keeps the overflow and the next enter flushes it. Cancellation: a dropped
+//!   operation submits `ASYNC_CANCEL` and its slot keeps the buffer, path and file alive
+//!   until the CQE; a file opened by an `OPENAT` that completed after cancel is closed.
+//! - **epoll** (`io/epoll.rs`): readiness-based with non-blocking sockets, an eventfd for
+//!   unparks, `epoll_pwait2` for nanosecond timeouts (`epoll_wait` before Linux 5.11);
+//!   files go to the blocking pool, as Tokio's do. Used when io_uring setup fails
+//!   (`ENOSYS`, `EPERM` from seccomp or `kernel.io_uring_disabled`, a kernel before 5.11)
+//!   or when asked for.
+//!
+//! On both, a worker with nothing registered and nothing in flight parks on a condition
+//! variable instead (quicker to wake: measured in zbench's `latency.task_wakeup`), and
+//! registering a socket or submitting an operation moves it to the backend. Under loom (no
+//! syscalls) the worker parks on the futex-backed thread parker of `park.rs` instead,
+//! which the loom models check.
 
 #[cfg(not(loom))]
 pub(crate) mod io;
@@ -33,6 +64,43 @@ type WorkerUnpark = UnparkThread;
 type WorkerPark = io::IoPark;
 #[cfg(not(loom))]
 type WorkerUnpark = io::IoUnpark;
+
+/// Which I/O driver a runtime uses; see the [module docs](self) for what each does.
+///
+/// `Auto` (the default) takes `ZOKIO_DRIVER` from the environment (`io_uring` or
+/// `epoll`; anything else is an error at build time), else io_uring if a ring can be set
+/// up, else epoll. `IoUring` fails the build if a ring cannot be set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IoDriver {
+    /// `ZOKIO_DRIVER`, else io_uring with an epoll fallback.
+    #[default]
+    Auto,
+    /// io_uring; building the runtime fails if the kernel refuses it.
+    IoUring,
+    /// epoll (readiness) with files on the blocking pool.
+    Epoll,
+}
+
+impl IoDriver {
+    /// The name used by `ZOKIO_DRIVER` and in zbench results: `auto`, `io_uring`, `epoll`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IoDriver::Auto => "auto",
+            IoDriver::IoUring => "io_uring",
+            IoDriver::Epoll => "epoll",
+        }
+    }
+
+    /// Parses a `ZOKIO_DRIVER` value (`io_uring`/`uring`, `epoll`, `auto`).
+    pub fn from_name(name: &str) -> Option<IoDriver> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "io_uring" | "io-uring" | "uring" => Some(IoDriver::IoUring),
+            "epoll" => Some(IoDriver::Epoll),
+            "auto" | "" => Some(IoDriver::Auto),
+            _ => None,
+        }
+    }
+}
 
 /// One per worker (and one for the current-thread scheduler); used only by its thread.
 #[derive(Debug)]
@@ -72,12 +140,13 @@ pub(crate) struct Unparker {
 /// Builds `n` drivers (one per worker, in worker order) sharing one time driver.
 ///
 /// # Errors
-/// If an epoll set or eventfd cannot be created (e.g. `EMFILE`).
-pub(crate) fn build(n: usize) -> std::io::Result<(Vec<Driver>, Handle)> {
+/// If an epoll set, ring or eventfd cannot be created (e.g. `EMFILE`), `kind` is
+/// `IoUring` and the kernel refuses a ring, or `ZOKIO_DRIVER` holds an unknown name.
+pub(crate) fn build(n: usize, kind: IoDriver) -> std::io::Result<(Vec<Driver>, Handle)> {
     #[cfg(not(loom))]
-    let pollers: Vec<Arc<io::Poller>> = (0..n)
-        .map(|_| io::Poller::new().map(Arc::new))
-        .collect::<std::io::Result<_>>()?;
+    let pollers = io::build_pollers(n, kind)?;
+    #[cfg(loom)]
+    let _ = kind;
     #[cfg(not(loom))]
     let parks: Vec<WorkerPark> = pollers.iter().map(|p| io::IoPark::new(p.clone())).collect();
     #[cfg(loom)]
@@ -153,7 +222,9 @@ impl Unparker {
 /// A parker and an unparker for it, for tests of code that unparks a driver.
 #[cfg(all(test, not(loom)))]
 pub(crate) fn park_thread_for_tests() -> (WorkerPark, Unparker) {
-    let park = io::IoPark::new(Arc::new(io::Poller::new().expect("epoll set")));
+    let park = io::IoPark::new(Arc::new(
+        io::Poller::new(IoDriver::Epoll).expect("epoll set"),
+    ));
     let unpark = Unparker {
         inner: park.unparker(),
     };

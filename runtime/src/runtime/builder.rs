@@ -1,6 +1,7 @@
 use crate::blocking::BlockingPool;
 use crate::runtime::config::{Config, ThreadNameFn};
 use crate::runtime::runtime::{Flavor, Runtime};
+use crate::runtime::IoDriver;
 use crate::runtime::{Handle, RuntimeFlavor};
 use crate::scheduler::{self, current_thread::CurrentThread, multi_thread};
 use std::fmt;
@@ -33,6 +34,7 @@ pub struct Builder {
     global_queue_interval: u32,
     event_interval: u32,
     lifo_slot: bool,
+    io_driver: IoDriver,
 }
 
 impl Builder {
@@ -57,6 +59,7 @@ impl Builder {
             global_queue_interval: 31,
             event_interval: 61,
             lifo_slot: true,
+            io_driver: IoDriver::Auto,
         }
     }
 
@@ -145,6 +148,16 @@ impl Builder {
         self
     }
 
+    /// The I/O driver: [`IoDriver::Auto`] (the default) reads `ZOKIO_DRIVER` and otherwise
+    /// prefers io_uring, falling back to epoll if the kernel refuses a ring;
+    /// [`IoDriver::IoUring`] makes [`build`](Self::build) fail instead of falling back;
+    /// [`IoDriver::Epoll`] never tries io_uring. See `Runtime::io_driver` for the one in
+    /// use.
+    pub fn io_driver(&mut self, driver: IoDriver) -> &mut Self {
+        self.io_driver = driver;
+        self
+    }
+
     /// Accepted for source compatibility with Tokio; zokio's drivers are always enabled.
     pub fn enable_all(&mut self) -> &mut Self {
         self
@@ -153,7 +166,9 @@ impl Builder {
     /// Builds the runtime and starts its worker threads.
     ///
     /// # Errors
-    /// If the OS refuses to start a worker thread.
+    /// If the OS refuses to start a worker thread or to create a poller (an epoll set or
+    /// ring, e.g. `EMFILE`); with [`IoDriver::IoUring`], if the kernel refuses io_uring;
+    /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let config = Config {
             global_queue_interval: self.global_queue_interval,
@@ -161,6 +176,7 @@ impl Builder {
             lifo_slot: self.lifo_slot,
             thread_name: self.thread_name.clone(),
             thread_stack_size: self.thread_stack_size,
+            io_driver: self.io_driver,
         };
         let blocking_pool = BlockingPool::new(
             self.blocking_thread_name(),
@@ -213,6 +229,7 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("lifo_slot", &self.lifo_slot)
+            .field("io_driver", &self.io_driver)
             .finish()
     }
 }

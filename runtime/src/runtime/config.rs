@@ -15,6 +15,8 @@ pub(crate) struct Config {
     pub(crate) lifo_slot: bool,
     pub(crate) thread_name: ThreadNameFn,
     pub(crate) thread_stack_size: Option<usize>,
+    /// Which I/O driver the workers' pollers use.
+    pub(crate) io_driver: crate::driver::IoDriver,
 }
 
 impl fmt::Debug for Config {
@@ -24,6 +26,7 @@ impl fmt::Debug for Config {
             .field("event_interval", &self.event_interval)
             .field("lifo_slot", &self.lifo_slot)
             .field("thread_stack_size", &self.thread_stack_size)
+            .field("io_driver", &self.io_driver)
             .finish()
     }
 }

@@ -140,6 +140,33 @@ impl RuntimeMetrics {
         self.worker(worker).overflows.load(Relaxed)
     }
 
+    /// The I/O driver the runtime runs (`IoUring` or `Epoll`, never `Auto`).
+    pub fn io_driver(&self) -> crate::runtime::IoDriver {
+        #[cfg(not(loom))]
+        return self.inner().driver().io.driver();
+        #[cfg(loom)]
+        crate::runtime::IoDriver::Epoll
+    }
+
+    /// `io_uring_enter` calls that submitted at least one SQE, over all workers' rings
+    /// (0 on epoll). With [`io_submitted_entries`](Self::io_submitted_entries), gives the
+    /// mean batch: SQEs per submitting syscall.
+    pub fn io_submit_calls(&self) -> u64 {
+        self.io_submit_stats().0
+    }
+
+    /// SQEs submitted to the kernel over all workers' rings (0 on epoll).
+    pub fn io_submitted_entries(&self) -> u64 {
+        self.io_submit_stats().1
+    }
+
+    fn io_submit_stats(&self) -> (u64, u64) {
+        #[cfg(not(loom))]
+        return self.inner().driver().io.submit_stats();
+        #[cfg(loom)]
+        (0, 0)
+    }
+
     #[track_caller]
     fn worker(&self, worker: usize) -> &WorkerMetrics {
         let all = self.inner().worker_metrics();

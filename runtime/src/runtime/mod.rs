@@ -18,6 +18,7 @@ pub(crate) mod park;
 #[allow(clippy::module_inception)]
 mod runtime;
 
+pub use crate::driver::IoDriver;
 pub use builder::Builder;
 pub use context::TryCurrentError;
 pub use handle::{EnterGuard, Handle};

@@ -100,7 +100,7 @@ impl CurrentThread {
         config: Config,
         blocking: blocking::Spawner,
     ) -> std::io::Result<(CurrentThread, Arc<Handle>)> {
-        let (mut drivers, driver_handle) = driver::build(1)?;
+        let (mut drivers, driver_handle) = driver::build(1, config.io_driver)?;
         let driver = drivers.pop().expect("one driver");
         let handle = Arc::new(Handle {
             shared: Shared {

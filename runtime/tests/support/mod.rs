@@ -1,7 +1,9 @@
 //! Shared by the integration tests: `rt_test!` runs each test body on the current-thread
 //! flavor and on the multi-thread flavor with 1 and 2 workers (after Tokio's
-//! `tests/rt_common.rs`). The including file must import `Builder` and `Runtime`. Also
-//! `flag_waker`, for polling futures by hand.
+//! `tests/rt_common.rs`), on the default I/O driver (io_uring where the kernel allows it),
+//! and again on the current-thread and 2-worker flavors with the epoll driver. The
+//! including file must import `Builder` and `Runtime`. Also `flag_waker`, for polling
+//! futures by hand, and `flavors`/`drivers` for tests that loop over runtimes.
 
 #[allow(unused_macros)] // not every test file that includes this module uses it
 macro_rules! rt_test {
@@ -30,6 +32,29 @@ macro_rules! rt_test {
             }
             $($body)*
         }
+        mod current_thread_epoll {
+            #[allow(unused_imports)]
+            use super::*;
+            fn rt() -> Runtime {
+                Builder::new_current_thread()
+                    .io_driver(zokio::runtime::IoDriver::Epoll)
+                    .build()
+                    .unwrap()
+            }
+            $($body)*
+        }
+        mod multi_thread_2_epoll {
+            #[allow(unused_imports)]
+            use super::*;
+            fn rt() -> Runtime {
+                Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .io_driver(zokio::runtime::IoDriver::Epoll)
+                    .build()
+                    .unwrap()
+            }
+            $($body)*
+        }
     };
 }
 
@@ -52,16 +77,40 @@ pub fn flag_waker() -> (
     (flag.clone(), std::task::Waker::from(Arc::new(Flag(flag))))
 }
 
-/// One runtime of each flavor (current-thread; multi-thread with 2 workers), for tests that
-/// loop over flavors inside one test rather than use `rt_test!`.
+/// The I/O drivers to test on: io_uring and epoll, or only epoll (with a note on stderr)
+/// where the kernel refuses io_uring (seccomp, `kernel.io_uring_disabled`, old kernels).
+#[allow(dead_code)] // not every test file that includes this module loops over drivers
+pub fn drivers() -> Vec<zokio::runtime::IoDriver> {
+    use zokio::runtime::{Builder, IoDriver};
+    match Builder::new_current_thread()
+        .io_driver(IoDriver::IoUring)
+        .build()
+    {
+        Ok(_) => vec![IoDriver::IoUring, IoDriver::Epoll],
+        Err(e) => {
+            eprintln!("io_uring unavailable here ({e}): testing the epoll driver only");
+            vec![IoDriver::Epoll]
+        }
+    }
+}
+
+/// One runtime of each flavor (current-thread; multi-thread with 2 workers) on each driver
+/// of [`drivers`], for tests that loop over runtimes inside one test rather than use
+/// `rt_test!`.
 #[allow(dead_code)] // not every test file that includes this module loops over flavors
 pub fn flavors() -> Vec<zokio::runtime::Runtime> {
     use zokio::runtime::Builder;
-    vec![
-        Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-    ]
+    drivers()
+        .into_iter()
+        .flat_map(|d| {
+            [
+                Builder::new_current_thread().io_driver(d).build().unwrap(),
+                Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .io_driver(d)
+                    .build()
+                    .unwrap(),
+            ]
+        })
+        .collect()
 }

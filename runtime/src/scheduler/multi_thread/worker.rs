@@ -71,7 +71,7 @@ pub(crate) fn launch(
 ) -> io::Result<Arc<Handle>> {
     let mut remotes = Vec::with_capacity(num_workers);
     let mut cores = Vec::with_capacity(num_workers);
-    let (drivers, driver_handle) = driver::build(num_workers)?;
+    let (drivers, driver_handle) = driver::build(num_workers, config.io_driver)?;
     for (i, driver) in drivers.into_iter().enumerate() {
         let (steal, run_queue) = queue::local();
         remotes.push(Remote {

@@ -1,0 +1,616 @@
+//! The io_uring backend of a [`Poller`](super::Poller): one ring per worker, carrying both
+//! socket readiness (multishot `POLL_ADD`) and completion-based operations ([`Op`]: file
+//! reads, writes, opens, fsync, no-ops).
+//!
+//! - **Submission.** Any thread may push SQEs (the push and the SQ tail update are under
+//!   `sq`). The ring's own worker defers: its SQEs go to the kernel with its next
+//!   `io_uring_enter`, which it makes when it parks or, while busy, at its maintenance tick
+//!   (every `event_interval` polls), so many operations share one syscall. Other threads
+//!   (a `block_on` caller, a blocking-pool thread) submit at once. Every `io_uring_enter`
+//!   that submits adds one to `submit_calls` and the SQEs it took to `submitted` (zbench's
+//!   `zsync.batch` reads their ratio). A full SQ is flushed with an extra `io_uring_enter`.
+//! - **Completion.** Only `wait` reaps, under `cq`: socket CQEs become readiness events for
+//!   the poller (a multishot poll that ended, e.g. because the thread that armed it exited,
+//!   is re-armed), operation CQEs complete their slot and wake its task. The CQ is sized
+//!   four times the SQ and the ring must offer `IORING_FEAT_NODROP`, so a burst of
+//!   completions larger than the CQ waits in the kernel's overflow list; the next enter
+//!   (the crate adds `GETEVENTS` when the overflow flag is up) flushes it.
+//! - **Waiting.** The worker sleeps in `io_uring_enter(GETEVENTS, min_complete = 1)` with an
+//!   `EXT_ARG` timespec (nanosecond timeouts, Linux 5.11). Another thread wakes it by
+//!   writing the poller's (blocking) eventfd, on which a `READ` is always outstanding.
+//! - **Cancellation.** An operation's resources (buffer, path, the file it reads) move into
+//!   its slot when it is submitted and come back with the result. Dropping the [`Op`]
+//!   before its completion marks the slot cancelled and submits `ASYNC_CANCEL`; the slot
+//!   keeps the resources until the kernel's CQE for the operation arrives, and an `OPENAT`
+//!   that completed anyway has its new fd closed then. Dropping the ring with operations
+//!   still in flight cancels them and waits for their CQEs (at most a second; what is still
+//!   in flight after that is leaked, never freed under the kernel).
+
+use super::poller::Event;
+use super::scheduled_io::{ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use crate::loom::{lock, Mutex};
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// SQ entries per ring; the CQ has four times as many. A ring costs about 18 KiB of
+/// kernel memory mapped into the process (SQEs 8 KiB, rings 10 KiB): zbench's
+/// `memory.io_driver`. Larger batches than this take one extra `io_uring_enter` each.
+const SQ_ENTRIES: u32 = 128;
+
+/// The top two bits of `user_data` say what a CQE is for; the rest is a slab token.
+const TAG_MASK: u64 = 0b11 << 62;
+const TAG_SOCKET: u64 = 0;
+const TAG_OP: u64 = 1 << 62;
+const TAG_WAKE: u64 = 2 << 62;
+/// CQEs of cancels (nothing to do) and poll removals (`REMOVE_FLAG | token`: retried if
+/// the poll was firing at that moment).
+const TAG_IGNORE: u64 = 3 << 62;
+const REMOVE_FLAG: u64 = 1 << 61;
+
+/// Generations stay below 2^29 so a token never reaches the flag and tag bits.
+pub(crate) const GENERATION_MASK: u32 = (1 << 29) - 1;
+
+/// What to do with an operation's result if its future was dropped before it completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnCancel {
+    /// Drop the resources.
+    Nothing,
+    /// The result is a new fd (`OPENAT`): close it.
+    CloseFd,
+}
+
+/// The eventfd read's 8-byte target, written by the kernel only.
+struct WakeBuf(UnsafeCell<u64>);
+
+// SAFETY: Rust code never reads or writes the cell; only the kernel writes it, through the
+// pointer of the one outstanding READ.
+unsafe impl Sync for WakeBuf {}
+
+/// A ring and its in-flight operations.
+pub(crate) struct Uring {
+    ring: IoUring,
+    /// Serialises every producer of the submission queue.
+    sq: Mutex<()>,
+    /// Serialises reaping.
+    cq: Mutex<()>,
+    ops: Mutex<OpSlab>,
+    wake: RawFd,
+    wake_buf: Box<WakeBuf>,
+    /// Set when the ring is dropped: the eventfd READ is not re-armed.
+    closing: AtomicBool,
+    submit_calls: AtomicU64,
+    submitted: AtomicU64,
+}
+
+impl std::fmt::Debug for Uring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uring")
+            .field("sq_entries", &self.ring.params().sq_entries())
+            .field("submit_calls", &self.submit_calls)
+            .field("submitted", &self.submitted)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct OpSlab {
+    entries: Vec<OpSlot>,
+    free: Vec<u32>,
+    /// Completions found by `reap`, applied under one lock.
+    completed: Vec<(u64, i32)>,
+}
+
+#[derive(Default)]
+struct OpSlot {
+    generation: u32,
+    state: OpState,
+    data: Option<Box<dyn Any + Send>>,
+    on_cancel: Option<OnCancel>,
+}
+
+#[derive(Default)]
+enum OpState {
+    #[default]
+    Free,
+    Waiting(Option<Waker>),
+    Done(i32),
+    /// The future was dropped; the slot waits for the CQE.
+    Cancelled,
+}
+
+impl OpSlab {
+    fn slot(&mut self, token: u64) -> Option<&mut OpSlot> {
+        let (generation, index) = ((token >> 32) as u32, token as u32);
+        self.entries
+            .get_mut(index as usize)
+            .filter(|s| s.generation == generation && !matches!(s.state, OpState::Free))
+    }
+
+    fn free(&mut self, token: u64) {
+        let index = token as u32;
+        let slot = &mut self.entries[index as usize];
+        slot.state = OpState::Free;
+        slot.data = None;
+        slot.on_cancel = None;
+        slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
+        self.free.push(index);
+    }
+}
+
+fn timespec(d: Duration) -> types::Timespec {
+    types::Timespec::new()
+        .sec(d.as_secs())
+        .nsec(d.subsec_nanos())
+}
+
+impl Uring {
+    /// A ring whose wake-up is a READ on `wake` (a blocking eventfd the caller keeps open as
+    /// long as this).
+    ///
+    /// # Errors
+    /// If `io_uring_setup` fails (ENOSYS, EPERM under seccomp or
+    /// `kernel.io_uring_disabled`, ENOMEM over the locked-memory limit), or the kernel lacks
+    /// `IORING_FEAT_NODROP` or `IORING_FEAT_EXT_ARG` (Linux 5.11): `Unsupported`.
+    pub(crate) fn new(wake: RawFd) -> io::Result<Uring> {
+        let ring = IoUring::builder()
+            .setup_cqsize(SQ_ENTRIES * 4)
+            .setup_clamp()
+            .setup_coop_taskrun()
+            .setup_taskrun_flag()
+            .build(SQ_ENTRIES)?;
+        let params = ring.params();
+        if !params.is_feature_nodrop() || !params.is_feature_ext_arg() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "io_uring lacks IORING_FEAT_NODROP or IORING_FEAT_EXT_ARG (Linux 5.11+)",
+            ));
+        }
+        let uring = Uring {
+            ring,
+            sq: Mutex::new(()),
+            cq: Mutex::new(()),
+            ops: Mutex::new(OpSlab::default()),
+            wake,
+            wake_buf: Box::new(WakeBuf(UnsafeCell::new(0))),
+            closing: AtomicBool::new(false),
+            submit_calls: AtomicU64::new(0),
+            submitted: AtomicU64::new(0),
+        };
+        uring.arm_wake(true)?;
+        Ok(uring)
+    }
+
+    /// `(io_uring_enter calls that submitted, SQEs they submitted)` since the ring started.
+    pub(crate) fn submit_stats(&self) -> (u64, u64) {
+        (
+            self.submit_calls.load(Relaxed),
+            self.submitted.load(Relaxed),
+        )
+    }
+
+    fn arm_wake(&self, now: bool) -> io::Result<()> {
+        let sqe = opcode::Read::new(types::Fd(self.wake), self.wake_buf.0.get().cast(), 8)
+            .build()
+            .user_data(TAG_WAKE);
+        // SAFETY: the target is the ring's own 8-byte buffer, alive as long as the ring
+        // (the ring is dropped, which cancels the read, before `wake_buf`: field order).
+        unsafe { self.push(&sqe, now) }
+    }
+
+    /// Pushes `sqe` and, if `now`, submits it (and anything queued before it).
+    ///
+    /// # Safety
+    /// Every pointer in `sqe` must stay valid until its CQE is reaped.
+    unsafe fn push(&self, sqe: &squeue::Entry, now: bool) -> io::Result<()> {
+        let _g = lock(&self.sq);
+        loop {
+            // SAFETY: `sq` is held, so this is the only live handle on the queue; it syncs
+            // the tail on drop.
+            let mut queue = unsafe { self.ring.submission_shared() };
+            // SAFETY: the caller's contract.
+            if unsafe { queue.push(sqe) }.is_ok() {
+                break;
+            }
+            drop(queue);
+            // Full: hand what is queued to the kernel, then retry.
+            self.submit_queued()?;
+        }
+        if now {
+            self.submit_queued()?;
+        }
+        Ok(())
+    }
+
+    /// Submits what is queued (no waiting), counting it.
+    fn submit_queued(&self) -> io::Result<()> {
+        loop {
+            match self.ring.submitter().submit() {
+                Ok(n) => {
+                    self.count_submit(n);
+                    return Ok(());
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn count_submit(&self, n: usize) {
+        if n > 0 {
+            self.submit_calls.fetch_add(1, Relaxed);
+            self.submitted.fetch_add(n as u64, Relaxed);
+        }
+    }
+
+    /// Arms a multishot poll for `fd`'s read and write readiness, reported with `token`.
+    pub(crate) fn add(&self, fd: RawFd, token: u64, now: bool) -> io::Result<()> {
+        // POLLERR and POLLHUP are asked for explicitly: the kernel wakes the poll for them
+        // anyway, but reports in the CQE only the bits requested (a UDP socket's ICMP
+        // error then came back as a bare POLLOUT and its reader slept on).
+        let mask =
+            (libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP | libc::POLLERR | libc::POLLHUP) as u32;
+        let sqe = opcode::PollAdd::new(types::Fd(fd), mask)
+            .multi(true)
+            .build()
+            .user_data(TAG_SOCKET | token);
+        // SAFETY: a poll carries no pointers.
+        unsafe { self.push(&sqe, now) }
+    }
+
+    /// Removes `token`'s poll before the caller closes the socket: the poll holds a
+    /// reference to the socket, which would otherwise stay open (a TCP peer would see no
+    /// FIN, a UDP port would stay bound) after its fd is closed.
+    ///
+    /// Queued SQEs are submitted first (a deferred `POLL_ADD` must reach the kernel to be
+    /// found), then `IORING_REGISTER_SYNC_CANCEL` (Linux 6.0) removes the poll and waits if
+    /// it is firing at that moment; an asynchronous `POLL_REMOVE` was tried first and lost
+    /// that race (`EALREADY`) whenever the poll had just been armed. Kernels without sync
+    /// cancel get the `POLL_REMOVE`, retried from `reap` on `EALREADY`.
+    pub(crate) fn delete(&self, token: u64) {
+        let _ = self.submit_queued();
+        let cancel = types::CancelBuilder::user_data(TAG_SOCKET | token);
+        match self.ring.submitter().register_sync_cancel(None, cancel) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(_) => self.remove_poll(token, true),
+        }
+    }
+
+    /// Submits a `POLL_REMOVE` for `token`'s poll. It fails with `EALREADY` if the poll is
+    /// firing at that moment; `reap` then tries again, until it is gone (`ENOENT` or 0).
+    fn remove_poll(&self, token: u64, now: bool) {
+        let sqe = opcode::PollRemove::new(TAG_SOCKET | token)
+            .build()
+            .user_data(TAG_IGNORE | REMOVE_FLAG | token);
+        // SAFETY: no pointers. A failure leaves the poll armed until the ring closes; the
+        // slab generation already makes its events stale.
+        let _ = unsafe { self.push(&sqe, now) };
+    }
+
+    /// Submits an operation: `build` makes its SQE from the resources in `data` (boxed
+    /// first, so pointers into it stay put). Returns the slot token.
+    ///
+    /// # Errors
+    /// The push failed (the resources come back with the error).
+    ///
+    /// # Safety
+    /// The SQE built may point only into `data` (or at memory that outlives the ring).
+    pub(crate) unsafe fn submit_op<T: Send + 'static>(
+        &self,
+        data: T,
+        build: impl FnOnce(&mut T) -> squeue::Entry,
+        on_cancel: OnCancel,
+        now: bool,
+    ) -> Result<u64, (io::Error, T)> {
+        let mut boxed = Box::new(data);
+        let sqe = build(&mut boxed);
+        let token = {
+            let mut ops = lock(&self.ops);
+            let index = ops.free.pop().unwrap_or_else(|| {
+                ops.entries.push(OpSlot::default());
+                (ops.entries.len() - 1) as u32
+            });
+            let slot = &mut ops.entries[index as usize];
+            slot.state = OpState::Waiting(None);
+            slot.data = Some(boxed);
+            slot.on_cancel = Some(on_cancel);
+            (u64::from(slot.generation) << 32) | u64::from(index)
+        };
+        // SAFETY: the SQE points into `data`, now owned by the slot until the CQE.
+        match unsafe { self.push(&sqe.user_data(TAG_OP | token), now) } {
+            Ok(()) => Ok(token),
+            Err(e) => {
+                let mut ops = lock(&self.ops);
+                let data = ops.slot(token).and_then(|s| s.data.take());
+                ops.free(token);
+                drop(ops);
+                let data = data
+                    .and_then(|d| d.downcast::<T>().ok())
+                    .expect("the slot holds the operation's resources");
+                Err((e, *data))
+            }
+        }
+    }
+
+    /// The operation's result (`cqe.res`) and resources once it completed.
+    pub(crate) fn poll_op<T: 'static>(&self, token: u64, cx: &mut Context<'_>) -> Poll<(i32, T)> {
+        let mut ops = lock(&self.ops);
+        let slot = ops.slot(token).expect("polled a freed io_uring operation");
+        match &mut slot.state {
+            OpState::Done(res) => {
+                let res = *res;
+                let data = slot.data.take();
+                ops.free(token);
+                drop(ops);
+                let data = data
+                    .and_then(|d| d.downcast::<T>().ok())
+                    .expect("the slot holds the operation's resources");
+                Poll::Ready((res, *data))
+            }
+            OpState::Waiting(waker) => {
+                match waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            OpState::Free | OpState::Cancelled => unreachable!("slot state checked by `slot`"),
+        }
+    }
+
+    /// The operation's future was dropped: free its slot if it completed, else cancel it
+    /// and keep its resources until its CQE.
+    pub(crate) fn cancel_op(&self, token: u64, now: bool) {
+        let mut ops = lock(&self.ops);
+        let Some(slot) = ops.slot(token) else { return };
+        match slot.state {
+            OpState::Done(res) => {
+                let close = slot.on_cancel == Some(OnCancel::CloseFd) && res >= 0;
+                let data = slot.data.take();
+                ops.free(token);
+                drop(ops);
+                drop(data);
+                if close {
+                    close_fd(res);
+                }
+            }
+            OpState::Waiting(_) => {
+                slot.state = OpState::Cancelled;
+                drop(ops);
+                let sqe = opcode::AsyncCancel::new(TAG_OP | token)
+                    .build()
+                    .user_data(TAG_IGNORE);
+                // SAFETY: no pointers. If the cancel cannot be pushed the operation simply
+                // runs to completion; its slot still frees the resources then.
+                let _ = unsafe { self.push(&sqe, now) };
+            }
+            OpState::Free | OpState::Cancelled => {}
+        }
+    }
+
+    /// Submits what is queued and waits (unless `timeout` is zero) for a completion, at most
+    /// `timeout`; then reaps: socket events go to `out`, woken operations' wakers to `wake`.
+    /// Returns `(whether the eventfd fired, operations completed)`.
+    pub(crate) fn wait(
+        &self,
+        timeout: Option<Duration>,
+        out: &mut Vec<Event>,
+        wake: &mut Vec<Waker>,
+    ) -> (bool, usize) {
+        let submitter = self.ring.submitter();
+        let entered = match timeout {
+            Some(Duration::ZERO) => {
+                let (queued, overflow, taskrun) = {
+                    let _g = lock(&self.sq);
+                    // SAFETY: `sq` is held.
+                    let queue = unsafe { self.ring.submission_shared() };
+                    (!queue.is_empty(), queue.cq_overflow(), queue.taskrun())
+                };
+                if queued || overflow || taskrun {
+                    submitter.submit()
+                } else {
+                    // Nothing to submit: reaping is a read of shared memory, no syscall.
+                    Ok(0)
+                }
+            }
+            Some(d) => {
+                let ts = timespec(d);
+                let args = types::SubmitArgs::new().timespec(&ts);
+                submitter.submit_with_args(1, &args)
+            }
+            None => submitter.submit_and_wait(1),
+        };
+        // An error is a timeout, an interruption or completions to reap first: reaping
+        // follows anyway.
+        if let Ok(n) = entered {
+            self.count_submit(n);
+        }
+        self.reap(out, wake)
+    }
+
+    fn reap(&self, out: &mut Vec<Event>, wake: &mut Vec<Waker>) -> (bool, usize) {
+        let mut woken = false;
+        let mut retry_removes = Vec::new();
+        let mut ops = lock(&self.ops);
+        let mut completed = std::mem::take(&mut ops.completed);
+        drop(ops);
+        {
+            let _g = lock(&self.cq);
+            // SAFETY: `cq` is held, so this is the only live handle on the queue.
+            let queue = unsafe { self.ring.completion_shared() };
+            for cqe in queue {
+                let user_data = cqe.user_data();
+                let token = user_data & !TAG_MASK;
+                match user_data & TAG_MASK {
+                    TAG_SOCKET => out.push(Event {
+                        token,
+                        readiness: poll_readiness(cqe.result()),
+                        // Ended without being removed (CQ overflow, the arming thread
+                        // exited): the poller re-arms it if the socket is still registered.
+                        // A poll that failed (EBADF...) is not re-armed: its waiters see
+                        // the error instead.
+                        rearm: !cqueue::more(cqe.flags())
+                            && (cqe.result() >= 0 || cqe.result() == -libc::ECANCELED),
+                    }),
+                    TAG_OP => completed.push((token, cqe.result())),
+                    TAG_WAKE => woken = true,
+                    // The poll was being triggered as the removal came: try again.
+                    _ if token & REMOVE_FLAG != 0 && cqe.result() == -libc::EALREADY => {
+                        retry_removes.push(token & !REMOVE_FLAG);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for token in retry_removes {
+            self.remove_poll(token, false);
+        }
+        if woken && !self.closing.load(Relaxed) {
+            // Re-armed now, submitted with the next enter (before this worker sleeps).
+            let _ = self.arm_wake(false);
+        }
+        let n = completed.len();
+        let mut ops = lock(&self.ops);
+        let mut garbage: Vec<(Box<dyn Any + Send>, Option<RawFd>)> = Vec::new();
+        for &(token, res) in &completed {
+            let Some(slot) = ops.slot(token) else {
+                continue;
+            };
+            match std::mem::take(&mut slot.state) {
+                OpState::Waiting(waker) => {
+                    slot.state = OpState::Done(res);
+                    wake.extend(waker);
+                }
+                OpState::Cancelled => {
+                    let fd = (slot.on_cancel == Some(OnCancel::CloseFd) && res >= 0).then_some(res);
+                    if let Some(data) = slot.data.take() {
+                        garbage.push((data, fd));
+                    } else if let Some(fd) = fd {
+                        close_fd(fd);
+                    }
+                    ops.free(token);
+                }
+                other => slot.state = other,
+            }
+        }
+        completed.clear();
+        ops.completed = completed;
+        drop(ops);
+        for (data, fd) in garbage {
+            drop(data);
+            if let Some(fd) = fd {
+                close_fd(fd);
+            }
+        }
+        (woken, n)
+    }
+}
+
+fn close_fd(fd: RawFd) {
+    // SAFETY: `fd` was opened by an operation whose future is gone, so nothing else owns it.
+    unsafe { libc::close(fd) };
+}
+
+/// A poll CQE's result (revents, or -errno) as readiness bits.
+fn poll_readiness(res: i32) -> usize {
+    if res == -libc::ECANCELED {
+        return 0;
+    }
+    if res < 0 {
+        // The poll itself failed: let the waiting tasks try and see the error.
+        return READABLE | WRITABLE | ERROR;
+    }
+    let e = res as libc::c_short;
+    let mut r = 0;
+    if e & libc::POLLIN != 0 {
+        r |= READABLE;
+    }
+    if e & libc::POLLOUT != 0 {
+        r |= WRITABLE;
+    }
+    if e & (libc::POLLRDHUP | libc::POLLHUP) != 0 {
+        r |= READ_CLOSED;
+    }
+    if e & libc::POLLHUP != 0 {
+        r |= WRITE_CLOSED;
+    }
+    if e & libc::POLLERR != 0 {
+        r |= ERROR;
+    }
+    r
+}
+
+impl Drop for Uring {
+    fn drop(&mut self) {
+        // Operations still in flight point into their slots' resources: cancel them and
+        // wait for their CQEs before the resources are freed.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut out = Vec::new();
+        let mut wake = Vec::new();
+        // The eventfd READ targets `wake_buf`: cancel it and see its CQE first.
+        self.closing.store(true, Relaxed);
+        let sqe = opcode::AsyncCancel::new(TAG_WAKE)
+            .build()
+            .user_data(TAG_IGNORE);
+        // SAFETY: no pointers.
+        if unsafe { self.push(&sqe, false) }.is_ok() {
+            while Instant::now() < deadline {
+                if self
+                    .wait(Some(Duration::from_millis(10)), &mut out, &mut wake)
+                    .0
+                {
+                    break;
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            // The READ may still complete into `wake_buf`: leak it rather than free it.
+            std::mem::forget(std::mem::replace(
+                &mut self.wake_buf,
+                Box::new(WakeBuf(UnsafeCell::new(0))),
+            ));
+        }
+        loop {
+            let pending: Vec<u64> = {
+                let ops = lock(&self.ops);
+                ops.entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| matches!(s.state, OpState::Waiting(_) | OpState::Cancelled))
+                    .map(|(i, s)| (u64::from(s.generation) << 32) | i as u64)
+                    .collect()
+            };
+            if pending.is_empty() {
+                return;
+            }
+            if Instant::now() >= deadline {
+                // Never free memory the kernel may still write: leak it.
+                let mut ops = lock(&self.ops);
+                for slot in &mut ops.entries {
+                    if let Some(data) = slot.data.take() {
+                        std::mem::forget(data);
+                    }
+                }
+                return;
+            }
+            for token in pending {
+                let sqe = opcode::AsyncCancel::new(TAG_OP | token)
+                    .build()
+                    .user_data(TAG_IGNORE);
+                // SAFETY: no pointers.
+                let _ = unsafe { self.push(&sqe, false) };
+            }
+            // (Every `Op` future holds the ring, so no slot is waiting for one: all are
+            // cancelled, and reaping frees them.)
+            self.wait(Some(Duration::from_millis(10)), &mut out, &mut wake);
+            out.clear();
+            wake.clear();
+        }
+    }
+}
