@@ -14,15 +14,19 @@ cargo build --release -p zokio --example spawn_abort_shutdown
 # RUST_BACKTRACE=0: the example panics on purpose, and symbolising a backtrace fills std's
 # caches with megabytes of "still reachable" memory that would drown the real signal.
 # --fair-sched: valgrind runs one thread at a time; fair scheduling keeps workers moving.
-RUST_BACKTRACE=0 valgrind --quiet --fair-sched=yes --leak-check=full \
+ZOKIO_DRIVER=epoll RUST_BACKTRACE=0 valgrind --quiet --fair-sched=yes --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
   target/release/examples/spawn_abort_shutdown
 # The TCP tests that drop in-flight reads and accepts, and the fd-leak test, under memcheck
-# too: a cancelled operation must not touch freed memory.
+# too: a cancelled operation must not touch freed memory. On the epoll driver only:
+# valgrind cannot see the kernel fill an io_uring operation's buffer, so every byte a ring
+# READ delivers would be reported as uninitialised. The io_uring paths are covered by the
+# fd-leak counts, the checksummed file tests and `--asan`.
 cargo test --release -p zokio --test net_fd_leak --test net_tcp --no-run
 for t in net_fd_leak net_tcp; do
   bin=$(ls -t target/release/deps/${t}-* | grep -v '\.d$' | head -n 1)
-  RUST_BACKTRACE=0 valgrind --quiet --fair-sched=yes --leak-check=full \
+  ZOKIO_TEST_DRIVERS=epoll ZOKIO_DRIVER=epoll RUST_BACKTRACE=0 \
+    valgrind --quiet --fair-sched=yes --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
     "$bin" --test-threads=1 -q
 done
