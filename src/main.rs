@@ -327,7 +327,7 @@ fn dispatch_run(command: Command) -> Result<()> {
     match command {
         Command::Compare { .. } => Err(UsageError("compare has its own entry".into()).into()),
         Command::List => {
-            for w in suite::workloads() {
+            for w in catalogue() {
                 println!(
                     "{:<40} {:<11} {:<40} {}",
                     w.name,
@@ -338,7 +338,7 @@ fn dispatch_run(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::All(args) => measure(suite::workloads(), &args),
+        Command::All(args) => measure(catalogue(), &args),
         Command::Run { patterns, args } => measure(select(&patterns)?, &args),
         Command::Child { job, runtime, n } => {
             let job = zbench_suite::child::Job::parse(&job)
@@ -390,7 +390,7 @@ fn report(files: &[PathBuf], out: Option<&Path>) -> Result<zbench_report::report
 
 /// The workloads matching any pattern; a pattern that matches nothing is a usage error.
 fn select(patterns: &[String]) -> Result<Vec<Workload>> {
-    let all = suite::workloads();
+    let all = catalogue();
     let mut chosen: Vec<Workload> = Vec::new();
     for p in patterns {
         let pattern =
@@ -479,6 +479,7 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let ctx = Ctx {
         cfg,
         child_exe: std::env::current_exe().ok(),
+        stress_duration: std::time::Duration::from_secs(if args.quick { 2 } else { 10 }),
     };
     let started = utc_now();
     let dir = prepare_out_dir(args.out.as_deref(), &started)?;
@@ -488,7 +489,7 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let records = runner::run(&workloads, &ctx, seed, |w| progress.start(w.name))
         .map_err(anyhow::Error::msg)?;
     progress.finish();
-    let claims = runner::audit_claims(&records);
+    let claims = runner::audit_claims(&records, &catalogue());
     let file = ResultFile {
         schema: schema::SCHEMA.to_owned(),
         run: RunInfo {
@@ -540,4 +541,11 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
 fn bench_suite_driver_name() -> String {
     use zbench_suite::rt::Runtime;
     zbench_suite::rt::Zokio::io_driver_name()
+}
+
+/// Every workload zbench knows: the suite's and the stress crate's.
+fn catalogue() -> Vec<Workload> {
+    let mut all = suite::workloads();
+    all.extend(zbench_stress::workloads());
+    all
 }

@@ -16,9 +16,10 @@ fn list_prints_every_workload() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("tokio_shapes.ping_pong"));
     assert!(stdout.contains("sched.task_scheduling,headline.vs_tokio"));
+    assert!(stdout.contains("stress.task_scheduling"));
     assert_eq!(
         stdout.lines().count(),
-        zbench_suite::suite::workloads().len()
+        zbench_suite::suite::workloads().len() + zbench_stress::workloads().len()
     );
 }
 

@@ -62,6 +62,11 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
         let (zokio, base) = (report(&point.zokio), report(&point.baseline));
         let sides = [("zokio", &zokio, 0), (baseline, &base, 1)];
         for (runtime, samples, side) in sides {
+            let (errors, extra) = if side == 0 {
+                (point.errors.0, &point.extra.0)
+            } else {
+                (point.errors.1, &point.extra.1)
+            };
             if samples.is_empty() {
                 continue; // This side was not run (--runtimes).
             }
@@ -85,7 +90,8 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                         p.1.clone()
                     }
                 }),
-                errors: 0,
+                errors,
+                extra: extra.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
             });
         }
         if zokio.len() == base.len() && !zokio.is_empty() {
@@ -127,8 +133,7 @@ pub fn run(
 /// The claims audit: every claim of CLAIMS.md, judged on the workload that measured it
 /// (its last point, e.g. the most workers); "not run" for claims whose workload exists but
 /// was not selected, "not yet measured" for claims with no workload yet.
-pub fn audit_claims(records: &Records) -> Vec<ClaimAudit> {
-    let catalogue = crate::suite::workloads();
+pub fn audit_claims(records: &Records, catalogue: &[Workload]) -> Vec<ClaimAudit> {
     claims::CLAIMS
         .iter()
         .map(|claim| {

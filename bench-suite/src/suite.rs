@@ -15,6 +15,8 @@ pub struct Ctx {
     /// The zbench executable, for workloads that measure in a fresh child process (memory);
     /// `None` runs them in-process (tests only: allocator reuse skews memory figures).
     pub child_exe: Option<PathBuf>,
+    /// How long each runtime runs a stress workload (10 s; 2 s with `--quick`).
+    pub stress_duration: std::time::Duration,
 }
 
 /// One measured point of a workload: samples of each side, as measured (ops/s for rate
@@ -32,7 +34,15 @@ pub struct Point {
     pub baseline_name: &'static str,
     /// Latency percentiles of zokio and the baseline, for latency workloads.
     pub percentiles: Option<(Percentiles, Percentiles)>,
+    /// Failed operations of zokio and the baseline (stress workloads' accounting).
+    pub errors: (u64, u64),
+    /// Figures beside the main one, of zokio and the baseline (see
+    /// `WorkloadResult::extra`).
+    pub extra: (Extra, Extra),
 }
+
+/// Named figures beside a point's main one (name with unit, value).
+pub type Extra = Vec<(&'static str, f64)>;
 
 /// Everything a workload measured.
 #[derive(Debug, Clone, Default)]
@@ -488,7 +498,7 @@ fn child_point(
         zokio: zs,
         baseline: ts,
         baseline_name: "tokio",
-        percentiles: None,
+        ..Point::default()
     })
 }
 
@@ -1127,6 +1137,7 @@ mod tests {
                 sides: crate::measure::Sides::BOTH,
             },
             child_exe: None,
+            stress_duration: std::time::Duration::from_millis(300),
         };
         for w in workloads() {
             for claim in w.claims {

@@ -146,6 +146,11 @@ pub struct WorkloadResult {
     pub percentiles: Option<Percentiles>,
     /// Failed operations (0 unless the workload counts failures).
     pub errors: u64,
+    /// Figures beside the main one, by name with their unit in the name (stress workloads:
+    /// `tasks_spawned`, `tasks_ran`, `success_percent`, `peak_rss_bytes`, ...). Absent when
+    /// empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, f64>,
 }
 
 /// zokio against a baseline (Tokio, unless stated) on one workload point, from samples
@@ -370,6 +375,7 @@ pub(crate) mod tests {
                 stats: stats.clone(),
                 percentiles: None,
                 errors: 0,
+                extra: Default::default(),
             }],
             comparisons: vec![Comparison {
                 workload: "sched.task_scheduling".into(),

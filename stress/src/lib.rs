@@ -1,4 +1,440 @@
-//! zbench's stress and network-stress workloads: sustained task and I/O load with success
-//! accounting, the load generator, and the servers under test (echo, HTTP, file transfer).
+//! zbench's stress workloads: sustained load for a fixed time on every worker, with the
+//! accounting that proves nothing was lost.
 //!
-//! Empty for now: these workloads need zokio's I/O driver and arrive with the stress issue.
+//! Each runtime runs each workload once for `Ctx::stress_duration` (10 s; 2 s with
+//! `--quick`), Tokio after zokio. The samples are the throughput of consecutive windows of
+//! the run (10 per run), so the figure's interval says how steady the rate was; the two
+//! runtimes' windows are paired by index for the ratio. The accounting goes into the
+//! result's `errors` and `extra` fields, and a run that lost or duplicated work fails the
+//! whole zbench run with the counts in the message.
+//!
+//! The network-stress half of the stress issue (load generator, servers, `net.*`,
+//! `scale.connections`) is not here yet.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zbench_suite::rt::{AsyncFile, Runtime, Tokio, Zokio};
+use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Workload};
+use zbench_suite::workloads::io::TempFile;
+use zbench_suite::workloads::memory::rss_bytes;
+
+/// Throughput windows per run.
+pub const WINDOWS: usize = 10;
+
+/// The stress workloads, in run order.
+pub fn workloads() -> Vec<Workload> {
+    vec![
+        Workload {
+            name: "stress.task_scheduling",
+            unit: "tasks/s",
+            params: &[("duration", "10 s (2 s quick)"), ("windows", "10"), ("spawners", "one per worker"), ("batch", "64 then yield")],
+            claims: &["stress.task_scheduling"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "one spawner task per worker spawns detached tasks in batches of 64 for the whole duration; each task counts itself and adds a hash of its id to a checksum. Success: the count of tasks that ran equals the count spawned and the checksum matches (no task lost or run twice)",
+            run: task_scheduling_outcome,
+        },
+        Workload {
+            name: "stress.memory_allocation",
+            unit: "ops/s",
+            params: &[("duration", "10 s (2 s quick)"), ("windows", "10"), ("tasks", "4 per worker"), ("sizes", "64 B to 1 MiB, log-uniform"), ("live_per_task", "8")],
+            claims: &["stress.memory_allocation"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "tasks allocate buffers of mixed sizes (64 B to 1 MiB), write one byte per page, keep the last 8 and free the oldest, yielding every 16 allocations; ops = allocations (each freed later). Extra figures: peak RSS during the run, RSS before the runtime was built and after it was dropped (the leak check; the allocator may keep freed pages, and Tokio runs second in the same process)",
+            run: memory_allocation_outcome,
+        },
+        Workload {
+            name: "stress.io_ops",
+            unit: "ops/s",
+            params: &[("duration", "10 s (2 s quick)"), ("windows", "10"), ("tasks", "16"), ("operation", "no-op + 4 KiB file read_at")],
+            claims: &["stress.io_ops"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "the sched.io_ops loop (a no-op through the I/O driver, then a 4 KiB read) on 16 tasks for the whole duration; every failed operation is counted in errors",
+            run: io_ops_outcome,
+        },
+    ]
+}
+
+/// One runtime's run: window rates, failures, extra figures.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// Operations per second in each window, in order.
+    pub windows: Vec<f64>,
+    /// Failed, lost or duplicated operations.
+    pub errors: u64,
+    /// Extra figures, for the result file.
+    pub extra: Vec<(&'static str, f64)>,
+}
+
+/// Samples `counter` every `duration / WINDOWS` until `duration` has passed, then raises
+/// `stop`; returns the rate of each window. Runs on its own thread.
+fn windows(counter: Arc<AtomicU64>, stop: Arc<AtomicBool>, duration: Duration) -> Vec<f64> {
+    let window = duration / WINDOWS as u32;
+    let start = Instant::now();
+    let mut last = (start, counter.load(Relaxed));
+    let mut rates = Vec::with_capacity(WINDOWS);
+    for i in 1..=WINDOWS {
+        let due = start + window * i as u32;
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        let now = (Instant::now(), counter.load(Relaxed));
+        rates.push((now.1 - last.1) as f64 / (now.0 - last.0).as_secs_f64());
+        last = now;
+    }
+    stop.store(true, Relaxed);
+    rates
+}
+
+/// splitmix64: the per-task checksum term (a lost task and a duplicated one cannot cancel
+/// out unless two 64-bit hashes collide).
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// `stress.task_scheduling` on one runtime. Waits (at most 30 s) for every spawned task to
+/// run after the spawners stop.
+pub fn task_scheduling<R: Runtime>(rt: &R, spawners: usize, duration: Duration) -> Run {
+    let ran = Arc::new(AtomicU64::new(0));
+    let sum = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let monitor = {
+        let (ran, stop) = (ran.clone(), stop.clone());
+        std::thread::spawn(move || windows(ran, stop, duration))
+    };
+    let (spawned, expected) = {
+        let (ran, sum, stop) = (ran.clone(), sum.clone(), stop.clone());
+        rt.block_on(rt.spawn(async move {
+            let handles: Vec<_> = (0..spawners)
+                .map(|s| {
+                    let (ran, sum, stop) = (ran.clone(), sum.clone(), stop.clone());
+                    R::spawn_local(async move {
+                        let (mut id, mut n, mut expected) = (s as u64, 0u64, 0u64);
+                        while !stop.load(Relaxed) {
+                            for _ in 0..64 {
+                                let (ran, sum, this) = (ran.clone(), sum.clone(), id);
+                                drop(R::spawn_local(async move {
+                                    sum.fetch_add(mix(this), Relaxed);
+                                    ran.fetch_add(1, Relaxed);
+                                }));
+                                expected = expected.wrapping_add(mix(id));
+                                id += spawners as u64;
+                                n += 1;
+                            }
+                            R::yield_now().await;
+                        }
+                        (n, expected)
+                    })
+                })
+                .collect();
+            let (mut n, mut expected) = (0u64, 0u64);
+            for h in handles {
+                let (hn, he) = h.await;
+                n += hn;
+                expected = expected.wrapping_add(he);
+            }
+            // Detached tasks may still be queued: let them finish.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while ran.load(Relaxed) < n && Instant::now() < deadline {
+                R::sleep(Duration::from_millis(1)).await;
+            }
+            (n, expected)
+        }))
+    };
+    let rates = monitor.join().expect("monitor thread");
+    let ran = ran.load(Relaxed);
+    let checksum_ok = sum.load(Relaxed) == expected;
+    let lost = spawned.abs_diff(ran) + u64::from(!checksum_ok && spawned == ran);
+    Run {
+        windows: rates,
+        errors: lost,
+        extra: vec![
+            ("tasks_spawned", spawned as f64),
+            ("tasks_ran", ran as f64),
+            ("checksum_ok", f64::from(u8::from(checksum_ok))),
+            (
+                "success_percent",
+                if lost == 0 {
+                    100.0
+                } else {
+                    100.0 * (spawned.saturating_sub(lost)) as f64 / spawned.max(1) as f64
+                },
+            ),
+        ],
+    }
+}
+
+/// xorshift64*: the allocation size sequence.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+/// `stress.memory_allocation` on one runtime (built here, so RSS before and after bracket
+/// it). Ops: allocations (each freed later).
+pub fn memory_allocation<R: Runtime>(
+    build: impl FnOnce() -> R,
+    tasks: usize,
+    duration: Duration,
+) -> Run {
+    let before = rss_bytes().unwrap_or(0);
+    let allocs = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(before));
+    let sampler = {
+        let (stop, peak) = (stop.clone(), peak.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Relaxed) {
+                peak.fetch_max(rss_bytes().unwrap_or(0), Relaxed);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let monitor = {
+        let (allocs, stop) = (allocs.clone(), stop.clone());
+        std::thread::spawn(move || windows(allocs, stop, duration))
+    };
+    let rt = build();
+    {
+        let (allocs, stop) = (allocs.clone(), stop.clone());
+        rt.block_on(rt.spawn(async move {
+            let handles: Vec<_> = (0..tasks)
+                .map(|t| {
+                    let (allocs, stop) = (allocs.clone(), stop.clone());
+                    R::spawn_local(async move {
+                        let mut state = 0x9e37_79b9 ^ (t as u64 + 1);
+                        let mut live: std::collections::VecDeque<Vec<u8>> =
+                            std::collections::VecDeque::with_capacity(8);
+                        let mut n = 0u64;
+                        while !stop.load(Relaxed) {
+                            // log-uniform in [2^6, 2^20]
+                            let bits = 6 + next(&mut state) % 15;
+                            let size = (1usize << bits) + (next(&mut state) as usize % (1 << bits));
+                            let size = size.min(1 << 20);
+                            let mut buf = vec![0u8; size];
+                            for i in (0..size).step_by(4096) {
+                                buf[i] = i as u8;
+                            }
+                            if live.len() == 8 {
+                                live.pop_front();
+                            }
+                            live.push_back(buf);
+                            n += 1;
+                            allocs.fetch_add(1, Relaxed);
+                            if n.is_multiple_of(16) {
+                                R::yield_now().await;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.await;
+            }
+        }));
+    }
+    let rates = monitor.join().expect("monitor thread");
+    drop(rt);
+    // `stop` is up (the monitor raised it): the sampler ends.
+    sampler.join().expect("sampler thread");
+    let after = rss_bytes().unwrap_or(0);
+    Run {
+        windows: rates,
+        errors: 0,
+        extra: vec![
+            ("allocations", allocs.load(Relaxed) as f64),
+            ("peak_rss_bytes", peak.load(Relaxed) as f64),
+            ("rss_before_bytes", before as f64),
+            ("rss_after_bytes", after as f64),
+            (
+                "rss_growth_after_bytes",
+                after.saturating_sub(before) as f64,
+            ),
+        ],
+    }
+}
+
+/// `stress.io_ops` on one runtime: `tasks` tasks alternate a no-op and a 4 KiB read until
+/// the duration ends. Ops: no-ops and reads that succeeded; errors: those that failed.
+pub fn io_ops<R: Runtime>(rt: &R, file: &TempFile, tasks: usize, duration: Duration) -> Run {
+    let ops = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let monitor = {
+        let (ops, stop) = (ops.clone(), stop.clone());
+        std::thread::spawn(move || windows(ops, stop, duration))
+    };
+    let path = file.path.clone();
+    {
+        let (ops, errors, stop) = (ops.clone(), errors.clone(), stop.clone());
+        rt.block_on(rt.spawn(async move {
+            let f = Arc::new(R::File::open(path).await.expect("open"));
+            let handles: Vec<_> = (0..tasks)
+                .map(|_| {
+                    let (f, ops, errors, stop) =
+                        (f.clone(), ops.clone(), errors.clone(), stop.clone());
+                    R::spawn_local(async move {
+                        let mut buf = Vec::with_capacity(4096);
+                        while !stop.load(Relaxed) {
+                            match R::io_nop().await {
+                                Ok(()) => ops.fetch_add(1, Relaxed),
+                                Err(_) => errors.fetch_add(1, Relaxed),
+                            };
+                            buf.clear();
+                            let (r, b) = f.read_at(buf, 0).await;
+                            buf = b;
+                            match r {
+                                Ok(4096) => ops.fetch_add(1, Relaxed),
+                                _ => errors.fetch_add(1, Relaxed),
+                            };
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.await;
+            }
+        }));
+    }
+    let rates = monitor.join().expect("monitor thread");
+    let errors = errors.load(Relaxed);
+    Run {
+        windows: rates,
+        errors,
+        extra: vec![("ops", ops.load(Relaxed) as f64), ("errors", errors as f64)],
+    }
+}
+
+/// Runs `zokio` then `tokio` (as `--runtimes` allows) and pairs their windows.
+fn outcome(ctx: &Ctx, zokio: impl FnOnce() -> Run, tokio: impl FnOnce() -> Run) -> Outcome {
+    let z = if ctx.cfg.sides.zokio {
+        zokio()
+    } else {
+        Run::default()
+    };
+    let t = if ctx.cfg.sides.baseline {
+        tokio()
+    } else {
+        Run::default()
+    };
+    Outcome {
+        points: vec![Point {
+            zokio: z.windows,
+            baseline: t.windows,
+            baseline_name: "tokio",
+            errors: (z.errors, t.errors),
+            extra: (z.extra, t.extra),
+            ..Point::default()
+        }],
+    }
+}
+
+/// Fails loudly when a run lost or duplicated work.
+fn check(name: &str, o: Outcome) -> Result<Outcome, String> {
+    let p = &o.points[0];
+    if p.errors != (0, 0) {
+        return Err(format!(
+            "{name}: failures (zokio {}, tokio {}); accounting: zokio {:?}, tokio {:?}",
+            p.errors.0, p.errors.1, p.extra.0, p.extra.1
+        ));
+    }
+    Ok(o)
+}
+
+fn task_scheduling_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let w = ctx.cfg.workers;
+    let d = ctx.stress_duration;
+    let o = outcome(
+        ctx,
+        || task_scheduling(&Zokio::multi_thread(w), w, d),
+        || task_scheduling(&Tokio::multi_thread(w), w, d),
+    );
+    check("stress.task_scheduling", o)
+}
+
+fn memory_allocation_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let w = ctx.cfg.workers;
+    let d = ctx.stress_duration;
+    Ok(outcome(
+        ctx,
+        || memory_allocation(|| Zokio::multi_thread(w), 4 * w, d),
+        || memory_allocation(|| Tokio::multi_thread(w), 4 * w, d),
+    ))
+}
+
+fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let w = ctx.cfg.workers;
+    let d = ctx.stress_duration;
+    let file = TempFile::new(4096);
+    let o = outcome(
+        ctx,
+        || io_ops(&Zokio::multi_thread(w), &file, 16, d),
+        || io_ops(&Tokio::multi_thread(w), &file, 16, d),
+    );
+    check("stress.io_ops", o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHORT: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn every_task_is_accounted_for_on_both_runtimes() {
+        for run in [
+            task_scheduling(&Zokio::multi_thread(2), 2, SHORT),
+            task_scheduling(&Tokio::multi_thread(2), 2, SHORT),
+        ] {
+            assert_eq!(run.windows.len(), WINDOWS);
+            assert_eq!(run.errors, 0, "{:?}", run.extra);
+            let get = |k: &str| run.extra.iter().find(|e| e.0 == k).unwrap().1;
+            assert!(get("tasks_spawned") > 0.0);
+            assert_eq!(get("tasks_spawned"), get("tasks_ran"));
+            assert_eq!((get("checksum_ok"), get("success_percent")), (1.0, 100.0));
+        }
+    }
+
+    #[test]
+    fn a_lost_task_is_an_error() {
+        let mut o = Outcome {
+            points: vec![Point {
+                errors: (1, 0),
+                ..Point::default()
+            }],
+        };
+        assert!(check("x", o).unwrap_err().contains("zokio 1"));
+        o = Outcome {
+            points: vec![Point::default()],
+        };
+        assert!(check("x", o).is_ok());
+    }
+
+    #[test]
+    fn checksum_terms_differ() {
+        assert_ne!(mix(1), mix(2));
+        assert_ne!(mix(0), 0);
+    }
+
+    #[test]
+    fn memory_and_io_runs_report_their_accounting() {
+        let m = memory_allocation(|| Zokio::multi_thread(2), 4, SHORT);
+        let get = |r: &Run, k: &str| r.extra.iter().find(|e| e.0 == k).unwrap().1;
+        assert!(get(&m, "allocations") > 0.0);
+        assert!(get(&m, "peak_rss_bytes") >= get(&m, "rss_before_bytes"));
+        let f = TempFile::new(4096);
+        for r in [
+            io_ops(&Zokio::multi_thread(2), &f, 4, SHORT),
+            io_ops(&Tokio::multi_thread(2), &f, 4, SHORT),
+        ] {
+            assert_eq!(r.errors, 0);
+            assert!(get(&r, "ops") > 0.0);
+        }
+    }
+}

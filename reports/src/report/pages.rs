@@ -310,6 +310,18 @@ pub(crate) fn group(
                     }
                 }
             }
+            @if w.rows.iter().any(|(_, r)| !r.extra.is_empty()) {
+                table {
+                    tr { th { "point" } th { "runtime" } th { "accounting and other figures" } }
+                    @for (point, r) in w.rows.iter().filter(|(_, r)| !r.extra.is_empty()) {
+                        tr {
+                            td { (if point.is_empty() { "-" } else { point }) }
+                            td { (r.runtime) }
+                            td { @for (i, (k, v)) in r.extra.iter().enumerate() { @if i > 0 { ", " } (k) " " (fmt_num(*v)) } }
+                        }
+                    }
+                }
+            }
             @if !w.comparisons.is_empty() {
                 table {
                     tr { th { "point" } th { "baseline" } th { "ratio zokio/baseline [95%]" } th { "reading" } }

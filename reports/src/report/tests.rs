@@ -42,6 +42,7 @@ fn result(
         stats: stats(median),
         percentiles: None,
         errors: 0,
+        extra: Default::default(),
     }
 }
 
