@@ -386,6 +386,11 @@ fn memory_rounds(_ctx: &Ctx) -> usize {
     3
 }
 
+/// p50/p90/p99/p99.9/max of a histogram, as recorded (for workloads outside this crate).
+pub fn percentiles_of(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
+    percentiles(h)
+}
+
 fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
     Percentiles {
         p50: h.value_at_quantile(0.5) as f64,

@@ -8,8 +8,8 @@
 //! result's `errors` and `extra` fields, and a run that lost or duplicated work fails the
 //! whole zbench run with the counts in the message.
 //!
-//! The network-stress half of the stress issue (load generator, servers, `net.*`,
-//! `scale.connections`) is not here yet.
+//! The network half is in [`net`]: the load generator, the servers under test and the
+//! `net.*` workloads.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -22,8 +22,16 @@ use zbench_suite::workloads::memory::rss_bytes;
 /// Throughput windows per run.
 pub const WINDOWS: usize = 10;
 
-/// The stress workloads, in run order.
+pub mod net;
+
+/// The stress and network workloads, in run order.
 pub fn workloads() -> Vec<Workload> {
+    let mut all = stress_workloads();
+    all.extend(net::workloads());
+    all
+}
+
+fn stress_workloads() -> Vec<Workload> {
     vec![
         Workload {
             name: "stress.task_scheduling",

@@ -1,0 +1,349 @@
+//! The built-in load generator: the same code whatever runtime serves, on its own thread
+//! with its own Tokio current-thread runtime (one client thread, like `wrk -t1`).
+//!
+//! - **Closed loop**: each connection sends a request, waits for the response, sends the
+//!   next; latency is measured from the send. This is what most benchmarks report, and it
+//!   hides server stalls: while the server stalls, nobody sends (coordinated omission).
+//! - **Open loop**: requests are due at a constant total rate, spread evenly over the
+//!   connections; each connection sends a request at its due time (or at once, if the
+//!   previous response came late) and latency is measured from the *due* time, so time a
+//!   request spent waiting to be sent counts (the correction of wrk2).
+//!
+//! Latencies go into an hdrhistogram (ns, 3 significant digits). Errors are counted by kind
+//! (the `io::ErrorKind`, `bad status`, `bad body`), and a connection that fails is replaced
+//! by a new one. Connecting the first connection fails the whole run with the OS error (an
+//! unreachable target or a refused connection is a usage error, not a measurement).
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Empty};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// What one request is.
+#[derive(Debug, Clone)]
+pub enum Protocol {
+    /// Write `bytes` bytes on a kept-alive connection, read them back, compare.
+    Echo {
+        /// Request size.
+        bytes: usize,
+    },
+    /// Connect, write `bytes` bytes, read them back, close: one connection per request.
+    ConnectEcho {
+        /// Request size.
+        bytes: usize,
+    },
+    /// `GET path` over HTTP/1.1 keep-alive (hyper's client); the response must be 200 with
+    /// a body of `body_len` bytes.
+    Http {
+        /// Request path.
+        path: &'static str,
+        /// Expected body length.
+        body_len: usize,
+    },
+}
+
+/// Closed or open loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// As fast as responses come back.
+    Closed,
+    /// A constant total rate, in requests per second.
+    Open {
+        /// Requests per second over all connections.
+        rate: f64,
+    },
+}
+
+/// One load run.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    /// Where the server listens.
+    pub target: SocketAddr,
+    /// The request.
+    pub protocol: Protocol,
+    /// Concurrent connections (for `ConnectEcho`: concurrent connectors).
+    pub connections: usize,
+    /// How long to send.
+    pub duration: Duration,
+    /// Closed or open loop.
+    pub mode: Mode,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// Requests answered correctly.
+    pub requests: u64,
+    /// Failed requests and connections, by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Bytes sent plus bytes received in correct exchanges (HTTP: bodies only).
+    pub bytes: u64,
+    /// Time from the first send to the end.
+    pub elapsed: Duration,
+    /// Latency of correct requests, in ns (open loop: from the due time).
+    pub latency_ns: Histogram<u64>,
+}
+
+impl LoadReport {
+    /// Correct requests per second.
+    pub fn rate(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Megabytes (10^6 bytes) moved per second.
+    pub fn mb_per_sec(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64()
+    }
+
+    /// All errors.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    fn merge(&mut self, other: LoadReport) {
+        self.requests += other.requests;
+        self.bytes += other.bytes;
+        for (k, v) in other.errors {
+            *self.errors.entry(k).or_default() += v;
+        }
+        self.latency_ns
+            .add(&other.latency_ns)
+            .expect("histograms of the same bounds");
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
+}
+
+fn kind(e: &io::Error) -> String {
+    format!("{:?}", e.kind())
+}
+
+/// One connection's way of sending requests.
+enum Conn {
+    Echo(tokio::net::TcpStream),
+    Http(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
+    None,
+}
+
+async fn connect(target: SocketAddr, protocol: &Protocol) -> io::Result<Conn> {
+    match protocol {
+        Protocol::ConnectEcho { .. } => Ok(Conn::None),
+        Protocol::Echo { .. } => {
+            let s = tokio::net::TcpStream::connect(target).await?;
+            s.set_nodelay(true)?;
+            Ok(Conn::Echo(s))
+        }
+        Protocol::Http { .. } => {
+            let s = tokio::net::TcpStream::connect(target).await?;
+            s.set_nodelay(true)?;
+            let (sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(s))
+                    .await
+                    .map_err(io::Error::other)?;
+            tokio::spawn(conn);
+            Ok(Conn::Http(sender))
+        }
+    }
+}
+
+async fn echo(s: &mut tokio::net::TcpStream, data: &[u8], back: &mut [u8]) -> Result<u64, String> {
+    s.write_all(data).await.map_err(|e| kind(&e))?;
+    s.read_exact(back).await.map_err(|e| kind(&e))?;
+    if back != data {
+        return Err("bad body".into());
+    }
+    Ok(2 * data.len() as u64)
+}
+
+/// One request on `conn` (reconnecting first if it failed before). Bytes moved, or the
+/// error kind.
+async fn exchange(
+    conn: &mut Conn,
+    target: SocketAddr,
+    protocol: &Protocol,
+    data: &[u8],
+    back: &mut [u8],
+) -> Result<u64, String> {
+    if matches!(conn, Conn::None) && !matches!(protocol, Protocol::ConnectEcho { .. }) {
+        *conn = connect(target, protocol).await.map_err(|e| kind(&e))?;
+    }
+    let r = match (protocol, &mut *conn) {
+        (Protocol::ConnectEcho { .. }, _) => {
+            let mut s = tokio::net::TcpStream::connect(target)
+                .await
+                .map_err(|e| kind(&e))?;
+            let _ = s.set_nodelay(true);
+            echo(&mut s, data, back).await
+        }
+        (Protocol::Echo { .. }, Conn::Echo(s)) => echo(s, data, back).await,
+        (Protocol::Http { path, body_len }, Conn::Http(sender)) => {
+            let req = hyper::Request::get(*path)
+                .header(hyper::header::HOST, "127.0.0.1")
+                .body(Empty::new())
+                .expect("valid request");
+            async {
+                sender.ready().await.map_err(|e| format!("http: {e}"))?;
+                let resp = sender
+                    .send_request(req)
+                    .await
+                    .map_err(|e| format!("http: {e}"))?;
+                if resp.status() != 200 {
+                    return Err("bad status".to_owned());
+                }
+                let body = resp
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| format!("http: {e}"))?
+                    .to_bytes();
+                if body.len() != *body_len {
+                    return Err("bad body".to_owned());
+                }
+                Ok(body.len() as u64)
+            }
+            .await
+        }
+        _ => Err("connection of the wrong protocol".to_owned()),
+    };
+    if r.is_err() {
+        *conn = Conn::None;
+    }
+    r
+}
+
+/// Runs one load run on a new thread and waits for it.
+///
+/// # Errors
+/// The first connection could not be made (unreachable target, refused connection), or
+/// the generator's thread or runtime could not start.
+pub fn run(cfg: &LoadConfig) -> io::Result<LoadReport> {
+    let cfg = cfg.clone();
+    std::thread::Builder::new()
+        .name("zbench-loadgen".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(run_here(cfg))
+        })?
+        .join()
+        .map_err(|_| io::Error::other("load generator thread panicked"))?
+}
+
+async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
+    // Prove the target is there before measuring: a clear error, not a run of errors.
+    let first = connect(cfg.target, &cfg.protocol)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {}: {e}", cfg.target)))?;
+    if let Protocol::ConnectEcho { .. } = cfg.protocol {
+        tokio::net::TcpStream::connect(cfg.target)
+            .await
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot connect to {}: {e}", cfg.target))
+            })?;
+    }
+    let start = Instant::now();
+    let deadline = start + cfg.duration;
+    let mut first = Some(first);
+    let tasks: Vec<_> = (0..cfg.connections)
+        .map(|c| {
+            let cfg = cfg.clone();
+            let conn = if c == 0 { first.take() } else { None };
+            tokio::spawn(async move {
+                let mut report = LoadReport {
+                    requests: 0,
+                    errors: BTreeMap::new(),
+                    bytes: 0,
+                    elapsed: Duration::ZERO,
+                    latency_ns: histogram(),
+                };
+                let mut conn = match conn {
+                    Some(c) => c,
+                    None => match connect(cfg.target, &cfg.protocol).await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            *report.errors.entry(kind(&e)).or_default() += 1;
+                            Conn::None
+                        }
+                    },
+                };
+                let len = match cfg.protocol {
+                    Protocol::Echo { bytes } | Protocol::ConnectEcho { bytes } => bytes,
+                    Protocol::Http { .. } => 0,
+                };
+                let data: Vec<u8> = (0..len).map(|i| (i * 7 + c) as u8).collect();
+                let mut back = vec![0u8; len];
+                // Open loop: this connection's requests are due every `interval`, offset so
+                // the connections' due times interleave evenly.
+                let interval = match cfg.mode {
+                    Mode::Open { rate } => {
+                        Some(Duration::from_secs_f64(cfg.connections as f64 / rate))
+                    }
+                    Mode::Closed => None,
+                };
+                let mut due = start
+                    + interval.map_or(Duration::ZERO, |i| i * c as u32 / cfg.connections as u32);
+                loop {
+                    if let Some(_i) = interval {
+                        let now = Instant::now();
+                        if due > now {
+                            // Tokio's timer ticks in milliseconds: sleep to just before the
+                            // due time, then yield until it.
+                            if due - now > Duration::from_millis(2) {
+                                tokio::time::sleep_until(due - Duration::from_millis(1)).await;
+                            }
+                            while Instant::now() < due {
+                                tokio::task::yield_now().await;
+                            }
+                        }
+                    }
+                    let sent = match interval {
+                        Some(_) => due,
+                        None => Instant::now(),
+                    };
+                    if sent >= deadline {
+                        break;
+                    }
+                    match exchange(&mut conn, cfg.target, &cfg.protocol, &data, &mut back).await {
+                        Ok(b) => {
+                            let ns = sent.elapsed().as_nanos().clamp(1, 60_000_000_000) as u64;
+                            report.latency_ns.record(ns).expect("within bounds");
+                            report.requests += 1;
+                            report.bytes += b;
+                        }
+                        Err(k) => {
+                            *report.errors.entry(k).or_default() += 1;
+                            if matches!(conn, Conn::None) {
+                                // Do not spin on a dead server.
+                                tokio::time::sleep(Duration::from_millis(1)).await;
+                            }
+                        }
+                    }
+                    if let Some(i) = interval {
+                        due += i;
+                    }
+                }
+                report
+            })
+        })
+        .collect();
+    let mut total = LoadReport {
+        requests: 0,
+        errors: BTreeMap::new(),
+        bytes: 0,
+        elapsed: Duration::ZERO,
+        latency_ns: histogram(),
+    };
+    for t in tasks {
+        total.merge(t.await.map_err(io::Error::other)?);
+    }
+    total.elapsed = start.elapsed();
+    Ok(total)
+}

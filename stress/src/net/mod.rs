@@ -1,0 +1,450 @@
+//! Network stress: servers under test (TCP echo, HTTP/1.1 keep-alive with hyper), one
+//! implementation each generic over the runtime adapter, driven by the built-in load
+//! generator ([`loadgen`]) on 127.0.0.1. Server and generator share this machine's cores:
+//! the result records the generator's thread beside the server's workers.
+
+pub mod loadgen;
+
+use bytes::Bytes;
+use loadgen::{LoadConfig, LoadReport, Mode, Protocol};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use zbench_suite::rt::{AsyncTcpListener, AsyncTcpStream, Runtime, Tokio, Zokio};
+use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Workload};
+
+/// A runtime that can serve an HTTP/1.1 connection with hyper (its own I/O adapter and
+/// timer); the accept loop around it is shared.
+pub trait HttpRuntime: Runtime {
+    /// Serves `stream` until the client closes it, answering every request with `body`.
+    fn serve_http_connection(
+        stream: Self::TcpStream,
+        body: Bytes,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+fn service(
+    body: Bytes,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = hyper::Response<http_body_util::Full<Bytes>>,
+    Error = std::convert::Infallible,
+    Future = impl Future<
+        Output = Result<hyper::Response<http_body_util::Full<Bytes>>, std::convert::Infallible>,
+    > + Send,
+> + Clone {
+    hyper::service::service_fn(move |_req| {
+        let body = body.clone();
+        async move { Ok(hyper::Response::new(http_body_util::Full::new(body))) }
+    })
+}
+
+impl HttpRuntime for Zokio {
+    async fn serve_http_connection(stream: zokio::net::TcpStream, body: Bytes) {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(zokio::compat::hyper::ZokioTimer)
+            .serve_connection(zokio::compat::hyper::HyperIo::new(stream), service(body))
+            .await;
+    }
+}
+
+impl HttpRuntime for Tokio {
+    async fn serve_http_connection(stream: tokio::net::TcpStream, body: Bytes) {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service(body))
+            .await;
+    }
+}
+
+/// Binds 127.0.0.1:0 on `rt` and serves HTTP there until `rt` is dropped.
+///
+/// # Errors
+/// If the listener cannot be bound.
+pub fn start_http<R: HttpRuntime>(rt: &R, body: Bytes) -> io::Result<SocketAddr> {
+    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    let addr = listener.local_addr()?;
+    drop(rt.spawn(async move {
+        while let Ok(stream) = listener.accept().await {
+            drop(R::spawn_local(R::serve_http_connection(
+                stream,
+                body.clone(),
+            )));
+        }
+    }));
+    Ok(addr)
+}
+
+/// Binds 127.0.0.1:0 on `rt` and echoes every connection until `rt` is dropped.
+///
+/// # Errors
+/// If the listener cannot be bound.
+pub fn start_echo<R: Runtime>(rt: &R) -> io::Result<SocketAddr> {
+    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    let addr = listener.local_addr()?;
+    drop(rt.spawn(async move {
+        while let Ok(mut stream) = listener.accept().await {
+            drop(R::spawn_local(async move {
+                let mut buf = vec![0u8; 4096];
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if stream.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+    }));
+    Ok(addr)
+}
+
+/// The body of `net.http_requests`.
+pub const HELLO: &[u8] = b"Hello, World!";
+/// Connections of `net.http_requests`.
+pub const HTTP_CONNECTIONS: usize = 64;
+/// Concurrent connectors of `net.tcp_connections`.
+pub const CONNECTORS: usize = 16;
+
+/// The network workloads.
+pub fn workloads() -> Vec<Workload> {
+    vec![
+        Workload {
+            name: "net.http_requests",
+            unit: "requests/s",
+            params: &[("connections", "64"), ("body", "Hello, World! (13 B)"), ("server", "hyper 1.x http1 on the runtime under test"), ("client", "built-in load generator, 1 thread (Tokio current-thread), same for both")],
+            claims: &["net.http_requests"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "HTTP/1.1 keep-alive GETs on 127.0.0.1, every response checked (status and body). Closed loop: 64 connections as fast as responses come. Open loop (offered_rate points): a constant rate at 25/50/75% of the lower closed-loop rate of the two runtimes, latency from each request's due time (coordinated omission corrected). Extra: MB/s and errors; server and generator share the machine's cores",
+            run: http_outcome,
+        },
+        Workload {
+            name: "net.tcp_connections",
+            unit: "connections/s",
+            params: &[("connectors", "16"), ("bytes", "64"), ("server", "echo on the runtime under test"), ("client", "built-in load generator, 1 thread")],
+            claims: &["net.tcp_connections"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "16 concurrent connectors each loop: connect to 127.0.0.1, write 64 bytes, read them back (checked), close. Extra: MB/s and errors by kind",
+            run: connections_outcome,
+        },
+    ]
+}
+
+/// Runs the load against a fresh server of each runtime, `rounds` times alternating which
+/// goes first; returns the point (one sample per run) and the merged reports.
+fn measure(
+    ctx: &Ctx,
+    cfg: impl Fn(SocketAddr) -> LoadConfig,
+    start_z: impl Fn(&Zokio) -> io::Result<SocketAddr>,
+    start_t: impl Fn(&Tokio) -> io::Result<SocketAddr>,
+    rounds: usize,
+) -> Result<(Point, Option<LoadReport>, Option<LoadReport>), String> {
+    let w = ctx.cfg.workers;
+    let (z, t) = (Zokio::multi_thread(w), Tokio::multi_thread(w));
+    let za = start_z(&z).map_err(|e| e.to_string())?;
+    let ta = start_t(&t).map_err(|e| e.to_string())?;
+    let (mut zs, mut ts) = (Vec::new(), Vec::new());
+    let (mut zr, mut tr): (Option<LoadReport>, Option<LoadReport>) = (None, None);
+    for round in 0..rounds {
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for zokio in order {
+            let enabled = if zokio {
+                ctx.cfg.sides.zokio
+            } else {
+                ctx.cfg.sides.baseline
+            };
+            if !enabled {
+                continue;
+            }
+            let r = loadgen::run(&cfg(if zokio { za } else { ta })).map_err(|e| e.to_string())?;
+            let (samples, total) = if zokio {
+                (&mut zs, &mut zr)
+            } else {
+                (&mut ts, &mut tr)
+            };
+            samples.push(r.rate());
+            match total {
+                Some(t) => merge(t, r),
+                None => *total = Some(r),
+            }
+        }
+    }
+    let extra = |r: &Option<LoadReport>| -> Vec<(&'static str, f64)> {
+        r.as_ref().map_or(Vec::new(), |r| {
+            vec![
+                ("requests", r.requests as f64),
+                ("mb_per_sec", r.mb_per_sec()),
+                ("errors", r.error_count() as f64),
+                (
+                    "error_percent",
+                    100.0 * r.error_count() as f64 / (r.requests + r.error_count()).max(1) as f64,
+                ),
+            ]
+        })
+    };
+    let pct = |r: &Option<LoadReport>| {
+        r.as_ref()
+            .map(|r| zbench_suite::suite::percentiles_of(&r.latency_ns))
+    };
+    let point = Point {
+        zokio: zs,
+        baseline: ts,
+        baseline_name: "tokio",
+        percentiles: pct(&zr).zip(pct(&tr)),
+        errors: (
+            zr.as_ref().map_or(0, LoadReport::error_count),
+            tr.as_ref().map_or(0, LoadReport::error_count),
+        ),
+        extra: (extra(&zr), extra(&tr)),
+        ..Point::default()
+    };
+    Ok((point, zr, tr))
+}
+
+fn merge(total: &mut LoadReport, r: LoadReport) {
+    total.requests += r.requests;
+    total.bytes += r.bytes;
+    total.elapsed += r.elapsed;
+    for (k, v) in r.errors {
+        *total.errors.entry(k).or_default() += v;
+    }
+    let _ = total.latency_ns.add(&r.latency_ns);
+}
+
+/// Load runs per runtime and their length: `rounds` of `stress_duration / rounds`.
+fn schedule(ctx: &Ctx) -> (usize, Duration) {
+    let rounds = if ctx.stress_duration >= Duration::from_secs(5) {
+        10
+    } else {
+        4
+    };
+    (rounds, ctx.stress_duration / rounds as u32)
+}
+
+fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let (rounds, each) = schedule(ctx);
+    let body = Bytes::from_static(HELLO);
+    let load = |mode| {
+        move |target| LoadConfig {
+            target,
+            protocol: Protocol::Http {
+                path: "/",
+                body_len: HELLO.len(),
+            },
+            connections: HTTP_CONNECTIONS,
+            duration: each,
+            mode,
+        }
+    };
+    let (closed, _, _) = measure(
+        ctx,
+        load(Mode::Closed),
+        |rt| start_http(rt, body.clone()),
+        |rt| start_http(rt, body.clone()),
+        rounds,
+    )?;
+    let median = |xs: &[f64]| {
+        let mut v = xs.to_vec();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    let max_rate = [median(&closed.zokio), median(&closed.baseline)]
+        .into_iter()
+        .flatten()
+        .fold(f64::INFINITY, f64::min);
+    let mut points = vec![closed];
+    if max_rate.is_finite() && max_rate > 0.0 {
+        for share in [0.25, 0.5, 0.75] {
+            let rate = (max_rate * share).round();
+            let (mut p, _, _) = measure(
+                ctx,
+                load(Mode::Open { rate }),
+                |rt| start_http(rt, body.clone()),
+                |rt| start_http(rt, body.clone()),
+                rounds.min(4),
+            )?;
+            p.params = vec![("offered_rate", rate.into())];
+            points.push(p);
+        }
+    }
+    Ok(Outcome { points })
+}
+
+fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let (rounds, each) = schedule(ctx);
+    let (p, _, _) = measure(
+        ctx,
+        move |target| LoadConfig {
+            target,
+            protocol: Protocol::ConnectEcho { bytes: 64 },
+            connections: CONNECTORS,
+            duration: each,
+            mode: Mode::Closed,
+        },
+        start_echo,
+        start_echo,
+        rounds,
+    )?;
+    Ok(Outcome { points: vec![p] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A std-thread echo server that stalls `stall` once, before its `after`-th reply.
+    fn stalling_echo(stall: Duration, after: usize) -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let replies = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let replies = replies.clone();
+                std::thread::spawn(move || {
+                    let mut s = stream;
+                    let _ = s.set_nodelay(true);
+                    let mut buf = [0u8; 64];
+                    while s.read_exact(&mut buf).is_ok() {
+                        if replies.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == after {
+                            std::thread::sleep(stall);
+                        }
+                        if s.write_all(&buf).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    fn cfg(target: SocketAddr, mode: Mode) -> LoadConfig {
+        LoadConfig {
+            target,
+            protocol: Protocol::Echo { bytes: 64 },
+            connections: 1,
+            duration: Duration::from_millis(1500),
+            mode,
+        }
+    }
+
+    #[test]
+    fn a_stall_shows_in_open_loop_p99_and_not_in_closed_loop() {
+        // Closed loop: the stall delays one request out of thousands.
+        let closed = loadgen::run(&cfg(
+            stalling_echo(Duration::from_millis(200), 50),
+            Mode::Closed,
+        ))
+        .unwrap();
+        assert!(closed.requests > 200, "{}", closed.requests);
+        assert_eq!(closed.error_count(), 0);
+        let closed_p99 = closed.latency_ns.value_at_quantile(0.99);
+        // Open loop at 1,000 requests/s: the ~200 requests due during the stall all count
+        // the wait (more than 1% of the run).
+        let open = loadgen::run(&cfg(
+            stalling_echo(Duration::from_millis(200), 50),
+            Mode::Open { rate: 1000.0 },
+        ))
+        .unwrap();
+        let open_p99 = open.latency_ns.value_at_quantile(0.99);
+        assert!(
+            open_p99 >= 100_000_000,
+            "open-loop p99 {open_p99} ns misses the stall"
+        );
+        assert!(closed_p99 < 100_000_000, "closed-loop p99 {closed_p99} ns");
+        assert!(
+            closed.latency_ns.max() >= 200_000_000,
+            "the stalled request itself is seen"
+        );
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_clear_error() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let err = loadgen::run(&cfg(port, Mode::Closed)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(
+            err.to_string().contains("cannot connect to 127.0.0.1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn http_servers_answer_on_both_runtimes() {
+        let body = Bytes::from_static(HELLO);
+        let z = Zokio::multi_thread(2);
+        let t = Tokio::multi_thread(2);
+        for addr in [
+            start_http(&z, body.clone()).unwrap(),
+            start_http(&t, body.clone()).unwrap(),
+        ] {
+            let r = loadgen::run(&LoadConfig {
+                target: addr,
+                protocol: Protocol::Http {
+                    path: "/",
+                    body_len: HELLO.len(),
+                },
+                connections: 4,
+                duration: Duration::from_millis(200),
+                mode: Mode::Closed,
+            })
+            .unwrap();
+            assert!(r.requests > 0);
+            assert_eq!(r.error_count(), 0, "{:?}", r.errors);
+        }
+    }
+
+    #[test]
+    fn a_wrong_body_is_counted_as_an_error() {
+        let z = Zokio::multi_thread(2);
+        let addr = start_http(&z, Bytes::from_static(b"short")).unwrap();
+        let r = loadgen::run(&LoadConfig {
+            target: addr,
+            protocol: Protocol::Http {
+                path: "/",
+                body_len: HELLO.len(),
+            },
+            connections: 2,
+            duration: Duration::from_millis(100),
+            mode: Mode::Closed,
+        })
+        .unwrap();
+        assert_eq!(r.requests, 0);
+        assert!(
+            r.errors.get("bad body").copied().unwrap_or(0) > 0,
+            "{:?}",
+            r.errors
+        );
+    }
+
+    #[test]
+    fn connect_echo_counts_connections() {
+        let t = Tokio::multi_thread(2);
+        let addr = start_echo(&t).unwrap();
+        let r = loadgen::run(&LoadConfig {
+            target: addr,
+            protocol: Protocol::ConnectEcho { bytes: 64 },
+            connections: 4,
+            duration: Duration::from_millis(200),
+            mode: Mode::Closed,
+        })
+        .unwrap();
+        assert!(r.requests > 0);
+        assert_eq!(r.error_count(), 0, "{:?}", r.errors);
+        assert_eq!(r.bytes, r.requests * 128);
+    }
+}
