@@ -124,6 +124,16 @@ pub fn workloads() -> Vec<Workload> {
             run: http_outcome,
         },
         Workload {
+            name: "scale.connections",
+            unit: "connections",
+            params: &[("ends", "client and server in this process (2 fds per connection)"), ("cap", "100000"), ("limit", "RLIMIT_NOFILE raised to its hard limit")],
+            claims: &["scale.connections"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "opens idle TCP connections to 127.0.0.1 (256 connecting at a time) until the cap, an error (EMFILE, EADDRNOTAVAIL...) or RLIMIT_NOFILE (raised to its hard limit, minus 1,024 fds of headroom for the runtimes' own) stops it; every connection's server end is accepted and held. Extra: bytes of RSS per connection (both ends' user-space state; kernel socket buffers are not in RSS), the fd limit and what stopped the run",
+            run: scale_connections_outcome,
+        },
+        Workload {
             name: "net.tcp_connections",
             unit: "connections/s",
             params: &[("connectors", "16"), ("bytes", "64"), ("server", "echo on the runtime under test"), ("client", "built-in load generator, 1 thread")],
@@ -298,10 +308,148 @@ fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     Ok(Outcome { points: vec![p] })
 }
 
+/// Most connections `scale.connections` opens.
+pub const CONNECTION_CAP: usize = 100_000;
+
+/// Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the limit now in force.
+fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write the `rlimit` we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        lim.rlim_cur = lim.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+    }
+    lim.rlim_cur
+}
+
+/// One `scale.connections` run: how many idle connections `rt` held, the RSS bytes per
+/// connection, and what stopped it.
+pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f64, String)> {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    let limit = raise_fd_limit();
+    let open_now = std::fs::read_dir("/proc/self/fd").map_or(64, |d| d.count()) as u64;
+    let by_fds = (limit.saturating_sub(open_now + 1024) / 2) as usize;
+    let target = cap.min(by_fds);
+    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    let addr = listener.local_addr()?;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let held: Arc<Mutex<Vec<R::TcpStream>>> = Arc::new(Mutex::new(Vec::with_capacity(target)));
+    let before = zbench_suite::workloads::memory::rss_bytes()?;
+    {
+        let (accepted, held) = (accepted.clone(), held.clone());
+        drop(rt.spawn(async move {
+            while let Ok(s) = listener.accept().await {
+                held.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+                accepted.fetch_add(1, SeqCst);
+            }
+        }));
+    }
+    let (clients, stop) = rt.block_on(rt.spawn(async move {
+        let mut clients = Vec::with_capacity(target);
+        let mut stop = format!("cap reached ({target}: min of {cap} and RLIMIT_NOFILE {limit})");
+        'outer: while clients.len() < target {
+            let batch = (target - clients.len()).min(256);
+            let tasks: Vec<_> = (0..batch)
+                .map(|_| R::spawn_local(R::TcpStream::connect(addr)))
+                .collect();
+            for t in tasks {
+                match t.await {
+                    Ok(c) => clients.push(c),
+                    Err(e) => {
+                        stop = format!("connect failed after {}: {e}", clients.len());
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        (clients, stop)
+    }));
+    let n = clients.len();
+    // Wait (at most 10 s) for the server side to accept them all.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while accepted.load(SeqCst) < n && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let after = zbench_suite::workloads::memory::rss_bytes()?;
+    let held_n = accepted.load(SeqCst).min(n);
+    drop(clients);
+    held.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let per = after.saturating_sub(before) as f64 / held_n.max(1) as f64;
+    Ok((held_n, per, stop))
+}
+
+fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let w = ctx.cfg.workers;
+    let mut point = Point {
+        baseline_name: "tokio",
+        ..Point::default()
+    };
+    let mut notes = (String::new(), String::new());
+    for round in 0..2 {
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for zokio in order {
+            let (n, per, stop) = if zokio {
+                if !ctx.cfg.sides.zokio {
+                    continue;
+                }
+                idle_connections(&Zokio::multi_thread(w), CONNECTION_CAP)
+            } else {
+                if !ctx.cfg.sides.baseline {
+                    continue;
+                }
+                idle_connections(&Tokio::multi_thread(w), CONNECTION_CAP)
+            }
+            .map_err(|e| format!("scale.connections: {e}"))?;
+            let (samples, extra, note) = if zokio {
+                (&mut point.zokio, &mut point.extra.0, &mut notes.0)
+            } else {
+                (&mut point.baseline, &mut point.extra.1, &mut notes.1)
+            };
+            samples.push(n as f64);
+            *extra = vec![
+                ("bytes_per_connection", per),
+                ("rlimit_nofile", raise_fd_limit() as f64),
+            ];
+            *note = stop;
+        }
+    }
+    eprintln!(
+        "scale.connections: zokio stopped by {}; tokio stopped by {}",
+        notes.0, notes.1
+    );
+    Ok(Outcome {
+        points: vec![point],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::{Read, Write};
+
+    #[test]
+    fn idle_connections_are_opened_and_counted_on_both_runtimes() {
+        for (n, per, stop) in [
+            idle_connections(&Zokio::multi_thread(2), 300).unwrap(),
+            idle_connections(&Tokio::multi_thread(2), 300).unwrap(),
+        ] {
+            assert_eq!(n, 300, "{stop}");
+            assert!(per >= 0.0);
+            assert!(stop.starts_with("cap reached"), "{stop}");
+        }
+    }
 
     /// A std-thread echo server that stalls `stall` once, before its `after`-th reply.
     fn stalling_echo(stall: Duration, after: usize) -> SocketAddr {
