@@ -221,6 +221,11 @@ impl File {
         Ok(File::from_std(f))
     }
 
+    /// The file descriptor (still owned by the `File`).
+    pub fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.std.as_raw_fd()
+    }
+
     /// Wraps an open std file (position 0).
     pub fn from_std(file: std::fs::File) -> File {
         File {
@@ -336,6 +341,12 @@ impl File {
         }
         let file = self.std.clone();
         blocking(move || file.metadata()).await?
+    }
+}
+
+impl std::os::fd::AsFd for File {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.std.as_fd()
     }
 }
 

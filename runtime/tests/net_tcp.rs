@@ -229,3 +229,39 @@ fn udp_round_trips_connected_and_not() {
         });
     }
 }
+
+#[test]
+fn send_file_moves_a_file_to_a_socket_without_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("payload");
+    let data = pattern(3 << 20);
+    std::fs::write(&path, &data).unwrap();
+    for rt in flavors() {
+        let path = path.clone();
+        let expect = data.clone();
+        rt.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = zokio::spawn(async move {
+                let (s, _) = listener.accept().await.unwrap();
+                let f = zokio::fs::File::open(&path).await.unwrap();
+                // A slice from the middle, then the rest from a std file.
+                s.send_file_all(&f, 1000, 5000).await.unwrap();
+                let std_file = std::fs::File::open(&path).unwrap();
+                s.send_file_all(&std_file, 6000, (3 << 20) - 6000)
+                    .await
+                    .unwrap();
+                // Past the end: 0, or UnexpectedEof for send_file_all.
+                assert_eq!(s.send_file(&f, 3 << 20, 10).await.unwrap(), 0);
+                let err = s.send_file_all(&f, 3 << 20, 10).await.unwrap_err();
+                assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+            });
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            let mut got = Vec::new();
+            c.read_to_end(&mut got).await.unwrap();
+            server.await.unwrap();
+            assert_eq!(got.len(), (3 << 20) - 1000);
+            assert!(got == expect[1000..], "bytes differ");
+        });
+    }
+}

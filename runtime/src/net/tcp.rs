@@ -195,6 +195,73 @@ impl TcpStream {
         write_all_owned(&self.inner, buf).await
     }
 
+    /// Sends up to `len` bytes of `file` (a [`crate::fs::File`], a `std::fs::File`, any
+    /// fd `sendfile` reads from) from `offset` without copying them through user space (`sendfile(2)`, once the socket is writable, on both drivers); returns how
+    /// many were sent (fewer than `len` when the socket buffer filled or the file ended;
+    /// 0 at the end of the file). Cancel-safe: nothing is sent unless the result is
+    /// returned.
+    ///
+    /// # Errors
+    /// The OS error of `sendfile` (e.g. `BrokenPipe`, `ConnectionReset`).
+    pub async fn send_file<F: AsFd + Sync>(
+        &self,
+        file: &F,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<usize> {
+        let in_fd = file.as_fd().as_raw_fd();
+        let out_fd = self.inner.io.as_raw_fd();
+        if len == 0 {
+            return Ok(0);
+        }
+        // Not `poll_rw`: a short sendfile does not mean the socket is full (the kernel
+        // moves at most its internal pipe, 64 KiB, per call), so readiness is cleared only
+        // on `WouldBlock` (clearing it on a short count lost the next edge on io_uring).
+        poll_fn(|cx| {
+            let coop = std::task::ready!(crate::coop::poll_proceed(cx));
+            let r = self.inner.reg.poll_io(cx, Direction::Write, || {
+                let mut off = offset as libc::off_t;
+                // SAFETY: both fds are open (borrowed for the call); `off` is a live local
+                // the kernel updates.
+                let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, len) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            if r.is_ready() {
+                coop.made_progress();
+            }
+            r
+        })
+        .await
+    }
+
+    /// Sends `len` bytes of `file` from `offset` with as many [`send_file`](Self::send_file)
+    /// calls as it takes.
+    ///
+    /// # Errors
+    /// As `send_file`; `UnexpectedEof` if the file ends before `len` bytes.
+    pub async fn send_file_all<F: AsFd + Sync>(
+        &self,
+        file: &F,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<()> {
+        let mut sent = 0;
+        while sent < len {
+            match self
+                .send_file(file, offset + sent as u64, len - sent)
+                .await?
+            {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => sent += n,
+            }
+        }
+        Ok(())
+    }
+
     /// Reads into `buf`, or registers the task to be woken when data arrives.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         poll_read(&self.inner, cx, buf)

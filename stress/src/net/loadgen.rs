@@ -37,6 +37,13 @@ pub enum Protocol {
         /// Request size.
         bytes: usize,
     },
+    /// Fetch files over a kept-alive connection: send a file's index (u32, little endian),
+    /// read its length (u64, little endian) and contents, and check both against `files`
+    /// (length, [`checksum`]); connection `c` asks for files `c, c + connections, ...`.
+    Files {
+        /// Each file's length and checksum, by index.
+        files: std::sync::Arc<Vec<(u64, u64)>>,
+    },
     /// `GET path` over HTTP/1.1 keep-alive (hyper's client); the response must be 200 with
     /// a body of `body_len` bytes.
     Http {
@@ -125,6 +132,21 @@ fn kind(e: &io::Error) -> String {
     format!("{:?}", e.kind())
 }
 
+/// A fast 64-bit checksum of `data` (word-wise multiply-rotate; any changed, lost or moved
+/// byte changes it with overwhelming probability).
+pub fn checksum(data: &[u8]) -> u64 {
+    let mut h = 0x243f_6a88_85a3_08d3u64 ^ data.len() as u64;
+    let mut words = data.chunks_exact(8);
+    for w in &mut words {
+        let v = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        h = (h.rotate_left(23) ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    for &b in words.remainder() {
+        h = (h.rotate_left(23) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    h
+}
+
 /// One connection's way of sending requests.
 enum Conn {
     Echo(tokio::net::TcpStream),
@@ -135,7 +157,7 @@ enum Conn {
 async fn connect(target: SocketAddr, protocol: &Protocol) -> io::Result<Conn> {
     match protocol {
         Protocol::ConnectEcho { .. } => Ok(Conn::None),
-        Protocol::Echo { .. } => {
+        Protocol::Echo { .. } | Protocol::Files { .. } => {
             let s = tokio::net::TcpStream::connect(target).await?;
             s.set_nodelay(true)?;
             Ok(Conn::Echo(s))
@@ -183,6 +205,28 @@ async fn exchange(
             echo(&mut s, data, back).await
         }
         (Protocol::Echo { .. }, Conn::Echo(s)) => echo(s, data, back).await,
+        (Protocol::Files { files }, Conn::Echo(s)) => {
+            // `data` carries the next index to ask for, as 4 bytes.
+            let index = u32::from_le_bytes(data[..4].try_into().expect("4 bytes"));
+            let (len, sum) = files[index as usize];
+            async {
+                s.write_all(&index.to_le_bytes())
+                    .await
+                    .map_err(|e| kind(&e))?;
+                let mut header = [0u8; 8];
+                s.read_exact(&mut header).await.map_err(|e| kind(&e))?;
+                if u64::from_le_bytes(header) != len {
+                    return Err("bad length".to_owned());
+                }
+                let mut body = vec![0u8; len as usize];
+                s.read_exact(&mut body).await.map_err(|e| kind(&e))?;
+                if checksum(&body) != sum {
+                    return Err("bad checksum".to_owned());
+                }
+                Ok(len)
+            }
+            .await
+        }
         (Protocol::Http { path, body_len }, Conn::Http(sender)) => {
             let req = hyper::Request::get(*path)
                 .header(hyper::header::HOST, "127.0.0.1")
@@ -277,8 +321,10 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
                 let len = match cfg.protocol {
                     Protocol::Echo { bytes } | Protocol::ConnectEcho { bytes } => bytes,
                     Protocol::Http { .. } => 0,
+                    Protocol::Files { .. } => 4,
                 };
-                let data: Vec<u8> = (0..len).map(|i| (i * 7 + c) as u8).collect();
+                let mut data: Vec<u8> = (0..len).map(|i| (i * 7 + c) as u8).collect();
+                let mut next_file = c;
                 let mut back = vec![0u8; len];
                 // Open loop: this connection's requests are due every `interval`, offset so
                 // the connections' due times interleave evenly.
@@ -310,6 +356,10 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
                     };
                     if sent >= deadline {
                         break;
+                    }
+                    if let Protocol::Files { files } = &cfg.protocol {
+                        data.copy_from_slice(&((next_file % files.len()) as u32).to_le_bytes());
+                        next_file += cfg.connections;
                     }
                     match exchange(&mut conn, cfg.target, &cfg.protocol, &data, &mut back).await {
                         Ok(b) => {

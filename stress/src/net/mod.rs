@@ -103,6 +103,107 @@ pub fn start_echo<R: Runtime>(rt: &R) -> io::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// A runtime that can send a file to a socket without copying it through user space.
+pub trait FileRuntime: Runtime {
+    /// Sends all `len` bytes of `file` from offset 0 to `stream`.
+    fn send_file<'a>(
+        stream: &'a mut Self::TcpStream,
+        file: &'a std::fs::File,
+        len: usize,
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+}
+
+impl FileRuntime for Zokio {
+    async fn send_file<'a>(
+        stream: &'a mut zokio::net::TcpStream,
+        file: &'a std::fs::File,
+        len: usize,
+    ) -> io::Result<()> {
+        stream.send_file_all(file, 0, len).await
+    }
+}
+
+impl FileRuntime for Tokio {
+    async fn send_file<'a>(
+        stream: &'a mut tokio::net::TcpStream,
+        file: &'a std::fs::File,
+        len: usize,
+    ) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // Tokio has no sendfile API: the same syscall through its readiness API.
+        let (out_fd, in_fd) = (stream.as_raw_fd(), file.as_raw_fd());
+        let mut off: libc::off_t = 0;
+        while (off as usize) < len {
+            stream.writable().await?;
+            let r = stream.try_io(tokio::io::Interest::WRITABLE, || {
+                // SAFETY: both fds are open for the call; `off` is a live local.
+                let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, len - off as usize) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match r {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Serves the files `paths` (opened once, here) on 127.0.0.1:0 until `rt` is dropped: each
+/// request is a file index (u32 LE), each answer its length (u64 LE) and its bytes, sent
+/// with [`FileRuntime::send_file`].
+///
+/// # Errors
+/// If a file cannot be opened or the listener bound.
+pub fn start_files<R: FileRuntime>(rt: &R, paths: &[std::path::PathBuf]) -> io::Result<SocketAddr> {
+    let files: Vec<(std::fs::File, usize)> = paths
+        .iter()
+        .map(|p| {
+            let f = std::fs::File::open(p)?;
+            let len = f.metadata()?.len() as usize;
+            Ok((f, len))
+        })
+        .collect::<io::Result<_>>()?;
+    let files = std::sync::Arc::new(files);
+    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    let addr = listener.local_addr()?;
+    drop(rt.spawn(async move {
+        while let Ok(mut stream) = listener.accept().await {
+            let files = files.clone();
+            drop(R::spawn_local(async move {
+                let mut req = [0u8; 4];
+                loop {
+                    let mut got = 0;
+                    while got < 4 {
+                        match stream.read(&mut req[got..]).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got += n,
+                        }
+                    }
+                    let Some((file, len)) = files.get(u32::from_le_bytes(req) as usize) else {
+                        return;
+                    };
+                    if stream
+                        .write_all(&(*len as u64).to_le_bytes())
+                        .await
+                        .is_err()
+                        || R::send_file(&mut stream, file, *len).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            }));
+        }
+    }));
+    Ok(addr)
+}
+
 /// The body of `net.http_requests`.
 pub const HELLO: &[u8] = b"Hello, World!";
 /// Connections of `net.http_requests`.
@@ -132,6 +233,16 @@ pub fn workloads() -> Vec<Workload> {
             multi_thread: true,
             description: "opens idle TCP connections to 127.0.0.1 (256 connecting at a time) until the cap, an error (EMFILE, EADDRNOTAVAIL...) or RLIMIT_NOFILE (raised to its hard limit, minus 1,024 fds of headroom for the runtimes' own) stops it; every connection's server end is accepted and held. Extra: bytes of RSS per connection (both ends' user-space state; kernel socket buffers are not in RSS), the fd limit and what stopped the run",
             run: scale_connections_outcome,
+        },
+        Workload {
+            name: "net.file_transfer",
+            unit: "files/s",
+            params: &[("connections", "8"), ("transfer", "sendfile(2) on both runtimes"), ("client", "built-in load generator, 1 thread, every file's length and checksum checked")],
+            claims: &["net.file_transfer"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            description: "a server on the runtime under test sends files over 127.0.0.1 with sendfile(2) (zokio: TcpStream::send_file; Tokio has no such API, so the same syscall through its readiness API); two points: one file of 256 MiB and 1,000 files of 64 KiB (page cache warm). Extra: MB/s and errors (a wrong length or checksum is an error)",
+            run: file_transfer_outcome,
         },
         Workload {
             name: "net.tcp_connections",
@@ -434,10 +545,101 @@ fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     })
 }
 
+/// Files served in `net.file_transfer`: (count, bytes each). The 64 KiB set is last: the
+/// claims audit reads a workload's last point, and the claim counts small files.
+pub const FILE_SETS: [(usize, usize); 2] = [(1, 256 << 20), (1_000, 64 * 1024)];
+
+fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let (rounds, each) = schedule(ctx);
+    let mut points = Vec::new();
+    for (count, bytes) in FILE_SETS {
+        let set = zbench_suite::workloads::io::TempFiles::new(count, bytes);
+        let sums: Vec<(u64, u64)> = set
+            .paths
+            .iter()
+            .map(|p| {
+                let data = std::fs::read(p).map_err(|e| e.to_string())?;
+                Ok((data.len() as u64, loadgen::checksum(&data)))
+            })
+            .collect::<Result<_, String>>()?;
+        let sums = std::sync::Arc::new(sums);
+        let paths = set.paths.clone();
+        let (mut p, _, _) = measure(
+            ctx,
+            move |target| LoadConfig {
+                target,
+                protocol: Protocol::Files {
+                    files: sums.clone(),
+                },
+                connections: 8,
+                duration: each.max(Duration::from_millis(300)),
+                mode: Mode::Closed,
+            },
+            |rt| start_files(rt, &paths),
+            |rt| start_files(rt, &paths),
+            rounds,
+        )?;
+        p.params = vec![("files", count.into()), ("file_bytes", bytes.into())];
+        if p.errors != (0, 0) {
+            return Err(format!(
+                "net.file_transfer: transfer errors (zokio {}, tokio {}): {:?} / {:?}",
+                p.errors.0, p.errors.1, p.extra.0, p.extra.1
+            ));
+        }
+        points.push(p);
+    }
+    Ok(Outcome { points })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::{Read, Write};
+
+    #[test]
+    fn files_arrive_whole_on_both_runtimes_and_corruption_is_caught() {
+        let set = zbench_suite::workloads::io::TempFiles::new(5, 300_000);
+        let sums: Vec<(u64, u64)> = set
+            .paths
+            .iter()
+            .map(|p| {
+                let d = std::fs::read(p).unwrap();
+                (d.len() as u64, loadgen::checksum(&d))
+            })
+            .collect();
+        let z = Zokio::multi_thread(2);
+        let t = Tokio::multi_thread(2);
+        for addr in [
+            start_files(&z, &set.paths).unwrap(),
+            start_files(&t, &set.paths).unwrap(),
+        ] {
+            let run = |files: Vec<(u64, u64)>| {
+                loadgen::run(&LoadConfig {
+                    target: addr,
+                    protocol: Protocol::Files {
+                        files: std::sync::Arc::new(files),
+                    },
+                    connections: 3,
+                    duration: Duration::from_millis(200),
+                    mode: Mode::Closed,
+                })
+                .unwrap()
+            };
+            let ok = run(sums.clone());
+            assert!(ok.requests > 0);
+            assert_eq!(ok.error_count(), 0, "{:?}", ok.errors);
+            assert_eq!(ok.bytes, ok.requests * 300_000);
+            // A client expecting other contents reports every file as corrupt.
+            let wrong: Vec<(u64, u64)> = sums.iter().map(|&(l, s)| (l, s ^ 1)).collect();
+            let bad = run(wrong);
+            assert_eq!(bad.requests, 0);
+            assert!(
+                bad.errors.get("bad checksum").copied().unwrap_or(0) > 0,
+                "{:?}",
+                bad.errors
+            );
+        }
+    }
 
     #[test]
     fn idle_connections_are_opened_and_counted_on_both_runtimes() {
