@@ -114,6 +114,14 @@ fn parse_driver(s: &str) -> Result<zokio::runtime::IoDriver, String> {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Client {
+    /// zbench's own generator.
+    Builtin,
+    /// wrk (`wrk -t1 --latency`), as a cross-check.
+    Wrk,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// Aligned text tables.
     Table,
@@ -168,6 +176,55 @@ enum Command {
         #[arg(required = true, value_name = "RESULTS.json")]
         files: Vec<PathBuf>,
         /// Output directory [default: `report/` beside the last file].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Serve one network workload's server (`net.http_requests`, `net.tcp_connections`) on
+    /// one runtime, for `zbench load` on another host; stops after `--duration`.
+    Serve {
+        /// The workload whose server to run.
+        #[arg(long)]
+        workload: String,
+        /// `zokio` or `tokio`.
+        #[arg(long)]
+        runtime: String,
+        /// Address to listen on (e.g. 0.0.0.0:8080; 127.0.0.1:0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Worker threads.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+        workers: u16,
+        /// How long to serve, then exit (e.g. 60s, 10m).
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        duration: std::time::Duration,
+    },
+    /// Drive a `zbench serve` server with the built-in load generator (or wrk) and print
+    /// requests/s, latency percentiles and errors; `--out` writes a result file recording
+    /// both hosts.
+    Load {
+        /// The workload whose server runs at the target.
+        #[arg(long)]
+        workload: String,
+        /// The server's address.
+        #[arg(long)]
+        target: std::net::SocketAddr,
+        /// Connections [default: the workload's: 64 for HTTP, 16 connectors].
+        #[arg(long)]
+        connections: Option<usize>,
+        /// How long to load (e.g. 10s).
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        duration: std::time::Duration,
+        /// Open loop at this many requests/s (coordinated omission corrected); default:
+        /// closed loop.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// `builtin` (the default) or `wrk` (HTTP only; must be installed).
+        #[arg(long, value_enum, default_value_t = Client::Builtin)]
+        client: Client,
+        /// Which runtime serves (a label for the result file).
+        #[arg(long, default_value = "remote")]
+        server_runtime: String,
+        /// Directory for results.json.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
@@ -351,6 +408,48 @@ fn dispatch_run(command: Command) -> Result<()> {
             println!("{}", written.pages[0].display());
             Ok(())
         }
+        Command::Serve {
+            workload,
+            runtime,
+            listen,
+            workers,
+            duration,
+        } => zbench_stress::net::remote::serve(
+            &workload,
+            &runtime,
+            listen,
+            usize::from(workers),
+            duration,
+            |addr| {
+                println!(
+                    "zbench serve: {workload} on {runtime} listening on {addr} for {}",
+                    humantime::format_duration(duration)
+                )
+            },
+        )
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidInput => UsageError(e.to_string()).into(),
+            _ => anyhow::Error::new(e).context(format!("cannot serve on {listen}")),
+        }),
+        Command::Load {
+            workload,
+            target,
+            connections,
+            duration,
+            rate,
+            client,
+            server_runtime,
+            out,
+        } => load_command(LoadArgs {
+            workload,
+            target,
+            connections,
+            duration,
+            rate,
+            client,
+            server_runtime,
+            out,
+        }),
         Command::Claims { file } => {
             let results = schema::read(&file)?;
             table::print_claims(&results.claims);
@@ -548,4 +647,157 @@ fn catalogue() -> Vec<Workload> {
     let mut all = suite::workloads();
     all.extend(zbench_stress::workloads());
     all
+}
+
+struct LoadArgs {
+    workload: String,
+    target: std::net::SocketAddr,
+    connections: Option<usize>,
+    duration: std::time::Duration,
+    rate: Option<f64>,
+    client: Client,
+    server_runtime: String,
+    out: Option<PathBuf>,
+}
+
+/// `zbench load`: one load run against a remote server, printed and optionally recorded.
+fn load_command(a: LoadArgs) -> Result<()> {
+    use zbench_stress::net::remote;
+    let conns = a
+        .connections
+        .unwrap_or_else(|| remote::default_connections(&a.workload));
+    let dir = a
+        .out
+        .as_deref()
+        .map(|d| prepare_out_dir(Some(d), &utc_now()))
+        .transpose()?;
+    let started = utc_now();
+    let (rate, errors, pct) = match a.client {
+        Client::Wrk => {
+            if a.workload != "net.http_requests" {
+                return Err(UsageError("--client wrk drives net.http_requests only".into()).into());
+            }
+            let w = remote::wrk(a.target, conns, a.duration)
+                .with_context(|| format!("wrk against {}", a.target))?;
+            let at = |q: f64| {
+                w.latency_ns
+                    .iter()
+                    .find(|(p, _)| *p == q)
+                    .map_or(0.0, |x| x.1)
+            };
+            println!(
+                "{} against {} (wrk, {conns} connections): {:.0} requests/s, p50 {:.0} us, p90 {:.0} us, p99 {:.0} us, {} errors",
+                a.workload,
+                a.target,
+                w.requests_per_sec,
+                at(50.0) / 1e3,
+                at(90.0) / 1e3,
+                at(99.0) / 1e3,
+                w.errors
+            );
+            let p = schema::Percentiles {
+                p50: at(50.0),
+                p90: at(90.0),
+                p99: at(99.0),
+                p999: f64::NAN,
+                max: f64::NAN,
+            };
+            (w.requests_per_sec, w.errors, p)
+        }
+        Client::Builtin => {
+            let r = remote::load(&a.workload, a.target, conns, a.duration, a.rate).map_err(
+                |e| match e.kind() {
+                    std::io::ErrorKind::InvalidInput => UsageError(e.to_string()).into(),
+                    _ => anyhow::Error::new(e),
+                },
+            )?;
+            let h = &r.latency_ns;
+            println!(
+                "{} against {} ({conns} connections, {}): {:.0} requests/s, {:.2} MB/s, p50 {:.0} us, p90 {:.0} us, p99 {:.0} us, p99.9 {:.0} us, errors {:?}",
+                a.workload,
+                a.target,
+                a.rate.map_or("closed loop".to_owned(), |r| format!("open loop at {r} requests/s")),
+                r.rate(),
+                r.mb_per_sec(),
+                h.value_at_quantile(0.5) as f64 / 1e3,
+                h.value_at_quantile(0.9) as f64 / 1e3,
+                h.value_at_quantile(0.99) as f64 / 1e3,
+                h.value_at_quantile(0.999) as f64 / 1e3,
+                r.errors
+            );
+            (
+                r.rate(),
+                r.error_count(),
+                zbench_suite::suite::percentiles_of(h),
+            )
+        }
+    };
+    let Some(dir) = dir else { return Ok(()) };
+    let mut params = std::collections::BTreeMap::new();
+    params.insert("target".to_owned(), a.target.to_string().into());
+    params.insert("server_host".to_owned(), a.target.ip().to_string().into());
+    params.insert(
+        "load_host".to_owned(),
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_default()
+            .into(),
+    );
+    params.insert("connections".to_owned(), conns.into());
+    params.insert(
+        "client".to_owned(),
+        format!("{:?}", a.client).to_lowercase().into(),
+    );
+    if let Some(r) = a.rate {
+        params.insert("offered_rate".to_owned(), r.into());
+    }
+    let stats = zbench_report::stats::summarize(&[rate], 0);
+    let unit = if a.workload == "net.tcp_connections" {
+        "connections/s"
+    } else {
+        "requests/s"
+    };
+    let file = ResultFile {
+        schema: schema::SCHEMA.to_owned(),
+        run: RunInfo {
+            started_utc: started,
+            finished_utc: utc_now(),
+            zbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+            git_commit: machine::git_commit(),
+            build_profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
+            quick: false,
+            command_line: std::env::args().collect(),
+            seed: 0,
+            warmup_ms: 0,
+            rounds: 1,
+            zokio_io_driver: None,
+        },
+        machine: machine::describe(),
+        results: vec![schema::WorkloadResult {
+            workload: a.workload.clone(),
+            group: "net".to_owned(),
+            claim_ids: vec![a.workload.clone()],
+            runtime: a.server_runtime.clone(),
+            params,
+            unit: unit.to_owned(),
+            higher_is_better: true,
+            samples: vec![rate],
+            stats,
+            percentiles: Some(pct),
+            errors,
+            extra: Default::default(),
+        }],
+        comparisons: Vec::new(),
+        claims: Vec::new(),
+    };
+    let path = dir.join("results.json");
+    schema::write_atomic(&path, &file)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("{}", path.display());
+    Ok(())
 }

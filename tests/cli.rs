@@ -330,3 +330,34 @@ fn compare_gates_on_a_doctored_regression() {
         .keys()
         .any(|k| k.starts_with("zsync.spawn")));
 }
+
+#[test]
+fn load_against_a_closed_port_fails_clearly_and_serve_rejects_unknown_workloads() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let target = port.to_string();
+    let out = zbench(&[
+        "load",
+        "--workload",
+        "net.http_requests",
+        "--target",
+        &target,
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("cannot connect to"), "{stderr}");
+    let out = zbench(&["serve", "--workload", "net.nope", "--runtime", "zokio"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = zbench(&[
+        "load",
+        "--workload",
+        "net.http_requests",
+        "--target",
+        "nowhere",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

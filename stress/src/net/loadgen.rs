@@ -7,7 +7,9 @@
 //! - **Open loop**: requests are due at a constant total rate, spread evenly over the
 //!   connections; each connection sends a request at its due time (or at once, if the
 //!   previous response came late) and latency is measured from the *due* time, so time a
-//!   request spent waiting to be sent counts (the correction of wrk2).
+//!   request spent waiting to be sent counts (the correction of wrk2). Tokio's timer ticks
+//!   in milliseconds, so a request may go out up to 1 ms early; its latency then counts
+//!   from the actual send.
 //!
 //! Latencies go into an hdrhistogram (ns, 3 significant digits). Errors are counted by kind
 //! (the `io::ErrorKind`, `bad status`, `bad body`), and a connection that fails is replaced
@@ -337,26 +339,25 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
                 let mut due = start
                     + interval.map_or(Duration::ZERO, |i| i * c as u32 / cfg.connections as u32);
                 loop {
-                    if let Some(_i) = interval {
+                    if interval.is_some() {
+                        // Tokio's timer ticks in milliseconds (and spinning until the due
+                        // time would take a core from the server): sleep until at most 1 ms
+                        // before it and send then.
                         let now = Instant::now();
-                        if due > now {
-                            // Tokio's timer ticks in milliseconds: sleep to just before the
-                            // due time, then yield until it.
-                            if due - now > Duration::from_millis(2) {
-                                tokio::time::sleep_until(due - Duration::from_millis(1)).await;
-                            }
-                            while Instant::now() < due {
-                                tokio::task::yield_now().await;
-                            }
+                        if due > now + Duration::from_millis(1) {
+                            tokio::time::sleep_until(due - Duration::from_millis(1)).await;
                         }
                     }
-                    let sent = match interval {
-                        Some(_) => due,
-                        None => Instant::now(),
-                    };
-                    if sent >= deadline {
+                    if due >= deadline || (interval.is_none() && Instant::now() >= deadline) {
                         break;
                     }
+                    // Latency counts from the due time when the send is late (the
+                    // coordinated-omission correction), from the send when it is early.
+                    let now = Instant::now();
+                    let sent = match interval {
+                        Some(_) => due.min(now),
+                        None => now,
+                    };
                     if let Protocol::Files { files } = &cfg.protocol {
                         data.copy_from_slice(&((next_file % files.len()) as u32).to_le_bytes());
                         next_file += cfg.connections;

@@ -4,6 +4,7 @@
 //! the result records the generator's thread beside the server's workers.
 
 pub mod loadgen;
+pub mod remote;
 
 use bytes::Bytes;
 use loadgen::{LoadConfig, LoadReport, Mode, Protocol};
@@ -63,7 +64,19 @@ impl HttpRuntime for Tokio {
 /// # Errors
 /// If the listener cannot be bound.
 pub fn start_http<R: HttpRuntime>(rt: &R, body: Bytes) -> io::Result<SocketAddr> {
-    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    start_http_on(rt, body, SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// As [`start_http`], on `listen`.
+///
+/// # Errors
+/// If the listener cannot be bound.
+pub fn start_http_on<R: HttpRuntime>(
+    rt: &R,
+    body: Bytes,
+    listen: SocketAddr,
+) -> io::Result<SocketAddr> {
+    let listener = rt.block_on(R::TcpListener::bind(listen))?;
     let addr = listener.local_addr()?;
     drop(rt.spawn(async move {
         while let Ok(stream) = listener.accept().await {
@@ -81,7 +94,15 @@ pub fn start_http<R: HttpRuntime>(rt: &R, body: Bytes) -> io::Result<SocketAddr>
 /// # Errors
 /// If the listener cannot be bound.
 pub fn start_echo<R: Runtime>(rt: &R) -> io::Result<SocketAddr> {
-    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    start_echo_on(rt, SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// As [`start_echo`], on `listen`.
+///
+/// # Errors
+/// If the listener cannot be bound.
+pub fn start_echo_on<R: Runtime>(rt: &R, listen: SocketAddr) -> io::Result<SocketAddr> {
+    let listener = rt.block_on(R::TcpListener::bind(listen))?;
     let addr = listener.local_addr()?;
     drop(rt.spawn(async move {
         while let Ok(mut stream) = listener.accept().await {

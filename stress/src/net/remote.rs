@@ -1,0 +1,297 @@
+//! The two halves of a network workload as separate commands, for runs across two hosts:
+//! `zbench serve` starts a workload's server on one runtime, `zbench load` drives it with
+//! the built-in generator (or with `wrk`, as a cross-check, if it is installed).
+
+use super::loadgen::{self, LoadConfig, LoadReport, Mode, Protocol};
+use super::{start_echo_on, start_http_on, HELLO, HTTP_CONNECTIONS};
+use bytes::Bytes;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use zbench_suite::rt::{Runtime, Tokio, Zokio};
+
+/// Workloads that `serve` and `load` know.
+pub const REMOTE_WORKLOADS: [&str; 2] = ["net.http_requests", "net.tcp_connections"];
+
+fn unknown(workload: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "workload {workload:?} has no remote halves; expected one of {}",
+            REMOTE_WORKLOADS.join(", ")
+        ),
+    )
+}
+
+/// Serves `workload` on `runtime` (`zokio` or `tokio`, `workers` threads) at `listen` for
+/// `duration`, then stops. `ready` is called with the bound address once it listens.
+///
+/// # Errors
+/// Unknown workload or runtime (`InvalidInput`), or the address cannot be bound.
+pub fn serve(
+    workload: &str,
+    runtime: &str,
+    listen: SocketAddr,
+    workers: usize,
+    duration: Duration,
+    ready: impl FnOnce(SocketAddr),
+) -> io::Result<()> {
+    fn on<R: super::HttpRuntime>(
+        rt: R,
+        workload: &str,
+        listen: SocketAddr,
+        duration: Duration,
+        ready: impl FnOnce(SocketAddr),
+    ) -> io::Result<()> {
+        let addr = match workload {
+            "net.http_requests" => start_http_on(&rt, Bytes::from_static(HELLO), listen)?,
+            "net.tcp_connections" => start_echo_on(&rt, listen)?,
+            other => return Err(unknown(other)),
+        };
+        ready(addr);
+        std::thread::sleep(duration);
+        drop(rt);
+        Ok(())
+    }
+    match runtime {
+        "zokio" => on(
+            Zokio::multi_thread(workers),
+            workload,
+            listen,
+            duration,
+            ready,
+        ),
+        "tokio" => on(
+            Tokio::multi_thread(workers),
+            workload,
+            listen,
+            duration,
+            ready,
+        ),
+        other => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unknown runtime {other:?}: expected zokio or tokio"),
+        )),
+    }
+}
+
+/// Drives `workload`'s server at `target` with the built-in generator: closed loop, or
+/// open loop at `rate` requests/s.
+///
+/// # Errors
+/// Unknown workload (`InvalidInput`); the target cannot be reached.
+pub fn load(
+    workload: &str,
+    target: SocketAddr,
+    connections: usize,
+    duration: Duration,
+    rate: Option<f64>,
+) -> io::Result<LoadReport> {
+    let protocol = match workload {
+        "net.http_requests" => Protocol::Http {
+            path: "/",
+            body_len: HELLO.len(),
+        },
+        "net.tcp_connections" => Protocol::ConnectEcho { bytes: 64 },
+        other => return Err(unknown(other)),
+    };
+    loadgen::run(&LoadConfig {
+        target,
+        protocol,
+        connections,
+        duration,
+        mode: rate.map_or(Mode::Closed, |rate| Mode::Open { rate }),
+    })
+}
+
+/// What `wrk --latency` printed, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrkReport {
+    /// `Requests/sec`.
+    pub requests_per_sec: f64,
+    /// Latency percentiles (50, 75, 90, 99), in ns.
+    pub latency_ns: Vec<(f64, f64)>,
+    /// Socket errors plus non-2xx responses.
+    pub errors: u64,
+}
+
+/// Runs `wrk -t1 -c<connections> -d<secs>s --latency http://target/` (HTTP only).
+///
+/// # Errors
+/// `NotFound` if `wrk` is not installed; its failure or unparsable output otherwise.
+pub fn wrk(target: SocketAddr, connections: usize, duration: Duration) -> io::Result<WrkReport> {
+    let out = std::process::Command::new("wrk")
+        .args([
+            "-t1".to_owned(),
+            format!("-c{connections}"),
+            format!("-d{}s", duration.as_secs().max(1)),
+            "--latency".to_owned(),
+            format!("http://{target}/"),
+        ])
+        .output()
+        .map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                io::Error::new(
+                    e.kind(),
+                    "wrk is not installed (Debian: apt-get install wrk)",
+                )
+            } else {
+                e
+            }
+        })?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "wrk failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    parse_wrk(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// A wrk duration (`812.00us`, `1.20ms`, `2.00s`) in ns.
+fn wrk_duration(s: &str) -> Option<f64> {
+    let split = s.find(|c: char| c.is_ascii_alphabetic())?;
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num.parse().ok()?;
+    let scale = match unit {
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        _ => return None,
+    };
+    Some(v * scale)
+}
+
+/// Parses `wrk --latency` output.
+///
+/// # Errors
+/// `InvalidData` if there is no `Requests/sec` line.
+pub fn parse_wrk(text: &str) -> io::Result<WrkReport> {
+    let mut report = WrkReport {
+        requests_per_sec: f64::NAN,
+        latency_ns: Vec::new(),
+        errors: 0,
+    };
+    let mut in_distribution = false;
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", v] => report.requests_per_sec = v.parse().unwrap_or(f64::NAN),
+            ["Latency", "Distribution", ..] => in_distribution = true,
+            [p, d] if in_distribution && p.ends_with('%') => {
+                if let (Ok(p), Some(ns)) = (p.trim_end_matches('%').parse(), wrk_duration(d)) {
+                    report.latency_ns.push((p, ns));
+                }
+            }
+            ["Socket", "errors:", rest @ ..] => {
+                report.errors += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+            ["Non-2xx", "or", "3xx", "responses:", n] => {
+                report.errors += n.parse::<u64>().unwrap_or(0);
+            }
+            _ => {}
+        }
+        if !line.starts_with(' ') && !line.starts_with("Latency") {
+            in_distribution = in_distribution && !line.is_empty() && line.contains('%');
+        }
+    }
+    if report.requests_per_sec.is_nan() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no Requests/sec line in wrk's output",
+        ));
+    }
+    Ok(report)
+}
+
+/// The default connection count of `load` for `workload`.
+pub fn default_connections(workload: &str) -> usize {
+    if workload == "net.tcp_connections" {
+        super::CONNECTORS
+    } else {
+        HTTP_CONNECTIONS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "Running 2s test @ http://127.0.0.1:8080/
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   812.00us  300.00us   5.00ms   90.00%
+    Req/Sec    80.00k     2.00k   85.00k    70.00%
+  Latency Distribution
+     50%  750.00us
+     75%    0.90ms
+     90%    1.10ms
+     99%    2.00ms
+  160000 requests in 2.00s, 14.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+Requests/sec:  79999.50
+Transfer/sec:      7.00MB
+";
+
+    #[test]
+    fn wrk_output_is_parsed() {
+        let r = parse_wrk(WRK).unwrap();
+        assert_eq!(r.requests_per_sec, 79999.5);
+        assert_eq!(r.errors, 3);
+        assert_eq!(
+            r.latency_ns,
+            vec![
+                (50.0, 750_000.0),
+                (75.0, 900_000.0),
+                (90.0, 1_100_000.0),
+                (99.0, 2_000_000.0)
+            ]
+        );
+        assert!(parse_wrk("garbage").is_err());
+    }
+
+    #[test]
+    fn serve_and_load_halves_talk_to_each_other() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server = std::thread::spawn(move || {
+            serve(
+                "net.http_requests",
+                "zokio",
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                2,
+                Duration::from_millis(1500),
+                |a| tx.send(a).unwrap(),
+            )
+        });
+        let addr = rx.recv().unwrap();
+        let r = load(
+            "net.http_requests",
+            addr,
+            4,
+            Duration::from_millis(300),
+            None,
+        )
+        .unwrap();
+        assert!(r.requests > 0);
+        assert_eq!(r.error_count(), 0);
+        if let Ok(w) = wrk(addr, 4, Duration::from_secs(1)) {
+            assert!(w.requests_per_sec > 0.0, "{w:?}");
+        }
+        server.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn bad_names_are_clear_errors() {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let e = serve("net.nope", "zokio", any, 1, Duration::ZERO, |_| {}).unwrap_err();
+        assert!(e.to_string().contains("no remote halves"), "{e}");
+        let e = serve("net.http_requests", "smol", any, 1, Duration::ZERO, |_| {}).unwrap_err();
+        assert!(e.to_string().contains("unknown runtime"), "{e}");
+        let e = load("net.nope", any, 1, Duration::ZERO, None).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    }
+}
