@@ -659,7 +659,7 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["memory.io_driver"],
             figure: Figure::LowerIsBetter,
             multi_thread: false,
-            description: "RSS growth plus io_uring ring mappings (kernel memory, not in RSS) per current-thread runtime, each holding one I/O driver with a listener registered and one no-op done; includes the small scheduler core and timer shard around the driver",
+            description: "RSS growth (io_uring rings included: RSS counts them on Linux 6.x; any ring memory it leaves out is added from smaps) per current-thread runtime, each holding one I/O driver with a listener registered and one no-op done; includes the small scheduler core and timer shard around the driver",
             run: |ctx| {
                 Ok(Outcome {
                     points: vec![child_point(ctx, crate::child::Job::IoDriverMemory, IO_DRIVERS, Vec::new())?],

@@ -224,37 +224,39 @@ pub fn per_worker_memory<R: Runtime>(workers: usize) -> io::Result<f64> {
     Ok((fixed_plus_many - fixed_plus_one) / (workers - 1) as f64)
 }
 
-/// Bytes of this process's io_uring mappings (SQ/CQ rings and SQE arrays): kernel memory
-/// mapped with `VM_PFNMAP`, so RSS does not count it; summed from the `Size` of the
-/// `[io_uring]` entries of `/proc/self/smaps`. 0 when the process has no ring.
+/// Bytes of this process's io_uring mappings (SQ/CQ rings and SQE arrays) that RSS does
+/// not count: `Size - Rss` of the `[io_uring]` entries of `/proc/self/smaps`. On Linux 6.x
+/// the rings are ordinary pages and RSS counts them all (checked on 6.18: `Rss` equals
+/// `Size`), so this is 0 there; kernels that map them as `VM_PFNMAP` leave them out of
+/// RSS. 0 when the process has no ring.
 ///
 /// # Errors
 /// If `/proc/self/smaps` cannot be read.
-pub fn io_uring_mapped_bytes() -> io::Result<u64> {
+pub fn io_uring_unresident_bytes() -> io::Result<u64> {
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
-    let mut total = 0;
+    let mut total: i64 = 0;
     let mut in_ring = false;
     for line in smaps.lines() {
         let first = line.split_whitespace().next().unwrap_or("");
         if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
             in_ring = line.contains("io_uring");
-        } else if in_ring && first == "Size:" {
-            let kib: u64 = line
+        } else if in_ring && (first == "Size:" || first == "Rss:") {
+            let kib: i64 = line
                 .split_whitespace()
                 .nth(1)
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            total += kib * 1024;
+            total += if first == "Size:" { kib } else { -kib } * 1024;
         }
     }
-    Ok(total)
+    Ok(total.max(0) as u64)
 }
 
 /// `memory.io_driver`: memory per I/O driver instance. Builds `n` current-thread runtimes
 /// (each owns one driver: its poller or ring, eventfd, timer shard, and the small
 /// scheduler core around them), registers a TCP listener with each and runs one I/O no-op,
-/// so the driver's buffers are touched; the figure is the growth of RSS plus io_uring ring
-/// mappings (not in RSS, see [`io_uring_mapped_bytes`]) over `n`.
+/// so the driver's buffers are touched; the figure is the growth of RSS plus any io_uring
+/// ring memory RSS leaves out (see [`io_uring_unresident_bytes`]) over `n`.
 ///
 /// # Errors
 /// If RSS or smaps cannot be read, or a socket cannot be bound.
@@ -273,14 +275,14 @@ pub fn io_driver_memory<R: Runtime>(n: usize) -> io::Result<f64> {
     // Pay one-time costs first with a runtime that stays alive.
     let warm = R::current_thread();
     touch(&warm)?;
-    let before = rss_bytes()? + io_uring_mapped_bytes()?;
+    let before = rss_bytes()? + io_uring_unresident_bytes()?;
     let mut rts = Vec::with_capacity(n);
     for _ in 0..n {
         let rt = R::current_thread();
         touch(&rt)?;
         rts.push(rt);
     }
-    let after = rss_bytes()? + io_uring_mapped_bytes()?;
+    let after = rss_bytes()? + io_uring_unresident_bytes()?;
     drop((warm, rts));
     Ok(after.saturating_sub(before) as f64 / n as f64)
 }

@@ -38,9 +38,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-/// SQ entries per ring; the CQ has four times as many. A ring costs about 18 KiB of
-/// kernel memory mapped into the process (SQEs 8 KiB, rings 10 KiB): zbench's
-/// `memory.io_driver`. Larger batches than this take one extra `io_uring_enter` each.
+/// SQ entries per ring; the CQ has four times as many. A ring costs 20 KiB of kernel
+/// memory mapped into the process (SQEs 8 KiB, SQ and CQ rings 12 KiB; counted in RSS),
+/// built with the runtime whether or not the worker ever does I/O (zbench's
+/// `memory.io_driver` and `memory.scheduler_per_worker`). Larger batches than this take
+/// one extra `io_uring_enter` each.
 const SQ_ENTRIES: u32 = 128;
 
 /// The top two bits of `user_data` say what a CQE is for; the rest is a slab token.
