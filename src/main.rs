@@ -592,22 +592,12 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let file = ResultFile {
         schema: schema::SCHEMA.to_owned(),
         run: RunInfo {
-            started_utc: started,
-            finished_utc: utc_now(),
-            zbench_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_commit: machine::git_commit(),
-            build_profile: if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
-            }
-            .to_owned(),
             quick: args.quick,
-            command_line: std::env::args().collect(),
             seed,
             warmup_ms: cfg.warmup.as_millis() as u64,
             rounds: cfg.rounds,
             zokio_io_driver: Some(zokio_io_driver),
+            ..run_info(started)
         },
         machine,
         results: records.results,
@@ -760,22 +750,8 @@ fn load_command(a: LoadArgs) -> Result<()> {
     let file = ResultFile {
         schema: schema::SCHEMA.to_owned(),
         run: RunInfo {
-            started_utc: started,
-            finished_utc: utc_now(),
-            zbench_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git_commit: machine::git_commit(),
-            build_profile: if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
-            }
-            .to_owned(),
-            quick: false,
-            command_line: std::env::args().collect(),
-            seed: 0,
-            warmup_ms: 0,
             rounds: 1,
-            zokio_io_driver: None,
+            ..run_info(started)
         },
         machine: machine::describe(),
         results: vec![schema::WorkloadResult {
@@ -800,4 +776,28 @@ fn load_command(a: LoadArgs) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("{}", path.display());
     Ok(())
+}
+
+/// Run metadata common to every result file zbench writes, for a run that started at
+/// `started` and ends now (quick: false, seed 0, no warm-up, no rounds, driver unknown:
+/// callers override what they know).
+fn run_info(started: String) -> RunInfo {
+    RunInfo {
+        started_utc: started,
+        finished_utc: utc_now(),
+        zbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_commit: machine::git_commit(),
+        build_profile: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+        .to_owned(),
+        quick: false,
+        command_line: std::env::args().collect(),
+        seed: 0,
+        warmup_ms: 0,
+        rounds: 0,
+        zokio_io_driver: None,
+    }
 }

@@ -2,7 +2,6 @@
 //! eventfd in it, sockets added edge-triggered, `epoll_pwait2` with nanosecond timeouts.
 
 use super::poller::Event;
-use super::scheduled_io::{ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -148,7 +147,7 @@ impl Epoll {
             } else {
                 out.push(Event {
                     token: ev.u64,
-                    readiness: readiness(ev.events),
+                    readiness: super::scheduled_io::from_poll_bits(ev.events),
                     rearm: false,
                 });
             }
@@ -166,26 +165,4 @@ impl Epoll {
         }
         woken
     }
-}
-
-/// epoll's event bits as readiness bits.
-fn readiness(events: u32) -> usize {
-    let e = events as libc::c_int;
-    let mut r = 0;
-    if e & libc::EPOLLIN != 0 {
-        r |= READABLE;
-    }
-    if e & libc::EPOLLOUT != 0 {
-        r |= WRITABLE;
-    }
-    if e & (libc::EPOLLRDHUP | libc::EPOLLHUP) != 0 {
-        r |= READ_CLOSED;
-    }
-    if e & libc::EPOLLHUP != 0 {
-        r |= WRITE_CLOSED;
-    }
-    if e & libc::EPOLLERR != 0 {
-        r |= ERROR;
-    }
-    r
 }

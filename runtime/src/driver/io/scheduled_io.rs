@@ -15,6 +15,39 @@ pub(crate) const SHUTDOWN: usize = 0b10_0000;
 const READY_MASK: usize = 0b11_1111;
 const TICK_SHIFT: u32 = 8;
 
+/// `poll(2)`/`epoll` event bits as readiness bits. The two share their values (`POLLIN` =
+/// `EPOLLIN` = 1, `POLLOUT` = 4, `POLLERR` = 8, `POLLHUP` = 16, `POLLRDHUP` = 0x2000), so
+/// epoll events and io_uring poll results go through this one mapping.
+pub(crate) fn from_poll_bits(events: u32) -> usize {
+    let e = events as libc::c_int;
+    let mut r = 0;
+    if e & libc::EPOLLIN != 0 {
+        r |= READABLE;
+    }
+    if e & libc::EPOLLOUT != 0 {
+        r |= WRITABLE;
+    }
+    if e & (libc::EPOLLRDHUP | libc::EPOLLHUP) != 0 {
+        r |= READ_CLOSED;
+    }
+    if e & libc::EPOLLHUP != 0 {
+        r |= WRITE_CLOSED;
+    }
+    if e & libc::EPOLLERR != 0 {
+        r |= ERROR;
+    }
+    r
+}
+
+// The shared mapping relies on poll's and epoll's bits being equal.
+const _: () = assert!(
+    libc::POLLIN as i32 == libc::EPOLLIN
+        && libc::POLLOUT as i32 == libc::EPOLLOUT
+        && libc::POLLERR as i32 == libc::EPOLLERR
+        && libc::POLLHUP as i32 == libc::EPOLLHUP
+        && libc::POLLRDHUP as i32 == libc::EPOLLRDHUP
+);
+
 /// Which way a task waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Direction {

@@ -27,7 +27,7 @@
 //!   in flight after that is leaked, never freed under the kernel).
 
 use super::poller::Event;
-use super::scheduled_io::{ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use super::scheduled_io::{ERROR, READABLE, WRITABLE};
 use crate::loom::{lock, Mutex};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use std::any::Any;
@@ -528,24 +528,7 @@ fn poll_readiness(res: i32) -> usize {
         // The poll itself failed: let the waiting tasks try and see the error.
         return READABLE | WRITABLE | ERROR;
     }
-    let e = res as libc::c_short;
-    let mut r = 0;
-    if e & libc::POLLIN != 0 {
-        r |= READABLE;
-    }
-    if e & libc::POLLOUT != 0 {
-        r |= WRITABLE;
-    }
-    if e & (libc::POLLRDHUP | libc::POLLHUP) != 0 {
-        r |= READ_CLOSED;
-    }
-    if e & libc::POLLHUP != 0 {
-        r |= WRITE_CLOSED;
-    }
-    if e & libc::POLLERR != 0 {
-        r |= ERROR;
-    }
-    r
+    super::scheduled_io::from_poll_bits(res as u32)
 }
 
 impl Drop for Uring {
