@@ -14,9 +14,12 @@
 //! `ConnectionRefused`, a reset peer `ConnectionReset`, a write after the peer closed
 //! `BrokenPipe`, and end of stream is a read of 0 bytes, as with std and Tokio.
 //!
-//! Every stream and listener must be created inside a zokio runtime; it is registered with
-//! the epoll set of the worker that creates it (see `driver/io/mod.rs`). One task may read
-//! and one may write a stream at a time (a second reader replaces the first one's waker).
+//! Every stream and listener must be created inside a zokio runtime; it is registered, for
+//! readiness, with the poller of the worker that creates it: its epoll set, or its ring
+//! through a multishot poll (see `driver/io/mod.rs`); the socket calls themselves are the
+//! same non-blocking syscalls on both drivers. [`TcpStream::send_file`] sends a file with
+//! `sendfile(2)`. One task may read and one may write a stream at a time (a second reader
+//! replaces the first one's waker).
 
 mod tcp;
 mod udp;
