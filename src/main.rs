@@ -201,33 +201,7 @@ enum Command {
     /// Drive a `zbench serve` server with the built-in load generator (or wrk) and print
     /// requests/s, latency percentiles and errors; `--out` writes a result file recording
     /// both hosts.
-    Load {
-        /// The workload whose server runs at the target.
-        #[arg(long)]
-        workload: String,
-        /// The server's address.
-        #[arg(long)]
-        target: std::net::SocketAddr,
-        /// Connections [default: the workload's: 64 for HTTP, 16 connectors].
-        #[arg(long)]
-        connections: Option<usize>,
-        /// How long to load (e.g. 10s).
-        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-        duration: std::time::Duration,
-        /// Open loop at this many requests/s (coordinated omission corrected); default:
-        /// closed loop.
-        #[arg(long)]
-        rate: Option<f64>,
-        /// `builtin` (the default) or `wrk` (HTTP only; must be installed).
-        #[arg(long, value_enum, default_value_t = Client::Builtin)]
-        client: Client,
-        /// Which runtime serves (a label for the result file).
-        #[arg(long, default_value = "remote")]
-        server_runtime: String,
-        /// Directory for results.json.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-    },
+    Load(LoadArgs),
     /// Print the claims audit of a result file.
     Claims {
         /// A results.json written by `zbench all` or `zbench run`.
@@ -431,25 +405,7 @@ fn dispatch_run(command: Command) -> Result<()> {
             std::io::ErrorKind::InvalidInput => UsageError(e.to_string()).into(),
             _ => anyhow::Error::new(e).context(format!("cannot serve on {listen}")),
         }),
-        Command::Load {
-            workload,
-            target,
-            connections,
-            duration,
-            rate,
-            client,
-            server_runtime,
-            out,
-        } => load_command(LoadArgs {
-            workload,
-            target,
-            connections,
-            duration,
-            rate,
-            client,
-            server_runtime,
-            out,
-        }),
+        Command::Load(args) => load_command(args),
         Command::Claims { file } => {
             let results = schema::read(&file)?;
             table::print_claims(&results.claims);
@@ -639,14 +595,32 @@ fn catalogue() -> Vec<Workload> {
     all
 }
 
+#[derive(clap::Args, Debug)]
 struct LoadArgs {
+    /// The workload whose server runs at the target.
+    #[arg(long)]
     workload: String,
+    /// The server's address.
+    #[arg(long)]
     target: std::net::SocketAddr,
+    /// Connections [default: the workload's: 64 for HTTP, 16 connectors].
+    #[arg(long)]
     connections: Option<usize>,
+    /// How long to load (e.g. 10s).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     duration: std::time::Duration,
+    /// Open loop at this many requests/s (coordinated omission corrected); default:
+    /// closed loop.
+    #[arg(long)]
     rate: Option<f64>,
+    /// `builtin` (the default) or `wrk` (HTTP only; must be installed).
+    #[arg(long, value_enum, default_value_t = Client::Builtin)]
     client: Client,
+    /// Which runtime serves (a label for the result file).
+    #[arg(long, default_value = "remote")]
     server_runtime: String,
+    /// Directory for results.json.
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
 
