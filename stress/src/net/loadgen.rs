@@ -114,7 +114,9 @@ impl LoadReport {
         self.errors.values().sum()
     }
 
-    fn merge(&mut self, other: LoadReport) {
+    /// Adds `other`'s counts, errors, latencies and elapsed time to these.
+    pub fn merge(&mut self, other: LoadReport) {
+        self.elapsed += other.elapsed;
         self.requests += other.requests;
         self.bytes += other.bytes;
         for (k, v) in other.errors {

@@ -318,7 +318,7 @@ fn measure(
             };
             samples.push(r.rate());
             match total {
-                Some(t) => merge(t, r),
+                Some(t) => t.merge(r),
                 None => *total = Some(r),
             }
         }
@@ -353,16 +353,6 @@ fn measure(
         ..Point::default()
     };
     Ok((point, zr, tr))
-}
-
-fn merge(total: &mut LoadReport, r: LoadReport) {
-    total.requests += r.requests;
-    total.bytes += r.bytes;
-    total.elapsed += r.elapsed;
-    for (k, v) in r.errors {
-        *total.errors.entry(k).or_default() += v;
-    }
-    let _ = total.latency_ns.add(&r.latency_ns);
 }
 
 /// Load runs per runtime and their length: `rounds` of `stress_duration / rounds`.

@@ -79,8 +79,9 @@ pub(crate) struct Uring {
     ring: IoUring,
     /// Serialises every producer of the submission queue.
     sq: Mutex<()>,
-    /// Serialises reaping.
-    cq: Mutex<()>,
+    /// Serialises reaping; holds the operation completions found by one reap (reused, so
+    /// reaping allocates nothing). Lock order: `cq`, then `ops` or `sq`, never the reverse.
+    cq: Mutex<Vec<(u64, i32)>>,
     ops: Mutex<OpSlab>,
     wake: RawFd,
     wake_buf: Box<WakeBuf>,
@@ -104,8 +105,6 @@ impl std::fmt::Debug for Uring {
 struct OpSlab {
     entries: Vec<OpSlot>,
     free: Vec<u32>,
-    /// Completions found by `reap`, applied under one lock.
-    completed: Vec<(u64, i32)>,
 }
 
 #[derive(Default)]
@@ -176,7 +175,7 @@ impl Uring {
         let uring = Uring {
             ring,
             sq: Mutex::new(()),
-            cq: Mutex::new(()),
+            cq: Mutex::new(Vec::new()),
             ops: Mutex::new(OpSlab::default()),
             wake,
             wake_buf: Box::new(WakeBuf(UnsafeCell::new(0))),
@@ -439,11 +438,8 @@ impl Uring {
     fn reap(&self, out: &mut Vec<Event>, wake: &mut Vec<Waker>) -> (bool, usize) {
         let mut woken = false;
         let mut retry_removes = Vec::new();
-        let mut ops = lock(&self.ops);
-        let mut completed = std::mem::take(&mut ops.completed);
-        drop(ops);
+        let mut completed = lock(&self.cq);
         {
-            let _g = lock(&self.cq);
             // SAFETY: `cq` is held, so this is the only live handle on the queue.
             let queue = unsafe { self.ring.completion_shared() };
             for cqe in queue {
@@ -478,9 +474,13 @@ impl Uring {
             let _ = self.arm_wake(false);
         }
         let n = completed.len();
+        if n == 0 {
+            // The common maintenance tick: no operation lock taken.
+            return (woken, 0);
+        }
         let mut ops = lock(&self.ops);
         let mut garbage: Vec<(Box<dyn Any + Send>, Option<RawFd>)> = Vec::new();
-        for &(token, res) in &completed {
+        for &(token, res) in completed.iter() {
             let Some(slot) = ops.slot(token) else {
                 continue;
             };
@@ -502,8 +502,8 @@ impl Uring {
             }
         }
         completed.clear();
-        ops.completed = completed;
         drop(ops);
+        drop(completed);
         for (data, fd) in garbage {
             drop(data);
             if let Some(fd) = fd {
