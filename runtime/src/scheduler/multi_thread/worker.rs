@@ -238,7 +238,16 @@ impl Context {
         };
         let config = &self.handle.config;
         let inject = &self.shared().inject;
-        let should_notify = if is_yield || !config.lifo_slot {
+        let should_notify = if is_yield {
+            // The task was woken while it ran (a yield, a spent coop budget, a wake from
+            // elsewhere during its poll): it adds no parallelism, since this worker would
+            // have kept running it. Wake a sibling only if something else is queued here
+            // besides it; waking one for the task alone (as Tokio does) costs a futex wake
+            // and a park per yield for a sibling that finds nothing to steal.
+            let overflowed = core.run_queue.push_back_or_overflow(task, inject);
+            core.stats.overflows += u64::from(overflowed);
+            core.should_notify_others()
+        } else if !config.lifo_slot {
             let overflowed = core.run_queue.push_back_or_overflow(task, inject);
             core.stats.overflows += u64::from(overflowed);
             true
