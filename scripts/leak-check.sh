@@ -22,8 +22,10 @@ ZOKIO_DRIVER=epoll RUST_BACKTRACE=0 valgrind --quiet --fair-sched=yes --leak-che
 # valgrind cannot see the kernel fill an io_uring operation's buffer, so every byte a ring
 # READ delivers would be reported as uninitialised. The io_uring paths are covered by the
 # fd-leak counts, the checksummed file tests and `--asan`.
-cargo test --release -p zokio --test net_fd_leak --test net_tcp --no-run
-for t in net_fd_leak net_tcp; do
+# The oneshot tests too: its two halves free their shared allocation without an Arc
+# (whichever lets go last frees it), so a wrong free shows up here as a use-after-free.
+cargo test --release -p zokio --test net_fd_leak --test net_tcp --test sync_oneshot --no-run
+for t in net_fd_leak net_tcp sync_oneshot; do
   bin=$(ls -t target/release/deps/${t}-* | grep -v '\.d$' | head -n 1)
   ZOKIO_TEST_DRIVERS=epoll ZOKIO_DRIVER=epoll RUST_BACKTRACE=0 \
     valgrind --quiet --fair-sched=yes --leak-check=full \

@@ -11,37 +11,68 @@
 //!
 //! ## Design
 //!
-//! One allocation shared by both halves: a state word, the value slot and two waker slots.
-//! State bits: `RX_TASK_SET` (the receiver's waker slot is filled and the sender may read
-//! it), `COMPLETE` (the sender sent or was dropped; the receiver now owns the value slot),
-//! `CLOSED` (the receiver closed or was dropped), `TX_TASK_SET` (the sender's waker slot for
-//! `closed()` is filled). Each waker slot is written only by its owner while its `*_SET` bit
-//! is clear, and read by the other side only while it is set, so no lock is needed. The
-//! scheme follows Tokio's `sync/oneshot.rs`; the code is our own.
+//! One heap allocation shared by both halves: a state word, the value slot and two waker
+//! slots. State bits: `RX_TASK_SET` (the receiver's waker slot is filled and the sender may
+//! read it), `COMPLETE` (the sender sent or was dropped; the receiver now owns the value
+//! slot), `CLOSED` (the receiver closed or was dropped; a send after it fails and the
+//! sender keeps the value), `TX_TASK_SET` (the sender's waker slot for `closed()` is
+//! filled). Each waker slot is written only by its owner while its `*_SET` bit is clear,
+//! and read by the other side only while it is set, so no lock is needed. The slot scheme
+//! follows Tokio's `sync/oneshot.rs`; the code is our own.
+//!
+//! The allocation is not an `Arc`: its two references are two more bits of the same state
+//! word, `TX_ALIVE` and `RX_ALIVE`, and whichever half clears the last one frees it. The
+//! common case costs one atomic read-modify-write in all: a `send` with no receiver waiting
+//! sets `COMPLETE` and clears `TX_ALIVE` in one compare-and-swap, and a receiver that then
+//! finds `COMPLETE` with `TX_ALIVE` already clear owns the allocation outright and frees it
+//! with no atomic write (an `Arc` needs a count increment and two decrements on top).
+//! A half that must still read the other's waker slot after its state change (a sender
+//! waking the receiver, a closing receiver waking the sender) keeps its bit until the wake
+//! is done and clears it with a second operation.
 
 use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
-use crate::loom::{Arc, UnsafeCell};
+use crate::loom::UnsafeCell;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-const RX_TASK_SET: usize = 0b0001;
-const COMPLETE: usize = 0b0010;
-const CLOSED: usize = 0b0100;
-const TX_TASK_SET: usize = 0b1000;
+const RX_TASK_SET: usize = 0b00_0001;
+const COMPLETE: usize = 0b00_0010;
+const CLOSED: usize = 0b00_0100;
+const TX_TASK_SET: usize = 0b00_1000;
+const TX_ALIVE: usize = 0b01_0000;
+const RX_ALIVE: usize = 0b10_0000;
 
 /// The sending half; consumed by [`send`](Sender::send).
 pub struct Sender<T> {
-    inner: Option<Arc<Inner<T>>>,
+    inner: Option<NonNull<Inner<T>>>,
+    _owns: PhantomData<Inner<T>>,
 }
 
 /// The receiving half; a future that resolves to the value, or to [`RecvError`] if the
 /// sender was dropped without sending.
 pub struct Receiver<T> {
-    inner: Option<Arc<Inner<T>>>,
+    inner: Option<NonNull<Inner<T>>>,
+    _owns: PhantomData<Inner<T>>,
 }
+
+// SAFETY: the value moves from sender to receiver (T: Send); the shared allocation is
+// accessed per the state protocol in the module docs, and freed by exactly one half.
+unsafe impl<T: Send> Send for Sender<T> {}
+// SAFETY: `&Sender` only reads the state word.
+unsafe impl<T: Send> Sync for Sender<T> {}
+// SAFETY: as for `Sender`.
+unsafe impl<T: Send> Send for Receiver<T> {}
+// SAFETY: `&Receiver` gives no access to the allocation (every method takes `&mut self`).
+unsafe impl<T: Send> Sync for Receiver<T> {}
+
+// The halves hold a pointer, never pinned data.
+impl<T> Unpin for Sender<T> {}
+impl<T> Unpin for Receiver<T> {}
 
 /// The sender was dropped without sending a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,25 +94,24 @@ struct Inner<T> {
     tx_waker: UnsafeCell<Option<Waker>>,
 }
 
-// SAFETY: the value moves from sender to receiver (T: Send); slots are accessed per the
-// state protocol in the module docs.
-unsafe impl<T: Send> Send for Inner<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Inner<T> {}
-
-/// Creates a connected sender and receiver.
+/// Creates a connected sender and receiver. One allocation (for `T = u64`, 56 bytes).
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let inner = Arc::new(Inner {
-        state: AtomicUsize::new(0),
+    let inner = Box::new(Inner {
+        state: AtomicUsize::new(TX_ALIVE | RX_ALIVE),
         value: UnsafeCell::new(None),
         rx_waker: UnsafeCell::new(None),
         tx_waker: UnsafeCell::new(None),
     });
+    let inner = NonNull::from(Box::leak(inner));
     (
         Sender {
-            inner: Some(inner.clone()),
+            inner: Some(inner),
+            _owns: PhantomData,
         },
-        Receiver { inner: Some(inner) },
+        Receiver {
+            inner: Some(inner),
+            _owns: PhantomData,
+        },
     )
 }
 
@@ -109,49 +139,119 @@ unsafe fn slot_will_wake(slot: &UnsafeCell<Option<Waker>>, waker: &Waker) -> boo
     })
 }
 
-impl<T> Inner<T> {
-    /// Marks the sender's side complete and wakes the receiver. Returns the previous state.
-    fn complete(&self) -> usize {
-        let prev = self.state.fetch_or(COMPLETE, AcqRel);
-        if prev & (RX_TASK_SET | CLOSED) == RX_TASK_SET {
-            // SAFETY: RX_TASK_SET is set, so the receiver will not touch its slot until it
-            // clears the bit, which it only does before COMPLETE is observed.
-            unsafe { wake_slot(&self.rx_waker) };
-        }
-        prev
+/// Clears the caller's `alive` bit and frees the allocation if the other half's bit was
+/// already clear.
+///
+/// # Safety
+/// `ptr` is live and the caller holds `alive` (set in the state, and the caller's to
+/// clear); the caller does not touch the allocation afterwards.
+unsafe fn release<T>(ptr: NonNull<Inner<T>>, alive: usize) {
+    // SAFETY: the caller still holds its bit, so the allocation is live.
+    let prev = unsafe { ptr.as_ref() }.state.fetch_and(!alive, AcqRel);
+    if prev & (TX_ALIVE | RX_ALIVE) == alive {
+        // SAFETY: both bits are now clear and we cleared the last one: nobody else holds
+        // the allocation; AcqRel ordered the other half's accesses before this.
+        drop(unsafe { Box::from_raw(ptr.as_ptr()) });
     }
+}
 
+/// Frees the allocation with no atomic write.
+///
+/// # Safety
+/// The caller holds its alive bit and observed (with Acquire) the other half's bit clear:
+/// it is the sole owner.
+unsafe fn free<T>(ptr: NonNull<Inner<T>>) {
+    // SAFETY: forwarded.
+    drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+}
+
+impl<T> Inner<T> {
     /// # Safety
-    /// The caller owns the value slot: the receiver, after observing COMPLETE.
+    /// The caller owns the value slot: the receiver after observing COMPLETE, or the
+    /// sender before setting it.
     unsafe fn take_value(&self) -> Option<T> {
         // SAFETY: forwarded.
         self.value.with_mut(|v| unsafe { (*v).take() })
     }
 }
 
+/// The sender's last step, after it has stored its value (or not, when dropped unsent):
+/// sets `COMPLETE`, wakes the receiver if it waits, and lets go of the allocation. Returns
+/// `false` without completing or letting go if the receiver has closed: the caller then
+/// owns the value slot, takes its value back and calls `release(ptr, TX_ALIVE)`.
+///
+/// # Safety
+/// `ptr` is the sender's live allocation and the sender holds `TX_ALIVE`.
+unsafe fn complete<T>(ptr: NonNull<Inner<T>>) -> bool {
+    // SAFETY: the sender holds TX_ALIVE.
+    let inner = unsafe { ptr.as_ref() };
+    let mut state = inner.state.load(Relaxed);
+    loop {
+        if state & CLOSED != 0 {
+            // The receiver never touched the value slot (no COMPLETE): nothing to order.
+            return false;
+        }
+        if state & RX_TASK_SET == 0 {
+            // Nobody to wake: complete and let go in one step.
+            let next = (state | COMPLETE) & !TX_ALIVE;
+            match inner
+                .state
+                .compare_exchange_weak(state, next, AcqRel, Relaxed)
+            {
+                // RX_ALIVE is set (a dropped receiver sets CLOSED), so the receiver frees.
+                Ok(_) => return true,
+                Err(actual) => state = actual,
+            }
+        } else {
+            match inner
+                .state
+                .compare_exchange_weak(state, state | COMPLETE, AcqRel, Relaxed)
+            {
+                Ok(_) => {
+                    // SAFETY: RX_TASK_SET is set, so the receiver does not write its slot,
+                    // and our TX_ALIVE keeps the allocation live.
+                    unsafe { wake_slot(&inner.rx_waker) };
+                    // SAFETY: we hold TX_ALIVE and touch nothing after.
+                    unsafe { release(ptr, TX_ALIVE) };
+                    return true;
+                }
+                Err(actual) => state = actual,
+            }
+        }
+    }
+}
+
 impl<T> Sender<T> {
+    fn inner(&self) -> &Inner<T> {
+        let ptr = self.inner.expect("sender used after send");
+        // SAFETY: the sender holds TX_ALIVE while `inner` is `Some`.
+        unsafe { ptr.as_ref() }
+    }
+
     /// Sends `value`, completing the channel. Never blocks.
     ///
     /// # Errors
     /// Returns `Err(value)` if the receiver was dropped or closed.
     pub fn send(mut self, value: T) -> Result<(), T> {
-        let inner = self.inner.take().expect("sender used after send");
+        let ptr = self.inner.take().expect("sender used after send");
+        // SAFETY: the sender holds TX_ALIVE.
+        let inner = unsafe { ptr.as_ref() };
         // SAFETY: before COMPLETE only the sender touches the value slot.
         inner.value.with_mut(|v| unsafe { *v = Some(value) });
-        let prev = inner.complete();
-        if prev & CLOSED != 0 {
-            // The receiver is gone and will never read the slot: take the value back.
-            // SAFETY: the receiver closed before COMPLETE, so it never owns the slot.
-            return Err(unsafe { inner.take_value() }.expect("value just stored"));
+        // SAFETY: the sender holds TX_ALIVE.
+        if unsafe { complete(ptr) } {
+            return Ok(());
         }
-        Ok(())
+        // SAFETY: the receiver closed before COMPLETE, so it never owns the slot.
+        let value = unsafe { inner.take_value() }.expect("value just stored");
+        // SAFETY: we hold TX_ALIVE and touch nothing after.
+        unsafe { release(ptr, TX_ALIVE) };
+        Err(value)
     }
 
     /// Whether the receiver has been dropped or closed.
     pub fn is_closed(&self) -> bool {
-        self.inner
-            .as_ref()
-            .is_some_and(|i| i.state.load(Acquire) & CLOSED != 0)
+        self.inner.is_some() && self.inner().state.load(Acquire) & CLOSED != 0
     }
 
     /// Resolves when the receiver is dropped or closed.
@@ -161,7 +261,7 @@ impl<T> Sender<T> {
 
     /// Polls for the receiver being dropped or closed, registering the task to be woken.
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let inner = self.inner.as_ref().expect("sender used after send");
+        let inner = self.inner();
         let state = inner.state.load(Acquire);
         if state & CLOSED != 0 {
             return Poll::Ready(());
@@ -191,8 +291,13 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            inner.complete();
+        if let Some(ptr) = self.inner.take() {
+            // SAFETY: we hold TX_ALIVE; the value slot is empty, so a closed receiver
+            // leaves nothing to take back.
+            if !unsafe { complete(ptr) } {
+                // SAFETY: as above; nothing touched after.
+                unsafe { release(ptr, TX_ALIVE) };
+            }
         }
     }
 }
@@ -201,13 +306,32 @@ impl<T> Receiver<T> {
     /// Closes the channel without dropping the receiver: a later `send` fails, and a value
     /// sent before is still received.
     pub fn close(&mut self) {
-        if let Some(inner) = self.inner.as_ref() {
+        if let Some(ptr) = self.inner {
+            // SAFETY: the receiver holds RX_ALIVE while `inner` is `Some`.
+            let inner = unsafe { ptr.as_ref() };
             let prev = inner.state.fetch_or(CLOSED, AcqRel);
-            if prev & (TX_TASK_SET | COMPLETE) == TX_TASK_SET {
-                // SAFETY: TX_TASK_SET is set: the sender does not write the slot.
+            if prev & (TX_TASK_SET | COMPLETE | CLOSED) == TX_TASK_SET {
+                // SAFETY: TX_TASK_SET is set: the sender does not write the slot (it
+                // checks CLOSED after clearing the bit); our RX_ALIVE keeps it live.
                 unsafe { wake_slot(&inner.tx_waker) };
             }
         }
+    }
+
+    /// Takes the value out after COMPLETE was observed in `state`, and lets go of the
+    /// allocation.
+    fn finish(&mut self, state: usize) -> Option<T> {
+        let ptr = self.inner.take().expect("receiver holds the allocation");
+        // SAFETY: COMPLETE observed (Acquire): the receiver owns the value slot.
+        let value = unsafe { ptr.as_ref().take_value() };
+        if state & TX_ALIVE == 0 {
+            // SAFETY: the sender let go (observed with Acquire): we are the sole owner.
+            unsafe { free(ptr) };
+        } else {
+            // SAFETY: we hold RX_ALIVE and touch nothing after.
+            unsafe { release(ptr, RX_ALIVE) };
+        }
+        value
     }
 
     /// Takes the value if it has been sent, without waiting.
@@ -216,15 +340,13 @@ impl<T> Receiver<T> {
     /// [`TryRecvError::Empty`] if nothing was sent yet; [`TryRecvError::Closed`] if the
     /// sender was dropped without sending or the value was already taken.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let Some(inner) = self.inner.as_ref() else {
+        let Some(ptr) = self.inner else {
             return Err(TryRecvError::Closed);
         };
-        let state = inner.state.load(Acquire);
+        // SAFETY: the receiver holds RX_ALIVE.
+        let state = unsafe { ptr.as_ref() }.state.load(Acquire);
         if state & COMPLETE != 0 {
-            // SAFETY: COMPLETE observed: the receiver owns the slot.
-            let value = unsafe { inner.take_value() };
-            self.inner = None;
-            return value.ok_or(TryRecvError::Closed);
+            return self.finish(state).ok_or(TryRecvError::Closed);
         }
         if state & CLOSED != 0 {
             return Err(TryRecvError::Closed);
@@ -232,27 +354,31 @@ impl<T> Receiver<T> {
         Err(TryRecvError::Empty)
     }
 
-    fn poll_inner(inner: &Inner<T>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+    /// Polls for the value; on `Ready` the receiver has let go of the allocation.
+    fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let ptr = self
+            .inner
+            .expect("oneshot::Receiver polled after completion");
+        // SAFETY: the receiver holds RX_ALIVE.
+        let inner = unsafe { ptr.as_ref() };
         let state = inner.state.load(Acquire);
         if state & COMPLETE != 0 {
-            // SAFETY: COMPLETE observed: the receiver owns the slot.
-            return Poll::Ready(unsafe { inner.take_value() }.ok_or(RecvError(())));
+            return Poll::Ready(self.finish(state).ok_or(RecvError(())));
         }
         if state & CLOSED != 0 {
+            // Closed by `close()` and the sender has let go or will fail: no value comes.
             return Poll::Ready(Err(RecvError(())));
         }
         if state & RX_TASK_SET != 0 {
             // SAFETY: the receiver owns this slot; the sender only reads it.
-            let same = unsafe { slot_will_wake(&inner.rx_waker, cx.waker()) };
-            if same {
+            if unsafe { slot_will_wake(&inner.rx_waker, cx.waker()) } {
                 return Poll::Pending;
             }
             let prev = inner.state.fetch_and(!RX_TASK_SET, AcqRel);
             if prev & COMPLETE != 0 {
                 // The sender may be reading the slot: leave it alone, put the bit back.
-                inner.state.fetch_or(RX_TASK_SET, AcqRel);
-                // SAFETY: COMPLETE observed.
-                return Poll::Ready(unsafe { inner.take_value() }.ok_or(RecvError(())));
+                let state = inner.state.fetch_or(RX_TASK_SET, AcqRel);
+                return Poll::Ready(self.finish(state).ok_or(RecvError(())));
             }
         }
         // SAFETY: RX_TASK_SET is clear: the slot is ours.
@@ -261,8 +387,7 @@ impl<T> Receiver<T> {
             .with_mut(|w| unsafe { *w = Some(cx.waker().clone()) });
         let prev = inner.state.fetch_or(RX_TASK_SET, AcqRel);
         if prev & COMPLETE != 0 {
-            // SAFETY: COMPLETE observed.
-            return Poll::Ready(unsafe { inner.take_value() }.ok_or(RecvError(())));
+            return Poll::Ready(self.finish(prev).ok_or(RecvError(())));
         }
         Poll::Pending
     }
@@ -273,14 +398,9 @@ impl<T> Future for Receiver<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
-        let inner = self
-            .inner
-            .as_ref()
-            .expect("oneshot::Receiver polled after completion");
-        let ret = Self::poll_inner(inner, cx);
+        let ret = self.poll_inner(cx);
         if ret.is_ready() {
             coop.made_progress();
-            self.inner = None;
         }
         ret
     }
@@ -288,14 +408,47 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            let prev = inner.state.fetch_or(CLOSED, AcqRel);
-            if prev & COMPLETE != 0 {
-                // SAFETY: COMPLETE observed: we own the slot; drop the unread value here.
-                drop(unsafe { inner.take_value() });
-            } else if prev & TX_TASK_SET != 0 {
-                // SAFETY: TX_TASK_SET is set: the sender does not write the slot.
-                unsafe { wake_slot(&inner.tx_waker) };
+        let Some(ptr) = self.inner.take() else {
+            return;
+        };
+        // SAFETY: the receiver holds RX_ALIVE.
+        let inner = unsafe { ptr.as_ref() };
+        let mut state = inner.state.load(Acquire);
+        loop {
+            if state & TX_ALIVE == 0 {
+                // The sender completed and let go: sole owner; an unread value is dropped
+                // with the allocation.
+                // SAFETY: TX_ALIVE clear observed with Acquire.
+                unsafe { free(ptr) };
+                return;
+            }
+            if state & (TX_TASK_SET | COMPLETE | CLOSED) == TX_TASK_SET {
+                // The sender waits in `closed()`: close, wake it, then let go.
+                match inner
+                    .state
+                    .compare_exchange_weak(state, state | CLOSED, AcqRel, Acquire)
+                {
+                    Ok(_) => {
+                        // SAFETY: TX_TASK_SET is set: the sender does not write the slot;
+                        // our RX_ALIVE keeps the allocation live.
+                        unsafe { wake_slot(&inner.tx_waker) };
+                        // SAFETY: we hold RX_ALIVE and touch nothing after.
+                        unsafe { release(ptr, RX_ALIVE) };
+                        return;
+                    }
+                    Err(actual) => state = actual,
+                }
+            } else {
+                // Close and let go in one step; the sender (alive) frees.
+                match inner.state.compare_exchange_weak(
+                    state,
+                    (state | CLOSED) & !RX_ALIVE,
+                    AcqRel,
+                    Acquire,
+                ) {
+                    Ok(_) => return,
+                    Err(actual) => state = actual,
+                }
             }
         }
     }
@@ -365,14 +518,57 @@ mod loom_tests {
     }
 
     /// A receiver dropped while the value is being sent: the sender gets it back or it is
-    /// dropped with the channel, exactly once.
+    /// dropped with the channel, exactly once, and whichever half lets go last frees the
+    /// allocation (a leaked channel would keep its clone of the `Arc` alive).
     #[test]
     fn loom_oneshot_receiver_drop_races_send() {
         loom::model(|| {
-            let (tx, rx) = channel::<Box<u32>>();
+            let (tx, rx) = channel::<loom::sync::Arc<u32>>();
+            let value = loom::sync::Arc::new(1);
             let t = thread::spawn(move || drop(rx));
-            let _ = tx.send(Box::new(1));
+            if let Err(back) = tx.send(value.clone()) {
+                assert_eq!(*back, 1);
+            }
             t.join().unwrap();
+            // Every clone sent was dropped exactly once: only ours is left.
+            assert_eq!(loom::sync::Arc::strong_count(&value), 1);
+        });
+    }
+
+    /// A receiver waiting (its waker registered) while the sender sends and the receiver
+    /// is then dropped from the waiting state: the sender's wake may overlap the drop; the
+    /// allocation is freed once, after both.
+    #[test]
+    fn loom_oneshot_send_wakes_while_receiver_drops() {
+        loom::model(|| {
+            let (tx, mut rx) = channel::<u32>();
+            let waker = futures::task::noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+            let t = thread::spawn(move || tx.send(3));
+            drop(rx);
+            // The send fails, handing the value back, exactly when the drop came first.
+            match t.join().unwrap() {
+                Ok(()) | Err(3) => {}
+                Err(other) => panic!("wrong value handed back: {other}"),
+            }
+        });
+    }
+
+    /// `close()` wakes a sender waiting in `closed()`, and the value sent concurrently is
+    /// either received or handed back, never both.
+    #[test]
+    fn loom_oneshot_close_races_closed_and_send() {
+        loom::model(|| {
+            let (mut tx, mut rx) = channel::<u32>();
+            let t = thread::spawn(move || {
+                block_on(tx.closed());
+                tx.send(5)
+            });
+            rx.close();
+            let sent = t.join().unwrap();
+            assert_eq!(sent, Err(5), "a send after close must fail");
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
         });
     }
 }
