@@ -20,7 +20,10 @@
 //!
 //! - **io_uring** (the default where it works; `io/uring.rs`). One ring per worker, not one
 //!   shared ring: no lock is contended on submission, completions land on the worker that
-//!   submitted (its local queue), and a worker sleeps in its own ring. Files are real
+//!   submitted (its local queue), and a worker sleeps in its own ring. A worker's ring
+//!   (20 KiB of locked memory) is set up when it first does I/O, so workers that never do
+//!   any cost no ring and park on a condvar; whether rings work at all is probed once per
+//!   process when the first runtime is built. Files are real
 //!   io_uring operations (`OPENAT`, `READ`, `WRITE`, `FSYNC`, `UNLINKAT`, `NOP`); sockets
 //!   stay readiness-based through multishot `POLL_ADD`, so the same non-blocking socket code
 //!   runs on both drivers. A parked worker sleeps in `io_uring_enter(GETEVENTS)` with an

@@ -32,8 +32,19 @@ pub(crate) struct Event {
 #[derive(Debug)]
 enum Backend {
     Epoll(Epoll),
-    /// Boxed: a ring's state is some 400 bytes, an epoll set's 8.
-    Uring(Box<Uring>),
+    /// Set up on the first socket or operation (see [`Poller::ring`]).
+    Uring(LazyRing),
+}
+
+/// A worker's ring, set up when the worker (or a thread submitting to it) first does I/O:
+/// a ring costs 20 KiB of locked memory (SQ 128, CQ 512), and workers that never do I/O
+/// (most of a CPU-bound runtime's) park on the condvar and need none. Boxed: a ring's
+/// state is some 400 bytes.
+#[derive(Debug, Default)]
+struct LazyRing {
+    ring: std::sync::OnceLock<Box<Uring>>,
+    /// Serialises set-up, so two threads registering at once make one ring.
+    init: Mutex<()>,
 }
 
 /// A worker's poller: its backend, registrations and park state.
@@ -103,7 +114,8 @@ impl Poller {
         // SAFETY: a plain syscall; the returned fd is owned exactly once.
         let wake = unsafe { OwnedFd::from_raw_fd(cvt(libc::eventfd(0, flags))?) };
         let backend = if uring {
-            Backend::Uring(Box::new(Uring::new(wake.as_raw_fd())?))
+            Uring::probe()?;
+            Backend::Uring(LazyRing::default())
         } else {
             Backend::Epoll(Epoll::new(wake.as_raw_fd())?)
         };
@@ -127,12 +139,36 @@ impl Poller {
         }
     }
 
-    /// The ring, on the io_uring driver.
+    /// The ring, on the io_uring driver, if it has been set up.
     pub(crate) fn uring(&self) -> Option<&Uring> {
         match &self.backend {
-            Backend::Uring(u) => Some(u),
+            Backend::Uring(lazy) => lazy.ring.get().map(|r| &**r),
             Backend::Epoll(_) => None,
         }
+    }
+
+    /// The ring, set up now if this is the poller's first socket or operation. Called
+    /// before `live` counts the new work, so a worker that then parks in the backend finds
+    /// the ring there.
+    ///
+    /// # Errors
+    /// What [`Uring::new`] returns (for example ENOMEM over the locked-memory limit).
+    ///
+    /// # Panics
+    /// On an epoll poller.
+    fn ring(&self) -> io::Result<&Uring> {
+        let Backend::Uring(lazy) = &self.backend else {
+            panic!("io_uring ring asked of an epoll poller");
+        };
+        if let Some(ring) = lazy.ring.get() {
+            return Ok(ring);
+        }
+        let _init = lock(&lazy.init);
+        if lazy.ring.get().is_none() {
+            let ring = Box::new(Uring::new(self.wake.as_raw_fd())?);
+            let _ = lazy.ring.set(ring);
+        }
+        Ok(lazy.ring.get().expect("set above"))
     }
 
     /// Adds `fd` (read and write readiness) and returns its token. `owner`: the caller is
@@ -155,7 +191,7 @@ impl Poller {
         };
         let added = match &self.backend {
             Backend::Epoll(e) => e.add(fd, token),
-            Backend::Uring(u) => u.add(fd, token, !owner),
+            Backend::Uring(_) => self.ring().and_then(|u| u.add(fd, token, !owner)),
         };
         if let Err(e) = added {
             self.release(token);
@@ -188,7 +224,12 @@ impl Poller {
         let live = slab.release(token);
         match &self.backend {
             Backend::Epoll(e) => e.delete(fd),
-            Backend::Uring(u) => u.delete(token),
+            // A registered socket set the ring up.
+            Backend::Uring(_) => {
+                if let Some(u) = self.uring() {
+                    u.delete(token);
+                }
+            }
         }
         drop(slab);
         if live {
@@ -252,7 +293,12 @@ impl Poller {
                 e.wait(&mut scratch.epoll, timeout, &mut scratch.events);
                 0
             }
-            Backend::Uring(u) => {
+            // No ring yet: nothing registered or in flight, nothing to reap (a park with
+            // `live` at zero goes to the condvar, not here).
+            Backend::Uring(_) => {
+                let Some(u) = self.uring() else {
+                    return 0;
+                };
                 let (_, ops) = u.wait(timeout, &mut scratch.events, &mut scratch.wake);
                 if ops > 0 {
                     self.live.fetch_sub(ops, SeqCst);
@@ -276,7 +322,7 @@ impl Poller {
                 if let Some(entry) = slab.get(ev.token) {
                     let io = entry.io.clone().expect("filtered by get");
                     if ev.rearm {
-                        if let Backend::Uring(u) = &self.backend {
+                        if let Some(u) = self.uring() {
                             // Called on the owner's thread: submitted with its next enter.
                             if u.add(entry.fd, ev.token, false).is_err() {
                                 ready.push((io.clone(), super::scheduled_io::ERROR));
@@ -308,9 +354,10 @@ impl Poller {
         on_cancel: OnCancel,
         owner: bool,
     ) -> Result<u64, (io::Error, T)> {
-        let uring = self
-            .uring()
-            .expect("operations are submitted on io_uring pollers");
+        let uring = match self.ring() {
+            Ok(u) => u,
+            Err(e) => return Err((e, data)),
+        };
         self.add_live();
         // SAFETY: the caller's contract.
         let r = unsafe { uring.submit_op(data, build, on_cancel, !owner) };

@@ -151,14 +151,8 @@ fn timespec(d: Duration) -> types::Timespec {
 }
 
 impl Uring {
-    /// A ring whose wake-up is a READ on `wake` (a blocking eventfd the caller keeps open as
-    /// long as this).
-    ///
-    /// # Errors
-    /// If `io_uring_setup` fails (ENOSYS, EPERM under seccomp or
-    /// `kernel.io_uring_disabled`, ENOMEM over the locked-memory limit), or the kernel lacks
-    /// `IORING_FEAT_NODROP` or `IORING_FEAT_EXT_ARG` (Linux 5.11): `Unsupported`.
-    pub(crate) fn new(wake: RawFd) -> io::Result<Uring> {
+    /// Sets up a ring with zokio's parameters and checks the features it relies on.
+    fn setup() -> io::Result<IoUring> {
         let ring = IoUring::builder()
             .setup_cqsize(SQ_ENTRIES * 4)
             .setup_clamp()
@@ -172,6 +166,39 @@ impl Uring {
                 "io_uring lacks IORING_FEAT_NODROP or IORING_FEAT_EXT_ARG (Linux 5.11+)",
             ));
         }
+        Ok(ring)
+    }
+
+    /// Whether this process can set up zokio's rings: one ring is set up and closed on the
+    /// first call, and the answer is kept (seccomp, `kernel.io_uring_disabled` and the
+    /// kernel version do not change under a running process). Workers set up their own
+    /// ring only when they first do I/O.
+    ///
+    /// # Errors
+    /// What `io_uring_setup` returned, or `Unsupported` for a kernel without NODROP or
+    /// EXT_ARG (the same kind and message on every call).
+    pub(crate) fn probe() -> io::Result<()> {
+        static PROBE: std::sync::OnceLock<Result<(), (io::ErrorKind, String)>> =
+            std::sync::OnceLock::new();
+        PROBE
+            .get_or_init(|| {
+                Uring::setup()
+                    .map(drop)
+                    .map_err(|e| (e.kind(), e.to_string()))
+            })
+            .clone()
+            .map_err(|(kind, msg)| io::Error::new(kind, msg))
+    }
+
+    /// A ring whose wake-up is a READ on `wake` (a blocking eventfd the caller keeps open as
+    /// long as this).
+    ///
+    /// # Errors
+    /// If `io_uring_setup` fails (ENOSYS, EPERM under seccomp or
+    /// `kernel.io_uring_disabled`, ENOMEM over the locked-memory limit), or the kernel lacks
+    /// `IORING_FEAT_NODROP` or `IORING_FEAT_EXT_ARG` (Linux 5.11): `Unsupported`.
+    pub(crate) fn new(wake: RawFd) -> io::Result<Uring> {
+        let ring = Uring::setup()?;
         let uring = Uring {
             ring,
             sq: Mutex::new(()),
