@@ -6,7 +6,7 @@
 //! NOTIFIED without sleeping, so an unpark that races ahead of the park is never lost.
 
 use crate::loom::atomic::{AtomicUsize, Ordering::SeqCst};
-use crate::loom::{lock, Arc, Condvar, Mutex};
+use crate::loom::{lock_for_condvar, Arc, Condvar, CondvarMutex};
 use std::time::Duration;
 
 const EMPTY: usize = 0;
@@ -26,7 +26,7 @@ pub(crate) struct UnparkThread {
 #[derive(Debug)]
 struct Inner {
     state: AtomicUsize,
-    mutex: Mutex<()>,
+    mutex: CondvarMutex<()>,
     condvar: Condvar,
 }
 
@@ -35,7 +35,7 @@ impl ParkThread {
         ParkThread {
             inner: Arc::new(Inner {
                 state: AtomicUsize::new(EMPTY),
-                mutex: Mutex::new(()),
+                mutex: CondvarMutex::new(()),
                 condvar: Condvar::new(),
             }),
         }
@@ -78,7 +78,7 @@ impl Inner {
         if timeout == Some(Duration::ZERO) {
             return;
         }
-        let mut guard = lock(&self.mutex);
+        let mut guard = lock_for_condvar(&self.mutex);
         match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             Ok(_) => {}
             Err(NOTIFIED) => {
@@ -115,7 +115,7 @@ impl Inner {
             PARKED => {
                 // Take the lock so the notification cannot fall between the parker's state
                 // change to PARKED and its wait on the condvar.
-                drop(lock(&self.mutex));
+                drop(lock_for_condvar(&self.mutex));
                 self.condvar.notify_one();
             }
             actual => panic!("inconsistent park state: {actual}"),
@@ -126,9 +126,9 @@ impl Inner {
 #[cfg(not(loom))]
 fn wait_timeout<'a>(
     condvar: &Condvar,
-    guard: crate::loom::MutexGuard<'a, ()>,
+    guard: crate::loom::CondvarMutexGuard<'a, ()>,
     timeout: Duration,
-) -> (crate::loom::MutexGuard<'a, ()>, bool) {
+) -> (crate::loom::CondvarMutexGuard<'a, ()>, bool) {
     let (guard, result) = condvar
         .wait_timeout(guard, timeout)
         .unwrap_or_else(|e| e.into_inner());
@@ -138,9 +138,9 @@ fn wait_timeout<'a>(
 #[cfg(loom)]
 fn wait_timeout<'a>(
     _condvar: &Condvar,
-    guard: crate::loom::MutexGuard<'a, ()>,
+    guard: crate::loom::CondvarMutexGuard<'a, ()>,
     _timeout: Duration,
-) -> (crate::loom::MutexGuard<'a, ()>, bool) {
+) -> (crate::loom::CondvarMutexGuard<'a, ()>, bool) {
     // Loom has no time: a timed park returns as if it timed out at once.
     (guard, true)
 }

@@ -43,12 +43,16 @@
 //!   and senders cannot starve each other. A waiter dropped after being handed a slot hands
 //!   it on.
 //!
+//! The lock is `parking_lot`'s (see `loom.rs`): with std's, producers on two workers spent
+//! most of their time in `futex_wait`/`futex_wake` on it.
+//!
 //! The loom model below checks the no-lost-message and no-lost-wake-up properties.
 //! Measured on the 2-core development machine (zbench, 2 workers, 1,000,000 messages,
-//! medians of 30 interleaved rounds, same run as Tokio): bounded(1024) 1→1 12.0M msg/s
-//! (2.4x Tokio's), 4→1 4.9M (1.3x); unbounded 1→1 28M (2.6x), 4→1 8.1M (2.2x). Before the
-//! batching (one lock per message on each side, and a `Vec` allocated per receive) bounded
-//! 1→1 ran at 0.43x Tokio's and 4→1 at 0.26x.
+//! medians of 30 interleaved rounds, same run as Tokio): bounded(1024) 1→1 15.4M msg/s
+//! (3.1x Tokio's), 4→1 12.3M (3.3x); unbounded 1→1 36.8M (2.9x), 4→1 21.7M (5.3x). With
+//! std's mutex: bounded 1→1 10.6M, 4→1 4.8M, unbounded 4→1 13.4M. Before the batching (one
+//! lock per message on each side, and a `Vec` allocated per receive) bounded 1→1 ran at
+//! 0.43x Tokio's and 4→1 at 0.26x.
 //!
 //! Cancel safety: `recv` and `reserve`/`send` futures are cancel-safe in the sense that
 //! dropping them loses no message and leaks no slot (`send` drops its value with it).

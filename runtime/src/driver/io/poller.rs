@@ -5,7 +5,7 @@ use super::epoll::{cvt, Epoll, EpollScratch};
 use super::scheduled_io::{ScheduledIo, SHUTDOWN};
 use super::uring::{OnCancel, Uring, GENERATION_MASK};
 use crate::driver::IoDriver;
-use crate::loom::{lock, Condvar, Mutex};
+use crate::loom::{lock, lock_for_condvar, Condvar, CondvarMutex, Mutex};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -60,7 +60,7 @@ pub(crate) struct Poller {
     /// waking an epoll-parked worker raised zbench's `latency.task_wakeup` p99.9 from 49 µs
     /// to 100-190 µs).
     live: AtomicUsize,
-    lock: Mutex<()>,
+    lock: CondvarMutex<()>,
     condvar: Condvar,
     shutdown: AtomicBool,
 }
@@ -125,7 +125,7 @@ impl Poller {
             state: AtomicUsize::new(EMPTY),
             registry: Mutex::new(Slab::default()),
             live: AtomicUsize::new(0),
-            lock: Mutex::new(()),
+            lock: CondvarMutex::new(()),
             condvar: Condvar::new(),
             shutdown: AtomicBool::new(false),
         })
@@ -267,7 +267,7 @@ impl Poller {
         if prev == PARKED_CONDVAR {
             // Taking the lock orders this notify after the parker's wait began (it set
             // PARKED_CONDVAR under the lock), so the signal cannot be missed.
-            drop(lock(&self.lock));
+            drop(lock_for_condvar(&self.lock));
             self.condvar.notify_one();
         } else if prev == PARKED {
             let one: u64 = 1;
@@ -472,7 +472,7 @@ impl Poller {
     /// Parks on the condvar while nothing is registered or in flight (the three-state
     /// protocol of `driver/park.rs`, with PARKED_CONDVAR set under the lock).
     fn park_condvar(&self, timeout: Option<Duration>) -> CondvarPark {
-        let mut guard = lock(&self.lock);
+        let mut guard = lock_for_condvar(&self.lock);
         match self
             .state
             .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
