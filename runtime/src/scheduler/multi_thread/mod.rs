@@ -17,10 +17,11 @@
 //!   queue.
 //! - A task that woke *itself* while running (`yield_now`, a spent coop budget): to the
 //!   back of the local queue, so an always-ready task goes behind its neighbours. An idle
-//!   worker is woken for it only if something else is queued here too (the worker would
-//!   otherwise run the task again itself; Tokio wakes one anyway, and a one-task loop on
-//!   zokio then paid a futex wake and a park per yield: `sync.oneshot` ran at 14.6M
-//!   channels/s with it, 25M without).
+//!   worker is woken for it only if the local queue holds another task too, the LIFO slot
+//!   not counted (the worker would otherwise run the task again itself; Tokio wakes one
+//!   anyway, and a one-task loop on zokio then paid a futex wake and a park per yield:
+//!   `sync.oneshot` ran at 14.6M channels/s with it, 25M without; see `schedule_local`
+//!   for the LIFO slot).
 //! - From any other thread: the injector, then a parked worker is woken if none is
 //!   searching.
 //! - A full local queue moves half of itself plus the new task to the injector in one batch.

@@ -241,12 +241,16 @@ impl Context {
         let should_notify = if is_yield {
             // The task was woken while it ran (a yield, a spent coop budget, a wake from
             // elsewhere during its poll): it adds no parallelism, since this worker would
-            // have kept running it. Wake a sibling only if something else is queued here
+            // have kept running it. Wake a sibling only if the queue holds something else
             // besides it; waking one for the task alone (as Tokio does) costs a futex wake
-            // and a park per yield for a sibling that finds nothing to steal.
+            // and a park per yield for a sibling that finds nothing to steal. A task in the
+            // LIFO slot does not count: it was woken by the yielding task (a message
+            // handed over), and a sibling woken now steals the yielding task from the queue
+            // and splits a producer from its consumer across workers, where they contend on
+            // their channel (bounded 1→1 mpsc: 15.1M msg/s with it counted, 17.9M without).
             let overflowed = core.run_queue.push_back_or_overflow(task, inject);
             core.stats.overflows += u64::from(overflowed);
-            core.should_notify_others()
+            !core.is_searching && core.run_queue.len() > 1
         } else if !config.lifo_slot {
             let overflowed = core.run_queue.push_back_or_overflow(task, inject);
             core.stats.overflows += u64::from(overflowed);
