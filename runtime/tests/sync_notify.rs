@@ -1,7 +1,7 @@
 //! Notify, Barrier and WaitGroup on every scheduler flavor: a notification sent before the
 //! wait is kept, `notify_waiters` reaches futures created before it, a dropped chosen
 //! waiter passes its notification on, one barrier leader per generation, and wait groups
-//! wait for every `done`.
+//! wait for every `done`; waits dropped mid-way leave both consistent.
 
 use futures::poll;
 use std::future::Future;
@@ -145,6 +145,54 @@ rt_test! {
                 Poll::Ready(r) => assert!(!r.is_leader()),
                 Poll::Pending => panic!("the barrier did not release the first arrival"),
             }
+        });
+    }
+
+    /// Barrier::wait is documented as not cancel-safe: a wait dropped after its first poll
+    /// still counts in its generation, so the next arrival completes it, and the barrier
+    /// goes on working for the generation after.
+    #[test]
+    fn barrier_counts_a_dropped_wait_and_keeps_working() {
+        rt().block_on(async {
+            let b = Barrier::new(2);
+            {
+                let mut dropped = pin!(b.wait());
+                assert!(poll!(dropped.as_mut()).is_pending());
+            }
+            // Polled once, not awaited: a barrier that lost the dropped arrival fails here
+            // instead of hanging.
+            let mut second = pin!(b.wait());
+            assert!(
+                matches!(poll!(second.as_mut()), Poll::Ready(r) if r.is_leader()),
+                "the dropped arrival counted: this one completes the generation"
+            );
+            let mut first = pin!(b.wait());
+            assert!(poll!(first.as_mut()).is_pending());
+            let mut last = pin!(b.wait());
+            assert!(matches!(poll!(last.as_mut()), Poll::Ready(r) if r.is_leader()));
+            assert!(matches!(poll!(first.as_mut()), Poll::Ready(r) if !r.is_leader()));
+        });
+    }
+
+    /// A WaitGroup waiter dropped mid-wait leaves the group consistent: the count is
+    /// unchanged and the remaining waiter is released by the last `done`.
+    #[test]
+    fn wait_group_dropped_waiter_leaves_the_others_waiting() {
+        rt().block_on(async {
+            let wg = WaitGroup::new();
+            wg.add(2);
+            let mut kept = pin!(wg.wait());
+            assert!(poll!(kept.as_mut()).is_pending());
+            {
+                let mut dropped = pin!(wg.wait());
+                assert!(poll!(dropped.as_mut()).is_pending());
+            }
+            assert_eq!(wg.count(), 2);
+            wg.done();
+            assert!(poll!(kept.as_mut()).is_pending());
+            wg.done();
+            assert!(poll!(kept.as_mut()).is_ready());
+            assert_eq!(wg.count(), 0);
         });
     }
 
