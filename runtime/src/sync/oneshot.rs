@@ -175,50 +175,83 @@ impl<T> Inner<T> {
     }
 }
 
+/// One half's last state change: sets `flag` (COMPLETE or CLOSED) and clears `alive`
+/// (the caller's bit). When the other half has no waker to be woken (`waits(state)` is
+/// false) both happen in one CAS; otherwise the flag is set first, the other half's waker
+/// in `slot` is woken while `alive` still keeps the allocation live, and `alive` is
+/// released after. Whichever half clears the last alive bit frees the allocation.
+///
+/// Returns `Err(state)` without changing anything when `stop(state)` holds (re-checked
+/// after every failed CAS): the caller then decides with that state (Acquire-loaded).
+///
+/// # Safety
+/// `ptr` is live and the caller holds `alive`; on `Ok` it touches nothing after.
+unsafe fn set_and_let_go<T>(
+    ptr: NonNull<Inner<T>>,
+    flag: usize,
+    alive: usize,
+    stop: impl Fn(usize) -> bool,
+    waits: impl Fn(usize) -> bool,
+    slot: impl Fn(&Inner<T>) -> &UnsafeCell<Option<Waker>>,
+) -> Result<(), usize> {
+    // SAFETY: the caller holds `alive`.
+    let inner = unsafe { ptr.as_ref() };
+    let mut state = inner.state.load(Acquire);
+    loop {
+        if stop(state) {
+            return Err(state);
+        }
+        let waiting = waits(state);
+        let next = if waiting {
+            state | flag
+        } else {
+            (state | flag) & !alive
+        };
+        match inner
+            .state
+            .compare_exchange_weak(state, next, AcqRel, Acquire)
+        {
+            Ok(_) if waiting => {
+                // SAFETY: the other half's `*_TASK_SET` bit is set, so it does not write
+                // its slot, and our `alive` bit keeps the allocation live.
+                unsafe { wake_slot(slot(inner)) };
+                // SAFETY: we hold `alive` and touch nothing after.
+                unsafe { release(ptr, alive) };
+                return Ok(());
+            }
+            Ok(_) => {
+                if state & (TX_ALIVE | RX_ALIVE) == alive {
+                    // SAFETY: we cleared the last alive bit: sole owner (AcqRel).
+                    unsafe { free(ptr) };
+                }
+                return Ok(());
+            }
+            Err(actual) => state = actual,
+        }
+    }
+}
+
 /// The sender's last step, after it has stored its value (or not, when dropped unsent):
 /// sets `COMPLETE`, wakes the receiver if it waits, and lets go of the allocation. Returns
 /// `false` without completing or letting go if the receiver has closed: the caller then
-/// owns the value slot, takes its value back and calls `release(ptr, TX_ALIVE)`.
+/// owns the value slot (the receiver never takes it without COMPLETE), takes its value
+/// back and calls `release(ptr, TX_ALIVE)`.
 ///
 /// # Safety
 /// `ptr` is the sender's live allocation and the sender holds `TX_ALIVE`.
 unsafe fn complete<T>(ptr: NonNull<Inner<T>>) -> bool {
-    // SAFETY: the sender holds TX_ALIVE.
-    let inner = unsafe { ptr.as_ref() };
-    let mut state = inner.state.load(Relaxed);
-    loop {
-        if state & CLOSED != 0 {
-            // The receiver never touched the value slot (no COMPLETE): nothing to order.
-            return false;
-        }
-        if state & RX_TASK_SET == 0 {
-            // Nobody to wake: complete and let go in one step.
-            let next = (state | COMPLETE) & !TX_ALIVE;
-            match inner
-                .state
-                .compare_exchange_weak(state, next, AcqRel, Relaxed)
-            {
-                // RX_ALIVE is set (a dropped receiver sets CLOSED), so the receiver frees.
-                Ok(_) => return true,
-                Err(actual) => state = actual,
-            }
-        } else {
-            match inner
-                .state
-                .compare_exchange_weak(state, state | COMPLETE, AcqRel, Relaxed)
-            {
-                Ok(_) => {
-                    // SAFETY: RX_TASK_SET is set, so the receiver does not write its slot,
-                    // and our TX_ALIVE keeps the allocation live.
-                    unsafe { wake_slot(&inner.rx_waker) };
-                    // SAFETY: we hold TX_ALIVE and touch nothing after.
-                    unsafe { release(ptr, TX_ALIVE) };
-                    return true;
-                }
-                Err(actual) => state = actual,
-            }
-        }
+    // SAFETY: forwarded.
+    unsafe {
+        set_and_let_go(
+            ptr,
+            COMPLETE,
+            TX_ALIVE,
+            |state| state & CLOSED != 0,
+            |state| state & RX_TASK_SET != 0,
+            |inner| &inner.rx_waker,
+        )
     }
+    .is_ok()
 }
 
 impl<T> Sender<T> {
@@ -411,45 +444,23 @@ impl<T> Drop for Receiver<T> {
         let Some(ptr) = self.inner.take() else {
             return;
         };
+        // Close and let go, waking a sender that waits in `closed()`. If the sender has
+        // let go already we are the sole owner: an unread value is dropped with the
+        // allocation.
         // SAFETY: the receiver holds RX_ALIVE.
-        let inner = unsafe { ptr.as_ref() };
-        let mut state = inner.state.load(Acquire);
-        loop {
-            if state & TX_ALIVE == 0 {
-                // The sender completed and let go: sole owner; an unread value is dropped
-                // with the allocation.
-                // SAFETY: TX_ALIVE clear observed with Acquire.
-                unsafe { free(ptr) };
-                return;
-            }
-            if state & (TX_TASK_SET | COMPLETE | CLOSED) == TX_TASK_SET {
-                // The sender waits in `closed()`: close, wake it, then let go.
-                match inner
-                    .state
-                    .compare_exchange_weak(state, state | CLOSED, AcqRel, Acquire)
-                {
-                    Ok(_) => {
-                        // SAFETY: TX_TASK_SET is set: the sender does not write the slot;
-                        // our RX_ALIVE keeps the allocation live.
-                        unsafe { wake_slot(&inner.tx_waker) };
-                        // SAFETY: we hold RX_ALIVE and touch nothing after.
-                        unsafe { release(ptr, RX_ALIVE) };
-                        return;
-                    }
-                    Err(actual) => state = actual,
-                }
-            } else {
-                // Close and let go in one step; the sender (alive) frees.
-                match inner.state.compare_exchange_weak(
-                    state,
-                    (state | CLOSED) & !RX_ALIVE,
-                    AcqRel,
-                    Acquire,
-                ) {
-                    Ok(_) => return,
-                    Err(actual) => state = actual,
-                }
-            }
+        let closed = unsafe {
+            set_and_let_go(
+                ptr,
+                CLOSED,
+                RX_ALIVE,
+                |state| state & TX_ALIVE == 0,
+                |state| state & (TX_TASK_SET | COMPLETE | CLOSED) == TX_TASK_SET,
+                |inner| &inner.tx_waker,
+            )
+        };
+        if closed.is_err() {
+            // SAFETY: TX_ALIVE clear observed with Acquire: sole owner.
+            unsafe { free(ptr) };
         }
     }
 }
