@@ -913,11 +913,11 @@ fn timers() -> Vec<Workload> {
         Workload {
             name: "timers.sleep_throughput",
             unit: "sleeps/s",
-            params: &[("tasks", "100000"), ("sleep_ms", "1"), ("spawned_from", "task")],
+            params: &[("tasks", "100000"), ("sleep_ms", "1"), ("spawned_from", "task"), ("joined", "in spawn order")],
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            description: "100,000 tasks each sleep 1 ms, all pending at once; spawn, timer registration, firing and wake-up included",
+            description: "100,000 tasks each sleep 1 ms, all pending at once, joined in spawn order; spawn, timer registration, firing, wake-up and join included",
             run: multi_rate!(|rt| sleep_throughput(rt, THROUGHPUT_SLEEPS)),
         },
         Workload {
