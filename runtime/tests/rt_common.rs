@@ -455,3 +455,34 @@ fn runtime_dropped_from_its_own_task_does_not_deadlock() {
     rx.recv_timeout(Duration::from_secs(60))
         .expect("runtime drop inside its own task deadlocked");
 }
+
+/// Shutdown's unpark arriving while a worker is between its maintenance pass and the
+/// non-blocking driver poll that follows it: that poll consumed the unpark, the worker then
+/// ran out of work and parked for good, and dropping the runtime hung (found by a benchmark
+/// whose main thread panicked while the workers were finishing their last tasks). With an
+/// event interval of 1 every scheduler tick opens that window, so a few hundred shutdowns
+/// of a busy runtime hit it.
+#[test]
+fn shutdown_racing_a_maintenance_driver_poll_does_not_hang() {
+    for round in 0..300 {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .event_interval(1)
+            .build()
+            .unwrap();
+        for _ in 0..64 {
+            rt.spawn(async move {
+                for _ in 0..(round % 7) * 3 {
+                    zokio::task::yield_now().await;
+                }
+            });
+        }
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            drop(rt);
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("round {round}: dropping the runtime hung"));
+    }
+}

@@ -231,3 +231,33 @@ fn loom_park_two_workers_two_tasks() {
     builder.preemption_bound = Some(3);
     builder.check(|| run_model(2, 2));
 }
+
+/// Shutdown against a worker's maintenance pass (`worker.rs`: `maintenance`, `poll_driver`,
+/// `park`): the worker reads the shutdown flag, then polls its driver without blocking,
+/// which consumes a pending unpark, then runs out of work and parks. Shutdown sets the
+/// flag, then unparks. If the unpark lands between the read and the poll, the poll spends
+/// it, so the worker must read the flag again before parking; without that second read
+/// (the bug the `rt_common` test `shutdown_racing_a_maintenance_driver_poll_does_not_hang`
+/// found) loom reports the worker parked forever.
+#[test]
+fn loom_shutdown_unpark_spent_by_a_maintenance_poll() {
+    loom::model(|| {
+        let mut park = ParkThread::new();
+        let unpark = park.unparker();
+        let shutdown = Arc::new(AtomicBool::new(false));
+        let flag = shutdown.clone();
+        let handle = thread::spawn(move || {
+            flag.store(true, SeqCst);
+            unpark.unpark();
+        });
+        let mut is_shutdown = shutdown.load(SeqCst); // maintenance
+        park.park_timeout(std::time::Duration::ZERO); // poll_driver
+        is_shutdown |= shutdown.load(SeqCst);
+        // park(): return at once on a shutdown seen, else sleep until unparked.
+        while !is_shutdown {
+            park.park();
+            is_shutdown = shutdown.load(SeqCst);
+        }
+        handle.join().unwrap();
+    });
+}

@@ -224,14 +224,14 @@ impl Context {
         }
     }
 
-    /// Called from `Handle::schedule_task` on this worker's thread. Returns the task back
-    /// if the core is unavailable (borrowed by the loop itself, which only happens if a
-    /// task is dropped while the loop holds the core).
     /// This worker's timer shard, if `time` is its runtime's time driver.
     pub(crate) fn timer_shard(&self, time: &Arc<crate::time::TimeDriver>) -> Option<usize> {
         Arc::ptr_eq(&self.handle.driver.time, time).then_some(self.index)
     }
 
+    /// Called from `Handle::schedule_task` on this worker's thread. Returns the task back
+    /// if the core is unavailable (borrowed by the loop itself, which only happens if a
+    /// task is dropped while the loop holds the core).
     pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) -> Result<(), Task> {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             return Err(task);
@@ -290,6 +290,10 @@ impl Context {
         driver.park_timeout(Duration::ZERO);
         let mut core = self.core();
         core.driver = Some(driver);
+        // The unpark just consumed may have been shutdown's (sent after the flag was set):
+        // read the flag again, or this worker could run out of work and park with nobody
+        // left to wake it.
+        core.is_shutdown |= self.handle.is_shutdown();
         let notify = core.should_notify_others();
         drop(core);
         if notify {
@@ -298,8 +302,13 @@ impl Context {
     }
 
     fn park(&self) {
-        if !self.core().transition_to_parked(&self.handle, self.index) {
-            return;
+        {
+            let mut core = self.core();
+            // A shutdown seen by the last driver poll: its unpark is spent, so parking now
+            // would never end.
+            if core.is_shutdown || !core.transition_to_parked(&self.handle, self.index) {
+                return;
+            }
         }
         loop {
             let mut driver = {
