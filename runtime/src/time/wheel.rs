@@ -68,12 +68,22 @@ struct Level {
 pub(crate) struct Wheel {
     /// Every deadline at or before `elapsed` has fired.
     elapsed: u64,
-    levels: Box<[Level; LEVELS]>,
+    /// Allocated when the first timer is armed: until then [`EMPTY_LEVELS`] stands in, so a
+    /// worker that never sleeps costs no wheel (2.3 KiB otherwise).
+    levels: Option<Box<[Level; LEVELS]>>,
     entries: Vec<Entry>,
     free_head: u32,
     /// Timers linked into slots.
     armed: usize,
 }
+
+/// The levels of a wheel that has never had a timer armed: every slot empty.
+static EMPTY_LEVELS: [Level; LEVELS] = [const {
+    Level {
+        occupied: 0,
+        heads: [NIL; SLOTS],
+    }
+}; LEVELS];
 
 impl Default for Wheel {
     fn default() -> Self {
@@ -85,14 +95,24 @@ impl Wheel {
     pub(crate) fn new() -> Wheel {
         Wheel {
             elapsed: 0,
-            levels: Box::new(std::array::from_fn(|_| Level {
-                occupied: 0,
-                heads: [NIL; SLOTS],
-            })),
+            levels: None,
             entries: Vec::new(),
             free_head: NIL,
             armed: 0,
         }
+    }
+
+    fn levels(&self) -> &[Level; LEVELS] {
+        self.levels.as_deref().unwrap_or(&EMPTY_LEVELS)
+    }
+
+    fn levels_mut(&mut self) -> &mut [Level; LEVELS] {
+        self.levels.get_or_insert_with(|| {
+            Box::new(std::array::from_fn(|_| Level {
+                occupied: 0,
+                heads: [NIL; SLOTS],
+            }))
+        })
     }
 
     /// The wheel's now, in ticks: every deadline at or before it has fired.
@@ -204,9 +224,12 @@ impl Wheel {
 
     /// Wakers of every armed timer, which are disarmed (marked fired). Used at shutdown.
     pub(crate) fn drain(&mut self, fired: &mut Vec<Waker>) {
-        for level in 0..LEVELS {
-            for slot in 0..SLOTS {
-                let mut key = self.levels[level].heads[slot];
+        let Some(levels) = self.levels.as_deref_mut() else {
+            return; // Never armed.
+        };
+        for level in levels.iter_mut() {
+            for head in level.heads.iter_mut() {
+                let mut key = std::mem::replace(head, NIL);
                 while key != NIL {
                     let entry = &mut self.entries[key as usize];
                     key = entry.next;
@@ -215,9 +238,8 @@ impl Wheel {
                     entry.next = NIL;
                     fired.extend(entry.waker.take());
                 }
-                self.levels[level].heads[slot] = NIL;
             }
-            self.levels[level].occupied = 0;
+            level.occupied = 0;
         }
         self.armed = 0;
     }
@@ -254,7 +276,7 @@ impl Wheel {
         debug_assert!(when > self.elapsed);
         let level = level_for(self.elapsed, when);
         let slot = slot_for(when, level);
-        let head = self.levels[level].heads[slot];
+        let head = self.levels()[level].heads[slot];
         if head != NIL {
             self.entries[head as usize].prev = key;
         }
@@ -265,7 +287,7 @@ impl Wheel {
             level: level as u8,
             slot: slot as u8,
         };
-        let lvl = &mut self.levels[level];
+        let lvl = &mut self.levels_mut()[level];
         lvl.heads[slot] = key;
         lvl.occupied |= 1 << slot;
         self.armed += 1;
@@ -279,9 +301,10 @@ impl Wheel {
         let (prev, next) = (entry.prev, entry.next);
         let (level, slot) = (level as usize, slot as usize);
         if prev == NIL {
-            self.levels[level].heads[slot] = next;
+            let lvl = &mut self.levels_mut()[level];
+            lvl.heads[slot] = next;
             if next == NIL {
-                self.levels[level].occupied &= !(1 << slot);
+                lvl.occupied &= !(1 << slot);
             }
         } else {
             self.entries[prev as usize].next = next;
@@ -298,7 +321,7 @@ impl Wheel {
 
     /// The next occupied slot of `level` and the tick at which it starts.
     fn level_next(&self, level: usize) -> Option<(usize, u64)> {
-        let occupied = self.levels[level].occupied;
+        let occupied = self.levels()[level].occupied;
         if occupied == 0 {
             return None;
         }
@@ -318,7 +341,7 @@ impl Wheel {
     /// Fires or cascades every timer in `levels[level].slots[slot]`; `elapsed` is the
     /// slot's start.
     fn process_slot(&mut self, level: usize, slot: usize, fired: &mut Vec<Waker>) {
-        let lvl = &mut self.levels[level];
+        let lvl = &mut self.levels_mut()[level];
         let mut key = std::mem::replace(&mut lvl.heads[slot], NIL);
         lvl.occupied &= !(1 << slot);
         while key != NIL {
@@ -386,6 +409,27 @@ mod tests {
         let n = fired.len();
         fired.into_iter().for_each(Waker::wake);
         n
+    }
+
+    /// The levels are allocated by the first armed timer, not before: an idle wheel advances,
+    /// drains and reports no expiration without them, and a timer already due arms nothing.
+    #[test]
+    fn levels_allocated_by_the_first_armed_timer() {
+        let log: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
+        let mut wheel = Wheel::new();
+        assert!(wheel.levels.is_none());
+        assert_eq!(wheel.next_expiration(), None);
+        assert_eq!(advance_all(&mut wheel, 1_000), 0);
+        wheel.drain(&mut Vec::new());
+        assert_eq!(wheel.insert(1_000, waker(1, &log)), None, "already due");
+        assert!(wheel.levels.is_none());
+        let key = wheel.insert(5_000, waker(2, &log)).expect("armed");
+        assert!(wheel.levels.is_some());
+        assert!(wheel.next_expiration().is_some_and(|t| t <= 5_000));
+        assert_eq!(advance_all(&mut wheel, 5_000), 1);
+        assert_eq!(*log.lock().unwrap(), [2]);
+        wheel.remove(key);
+        assert_eq!(wheel.armed(), 0);
     }
 
     #[test]
