@@ -265,3 +265,55 @@ fn send_file_moves_a_file_to_a_socket_without_copies() {
         });
     }
 }
+
+/// Every socket is registered with exactly one worker's poller, accepted ones included
+/// (which go to the worker last seen on the CPU their packets arrive on): the per-worker
+/// counts add up to the sockets open, and fall back to zero when they close.
+#[test]
+fn every_socket_counted_on_one_worker() {
+    for driver in [
+        zokio::runtime::IoDriver::Auto,
+        zokio::runtime::IoDriver::Epoll,
+    ] {
+        let rt = zokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .io_driver(driver)
+            .build()
+            .unwrap();
+        let live = |rt: &zokio::runtime::Runtime| {
+            let m = rt.metrics();
+            (0..m.num_workers())
+                .map(|w| m.worker_io_live_count(w))
+                .sum::<usize>()
+        };
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut pairs = Vec::new();
+            for _ in 0..16 {
+                let client = zokio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+                let (server, _) = listener.accept().await.unwrap();
+                pairs.push((client.await.unwrap(), server));
+            }
+            // Echo one byte each way on every pair: the placement works for I/O.
+            for (client, server) in &pairs {
+                let (r, _) = client.write_all(vec![7u8]).await;
+                r.unwrap();
+                let (r, buf) = server.read(Vec::with_capacity(1)).await;
+                assert_eq!((r.unwrap(), buf.as_slice()), (1, &[7u8][..]));
+            }
+            let m = zokio::runtime::Handle::current().metrics();
+            let now: usize = (0..m.num_workers())
+                .map(|w| m.worker_io_live_count(w))
+                .sum();
+            assert_eq!(
+                now,
+                1 + 2 * pairs.len(),
+                "listener + both ends of each pair"
+            );
+            drop(pairs);
+            drop(listener);
+        });
+        assert_eq!(live(&rt), 0, "every registration released");
+    }
+}

@@ -24,6 +24,15 @@ impl<S: AsRawFd> Evented<S> {
             io,
         })
     }
+
+    /// As [`new`](Self::new) for a socket from `accept`, registered with the worker on the
+    /// CPU its packets arrive on (`Registration::new_accepted`).
+    pub(super) fn new_accepted(io: S) -> io::Result<Evented<S>> {
+        Ok(Evented {
+            reg: Registration::new_accepted(io.as_raw_fd())?,
+            io,
+        })
+    }
 }
 
 /// Resolves `addr` (blocking only for host names; IP literals resolve at once).
@@ -99,7 +108,11 @@ impl TcpListener {
                 .poll_io(cx, Direction::Read, || self.inner.io.accept())
         })
         .await?;
-        Ok((TcpStream::from_std(stream)?, peer))
+        stream.set_nonblocking(true)?;
+        let stream = TcpStream {
+            inner: Arc::new(Evented::new_accepted(stream)?),
+        };
+        Ok((stream, peer))
     }
 
     /// The address the listener is bound to.

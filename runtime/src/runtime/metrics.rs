@@ -148,6 +148,23 @@ impl RuntimeMetrics {
         crate::runtime::IoDriver::Epoll
     }
 
+    /// Sockets registered with worker `worker`'s I/O poller plus io_uring operations in
+    /// flight on it, now: where the runtime's I/O is placed. A socket is registered with the
+    /// worker that creates it; one from `accept`, with the worker last seen on the CPU its
+    /// packets arrive on (see `driver/mod.rs`).
+    ///
+    /// # Panics
+    /// If `worker >= num_workers()`.
+    pub fn worker_io_live_count(&self, worker: usize) -> usize {
+        #[cfg(not(loom))]
+        return self.inner().driver().io.live(worker);
+        #[cfg(loom)]
+        {
+            let _ = worker;
+            0
+        }
+    }
+
     /// `io_uring_enter` calls that submitted at least one SQE, over all workers' rings
     /// (0 on epoll). With [`io_submitted_entries`](Self::io_submitted_entries), gives the
     /// mean batch: SQEs per submitting syscall.

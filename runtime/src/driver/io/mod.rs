@@ -4,7 +4,11 @@
 //! A socket is registered once, for read and write readiness, with the poller of the
 //! worker that creates it (a thread outside the runtime spreads its sockets over the
 //! pollers), so its events are dispatched on that worker's thread and the tasks they wake
-//! go to that worker's local queue. epoll watches it edge-triggered; io_uring with a
+//! go to that worker's local queue. A socket returned by `accept` goes instead to the
+//! worker last seen on the CPU where the kernel receives its packets (`SO_INCOMING_CPU`),
+//! unless that worker holds far more sockets than the others ([`pick_by_incoming_cpu`]):
+//! the kernel wakes the poller from that CPU, with the data in its cache, and for a client
+//! and server in one process both ends of a connection then share a worker. epoll watches it edge-triggered; io_uring with a
 //! multishot `POLL_ADD`, which reports each new readiness the same way. Readiness is cached
 //! per socket in [`ScheduledIo`]: an event sets bits and wakes the task waiting in that
 //! direction; an operation that fails with `WouldBlock` clears the bits it saw, unless an
@@ -68,9 +72,37 @@ impl IoHandle {
         &self.pollers[i % self.pollers.len()]
     }
 
+    /// The poller for a socket just accepted whose packets the kernel received on
+    /// `incoming_cpu` (`SO_INCOMING_CPU`): that of the worker last seen on that CPU, unless
+    /// it already holds far more than its share (see [`pick_by_incoming_cpu`]); else
+    /// [`poller_for`](Self::poller_for). Also returns the poller's index.
+    fn poller_for_accepted(
+        &self,
+        own: Option<usize>,
+        incoming_cpu: Option<usize>,
+    ) -> (usize, &Arc<Poller>) {
+        let picked = incoming_cpu.and_then(|cpu| {
+            let cpus: Vec<Option<usize>> = self.pollers.iter().map(|p| p.cpu()).collect();
+            let live: Vec<usize> = self.pollers.iter().map(|p| p.live()).collect();
+            pick_by_incoming_cpu(&cpus, &live, cpu)
+        });
+        match picked {
+            Some(i) => (i, &self.pollers[i]),
+            None => {
+                let i = own.unwrap_or_else(|| self.next.fetch_add(1, Relaxed)) % self.pollers.len();
+                (i, &self.pollers[i])
+            }
+        }
+    }
+
     /// The driver the pollers run (`Epoll` or `IoUring`, never `Auto`).
     pub(crate) fn driver(&self) -> IoDriver {
         self.pollers[0].driver()
+    }
+
+    /// Sockets registered with worker `worker`'s poller plus operations in flight on it.
+    pub(crate) fn live(&self, worker: usize) -> usize {
+        self.pollers[worker].live()
     }
 
     /// `(io_uring_enter calls that submitted, SQEs they submitted)` over all rings.
@@ -117,6 +149,30 @@ pub(crate) fn current_ring() -> Option<(Arc<Poller>, bool)> {
     }
     let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.worker_index()));
     Some((io.poller_for(own).clone(), own.is_some()))
+}
+
+/// Which poller an accepted socket goes to, given each poller's last CPU (`cpus`), its
+/// registrations (`live`) and the CPU the connection's packets arrive on: the first poller
+/// on that CPU, unless it holds more than twice the mean registrations plus 16, in which
+/// case the least loaded one (a NIC that delivers every connection on one CPU must not pile
+/// all sockets on one worker). `None` if no poller was last seen on that CPU.
+///
+/// Why: the kernel processes a connection's incoming packets, and wakes its poller, on
+/// that CPU (for loopback, the sending thread's CPU; for a NIC, the CPU of its receive
+/// queue), so a worker there finds the data in its cache and needs no cross-CPU wake-up.
+/// For a client and server in one process, both ends of each connection then share a
+/// worker. Servers that route connections with `SO_INCOMING_CPU` do the same.
+pub(crate) fn pick_by_incoming_cpu(
+    cpus: &[Option<usize>],
+    live: &[usize],
+    incoming_cpu: usize,
+) -> Option<usize> {
+    let i = cpus.iter().position(|&c| c == Some(incoming_cpu))?;
+    let mean = live.iter().sum::<usize>() / live.len();
+    if live[i] <= 2 * mean + 16 {
+        return Some(i);
+    }
+    (0..live.len()).min_by_key(|&j| live[j])
 }
 
 /// An io_uring operation in flight: resolves to the CQE's result (`res`: a count, an fd,
@@ -182,6 +238,27 @@ impl<T: Send + 'static> Drop for Op<T> {
     }
 }
 
+/// The CPU on which the kernel last received a packet for socket `fd`
+/// (`SO_INCOMING_CPU`, Linux 3.19), if it says.
+fn incoming_cpu(fd: RawFd) -> Option<usize> {
+    let mut cpu: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `cpu` and `len` are live and sized for the option's `int`; a bad `fd` is an
+    // error return, not undefined behaviour.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_INCOMING_CPU,
+            (&mut cpu as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    (r == 0)
+        .then_some(cpu)
+        .and_then(|c| usize::try_from(c).ok())
+}
+
 /// A socket registered with a poller; deregistered on drop.
 #[derive(Debug)]
 pub(crate) struct Registration {
@@ -197,15 +274,30 @@ impl Registration {
     /// # Errors
     /// Outside a runtime (`Other`), or what `epoll_ctl` returns.
     pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        Self::register(fd, false)
+    }
+
+    /// As [`new`](Self::new), for a socket returned by `accept`: placed with the worker on
+    /// the CPU its packets arrive on (see [`pick_by_incoming_cpu`]), when there is one.
+    pub(crate) fn new_accepted(fd: RawFd) -> io::Result<Registration> {
+        Self::register(fd, true)
+    }
+
+    fn register(fd: RawFd, accepted: bool) -> io::Result<Registration> {
         let io_handle = crate::runtime::context::with_handle(|h| h.driver().io.clone())
             .map_err(|_| io::Error::other("zokio I/O must be created inside a zokio runtime"))?;
         if io_handle.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(io::Error::other("zokio runtime is shut down"));
         }
         let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.worker_index()));
-        let poller = io_handle.poller_for(own).clone();
+        let (poller, owner) = if accepted {
+            let (i, poller) = io_handle.poller_for_accepted(own, incoming_cpu(fd));
+            (poller.clone(), own == Some(i))
+        } else {
+            (io_handle.poller_for(own).clone(), own.is_some())
+        };
         let io = Arc::new(ScheduledIo::new());
-        let token = poller.register(fd, io.clone(), own.is_some())?;
+        let token = poller.register(fd, io.clone(), owner)?;
         Ok(Registration {
             io,
             poller,
@@ -268,5 +360,48 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.poller.deregister(self.fd, self.token);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_socket_goes_to_the_worker_on_its_incoming_cpu() {
+        // Workers last seen on CPUs 3 and 1; one not yet seen.
+        let cpus = [Some(3), Some(1), None];
+        assert_eq!(pick_by_incoming_cpu(&cpus, &[10, 10, 10], 1), Some(1));
+        assert_eq!(pick_by_incoming_cpu(&cpus, &[10, 10, 10], 3), Some(0));
+        // No worker on that CPU: the caller keeps its own choice.
+        assert_eq!(pick_by_incoming_cpu(&cpus, &[10, 10, 10], 2), None);
+        // Up to twice the mean plus 16 is tolerated (mean 20: up to 56)...
+        assert_eq!(pick_by_incoming_cpu(&cpus, &[2, 56, 2], 1), Some(1));
+        // ...beyond it, the least loaded worker takes the socket.
+        assert_eq!(pick_by_incoming_cpu(&cpus, &[5, 90, 1], 1), Some(2));
+    }
+
+    #[test]
+    fn incoming_cpu_of_an_accepted_loopback_socket_is_a_cpu() {
+        use std::os::fd::AsRawFd;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        std::io::Write::write_all(&mut client, b"x").unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let mut byte = [0u8; 1];
+        std::io::Read::read_exact(&mut &server, &mut byte).unwrap();
+        // CPU numbers may be sparse (offline CPUs), so bound it loosely.
+        let cpu = incoming_cpu(server.as_raw_fd()).expect("SO_INCOMING_CPU (Linux 3.19+)");
+        assert!(cpu < 4096, "implausible CPU {cpu}");
+        assert_eq!(incoming_cpu(-1), None, "a bad fd is an error, not a CPU");
+    }
+
+    #[test]
+    fn a_poller_records_the_cpu_of_the_thread_that_polls_it() {
+        let poller = Arc::new(Poller::new(IoDriver::Epoll).unwrap());
+        assert_eq!(poller.cpu(), None, "before its first poll");
+        let mut park = IoPark::new(poller.clone());
+        park.park_timeout(std::time::Duration::ZERO);
+        assert!(poller.cpu().is_some());
     }
 }

@@ -8,7 +8,7 @@ use crate::driver::IoDriver;
 use crate::loom::{lock, lock_for_condvar, Condvar, CondvarMutex, Mutex};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -60,6 +60,11 @@ pub(crate) struct Poller {
     /// waking an epoll-parked worker raised zbench's `latency.task_wakeup` p99.9 from 49 µs
     /// to 100-190 µs).
     live: AtomicUsize,
+    /// The CPU the owning worker was on when it last parked or polled this poller
+    /// (`sched_getcpu`), `usize::MAX` before that: where accepted sockets whose packets
+    /// arrive on that CPU are best registered (see `IoHandle::poller_for_accepted`). A hint:
+    /// the kernel may have moved the thread since.
+    cpu: AtomicUsize,
     lock: CondvarMutex<()>,
     condvar: Condvar,
     shutdown: AtomicBool,
@@ -125,10 +130,21 @@ impl Poller {
             state: AtomicUsize::new(EMPTY),
             registry: Mutex::new(Slab::default()),
             live: AtomicUsize::new(0),
+            cpu: AtomicUsize::new(usize::MAX),
             lock: CondvarMutex::new(()),
             condvar: Condvar::new(),
             shutdown: AtomicBool::new(false),
         })
+    }
+
+    /// See the `cpu` field: `None` until the owner first parks or polls.
+    pub(crate) fn cpu(&self) -> Option<usize> {
+        Some(self.cpu.load(Relaxed)).filter(|&c| c != usize::MAX)
+    }
+
+    /// Sockets registered plus io_uring operations in flight.
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Relaxed)
     }
 
     /// Which backend this poller runs.
@@ -405,6 +421,12 @@ impl IoPark {
         }
     }
 
+    /// Whether this worker's poller has sockets registered or operations in flight, so
+    /// that polling it may wake tasks.
+    pub(crate) fn has_live_io(&self) -> bool {
+        self.poller.live() > 0
+    }
+
     pub(crate) fn unparker(&self) -> IoUnpark {
         IoUnpark {
             poller: self.poller.clone(),
@@ -424,6 +446,10 @@ impl IoPark {
 
     fn park_inner(&mut self, timeout: Option<Duration>) {
         let p = &self.poller;
+        // SAFETY: `sched_getcpu` has no preconditions; it returns -1 on error.
+        let cpu = unsafe { libc::sched_getcpu() };
+        p.cpu
+            .store(usize::try_from(cpu).unwrap_or(usize::MAX), Relaxed);
         let notified = p
             .state
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
