@@ -856,7 +856,7 @@ fn io() -> Vec<Workload> {
         Workload {
             name: "latency.tcp_echo",
             unit: "ns",
-            params: &[("connections", "64"), ("bytes", "64"), ("round_trips_per_round", "3200"), ("peers", "same runtime")],
+            params: &[("connections", "64"), ("bytes", "64"), ("round_trips_per_round", "3200"), ("peers", "same runtime"), ("warm_up", "1 exchange per connection, not recorded")],
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
