@@ -31,7 +31,11 @@
 //! Every `global_queue_interval` ticks (31, Tokio's fixed default before it went adaptive;
 //! Go uses 61) the injector first, so remote spawns cannot be starved by a busy local queue.
 //! Otherwise: LIFO slot, local queue, then a batch from the injector (its length divided by
-//! the worker count, plus one, at most half a local queue). With nothing local the worker
+//! the worker count, plus one, at most half a local queue). With nothing local, a worker
+//! whose poller has sockets or operations live first polls it without blocking: the tasks
+//! its own I/O wakes run where their sockets are registered and their data is in cache,
+//! rather than another worker's tasks once on a cold CPU (zbench `net.tcp_echo` and
+//! `sched.io_ops`; see `driver/mod.rs`, socket placement). Still nothing: it
 //! becomes a *searcher* (at most half the workers search at once) and steals half of a
 //! random victim's queue, then tries the injector; when a searcher finds work and was the
 //! last searcher it wakes another worker, so work spreads one worker at a time. With
