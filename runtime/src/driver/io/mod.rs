@@ -8,9 +8,11 @@
 //! worker last seen on the CPU where the kernel receives its packets (`SO_INCOMING_CPU`),
 //! unless that worker holds far more sockets than the others ([`pick_by_incoming_cpu`]):
 //! the kernel wakes the poller from that CPU, with the data in its cache, and for a client
-//! and server in one process both ends of a connection then share a worker. epoll watches it edge-triggered; io_uring with a
-//! multishot `POLL_ADD`, which reports each new readiness the same way. Readiness is cached
-//! per socket in [`ScheduledIo`]: an event sets bits and wakes the task waiting in that
+//! and server in one process both ends of a connection then share a worker.
+//!
+//! epoll watches a socket edge-triggered; io_uring with a multishot `POLL_ADD`, which
+//! reports each new readiness the same way. Readiness is cached per socket in
+//! [`ScheduledIo`]: an event sets bits and wakes the task waiting in that
 //! direction; an operation that fails with `WouldBlock` clears the bits it saw, unless an
 //! event arrived meanwhile (a tick counter in the same word tells), so no edge is lost.
 //!
@@ -68,8 +70,13 @@ impl IoHandle {
     }
 
     fn poller_for(&self, own: Option<usize>) -> &Arc<Poller> {
-        let i = own.unwrap_or_else(|| self.next.fetch_add(1, Relaxed));
-        &self.pollers[i % self.pollers.len()]
+        &self.pollers[self.poller_index(own)]
+    }
+
+    /// `own` (the calling worker), or for a thread outside the runtime the next poller in
+    /// turn.
+    fn poller_index(&self, own: Option<usize>) -> usize {
+        own.unwrap_or_else(|| self.next.fetch_add(1, Relaxed)) % self.pollers.len()
     }
 
     /// The poller for a socket just accepted whose packets the kernel received on
@@ -81,18 +88,18 @@ impl IoHandle {
         own: Option<usize>,
         incoming_cpu: Option<usize>,
     ) -> (usize, &Arc<Poller>) {
-        let picked = incoming_cpu.and_then(|cpu| {
-            let cpus: Vec<Option<usize>> = self.pollers.iter().map(|p| p.cpu()).collect();
-            let live: Vec<usize> = self.pollers.iter().map(|p| p.live()).collect();
-            pick_by_incoming_cpu(&cpus, &live, cpu)
-        });
-        match picked {
-            Some(i) => (i, &self.pollers[i]),
-            None => {
-                let i = own.unwrap_or_else(|| self.next.fetch_add(1, Relaxed)) % self.pollers.len();
-                (i, &self.pollers[i])
-            }
-        }
+        let pollers = &self.pollers;
+        let i = incoming_cpu
+            .and_then(|cpu| {
+                pick_by_incoming_cpu(
+                    pollers.len(),
+                    |i| pollers[i].cpu(),
+                    |i| pollers[i].live(),
+                    cpu,
+                )
+            })
+            .unwrap_or_else(|| self.poller_index(own));
+        (i, &pollers[i])
     }
 
     /// The driver the pollers run (`Epoll` or `IoUring`, never `Auto`).
@@ -151,8 +158,8 @@ pub(crate) fn current_ring() -> Option<(Arc<Poller>, bool)> {
     Some((io.poller_for(own).clone(), own.is_some()))
 }
 
-/// Which poller an accepted socket goes to, given each poller's last CPU (`cpus`), its
-/// registrations (`live`) and the CPU the connection's packets arrive on: the first poller
+/// Which of `n` pollers an accepted socket goes to, given each poller's last CPU (`cpu(i)`),
+/// its registrations (`live(i)`) and the CPU the connection's packets arrive on: the first poller
 /// on that CPU, unless it holds more than twice the mean registrations plus 16, in which
 /// case the least loaded one (a NIC that delivers every connection on one CPU must not pile
 /// all sockets on one worker). `None` if no poller was last seen on that CPU.
@@ -163,16 +170,17 @@ pub(crate) fn current_ring() -> Option<(Arc<Poller>, bool)> {
 /// For a client and server in one process, both ends of each connection then share a
 /// worker. Servers that route connections with `SO_INCOMING_CPU` do the same.
 pub(crate) fn pick_by_incoming_cpu(
-    cpus: &[Option<usize>],
-    live: &[usize],
+    n: usize,
+    cpu: impl Fn(usize) -> Option<usize>,
+    live: impl Fn(usize) -> usize,
     incoming_cpu: usize,
 ) -> Option<usize> {
-    let i = cpus.iter().position(|&c| c == Some(incoming_cpu))?;
-    let mean = live.iter().sum::<usize>() / live.len();
-    if live[i] <= 2 * mean + 16 {
+    let i = (0..n).find(|&i| cpu(i) == Some(incoming_cpu))?;
+    let mean = (0..n).map(&live).sum::<usize>() / n;
+    if live(i) <= 2 * mean + 16 {
         return Some(i);
     }
-    (0..live.len()).min_by_key(|&j| live[j])
+    (0..n).min_by_key(|&j| live(j))
 }
 
 /// An io_uring operation in flight: resolves to the CQE's result (`res`: a count, an fd,
@@ -371,14 +379,17 @@ mod tests {
     fn accepted_socket_goes_to_the_worker_on_its_incoming_cpu() {
         // Workers last seen on CPUs 3 and 1; one not yet seen.
         let cpus = [Some(3), Some(1), None];
-        assert_eq!(pick_by_incoming_cpu(&cpus, &[10, 10, 10], 1), Some(1));
-        assert_eq!(pick_by_incoming_cpu(&cpus, &[10, 10, 10], 3), Some(0));
+        let pick = |live: [usize; 3], incoming| {
+            pick_by_incoming_cpu(3, |i| cpus[i], |i| live[i], incoming)
+        };
+        assert_eq!(pick([10, 10, 10], 1), Some(1));
+        assert_eq!(pick([10, 10, 10], 3), Some(0));
         // No worker on that CPU: the caller keeps its own choice.
-        assert_eq!(pick_by_incoming_cpu(&cpus, &[10, 10, 10], 2), None);
+        assert_eq!(pick([10, 10, 10], 2), None);
         // Up to twice the mean plus 16 is tolerated (mean 20: up to 56)...
-        assert_eq!(pick_by_incoming_cpu(&cpus, &[2, 56, 2], 1), Some(1));
+        assert_eq!(pick([2, 56, 2], 1), Some(1));
         // ...beyond it, the least loaded worker takes the socket.
-        assert_eq!(pick_by_incoming_cpu(&cpus, &[5, 90, 1], 1), Some(2));
+        assert_eq!(pick([5, 90, 1], 1), Some(2));
     }
 
     #[test]
