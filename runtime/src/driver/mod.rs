@@ -48,8 +48,9 @@
 //! parks or polls it), within a load bound. A worker that runs out of tasks polls its own
 //! poller before it steals, so tasks keep running where their sockets are. Together, on
 //! zbench's loopback echo (client and server in one runtime, 2 workers), they took zokio
-//! from 0.95x to 1.15-1.25x Tokio's round trips/s (io_uring; epoll ~1.4x in a longer run);
-//! `RuntimeMetrics::worker_io_live_count` shows the placement.
+//! from 0.97x to 1.23x Tokio's round trips/s on io_uring (full runs; 1.40x on epoll), and
+//! `sched.io_ops` from 14.8x to 21.4x. `RuntimeMetrics::worker_io_live_count` shows the
+//! placement.
 //!
 //! On both, a worker with nothing registered and nothing in flight parks on a condition
 //! variable instead (quicker to wake: measured in zbench's `latency.task_wakeup`), and

@@ -55,7 +55,7 @@ struct Entry {
     state: State,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Level {
     /// Bit `s` is set when `heads[s]` is not empty.
     occupied: u64,
@@ -107,12 +107,7 @@ impl Wheel {
     }
 
     fn levels_mut(&mut self) -> &mut [Level; LEVELS] {
-        self.levels.get_or_insert_with(|| {
-            Box::new(std::array::from_fn(|_| Level {
-                occupied: 0,
-                heads: [NIL; SLOTS],
-            }))
-        })
+        self.levels.get_or_insert_with(|| Box::new(EMPTY_LEVELS))
     }
 
     /// The wheel's now, in ticks: every deadline at or before it has fired.

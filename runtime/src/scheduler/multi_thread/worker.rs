@@ -183,9 +183,7 @@ impl Context {
             // their data is in this CPU's cache, and their next wake-up comes here again;
             // a stolen task runs once on a CPU that has none of its state. (On io_uring
             // this poll reads the completion queue without a syscall unless submissions are
-            // queued.) Echo over loopback, client and server in one runtime, 2 workers:
-            // with accepted sockets placed by incoming CPU, 197k -> 230k round trips/s on
-            // io_uring and 230k -> 281k on epoll.
+            // queued.) Figures in `driver/mod.rs` (socket placement).
             let has_io = self
                 .core()
                 .driver
