@@ -1,4 +1,4 @@
-//! TCP on the epoll driver, on both scheduler flavors, over 127.0.0.1 only. No timing
+//! TCP on both I/O drivers and both scheduler flavors, over 127.0.0.1 only. No timing
 //! assertions: every wait is for an event the test itself causes.
 
 #![cfg(not(loom))]
@@ -315,5 +315,52 @@ fn every_socket_counted_on_one_worker() {
             drop(listener);
         });
         assert_eq!(live(&rt), 0, "every registration released");
+    }
+}
+
+/// A socket registered by a thread that does not park on its poller (here the `block_on`
+/// caller), while that poller's worker sleeps in its backend with a socket of its own: on
+/// io_uring the registration is queued for the worker to submit (the kernel runs a poll's
+/// wake-ups on the thread that submitted it), so it must wake the worker, or the connect
+/// below never completes.
+#[test]
+fn a_socket_registered_off_its_worker_gets_events_while_the_worker_sleeps() {
+    use std::io::Write;
+    for driver in support::drivers() {
+        let rt = zokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .io_driver(driver)
+            .build()
+            .unwrap();
+        let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = peer.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = peer.accept().unwrap();
+            s.write_all(b"hi").unwrap();
+            s
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let got = rt.block_on(async {
+                // Registered by the worker itself: it now parks in its backend, not on its
+                // condition variable (the sleep lets it get there; if it has not, the
+                // test passes without covering the case).
+                let own = zokio::spawn(async { TcpListener::bind("127.0.0.1:0").await.unwrap() })
+                    .await
+                    .unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                let stream = TcpStream::connect(addr).await.unwrap();
+                let (r, buf) = stream.read(Vec::with_capacity(2)).await;
+                r.unwrap();
+                drop(own);
+                buf
+            });
+            let _ = tx.send(got);
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{driver:?}: the connect or read never completed"));
+        assert_eq!(got, b"hi");
+        drop(server.join().unwrap());
     }
 }

@@ -188,8 +188,15 @@ impl Poller {
     }
 
     /// Adds `fd` (read and write readiness) and returns its token. `owner`: the caller is
-    /// the thread that parks on this poller (io_uring: the poll is submitted with its next
-    /// enter instead of at once).
+    /// the thread that parks on this poller.
+    ///
+    /// On io_uring the multishot poll is queued and submitted by the owner, with its next
+    /// enter: the kernel runs a poll's wake-ups as task work of the thread that submitted
+    /// it, so a poll submitted by another thread (an acceptor placing a socket on a sibling
+    /// worker, a `block_on` caller) would make every event of this worker's socket wait
+    /// for that thread's next syscall, or wake it just to post the completion. Another
+    /// thread's registration therefore unparks the owner (one swap if it is running; it
+    /// submits at its maintenance tick, its next own-driver poll or its park).
     pub(crate) fn register(&self, fd: RawFd, io: Arc<ScheduledIo>, owner: bool) -> io::Result<u64> {
         let token = {
             let mut slab = lock(&self.registry);
@@ -207,13 +214,16 @@ impl Poller {
         };
         let added = match &self.backend {
             Backend::Epoll(e) => e.add(fd, token),
-            Backend::Uring(_) => self.ring().and_then(|u| u.add(fd, token, !owner)),
+            Backend::Uring(_) => self.ring().and_then(|u| u.add(fd, token, false)),
         };
         if let Err(e) = added {
             self.release(token);
             return Err(e);
         }
         self.add_live();
+        if !owner && matches!(self.backend, Backend::Uring(_)) {
+            self.unpark();
+        }
         Ok(token)
     }
 
