@@ -486,3 +486,74 @@ fn shutdown_racing_a_maintenance_driver_poll_does_not_hang() {
             .unwrap_or_else(|_| panic!("round {round}: dropping the runtime hung"));
     }
 }
+
+/// Two tasks that only yield, queued on one worker while its sibling sleeps, still reach
+/// the sibling. Two paths wake it: a yield with other work queued (thinned out by a
+/// backoff while such wake-ups keep being wasted, never to none) and the worker's
+/// maintenance pass seeing stealable work; the test fails only with both gone (checked by
+/// disabling each and then both). A bounded channel's producer and consumer, whose yield
+/// wake-ups are the wasted kind, run first and drive the backoff up.
+///
+/// The pair meets when both are inside their busy section at once, which needs two
+/// threads; a pair kept on one worker never meets, and gives up after `YIELDS` yields.
+#[test]
+fn a_yielding_pair_on_one_worker_reaches_an_idle_sibling() {
+    use std::sync::atomic::AtomicBool;
+    const YIELDS: usize = 200_000;
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for round in 0..3 {
+        rt.block_on(rt.spawn(async {
+            let (tx, mut rx) = zokio::sync::mpsc::channel::<usize>(1024);
+            zokio::spawn(async move {
+                for i in 0..200_000 {
+                    tx.send(i).await.unwrap();
+                }
+            });
+            while rx.recv().await.is_some() {}
+        }))
+        .unwrap();
+        // Let the workers run out of work and park (if one has not, the round passes
+        // without covering the case).
+        std::thread::sleep(Duration::from_millis(20));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let met = Arc::new(AtomicBool::new(false));
+        let body = |inside: Arc<AtomicUsize>, met: Arc<AtomicBool>| async move {
+            for _ in 0..YIELDS {
+                if inside.fetch_add(1, SeqCst) == 1 {
+                    met.store(true, SeqCst);
+                }
+                for _ in 0..10_000 {
+                    if met.load(SeqCst) {
+                        break;
+                    }
+                    std::hint::spin_loop();
+                }
+                inside.fetch_sub(1, SeqCst);
+                if met.load(SeqCst) {
+                    return;
+                }
+                zokio::task::yield_now().await;
+            }
+        };
+        let (i2, m2) = (inside.clone(), met.clone());
+        // The first task spawns the second itself: both then sit on that worker (the
+        // second in its LIFO slot), and no spawn wakes the sibling for them.
+        rt.block_on(rt.spawn(async move {
+            zokio::spawn(async move {
+                let second = zokio::spawn(body(i2.clone(), m2.clone()));
+                body(i2, m2).await;
+                second.await.unwrap();
+            })
+            .await
+            .unwrap();
+        }))
+        .unwrap();
+        assert!(
+            met.load(SeqCst),
+            "round {round}: the pair never ran on two workers in {YIELDS} yields each"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use crate::task::list::OwnedTasks;
 use crate::task::{JoinHandle, Notified, Schedule, Task};
 use crate::util::thread_group::ThreadGroup;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 use std::sync::Arc;
 
 /// The shared side of a multi-thread runtime; every task holds an `Arc` of it.
@@ -32,13 +32,31 @@ pub(crate) struct Shared {
     pub(crate) worker_metrics: Box<[WorkerMetrics]>,
     pub(crate) threads: Arc<ThreadGroup>,
     pub(crate) is_shutdown: AtomicBool,
+    /// Wake-ups for yields, thinned out while they keep being wasted: a worker skips
+    /// `2^yield_wake_backoff - 1` of them for each one it sends (see
+    /// `Context::schedule_local`). Raised by one (up to [`MAX_YIELD_WAKE_BACKOFF`]) each
+    /// time a worker woken for a yield parks again after fewer than [`SHORT_WAKE_POLLS`]
+    /// polls; back to 0 when one runs longer.
+    pub(crate) yield_wake_backoff: AtomicU32,
 }
+
+/// See [`Shared::yield_wake_backoff`]: at most 255 of 256 yield wake-ups are skipped, so
+/// two tasks yielding to each other on one worker still reach an idle sibling within 256
+/// yields.
+pub(crate) const MAX_YIELD_WAKE_BACKOFF: u32 = 8;
+
+/// A worker woken for a yield that parks again within this many polls was woken for
+/// nothing it could keep: it took a task that went back to where its partner runs (a
+/// channel's producer and consumer, each yielding on a spent coop budget).
+pub(crate) const SHORT_WAKE_POLLS: u64 = 64;
 
 /// What other threads may touch of one worker.
 #[derive(Debug)]
 pub(crate) struct Remote {
     pub(crate) steal: queue::Steal<Notified<Arc<Handle>>>,
     pub(crate) unpark: Unparker,
+    /// Set by a worker that wakes this one for a yield, read when this one wakes.
+    pub(crate) woken_for_yield: AtomicBool,
 }
 
 impl Handle {
@@ -82,6 +100,17 @@ impl Handle {
     /// Wakes a parked worker if none is searching.
     pub(crate) fn notify_parked(&self) {
         if let Some(worker) = self.shared.idle.worker_to_notify() {
+            self.shared.remotes[worker].unpark.unpark();
+        }
+    }
+
+    /// As [`notify_parked`](Self::notify_parked), for a task that yielded: the woken
+    /// worker is told why, so that it can report whether the wake-up paid off.
+    pub(crate) fn notify_parked_for_yield(&self) {
+        if let Some(worker) = self.shared.idle.worker_to_notify() {
+            self.shared.remotes[worker]
+                .woken_for_yield
+                .store(true, Relaxed);
             self.shared.remotes[worker].unpark.unpark();
         }
     }

@@ -1,6 +1,6 @@
 //! A worker thread: its `Core` and its run loop. See `mod.rs` for the scheduling rules.
 
-use super::handle::{Handle, Remote, Shared};
+use super::handle::{Handle, Remote, Shared, MAX_YIELD_WAKE_BACKOFF, SHORT_WAKE_POLLS};
 use super::idle::Idle;
 use super::queue::{self, Overflow};
 use super::MAX_LIFO_POLLS_PER_TICK;
@@ -16,7 +16,7 @@ use crate::util::thread_group::ThreadGroup;
 use crate::util::FastRand;
 use std::cell::{RefCell, RefMut};
 use std::io;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +33,50 @@ pub(crate) struct Core {
     is_shutdown: bool,
     rand: FastRand,
     stats: Stats,
+    yield_wakes: YieldWakes,
+}
+
+/// A worker's side of the yield wake-up backoff (see `Shared::yield_wake_backoff`).
+#[derive(Debug, Default)]
+struct YieldWakes {
+    /// Yield wake-ups still to skip before the next one is sent.
+    to_skip: u32,
+    /// The worker's poll count when a yield last woke it, until it parks again.
+    woken_at: Option<u64>,
+}
+
+impl YieldWakes {
+    /// Whether a yield may wake a sibling now: one in `2^backoff` may.
+    fn due(&mut self, backoff: &AtomicU32) -> bool {
+        if self.to_skip > 0 {
+            self.to_skip -= 1;
+            return false;
+        }
+        self.to_skip = (1u32 << backoff.load(Relaxed).min(MAX_YIELD_WAKE_BACKOFF)) - 1;
+        true
+    }
+
+    /// A yield woke this worker; `polls` is its poll count now.
+    fn woken(&mut self, polls: u64) {
+        self.woken_at = Some(polls);
+    }
+
+    /// The worker parks after `polls` polls in all: if a yield woke it, the wake-up paid
+    /// off if it ran [`SHORT_WAKE_POLLS`] or more since (the backoff drops to 0), else it
+    /// was wasted (the backoff rises by one, up to [`MAX_YIELD_WAKE_BACKOFF`]).
+    fn parking(&mut self, polls: u64, backoff: &AtomicU32) {
+        let Some(at) = self.woken_at.take() else {
+            return;
+        };
+        let b = backoff.load(Relaxed);
+        if polls - at < SHORT_WAKE_POLLS {
+            if b < MAX_YIELD_WAKE_BACKOFF {
+                backoff.store(b + 1, Relaxed);
+            }
+        } else if b != 0 {
+            backoff.store(0, Relaxed);
+        }
+    }
 }
 
 /// A worker thread's scheduler context, reachable from tasks it runs.
@@ -77,6 +121,7 @@ pub(crate) fn launch(
         remotes.push(Remote {
             steal,
             unpark: driver.unparker(),
+            woken_for_yield: AtomicBool::new(false),
         });
         cores.push(Box::new(Core {
             tick: 0,
@@ -87,6 +132,7 @@ pub(crate) fn launch(
             is_shutdown: false,
             rand: FastRand::new(seed(i)),
             stats: Stats::default(),
+            yield_wakes: YieldWakes::default(),
         }));
     }
     let handle = Arc::new(Handle {
@@ -98,6 +144,7 @@ pub(crate) fn launch(
             worker_metrics: (0..num_workers).map(|_| WorkerMetrics::default()).collect(),
             threads: Arc::new(ThreadGroup::default()),
             is_shutdown: AtomicBool::new(false),
+            yield_wake_backoff: AtomicU32::new(0),
         },
         driver: driver_handle,
         blocking,
@@ -257,6 +304,7 @@ impl Context {
         };
         let config = &self.handle.config;
         let inject = &self.shared().inject;
+        let mut yield_wake = false;
         let should_notify = if is_yield {
             // The task was woken while it ran (a yield, a spent coop budget, a wake from
             // elsewhere during its poll): it adds no parallelism, since this worker would
@@ -267,9 +315,19 @@ impl Context {
             // handed over), and a sibling woken now steals the yielding task from the queue
             // and splits a producer from its consumer across workers, where they contend on
             // their channel (bounded 1→1 mpsc: 15.1M msg/s with it counted, 17.9M without).
+            // Those pairs also split when both yield on spent budgets, which is why these
+            // wake-ups back off while wasted (`YieldWakes`; see `mod.rs`).
             let overflowed = core.run_queue.push_back_or_overflow(task, inject);
             core.stats.overflows += u64::from(overflowed);
-            !core.is_searching && core.run_queue.len() > 1
+            if !core.is_searching
+                && core.run_queue.len() > 1
+                && core.yield_wakes.due(&self.shared().yield_wake_backoff)
+            {
+                yield_wake = true;
+                true
+            } else {
+                false
+            }
         } else if !config.lifo_slot {
             let overflowed = core.run_queue.push_back_or_overflow(task, inject);
             core.stats.overflows += u64::from(overflowed);
@@ -290,7 +348,11 @@ impl Context {
         let parked = core.driver.is_none();
         drop(core);
         if should_notify && !parked {
-            self.handle.notify_parked();
+            if yield_wake {
+                self.handle.notify_parked_for_yield();
+            } else {
+                self.handle.notify_parked();
+            }
         }
         Ok(())
     }
@@ -328,6 +390,9 @@ impl Context {
             if core.is_shutdown || !core.transition_to_parked(&self.handle, self.index) {
                 return;
             }
+            let polls = core.stats.polls;
+            core.yield_wakes
+                .parking(polls, &self.shared().yield_wake_backoff);
         }
         loop {
             let mut driver = {
@@ -345,6 +410,13 @@ impl Context {
             }
             if core.transition_from_parked(&self.shared().idle, self.index) {
                 core.stats.unparks += 1;
+                if self.shared().remotes[self.index]
+                    .woken_for_yield
+                    .swap(false, Relaxed)
+                {
+                    let polls = core.stats.polls;
+                    core.yield_wakes.woken(polls);
+                }
                 // Timers fired during the park may have queued more than this worker
                 // should run alone.
                 let notify = core.should_notify_others();
@@ -472,5 +544,44 @@ impl Core {
         // Notified by another thread, which counted us as searching.
         self.is_searching = true;
         true
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yield_wakes_thin_out_while_wasted_and_recover_when_one_pays_off() {
+        let backoff = AtomicU32::new(0);
+        let mut w = YieldWakes::default();
+        // Backoff 0: every yield may wake.
+        assert!((0..5).all(|_| w.due(&backoff)));
+        // Woken for a yield, parked again after a few polls: wasted, the backoff rises.
+        for expected in 1..=MAX_YIELD_WAKE_BACKOFF {
+            w.woken(1_000);
+            w.parking(1_000 + SHORT_WAKE_POLLS - 1, &backoff);
+            assert_eq!(backoff.load(Relaxed), expected);
+        }
+        w.woken(0);
+        w.parking(0, &backoff);
+        assert_eq!(backoff.load(Relaxed), MAX_YIELD_WAKE_BACKOFF, "saturates");
+        // At the cap, one yield in 2^cap wakes: never zero, so a pair of CPU-bound tasks
+        // yielding to each other on one worker still reaches an idle sibling.
+        let mut fresh = YieldWakes::default();
+        let sent = (0..4 << MAX_YIELD_WAKE_BACKOFF)
+            .filter(|_| fresh.due(&backoff))
+            .count();
+        assert_eq!(sent, 4);
+        // A park with no yield wake-up before it changes nothing.
+        w.parking(5, &backoff);
+        assert_eq!(backoff.load(Relaxed), MAX_YIELD_WAKE_BACKOFF);
+        // A wake-up that ran long paid off: back to waking on every yield (after the
+        // skips already counted down).
+        w.woken(10);
+        w.parking(10 + SHORT_WAKE_POLLS, &backoff);
+        assert_eq!(backoff.load(Relaxed), 0);
+        let mut after = YieldWakes::default();
+        assert!((0..5).all(|_| after.due(&backoff)));
     }
 }
