@@ -48,9 +48,11 @@
 //!
 //! The loom model below checks the no-lost-message and no-lost-wake-up properties.
 //! Measured on the 2-core development machine (zbench, 2 workers, 1,000,000 messages,
-//! medians of 30 interleaved rounds, same run as Tokio): bounded(1024) 1→1 15.4M msg/s
-//! (3.1x Tokio's), 4→1 12.3M (3.3x); unbounded 1→1 36.8M (2.9x), 4→1 21.7M (5.3x). With
-//! std's mutex: bounded 1→1 10.6M, 4→1 4.8M, unbounded 4→1 13.4M. Before the batching (one
+//! medians of 30 interleaved rounds, same run as Tokio): bounded(1024) 1→1 24.5M msg/s
+//! (5.0x Tokio's; 15.4M, 3.1x, before the scheduler's yield wake-ups backed off, which split
+//! the producer from the consumer), 4→1 11.8M (3.2x); unbounded 1→1 36.1M (3.0x), 4→1
+//! 20.9M (5.5x). Bounded 4→1 on one worker runs at about 25M: on two, producers on both
+//! contend for the lock (a third of the samples in its slow path). With std's mutex: bounded 1→1 10.6M, 4→1 4.8M, unbounded 4→1 13.4M. Before the batching (one
 //! lock per message on each side, and a `Vec` allocated per receive) bounded 1→1 ran at
 //! 0.43x Tokio's and 4→1 at 0.26x.
 //!
