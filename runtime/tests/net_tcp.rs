@@ -319,10 +319,10 @@ fn every_socket_counted_on_one_worker() {
 }
 
 /// A socket registered by a thread that does not park on its poller (here the `block_on`
-/// caller), while that poller's worker sleeps in its backend with a socket of its own: on
-/// io_uring the registration is queued for the worker to submit (the kernel runs a poll's
-/// wake-ups on the thread that submitted it), so it must wake the worker, or the connect
-/// below never completes.
+/// caller), while that poller's worker sleeps in its backend with a socket of its own,
+/// gets its events: the connect and the read below complete. (A registration queued for
+/// the sleeping worker without waking it hung here; the sibling-worker path that does
+/// queue is tested in `driver/io/mod.rs`.)
 #[test]
 fn a_socket_registered_off_its_worker_gets_events_while_the_worker_sleeps() {
     use std::io::Write;

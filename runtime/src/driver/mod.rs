@@ -30,10 +30,10 @@
 //!   `EXT_ARG` nanosecond timeout; another thread wakes it by writing an eventfd on which
 //!   the ring always has a `READ` outstanding (not `MSG_RING`: the waker is often not a
 //!   worker and has no ring). SQEs pushed on the worker's own thread are submitted in one
-//!   `io_uring_enter` when it parks or at its maintenance tick; other threads submit
-//!   operations at once, but a socket's poll is always submitted by the ring's own worker
-//!   (another thread queues it and wakes the worker): the kernel runs a poll's wake-ups
-//!   on the thread that submitted it. Metrics count SQEs per submitting `io_uring_enter` (`zsync.batch`). SQ full:
+//!   `io_uring_enter` when it parks or at its maintenance tick; other threads submit at
+//!   once, except a sibling worker registering a socket here (an accepted socket placed by
+//!   its incoming CPU), which queues the poll and wakes the owner: the kernel runs a poll's
+//!   wake-ups on the thread that submitted it. Metrics count SQEs per submitting `io_uring_enter` (`zsync.batch`). SQ full:
 //!   flushed by an extra enter; CQ overflow: the ring must have `IORING_FEAT_NODROP`, the
 //!   kernel keeps the overflow and the next enter flushes it. Cancellation: a dropped
 //!   operation submits `ASYNC_CANCEL` and its slot keeps the buffer, path and file alive

@@ -29,7 +29,7 @@ mod poller;
 mod scheduled_io;
 mod uring;
 
-pub(crate) use poller::{IoPark, IoUnpark, Poller};
+pub(crate) use poller::{IoPark, IoUnpark, Poller, Registrant};
 pub(crate) use scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 pub(crate) use uring::OnCancel;
 
@@ -292,20 +292,34 @@ impl Registration {
     }
 
     fn register(fd: RawFd, accepted: bool) -> io::Result<Registration> {
-        let io_handle = crate::runtime::context::with_handle(|h| h.driver().io.clone())
-            .map_err(|_| io::Error::other("zokio I/O must be created inside a zokio runtime"))?;
+        let (io_handle, time) = crate::runtime::context::with_handle(|h| {
+            (h.driver().io.clone(), h.driver().time.clone())
+        })
+        .map_err(|_| io::Error::other("zokio I/O must be created inside a zokio runtime"))?;
         if io_handle.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(io::Error::other("zokio runtime is shut down"));
         }
-        let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.worker_index()));
-        let (poller, owner) = if accepted {
+        // This thread's worker index in *this* runtime (a worker of another runtime
+        // registering here is an outside thread to it).
+        let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.timer_shard(&time)));
+        let (poller, by) = if accepted {
             let (i, poller) = io_handle.poller_for_accepted(own, incoming_cpu(fd));
-            (poller.clone(), own == Some(i))
+            let by = match own {
+                Some(o) if o == i => Registrant::Owner,
+                Some(_) => Registrant::Sibling,
+                None => Registrant::Outside,
+            };
+            (poller.clone(), by)
         } else {
-            (io_handle.poller_for(own).clone(), own.is_some())
+            let by = if own.is_some() {
+                Registrant::Owner
+            } else {
+                Registrant::Outside
+            };
+            (io_handle.poller_for(own).clone(), by)
         };
         let io = Arc::new(ScheduledIo::new());
-        let token = poller.register(fd, io.clone(), owner)?;
+        let token = poller.register(fd, io.clone(), by)?;
         Ok(Registration {
             io,
             poller,
@@ -405,6 +419,77 @@ mod tests {
         let cpu = incoming_cpu(server.as_raw_fd()).expect("SO_INCOMING_CPU (Linux 3.19+)");
         assert!(cpu < 4096, "implausible CPU {cpu}");
         assert_eq!(incoming_cpu(-1), None, "a bad fd is an error, not a CPU");
+    }
+
+    /// On io_uring a sibling worker's registration is queued for the poller's owner, which
+    /// must be woken to submit it: here the owner sleeps in its ring (a socket of its own
+    /// keeps it there, no timers), and the sibling's socket, readable from the start, must
+    /// still report its readiness. Without the unpark the owner sleeps on and this fails.
+    #[test]
+    fn a_siblings_registration_wakes_the_owner_to_submit_it() {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::net::UnixStream;
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        use std::time::{Duration, Instant};
+        let Ok(poller) = Poller::new(IoDriver::IoUring) else {
+            // No io_uring here; the epoll backend registers at once.
+            return;
+        };
+        let poller = Arc::new(poller);
+        let (own, _own_peer) = UnixStream::pair().unwrap();
+        let own_token = poller
+            .register(
+                own.as_raw_fd(),
+                Arc::new(ScheduledIo::new()),
+                Registrant::Owner,
+            )
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let owner = {
+            let (poller, stop) = (poller.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut park = IoPark::new(poller);
+                while !stop.load(SeqCst) {
+                    park.park();
+                }
+            })
+        };
+        // Let the owner submit its own poll and fall asleep (if it has not yet, the test
+        // passes without covering the case).
+        std::thread::sleep(Duration::from_millis(50));
+        let (sibling, mut peer) = UnixStream::pair().unwrap();
+        std::io::Write::write_all(&mut peer, b"x").unwrap();
+        let io = Arc::new(ScheduledIo::new());
+        let token = poller
+            .register(sibling.as_raw_fd(), io.clone(), Registrant::Sibling)
+            .unwrap();
+        let test_thread = std::thread::current();
+        let waker = std::task::Waker::from(Arc::new(ThreadWaker(test_thread)));
+        let mut cx = Context::from_waker(&waker);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let ready = loop {
+            if io.poll_ready(&mut cx, Direction::Read).is_ready() {
+                break true;
+            }
+            if Instant::now() > deadline {
+                break false;
+            }
+            std::thread::park_timeout(Duration::from_millis(100));
+        };
+        stop.store(true, SeqCst);
+        poller.unpark();
+        owner.join().unwrap();
+        poller.deregister(sibling.as_raw_fd(), token);
+        poller.deregister(own.as_raw_fd(), own_token);
+        assert!(ready, "the owner never submitted the sibling's poll");
+    }
+
+    struct ThreadWaker(std::thread::Thread);
+
+    impl std::task::Wake for ThreadWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
     }
 
     #[test]

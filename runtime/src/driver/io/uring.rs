@@ -6,12 +6,14 @@
 //!   `sq`). The ring's own worker defers: its SQEs go to the kernel with its next
 //!   `io_uring_enter`, which it makes when it parks or, while busy, at its maintenance tick
 //!   (every `event_interval` polls), so many operations share one syscall. Other threads
-//!   (a `block_on` caller, a blocking-pool thread) submit their operations at once, but
-//!   queue socket polls and the eventfd READ for the owner to submit, waking it: the
-//!   kernel runs a poll's wake-ups as task work of the thread that submitted it, and a
-//!   poll submitted elsewhere made each event wait for that thread (zbench's
-//!   `net.tcp_echo`, whose acceptor places sockets on its sibling: 1.19x to 1.28x Tokio
-//!   in four alternating quick runs). Every `io_uring_enter`
+//!   (a `block_on` caller, a blocking-pool thread) submit at once. Two exceptions, since
+//!   the kernel runs a poll's wake-ups as task work of the thread that submitted it: a
+//!   socket that a sibling worker registers here (an acceptor placing it by its incoming
+//!   CPU) is queued for the owner, which is woken to submit it, and the eventfd READ of a
+//!   ring set up by another thread is queued for the owner's first enter. Submitted by the
+//!   acceptor, each event of those sockets waited for the acceptor's next syscall (zbench's
+//!   `net.tcp_echo`: 1.19x to 1.28x Tokio in four alternating quick runs; see
+//!   `Poller::register` for why outside threads still submit their own). Every `io_uring_enter`
 //!   that submits adds one to `submit_calls` and the SQEs it took to `submitted` (zbench's
 //!   `zsync.batch` reads their ratio). A full SQ is flushed with an extra `io_uring_enter`.
 //! - **Completion.** Only `wait` reaps, under `cq`: socket CQEs become readiness events for
