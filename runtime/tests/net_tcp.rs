@@ -364,3 +364,57 @@ fn a_socket_registered_off_its_worker_gets_events_while_the_worker_sleeps() {
         drop(server.join().unwrap());
     }
 }
+
+/// A worker of one runtime that registers a socket in another runtime's context is an
+/// outside thread to that runtime. It used to be taken for that runtime's worker of the
+/// same index, and on io_uring its poll was queued for that worker, which here sleeps in
+/// its ring with a socket of its own and would never submit it: the read never completed.
+#[test]
+fn a_socket_registered_by_another_runtimes_worker_gets_its_events() {
+    use std::io::Write;
+    for driver in support::drivers() {
+        let build = || {
+            zokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .io_driver(driver)
+                .build()
+                .unwrap()
+        };
+        let (rt1, rt2) = (build(), build());
+        // rt2's worker registers a socket of its own and then sleeps in its backend.
+        let own = rt2
+            .block_on(rt2.spawn(async { TcpListener::bind("127.0.0.1:0").await.unwrap() }))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = peer.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = peer.accept().unwrap();
+            s.write_all(b"hi").unwrap();
+            s
+        });
+        let h2 = rt2.handle().clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let got = rt1.block_on(rt1.spawn(async move {
+                let std_stream = std::net::TcpStream::connect(addr).unwrap();
+                std_stream.set_nonblocking(true).unwrap();
+                // Registered by rt1's worker, with rt2's driver.
+                let stream = {
+                    let _rt2 = h2.enter();
+                    TcpStream::from_std(std_stream).unwrap()
+                };
+                let (r, buf) = stream.read(Vec::with_capacity(2)).await;
+                r.unwrap();
+                buf
+            }));
+            let _ = tx.send(got.unwrap());
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{driver:?}: the read never completed"));
+        assert_eq!(got, b"hi");
+        drop(server.join().unwrap());
+        drop(own);
+    }
+}

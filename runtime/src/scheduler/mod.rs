@@ -99,15 +99,6 @@ impl Handle {
 }
 
 impl Context {
-    /// This thread's worker index in its runtime (0 for the current-thread scheduler).
-    #[cfg(not(loom))]
-    pub(crate) fn worker_index(&self) -> Option<usize> {
-        match self {
-            Context::CurrentThread(_) => Some(0),
-            Context::MultiThread(cx) => Some(cx.index),
-        }
-    }
-
     /// The timer shard this thread owns in `time`, if it is a worker of that runtime.
     pub(crate) fn timer_shard(&self, time: &Arc<crate::time::TimeDriver>) -> Option<usize> {
         match self {

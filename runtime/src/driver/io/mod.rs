@@ -150,11 +150,15 @@ pub(crate) fn build_pollers(n: usize, kind: IoDriver) -> io::Result<Vec<Arc<Poll
 /// The poller a task on this thread submits io_uring operations to, and whether this
 /// thread is the one that parks on it; `None` outside a runtime or on the epoll driver.
 pub(crate) fn current_ring() -> Option<(Arc<Poller>, bool)> {
-    let io = crate::runtime::context::with_handle(|h| h.driver().io.clone()).ok()?;
+    let (io, time) =
+        crate::runtime::context::with_handle(|h| (h.driver().io.clone(), h.driver().time.clone()))
+            .ok()?;
     if io.driver() != IoDriver::IoUring || io.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
         return None;
     }
-    let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.worker_index()));
+    // A worker of this runtime only: another runtime's worker submits at once, as any
+    // outside thread (its ring's owner would not know to submit for it).
+    let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.timer_shard(&time)));
     Some((io.poller_for(own).clone(), own.is_some()))
 }
 
