@@ -319,15 +319,10 @@ impl Context {
             // wake-ups back off while wasted (`YieldWakes`; see `mod.rs`).
             let overflowed = core.run_queue.push_back_or_overflow(task, inject);
             core.stats.overflows += u64::from(overflowed);
-            if !core.is_searching
+            yield_wake = !core.is_searching
                 && core.run_queue.len() > 1
-                && core.yield_wakes.due(&self.shared().yield_wake_backoff)
-            {
-                yield_wake = true;
-                true
-            } else {
-                false
-            }
+                && core.yield_wakes.due(&self.shared().yield_wake_backoff);
+            yield_wake
         } else if !config.lifo_slot {
             let overflowed = core.run_queue.push_back_or_overflow(task, inject);
             core.stats.overflows += u64::from(overflowed);
