@@ -29,18 +29,17 @@ use std::task::Waker;
 /// The type-erased part of every task, at offset 0 of its cell.
 ///
 /// Fields that polls and same-worker wake-ups never touch come first (24 bytes: the
-/// owned-list and injector links) and last (the [`Trailer`], 32 bytes): together they keep the bytes every poll reads or writes (vtable,
-/// state word, scheduler handle, future) off the cache lines of the allocations beside
-/// the task, which are often other tasks polled on another worker. With glibc (16-byte
-/// alignment, an 8-byte chunk header between allocations) 56 bytes of such margin, split
-/// in any way between the end of one cell and the start of the next, leave no 64-byte line
-/// holding hot bytes of both. With the state word first and 16 cold bytes at the end,
-/// tasks spawned one after another (side by side in memory, then spread over workers by
-/// stealing) made each poll's compare-and-swap share a line with the neighbour's future:
-/// `tokio_shapes.yield_many` ran at 0.86x Tokio. Tokio aligns each task to 128 bytes
-/// instead; an aligned allocation took glibc's `memalign` path here, halved zokio's spawn
-/// rate and made each task 316 bytes; this layout costs 16 bytes per task. Putting all 40
-/// cold bytes first and no margin (no byte more) left `yield_many` at 0.95x. The margin
+/// owned-list and injector links) and last (the [`Trailer`], 32 bytes). Together they
+/// keep the bytes every poll reads or writes (vtable, state word, scheduler handle,
+/// future) off the cache lines of the allocations beside the task, often other tasks
+/// polled on another worker: with glibc (16-byte alignment, an 8-byte chunk header between
+/// allocations), 56 cold bytes between the hot bytes of two neighbouring cells leave no
+/// 64-byte line holding both. With the state word first, tasks spawned one after another
+/// (side by side in memory, then spread over workers by stealing) made each poll's
+/// compare-and-swap share a line with the neighbour's future: `tokio_shapes.yield_many`
+/// ran at 0.86x Tokio, 1.4x with this layout, which costs 16 bytes per task. Tried: 128-byte
+/// alignment as Tokio does (glibc's `memalign` path halved zokio's spawn rate and made
+/// each task 316 bytes), and all 40 cold bytes first with no margin (0.95x). The margin
 /// also moved `memory.io_driver` from 21.8k to 25.9k bytes per current-thread runtime,
 /// where no task is spawned: a heap layout effect whose cause was not found.
 #[repr(C)]

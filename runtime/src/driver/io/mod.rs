@@ -150,16 +150,28 @@ pub(crate) fn build_pollers(n: usize, kind: IoDriver) -> io::Result<Vec<Arc<Poll
 /// The poller a task on this thread submits io_uring operations to, and whether this
 /// thread is the one that parks on it; `None` outside a runtime or on the epoll driver.
 pub(crate) fn current_ring() -> Option<(Arc<Poller>, bool)> {
-    let (io, time) =
-        crate::runtime::context::with_handle(|h| (h.driver().io.clone(), h.driver().time.clone()))
-            .ok()?;
+    let (io, own) = current_io().ok()?;
     if io.driver() != IoDriver::IoUring || io.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
         return None;
     }
-    // A worker of this runtime only: another runtime's worker submits at once, as any
-    // outside thread (its ring's owner would not know to submit for it).
-    let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.timer_shard(&time)));
     Some((io.poller_for(own).clone(), own.is_some()))
+}
+
+/// The current runtime's I/O handle and this thread's worker index in *that* runtime:
+/// `None` for a thread outside it, including a worker of another runtime (taken for this
+/// runtime's worker of the same index, its SQEs were queued for a ring whose owner nobody
+/// woke).
+///
+/// # Errors
+/// Outside any runtime.
+fn current_io() -> io::Result<(Arc<IoHandle>, Option<usize>)> {
+    let (io, time) =
+        crate::runtime::context::with_handle(|h| (h.driver().io.clone(), h.driver().time.clone()))
+            .map_err(|_| io::Error::other("zokio I/O must be created inside a zokio runtime"))?;
+    // The timer shard a thread owns is its worker index, and it owns one only in its own
+    // runtime.
+    let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.timer_shard(&time)));
+    Ok((io, own))
 }
 
 /// Which of `n` pollers an accepted socket goes to, given each poller's last CPU (`cpu(i)`),
@@ -296,31 +308,21 @@ impl Registration {
     }
 
     fn register(fd: RawFd, accepted: bool) -> io::Result<Registration> {
-        let (io_handle, time) = crate::runtime::context::with_handle(|h| {
-            (h.driver().io.clone(), h.driver().time.clone())
-        })
-        .map_err(|_| io::Error::other("zokio I/O must be created inside a zokio runtime"))?;
+        let (io_handle, own) = current_io()?;
         if io_handle.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(io::Error::other("zokio runtime is shut down"));
         }
-        // This thread's worker index in *this* runtime (a worker of another runtime
-        // registering here is an outside thread to it).
-        let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.timer_shard(&time)));
-        let (poller, by) = if accepted {
-            let (i, poller) = io_handle.poller_for_accepted(own, incoming_cpu(fd));
-            let by = match own {
-                Some(o) if o == i => Registrant::Owner,
-                Some(_) => Registrant::Sibling,
-                None => Registrant::Outside,
-            };
-            (poller.clone(), by)
+        let (i, poller) = if accepted {
+            io_handle.poller_for_accepted(own, incoming_cpu(fd))
         } else {
-            let by = if own.is_some() {
-                Registrant::Owner
-            } else {
-                Registrant::Outside
-            };
-            (io_handle.poller_for(own).clone(), by)
+            let i = io_handle.poller_index(own);
+            (i, &io_handle.pollers[i])
+        };
+        let poller = poller.clone();
+        let by = match own {
+            Some(o) if o == i => Registrant::Owner,
+            Some(_) => Registrant::Sibling,
+            None => Registrant::Outside,
         };
         let io = Arc::new(ScheduledIo::new());
         let token = poller.register(fd, io.clone(), by)?;
