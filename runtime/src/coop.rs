@@ -63,12 +63,14 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
 pub(crate) struct RestoreOnPending(Cell<bool>);
 
 impl RestoreOnPending {
+    #[inline]
     pub(crate) fn made_progress(&self) {
         self.0.set(false);
     }
 }
 
 impl Drop for RestoreOnPending {
+    #[inline]
     fn drop(&mut self) {
         if self.0.get() {
             let _ = CURRENT.try_with(|c| {

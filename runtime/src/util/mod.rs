@@ -1,5 +1,6 @@
 //! Small helpers shared by the scheduler flavors.
 
+pub(crate) mod block_cache;
 mod cache_padded;
 mod rand;
 pub(crate) mod thread_group;
