@@ -51,10 +51,15 @@
 //! medians of 30 interleaved rounds, same run as Tokio): bounded(1024) 1→1 24.5M msg/s
 //! (5.0x Tokio's; 15.4M, 3.1x, before the scheduler's yield wake-ups backed off, which split
 //! the producer from the consumer), 4→1 11.8M (3.2x); unbounded 1→1 36.1M (3.0x), 4→1
-//! 20.9M (5.5x). Bounded 4→1 on one worker runs at about 25M: on two, producers on both
-//! contend for the lock (a third of the samples in its slow path). With std's mutex: bounded 1→1 10.6M, 4→1 4.8M, unbounded 4→1 13.4M. Before the batching (one
-//! lock per message on each side, and a `Vec` allocated per receive) bounded 1→1 ran at
-//! 0.43x Tokio's and 4→1 at 0.26x.
+//! 20.9M (5.5x). Bounded 4→1 on one worker runs at 19-25M: on two, producers on both
+//! contend for the lock (a third of the samples in its slow path). What splits them is the
+//! receiver handing slots to the waiting producers at once: their wake-ups displace one
+//! another from the worker's LIFO slot, and each displacement wakes the idle sibling,
+//! which steals producers. Without that wake-up a scratch build ran 4→1 at 16-18M, but it
+//! is what spreads any task's fan-out over the workers, so it stays. Spinning on the lock
+//! instead of parking: 5M. With std's mutex: bounded 1→1 10.6M, 4→1 4.8M, unbounded 4→1
+//! 13.4M. Before the batching (one lock per message on each side, and a `Vec` allocated
+//! per receive) bounded 1→1 ran at 0.43x Tokio's and 4→1 at 0.26x.
 //!
 //! Cancel safety: `recv` and `reserve`/`send` futures are cancel-safe in the sense that
 //! dropping them loses no message and leaks no slot (`send` drops its value with it).

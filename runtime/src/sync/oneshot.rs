@@ -35,6 +35,10 @@
 //! receives channels in a loop reuses one block instead of a glibc malloc and free per
 //! channel, about 15 ns of a 42 ns channel on this project's machine. The cache keeps at
 //! most 32 blocks (2 KiB) per thread and frees them when the thread exits.
+//!
+//! Measured (zbench `sync.oneshot`, 2 workers, same run as Tokio): 38.6M channels/s, 3.35x
+//! Tokio's, in a fast phase of the machine and 22-26M in slow ones (12.7-14.8M before the
+//! block cache). Outside a runtime a channel takes 18-23 ns, of which the one CAS is 9-11.
 
 use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
