@@ -527,6 +527,51 @@ mod tests {
         assert!(pool.created() >= 1);
     }
 
+    /// Threads start and exit while others use the pool, so slots pass between owners as
+    /// indices are reused: an object is never held by two threads at once, and none is
+    /// lost: every object created is idle in the pool or was dropped as surplus.
+    #[test]
+    fn objects_stay_exclusive_while_threads_come_and_go() {
+        /// Counts its drops, and whether someone holds it.
+        struct Tracked {
+            held: AtomicUsize,
+            drops: Arc<AtomicUsize>,
+        }
+        impl Drop for Tracked {
+            fn drop(&mut self) {
+                self.drops.fetch_add(1, Relaxed);
+            }
+        }
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let pool = Arc::new(ObjectPool::new(16, move || Tracked {
+            held: AtomicUsize::new(0),
+            drops: d.clone(),
+        }));
+        for _ in 0..20 {
+            let threads: Vec<_> = (0..6)
+                .map(|_| {
+                    let pool = pool.clone();
+                    std::thread::spawn(move || {
+                        for _ in 0..2_000 {
+                            let obj = pool.get();
+                            let before = obj.held.fetch_add(1, Relaxed);
+                            assert_eq!(before, 0, "object shared by two holders");
+                            obj.held.fetch_sub(1, Relaxed);
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert!(pool.available() <= pool.capacity());
+            let created = pool.created() as usize;
+            let dropped = drops.load(Relaxed);
+            assert_eq!(created - dropped, pool.available(), "an object was lost");
+        }
+    }
+
     /// Live threads never share an index (a slot has one owner), and an exited thread's
     /// index goes back to the registry: indices stay dense instead of growing with every
     /// thread ever started.
