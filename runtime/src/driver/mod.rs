@@ -33,11 +33,12 @@
 //!   `io_uring_enter` when it parks or at its maintenance tick; other threads submit at
 //!   once, except a sibling worker registering a socket here (an accepted socket placed by
 //!   its incoming CPU), which queues the poll and wakes the owner: the kernel runs a poll's
-//!   wake-ups on the thread that submitted it. Metrics count SQEs per submitting `io_uring_enter` (`zsync.batch`). SQ full:
-//!   flushed by an extra enter; CQ overflow: the ring must have `IORING_FEAT_NODROP`, the
-//!   kernel keeps the overflow and the next enter flushes it. Cancellation: a dropped
-//!   operation submits `ASYNC_CANCEL` and its slot keeps the buffer, path and file alive
-//!   until the CQE; a file opened by an `OPENAT` that completed after cancel is closed.
+//!   wake-ups on the thread that submitted it. Metrics count SQEs per submitting
+//!   `io_uring_enter` (`zsync.batch`). SQ full: flushed by an extra enter; CQ overflow:
+//!   the ring must have `IORING_FEAT_NODROP`, the kernel keeps the overflow and the next
+//!   enter flushes it. Cancellation: a dropped operation submits `ASYNC_CANCEL` and its
+//!   slot keeps the buffer, path and file alive until the CQE; a file opened by an
+//!   `OPENAT` that completed after cancel is closed.
 //! - **epoll** (`io/epoll.rs`): readiness-based with non-blocking sockets, an eventfd for
 //!   unparks, `epoll_pwait2` for nanosecond timeouts (`epoll_wait` before Linux 5.11);
 //!   files go to the blocking pool, as Tokio's do. Used when io_uring setup fails

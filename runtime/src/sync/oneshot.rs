@@ -178,7 +178,8 @@ unsafe fn release<T>(ptr: NonNull<Inner<T>>, alive: usize) {
 /// it is the sole owner.
 #[inline]
 unsafe fn free<T>(ptr: NonNull<Inner<T>>) {
-    // SAFETY: forwarded; the allocation came from `block_cache::alloc` in `channel`.
+    // SAFETY: forwarded; the allocation came from `block_cache::alloc_uninit` in `channel`
+    // and holds an initialised `Inner<T>`.
     unsafe { block_cache::free(ptr) };
 }
 

@@ -20,12 +20,12 @@ use std::alloc::Layout;
 use std::ptr::NonNull;
 
 /// Bytes per cached block; a type is cached when its size and alignment fit.
-pub(crate) const BLOCK_SIZE: usize = 64;
+const BLOCK_SIZE: usize = 64;
 /// Alignment of a cached block, bytes.
 const BLOCK_ALIGN: usize = 16;
 /// Blocks kept per thread at most.
 #[cfg_attr(loom, allow(dead_code))]
-pub(crate) const CAPACITY: usize = 32;
+const CAPACITY: usize = 32;
 
 const BLOCK: Layout = match Layout::from_size_align(BLOCK_SIZE, BLOCK_ALIGN) {
     Ok(layout) => layout,

@@ -315,8 +315,9 @@ impl Uring {
     ///
     /// Queued SQEs, if any, are submitted first (a deferred `POLL_ADD` must reach the
     /// kernel to be found; from another thread this makes it the submitter of whatever the
-    /// owner had queued, so an empty queue is not entered), then `IORING_REGISTER_SYNC_CANCEL` (Linux 6.0) removes the poll and waits if
-    /// it is firing at that moment; an asynchronous `POLL_REMOVE` was tried first and lost
+    /// owner had queued, so an empty queue is not entered), then
+    /// `IORING_REGISTER_SYNC_CANCEL` (Linux 6.0) removes the poll and waits if it is firing
+    /// at that moment; an asynchronous `POLL_REMOVE` was tried first and lost
     /// that race (`EALREADY`) whenever the poll had just been armed. Kernels without sync
     /// cancel get the `POLL_REMOVE`, retried from `reap` on `EALREADY`.
     pub(crate) fn delete(&self, token: u64) {
