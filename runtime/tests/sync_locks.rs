@@ -80,6 +80,38 @@ rt_test! {
     }
 
     #[test]
+    fn semaphore_cancelled_big_head_lets_small_followers_in() {
+        rt().block_on(async {
+            let sem = Semaphore::new(3);
+            let held = sem.acquire().await.unwrap();
+            // The head needs all three; two are free, so it waits, and so do the two
+            // single-permit followers behind it, although permits are free.
+            let mut big = Box::pin(sem.acquire_many(3));
+            let mut a = pin!(sem.acquire());
+            let mut b = pin!(sem.acquire());
+            assert!(poll!(big.as_mut()).is_pending());
+            assert!(poll!(a.as_mut()).is_pending());
+            assert!(poll!(b.as_mut()).is_pending());
+            assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+            // The head gives up: both followers get a permit, in order.
+            drop(big);
+            let pa = match poll!(a.as_mut()) {
+                Poll::Ready(p) => p.unwrap(),
+                Poll::Pending => panic!("the first follower was not let in"),
+            };
+            let pb = match poll!(b.as_mut()) {
+                Poll::Ready(p) => p.unwrap(),
+                Poll::Pending => panic!("the second follower was not let in"),
+            };
+            assert_eq!(sem.available_permits(), 0);
+            drop((pa, held));
+            assert_eq!(sem.available_permits(), 2, "b's permit is still held");
+            drop(pb);
+            assert_eq!(sem.available_permits(), 3);
+        });
+    }
+
+    #[test]
     fn semaphore_close_fails_waiters_but_not_holders() {
         rt().block_on(async {
             let sem = Arc::new(Semaphore::new(1));

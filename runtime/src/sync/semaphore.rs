@@ -408,4 +408,34 @@ mod loom_tests {
             assert_eq!(sem.available_permits(), 1);
         });
     }
+
+    /// A permit passed from its holder to a waiting acquirer carries what the holder
+    /// wrote: loom reports a data race on the cell if taking the permit does not
+    /// synchronise with giving it back.
+    #[test]
+    fn loom_semaphore_permit_publishes_the_holders_writes() {
+        use loom::cell::UnsafeCell;
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(1));
+            let cell = Arc::new(UnsafeCell::new(0u32));
+            let held = sem.clone().try_acquire_owned().unwrap();
+            let waiter = {
+                let (sem, cell) = (sem.clone(), cell.clone());
+                thread::spawn(move || {
+                    block_on(async {
+                        let _permit = sem.acquire().await.unwrap();
+                        // SAFETY: the permit (the semaphore's only one) gives exclusive
+                        // access to the cell.
+                        cell.with_mut(|v| unsafe { *v += 1 });
+                    })
+                })
+            };
+            // SAFETY: `held` is the only permit.
+            cell.with_mut(|v| unsafe { *v += 1 });
+            drop(held);
+            waiter.join().unwrap();
+            // SAFETY: the waiter has exited; nobody else reaches the cell.
+            assert_eq!(cell.with(|v| unsafe { *v }), 2);
+        });
+    }
 }
