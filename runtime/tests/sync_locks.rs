@@ -112,6 +112,35 @@ rt_test! {
     }
 
     #[test]
+    fn uncontended_lock_loop_still_yields_to_other_tasks() {
+        // Taking a free lock is ready at once, so without the coop budget a task that
+        // does it in a loop would hold its worker: on a current-thread runtime the
+        // sibling would never run. Bounded, so a missing yield fails instead of hanging.
+        rt().block_on(async {
+            let spinner = zokio::spawn(async {
+                let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let f = flag.clone();
+                // Queued behind the running spinner (on a current-thread runtime, nothing
+                // else can run it).
+                let sibling = zokio::spawn(async move { f.store(true, SeqCst) });
+                let m = Mutex::new(0u64);
+                let mut locks = 0u64;
+                while !flag.load(SeqCst) && locks < 1_000_000 {
+                    *m.lock().await += 1;
+                    locks += 1;
+                }
+                sibling.await.unwrap();
+                locks
+            });
+            let locks = spinner.await.unwrap();
+            assert!(
+                locks < 1_000_000,
+                "a task looping on a free lock never let its sibling run"
+            );
+        });
+    }
+
+    #[test]
     fn semaphore_close_fails_waiters_but_not_holders() {
         rt().block_on(async {
             let sem = Arc::new(Semaphore::new(1));

@@ -11,8 +11,14 @@
 //! Cancellation: an acquire future dropped while queued leaves the queue and, if it was the
 //! head, passes the wake-up to the new head; permits are only ever taken by a future that
 //! returns them in a permit guard, so a cancelled acquirer never holds any.
+//!
+//! Every acquire future (and so every [`Mutex`](super::Mutex) and
+//! [`RwLock`](super::RwLock) lock) spends a unit of the task's coop budget when it
+//! completes, as Tokio's do: a free lock is ready at once, and a task taking one in a loop
+//! would otherwise keep its worker from every other task.
 
 use super::wait_queue::WaitQueue;
+use crate::coop;
 use crate::loom::{lock, Mutex};
 use std::fmt;
 use std::future::poll_fn;
@@ -245,7 +251,17 @@ impl Semaphore {
             sem: self,
             id: None,
         };
-        poll_fn(|cx| self.poll_take(n, &mut guard.id, cx)).await
+        poll_fn(|cx| {
+            // A coop yield point, as Tokio's: a free lock is ready at once, so a task taking
+            // one in a loop would otherwise never give its worker up.
+            let coop = std::task::ready!(coop::poll_proceed(cx));
+            let r = self.poll_take(n, &mut guard.id, cx);
+            if r.is_ready() {
+                coop.made_progress();
+            }
+            r
+        })
+        .await
     }
 
     fn poll_take(
