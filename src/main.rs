@@ -752,6 +752,14 @@ fn load_command(a: LoadArgs) -> Result<()> {
     Ok(())
 }
 
+/// The commit this binary was built from (`build.rs`): 40 hex digits, with `-dirty` if
+/// tracked files had uncommitted changes; `None` if it was built without git or outside a
+/// repository.
+fn build_commit() -> Option<String> {
+    let commit = env!("ZBENCH_GIT_COMMIT");
+    (!commit.is_empty()).then(|| commit.to_owned())
+}
+
 /// Run metadata common to every result file zbench writes, for a run that started at
 /// `started` and ends now (quick: false, seed 0, no warm-up, no rounds, driver unknown:
 /// callers override what they know).
@@ -760,7 +768,7 @@ fn run_info(started: String) -> RunInfo {
         started_utc: started,
         finished_utc: utc_now(),
         zbench_version: env!("CARGO_PKG_VERSION").to_owned(),
-        git_commit: machine::git_commit(),
+        git_commit: build_commit(),
         build_profile: if cfg!(debug_assertions) {
             "debug"
         } else {

@@ -232,6 +232,77 @@ fn zokio_only_run_records_no_baseline_and_no_comparison() {
     assert!(claim.zokio.is_some() && claim.tokio.is_none());
 }
 
+/// `git -C dir <args>`, trimmed, if git ran and succeeded.
+fn git(dir: &std::path::Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn result_file_names_the_commit_zbench_was_built_from_not_the_current_directorys() {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let expected = git(source, &["rev-parse", "HEAD"]).map(|commit| {
+        let dirty = git(source, &["status", "--porcelain", "--untracked-files=no"])
+            .is_some_and(|changes| !changes.is_empty());
+        if dirty {
+            format!("{commit}-dirty")
+        } else {
+            commit
+        }
+    });
+    // Run from inside another repository, with a commit of its own.
+    let cwd = tempfile::tempdir().unwrap();
+    let other = git(cwd.path(), &["init", "-q"]).and_then(|_| {
+        git(
+            cwd.path(),
+            &[
+                "-c",
+                "user.name=zbench test",
+                "-c",
+                "user.email=test@localhost",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "elsewhere",
+            ],
+        )?;
+        git(cwd.path(), &["rev-parse", "HEAD"])
+    });
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_zbench"))
+        .args([
+            "run",
+            "zsync.spawn",
+            "--quick",
+            "--runtimes",
+            "zokio",
+            "--no-report",
+        ])
+        .arg("--out")
+        .arg(out_dir.path())
+        .current_dir(cwd.path())
+        .output()
+        .expect("run zbench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = zbench_report::schema::read(&out_dir.path().join("results.json")).unwrap();
+    assert_eq!(file.run.git_commit, expected);
+    if let Some(other) = other {
+        assert_ne!(file.run.git_commit.as_deref(), Some(other.as_str()));
+    }
+}
+
 /// The gate, end to end: a real run compared with itself passes; the same run with every
 /// ratio made 50% worse exits 3 and names the regression; bad inputs get their exit codes.
 #[test]

@@ -2,7 +2,6 @@
 //! cores, memory, kernel, io_uring availability, load average, build profile, git commit).
 
 use std::fs;
-use std::process::Command;
 use zbench_report::schema::{IoUringStatus, MachineInfo};
 
 /// Reads the machine description from `/proc` and a probe of `io_uring_setup`. Fields that
@@ -70,19 +69,6 @@ fn io_uring_status() -> IoUringStatus {
             ),
         }
     }
-}
-
-/// `git rev-parse HEAD` in the current directory, if git and a repository are there.
-pub fn git_commit() -> Option<String> {
-    let out = Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let s = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (!s.is_empty()).then_some(s)
 }
 
 #[cfg(test)]
