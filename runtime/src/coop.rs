@@ -2,9 +2,10 @@
 //!
 //! Each task poll starts with a budget of [`BUDGET`] units. zokio's own leaf futures (join
 //! handles, channel sends and receives, semaphore acquires and so mutex and rwlock locks,
-//! and the I/O and timer futures) spend one unit each time they are ready; when the budget is spent they return `Pending` and wake the task at once, so a
-//! task that always finds its resources ready still yields back to the scheduler, which then
-//! puts it behind the other runnable tasks. Outside a task (for example in `block_on` on a
+//! and the I/O and timer futures) spend one unit each time they are ready; when the budget
+//! is spent they return `Pending` and wake the task at once, so a task that always finds
+//! its resources ready still yields back to the scheduler, which then puts it behind the
+//! other runnable tasks. Outside a task (for example in `block_on` on a
 //! plain thread) the budget is unconstrained.
 //!
 //! The value 128 is Tokio's: high enough that the check costs nothing measurable, low enough

@@ -81,7 +81,7 @@ type WorkerPark = io::IoPark;
 #[cfg(not(loom))]
 type WorkerUnpark = io::IoUnpark;
 
-/// Which I/O driver a runtime uses; see the [module docs](self) for what each does.
+/// Which I/O driver a runtime uses (`runtime/src/driver/mod.rs` describes each).
 ///
 /// `Auto` (the default) takes `ZOKIO_DRIVER` from the environment (`io_uring` or
 /// `epoll`; anything else is an error at build time), else io_uring if a ring can be set

@@ -366,6 +366,12 @@ impl<T> Drop for WaitGuard<'_, T> {
 impl<T> Sender<T> {
     /// Waits for a free slot, then sends `value`.
     ///
+    /// Cancel safety: the message is queued only in the poll that completes, so a future
+    /// dropped before completing has sent nothing and holds no slot; but `value` is dropped
+    /// with it, and the sender loses its place in the line of waiting senders. To keep the
+    /// value across a cancellation (e.g. in a `select!` loop), [`reserve`](Self::reserve)
+    /// first and send through the permit.
+    ///
     /// # Errors
     /// [`SendError`] with the value if the receiver was dropped or closed.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
@@ -402,6 +408,10 @@ impl<T> Sender<T> {
     }
 
     /// Waits for a free slot and reserves it. Senders are served in arrival order.
+    ///
+    /// Cancel-safe: a future dropped while waiting leaves the line holding nothing; a slot
+    /// handed to it just before goes to the next waiting sender (or back to the channel).
+    /// It does lose its place in the line.
     ///
     /// # Errors
     /// [`SendError`] (holding `()`) if the receiver was dropped or closed.
@@ -542,6 +552,7 @@ impl<T> Receiver<T> {
 
     /// Receives up to `limit` messages into `buf` (waiting for at least one); returns how
     /// many were added, 0 only when the channel is closed and empty, or `limit` is 0.
+    /// Cancel-safe: messages are moved into `buf` only in the poll that completes.
     pub async fn recv_many(&mut self, buf: &mut Vec<T>, limit: usize) -> usize {
         if limit == 0 {
             return 0;
@@ -700,12 +711,12 @@ impl<T> Drop for Receiver<T> {
 }
 
 impl<T> UnboundedReceiver<T> {
-    /// See [`Receiver::recv`].
+    /// See [`Receiver::recv`]. Cancel-safe.
     pub async fn recv(&mut self) -> Option<T> {
         self.0.recv().await
     }
 
-    /// See [`Receiver::recv_many`].
+    /// See [`Receiver::recv_many`]. Cancel-safe.
     pub async fn recv_many(&mut self, buf: &mut Vec<T>, limit: usize) -> usize {
         self.0.recv_many(buf, limit).await
     }

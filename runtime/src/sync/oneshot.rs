@@ -308,7 +308,8 @@ impl<T> Sender<T> {
         self.inner.is_some() && self.inner().state.load(Acquire) & CLOSED != 0
     }
 
-    /// Resolves when the receiver is dropped or closed.
+    /// Resolves when the receiver is dropped or closed. Cancel-safe: it only observes, and
+    /// can be awaited again.
     pub async fn closed(&mut self) {
         std::future::poll_fn(|cx| self.poll_closed(cx)).await
     }

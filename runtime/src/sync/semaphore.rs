@@ -177,6 +177,7 @@ impl Semaphore {
     }
 
     /// [`acquire`](Self::acquire) through an `Arc`, returning a `'static` permit.
+    /// Cancel-safe, as [`acquire`](Self::acquire).
     ///
     /// # Errors
     /// [`AcquireError`] if the semaphore is closed.
@@ -184,7 +185,8 @@ impl Semaphore {
         self.acquire_many_owned(1).await
     }
 
-    /// [`acquire_many`](Self::acquire_many) through an `Arc`.
+    /// [`acquire_many`](Self::acquire_many) through an `Arc`. Cancel-safe, as
+    /// [`acquire`](Self::acquire).
     ///
     /// # Errors
     /// [`AcquireError`] if the semaphore is closed.

@@ -228,6 +228,11 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Aborts every task and waits until all have finished; the set is then empty.
+    ///
+    /// Cancel safety: every task is aborted at the first poll, so a future dropped after
+    /// that leaves no task running on for long (each stops at its next `.await`); the
+    /// tasks not yet reaped stay in the set, already aborted, and calling `shutdown` again
+    /// waits for them.
     pub async fn shutdown(&mut self) {
         self.abort_all();
         while self.join_next().await.is_some() {}
