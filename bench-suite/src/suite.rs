@@ -1014,15 +1014,15 @@ fn channels() -> Vec<Workload> {
         Workload {
             name: "sync.mutex_contended",
             unit: "locks/s",
-            params: &[("ops", "200000"), ("tasks", "2,4,8")],
+            params: &[("ops", "200000"), ("tasks", "2,3,4,5,6,7,8")],
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            description: "2, 4 and 8 tasks take turns on one async mutex (lock, increment, unlock); every increment is counted. With 2 tasks a round either starts them on two workers, where they contend and the fair lock hands over on every unlock (a convoy, one task switch per lock), or on one, where they never contend; Tokio's rounds split between the two (about 2.3M and 10M locks/s here), so its median depends on which is more frequent",
+            description: "2 to 8 tasks take turns on one async mutex (lock, increment, unlock); every increment is counted. With 2 tasks a round either starts them on two workers, where they contend and the fair lock hands over on every unlock (a convoy, one task switch per lock), or on one, where they never contend; Tokio's rounds split between the two (about 2.3M and 10M locks/s here), so its median depends on which is more frequent",
             run: |ctx| {
                 Ok(task_count_points(
                     ctx,
-                    &[2, 4, 8],
+                    &[2, 3, 4, 5, 6, 7, 8],
                     |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
                     |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
                 ))
