@@ -59,6 +59,22 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     })
 }
 
+/// Polls `op` as one budgeted operation: returns `Pending` without calling it when the
+/// budget is spent (the task is woken to run again later), and keeps the unit spent only
+/// if `op` is ready. The shape of every leaf future whose progress is "ready".
+#[inline]
+pub(crate) fn poll_budgeted<T>(
+    cx: &mut Context<'_>,
+    op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    let coop = std::task::ready!(poll_proceed(cx));
+    let ret = op(cx);
+    if ret.is_ready() {
+        coop.made_progress();
+    }
+    ret
+}
+
 /// Returns the spent unit on drop unless the operation made progress.
 #[derive(Debug)]
 pub(crate) struct RestoreOnPending(Cell<bool>);

@@ -231,22 +231,19 @@ impl TcpStream {
         // moves at most its internal pipe, 64 KiB, per call), so readiness is cleared only
         // on `WouldBlock` (clearing it on a short count lost the next edge on io_uring).
         poll_fn(|cx| {
-            let coop = std::task::ready!(crate::coop::poll_proceed(cx));
-            let r = self.inner.reg.poll_io(cx, Direction::Write, || {
-                let mut off = offset as libc::off_t;
-                // SAFETY: both fds are open (borrowed for the call); `off` is a live local
-                // the kernel updates.
-                let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, len) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            if r.is_ready() {
-                coop.made_progress();
-            }
-            r
+            crate::coop::poll_budgeted(cx, |cx| {
+                self.inner.reg.poll_io(cx, Direction::Write, || {
+                    let mut off = offset as libc::off_t;
+                    // SAFETY: both fds are open (borrowed for the call); `off` is a live
+                    // local the kernel updates.
+                    let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, len) };
+                    if n < 0 {
+                        Err(io::Error::last_os_error())
+                    } else {
+                        Ok(n as usize)
+                    }
+                })
+            })
         })
         .await
     }
@@ -424,14 +421,11 @@ fn poll_rw(
     if len == 0 {
         return Poll::Ready(Ok(0));
     }
-    let coop = std::task::ready!(crate::coop::poll_proceed(cx));
-    let r = inner
-        .reg
-        .poll_io_until_drained(cx, dir, op, |&n| n > 0 && n < len);
-    if r.is_ready() {
-        coop.made_progress();
-    }
-    r
+    crate::coop::poll_budgeted(cx, |cx| {
+        inner
+            .reg
+            .poll_io_until_drained(cx, dir, op, |&n| n > 0 && n < len)
+    })
 }
 
 impl fmt::Debug for TcpStream {

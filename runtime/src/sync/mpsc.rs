@@ -420,15 +420,9 @@ impl<T> Sender<T> {
             chan: &self.chan,
             id: None,
         };
-        let result = poll_fn(|cx| {
-            let coop = std::task::ready!(coop::poll_proceed(cx));
-            let r = self.chan.poll_reserve(&mut guard.id, cx);
-            if r.is_ready() {
-                coop.made_progress();
-            }
-            r
-        })
-        .await;
+        let result =
+            poll_fn(|cx| coop::poll_budgeted(cx, |cx| self.chan.poll_reserve(&mut guard.id, cx)))
+                .await;
         guard.id = None;
         result
             .map(|()| Permit { chan: &self.chan })

@@ -456,12 +456,7 @@ impl<T> Future for Receiver<T> {
 
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(coop::poll_proceed(cx));
-        let ret = self.poll_inner(cx);
-        if ret.is_ready() {
-            coop.made_progress();
-        }
-        ret
+        coop::poll_budgeted(cx, |cx| self.poll_inner(cx))
     }
 }
 

@@ -253,17 +253,9 @@ impl Semaphore {
             sem: self,
             id: None,
         };
-        poll_fn(|cx| {
-            // A coop yield point, as Tokio's: a free lock is ready at once, so a task taking
-            // one in a loop would otherwise never give its worker up.
-            let coop = std::task::ready!(coop::poll_proceed(cx));
-            let r = self.poll_take(n, &mut guard.id, cx);
-            if r.is_ready() {
-                coop.made_progress();
-            }
-            r
-        })
-        .await
+        // A coop yield point, as Tokio's: a free lock is ready at once, so a task taking one
+        // in a loop would otherwise never give its worker up.
+        poll_fn(|cx| coop::poll_budgeted(cx, |cx| self.poll_take(n, &mut guard.id, cx))).await
     }
 
     fn poll_take(

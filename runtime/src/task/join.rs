@@ -67,18 +67,16 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(coop::poll_proceed(cx));
-        let mut ret = Poll::Pending;
-        // SAFETY: `ret` has type Poll<Result<T, JoinError>>, the task's output type, and
-        // this is the task's only JoinHandle.
-        unsafe {
-            self.raw
-                .try_read_output(&mut ret as *mut Poll<Self::Output> as *mut (), cx.waker());
-        }
-        if ret.is_ready() {
-            coop.made_progress();
-        }
-        ret
+        coop::poll_budgeted(cx, |cx| {
+            let mut ret = Poll::Pending;
+            // SAFETY: `ret` has type Poll<Result<T, JoinError>>, the task's output type, and
+            // this is the task's only JoinHandle.
+            unsafe {
+                self.raw
+                    .try_read_output(&mut ret as *mut Poll<Self::Output> as *mut (), cx.waker());
+            }
+            ret
+        })
     }
 }
 
