@@ -18,42 +18,26 @@
 //! [`IoDriver`] (`Builder::io_driver`, or the `ZOKIO_DRIVER` environment variable when the
 //! builder says `Auto`):
 //!
-//! - **io_uring** (the default where it works; `io/uring.rs`). One ring per worker, not one
-//!   shared ring: no lock is contended on submission, completions land on the worker that
-//!   submitted (its local queue), and a worker sleeps in its own ring. A worker's ring
-//!   (20 KiB of locked memory) is set up when it first does I/O, so workers that never do
-//!   any cost no ring and park on a condvar; whether rings work at all is probed once per
-//!   process when the first runtime is built. Files are real
-//!   io_uring operations (`OPENAT`, `READ`, `WRITE`, `FSYNC`, `UNLINKAT`, `NOP`); sockets
-//!   stay readiness-based through multishot `POLL_ADD`, so the same non-blocking socket code
-//!   runs on both drivers. A parked worker sleeps in `io_uring_enter(GETEVENTS)` with an
-//!   `EXT_ARG` nanosecond timeout; another thread wakes it by writing an eventfd on which
-//!   the ring always has a `READ` outstanding (not `MSG_RING`: the waker is often not a
-//!   worker and has no ring). SQEs pushed on the worker's own thread are submitted in one
-//!   `io_uring_enter` when it parks or at its maintenance tick; other threads submit at
-//!   once, except a sibling worker registering a socket here (an accepted socket placed by
-//!   its incoming CPU), which queues the poll and wakes the owner: the kernel runs a poll's
-//!   wake-ups on the thread that submitted it. Metrics count SQEs per submitting
-//!   `io_uring_enter` (`zsync.batch`). SQ full: flushed by an extra enter; CQ overflow:
-//!   the ring must have `IORING_FEAT_NODROP`, the kernel keeps the overflow and the next
-//!   enter flushes it. Cancellation: a dropped operation submits `ASYNC_CANCEL` and its
-//!   slot keeps the buffer, path and file alive until the CQE; a file opened by an
-//!   `OPENAT` that completed after cancel is closed.
+//! - **io_uring** (the default where it works). One ring per worker, not one shared ring:
+//!   no lock is contended on submission, completions land on the worker that submitted
+//!   (its local queue), and a worker sleeps in its own ring. A worker's ring (20 KiB of
+//!   locked memory) is set up when it first does I/O, so workers that never do any cost no
+//!   ring; whether rings work at all is probed once per process when the first runtime is
+//!   built. Files are real io_uring operations (`OPENAT`, `READ`, `WRITE`, `FSYNC`,
+//!   `UNLINKAT`, `NOP`); sockets stay readiness-based through multishot `POLL_ADD`, so the
+//!   same non-blocking socket code runs on both drivers. How SQEs are batched into one
+//!   `io_uring_enter`, how a parked worker sleeps and is woken, CQ overflow and
+//!   cancellation: `io/uring.rs`.
 //! - **epoll** (`io/epoll.rs`): readiness-based with non-blocking sockets, an eventfd for
 //!   unparks, `epoll_pwait2` for nanosecond timeouts (`epoll_wait` before Linux 5.11);
 //!   files go to the blocking pool, as Tokio's do. Used when io_uring setup fails
 //!   (`ENOSYS`, `EPERM` from seccomp or `kernel.io_uring_disabled`, a kernel before 5.11)
 //!   or when asked for.
 //!
-//! Socket placement (both drivers): a socket is registered with the poller of the worker
-//! that creates it, an accepted one with the poller of the worker last seen on the CPU its
-//! packets arrive on (`SO_INCOMING_CPU`; each poller records `sched_getcpu` when its worker
-//! parks or polls it), within a load bound. A worker that runs out of tasks polls its own
-//! poller before it steals, so tasks keep running where their sockets are. Together, on
-//! zbench's loopback echo (client and server in one runtime, 2 workers), they took zokio
-//! from 0.97x to 1.23x Tokio's round trips/s on io_uring (full runs; 1.40x on epoll), and
-//! `sched.io_ops` from 14.8x to 21.4x. `RuntimeMetrics::worker_io_live_count` shows the
-//! placement.
+//! Socket placement (both drivers): a socket lives on the poller of the worker that created
+//! it, or for an accepted one, of the worker on the CPU its packets arrive on, and a worker
+//! out of tasks polls its own poller before it steals, so tasks keep running where their
+//! sockets are (`io/mod.rs`, with the measured effect).
 //!
 //! On both, a worker with nothing registered and nothing in flight parks on a condition
 //! variable instead (quicker to wake: measured in zbench's `latency.task_wakeup`), and

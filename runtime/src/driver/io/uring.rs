@@ -24,7 +24,8 @@
 //!   (the crate adds `GETEVENTS` when the overflow flag is up) flushes it.
 //! - **Waiting.** The worker sleeps in `io_uring_enter(GETEVENTS, min_complete = 1)` with an
 //!   `EXT_ARG` timespec (nanosecond timeouts, Linux 5.11). Another thread wakes it by
-//!   writing the poller's (blocking) eventfd, on which a `READ` is always outstanding.
+//!   writing the poller's (blocking) eventfd, on which a `READ` is always outstanding (not
+//!   `MSG_RING`: the waker is often not a worker and has no ring of its own).
 //! - **Cancellation.** An operation's resources (buffer, path, the file it reads) move into
 //!   its slot when it is submitted and come back with the result. Dropping the [`Op`]
 //!   before its completion marks the slot cancelled and submits `ASYNC_CANCEL`; the slot
