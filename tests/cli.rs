@@ -202,25 +202,38 @@ fn unknown_runtime_is_a_usage_error() {
         .contains("unknown runtime \"smol\""));
 }
 
+/// A quick zokio-only run of `zsync.spawn` without report pages, started in `cwd`, writing
+/// into `out`; panics with zbench's stderr unless it succeeds. Returns the result file.
+fn quick_zokio_run(
+    cwd: &std::path::Path,
+    out: &std::path::Path,
+) -> zbench_report::schema::ResultFile {
+    let run = Command::new(env!("CARGO_BIN_EXE_zbench"))
+        .args([
+            "run",
+            "zsync.spawn",
+            "--quick",
+            "--runtimes",
+            "zokio",
+            "--no-report",
+        ])
+        .arg("--out")
+        .arg(out)
+        .current_dir(cwd)
+        .output()
+        .expect("run zbench");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    zbench_report::schema::read(&out.join("results.json")).unwrap()
+}
+
 #[test]
 fn zokio_only_run_records_no_baseline_and_no_comparison() {
     let dir = tempfile::tempdir().unwrap();
-    let out = zbench(&[
-        "run",
-        "zsync.spawn",
-        "--quick",
-        "--runtimes",
-        "zokio",
-        "--no-report",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
+    let file = quick_zokio_run(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), dir.path());
     assert!(file.results.iter().all(|r| r.runtime == "zokio"));
     assert!(!dir.path().join("report").exists(), "--no-report");
     assert!(file.comparisons.is_empty());
@@ -277,26 +290,7 @@ fn result_file_names_the_commit_zbench_was_built_from_not_the_current_directorys
         git(cwd.path(), &["rev-parse", "HEAD"])
     });
     let out_dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_zbench"))
-        .args([
-            "run",
-            "zsync.spawn",
-            "--quick",
-            "--runtimes",
-            "zokio",
-            "--no-report",
-        ])
-        .arg("--out")
-        .arg(out_dir.path())
-        .current_dir(cwd.path())
-        .output()
-        .expect("run zbench");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = zbench_report::schema::read(&out_dir.path().join("results.json")).unwrap();
+    let file = quick_zokio_run(cwd.path(), out_dir.path());
     assert_eq!(file.run.git_commit, expected);
     if let Some(other) = other {
         assert_ne!(file.run.git_commit.as_deref(), Some(other.as_str()));
