@@ -5,8 +5,8 @@
 //! checked out there. A working tree with uncommitted changes to tracked files gives
 //! `<commit>-dirty`, so figures from unrecorded code are never attributed to a commit. Cargo
 //! reruns this script whenever a file under a source directory or the repository's HEAD or
-//! refs change (a commit, a checkout), so the recorded value follows every rebuild. Without git or a repository the value
-//! is empty and result files say `null`.
+//! refs change (a commit, a checkout), so the recorded value follows every rebuild. Without
+//! git or a repository the value is empty and result files say `null`.
 
 use std::path::Path;
 use std::process::Command;

@@ -1018,7 +1018,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            description: "2 to 8 tasks take turns on one async mutex (lock, increment, unlock); every increment is counted. With 2 tasks a round either starts them on two workers, where they contend and the fair lock hands over on every unlock (a convoy, one task switch per lock), or on one, where they never contend; Tokio's rounds split between the two (about 2.3M and 10M locks/s here), so its median depends on which is more frequent",
+            description: "2 to 8 tasks take turns on one async mutex (lock, increment, unlock); every increment is counted. With 2 tasks a round either starts them on two workers, where they contend and the fair lock hands over on every unlock (a convoy, one task switch per lock), or on one, where they never contend (each runs a coop budget's worth of locks per turn). Both runtimes' rounds split between the two (in two full runs here: Tokio 1-5M and 6-13M locks/s, zokio 3.5-7.6M and, since its locks spend coop budget, sometimes 8-15M), so each median depends on which regime was more frequent in that run",
             run: |ctx| {
                 Ok(task_count_points(
                     ctx,

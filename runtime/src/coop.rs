@@ -5,8 +5,8 @@
 //! and the I/O and timer futures) spend one unit each time they are ready; when the budget
 //! is spent they return `Pending` and wake the task at once, so a task that always finds
 //! its resources ready still yields back to the scheduler, which then puts it behind the
-//! other runnable tasks. Outside a task (for example in `block_on` on a
-//! plain thread) the budget is unconstrained.
+//! other runnable tasks. Outside a task (for example in `block_on` on a plain thread) the
+//! budget is unconstrained.
 //!
 //! The value 128 is Tokio's: high enough that the check costs nothing measurable, low enough
 //! to bound how long one task holds a worker (see tokio's `coop.rs` and the blog post
