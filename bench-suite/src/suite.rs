@@ -546,6 +546,27 @@ fn task_count_points(
     Outcome { points }
 }
 
+/// `sync.semaphore`: one point without and one with the permit held across a yield.
+fn semaphore_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::channels::semaphore;
+    let z = Zokio::multi_thread(ctx.cfg.workers);
+    let t = Tokio::multi_thread(ctx.cfg.workers);
+    let points = [("none", false), ("yield", true)]
+        .iter()
+        .map(|&(held_across, hold)| {
+            let c = compare(
+                &ctx.cfg,
+                || semaphore(&z, 4, 2, LOCK_OPS, hold),
+                || semaphore(&t, 4, 2, LOCK_OPS, hold),
+            );
+            let mut p = Outcome::from_rates(&c).points.remove(0);
+            p.params = vec![("held_across", held_across.into())];
+            p
+        })
+        .collect();
+    Ok(Outcome { points })
+}
+
 /// Round trips per sample in `sync.notify_ping_pong`.
 pub const NOTIFY_ROUNDS: usize = 100_000;
 
@@ -1031,12 +1052,17 @@ fn channels() -> Vec<Workload> {
         Workload {
             name: "sync.semaphore",
             unit: "acquires/s",
-            params: &[("ops", "200000"), ("tasks", "4"), ("permits", "2")],
+            params: &[
+                ("ops", "200000"),
+                ("tasks", "4"),
+                ("permits", "2"),
+                ("held_across", "none,yield"),
+            ],
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            description: "4 tasks acquire and release one permit of a 2-permit semaphore in a loop",
-            run: multi_rate!(|rt| crate::workloads::channels::semaphore(rt, 4, 2, LOCK_OPS)),
+            description: "4 tasks acquire and release one permit of a 2-permit semaphore in a loop. held_across=none: a task releases its permit before its next .await, so on 2 workers at most two permits are ever held and nobody waits; the figure is acquire and release on a count both workers share. held_across=yield: each task yields once while it holds its permit, so two tasks are always queued for one and every acquire waits for a release to grant it (enqueue, wake, hand-over)",
+            run: semaphore_outcome,
         },
         Workload {
             name: "sync.notify_ping_pong",

@@ -182,8 +182,14 @@ pub trait AsyncSemaphore: Send + Sync + 'static {
     /// A semaphore with `permits` permits.
     fn new(permits: usize) -> Self;
 
-    /// Waits for one permit and returns it at once.
-    fn acquire_release(&self) -> impl Future<Output = ()> + Send;
+    /// Waits for one permit, awaits `hold` while holding it, then releases it.
+    fn acquire_release(
+        &self,
+        hold: impl Future<Output = ()> + Send,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Permits free right now.
+    fn available_permits(&self) -> usize;
 }
 
 /// An adapter's `Notify`: `notify_one` stores a permit when nobody waits.

@@ -76,12 +76,17 @@ impl super::AsyncSemaphore for tokio::sync::Semaphore {
         tokio::sync::Semaphore::new(permits)
     }
 
-    async fn acquire_release(&self) {
-        drop(
-            self.acquire()
-                .await
-                .expect("benchmark semaphore is never closed"),
-        );
+    async fn acquire_release(&self, hold: impl Future<Output = ()> + Send) {
+        let permit = self
+            .acquire()
+            .await
+            .expect("benchmark semaphore is never closed");
+        hold.await;
+        drop(permit);
+    }
+
+    fn available_permits(&self) -> usize {
+        tokio::sync::Semaphore::available_permits(self)
     }
 }
 

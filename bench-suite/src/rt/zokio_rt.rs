@@ -83,12 +83,17 @@ impl super::AsyncSemaphore for zokio::sync::Semaphore {
         zokio::sync::Semaphore::new(permits)
     }
 
-    async fn acquire_release(&self) {
-        drop(
-            self.acquire()
-                .await
-                .expect("benchmark semaphore is never closed"),
-        );
+    async fn acquire_release(&self, hold: impl Future<Output = ()> + Send) {
+        let permit = self
+            .acquire()
+            .await
+            .expect("benchmark semaphore is never closed");
+        hold.await;
+        drop(permit);
+    }
+
+    fn available_permits(&self) -> usize {
+        zokio::sync::Semaphore::available_permits(self)
     }
 }
 

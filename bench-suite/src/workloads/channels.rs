@@ -133,8 +133,18 @@ pub fn mutex<R: Runtime>(rt: &R, tasks: usize, total: usize) -> u64 {
 }
 
 /// `tasks` tasks acquire and release one permit each, `total / tasks` times, on a
-/// semaphore of `permits` permits. Ops: acquire + release.
-pub fn semaphore<R: Runtime>(rt: &R, tasks: usize, permits: usize, total: usize) -> u64 {
+/// semaphore of `permits` permits. With `hold_across_yield` each task yields once while it
+/// holds its permit, so that with more tasks than permits the others find none free and
+/// queue for one: every acquire then waits and is granted by a release. Without it, no task
+/// holds a permit across an `.await`, so on 2 workers at most two are held at once and
+/// nobody waits. Ops: acquire + release.
+pub fn semaphore<R: Runtime>(
+    rt: &R,
+    tasks: usize,
+    permits: usize,
+    total: usize,
+    hold_across_yield: bool,
+) -> u64 {
     let per = total / tasks;
     rt.block_on(rt.spawn(async move {
         let sem = Arc::new(<R::Semaphore as AsyncSemaphore>::new(permits));
@@ -143,7 +153,11 @@ pub fn semaphore<R: Runtime>(rt: &R, tasks: usize, permits: usize, total: usize)
                 let sem = sem.clone();
                 R::spawn_local(async move {
                     for _ in 0..per {
-                        sem.acquire_release().await;
+                        if hold_across_yield {
+                            sem.acquire_release(R::yield_now()).await;
+                        } else {
+                            sem.acquire_release(std::future::ready(())).await;
+                        }
                     }
                 })
             })
@@ -151,6 +165,11 @@ pub fn semaphore<R: Runtime>(rt: &R, tasks: usize, permits: usize, total: usize)
         for h in handles {
             h.await;
         }
+        assert_eq!(
+            sem.available_permits(),
+            permits,
+            "permits leaked or created: semaphore broken"
+        );
         (per * tasks) as u64
     }))
 }
@@ -188,8 +207,10 @@ mod tests {
     fn locks_count_every_operation_on_both() {
         assert_eq!(mutex(&Zokio::multi_thread(2), 4, 1_000), 1_000);
         assert_eq!(mutex(&Tokio::multi_thread(2), 4, 1_000), 1_000);
-        assert_eq!(semaphore(&Zokio::multi_thread(2), 4, 2, 1_000), 1_000);
-        assert_eq!(semaphore(&Tokio::multi_thread(2), 4, 2, 1_000), 1_000);
+        for hold in [false, true] {
+            assert_eq!(semaphore(&Zokio::multi_thread(2), 4, 2, 1_000, hold), 1_000);
+            assert_eq!(semaphore(&Tokio::multi_thread(2), 4, 2, 1_000, hold), 1_000);
+        }
         assert_eq!(notify_ping_pong(&Zokio::multi_thread(2), 100), 100);
         assert_eq!(notify_ping_pong(&Tokio::multi_thread(2), 100), 100);
     }
