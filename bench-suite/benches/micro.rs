@@ -4,8 +4,9 @@
 //!
 //! `cargo bench -p zbench-suite --bench micro`
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use std::time::Duration;
+use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
+use std::time::{Duration, Instant};
+use zbench_suite::measure::Timed;
 use zbench_suite::rt::{Runtime, Tokio, Zokio};
 use zbench_suite::workloads::{asyncfn, primitives, queue, scheduler};
 
@@ -22,12 +23,26 @@ fn group<'a>(
     g
 }
 
-fn on_both(
+/// Times `iters` calls of `body`: each call's own phase when it times one (as zbench does),
+/// else the whole call.
+fn iter_timed<R, T: Into<Timed>>(b: &mut Bencher<'_>, rt: &R, body: fn(&R) -> T) {
+    b.iter_custom(|iters| {
+        (0..iters)
+            .map(|_| {
+                let start = Instant::now();
+                let timed = body(rt).into();
+                timed.elapsed.unwrap_or_else(|| start.elapsed())
+            })
+            .sum()
+    });
+}
+
+fn on_both<T: Into<Timed>>(
     c: &mut Criterion,
     name: &str,
     ops: u64,
-    z: fn(&Zokio) -> u64,
-    t: fn(&Tokio) -> u64,
+    z: fn(&Zokio) -> T,
+    t: fn(&Tokio) -> T,
     current: bool,
 ) {
     let (zr, tr) = if current {
@@ -36,8 +51,8 @@ fn on_both(
         (Zokio::multi_thread(2), Tokio::multi_thread(2))
     };
     let mut g = group(c, name, ops);
-    g.bench_function(Zokio::NAME, |b| b.iter(|| z(&zr)));
-    g.bench_function(Tokio::NAME, |b| b.iter(|| t(&tr)));
+    g.bench_function(Zokio::NAME, |b| iter_timed(b, &zr, z));
+    g.bench_function(Tokio::NAME, |b| iter_timed(b, &tr, t));
     g.finish();
 }
 

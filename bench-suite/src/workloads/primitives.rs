@@ -1,6 +1,7 @@
 //! Building blocks the documents benchmark on their own: polling a ready future, atomic
 //! counters, task-sized allocations, and spawning without running.
 
+use super::time_in_task;
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use std::future::{poll_fn, Future};
@@ -12,9 +13,9 @@ use std::task::Poll;
 use std::time::Instant;
 
 /// Inside a task, polls `n` already-ready futures with the task's own `Context` (so with
-/// the runtime's waker). Ops: `n` polls.
-pub fn future_polling<R: Runtime>(rt: &R, n: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+/// the runtime's waker); only the polling is timed. Ops: `n` polls.
+pub fn future_polling<R: Runtime>(rt: &R, n: usize) -> Timed {
+    time_in_task(rt, n as u64, async move {
         poll_fn(|cx| {
             for i in 0..n {
                 let mut ready = std::future::ready(i);
@@ -23,8 +24,7 @@ pub fn future_polling<R: Runtime>(rt: &R, n: usize) -> u64 {
             Poll::Ready(())
         })
         .await;
-    }));
-    n as u64
+    })
 }
 
 /// A counter alone on its cache line.
@@ -61,15 +61,14 @@ pub const TASK_BLOCK_BYTES: usize = 96;
 
 /// Inside a task, allocates and frees `n` blocks of [`TASK_BLOCK_BYTES`]. Neither runtime
 /// has its own allocator (both use the global one), so this measures the system allocator
-/// on each runtime's thread. Ops: `n` alloc+free pairs.
-pub fn memory_allocation<R: Runtime>(rt: &R, n: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+/// on each runtime's thread; only the loop is timed. Ops: `n` alloc+free pairs.
+pub fn memory_allocation<R: Runtime>(rt: &R, n: usize) -> Timed {
+    time_in_task(rt, n as u64, async move {
         for i in 0..n {
             let block = Box::new([i as u8; TASK_BLOCK_BYTES]);
             black_box(&block);
         }
-    }));
-    n as u64
+    })
 }
 
 /// On a current-thread runtime, spawns `n` empty tasks from `block_on` and times only the
@@ -104,12 +103,15 @@ mod tests {
     #[test]
     fn bodies_run_on_both() {
         let (z, t) = (Zokio::multi_thread(2), Tokio::multi_thread(2));
-        assert_eq!(future_polling(&z, 10) + future_polling(&t, 10), 20);
+        assert_eq!(future_polling(&z, 10).ops + future_polling(&t, 10).ops, 20);
         assert_eq!(
             atomic_ops(&z, 2, 10, true) + atomic_ops(&t, 2, 10, false),
             40
         );
-        assert_eq!(memory_allocation(&z, 10) + memory_allocation(&t, 10), 20);
+        assert_eq!(
+            memory_allocation(&z, 10).ops + memory_allocation(&t, 10).ops,
+            20
+        );
         let (zc, tc) = (Zokio::current_thread(), Tokio::current_thread());
         assert_eq!(
             spawn_without_running(&zc, 10).ops + spawn_without_running(&tc, 10).ops,
