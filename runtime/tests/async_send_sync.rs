@@ -23,6 +23,8 @@ fn public_types_are_send_and_sync() {
     fn future_send<F: std::future::Future + Send>(_: F) {}
     future_send(zokio::task::yield_now());
     future_send(async { zokio::task::JoinSet::<u8>::new().join_next().await });
+    future_send(zokio::task::JoinSet::<u8>::new().join_all());
+    future_send(zokio::task::JoinSet::<Result<u8, String>>::new().try_join_all());
     // A JoinHandle is Sync even when the output is only Send.
     sync::<zokio::task::JoinHandle<std::cell::Cell<u8>>>();
 }

@@ -335,6 +335,79 @@ rt_test! {
         assert_eq!(*payload.downcast::<&str>().unwrap(), "child failed");
     }
 
+    /// When `join_all` resumes a child's panic, the other children have been aborted and
+    /// have finished (their futures dropped): none outlives the call. One child never
+    /// completes; another is mid-poll (in a sleep) on some worker when the panic arrives.
+    #[test]
+    fn join_set_join_all_stops_every_child_before_resuming_a_panic() {
+        let rt = rt();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                let mut set = zokio::task::JoinSet::new();
+                set.spawn(PendingDrop(d.clone()));
+                let busy = PendingDrop(d.clone());
+                set.spawn(async move {
+                    let _guard = busy;
+                    loop {
+                        std::thread::sleep(Duration::from_millis(1));
+                        zokio::task::yield_now().await;
+                    }
+                });
+                set.spawn(async {
+                    zokio::task::yield_now().await;
+                    panic!("child failed")
+                });
+                set.join_all().await
+            })
+        }));
+        let payload = res.unwrap_err();
+        assert_eq!(*payload.downcast::<&str>().unwrap(), "child failed");
+        assert_eq!(drops.load(SeqCst), 2, "a child outlived join_all");
+    }
+
+    /// `try_join_all`: all `Ok` gives every output; the first `Err` is returned after the
+    /// other children are aborted and finished.
+    #[test]
+    fn join_set_try_join_all_returns_the_first_error_after_stopping_the_rest() {
+        let rt = rt();
+        let all_ok: Result<Vec<u32>, String> = rt.block_on(async {
+            let mut set = zokio::task::JoinSet::new();
+            for i in 0..10u32 {
+                set.spawn(async move {
+                    zokio::task::yield_now().await;
+                    Ok(i)
+                });
+            }
+            set.try_join_all().await
+        });
+        let mut got = all_ok.unwrap();
+        got.sort_unstable();
+        assert_eq!(got, (0..10).collect::<Vec<_>>());
+
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let failed: Result<Vec<u32>, String> = rt.block_on(async move {
+            let mut set = zokio::task::JoinSet::new();
+            for _ in 0..3 {
+                let pending = PendingDrop(d.clone());
+                set.spawn(async move {
+                    pending.await;
+                    Ok(0)
+                });
+            }
+            set.spawn(async { Ok(1) });
+            set.spawn(async {
+                zokio::task::yield_now().await;
+                Err("bad input".to_owned())
+            });
+            set.try_join_all().await
+        });
+        assert_eq!(failed, Err("bad input".to_owned()));
+        assert_eq!(drops.load(SeqCst), 3, "a child outlived try_join_all");
+    }
+
     #[test]
     fn nested_block_on_panics() {
         let rt = rt();

@@ -7,10 +7,31 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
-/// A collection of spawned tasks, awaited in the order they finish.
+/// A collection of spawned tasks, awaited in the order they finish: zokio's structured
+/// concurrency.
 ///
-/// This is zokio's structured-concurrency building block: when the `JoinSet` is dropped,
-/// every task still in it is aborted, so children cannot outlive the scope that owns the set.
+/// # Structured concurrency
+///
+/// zokio's scope is a `JoinSet` (the API Tokio users know) rather than a separate
+/// `scope`/nursery function. The set owns its children, and a scope ends with
+/// [`join_all`](Self::join_all), or [`try_join_all`](Self::try_join_all) for children that
+/// return `Result`:
+/// - both await every child;
+/// - on a child's panic, both abort the other children, wait until they have finished
+///   (their futures dropped), and then resume the first panic in the awaiting task;
+/// - on a child's `Err`, `try_join_all` does the same and returns that error.
+///
+/// So when either returns or unwinds, no child of the set is still running.
+///
+/// Dropping the set instead (an early return, or cancelling the future that awaits it)
+/// aborts every child still in it, but `Drop` cannot wait: a child in the middle of a poll
+/// on another worker finishes that poll, and a [`spawn_blocking`](Self::spawn_blocking)
+/// closure runs to its end. End a scope with `join_all`, `try_join_all` or
+/// [`shutdown`](Self::shutdown) where that matters.
+///
+/// Children are `'static`: they cannot borrow from the scope. A scope whose children
+/// borrowed would have to block its thread in `Drop` until they finished, to stay sound
+/// when its future is cancelled or leaked (the "scoped task trilemma"); zokio does not.
 ///
 /// Each task is polled through its own waker that marks it ready, so
 /// [`join_next`](Self::join_next) only polls the tasks that finished (O(1) per completion,
@@ -238,25 +259,87 @@ impl<T: Send + 'static> JoinSet<T> {
         while self.join_next().await.is_some() {}
     }
 
-    /// Waits for every task and returns their outputs in completion order.
+    /// Waits for every task and returns their outputs in completion order. The set is
+    /// consumed: this is the end of its scope, and when it returns (or panics) no task of
+    /// the set is still running.
     ///
     /// # Panics
-    /// If a task panicked, the panic is resumed here after aborting the remaining tasks;
-    /// if a task was cancelled, this panics too, since it has no output to return.
+    /// If a task panicked: the remaining tasks are aborted and awaited, then the first
+    /// panic resumes here. If a task was cancelled (through an [`AbortHandle`]), the same,
+    /// with a panic saying so, since the task has no output to return.
+    ///
+    /// Cancel safety: dropping the future drops the set, which aborts the remaining tasks
+    /// but cannot wait for them (see the type's docs), and loses the outputs collected.
     pub async fn join_all(mut self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len);
         while let Some(result) = self.join_next().await {
             match result {
                 Ok(value) => out.push(value),
-                Err(err) if err.is_panic() => {
-                    self.abort_all();
-                    std::panic::resume_unwind(err.into_panic())
+                Err(err) => {
+                    self.shutdown().await;
+                    resume_failure(err, "join_all")
                 }
-                Err(err) => panic!("JoinSet::join_all: {err}"),
             }
         }
         out
     }
+}
+
+impl<T: Send + 'static, E: Send + 'static> JoinSet<Result<T, E>> {
+    /// Waits for every task and returns their `Ok` outputs in completion order, or, as soon
+    /// as one task returns `Err`, aborts the others, waits for them to finish and returns
+    /// that error. Either way no task of the set is still running when it returns.
+    ///
+    /// # Errors
+    /// The first `Err` a task returned (in completion order).
+    ///
+    /// # Panics
+    /// As [`join_all`](Self::join_all): a task's panic (or cancellation) resumes here after
+    /// the others are aborted and finished.
+    ///
+    /// Cancel safety: as [`join_all`](Self::join_all).
+    ///
+    /// ```
+    /// # let rt = zokio::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = zokio::task::JoinSet::new();
+    ///     for i in 0..4u32 {
+    ///         set.spawn(async move {
+    ///             if i == 2 {
+    ///                 Err(format!("item {i} failed"))
+    ///             } else {
+    ///                 Ok(i)
+    ///             }
+    ///         });
+    ///     }
+    ///     assert_eq!(set.try_join_all().await, Err("item 2 failed".to_owned()));
+    /// });
+    /// ```
+    pub async fn try_join_all(mut self) -> Result<Vec<T>, E> {
+        let mut out = Vec::with_capacity(self.len);
+        while let Some(result) = self.join_next().await {
+            match result {
+                Ok(Ok(value)) => out.push(value),
+                Ok(Err(error)) => {
+                    self.shutdown().await;
+                    return Err(error);
+                }
+                Err(err) => {
+                    self.shutdown().await;
+                    resume_failure(err, "try_join_all")
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Resumes a task's panic in the caller, or panics for a task that was cancelled.
+fn resume_failure(err: JoinError, method: &str) -> ! {
+    if err.is_panic() {
+        std::panic::resume_unwind(err.into_panic())
+    }
+    panic!("JoinSet::{method}: {err}")
 }
 
 impl<T> Default for JoinSet<T> {
