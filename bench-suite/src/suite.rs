@@ -525,46 +525,27 @@ fn scaling_points(ctx: &Ctx, shape: fn(&Zokio) -> u64, shape_t: fn(&Tokio) -> u6
     Outcome { points }
 }
 
-/// One point per contending task count, each runtime with `ctx.cfg.workers` workers.
-fn task_count_points(
+/// One point per value of `param`, each runtime with `ctx.cfg.workers` workers (one runtime
+/// of each for all the points).
+fn param_points<V: Copy + Into<serde_json::Value>>(
     ctx: &Ctx,
-    counts: &[usize],
-    shape: fn(&Zokio, usize) -> u64,
-    shape_t: fn(&Tokio, usize) -> u64,
+    param: &'static str,
+    values: &[V],
+    shape: fn(&Zokio, V) -> u64,
+    shape_t: fn(&Tokio, V) -> u64,
 ) -> Outcome {
     let z = Zokio::multi_thread(ctx.cfg.workers);
     let t = Tokio::multi_thread(ctx.cfg.workers);
-    let points = counts
+    let points = values
         .iter()
-        .map(|&n| {
-            let c = compare(&ctx.cfg, || shape(&z, n), || shape_t(&t, n));
+        .map(|&v| {
+            let c = compare(&ctx.cfg, || shape(&z, v), || shape_t(&t, v));
             let mut p = Outcome::from_rates(&c).points.remove(0);
-            p.params = vec![("tasks", n.into())];
+            p.params = vec![(param, v.into())];
             p
         })
         .collect();
     Outcome { points }
-}
-
-/// `sync.semaphore`: one point without and one with the permit held across a yield.
-fn semaphore_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    use crate::workloads::channels::semaphore;
-    let z = Zokio::multi_thread(ctx.cfg.workers);
-    let t = Tokio::multi_thread(ctx.cfg.workers);
-    let points = [("none", false), ("yield", true)]
-        .iter()
-        .map(|&(held_across, hold)| {
-            let c = compare(
-                &ctx.cfg,
-                || semaphore(&z, 4, 2, LOCK_OPS, hold),
-                || semaphore(&t, 4, 2, LOCK_OPS, hold),
-            );
-            let mut p = Outcome::from_rates(&c).points.remove(0);
-            p.params = vec![("held_across", held_across.into())];
-            p
-        })
-        .collect();
-    Ok(Outcome { points })
 }
 
 /// Round trips per sample in `sync.notify_ping_pong`.
@@ -1041,9 +1022,10 @@ fn channels() -> Vec<Workload> {
             multi_thread: true,
             description: "2 to 8 tasks take turns on one async mutex (lock, increment, unlock); every increment is counted. With 2 tasks a round either starts them on two workers, where they contend and the fair lock hands over on every unlock (a convoy, one task switch per lock), or on one, where they never contend (each runs a coop budget's worth of locks per turn). Both runtimes' rounds split between the two (in two full runs here: Tokio 1-5M and 6-13M locks/s, zokio 3.5-7.6M and, since its locks spend coop budget, sometimes 8-15M), so each median depends on which regime was more frequent in that run",
             run: |ctx| {
-                Ok(task_count_points(
+                Ok(param_points(
                     ctx,
-                    &[2, 3, 4, 5, 6, 7, 8],
+                    "tasks",
+                    &[2usize, 3, 4, 5, 6, 7, 8],
                     |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
                     |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
                 ))
@@ -1062,7 +1044,16 @@ fn channels() -> Vec<Workload> {
             figure: Figure::Rate,
             multi_thread: true,
             description: "4 tasks acquire and release one permit of a 2-permit semaphore in a loop. held_across=none: a task releases its permit before its next .await, so on 2 workers at most two permits are ever held and nobody waits; the figure is acquire and release on a count both workers share. held_across=yield: each task yields once while it holds its permit, so two tasks are always queued for one and every acquire waits for a release to grant it (enqueue, wake, hand-over)",
-            run: semaphore_outcome,
+            run: |ctx| {
+                use crate::workloads::channels::semaphore;
+                Ok(param_points(
+                    ctx,
+                    "held_across",
+                    &["none", "yield"],
+                    |rt, held| semaphore(rt, 4, 2, LOCK_OPS, held == "yield"),
+                    |rt, held| semaphore(rt, 4, 2, LOCK_OPS, held == "yield"),
+                ))
+            },
         },
         Workload {
             name: "sync.notify_ping_pong",
