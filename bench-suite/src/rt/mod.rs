@@ -182,14 +182,28 @@ pub trait AsyncSemaphore: Send + Sync + 'static {
     /// A semaphore with `permits` permits.
     fn new(permits: usize) -> Self;
 
+    /// A held permit; dropping it releases it.
+    type Permit<'a>: Send
+    where
+        Self: 'a;
+
+    /// Waits for one permit (panics if the semaphore was closed: benchmarks never close it).
+    fn acquire(&self) -> impl Future<Output = Self::Permit<'_>> + Send;
+
+    /// Permits free right now.
+    fn available_permits(&self) -> usize;
+
     /// Waits for one permit, awaits `hold` while holding it, then releases it.
     fn acquire_release(
         &self,
         hold: impl Future<Output = ()> + Send,
-    ) -> impl Future<Output = ()> + Send;
-
-    /// Permits free right now.
-    fn available_permits(&self) -> usize;
+    ) -> impl Future<Output = ()> + Send {
+        async move {
+            let permit = self.acquire().await;
+            hold.await;
+            drop(permit);
+        }
+    }
 }
 
 /// An adapter's `Notify`: `notify_one` stores a permit when nobody waits.

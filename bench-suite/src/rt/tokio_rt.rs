@@ -76,13 +76,12 @@ impl super::AsyncSemaphore for tokio::sync::Semaphore {
         tokio::sync::Semaphore::new(permits)
     }
 
-    async fn acquire_release(&self, hold: impl Future<Output = ()> + Send) {
-        let permit = self
-            .acquire()
+    type Permit<'a> = tokio::sync::SemaphorePermit<'a>;
+
+    async fn acquire(&self) -> tokio::sync::SemaphorePermit<'_> {
+        tokio::sync::Semaphore::acquire(self)
             .await
-            .expect("benchmark semaphore is never closed");
-        hold.await;
-        drop(permit);
+            .expect("benchmark semaphore is never closed")
     }
 
     fn available_permits(&self) -> usize {

@@ -83,13 +83,12 @@ impl super::AsyncSemaphore for zokio::sync::Semaphore {
         zokio::sync::Semaphore::new(permits)
     }
 
-    async fn acquire_release(&self, hold: impl Future<Output = ()> + Send) {
-        let permit = self
-            .acquire()
+    type Permit<'a> = zokio::sync::SemaphorePermit<'a>;
+
+    async fn acquire(&self) -> zokio::sync::SemaphorePermit<'_> {
+        zokio::sync::Semaphore::acquire(self)
             .await
-            .expect("benchmark semaphore is never closed");
-        hold.await;
-        drop(permit);
+            .expect("benchmark semaphore is never closed")
     }
 
     fn available_permits(&self) -> usize {
