@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 use zbench_report::schema::{self, ResultFile, RunInfo};
-use zbench_suite::measure::{MeasureConfig, Sides};
+use zbench_suite::measure::MeasureConfig;
 use zbench_suite::suite::{self, Ctx, Workload};
 use zbench_suite::{machine, runner};
 
@@ -92,10 +92,14 @@ struct RunArgs {
     /// Seed of the bootstrap intervals [default: random, recorded in the result file].
     #[arg(long)]
     seed: Option<u64>,
-    /// Runtimes to run, comma-separated: `zokio`, `tokio` (Tokio stands for every baseline,
-    /// e.g. crossbeam-deque for the run queue). Comparisons need both.
+    /// Runtimes to run, comma-separated, in report order, or `all` (`zbench list
+    /// --runtimes` lists them). Every ratio is taken against `--baseline`, which must be
+    /// one of them for ratios to exist.
     #[arg(long, value_delimiter = ',', default_value = "zokio,tokio")]
     runtimes: Vec<String>,
+    /// The runtime every ratio is taken against.
+    #[arg(long, default_value = "tokio")]
+    baseline: String,
     /// Skip the HTML report pages (written by default into `report/` beside results.json).
     #[arg(long)]
     no_report: bool,
@@ -142,8 +146,13 @@ enum Command {
         #[command(flatten)]
         args: RunArgs,
     },
-    /// List workloads with their units, parameters and claim ids.
-    List,
+    /// List workloads with their units, parameters and claim ids (or, with `--runtimes`,
+    /// the runtimes with their versions and capabilities).
+    List {
+        /// List the runtimes instead of the workloads.
+        #[arg(long)]
+        runtimes: bool,
+    },
     /// Compare two result files and gate on regressions: exits 3 if any figure got worse
     /// beyond the threshold with a 95% interval clear of zero, 0 otherwise.
     Compare {
@@ -154,10 +163,14 @@ enum Command {
         /// Relative change that counts: `5%` or `0.05`.
         #[arg(long, default_value = "5%", value_parser = parse_threshold)]
         threshold: f64,
-        /// `ratio`: each workload's zokio/Tokio ratio from the same run (survives a slower
-        /// machine); `absolute`: each runtime's raw figure (same machine only).
+        /// `ratio`: `--runtime`'s ratio to the baseline on each workload, from the same run
+        /// (survives a slower machine); `absolute`: each runtime's raw figure (same machine
+        /// only).
         #[arg(long, value_enum, default_value_t = MetricArg::Ratio)]
         metric: MetricArg,
+        /// The runtime whose ratios the `ratio` metric gates on.
+        #[arg(long, default_value = "zokio")]
+        runtime: String,
         /// What to print on stdout.
         #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
         format: CompareFormat,
@@ -185,7 +198,7 @@ enum Command {
         /// The workload whose server to run.
         #[arg(long)]
         workload: String,
-        /// `zokio` or `tokio`.
+        /// The runtime (`zbench list --runtimes`).
         #[arg(long)]
         runtime: String,
         /// Address to listen on (e.g. 0.0.0.0:8080; 127.0.0.1:0 picks a free port).
@@ -212,10 +225,12 @@ enum Command {
     Child {
         /// The measurement.
         job: String,
-        /// `zokio` or `tokio`.
+        /// The runtime.
         runtime: String,
         /// Its size parameter.
         n: usize,
+        /// Worker threads of its multi-thread runtimes.
+        workers: usize,
     },
 }
 
@@ -297,10 +312,24 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             new,
             threshold,
             metric,
+            runtime,
             format,
             export,
             seed,
-        } => compare(&base, &new, threshold, metric, format, export, seed),
+        } => {
+            let runtime = zbench_suite::rt::known(runtime.trim())
+                .ok_or_else(|| unknown_runtime(runtime.trim()))?;
+            let opts = zbench_report::compare::Options {
+                threshold,
+                metric: match metric {
+                    MetricArg::Ratio => zbench_report::compare::Metric::Ratio,
+                    MetricArg::Absolute => zbench_report::compare::Metric::Absolute,
+                },
+                seed,
+                runtime,
+            };
+            compare(&base, &new, opts, format, export)
+        }
         other => dispatch_run(other).map(|()| ExitCode::SUCCESS),
     }
 }
@@ -309,23 +338,14 @@ fn dispatch(command: Command) -> Result<ExitCode> {
 fn compare(
     base: &Path,
     new: &Path,
-    threshold: f64,
-    metric: MetricArg,
+    opts: zbench_report::compare::Options,
     format: CompareFormat,
     export: Option<Export>,
-    seed: u64,
 ) -> Result<ExitCode> {
-    use zbench_report::compare::{self, Metric, Options};
+    use zbench_report::compare;
+    let threshold = opts.threshold;
     let base_file = schema::read(base)?;
     let new_file = schema::read(new)?;
-    let opts = Options {
-        threshold,
-        metric: match metric {
-            MetricArg::Ratio => Metric::Ratio,
-            MetricArg::Absolute => Metric::Absolute,
-        },
-        seed,
-    };
     let report = compare::compare(&base_file, &new_file, opts)?;
     match (export, format) {
         (Some(Export::Bencher), _) => {
@@ -357,7 +377,18 @@ fn compare(
 fn dispatch_run(command: Command) -> Result<()> {
     match command {
         Command::Compare { .. } => Err(UsageError("compare has its own entry".into()).into()),
-        Command::List => {
+        Command::List { runtimes: true } => {
+            for name in zbench_suite::rt::NAMES {
+                let info = zbench_suite::rt::info(name).expect("registered");
+                let caps: Vec<&str> = info.caps.iter().map(|c| c.name()).collect();
+                println!("{:<8} {:<10} {}", info.name, info.version, caps.join(","));
+                for (what, used) in info.equivalents {
+                    println!("{:<8} {:<10}   {what}: {used}", "", "");
+                }
+            }
+            Ok(())
+        }
+        Command::List { runtimes: false } => {
             for w in catalogue() {
                 println!(
                     "{:<40} {:<11} {:<40} {}",
@@ -371,10 +402,18 @@ fn dispatch_run(command: Command) -> Result<()> {
         }
         Command::All(args) => measure(catalogue(), &args),
         Command::Run { patterns, args } => measure(select(&patterns)?, &args),
-        Command::Child { job, runtime, n } => {
+        Command::Child {
+            job,
+            runtime,
+            n,
+            workers,
+        } => {
             let job = zbench_suite::child::Job::parse(&job)
                 .ok_or_else(|| UsageError(format!("unknown child job {job:?}")))?;
-            println!("{}", zbench_suite::child::run_here(job, &runtime, n)?);
+            println!(
+                "{}",
+                zbench_suite::child::run_here(job, &runtime, n, workers)?
+            );
             Ok(())
         }
         Command::Report { files, out } => {
@@ -470,27 +509,33 @@ fn utc_now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-/// Parses `--runtimes`: only known names, at least one.
-fn sides(runtimes: &[String]) -> Result<Sides> {
-    let mut sides = Sides {
-        zokio: false,
-        baseline: false,
-    };
-    for r in runtimes {
-        match r.trim() {
-            "zokio" => sides.zokio = true,
-            "tokio" => sides.baseline = true,
-            other => {
-                return Err(
-                    UsageError(format!("unknown runtime {other:?}; known: zokio, tokio")).into(),
-                );
+/// Parses `--runtimes`: registered names (or `all`), each once, at least one.
+fn runtimes(names: &[String]) -> Result<Vec<&'static str>> {
+    use zbench_suite::rt;
+    let mut out: Vec<&'static str> = Vec::new();
+    for name in names.iter().map(|n| n.trim()) {
+        let found = match name {
+            "all" => rt::NAMES.to_vec(),
+            other => vec![rt::known(other).ok_or_else(|| unknown_runtime(other))?],
+        };
+        for n in found {
+            if !out.contains(&n) {
+                out.push(n);
             }
         }
     }
-    if !sides.zokio && !sides.baseline {
+    if out.is_empty() {
         return Err(UsageError("--runtimes names no runtime".into()).into());
     }
-    Ok(sides)
+    Ok(out)
+}
+
+fn unknown_runtime(name: &str) -> anyhow::Error {
+    UsageError(format!(
+        "unknown runtime {name:?}; known: {}",
+        zbench_suite::rt::NAMES.join(", ")
+    ))
+    .into()
 }
 
 /// Creates `dir` and proves it writable before any measuring, so a bad `--out` fails in a
@@ -530,11 +575,14 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
         MeasureConfig::FULL
     };
     cfg.workers = usize::from(args.workers);
-    cfg.sides = sides(&args.runtimes)?;
+    let runtimes = runtimes(&args.runtimes)?;
+    let baseline = zbench_suite::rt::known(args.baseline.trim())
+        .ok_or_else(|| unknown_runtime(args.baseline.trim()))?;
+    cfg.rounds = zbench_suite::measure::rounds_for(cfg.rounds, runtimes.len());
     let ctx = Ctx {
-        cfg,
         child_exe: std::env::current_exe().ok(),
         stress_duration: std::time::Duration::from_secs(if args.quick { 2 } else { 10 }),
+        ..Ctx::new(cfg, runtimes.clone(), baseline)
     };
     let started = utc_now();
     let dir = prepare_out_dir(args.out.as_deref(), &started)?;
@@ -553,11 +601,14 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
             warmup_ms: cfg.warmup.as_millis() as u64,
             rounds: cfg.rounds,
             zokio_io_driver: Some(zokio_io_driver),
+            runtimes: runtimes.iter().map(|n| runtime_record(n)).collect(),
+            baseline: baseline.to_owned(),
             ..run_info(started)
         },
         machine,
         results: records.results,
         comparisons: records.comparisons,
+        not_applicable: records.not_applicable,
         claims,
     };
     let path = dir.join("results.json");
@@ -580,6 +631,21 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The result file's record of runtime `name`.
+fn runtime_record(name: &str) -> schema::RuntimeRecord {
+    let info = zbench_suite::rt::info(name).expect("registered runtime");
+    schema::RuntimeRecord {
+        name: info.name.to_owned(),
+        version: Some(info.version.to_owned()),
+        capabilities: info.caps.iter().map(|c| c.name().to_owned()).collect(),
+        equivalents: info
+            .equivalents
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
 }
 
 /// The I/O driver zokio runtimes get in this run (`io_uring` or `epoll`).
@@ -743,6 +809,7 @@ fn load_command(a: LoadArgs) -> Result<()> {
             extra: Default::default(),
         }],
         comparisons: Vec::new(),
+        not_applicable: Vec::new(),
         claims: Vec::new(),
     };
     let path = dir.join("results.json");
@@ -781,5 +848,7 @@ fn run_info(started: String) -> RunInfo {
         warmup_ms: 0,
         rounds: 0,
         zokio_io_driver: None,
+        runtimes: Vec::new(),
+        baseline: String::new(),
     }
 }

@@ -6,11 +6,14 @@ type Params = std::collections::BTreeMap<String, serde_json::Value>;
 
 use zbench_report::claims::fmt_num as human;
 
-/// The per-workload comparison table.
+/// The per-workload comparison table: a row per workload point and runtime, with the
+/// runtime's ratio to the point's baseline and what it means; then the workloads a runtime
+/// could not run.
 pub(crate) fn print_run(file: &ResultFile) {
     let m = &file.machine;
+    let names: Vec<&str> = file.run.runtimes.iter().map(|r| r.name.as_str()).collect();
     println!(
-        "zbench {} | {} | {} logical cores | kernel {} | {} build | {} rounds{} | seed {}",
+        "zbench {} | {} | {} logical cores | kernel {} | {} build | {} rounds{} | seed {} | {} against {}",
         file.run.zbench_version,
         m.cpu_model,
         m.logical_cores,
@@ -18,13 +21,15 @@ pub(crate) fn print_run(file: &ResultFile) {
         file.run.build_profile,
         file.run.rounds,
         if file.run.quick { " (quick)" } else { "" },
-        file.run.seed
+        file.run.seed,
+        names.join(", "),
+        file.run.baseline,
     );
     println!(
-        "{:<38} {:>10} {:>10} {:<11} {:>20}  verdict",
-        "workload", "zokio", "tokio", "unit", "zokio/tokio [95% CI]"
+        "{:<38} {:<21} {:>10} {:<11} {:>22}  verdict",
+        "workload", "runtime", "median", "unit", "ratio [95% CI]"
     );
-    // One row per workload point, in result order; a side or ratio not measured shows "-".
+    // One group of rows per workload point, in result order.
     let mut seen: Vec<(&str, &Params)> = Vec::new();
     for r in &file.results {
         let params = &r.params;
@@ -34,27 +39,6 @@ pub(crate) fn print_run(file: &ResultFile) {
         seen.push((&r.workload, params));
     }
     for (workload, params) in seen {
-        let point = |r: &&zbench_report::schema::WorkloadResult| {
-            r.workload == workload && r.params == *params
-        };
-        let zokio = file
-            .results
-            .iter()
-            .filter(point)
-            .find(|r| r.runtime == "zokio");
-        let base = file
-            .results
-            .iter()
-            .filter(point)
-            .find(|r| r.runtime != "zokio");
-        let cmp = file
-            .comparisons
-            .iter()
-            .find(|c| c.workload == workload && c.params == *params);
-        let unit = zokio.or(base).map_or("", |r| r.unit.as_str());
-        let fig = |r: Option<&zbench_report::schema::WorkloadResult>| {
-            r.map_or_else(|| "-".to_owned(), |r| human(r.stats.median))
-        };
         // Points of multi-point workloads are told apart by the parameter that varies.
         let siblings: Vec<_> = file
             .results
@@ -65,38 +49,56 @@ pub(crate) fn print_run(file: &ResultFile) {
             .keys()
             .map(String::as_str)
             .find(|k| siblings.iter().any(|o| o.params.get(*k) != params.get(*k)));
-        let label = match varying.and_then(|k| params.get(k).map(|v| (k, v))) {
+        let mut label = match varying.and_then(|k| params.get(k).map(|v| (k, v))) {
             Some((k, v)) => format!("{workload} {k}={v}"),
             None => workload.to_owned(),
         };
-        let (ratio, verdict) = match cmp {
-            Some(c) => {
-                let s = &c.stats;
-                // Which way is better, and does the interval exclude "no difference"?
-                let verdict = match (s.ci95_low > 1.0, s.ci95_high < 1.0, c.higher_is_better) {
-                    (true, _, true) | (_, true, false) => "zokio better",
-                    (_, true, true) | (true, _, false) => "zokio worse",
-                    _ => "no clear difference",
-                };
-                let vs = if c.baseline == "tokio" {
-                    String::new()
-                } else {
-                    format!(" (vs {})", c.baseline)
-                };
-                (
-                    format!("{:>6.2}x [{:.2}, {:.2}]", s.median, s.ci95_low, s.ci95_high),
-                    format!("{verdict}{vs}"),
-                )
-            }
-            None => ("-".to_owned(), String::new()),
-        };
+        for r in file
+            .results
+            .iter()
+            .filter(|r| r.workload == workload && r.params == *params)
+        {
+            let cmp = file
+                .comparisons
+                .iter()
+                .find(|c| c.runtime == r.runtime && c.workload == workload && c.params == *params);
+            let is_baseline = file
+                .comparisons
+                .iter()
+                .any(|c| c.baseline == r.runtime && c.workload == workload && c.params == *params);
+            let (ratio, verdict) = match cmp {
+                Some(c) => {
+                    let s = &c.stats;
+                    // Which way is better, and does the interval exclude "no difference"?
+                    let verdict = match (s.ci95_low > 1.0, s.ci95_high < 1.0, c.higher_is_better) {
+                        (true, _, true) | (_, true, false) => "better",
+                        (_, true, true) | (true, _, false) => "worse",
+                        _ => "no clear difference",
+                    };
+                    (
+                        format!("{:>6.2}x [{:.2}, {:.2}]", s.median, s.ci95_low, s.ci95_high),
+                        format!("{verdict} than {}", c.baseline),
+                    )
+                }
+                None if is_baseline => ("baseline".to_owned(), String::new()),
+                None => ("-".to_owned(), String::new()),
+            };
+            println!(
+                "{label:<38} {:<21} {:>10} {:<11} {ratio:>22}  {verdict}",
+                r.runtime,
+                human(r.stats.median),
+                r.unit
+            );
+            label.clear();
+        }
+    }
+    for na in &file.not_applicable {
         println!(
-            "{label:<38} {:>10} {:>10} {unit:<11} {ratio:>20}  {verdict}",
-            fig(zokio),
-            fig(base)
+            "{:<38} {:<21} not applicable: {}",
+            na.workload, na.runtime, na.reason
         );
     }
-    println!("figures: medians of interleaved rounds; ratio: median of per-round zokio/tokio ratios with a bootstrap 95% interval");
+    println!("figures: medians of interleaved rounds; ratio: median of per-round ratios to the baseline with a bootstrap 95% interval");
 }
 
 /// The claims audit table.

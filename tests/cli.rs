@@ -154,7 +154,7 @@ fn a_run_writes_a_valid_result_file_with_every_claim() {
     assert_eq!(file.results.len(), 2, "one record per runtime");
     // --format json prints the same document.
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(printed["schema"], "zbench/1");
+    assert_eq!(printed["schema"], "zbench/2");
     // The report pages are written beside it by default, and `zbench report` of two runs
     // adds a history page.
     assert!(dir.path().join("report/index.html").is_file());

@@ -1,8 +1,8 @@
 //! Measurements that need a fresh process per runtime: memory figures read RSS, and memory
 //! one runtime freed would be reused by the next and flatter it. The parent re-runs its own
-//! executable as `zbench __child JOB RUNTIME N`, which prints one number on stdout.
+//! executable as `zbench __child JOB RUNTIME N WORKERS`, which prints one number on stdout.
 
-use crate::rt::{Runtime, Tokio, Zokio};
+use crate::rt::{self, Runtime, Visitor};
 use crate::workloads::memory;
 use std::io;
 use std::path::Path;
@@ -41,47 +41,70 @@ impl Job {
     }
 }
 
-fn run_on<R: Runtime>(job: Job, n: usize) -> io::Result<f64> {
-    match job {
-        Job::IdleTaskMemory => {
-            Ok(memory::idle_task_memory(&R::multi_thread(2), n)?.bytes_per_task())
+struct RunJob {
+    job: Job,
+    n: usize,
+    workers: usize,
+}
+
+impl Visitor for RunJob {
+    type Output = io::Result<f64>;
+
+    fn visit<R: Runtime>(self) -> io::Result<f64> {
+        match self.job {
+            Job::IdleTaskMemory => Ok(memory::idle_task_memory(
+                &R::multi_thread(self.workers),
+                self.n,
+            )?
+            .bytes_per_task()),
+            Job::PerWorkerMemory => memory::per_worker_memory::<R>(self.n),
+            Job::IoDriverMemory => memory::io_driver_memory::<R>(self.n),
         }
-        Job::PerWorkerMemory => memory::per_worker_memory::<R>(n),
-        Job::IoDriverMemory => memory::io_driver_memory::<R>(n),
     }
 }
 
-/// Runs `job` in this process on `runtime` (what the child does).
+/// Runs `job` of size `n` in this process on `runtime`, with `workers` workers where the
+/// job runs a multi-thread runtime (what the child does).
 ///
 /// # Errors
 /// Unknown runtime (`InvalidInput`), or the measurement's own I/O error.
-pub fn run_here(job: Job, runtime: &str, n: usize) -> io::Result<f64> {
-    match runtime {
-        "zokio" => run_on::<Zokio>(job, n),
-        "tokio" => run_on::<Tokio>(job, n),
-        other => Err(io::Error::new(
+pub fn run_here(job: Job, runtime: &str, n: usize, workers: usize) -> io::Result<f64> {
+    rt::dispatch(runtime, RunJob { job, n, workers }).unwrap_or_else(|| {
+        Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("unknown runtime {other:?}"),
-        )),
-    }
+            format!("unknown runtime {runtime:?}"),
+        ))
+    })
 }
 
-/// Runs `job` in a child process of `exe`, or in this process when `exe` is `None`.
+/// Runs `job` in a child process of `exe` (`zbench __child JOB RUNTIME N WORKERS`), or in
+/// this process when `exe` is `None`.
 ///
 /// # Errors
 /// The child could not start, failed, or printed something that is not a number.
-pub fn measure(exe: Option<&Path>, job: Job, runtime: &str, n: usize) -> io::Result<f64> {
+pub fn measure(
+    exe: Option<&Path>,
+    job: Job,
+    runtime: &str,
+    n: usize,
+    workers: usize,
+) -> io::Result<f64> {
     let Some(exe) = exe else {
-        return run_here(job, runtime, n);
+        return run_here(job, runtime, n, workers);
     };
-    let out = Command::new(exe)
-        .args(["__child", job.name(), runtime, &n.to_string()])
-        .output()?;
+    let args = [
+        "__child".to_owned(),
+        job.name().to_owned(),
+        runtime.to_owned(),
+        n.to_string(),
+        workers.to_string(),
+    ];
+    let out = Command::new(exe).args(&args).output()?;
     if !out.status.success() {
         return Err(io::Error::other(format!(
-            "child `{} __child {} {runtime} {n}` failed ({}): {}",
+            "child `{} {}` failed ({}): {}",
             exe.display(),
-            job.name(),
+            args.join(" "),
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         )));

@@ -13,5 +13,6 @@ pub mod measure;
 pub mod rt;
 pub mod runner;
 pub use zbench_report::stats;
+pub mod strategy;
 pub mod suite;
 pub mod workloads;

@@ -1,48 +1,32 @@
 //! The measurement engine: warm-up, then interleaved rounds of paired samples.
 //!
-//! Method, from `../shared/METHOD.md`: warm both runtimes up, then take samples in rounds;
-//! each round runs one sample on each runtime, alternating which goes first (A B, B A, …) so
-//! that machine drift and order effects hit both alike (duet benchmarking, Bulej et al.,
-//! ICPE 2020). The zokio/Tokio ratio is computed per round from the two adjacent samples;
-//! comparing medians of paired ratios holds up on noisy machines where absolute times do
-//! not (Laaber et al., EMSE 2019). Statistics and intervals are in [`crate::stats`].
+//! Method, from `../shared/METHOD.md`: warm every runtime of the run up, then take samples
+//! in rounds; each round runs one sample on each runtime, the order rotated from round to
+//! round (A B C, B C A, C A B, …) so that machine drift and order effects hit every runtime
+//! alike and none always runs first on a warm cache (duet benchmarking, Bulej et al., ICPE
+//! 2020, extended to N sides). Each runtime's ratio to the baseline is computed per round
+//! from samples of the same round; comparing medians of paired ratios holds up on noisy
+//! machines where absolute times do not (Laaber et al., EMSE 2019). Statistics and
+//! intervals are in [`crate::stats`].
 //!
-//! A sample is one call of a workload body, which returns how many operations it did and,
-//! when it times only one phase of its work itself, how long that phase took; the sample's
-//! figure is operations per second.
+//! [`interleave`] is the one loop every measuring strategy (rates, latency histograms,
+//! child processes, scaling and parameter sweeps, network load) runs its samples through.
+//! A rate sample is one call of a workload body, which returns how many operations it did
+//! and, when it times only one phase of its work itself, how long that phase took; the
+//! sample's figure is operations per second.
 
-use crate::stats::median;
 use std::time::{Duration, Instant};
-
-/// Which sides of a comparison to run (`--runtimes`). The "baseline" side is Tokio, or the
-/// workload's other reference (crossbeam-deque for the run queue).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sides {
-    /// Run zokio.
-    pub zokio: bool,
-    /// Run the baseline.
-    pub baseline: bool,
-}
-
-impl Sides {
-    /// Both sides (the default).
-    pub const BOTH: Sides = Sides {
-        zokio: true,
-        baseline: true,
-    };
-}
 
 /// How long and how often to measure.
 #[derive(Debug, Clone, Copy)]
 pub struct MeasureConfig {
-    /// Time spent running both sides before measuring (per side).
+    /// Time spent running each side before measuring (per side).
     pub warmup: Duration,
-    /// Rounds of paired samples.
+    /// Rounds of paired samples; rounded up to a multiple of the number of sides, so that
+    /// each goes first equally often.
     pub rounds: usize,
     /// Worker threads for multi-thread workloads.
     pub workers: usize,
-    /// Which sides run.
-    pub sides: Sides,
 }
 
 impl MeasureConfig {
@@ -51,47 +35,13 @@ impl MeasureConfig {
         warmup: Duration::from_millis(200),
         rounds: 10,
         workers: 2,
-        sides: Sides::BOTH,
     };
     /// Default: 1 s warm-up, 30 rounds, 2 workers.
     pub const FULL: MeasureConfig = MeasureConfig {
         warmup: Duration::from_secs(1),
         rounds: 30,
         workers: 2,
-        sides: Sides::BOTH,
     };
-}
-
-/// Throughput samples of one side, in operations per second.
-#[derive(Debug, Clone, Default)]
-pub struct Samples {
-    /// One entry per round, in ops/s.
-    pub ops_per_sec: Vec<f64>,
-}
-
-/// Both sides of one workload, measured in the same rounds.
-#[derive(Debug, Clone)]
-pub struct Comparison {
-    /// zokio's samples.
-    pub zokio: Samples,
-    /// Tokio's samples.
-    pub tokio: Samples,
-    /// zokio/Tokio throughput ratio per round (above 1: zokio faster).
-    pub ratios: Vec<f64>,
-}
-
-impl Samples {
-    /// Median ops/s.
-    pub fn median(&self) -> f64 {
-        median(&self.ops_per_sec)
-    }
-}
-
-impl Comparison {
-    /// Median of the per-round ratios.
-    pub fn median_ratio(&self) -> f64 {
-        median(&self.ratios)
-    }
 }
 
 /// What one call of a workload body did: operations, and the time they took when the body
@@ -110,122 +60,175 @@ impl From<u64> for Timed {
     }
 }
 
-fn sample<T: Into<Timed>>(f: &mut dyn FnMut() -> T) -> f64 {
+/// Calls `f` once and returns its rate in operations per second.
+pub fn rate<T: Into<Timed>>(f: impl FnOnce() -> T) -> f64 {
     let start = Instant::now();
     let timed = f().into();
     let elapsed = timed.elapsed.unwrap_or_else(|| start.elapsed());
     timed.ops as f64 / elapsed.as_secs_f64()
 }
 
-/// Measures `zokio` and `tokio` in interleaved rounds after a warm-up. Each closure runs
-/// one sample and returns its operation count, or a [`Timed`] phase.
-pub fn compare<T: Into<Timed>>(
-    cfg: &MeasureConfig,
-    mut zokio: impl FnMut() -> T,
-    mut tokio: impl FnMut() -> T,
-) -> Comparison {
-    let sides = cfg.sides;
-    for (enabled, side) in [
-        (sides.zokio, &mut zokio as &mut dyn FnMut() -> T),
-        (sides.baseline, &mut tokio),
-    ] {
-        let start = Instant::now();
-        while enabled && start.elapsed() < cfg.warmup {
-            side();
+/// Whether a call is warm-up (its result is dropped) or a measured sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Warm-up: the sampler may do less work (a latency round at a quarter size, say).
+    WarmUp,
+    /// A recorded sample.
+    Measure,
+}
+
+/// How each side is warmed up before the first round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarmUp {
+    /// Call the sampler with [`Phase::WarmUp`] until this much time has passed (at least
+    /// once when non-zero).
+    For(Duration),
+    /// Call it once with [`Phase::WarmUp`].
+    Once,
+    /// No warm-up (each sample is a fresh process, say).
+    None,
+}
+
+/// One side of an interleaved measurement: called once per round (and for warm-up).
+pub type Sampler<'a, S> = Box<dyn FnMut(Phase) -> S + 'a>;
+
+/// The order in which `sides` sides run in round `round`: a rotation starting at
+/// `round % sides`, so over `sides` consecutive rounds each side runs first once.
+pub fn rotation(round: usize, sides: usize) -> impl Iterator<Item = usize> {
+    (0..sides).map(move |i| (round + i) % sides.max(1))
+}
+
+/// The rounds a run of `sides` sides makes: `rounds` rounded up to a multiple of `sides`.
+pub fn rounds_for(rounds: usize, sides: usize) -> usize {
+    rounds.div_ceil(sides.max(1)) * sides.max(1)
+}
+
+/// Warms every sampler up, then runs [`rounds_for`]`(rounds, n)` rounds, each calling every
+/// sampler once in [`rotation`] order. Returns each side's samples, in round order; sample
+/// `i` of every side comes from round `i`.
+///
+/// # Errors
+/// The first error a sampler returns; no later sample is taken.
+pub fn interleave<S, E>(
+    rounds: usize,
+    warm_up: WarmUp,
+    samplers: &mut [Sampler<'_, Result<S, E>>],
+) -> Result<Vec<Vec<S>>, E> {
+    for sampler in samplers.iter_mut() {
+        match warm_up {
+            WarmUp::None => {}
+            WarmUp::Once => drop(sampler(Phase::WarmUp)?),
+            WarmUp::For(d) => {
+                let start = Instant::now();
+                while start.elapsed() < d {
+                    drop(sampler(Phase::WarmUp)?);
+                }
+            }
         }
     }
-    let mut out = Comparison {
-        zokio: Samples::default(),
-        tokio: Samples::default(),
-        ratios: Vec::with_capacity(cfg.rounds),
-    };
-    for round in 0..cfg.rounds {
-        let (z, t) = if round % 2 == 0 {
-            let z = sides.zokio.then(|| sample(&mut zokio));
-            (z, sides.baseline.then(|| sample(&mut tokio)))
-        } else {
-            let t = sides.baseline.then(|| sample(&mut tokio));
-            (sides.zokio.then(|| sample(&mut zokio)), t)
-        };
-        out.zokio.ops_per_sec.extend(z);
-        out.tokio.ops_per_sec.extend(t);
-        if let (Some(z), Some(t)) = (z, t) {
-            out.ratios.push(z / t);
+    let n = samplers.len();
+    let rounds = rounds_for(rounds, n);
+    let mut out: Vec<Vec<S>> = (0..n).map(|_| Vec::with_capacity(rounds)).collect();
+    for round in 0..rounds {
+        for side in rotation(round, n) {
+            out[side].push(samplers[side](Phase::Measure)?);
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::convert::Infallible;
+
+    fn recorder<'a>(
+        order: &'a RefCell<Vec<char>>,
+        name: char,
+    ) -> Sampler<'a, Result<f64, Infallible>> {
+        Box::new(move |phase| {
+            if phase == Phase::Measure {
+                order.borrow_mut().push(name);
+            }
+            Ok(1.0)
+        })
+    }
 
     #[test]
-    fn compare_pairs_every_round_and_alternates_order() {
-        let order = std::cell::RefCell::new(Vec::new());
-        let cfg = MeasureConfig {
-            warmup: Duration::ZERO,
-            rounds: 4,
-            workers: 1,
-            sides: Sides::BOTH,
-        };
-        let c = compare(
-            &cfg,
-            || {
-                order.borrow_mut().push('z');
-                10u64
-            },
-            || {
-                order.borrow_mut().push('t');
-                10u64
-            },
-        );
-        assert_eq!(c.ratios.len(), 4);
-        assert_eq!(c.zokio.ops_per_sec.len(), 4);
+    fn two_sides_alternate_which_goes_first() {
+        let order = RefCell::new(Vec::new());
+        let mut sides = vec![recorder(&order, 'z'), recorder(&order, 't')];
+        let out = interleave(4, WarmUp::None, &mut sides).unwrap();
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4]);
+        drop(sides);
+        assert_eq!(order.into_inner(), ['z', 't', 't', 'z', 'z', 't', 't', 'z']);
+    }
+
+    #[test]
+    fn rotation_puts_each_of_three_sides_first_equally_often() {
+        let order = RefCell::new(Vec::new());
+        let mut sides = vec![
+            recorder(&order, 'a'),
+            recorder(&order, 'b'),
+            recorder(&order, 'c'),
+        ];
+        // 10 rounds become 12, a multiple of 3.
+        let out = interleave(10, WarmUp::None, &mut sides).unwrap();
+        assert!(out.iter().all(|s| s.len() == 12));
+        drop(sides);
+        let order = order.into_inner();
+        let firsts: Vec<char> = order.chunks(3).map(|r| r[0]).collect();
+        for side in ['a', 'b', 'c'] {
+            assert_eq!(
+                firsts.iter().filter(|&&f| f == side).count(),
+                4,
+                "{firsts:?}"
+            );
+        }
+        // Every round runs every side exactly once.
+        assert!(order.chunks(3).all(|r| {
+            let mut r = r.to_vec();
+            r.sort_unstable();
+            r == ['a', 'b', 'c']
+        }));
+    }
+
+    #[test]
+    fn warm_up_samples_are_not_recorded() {
+        let calls = RefCell::new((0, 0));
+        let mut sides: Vec<Sampler<'_, Result<u32, Infallible>>> = vec![Box::new(|phase| {
+            let mut c = calls.borrow_mut();
+            match phase {
+                Phase::WarmUp => c.0 += 1,
+                Phase::Measure => c.1 += 1,
+            }
+            Ok(7)
+        })];
+        let out = interleave(3, WarmUp::Once, &mut sides).unwrap();
+        drop(sides);
+        assert_eq!(out, [vec![7, 7, 7]]);
+        assert_eq!(calls.into_inner(), (1, 3));
+    }
+
+    #[test]
+    fn a_sampler_error_stops_the_measurement() {
+        let mut sides: Vec<Sampler<'_, Result<u32, String>>> = vec![
+            Box::new(|_| Ok(1)),
+            Box::new(|_| Err("child failed".to_owned())),
+        ];
         assert_eq!(
-            order.into_inner(),
-            vec!['z', 't', 't', 'z', 'z', 't', 't', 'z']
+            interleave(3, WarmUp::None, &mut sides).unwrap_err(),
+            "child failed"
         );
-        assert!(c.ratios.iter().all(|r| r.is_finite() && *r > 0.0));
     }
 
     #[test]
     fn a_timed_phase_is_used_instead_of_the_whole_call() {
-        let cfg = MeasureConfig {
-            warmup: Duration::ZERO,
-            rounds: 1,
-            workers: 1,
-            sides: Sides::BOTH,
-        };
-        let phase = |ms| Timed {
+        let r = rate(|| Timed {
             ops: 1_000,
-            elapsed: Some(Duration::from_millis(ms)),
-        };
-        let c = compare(&cfg, || phase(1), || phase(2));
-        assert!((c.zokio.median() - 1e6).abs() < 1e-3);
-        assert!((c.tokio.median() - 5e5).abs() < 1e-3);
-        assert!((c.median_ratio() - 2.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn a_skipped_side_is_never_run() {
-        let cfg = MeasureConfig {
-            warmup: Duration::from_millis(1),
-            rounds: 3,
-            workers: 1,
-            sides: Sides {
-                zokio: true,
-                baseline: false,
-            },
-        };
-        let c = compare(&cfg, || 1u64, || -> u64 { panic!("baseline ran") });
-        assert_eq!(
-            (
-                c.zokio.ops_per_sec.len(),
-                c.tokio.ops_per_sec.len(),
-                c.ratios.len()
-            ),
-            (3, 0, 0)
-        );
+            elapsed: Some(Duration::from_millis(2)),
+        });
+        assert!((r - 5e5).abs() < 1e-3);
     }
 }

@@ -1,18 +1,21 @@
 //! Runs workloads and turns their outcomes into result records and the claims audit.
 
+use crate::rt;
 use crate::stats::summarize;
-use crate::suite::{Ctx, Point, Workload};
+use crate::suite::{Ctx, Point, Series, Workload};
 use std::collections::BTreeMap;
 use zbench_report::claims::{self, Measured, Rule};
-use zbench_report::schema::{ClaimAudit, Comparison, WorkloadResult};
+use zbench_report::schema::{ClaimAudit, Comparison, NotApplicable, WorkloadResult};
 
 /// Records of one run.
 #[derive(Debug, Default)]
 pub struct Records {
     /// One per workload, point and runtime.
     pub results: Vec<WorkloadResult>,
-    /// One per workload point measured on both sides.
+    /// One per workload point and runtime measured beside its baseline.
     pub comparisons: Vec<Comparison>,
+    /// One per workload and runtime of the run that lacks what the workload needs.
+    pub not_applicable: Vec<NotApplicable>,
 }
 
 /// A distinct, reproducible bootstrap seed per statistic, derived from the run's seed.
@@ -47,63 +50,64 @@ fn params_json(w: &Workload, ctx: &Ctx, point: &Point) -> BTreeMap<String, serde
     params
 }
 
-/// Adds one workload's outcome to `records`.
+/// Adds one workload's outcome to `records`: a result per series, and a comparison of every
+/// series with the point's baseline (the run's, unless the point names another) where both
+/// have the same number of samples (paired by round).
 pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], seed: u64) {
     for point in points {
         let params = params_json(w, ctx, point);
         let tag = serde_json::to_string(&params).unwrap_or_default();
-        let baseline = if point.baseline_name.is_empty() {
-            "tokio"
-        } else {
-            point.baseline_name
-        };
+        let seed_of = |what: &str| sub_seed(seed, &format!("{}{tag}", w.name), what);
+        let baseline = point.baseline.unwrap_or(ctx.baseline);
         // Measured samples become the reported figure here, in one place, per w.figure.
         let report = |xs: &[f64]| -> Vec<f64> { xs.iter().map(|x| w.figure.report(*x)).collect() };
-        let (zokio, base) = (report(&point.zokio), report(&point.baseline));
-        let sides = [("zokio", &zokio, 0), (baseline, &base, 1)];
-        for (runtime, samples, side) in sides {
-            let (errors, extra) = if side == 0 {
-                (point.errors.0, &point.extra.0)
-            } else {
-                (point.errors.1, &point.extra.1)
-            };
-            if samples.is_empty() {
-                continue; // This side was not run (--runtimes).
-            }
+        let figures: Vec<(&Series, Vec<f64>)> = point
+            .series
+            .iter()
+            .filter(|s| !s.samples.is_empty())
+            .map(|s| (s, report(&s.samples)))
+            .collect();
+        for (series, samples) in &figures {
             records.results.push(WorkloadResult {
                 workload: w.name.to_owned(),
                 group: w.group().to_owned(),
                 claim_ids: w.claims.iter().map(|c| (*c).to_owned()).collect(),
-                runtime: runtime.to_owned(),
+                runtime: series.name.to_owned(),
                 params: params.clone(),
                 unit: w.unit.to_owned(),
                 higher_is_better: w.figure.higher_is_better(),
                 samples: samples.clone(),
-                stats: summarize(
-                    samples,
-                    sub_seed(seed, &format!("{}{tag}", w.name), runtime),
-                ),
-                percentiles: point.percentiles.as_ref().map(|p| {
-                    if side == 0 {
-                        p.0.clone()
-                    } else {
-                        p.1.clone()
-                    }
-                }),
-                errors,
-                extra: extra.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+                stats: summarize(samples, seed_of(series.name)),
+                percentiles: series.percentiles.clone(),
+                errors: series.errors,
+                extra: series
+                    .extra
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), *v))
+                    .collect(),
             });
         }
-        if zokio.len() == base.len() && !zokio.is_empty() {
-            let ratios: Vec<f64> = zokio.iter().zip(&base).map(|(z, b)| z / b).collect();
+        let Some((_, base)) = figures.iter().find(|(s, _)| s.name == baseline) else {
+            continue;
+        };
+        for (series, samples) in &figures {
+            if series.name == baseline || samples.len() != base.len() {
+                continue;
+            }
+            let ratios: Vec<f64> = samples.iter().zip(base).map(|(x, b)| x / b).collect();
+            // zokio's ratio keeps the seed label of zbench/1 files, so a zokio/Tokio run
+            // recomputes the same intervals it always did.
+            let label = if series.name == "zokio" {
+                "ratio".to_owned()
+            } else {
+                format!("ratio:{}", series.name)
+            };
             records.comparisons.push(Comparison {
                 workload: w.name.to_owned(),
-                params,
+                runtime: series.name.to_owned(),
+                params: params.clone(),
                 baseline: baseline.to_owned(),
-                stats: summarize(
-                    &ratios,
-                    sub_seed(seed, &format!("{}{tag}", w.name), "ratio"),
-                ),
+                stats: summarize(&ratios, seed_of(&label)),
                 ratios,
                 higher_is_better: w.figure.higher_is_better(),
             });
@@ -111,7 +115,8 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
     }
 }
 
-/// Runs every workload, calling `progress` before each.
+/// Runs every workload on the runtimes of `ctx` that have what it needs (recording the
+/// others as not applicable), calling `progress` before each.
 ///
 /// # Errors
 /// The first workload that fails (a child process that could not measure, say), by name.
@@ -124,8 +129,24 @@ pub fn run(
     let mut records = Records::default();
     for w in workloads {
         progress(w);
-        let outcome = (w.run)(ctx).map_err(|e| format!("workload {} failed: {e}", w.name))?;
-        record(&mut records, w, ctx, &outcome.points, seed);
+        let mut here = ctx.clone();
+        here.runtimes.clear();
+        for &name in &ctx.runtimes {
+            let info = rt::info(name).ok_or_else(|| format!("unknown runtime {name:?}"))?;
+            match info.lacks(w.needs) {
+                None => here.runtimes.push(name),
+                Some(reason) => records.not_applicable.push(NotApplicable {
+                    workload: w.name.to_owned(),
+                    runtime: name.to_owned(),
+                    reason,
+                }),
+            }
+        }
+        if here.runtimes.is_empty() {
+            continue;
+        }
+        let outcome = (w.run)(&here).map_err(|e| format!("workload {} failed: {e}", w.name))?;
+        record(&mut records, w, &here, &outcome.points, seed);
     }
     Ok(records)
 }
@@ -164,15 +185,16 @@ fn measured_for(
     records: &Records,
 ) -> Measured {
     let same_point = |r: &WorkloadResult| r.workload == zokio.workload && r.params == zokio.params;
-    let baseline = records
-        .results
-        .iter()
-        .find(|r| r.runtime != "zokio" && same_point(r));
-    let ratio = records
-        .comparisons
-        .iter()
-        .find(|c| c.workload == zokio.workload && c.params == zokio.params)
-        .map(|c| c.stats.median);
+    let comparison = records.comparisons.iter().find(|c| {
+        c.runtime == zokio.runtime && c.workload == zokio.workload && c.params == zokio.params
+    });
+    let baseline = comparison.and_then(|c| {
+        records
+            .results
+            .iter()
+            .find(|r| r.runtime == c.baseline && same_point(r))
+    });
+    let ratio = comparison.map(|c| c.stats.median);
     let mut m = Measured {
         workload: zokio.workload.clone(),
         unit: zokio.unit.clone(),
@@ -199,7 +221,7 @@ fn measured_for(
             let await_ratio = records
                 .comparisons
                 .iter()
-                .find(|c| c.workload == "asyncfn.await")
+                .find(|c| c.runtime == "zokio" && c.workload == "asyncfn.await")
                 .map_or_else(
                     || "not measured in this run".to_owned(),
                     |c| format!("{:.2}x", c.stats.median),

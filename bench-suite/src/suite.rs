@@ -1,8 +1,10 @@
-//! The catalogue of workloads `zbench` runs: names, units, parameters, claim ids, and how
-//! each one is measured on zokio and its baseline (Tokio, unless a point says otherwise).
+//! The catalogue of workloads `zbench` runs: names, units, parameters, claim ids, what
+//! each needs of a runtime, and how it is measured (see [`crate::strategy`]) on every
+//! runtime of the run against the baseline (Tokio, unless a point says otherwise).
 
-use crate::measure::{compare, Comparison, MeasureConfig};
-use crate::rt::{Runtime, Tokio, Zokio};
+use crate::measure::{MeasureConfig, Timed};
+use crate::rt::{Cap, Runtime, Zokio};
+use crate::strategy::{self, Flavor, HistogramBody, RateBody};
 use crate::workloads::scheduler::*;
 use std::path::PathBuf;
 use zbench_report::schema::Percentiles;
@@ -17,28 +19,88 @@ pub struct Ctx {
     pub child_exe: Option<PathBuf>,
     /// How long each runtime runs a stress workload (10 s; 2 s with `--quick`).
     pub stress_duration: std::time::Duration,
+    /// The runtimes to measure, in report order (registered names, see
+    /// [`crate::rt::NAMES`]). The runner passes each workload only those that have what it
+    /// [needs](Workload::needs).
+    pub runtimes: Vec<&'static str>,
+    /// The runtime every ratio is taken against (`tokio` by default).
+    pub baseline: &'static str,
 }
 
-/// One measured point of a workload: samples of each side, as measured (ops/s for rate
-/// workloads; nanoseconds or bytes for the others). The runner converts them to the
-/// workload's [`Figure`].
+impl Ctx {
+    /// A context measuring `runtimes` against `baseline`, with child processes in-process.
+    pub fn new(cfg: MeasureConfig, runtimes: Vec<&'static str>, baseline: &'static str) -> Ctx {
+        Ctx {
+            cfg,
+            child_exe: None,
+            stress_duration: std::time::Duration::from_secs(10),
+            runtimes,
+            baseline,
+        }
+    }
+
+    /// Whether runtime `name` is measured.
+    pub fn runs(&self, name: &str) -> bool {
+        self.runtimes.contains(&name)
+    }
+}
+
+/// One measured point of a workload: a series of samples per runtime (or per
+/// implementation, for points that compare zokio's parts with a library), as measured
+/// (ops/s for rate workloads; nanoseconds or bytes for the others). The runner converts
+/// them to the workload's [`Figure`].
 #[derive(Debug, Clone, Default)]
 pub struct Point {
     /// Parameters that vary between points (e.g. `workers`), added to the workload's.
     pub params: Vec<(&'static str, serde_json::Value)>,
-    /// zokio's samples.
-    pub zokio: Vec<f64>,
-    /// The baseline's samples; paired with zokio's by index when both have the same count.
-    pub baseline: Vec<f64>,
-    /// The baseline's name; `"tokio"` unless the claim compares with something else.
-    pub baseline_name: &'static str,
-    /// Latency percentiles of zokio and the baseline, for latency workloads.
-    pub percentiles: Option<(Percentiles, Percentiles)>,
-    /// Failed operations of zokio and the baseline (stress workloads' accounting).
-    pub errors: (u64, u64),
-    /// Figures beside the main one, of zokio and the baseline (see
-    /// `WorkloadResult::extra`).
-    pub extra: (Extra, Extra),
+    /// One series per runtime measured; sample `i` of every series comes from round `i`.
+    pub series: Vec<Series>,
+    /// The series every ratio is taken against; `None`: the run's baseline runtime.
+    pub baseline: Option<&'static str>,
+}
+
+impl Point {
+    /// A point of plain samples, one series per name.
+    pub fn from_samples(series: Vec<(&'static str, Vec<f64>)>) -> Point {
+        Point {
+            series: series
+                .into_iter()
+                .map(|(name, samples)| Series::new(name, samples))
+                .collect(),
+            ..Point::default()
+        }
+    }
+
+    /// The series of `name`, if measured.
+    pub fn series(&self, name: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.name == name)
+    }
+}
+
+/// One runtime's samples at one point, with what was measured beside them.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    /// The runtime (or implementation) measured.
+    pub name: &'static str,
+    /// Samples, one per round.
+    pub samples: Vec<f64>,
+    /// Latency percentiles, for latency workloads.
+    pub percentiles: Option<Percentiles>,
+    /// Failed operations (stress workloads' accounting).
+    pub errors: u64,
+    /// Figures beside the main one (see `WorkloadResult::extra`).
+    pub extra: Extra,
+}
+
+impl Series {
+    /// Plain samples of `name`.
+    pub fn new(name: &'static str, samples: Vec<f64>) -> Series {
+        Series {
+            name,
+            samples,
+            ..Series::default()
+        }
+    }
 }
 
 /// Named figures beside a point's main one (name with unit, value).
@@ -52,16 +114,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// A single point from an interleaved rate comparison (ops/s; the runner converts to
-    /// the workload's [`Figure`]).
-    pub fn from_rates(c: &Comparison) -> Outcome {
+    /// An outcome of one point.
+    pub fn one(point: Point) -> Outcome {
         Outcome {
-            points: vec![Point {
-                zokio: c.zokio.ops_per_sec.clone(),
-                baseline: c.tokio.ops_per_sec.clone(),
-                baseline_name: "tokio",
-                ..Point::default()
-            }],
+            points: vec![point],
         }
     }
 }
@@ -81,9 +137,12 @@ pub struct Workload {
     pub figure: Figure,
     /// Whether it runs on a multi-thread runtime (then `workers` is recorded).
     pub multi_thread: bool,
+    /// What a runtime must offer to run it; any other runtime of the run is recorded as
+    /// "not applicable" with the missing capability as the reason.
+    pub needs: &'static [Cap],
     /// What one operation is, and anything a reader must know to interpret the figure.
     pub description: &'static str,
-    /// Runs it.
+    /// Runs it on `ctx.runtimes`.
     pub run: fn(&Ctx) -> Result<Outcome, String>,
 }
 
@@ -136,53 +195,91 @@ pub const TASK_SCHEDULING_TASKS: usize = 100_000;
 /// Yields per task in the context-switch workloads.
 pub const CONTEXT_SWITCH_YIELDS: usize = 10_000;
 
-/// A multi-thread rate workload: `$body` runs once per sample with `$rt` bound to each
-/// runtime in turn.
+/// A rate workload on multi-thread runtimes of the run's worker count: `$body` is the body,
+/// with `$rt` bound to each runtime in turn (and `$ctx` to the context, in the `with`
+/// form).
 macro_rules! multi_rate {
     (|$rt:ident| $body:expr) => {
         multi_rate!(with _ctx, |$rt| $body)
     };
-    (with $ctx:ident, |$rt:ident| $body:expr) => {
-        |$ctx: &Ctx| {
-            let z = Zokio::multi_thread($ctx.cfg.workers);
-            let t = Tokio::multi_thread($ctx.cfg.workers);
-            let c = compare(
-                &$ctx.cfg,
-                || {
-                    let $rt = &z;
-                    $body
-                },
-                || {
-                    let $rt = &t;
-                    $body
-                },
-            );
-            Ok(Outcome::from_rates(&c))
+    (with $ctx:ident, |$rt:ident| $body:expr) => {{
+        struct Body;
+        impl RateBody for Body {
+            fn run<R: Runtime>(&self, $rt: &R, $ctx: &Ctx) -> Timed {
+                let _ = $ctx;
+                Timed::from($body)
+            }
         }
-    };
+        |ctx: &Ctx| {
+            strategy::rates(ctx, Flavor::MultiThread(ctx.cfg.workers), &Body).map(Outcome::one)
+        }
+    }};
 }
 
-/// A current-thread rate workload.
+/// A rate workload on current-thread runtimes.
 macro_rules! current_rate {
-    (|$rt:ident| $body:expr) => {
-        |ctx: &Ctx| {
-            let z = Zokio::current_thread();
-            let t = Tokio::current_thread();
-            let c = compare(
-                &ctx.cfg,
-                || {
-                    let $rt = &z;
-                    $body
-                },
-                || {
-                    let $rt = &t;
-                    $body
-                },
-            );
-            Ok(Outcome::from_rates(&c))
+    (|$rt:ident| $body:expr) => {{
+        struct Body;
+        impl RateBody for Body {
+            fn run<R: Runtime>(&self, $rt: &R, _ctx: &Ctx) -> Timed {
+                Timed::from($body)
+            }
         }
-    };
+        |ctx: &Ctx| strategy::rates(ctx, Flavor::CurrentThread, &Body).map(Outcome::one)
+    }};
 }
+
+/// A rate workload with one point per value of a parameter: `$param: $ty = [values]`, the
+/// body sees the value as `$v`.
+macro_rules! sweep_rate {
+    ($param:ident: $ty:ty = $values:expr, |$rt:ident, $v:ident| $body:expr) => {{
+        struct Body($ty);
+        impl RateBody for Body {
+            fn run<R: Runtime>(&self, $rt: &R, _ctx: &Ctx) -> Timed {
+                let $v: $ty = self.0;
+                Timed::from($body)
+            }
+        }
+        |ctx: &Ctx| {
+            let points = strategy::sweep(ctx, stringify!($param), &$values, Body)?;
+            Ok(Outcome { points })
+        }
+    }};
+}
+
+/// A rate workload with one point per worker count, 1 to the machine's cores.
+macro_rules! scaling_rate {
+    (|$rt:ident| $body:expr) => {{
+        struct Body;
+        impl RateBody for Body {
+            fn run<R: Runtime>(&self, $rt: &R, _ctx: &Ctx) -> Timed {
+                Timed::from($body)
+            }
+        }
+        |ctx: &Ctx| {
+            let points = strategy::scaling(ctx, &Body)?;
+            Ok(Outcome { points })
+        }
+    }};
+}
+
+/// A latency workload: `$body` records `$n` values on `$rt` into a histogram.
+macro_rules! latency {
+    ($per_round:expr, |$rt:ident, $n:ident| $body:expr) => {{
+        struct Body;
+        impl HistogramBody for Body {
+            fn run<R: Runtime>(&self, $rt: &R, $n: usize) -> hdrhistogram::Histogram<u64> {
+                $body
+            }
+        }
+        |ctx: &Ctx| strategy::histograms(ctx, $per_round, &Body).map(Outcome::one)
+    }};
+}
+
+/// What every multi-thread workload needs.
+const MULTI: &[Cap] = &[Cap::MultiThread];
+/// What every current-thread workload needs.
+const CURRENT: &[Cap] = &[Cap::CurrentThread];
 
 /// Every workload, in report order.
 pub fn workloads() -> Vec<Workload> {
@@ -194,6 +291,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["sched.task_scheduling", "headline.vs_tokio"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "spawn small tasks from a task and run them all to completion",
             run: multi_rate!(|rt| spawn_many_local(rt, TASK_SCHEDULING_TASKS)),
         },
@@ -204,6 +302,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["zsync.spawn"],
             figure: Figure::NanosPerOp,
             multi_thread: true,
+            needs: MULTI,
             description: "spawn one empty task from a task and await its JoinHandle",
             run: multi_rate!(|rt| spawn_join(rt, NUM_SPAWN)),
         },
@@ -218,6 +317,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["latency.context_switch"],
             figure: Figure::NanosPerOp,
             multi_thread: false,
+            needs: CURRENT,
             description: "two ready tasks on one thread take turns by yielding",
             run: current_rate!(|rt| yield_ping_pong(rt, CONTEXT_SWITCH_YIELDS)),
         },
@@ -232,6 +332,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["zsync.context_switch"],
             figure: Figure::Rate,
             multi_thread: false,
+            needs: CURRENT,
             description: "latency.context_switch reported as a rate",
             run: current_rate!(|rt| yield_ping_pong(rt, CONTEXT_SWITCH_YIELDS)),
         },
@@ -248,18 +349,6 @@ pub fn workloads() -> Vec<Workload> {
 /// Operations per sample for the micro workloads (async fn, polling, atomics, allocation).
 pub const MICRO_OPS: usize = 1_000_000;
 
-/// A static figure measured once per side (a size); an empty side was not run.
-fn static_point(zokio: Vec<f64>, baseline: Vec<f64>) -> Outcome {
-    Outcome {
-        points: vec![Point {
-            zokio,
-            baseline,
-            baseline_name: "tokio",
-            ..Point::default()
-        }],
-    }
-}
-
 /// Async-fn costs and the other building blocks the documents benchmark on their own.
 fn building_blocks() -> Vec<Workload> {
     use crate::workloads::{asyncfn, primitives};
@@ -271,6 +360,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["asyncfn.create"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "create an async fn future without polling it (the compiler's work: expect a ratio near 1)",
             run: multi_rate!(|rt| asyncfn::create(rt, MICRO_OPS)),
         },
@@ -281,6 +371,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["asyncfn.await"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "create and await a trivial async fn inside a task",
             run: multi_rate!(|rt| asyncfn::await_trivial(rt, MICRO_OPS)),
         },
@@ -291,6 +382,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["asyncfn.nested"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "await a chain of 8 nested async fns; ops = chains",
             run: multi_rate!(|rt| asyncfn::nested(rt, MICRO_OPS)),
         },
@@ -301,11 +393,12 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["asyncfn.memory"],
             figure: Figure::LowerIsBetter,
             multi_thread: false,
+            needs: &[],
             description: "size of the future of a trivial async fn(u64) -> u64 (compile time, same for every runtime)",
             run: |ctx| {
                 let (size, _output) = asyncfn::future_size();
-                let side = |on: bool| if on { vec![size as f64] } else { Vec::new() };
-                Ok(static_point(side(ctx.cfg.sides.zokio), side(ctx.cfg.sides.baseline)))
+                let each = ctx.runtimes.iter().map(|&name| (name, vec![size as f64])).collect();
+                Ok(Outcome::one(Point::from_samples(each)))
             },
         },
         Workload {
@@ -315,6 +408,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["zsync.dispatch_invoke"],
             figure: Figure::NanosPerOp,
             multi_thread: true,
+            needs: MULTI,
             description: "look up an async fn in a HashMap of boxed handlers, call it, await the boxed future",
             run: multi_rate!(|rt| asyncfn::dispatch_invoke(rt, MICRO_OPS)),
         },
@@ -325,6 +419,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["zsync.context_create"],
             figure: Figure::NanosPerOp,
             multi_thread: false,
+            needs: CURRENT,
             description: "spawn a task without running it (only the spawn loop is timed)",
             run: current_rate!(|rt| primitives::spawn_without_running(rt, NUM_SPAWN)),
         },
@@ -335,6 +430,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["sched.future_polling"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "poll an already-ready future with the task's own Context",
             run: multi_rate!(|rt| primitives::future_polling(rt, MICRO_OPS)),
         },
@@ -345,6 +441,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["sched.atomic_ops"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "one task per worker, each fetch_add on its own cache-padded counter",
             run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, false)),
         },
@@ -355,6 +452,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "one task per worker, all fetch_add on one shared counter",
             run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, true)),
         },
@@ -365,6 +463,7 @@ fn building_blocks() -> Vec<Workload> {
             claims: &["sched.memory_allocation"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "allocate and free a task-sized block in a task; both runtimes use the global allocator",
             run: multi_rate!(|rt| primitives::memory_allocation(rt, MICRO_OPS)),
         },
@@ -380,172 +479,9 @@ pub const IDLE_TASKS: usize = 1_000_000;
 /// Workers of the larger runtime in `memory.scheduler_per_worker`.
 pub const MEMORY_WORKERS: usize = 33;
 
-/// Rounds of child-process memory measurements: 3 (alternating which runtime goes first),
-/// whatever the run size, because a single RSS reading can be off by a few KiB.
-fn memory_rounds(_ctx: &Ctx) -> usize {
-    3
-}
-
-/// p50/p90/p99/p99.9/max of a histogram, as recorded (for workloads outside this crate).
+/// The latency percentiles of a histogram (for workloads outside this crate).
 pub fn percentiles_of(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
-    percentiles(h)
-}
-
-fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
-    Percentiles {
-        p50: h.value_at_quantile(0.5) as f64,
-        p90: h.value_at_quantile(0.9) as f64,
-        p99: h.value_at_quantile(0.99) as f64,
-        p999: h.value_at_quantile(0.999) as f64,
-        max: h.max() as f64,
-    }
-}
-
-fn task_wakeup_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    use crate::workloads::latency::task_wakeup;
-    histogram_outcome(
-        ctx,
-        WAKEUPS_PER_ROUND,
-        task_wakeup::<Zokio>,
-        task_wakeup::<Tokio>,
-    )
-}
-
-fn sleep_precision_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    use crate::workloads::timers::sleep_precision;
-    histogram_outcome(
-        ctx,
-        SLEEPS_PER_ROUND,
-        sleep_precision::<Zokio>,
-        sleep_precision::<Tokio>,
-    )
-}
-
-/// A latency workload: `run(rt, per_round)` records one round into a histogram. After a
-/// quarter round of warm-up per runtime, rounds alternate which runtime goes first; each
-/// round's p50 is one sample, and the percentiles are over every recorded value.
-fn histogram_outcome(
-    ctx: &Ctx,
-    per_round: usize,
-    run_zokio: fn(&Zokio, usize) -> hdrhistogram::Histogram<u64>,
-    run_tokio: fn(&Tokio, usize) -> hdrhistogram::Histogram<u64>,
-) -> Result<Outcome, String> {
-    let z = Zokio::multi_thread(ctx.cfg.workers);
-    let t = Tokio::multi_thread(ctx.cfg.workers);
-    let new_hist = || {
-        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
-    };
-    let (mut all_z, mut all_t) = (new_hist(), new_hist());
-    let (mut zs, mut ts) = (Vec::new(), Vec::new());
-    let sides = ctx.cfg.sides;
-    if sides.zokio {
-        run_zokio(&z, (per_round / 4).max(1));
-    }
-    if sides.baseline {
-        run_tokio(&t, (per_round / 4).max(1));
-    }
-    for round in 0..ctx.cfg.rounds {
-        let run_z = || sides.zokio.then(|| run_zokio(&z, per_round));
-        let run_t = || sides.baseline.then(|| run_tokio(&t, per_round));
-        let (hz, ht) = if round % 2 == 0 {
-            let hz = run_z();
-            (hz, run_t())
-        } else {
-            let ht = run_t();
-            (run_z(), ht)
-        };
-        if let Some(hz) = hz {
-            zs.push(hz.value_at_quantile(0.5) as f64);
-            all_z.add(&hz).map_err(|e| e.to_string())?;
-        }
-        if let Some(ht) = ht {
-            ts.push(ht.value_at_quantile(0.5) as f64);
-            all_t.add(&ht).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(Outcome {
-        points: vec![Point {
-            zokio: zs,
-            baseline: ts,
-            baseline_name: "tokio",
-            percentiles: Some((percentiles(&all_z), percentiles(&all_t))),
-            ..Point::default()
-        }],
-    })
-}
-
-/// Runs a child-process measurement for both runtimes, alternating which goes first.
-fn child_point(
-    ctx: &Ctx,
-    job: crate::child::Job,
-    n: usize,
-    params: Vec<(&'static str, serde_json::Value)>,
-) -> Result<Point, String> {
-    let exe = ctx.child_exe.as_deref();
-    let (mut zs, mut ts) = (Vec::new(), Vec::new());
-    for round in 0..memory_rounds(ctx) {
-        let order: [&str; 2] = if round % 2 == 0 {
-            ["zokio", "tokio"]
-        } else {
-            ["tokio", "zokio"]
-        };
-        for rt in order {
-            let v = crate::child::measure(exe, job, rt, n).map_err(|e| e.to_string())?;
-            if rt == "zokio" {
-                zs.push(v)
-            } else {
-                ts.push(v)
-            }
-        }
-    }
-    Ok(Point {
-        params,
-        zokio: zs,
-        baseline: ts,
-        baseline_name: "tokio",
-        ..Point::default()
-    })
-}
-
-/// One point per worker count from 1 to the machine's cores (at least 2).
-fn scaling_points(ctx: &Ctx, shape: fn(&Zokio) -> u64, shape_t: fn(&Tokio) -> u64) -> Outcome {
-    let cores = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .max(2);
-    let points = (1..=cores)
-        .map(|w| {
-            let z = Zokio::multi_thread(w);
-            let t = Tokio::multi_thread(w);
-            let c = compare(&ctx.cfg, || shape(&z), || shape_t(&t));
-            let mut p = Outcome::from_rates(&c).points.remove(0);
-            p.params = vec![("workers", w.into())];
-            p
-        })
-        .collect();
-    Outcome { points }
-}
-
-/// One point per value of `param`, each runtime with `ctx.cfg.workers` workers (one runtime
-/// of each for all the points).
-fn param_points<V: Copy + Into<serde_json::Value>>(
-    ctx: &Ctx,
-    param: &'static str,
-    values: &[V],
-    shape: fn(&Zokio, V) -> u64,
-    shape_t: fn(&Tokio, V) -> u64,
-) -> Outcome {
-    let z = Zokio::multi_thread(ctx.cfg.workers);
-    let t = Tokio::multi_thread(ctx.cfg.workers);
-    let points = values
-        .iter()
-        .map(|&v| {
-            let c = compare(&ctx.cfg, || shape(&z, v), || shape_t(&t, v));
-            let mut p = Outcome::from_rates(&c).points.remove(0);
-            p.params = vec![(param, v.into())];
-            p
-        })
-        .collect();
-    Outcome { points }
+    strategy::percentiles(h)
 }
 
 /// Round trips per sample in `sync.notify_ping_pong`.
@@ -554,16 +490,30 @@ pub const NOTIFY_ROUNDS: usize = 100_000;
 /// Lock operations per sample in the mutex and semaphore workloads.
 pub const LOCK_OPS: usize = 200_000;
 
-/// A point of zokio's run queue against crossbeam-deque.
-fn queue_point(
+/// A point of one of zokio's parts against a library's equivalent (named `reference`),
+/// both outside any runtime, measured only when zokio is in the run.
+fn reference_point(
     ctx: &Ctx,
-    z: impl FnMut() -> crate::measure::Timed,
-    c: impl FnMut() -> crate::measure::Timed,
-) -> Outcome {
-    let cmp = compare(&ctx.cfg, z, c);
-    let mut out = Outcome::from_rates(&cmp);
-    out.points[0].baseline_name = "crossbeam-deque";
-    out
+    reference: &'static str,
+    mut zokio: impl FnMut() -> Timed,
+    mut other: impl FnMut() -> Timed,
+) -> Result<Option<Point>, String> {
+    use crate::measure::{interleave, rate, Sampler, WarmUp};
+    if !ctx.runs(Zokio::NAME) {
+        return Ok(None);
+    }
+    let mut samplers: Vec<Sampler<'_, Result<f64, String>>> = vec![
+        Box::new(|_| Ok(rate(&mut zokio))),
+        Box::new(|_| Ok(rate(&mut other))),
+    ];
+    let out = interleave(ctx.cfg.rounds, WarmUp::For(ctx.cfg.warmup), &mut samplers)?;
+    let mut out = out.into_iter();
+    let mut p = Point::from_samples(vec![
+        (Zokio::NAME, out.next().unwrap_or_default()),
+        (reference, out.next().unwrap_or_default()),
+    ]);
+    p.baseline = Some(reference);
+    Ok(Some(p))
 }
 
 /// Acquire + release pairs per sample in `sched.object_pool`.
@@ -572,20 +522,19 @@ pub const POOL_OPS: usize = 1_000_000;
 /// `sched.object_pool`: one point per thread count (1 = uncontended, 2 = contended).
 fn object_pool_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     use crate::workloads::pool::{cycles, ArrayQueuePool, ZokioPool};
-    let points = [1usize, 2]
-        .iter()
-        .map(|&threads| {
-            let c = compare(
-                &ctx.cfg,
-                || cycles::<ZokioPool>(threads, POOL_OPS),
-                || cycles::<ArrayQueuePool>(threads, POOL_OPS),
-            );
-            let mut p = Outcome::from_rates(&c).points.remove(0);
+    let mut points = Vec::new();
+    for threads in [1usize, 2] {
+        let p = reference_point(
+            ctx,
+            "crossbeam-ArrayQueue",
+            || cycles::<ZokioPool>(threads, POOL_OPS),
+            || cycles::<ArrayQueuePool>(threads, POOL_OPS),
+        )?;
+        points.extend(p.map(|mut p| {
             p.params = vec![("threads", threads.into())];
-            p.baseline_name = "crossbeam-ArrayQueue";
             p
-        })
-        .collect();
+        }));
+    }
     Ok(Outcome { points })
 }
 
@@ -604,6 +553,7 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["sched.object_pool"],
             figure: Figure::Rate,
             multi_thread: false,
+            needs: &[],
             description: "acquire + release on zokio's ObjectPool vs a bare crossbeam ArrayQueue; threads=1 uncontended, threads=2 contended",
             run: object_pool_outcome,
         },
@@ -614,10 +564,12 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["sched.work_stealing_queue"],
             figure: Figure::Rate,
             multi_thread: false,
+            needs: &[],
             description: "owner push + pop on zokio's run queue vs crossbeam-deque (Tokio's queue is private); ops = items pushed and popped",
             run: |ctx| {
                 let rounds = QUEUE_ITEMS / (2 * queue::BURST);
-                Ok(queue_point(ctx, || queue::owner::<queue::ZokioQueue>(rounds).into(), || queue::owner::<queue::CrossbeamQueue>(rounds).into()))
+                let p = reference_point(ctx, "crossbeam-deque", || queue::owner::<queue::ZokioQueue>(rounds).into(), || queue::owner::<queue::CrossbeamQueue>(rounds).into())?;
+                Ok(Outcome { points: p.into_iter().collect() })
             },
         },
         Workload {
@@ -627,8 +579,12 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: false,
+            needs: &[],
             description: "owner pushes and pops while a thief thread steals half at a time; ops = items taken by either side",
-            run: |ctx| Ok(queue_point(ctx, || queue::with_thief::<queue::ZokioQueue>(QUEUE_ITEMS), || queue::with_thief::<queue::CrossbeamQueue>(QUEUE_ITEMS))),
+            run: |ctx| {
+                let p = reference_point(ctx, "crossbeam-deque", || queue::with_thief::<queue::ZokioQueue>(QUEUE_ITEMS), || queue::with_thief::<queue::CrossbeamQueue>(QUEUE_ITEMS))?;
+                Ok(Outcome { points: p.into_iter().collect() })
+            },
         },
         Workload {
             name: "latency.task_wakeup",
@@ -637,8 +593,9 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["latency.task_wakeup"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
+            needs: MULTI,
             description: "wake() from a plain thread to the task running; samples are per-round p50s, percentiles over all rounds",
-            run: task_wakeup_outcome,
+            run: latency!(WAKEUPS_PER_ROUND, |rt, n| crate::workloads::latency::task_wakeup(rt, n)),
         },
         Workload {
             name: "memory.per_task",
@@ -647,12 +604,9 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["memory.per_task"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
+            needs: MULTI,
             description: "RSS growth per idle task (each waiting on a shared gate), one child process per measurement",
-            run: |ctx| {
-                Ok(Outcome {
-                    points: vec![child_point(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new())?],
-                })
-            },
+            run: |ctx| strategy::child_processes(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
         },
         Workload {
             name: "memory.io_driver",
@@ -661,12 +615,9 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["memory.io_driver"],
             figure: Figure::LowerIsBetter,
             multi_thread: false,
+            needs: &[Cap::CurrentThread, Cap::Tcp, Cap::Files],
             description: "RSS growth (io_uring rings included: RSS counts them on Linux 6.x; any ring memory it leaves out is added from smaps) per current-thread runtime, each holding one I/O driver with a listener registered and one no-op done; includes the small scheduler core and timer shard around the driver",
-            run: |ctx| {
-                Ok(Outcome {
-                    points: vec![child_point(ctx, crate::child::Job::IoDriverMemory, IO_DRIVERS, Vec::new())?],
-                })
-            },
+            run: |ctx| strategy::child_processes(ctx, Job::IoDriverMemory, IO_DRIVERS, Vec::new()).map(Outcome::one),
         },
         Workload {
             name: "memory.scheduler_per_worker",
@@ -675,12 +626,9 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["memory.scheduler_per_worker"],
             figure: Figure::LowerIsBetter,
             multi_thread: false,
+            needs: MULTI,
             description: "RSS per extra started worker (thread stack pages, TLS and allocator arenas included); RSS granularity makes it noisy by a few KiB",
-            run: |ctx| {
-                Ok(Outcome {
-                    points: vec![child_point(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new())?],
-                })
-            },
+            run: |ctx| strategy::child_processes(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new()).map(Outcome::one),
         },
         Workload {
             name: "scale.concurrent_tasks",
@@ -689,11 +637,12 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["scale.concurrent_tasks"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
+            needs: MULTI,
             description: "bytes per idle task at 10^4, 10^5 and 10^6 live tasks",
             run: |ctx| {
                 let points = [10_000usize, 100_000, 1_000_000]
                     .into_iter()
-                    .map(|n| child_point(ctx, Job::IdleTaskMemory, n, vec![("tasks", n.into())]))
+                    .map(|n| strategy::child_processes(ctx, Job::IdleTaskMemory, n, vec![("tasks", n.into())]))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Outcome { points })
             },
@@ -705,8 +654,9 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &["scale.workers"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "spawn throughput at 1..=cores workers; the claim is judged on efficiency vs 1 worker",
-            run: |ctx| Ok(scaling_points(ctx, |rt| spawn_many_local(rt, NUM_SPAWN), |rt| spawn_many_local(rt, NUM_SPAWN))),
+            run: scaling_rate!(|rt| spawn_many_local(rt, NUM_SPAWN)),
         },
         Workload {
             name: "scale.workers_yield",
@@ -715,10 +665,9 @@ fn latency_memory_scale() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "yield throughput at 1..=cores workers",
-            run: |ctx| {
-                Ok(scaling_points(ctx, |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD), |rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)))
-            },
+            run: scaling_rate!(|rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
         },
     ]
 }
@@ -742,27 +691,16 @@ pub const IO_TASKS: usize = 16;
 /// Bytes per read in `sched.io_ops`.
 pub const IO_READ_BYTES: usize = 4096;
 
-fn tcp_echo_latency_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    use crate::workloads::io::tcp_echo_latency;
-    histogram_outcome(
-        ctx,
-        ECHO_LATENCY_PER_ROUND,
-        |rt: &Zokio, n| tcp_echo_latency(rt, ECHO_CONNECTIONS, n),
-        |rt: &Tokio, n| tcp_echo_latency(rt, ECHO_CONNECTIONS, n),
-    )
-}
-
 fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     use crate::workloads::io::{io_ops, TempFile};
-    let file = TempFile::new(IO_READ_BYTES);
-    let z = Zokio::multi_thread(ctx.cfg.workers);
-    let t = Tokio::multi_thread(ctx.cfg.workers);
-    let c = compare(
-        &ctx.cfg,
-        || io_ops(&z, &file, IO_TASKS, IO_READS, IO_READ_BYTES),
-        || io_ops(&t, &file, IO_TASKS, IO_READS, IO_READ_BYTES),
-    );
-    Ok(Outcome::from_rates(&c))
+    struct IoOps(TempFile);
+    impl RateBody for IoOps {
+        fn run<R: Runtime>(&self, rt: &R, _ctx: &Ctx) -> Timed {
+            io_ops(rt, &self.0, IO_TASKS, IO_READS, IO_READ_BYTES).into()
+        }
+    }
+    let body = IoOps(TempFile::new(IO_READ_BYTES));
+    strategy::rates(ctx, Flavor::MultiThread(ctx.cfg.workers), &body).map(Outcome::one)
 }
 
 /// Files of `fs.read_64k`, and files read per sample.
@@ -774,39 +712,19 @@ pub const FILE_READS: usize = 4_096;
 
 fn file_read_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     use crate::workloads::io::{whole_file_reads, TempFiles};
+    struct Reads<'a>(&'a TempFiles, usize);
+    impl RateBody for Reads<'_> {
+        fn run<R: Runtime>(&self, rt: &R, _ctx: &Ctx) -> Timed {
+            whole_file_reads(rt, self.0, self.1, FILE_READS).into()
+        }
+    }
     let files = TempFiles::new(FILE_COUNT, FILE_BYTES);
-    let z = Zokio::multi_thread(ctx.cfg.workers);
-    let t = Tokio::multi_thread(ctx.cfg.workers);
-    let points = [1usize, 16]
-        .into_iter()
-        .map(|tasks| {
-            let c = compare(
-                &ctx.cfg,
-                || whole_file_reads(&z, &files, tasks, FILE_READS),
-                || whole_file_reads(&t, &files, tasks, FILE_READS),
-            );
-            let mut p = Outcome::from_rates(&c).points.remove(0);
-            p.params = vec![("tasks", tasks.into())];
-            p
-        })
-        .collect();
+    let points = strategy::sweep(ctx, "tasks", &[1usize, 16], |tasks| Reads(&files, tasks))?;
     Ok(Outcome { points })
 }
 
 /// Submissions timed per sample in `latency.io_submission`.
 pub const IO_SUBMISSIONS: usize = 1_000;
-
-fn io_submission_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    use crate::workloads::io::io_submission;
-    let z = Zokio::multi_thread(ctx.cfg.workers);
-    let t = Tokio::multi_thread(ctx.cfg.workers);
-    let c = compare(
-        &ctx.cfg,
-        || io_submission(&z, IO_SUBMISSIONS),
-        || io_submission(&t, IO_SUBMISSIONS),
-    );
-    Ok(Outcome::from_rates(&c))
-}
 
 /// The baseline name of a point measured on zokio only (`zsync.batch`).
 pub const NO_BASELINE: &str = "none";
@@ -816,7 +734,7 @@ pub const IO_DRIVERS: usize = 32;
 
 fn batch_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     use crate::workloads::io::{zokio_batch, TempFile};
-    if !ctx.cfg.sides.zokio {
+    if !ctx.runs(Zokio::NAME) {
         return Ok(Outcome::default());
     }
     let file = TempFile::new(IO_READ_BYTES);
@@ -835,8 +753,8 @@ fn batch_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     };
     Ok(Outcome {
         points: vec![Point {
-            zokio: samples,
-            baseline_name: NO_BASELINE,
+            series: vec![Series::new(Zokio::NAME, samples)],
+            baseline: Some(NO_BASELINE),
             ..Point::default()
         }],
     })
@@ -852,6 +770,7 @@ fn io() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "64 client tasks each echo 64-byte requests through a server task on 127.0.0.1, one request in flight per connection; both ends on the runtime under test",
             run: multi_rate!(|rt| crate::workloads::io::tcp_echo(rt, ECHO_CONNECTIONS, ECHO_ROUNDS)),
         },
@@ -862,8 +781,9 @@ fn io() -> Vec<Workload> {
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "round-trip time of 64-byte echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
-            run: tcp_echo_latency_outcome,
+            run: latency!(ECHO_LATENCY_PER_ROUND, |rt, n| crate::workloads::io::tcp_echo_latency(rt, ECHO_CONNECTIONS, n)),
         },
         Workload {
             name: "sched.io_ops",
@@ -872,6 +792,7 @@ fn io() -> Vec<Workload> {
             claims: &["sched.io_ops"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
             description: "16 tasks each alternate a no-op through the I/O driver and a 4 KiB read at offset 0 of a temporary file; ops = no-ops + reads. zokio on io_uring: IORING_OP_NOP and IORING_OP_READ on the worker's ring; on epoll and on Tokio: blocking-pool round trips (an empty closure, a pread)",
             run: io_ops_outcome,
         },
@@ -882,6 +803,7 @@ fn io() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
             description: "1 task, then 16 tasks, read whole 64 KiB files (page cache warm) through the runtime's file API: open, read_at until end of file, close; every file checked. zokio on io_uring: OPENAT/READ on the ring; on epoll and on Tokio: the blocking pool",
             run: file_read_outcome,
         },
@@ -892,8 +814,9 @@ fn io() -> Vec<Workload> {
             claims: &["latency.io_submission"],
             figure: Figure::NanosPerOp,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
             description: "time to submit one no-op to the I/O driver, not its completion: 1,000 no-op futures polled once each inside a task, only that loop timed. zokio on io_uring: an SQE pushed on the worker's ring; on epoll and on Tokio: a closure handed to the blocking pool",
-            run: io_submission_outcome,
+            run: multi_rate!(|rt| crate::workloads::io::io_submission(rt, IO_SUBMISSIONS)),
         },
         Workload {
             name: "zsync.batch",
@@ -902,6 +825,7 @@ fn io() -> Vec<Workload> {
             claims: &["zsync.batch"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "zokio on io_uring only: SQEs per submitting io_uring_enter while 16 tasks run the sched.io_ops loop, from the runtime's metrics (io_submitted_entries / io_submit_calls)",
             run: batch_outcome,
         },
@@ -919,6 +843,7 @@ fn timers() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "100,000 tasks each sleep 1 ms, all pending at once, joined in spawn order; spawn, timer registration, firing, wake-up and join included",
             run: multi_rate!(|rt| sleep_throughput(rt, THROUGHPUT_SLEEPS)),
         },
@@ -929,8 +854,9 @@ fn timers() -> Vec<Workload> {
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
+            needs: MULTI,
             description: "how late a 1 ms sleep completes (elapsed - 1 ms); samples are per-round p50s, percentiles over all sleeps",
-            run: sleep_precision_outcome,
+            run: latency!(SLEEPS_PER_ROUND, |rt, n| crate::workloads::timers::sleep_precision(rt, n)),
         },
     ]
 }
@@ -956,6 +882,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "one producer task, one consumer task, each runtime's bounded mpsc",
             run: multi_rate!(|rt| mpsc(rt, 1, CHANNEL_MESSAGES, 1024)),
         },
@@ -970,6 +897,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "four producer tasks, one consumer task, each runtime's bounded mpsc",
             run: multi_rate!(|rt| mpsc(rt, 4, CHANNEL_MESSAGES, 1024)),
         },
@@ -980,6 +908,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "one producer task, one consumer task, each runtime's unbounded mpsc",
             run: multi_rate!(|rt| mpsc_unbounded(rt, 1, CHANNEL_MESSAGES)),
         },
@@ -990,6 +919,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "four producer tasks, one consumer task, each runtime's unbounded mpsc",
             run: multi_rate!(|rt| mpsc_unbounded(rt, 4, CHANNEL_MESSAGES)),
         },
@@ -1000,6 +930,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "one task creates a oneshot channel, sends through it and awaits the value, 1,000,000 times",
             run: multi_rate!(|rt| crate::workloads::channels::oneshot_create_send_recv(rt, CHANNEL_MESSAGES)),
         },
@@ -1010,6 +941,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "a client task sends requests carrying a oneshot sender over an unbounded mpsc to a server task and awaits each reply",
             run: multi_rate!(|rt| crate::workloads::channels::oneshot_request_reply(rt, REQUESTS)),
         },
@@ -1020,16 +952,9 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Mutex],
             description: "2 to 8 tasks take turns on one async mutex (lock, increment, unlock); every increment is counted. With 2 tasks a round either starts them on two workers, where they contend and the fair lock hands over on every unlock (a convoy, one task switch per lock), or on one, where they never contend (each runs a coop budget's worth of locks per turn). Both runtimes' rounds split between the two (in two full runs here: Tokio 1-5M and 6-13M locks/s, zokio 3.5-7.6M and, since its locks spend coop budget, sometimes 8-15M), so each median depends on which regime was more frequent in that run",
-            run: |ctx| {
-                Ok(param_points(
-                    ctx,
-                    "tasks",
-                    &[2usize, 3, 4, 5, 6, 7, 8],
-                    |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
-                    |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS),
-                ))
-            },
+            run: sweep_rate!(tasks: usize = [2, 3, 4, 5, 6, 7, 8], |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS)),
         },
         Workload {
             name: "sync.semaphore",
@@ -1043,17 +968,9 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Semaphore],
             description: "4 tasks acquire and release one permit of a 2-permit semaphore in a loop. held_across=none: a task releases its permit before its next .await, so on 2 workers at most two permits are ever held and nobody waits; the figure is acquire and release on a count both workers share. held_across=yield: each task yields once while it holds its permit, so two tasks are always queued for one and every acquire waits for a release to grant it (enqueue, wake, hand-over)",
-            run: |ctx| {
-                use crate::workloads::channels::semaphore;
-                Ok(param_points(
-                    ctx,
-                    "held_across",
-                    &["none", "yield"],
-                    |rt, held| semaphore(rt, 4, 2, LOCK_OPS, held == "yield"),
-                    |rt, held| semaphore(rt, 4, 2, LOCK_OPS, held == "yield"),
-                ))
-            },
+            run: sweep_rate!(held_across: &'static str = ["none", "yield"], |rt, held| crate::workloads::channels::semaphore(rt, 4, 2, LOCK_OPS, held == "yield")),
         },
         Workload {
             name: "sync.notify_ping_pong",
@@ -1062,6 +979,7 @@ fn channels() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Notify],
             description: "two tasks pass the turn back and forth through two Notify (notify_one, notified)",
             run: multi_rate!(|rt| crate::workloads::channels::notify_ping_pong(rt, NOTIFY_ROUNDS)),
         },
@@ -1078,6 +996,7 @@ fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "spawn empty tasks from a task and run them all",
             run: multi_rate!(|rt| spawn_many_local(rt, NUM_SPAWN)),
         },
@@ -1088,6 +1007,7 @@ fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::RemoteSpawn],
             description: "spawn empty tasks from outside the runtime, then join them",
             run: multi_rate!(|rt| spawn_many_remote_idle(rt, NUM_SPAWN)),
         },
@@ -1098,6 +1018,7 @@ fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "tasks yielding to the scheduler",
             run: multi_rate!(|rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
         },
@@ -1108,6 +1029,7 @@ fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "spawn a partner task and exchange one oneshot message each way",
             run: multi_rate!(|rt| ping_pong(rt, NUM_PINGS)),
         },
@@ -1118,6 +1040,7 @@ fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: MULTI,
             description: "each task spawns the next",
             run: multi_rate!(|rt| chained_spawn(rt, CHAIN_LEN)),
         },
@@ -1128,6 +1051,7 @@ fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: false,
+            needs: CURRENT,
             description: "spawn empty tasks from block_on and run them all on one thread",
             run: current_rate!(|rt| spawn_many_current_thread(rt, NUM_SPAWN)),
         },
@@ -1150,17 +1074,17 @@ mod tests {
     }
 
     #[test]
-    fn every_workload_runs_once_on_both_sides_with_known_claims() {
-        let ctx = Ctx {
-            cfg: MeasureConfig {
+    fn every_workload_runs_once_on_every_runtime_with_known_claims() {
+        let mut ctx = Ctx::new(
+            MeasureConfig {
                 warmup: Duration::ZERO,
                 rounds: 1,
                 workers: 2,
-                sides: crate::measure::Sides::BOTH,
             },
-            child_exe: None,
-            stress_duration: std::time::Duration::from_millis(300),
-        };
+            crate::rt::NAMES.to_vec(),
+            "tokio",
+        );
+        ctx.stress_duration = Duration::from_millis(300);
         for w in workloads() {
             for claim in w.claims {
                 assert!(
@@ -1169,25 +1093,30 @@ mod tests {
                     w.name
                 );
             }
+            let mut ctx = ctx.clone();
+            ctx.runtimes
+                .retain(|name| crate::rt::info(name).is_some_and(|i| i.lacks(w.needs).is_none()));
             let out = (w.run)(&ctx).unwrap_or_else(|e| panic!("{}: {e}", w.name));
             let epoll_only = w.name == "zsync.batch"
                 && Zokio::current_thread().metrics().io_driver() == zokio::runtime::IoDriver::Epoll;
             assert!(!out.points.is_empty() || epoll_only, "{}", w.name);
             for p in &out.points {
-                let no_baseline = p.baseline_name == NO_BASELINE;
-                assert!(
-                    !p.zokio.is_empty() && (no_baseline || !p.baseline.is_empty()),
-                    "{}",
-                    w.name
-                );
-                assert!(
-                    p.zokio
-                        .iter()
-                        .chain(&p.baseline)
-                        .all(|x| x.is_finite() && *x >= 0.0),
-                    "{}",
-                    w.name
-                );
+                let expected: Vec<&str> = match p.baseline {
+                    Some(NO_BASELINE) => vec![Zokio::NAME],
+                    Some(reference) => vec![Zokio::NAME, reference],
+                    None => ctx.runtimes.clone(),
+                };
+                let names: Vec<&str> = p.series.iter().map(|s| s.name).collect();
+                assert_eq!(names, expected, "{}", w.name);
+                for s in &p.series {
+                    assert!(!s.samples.is_empty(), "{} {}", w.name, s.name);
+                    assert!(
+                        s.samples.iter().all(|x| x.is_finite() && *x >= 0.0),
+                        "{} {}",
+                        w.name,
+                        s.name
+                    );
+                }
             }
         }
     }

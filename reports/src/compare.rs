@@ -1,8 +1,9 @@
 //! Comparing two result files, and the regression gate.
 //!
 //! Two metrics:
-//! - [`Metric::Ratio`] (the default) compares each workload's zokio/baseline ratio, measured
-//!   in the same run of each file. A slower CI machine slows both runtimes, so the ratio
+//! - [`Metric::Ratio`] (the default) compares one runtime's ratio to the baseline on each
+//!   workload (zokio's, unless [`Options::runtime`] names another), measured in the same run
+//!   of each file. A slower CI machine slows both runtimes, so the ratio
 //!   survives a change of machine where absolute figures do not (METHOD.md, "CI gating":
 //!   Tokio dropped its absolute-time dashboard for its false alarms, tokio PR #4090).
 //! - [`Metric::Absolute`] compares each runtime's raw figures: meaningful only between runs
@@ -19,7 +20,7 @@
 //! threshold and its whole interval lies on the worse side of zero; *improved* symmetrically;
 //! anything else (within the threshold, or an interval straddling zero) is *unchanged*.
 
-use crate::schema::{ResultFile, SCHEMA};
+use crate::schema::{ResultFile, READABLE};
 use crate::stats::{bootstrap_ratio_of_medians_ci, median};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,7 +30,7 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
-    /// The zokio/baseline ratio of each workload (default).
+    /// One runtime's ratio to the baseline on each workload (default).
     Ratio,
     /// Each runtime's raw figure.
     Absolute,
@@ -44,6 +45,8 @@ pub struct Options {
     pub metric: Metric,
     /// Seed of the bootstrap intervals.
     pub seed: u64,
+    /// The runtime whose ratios [`Metric::Ratio`] gates on. Default `zokio`.
+    pub runtime: &'static str,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
             threshold: 0.05,
             metric: Metric::Ratio,
             seed: 0,
+            runtime: "zokio",
         }
     }
 }
@@ -84,7 +88,8 @@ impl Verdict {
 pub struct Row {
     /// Workload name.
     pub workload: String,
-    /// `"zokio/tokio"` for ratios, the runtime name for absolute figures.
+    /// `"RUNTIME/BASELINE"` for ratios (`zokio/tokio`), the runtime name for absolute
+    /// figures.
     pub series: String,
     /// The workload's parameters (identical on both sides).
     pub params: BTreeMap<String, serde_json::Value>,
@@ -159,8 +164,8 @@ impl std::fmt::Display for Problem {
 /// Why two files cannot be compared at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    /// The files use different schema versions.
-    #[error("schema versions differ: base is {base:?}, new is {new:?} (this zbench reads {SCHEMA:?}); re-run the older side")]
+    /// A file has a schema version this zbench cannot compare.
+    #[error("cannot compare schema versions: base is {base:?}, new is {new:?} (this zbench reads {READABLE:?})")]
     SchemaMismatch {
         /// Base file's schema.
         base: String,
@@ -199,14 +204,15 @@ struct Entry {
     samples: Vec<f64>,
 }
 
-fn entries(file: &ResultFile, metric: Metric) -> Vec<Entry> {
+fn entries(file: &ResultFile, metric: Metric, runtime: &str) -> Vec<Entry> {
     match metric {
         Metric::Ratio => file
             .comparisons
             .iter()
+            .filter(|c| c.runtime == runtime)
             .map(|c| Entry {
                 workload: c.workload.clone(),
-                series: format!("zokio/{}", c.baseline),
+                series: format!("{}/{}", c.runtime, c.baseline),
                 params: c.params.clone(),
                 unit: "x".to_owned(),
                 higher_is_better: c.higher_is_better,
@@ -242,16 +248,17 @@ fn params_text(params: &BTreeMap<String, serde_json::Value>) -> String {
 /// Compares `new` against `base`.
 ///
 /// # Errors
-/// [`CompareError::SchemaMismatch`] if the files' schema versions differ.
+/// [`CompareError::SchemaMismatch`] if either file's schema is not one zbench reads (a
+/// zbench/1 file compares with a zbench/2 one: its ratios are zokio's against Tokio).
 pub fn compare(base: &ResultFile, new: &ResultFile, opts: Options) -> Result<Report, CompareError> {
-    if base.schema != new.schema {
+    if !READABLE.contains(&base.schema.as_str()) || !READABLE.contains(&new.schema.as_str()) {
         return Err(CompareError::SchemaMismatch {
             base: base.schema.clone(),
             new: new.schema.clone(),
         });
     }
-    let base_entries = entries(base, opts.metric);
-    let new_entries = entries(new, opts.metric);
+    let base_entries = entries(base, opts.metric, opts.runtime);
+    let new_entries = entries(new, opts.metric, opts.runtime);
     // Group by (workload, series) to tell "different parameters" from "missing".
     let key = |e: &Entry| (e.workload.clone(), e.series.clone());
     let mut groups: Vec<(String, String)> = Vec::new();
@@ -401,7 +408,7 @@ impl Report {
             out,
             "### zbench compare ({} metric, threshold {})\n",
             match self.metric {
-                Metric::Ratio => "zokio/Tokio ratio",
+                Metric::Ratio => "ratio to the baseline",
                 Metric::Absolute => "absolute",
             },
             pct(self.threshold).trim_start_matches('+')
@@ -457,7 +464,8 @@ impl Report {
 /// `file`'s figures in Bencher Metric Format (`{bench: {measure: {value, lower_value,
 /// upper_value}}}`, <https://bencher.dev/docs/reference/bencher-metric-format/>): one
 /// benchmark per workload and parameter set, with a measure per runtime (median and its
-/// interval, in the workload's unit) and a `ratio` measure for the zokio/baseline ratio.
+/// interval, in the workload's unit) and a `RUNTIME_ratio_vs_BASELINE` measure for each
+/// runtime's ratio (`ratio_vs_BASELINE` for zokio's, the name zbench/1 exports used).
 pub fn to_bencher(file: &ResultFile) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     let bench_name =
@@ -473,14 +481,20 @@ pub fn to_bencher(file: &ResultFile) -> serde_json::Value {
         let entry = out
             .entry(bench_name(&c.workload, &c.params))
             .or_insert_with(|| serde_json::json!({}));
-        entry[format!("ratio_vs_{}", c.baseline).as_str()] = measure(&c.stats);
+        let name = if c.runtime == "zokio" {
+            format!("ratio_vs_{}", c.baseline)
+        } else {
+            format!("{}_ratio_vs_{}", c.runtime, c.baseline)
+        };
+        entry[name.as_str()] = measure(&c.stats);
     }
     serde_json::Value::Object(out)
 }
 
-/// `file`'s zokio/baseline ratios for github-action-benchmark's `customBiggerIsBetter` tool
-/// (`[{name, unit, value, range, extra}]`): each ratio oriented so that bigger is better
-/// (a lower-is-better workload reports baseline/zokio), so one tool setting fits all.
+/// `file`'s ratios of every runtime to the baseline for github-action-benchmark's
+/// `customBiggerIsBetter` tool (`[{name, unit, value, range, extra}]`): each ratio oriented
+/// so that bigger is better (a lower-is-better workload reports baseline/runtime), so one
+/// tool setting fits all. zokio's keep the names zbench/1 exports had.
 pub fn to_github_action_benchmark(file: &ResultFile) -> serde_json::Value {
     let items: Vec<serde_json::Value> = file
         .comparisons
@@ -488,12 +502,17 @@ pub fn to_github_action_benchmark(file: &ResultFile) -> serde_json::Value {
         .map(|c| {
             let orient = |x: f64| if c.higher_is_better { x } else { 1.0 / x };
             let (a, b) = (orient(c.stats.ci95_low), orient(c.stats.ci95_high));
+            let who = if c.runtime == "zokio" {
+                String::new()
+            } else {
+                format!("{} ", c.runtime)
+            };
             serde_json::json!({
-                "name": format!("{} [{}] speed-up vs {}", c.workload, params_text(&c.params), c.baseline),
+                "name": format!("{} [{}] {who}speed-up vs {}", c.workload, params_text(&c.params), c.baseline),
                 "unit": "x",
                 "value": orient(c.stats.median),
                 "range": format!("{:.3} to {:.3}", a.min(b), a.max(b)),
-                "extra": format!("zokio/{} ratio {:.3} ({} is better)", c.baseline, c.stats.median,
+                "extra": format!("{}/{} ratio {:.3} ({} is better)", c.runtime, c.baseline, c.stats.median,
                     if c.higher_is_better { "higher" } else { "lower" }),
             })
         })
@@ -513,6 +532,7 @@ mod tests {
     fn comparison(workload: &str, workers: u64, hib: bool, ratios: &[f64]) -> Comparison {
         Comparison {
             workload: workload.to_owned(),
+            runtime: "zokio".to_owned(),
             params: BTreeMap::from([("workers".to_owned(), workers.into())]),
             baseline: "tokio".to_owned(),
             ratios: ratios.to_vec(),

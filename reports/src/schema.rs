@@ -11,7 +11,12 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// The schema identifier written into every result file.
-pub const SCHEMA: &str = "zbench/1";
+pub const SCHEMA: &str = "zbench/2";
+
+/// The schemas [`read`] accepts: this one, and `zbench/1` (two runtimes, zokio against one
+/// baseline), whose missing fields take the values a zbench/1 run had (see the defaults
+/// below).
+pub const READABLE: &[&str] = &["zbench/1", SCHEMA];
 
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,8 +29,12 @@ pub struct ResultFile {
     pub machine: MachineInfo,
     /// One record per (workload, runtime).
     pub results: Vec<WorkloadResult>,
-    /// zokio against Tokio, one per workload measured on both.
+    /// Each runtime against the baseline, one per workload point measured on both.
     pub comparisons: Vec<Comparison>,
+    /// Runtimes of the run that could not run a workload, with the reason (absent in
+    /// zbench/1 files).
+    #[serde(default)]
+    pub not_applicable: Vec<NotApplicable>,
     /// The claims audit: every claim id of CLAIMS.md, in order.
     pub claims: Vec<ClaimAudit>,
 }
@@ -57,6 +66,58 @@ pub struct RunInfo {
     /// the io_uring driver.
     #[serde(default)]
     pub zokio_io_driver: Option<String>,
+    /// The runtimes measured, in report order (zbench/1: zokio and Tokio).
+    #[serde(default = "v1_runtimes")]
+    pub runtimes: Vec<RuntimeRecord>,
+    /// The runtime every ratio is taken against (zbench/1: `tokio`).
+    #[serde(default = "v1_baseline")]
+    pub baseline: String,
+}
+
+fn v1_runtimes() -> Vec<RuntimeRecord> {
+    ["zokio", "tokio"]
+        .into_iter()
+        .map(|name| RuntimeRecord {
+            name: name.to_owned(),
+            version: None,
+            capabilities: Vec::new(),
+            equivalents: BTreeMap::new(),
+        })
+        .collect()
+}
+
+fn v1_baseline() -> String {
+    "tokio".to_owned()
+}
+
+fn v1_runtime() -> String {
+    "zokio".to_owned()
+}
+
+/// A runtime of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeRecord {
+    /// Its name (`zokio`, `tokio`, `smol`, ...).
+    pub name: String,
+    /// The crate version measured (absent in zbench/1 files).
+    pub version: Option<String>,
+    /// What it offers, by capability name (`multi_thread`, `notify`, ...).
+    pub capabilities: Vec<String>,
+    /// Where the adapter uses something other than the runtime's own primitive, or one that
+    /// differs in kind from Tokio's: primitive -> what is used.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub equivalents: BTreeMap<String, String>,
+}
+
+/// A workload a runtime of the run could not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotApplicable {
+    /// Workload name.
+    pub workload: String,
+    /// The runtime.
+    pub runtime: String,
+    /// Why: the capability it lacks.
+    pub reason: String,
 }
 
 /// The machine, as far as it affects the figures.
@@ -153,21 +214,24 @@ pub struct WorkloadResult {
     pub extra: BTreeMap<String, f64>,
 }
 
-/// zokio against a baseline (Tokio, unless stated) on one workload point, from samples
-/// taken in the same rounds.
+/// One runtime against the baseline (Tokio, unless stated) on one workload point, from
+/// samples taken in the same rounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// Workload name.
     pub workload: String,
+    /// The runtime compared (zbench/1: always `zokio`).
+    #[serde(default = "v1_runtime")]
+    pub runtime: String,
     /// The point's parameters (identical to its two `WorkloadResult`s).
     pub params: BTreeMap<String, serde_json::Value>,
-    /// What zokio is compared with: `tokio`, or e.g. `crossbeam-deque`.
+    /// What `runtime` is compared with: the run's baseline, or e.g. `crossbeam-deque`.
     pub baseline: String,
-    /// Per round: zokio's figure divided by the baseline's.
+    /// Per round: the runtime's figure divided by the baseline's.
     pub ratios: Vec<f64>,
     /// Statistics of `ratios`.
     pub stats: Stats,
-    /// Whether a ratio above 1 means zokio is better (throughput) or worse (latency,
+    /// Whether a ratio above 1 means the runtime is better (throughput) or worse (latency,
     /// memory): copied from the workload.
     pub higher_is_better: bool,
 }
@@ -246,7 +310,7 @@ pub enum ReadError {
         cause: serde_json::Error,
     },
     /// Valid, but of another schema version.
-    #[error("result file {path} has schema {found:?}; this zbench reads {SCHEMA:?}")]
+    #[error("result file {path} has schema {found:?}; this zbench reads {READABLE:?}")]
     Schema {
         /// The file.
         path: PathBuf,
@@ -268,7 +332,7 @@ pub fn read(path: &Path) -> Result<ResultFile, ReadError> {
     // confusing "missing field".
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
         match map.get("schema").and_then(|s| s.as_str()) {
-            Some(SCHEMA) => {}
+            Some(s) if READABLE.contains(&s) => {}
             Some(other) => {
                 return Err(ReadError::Schema {
                     path: path.to_owned(),
@@ -351,6 +415,8 @@ pub(crate) mod tests {
                 warmup_ms: 200,
                 rounds: 3,
                 zokio_io_driver: Some("io_uring".into()),
+                runtimes: v1_runtimes(),
+                baseline: "tokio".into(),
             },
             machine: MachineInfo {
                 cpu_model: "test cpu".into(),
@@ -377,8 +443,10 @@ pub(crate) mod tests {
                 errors: 0,
                 extra: Default::default(),
             }],
+            not_applicable: vec![],
             comparisons: vec![Comparison {
                 workload: "sched.task_scheduling".into(),
+                runtime: "zokio".into(),
                 params: BTreeMap::new(),
                 baseline: "tokio".into(),
                 ratios: vec![1.0, 2.0, 3.0],
@@ -398,6 +466,19 @@ pub(crate) mod tests {
         assert_eq!(read(&path).unwrap(), file);
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_zbench1_file_still_reads_as_zokio_against_tokio() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zbench1-example.json");
+        let file = read(&path).unwrap();
+        assert_eq!(file.schema, "zbench/1");
+        assert_eq!(file.run.baseline, "tokio");
+        let names: Vec<&str> = file.run.runtimes.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["zokio", "tokio"]);
+        assert!(!file.comparisons.is_empty());
+        assert!(file.comparisons.iter().all(|c| c.runtime == "zokio"));
+        assert!(file.not_applicable.is_empty());
     }
 
     #[test]

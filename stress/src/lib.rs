@@ -1,10 +1,11 @@
 //! zbench's stress workloads: sustained load for a fixed time on every worker, with the
 //! accounting that proves nothing was lost.
 //!
-//! Each runtime runs each workload once for `Ctx::stress_duration` (10 s; 2 s with
-//! `--quick`), Tokio after zokio. The samples are the throughput of consecutive windows of
-//! the run (10 per run), so the figure's interval says how steady the rate was; the two
-//! runtimes' windows are paired by index for the ratio. The accounting goes into the
+//! Each runtime of the run runs each workload once for `Ctx::stress_duration` (10 s; 2 s
+//! with `--quick`), one after the other in the run's order. The samples are the throughput
+//! of consecutive windows of the run (10 per run), so the figure's interval says how steady
+//! the rate was; each runtime's windows are paired by index with the baseline's for the
+//! ratio. The accounting goes into the
 //! result's `errors` and `extra` fields, and a run that lost or duplicated work fails the
 //! whole zbench run with the counts in the message.
 //!
@@ -14,8 +15,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zbench_suite::rt::{AsyncFile, Runtime, Tokio, Zokio};
-use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Workload};
+use zbench_suite::rt::{self, AsyncFile, Cap, Runtime, Visitor};
+#[cfg(test)]
+use zbench_suite::rt::{Tokio, Zokio};
+use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Series, Workload};
 use zbench_suite::workloads::io::TempFile;
 use zbench_suite::workloads::memory::rss_bytes;
 
@@ -40,6 +43,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.task_scheduling"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread],
             description: "one spawner task per worker spawns detached tasks in batches of 64 for the whole duration; each task counts itself and adds a hash of its id to a checksum. Success: the count of tasks that ran equals the count spawned and the checksum matches (no task lost or run twice)",
             run: task_scheduling_outcome,
         },
@@ -50,6 +54,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.memory_allocation"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread],
             description: "tasks allocate buffers of mixed sizes (64 B to 1 MiB), write one byte per page, keep the last 8 and free the oldest, yielding every 16 allocations; ops = allocations (each freed later). Extra figures: peak RSS during the run, RSS before the runtime was built and after it was dropped (the leak check; the allocator may keep freed pages, and Tokio runs second in the same process)",
             run: memory_allocation_outcome,
         },
@@ -60,6 +65,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.io_ops"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
             description: "the sched.io_ops loop (a no-op through the I/O driver, then a 4 KiB read) on 16 tasks for the whole duration; every failed operation is counted in errors",
             run: io_ops_outcome,
         },
@@ -319,73 +325,96 @@ pub fn io_ops<R: Runtime>(rt: &R, file: &TempFile, tasks: usize, duration: Durat
     }
 }
 
-/// Runs `zokio` then `tokio` (as `--runtimes` allows) and pairs their windows.
-fn outcome(ctx: &Ctx, zokio: impl FnOnce() -> Run, tokio: impl FnOnce() -> Run) -> Outcome {
-    let z = if ctx.cfg.sides.zokio {
-        zokio()
-    } else {
-        Run::default()
-    };
-    let t = if ctx.cfg.sides.baseline {
-        tokio()
-    } else {
-        Run::default()
-    };
-    Outcome {
-        points: vec![Point {
-            zokio: z.windows,
-            baseline: t.windows,
-            baseline_name: "tokio",
-            errors: (z.errors, t.errors),
-            extra: (z.extra, t.extra),
-            ..Point::default()
-        }],
+/// A stress body, written once for every runtime.
+trait StressBody: Sync {
+    /// One whole run on runtime `R`.
+    fn run<R: Runtime>(&self, ctx: &Ctx) -> Run;
+}
+
+struct OnRuntime<'a, B>(&'a B, &'a Ctx);
+
+impl<B: StressBody> Visitor for OnRuntime<'_, B> {
+    type Output = Run;
+
+    fn visit<R: Runtime>(self) -> Run {
+        self.0.run::<R>(self.1)
     }
+}
+
+/// Runs `body` once on each runtime of the run, in the run's order; each runtime's windows
+/// are its samples (paired by index with the baseline's for the ratio).
+fn outcome<B: StressBody>(ctx: &Ctx, body: &B) -> Result<Outcome, String> {
+    let series = ctx
+        .runtimes
+        .iter()
+        .map(|&name| {
+            let run = rt::dispatch(name, OnRuntime(body, ctx))
+                .ok_or_else(|| format!("unknown runtime {name:?}"))?;
+            Ok(Series {
+                name,
+                samples: run.windows,
+                percentiles: None,
+                errors: run.errors,
+                extra: run.extra,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Outcome::one(Point {
+        series,
+        ..Point::default()
+    }))
 }
 
 /// Fails loudly when a run lost or duplicated work.
 fn check(name: &str, o: Outcome) -> Result<Outcome, String> {
-    let p = &o.points[0];
-    if p.errors != (0, 0) {
-        return Err(format!(
-            "{name}: failures (zokio {}, tokio {}); accounting: zokio {:?}, tokio {:?}",
-            p.errors.0, p.errors.1, p.extra.0, p.extra.1
-        ));
+    let failed: Vec<String> = o
+        .points
+        .iter()
+        .flat_map(|p| &p.series)
+        .filter(|s| s.errors != 0)
+        .map(|s| format!("{} {} (accounting: {:?})", s.name, s.errors, s.extra))
+        .collect();
+    if !failed.is_empty() {
+        return Err(format!("{name}: failures: {}", failed.join("; ")));
     }
     Ok(o)
 }
 
 fn task_scheduling_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    let w = ctx.cfg.workers;
-    let d = ctx.stress_duration;
-    let o = outcome(
-        ctx,
-        || task_scheduling(&Zokio::multi_thread(w), w, d),
-        || task_scheduling(&Tokio::multi_thread(w), w, d),
-    );
-    check("stress.task_scheduling", o)
+    struct Body;
+    impl StressBody for Body {
+        fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
+            let w = ctx.cfg.workers;
+            task_scheduling(&R::multi_thread(w), w, ctx.stress_duration)
+        }
+    }
+    check("stress.task_scheduling", outcome(ctx, &Body)?)
 }
 
 fn memory_allocation_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    let w = ctx.cfg.workers;
-    let d = ctx.stress_duration;
-    Ok(outcome(
-        ctx,
-        || memory_allocation(|| Zokio::multi_thread(w), 4 * w, d),
-        || memory_allocation(|| Tokio::multi_thread(w), 4 * w, d),
-    ))
+    struct Body;
+    impl StressBody for Body {
+        fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
+            let w = ctx.cfg.workers;
+            memory_allocation(|| R::multi_thread(w), 4 * w, ctx.stress_duration)
+        }
+    }
+    outcome(ctx, &Body)
 }
 
 fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    let w = ctx.cfg.workers;
-    let d = ctx.stress_duration;
-    let file = TempFile::new(4096);
-    let o = outcome(
-        ctx,
-        || io_ops(&Zokio::multi_thread(w), &file, 16, d),
-        || io_ops(&Tokio::multi_thread(w), &file, 16, d),
-    );
-    check("stress.io_ops", o)
+    struct Body(TempFile);
+    impl StressBody for Body {
+        fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
+            io_ops(
+                &R::multi_thread(ctx.cfg.workers),
+                &self.0,
+                16,
+                ctx.stress_duration,
+            )
+        }
+    }
+    check("stress.io_ops", outcome(ctx, &Body(TempFile::new(4096)))?)
 }
 
 #[cfg(test)]
@@ -411,17 +440,23 @@ mod tests {
 
     #[test]
     fn a_lost_task_is_an_error() {
-        let mut o = Outcome {
-            points: vec![Point {
-                errors: (1, 0),
+        let point = |errors: [u64; 2]| {
+            Outcome::one(Point {
+                series: vec![
+                    Series {
+                        errors: errors[0],
+                        ..Series::new("zokio", vec![1.0])
+                    },
+                    Series {
+                        errors: errors[1],
+                        ..Series::new("smol", vec![1.0])
+                    },
+                ],
                 ..Point::default()
-            }],
+            })
         };
-        assert!(check("x", o).unwrap_err().contains("zokio 1"));
-        o = Outcome {
-            points: vec![Point::default()],
-        };
-        assert!(check("x", o).is_ok());
+        assert!(check("x", point([0, 1])).unwrap_err().contains("smol 1"));
+        assert!(check("x", point([0, 0])).is_ok());
     }
 
     #[test]

@@ -1,7 +1,14 @@
-//! Runtime adapters: one trait, one file per runtime.
+//! Runtime adapters: one trait, one file per runtime, one list of them.
 //!
-//! Adding a runtime means adding one file that implements [`Runtime`]; every workload then
-//! runs on it unchanged.
+//! Every workload body is written once, generic over [`Runtime`]. The run chooses its
+//! runtimes by name at run time; [`dispatch`] turns a name into the adapter type through a
+//! [`Visitor`] (a generic method stands in for the generic closure Rust lacks), so the body
+//! is monomorphised for each adapter and called without boxing inside its loop.
+//!
+//! Adding a runtime means one adapter file implementing [`Runtime`] and one line in the
+//! [`registry!`] list below. What an adapter lacks it declares in [`Runtime::CAPS`]; a
+//! workload that needs a missing capability is recorded as "not applicable" for that
+//! runtime, with the reason, and its body is never called there.
 
 mod tokio_rt;
 mod zokio_rt;
@@ -21,8 +28,19 @@ pub use zokio_rt::Zokio;
 /// cancelled is a bug in the benchmark, so the adapter panics rather than make every
 /// workload handle `JoinError`.
 pub trait Runtime: Sized + Send + Sync + 'static {
-    /// Name used in results: `"zokio"`, `"tokio"`.
+    /// Name used in results and on the command line: `"zokio"`, `"tokio"`.
     const NAME: &'static str;
+
+    /// The crate version measured, from `Cargo.lock` (see `build.rs`).
+    const VERSION: &'static str;
+
+    /// What this adapter offers; a workload needing anything else is not applicable here.
+    const CAPS: &'static [Cap];
+
+    /// Where the adapter's channels, locks or other primitives are not the runtime's own
+    /// crate's or differ in kind from Tokio's (name, what is used), for `zbench list
+    /// --runtimes` and the result file.
+    const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[];
 
     /// A spawned task's handle; awaiting it yields the output.
     type JoinHandle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
@@ -115,6 +133,164 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// A new unbounded mpsc channel.
     fn unbounded<T: Send + 'static>() -> (Self::UnboundedSender<T>, Self::UnboundedReceiver<T>);
+
+    /// Serves HTTP/1.1 with hyper on one accepted connection, answering every request with
+    /// `body`, until the client closes it ([`Cap::Hyper`]).
+    fn serve_http(stream: Self::TcpStream, body: bytes::Bytes) -> impl Future<Output = ()> + Send;
+
+    /// Sends all `len` bytes of `file` from offset 0 to `stream` without copying them
+    /// through user space (sendfile(2) through the runtime's own I/O API).
+    fn send_file<'a>(
+        stream: &'a mut Self::TcpStream,
+        file: &'a std::fs::File,
+        len: usize,
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+}
+
+/// Something an adapter offers and some workloads need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cap {
+    /// A runtime whose tasks are `Send` and run on several worker threads
+    /// ([`Runtime::multi_thread`]).
+    MultiThread,
+    /// A single-threaded runtime running its tasks on the `block_on` thread.
+    CurrentThread,
+    /// Spawning from a thread outside the runtime ([`Runtime::spawn`]).
+    RemoteSpawn,
+    /// An async mutex ([`Runtime::Mutex`]).
+    Mutex,
+    /// An async counting semaphore ([`Runtime::Semaphore`]).
+    Semaphore,
+    /// A `Notify` that stores one permit when nobody waits ([`Runtime::Notify`]).
+    Notify,
+    /// TCP sockets on the runtime's reactor.
+    Tcp,
+    /// A file API ([`Runtime::File`]) and an I/O no-op ([`Runtime::io_nop`]).
+    Files,
+    /// A hyper server integration ([`Runtime::serve_http`]).
+    Hyper,
+}
+
+impl Cap {
+    /// Every capability, in a fixed order.
+    pub const ALL: &'static [Cap] = &[
+        Cap::MultiThread,
+        Cap::CurrentThread,
+        Cap::RemoteSpawn,
+        Cap::Mutex,
+        Cap::Semaphore,
+        Cap::Notify,
+        Cap::Tcp,
+        Cap::Files,
+        Cap::Hyper,
+    ];
+
+    /// Short name, as listed and recorded.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cap::MultiThread => "multi_thread",
+            Cap::CurrentThread => "current_thread",
+            Cap::RemoteSpawn => "remote_spawn",
+            Cap::Mutex => "mutex",
+            Cap::Semaphore => "semaphore",
+            Cap::Notify => "notify",
+            Cap::Tcp => "tcp",
+            Cap::Files => "files",
+            Cap::Hyper => "hyper",
+        }
+    }
+
+    /// What a runtime lacking it lacks, as the reason of a "not applicable" cell.
+    pub fn lacking(self) -> &'static str {
+        match self {
+            Cap::MultiThread => "no multi-threaded runtime with Send tasks",
+            Cap::CurrentThread => "no current-thread runtime",
+            Cap::RemoteSpawn => "no spawn from a thread outside the runtime",
+            Cap::Mutex => "no async mutex",
+            Cap::Semaphore => "no async semaphore",
+            Cap::Notify => "no Notify with a stored permit",
+            Cap::Tcp => "no TCP sockets",
+            Cap::Files => "no async file API",
+            Cap::Hyper => "no hyper server integration",
+        }
+    }
+}
+
+/// A generic operation over adapters, chosen by name at run time through [`dispatch`].
+pub trait Visitor {
+    /// What the operation returns.
+    type Output;
+
+    /// Runs the operation on adapter `R`.
+    fn visit<R: Runtime>(self) -> Self::Output;
+}
+
+/// A runtime as listed and recorded: name, version, capabilities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeInfo {
+    /// [`Runtime::NAME`].
+    pub name: &'static str,
+    /// [`Runtime::VERSION`].
+    pub version: &'static str,
+    /// [`Runtime::CAPS`].
+    pub caps: &'static [Cap],
+    /// [`Runtime::EQUIVALENTS`].
+    pub equivalents: &'static [(&'static str, &'static str)],
+}
+
+impl RuntimeInfo {
+    /// The first of `needs` this runtime lacks, as a "not applicable" reason.
+    pub fn lacks(&self, needs: &[Cap]) -> Option<String> {
+        needs
+            .iter()
+            .find(|c| !self.caps.contains(c))
+            .map(|c| format!("{} has {}", self.name, c.lacking()))
+    }
+}
+
+struct Info;
+
+impl Visitor for Info {
+    type Output = RuntimeInfo;
+
+    fn visit<R: Runtime>(self) -> RuntimeInfo {
+        RuntimeInfo {
+            name: R::NAME,
+            version: R::VERSION,
+            caps: R::CAPS,
+            equivalents: R::EQUIVALENTS,
+        }
+    }
+}
+
+/// The list of adapters: names in report order and the name-to-type dispatch.
+macro_rules! registry {
+    ($($rt:ident),* $(,)?) => {
+        /// Every runtime zbench can run, by name, in report order.
+        pub const NAMES: &[&str] = &[$($rt::NAME),*];
+
+        /// Runs `visitor` on the adapter named `name`; `None` for an unknown name.
+        pub fn dispatch<V: Visitor>(name: &str, visitor: V) -> Option<V::Output> {
+            $(
+                if name == $rt::NAME {
+                    return Some(visitor.visit::<$rt>());
+                }
+            )*
+            None
+        }
+    };
+}
+
+registry!(Zokio, Tokio);
+
+/// Name, version and capabilities of the runtime called `name`.
+pub fn info(name: &str) -> Option<RuntimeInfo> {
+    dispatch(name, Info)
+}
+
+/// The registered name equal to `name` (with a `'static` lifetime), if any.
+pub fn known(name: &str) -> Option<&'static str> {
+    NAMES.iter().copied().find(|n| *n == name)
 }
 
 /// An adapter's TCP listener.
@@ -282,6 +458,27 @@ macro_rules! option_recv_future {
             }
         }
     };
+}
+
+/// The hyper service every adapter's [`Runtime::serve_http`] runs: each request is answered
+/// with `body`, whatever it asked for.
+pub fn http_service(
+    body: bytes::Bytes,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = hyper::Response<http_body_util::Full<bytes::Bytes>>,
+    Error = std::convert::Infallible,
+    Future = impl Future<
+        Output = Result<
+            hyper::Response<http_body_util::Full<bytes::Bytes>>,
+            std::convert::Infallible,
+        >,
+    > + Send,
+> + Clone {
+    hyper::service::service_fn(move |_req| {
+        let body = body.clone();
+        async move { Ok(hyper::Response::new(http_body_util::Full::new(body))) }
+    })
 }
 
 pub(crate) use option_recv_future;

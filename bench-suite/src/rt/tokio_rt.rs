@@ -91,6 +91,22 @@ impl super::AsyncSemaphore for tokio::sync::Semaphore {
 
 impl Runtime for Tokio {
     const NAME: &'static str = "tokio";
+    const VERSION: &'static str = env!("ZBENCH_VERSION_TOKIO");
+    const CAPS: &'static [super::Cap] = super::Cap::ALL;
+    const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
+        (
+            "io_nop",
+            "a spawn_blocking round trip (the path of every tokio::fs call)",
+        ),
+        (
+            "File::read_at",
+            "pread on spawn_blocking (tokio::fs has no positional read)",
+        ),
+        (
+            "send_file",
+            "sendfile(2) through TcpStream::try_io (Tokio has no sendfile API)",
+        ),
+    ];
 
     type JoinHandle<T: Send + 'static> = TokioJoin<T>;
     type OneshotSender<T: Send + 'static> = tokio::sync::oneshot::Sender<T>;
@@ -161,6 +177,45 @@ impl Runtime for Tokio {
 
     fn io_driver_name() -> String {
         "mio (epoll)".to_owned()
+    }
+
+    async fn serve_http(stream: tokio::net::TcpStream, body: bytes::Bytes) {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .serve_connection(
+                hyper_util::rt::TokioIo::new(stream),
+                super::http_service(body),
+            )
+            .await;
+    }
+
+    async fn send_file<'a>(
+        stream: &'a mut tokio::net::TcpStream,
+        file: &'a std::fs::File,
+        len: usize,
+    ) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let (out_fd, in_fd) = (stream.as_raw_fd(), file.as_raw_fd());
+        let mut off: libc::off_t = 0;
+        while (off as usize) < len {
+            stream.writable().await?;
+            let r = stream.try_io(tokio::io::Interest::WRITABLE, || {
+                // SAFETY: both fds are open for the call; `off` is a live local.
+                let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, len - off as usize) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match r {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn oneshot<T: Send + 'static>() -> (tokio::sync::oneshot::Sender<T>, TokioOneshotRx<T>) {

@@ -98,6 +98,8 @@ impl super::AsyncSemaphore for zokio::sync::Semaphore {
 
 impl Runtime for Zokio {
     const NAME: &'static str = "zokio";
+    const VERSION: &'static str = env!("ZBENCH_VERSION_ZOKIO");
+    const CAPS: &'static [super::Cap] = super::Cap::ALL;
 
     type JoinHandle<T: Send + 'static> = ZokioJoin<T>;
     type OneshotSender<T: Send + 'static> = zokio::sync::oneshot::Sender<T>;
@@ -167,6 +169,24 @@ impl Runtime for Zokio {
             .build()
             .map(|rt| rt.metrics().io_driver().name().to_owned())
             .unwrap_or_else(|e| format!("none ({e})"))
+    }
+
+    async fn serve_http(stream: zokio::net::TcpStream, body: bytes::Bytes) {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(zokio::compat::hyper::ZokioTimer)
+            .serve_connection(
+                zokio::compat::hyper::HyperIo::new(stream),
+                super::http_service(body),
+            )
+            .await;
+    }
+
+    fn send_file<'a>(
+        stream: &'a mut zokio::net::TcpStream,
+        file: &'a std::fs::File,
+        len: usize,
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        stream.send_file_all(file, 0, len)
     }
 
     fn oneshot<T: Send + 'static>() -> (zokio::sync::oneshot::Sender<T>, ZokioOneshotRx<T>) {

@@ -67,6 +67,7 @@ fn comparison(
 ) -> Comparison {
     Comparison {
         workload: workload.into(),
+        runtime: "zokio".into(),
         params: serde_json::from_value(params).unwrap(),
         baseline: baseline.into(),
         ratios: vec![ratio; 5],
@@ -224,6 +225,8 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             warmup_ms: 200,
             rounds: 5,
             zokio_io_driver: Some("epoll".into()),
+            runtimes: Vec::new(),
+            baseline: "tokio".into(),
         },
         machine: MachineInfo {
             cpu_model: "test cpu".into(),
@@ -236,6 +239,7 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             },
             load_average_1m: None,
         },
+        not_applicable: Vec::new(),
         results,
         comparisons: vec![
             comparison(

@@ -8,62 +8,21 @@ pub mod remote;
 
 use bytes::Bytes;
 use loadgen::{LoadConfig, LoadReport, Mode, Protocol};
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
-use zbench_suite::rt::{AsyncTcpListener, AsyncTcpStream, Runtime, Tokio, Zokio};
-use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Workload};
-
-/// A runtime that can serve an HTTP/1.1 connection with hyper (its own I/O adapter and
-/// timer); the accept loop around it is shared.
-pub trait HttpRuntime: Runtime {
-    /// Serves `stream` until the client closes it, answering every request with `body`.
-    fn serve_http_connection(
-        stream: Self::TcpStream,
-        body: Bytes,
-    ) -> impl Future<Output = ()> + Send;
-}
-
-fn service(
-    body: Bytes,
-) -> impl hyper::service::Service<
-    hyper::Request<hyper::body::Incoming>,
-    Response = hyper::Response<http_body_util::Full<Bytes>>,
-    Error = std::convert::Infallible,
-    Future = impl Future<
-        Output = Result<hyper::Response<http_body_util::Full<Bytes>>, std::convert::Infallible>,
-    > + Send,
-> + Clone {
-    hyper::service::service_fn(move |_req| {
-        let body = body.clone();
-        async move { Ok(hyper::Response::new(http_body_util::Full::new(body))) }
-    })
-}
-
-impl HttpRuntime for Zokio {
-    async fn serve_http_connection(stream: zokio::net::TcpStream, body: Bytes) {
-        let _ = hyper::server::conn::http1::Builder::new()
-            .timer(zokio::compat::hyper::ZokioTimer)
-            .serve_connection(zokio::compat::hyper::HyperIo::new(stream), service(body))
-            .await;
-    }
-}
-
-impl HttpRuntime for Tokio {
-    async fn serve_http_connection(stream: tokio::net::TcpStream, body: Bytes) {
-        let _ = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service(body))
-            .await;
-    }
-}
+use zbench_suite::measure::{Sampler, WarmUp};
+use zbench_suite::rt::{AsyncTcpListener, AsyncTcpStream, Cap, Runtime};
+#[cfg(test)]
+use zbench_suite::rt::{Tokio, Zokio};
+use zbench_suite::strategy::{each_runtime, MakeSampler};
+use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Series, Workload};
 
 /// Binds 127.0.0.1:0 on `rt` and serves HTTP there until `rt` is dropped.
 ///
 /// # Errors
 /// If the listener cannot be bound.
-pub fn start_http<R: HttpRuntime>(rt: &R, body: Bytes) -> io::Result<SocketAddr> {
+pub fn start_http<R: Runtime>(rt: &R, body: Bytes) -> io::Result<SocketAddr> {
     start_http_on(rt, body, SocketAddr::from(([127, 0, 0, 1], 0)))
 }
 
@@ -71,7 +30,7 @@ pub fn start_http<R: HttpRuntime>(rt: &R, body: Bytes) -> io::Result<SocketAddr>
 ///
 /// # Errors
 /// If the listener cannot be bound.
-pub fn start_http_on<R: HttpRuntime>(
+pub fn start_http_on<R: Runtime>(
     rt: &R,
     body: Bytes,
     listen: SocketAddr,
@@ -80,10 +39,7 @@ pub fn start_http_on<R: HttpRuntime>(
     let addr = listener.local_addr()?;
     drop(rt.spawn(async move {
         while let Ok(stream) = listener.accept().await {
-            drop(R::spawn_local(R::serve_http_connection(
-                stream,
-                body.clone(),
-            )));
+            drop(R::spawn_local(R::serve_http(stream, body.clone())));
         }
     }));
     Ok(addr)
@@ -124,65 +80,13 @@ pub fn start_echo_on<R: Runtime>(rt: &R, listen: SocketAddr) -> io::Result<Socke
     Ok(addr)
 }
 
-/// A runtime that can send a file to a socket without copying it through user space.
-pub trait FileRuntime: Runtime {
-    /// Sends all `len` bytes of `file` from offset 0 to `stream`.
-    fn send_file<'a>(
-        stream: &'a mut Self::TcpStream,
-        file: &'a std::fs::File,
-        len: usize,
-    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
-}
-
-impl FileRuntime for Zokio {
-    async fn send_file<'a>(
-        stream: &'a mut zokio::net::TcpStream,
-        file: &'a std::fs::File,
-        len: usize,
-    ) -> io::Result<()> {
-        stream.send_file_all(file, 0, len).await
-    }
-}
-
-impl FileRuntime for Tokio {
-    async fn send_file<'a>(
-        stream: &'a mut tokio::net::TcpStream,
-        file: &'a std::fs::File,
-        len: usize,
-    ) -> io::Result<()> {
-        use std::os::fd::AsRawFd;
-        // Tokio has no sendfile API: the same syscall through its readiness API.
-        let (out_fd, in_fd) = (stream.as_raw_fd(), file.as_raw_fd());
-        let mut off: libc::off_t = 0;
-        while (off as usize) < len {
-            stream.writable().await?;
-            let r = stream.try_io(tokio::io::Interest::WRITABLE, || {
-                // SAFETY: both fds are open for the call; `off` is a live local.
-                let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, len - off as usize) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match r {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Serves the files `paths` (opened once, here) on 127.0.0.1:0 until `rt` is dropped: each
 /// request is a file index (u32 LE), each answer its length (u64 LE) and its bytes, sent
-/// with [`FileRuntime::send_file`].
+/// with [`Runtime::send_file`].
 ///
 /// # Errors
 /// If a file cannot be opened or the listener bound.
-pub fn start_files<R: FileRuntime>(rt: &R, paths: &[std::path::PathBuf]) -> io::Result<SocketAddr> {
+pub fn start_files<R: Runtime>(rt: &R, paths: &[std::path::PathBuf]) -> io::Result<SocketAddr> {
     let files: Vec<(std::fs::File, usize)> = paths
         .iter()
         .map(|p| {
@@ -244,6 +148,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.http_requests"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp, Cap::Hyper],
             description: "HTTP/1.1 keep-alive GETs on 127.0.0.1, every response checked (status and body). Closed loop: 64 connections as fast as responses come, with the 13-byte body and with a 4 KiB body. Open loop (offered_rate points): a constant rate at 25/50/75% of the lower closed-loop rate of the two runtimes, latency from each request's due time (coordinated omission corrected). Extra: MB/s and errors; server and generator share the machine's cores",
             run: http_outcome,
         },
@@ -254,6 +159,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["scale.connections"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "opens idle TCP connections to 127.0.0.1 (256 connecting at a time) until the cap, an error (EMFILE, EADDRNOTAVAIL...) or RLIMIT_NOFILE (raised to its hard limit, minus 1,024 fds of headroom for the runtimes' own) stops it; every connection's server end is accepted and held. Extra: bytes of RSS per connection (both ends' user-space state; kernel socket buffers are not in RSS), the fd limit and what stopped the run",
             run: scale_connections_outcome,
         },
@@ -264,6 +170,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.file_transfer"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "a server on the runtime under test sends files over 127.0.0.1 with sendfile(2) (zokio: TcpStream::send_file; Tokio has no such API, so the same syscall through its readiness API); two points: one file of 256 MiB and 1,000 files of 64 KiB (page cache warm). Extra: MB/s and errors (a wrong length or checksum is an error)",
             run: file_transfer_outcome,
         },
@@ -274,85 +181,131 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.tcp_connections"],
             figure: Figure::Rate,
             multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "16 concurrent connectors each loop: connect to 127.0.0.1, write 64 bytes, read them back (checked), close. Extra: MB/s and errors by kind",
             run: connections_outcome,
         },
     ]
 }
 
-/// Runs the load against a fresh server of each runtime, `rounds` times alternating which
-/// goes first; returns the point (one sample per run) and the merged reports.
-fn measure(
-    ctx: &Ctx,
-    cfg: impl Fn(SocketAddr) -> LoadConfig,
-    start_z: impl Fn(&Zokio) -> io::Result<SocketAddr>,
-    start_t: impl Fn(&Tokio) -> io::Result<SocketAddr>,
-    rounds: usize,
-) -> Result<(Point, Option<LoadReport>, Option<LoadReport>), String> {
-    let w = ctx.cfg.workers;
-    let (z, t) = (Zokio::multi_thread(w), Tokio::multi_thread(w));
-    let za = start_z(&z).map_err(|e| e.to_string())?;
-    let ta = start_t(&t).map_err(|e| e.to_string())?;
-    let (mut zs, mut ts) = (Vec::new(), Vec::new());
-    let (mut zr, mut tr): (Option<LoadReport>, Option<LoadReport>) = (None, None);
-    for round in 0..rounds {
-        let order = if round % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        };
-        for zokio in order {
-            let enabled = if zokio {
-                ctx.cfg.sides.zokio
-            } else {
-                ctx.cfg.sides.baseline
-            };
-            if !enabled {
-                continue;
-            }
-            let r = loadgen::run(&cfg(if zokio { za } else { ta })).map_err(|e| e.to_string())?;
-            let (samples, total) = if zokio {
-                (&mut zs, &mut zr)
-            } else {
-                (&mut ts, &mut tr)
-            };
-            samples.push(r.rate());
-            match total {
-                Some(t) => t.merge(r),
-                None => *total = Some(r),
-            }
-        }
+/// A server under test, started once per runtime of the run.
+pub trait Server: Sync {
+    /// Starts the server on `rt` (127.0.0.1, a free port); it serves until `rt` is dropped.
+    ///
+    /// # Errors
+    /// If it cannot listen.
+    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr>;
+}
+
+struct LoadSampler<'a, S, C> {
+    workers: usize,
+    server: &'a S,
+    load: &'a C,
+}
+
+impl<S, C> Clone for LoadSampler<'_, S, C> {
+    fn clone(&self) -> Self {
+        *self
     }
-    let extra = |r: &Option<LoadReport>| -> Vec<(&'static str, f64)> {
-        r.as_ref().map_or(Vec::new(), |r| {
-            vec![
-                ("requests", r.requests as f64),
-                ("mb_per_sec", r.mb_per_sec()),
-                ("errors", r.error_count() as f64),
-                (
-                    "error_percent",
-                    100.0 * r.error_count() as f64 / (r.requests + r.error_count()).max(1) as f64,
-                ),
-            ]
+}
+
+impl<S, C> Copy for LoadSampler<'_, S, C> {}
+
+impl<'a, S: Server, C: Fn(SocketAddr) -> LoadConfig> MakeSampler<'a> for LoadSampler<'a, S, C> {
+    type Sample = LoadReport;
+
+    fn make<R: Runtime>(self) -> Sampler<'a, Result<LoadReport, String>> {
+        let rt = R::multi_thread(self.workers);
+        let addr = self
+            .server
+            .start(&rt)
+            .map_err(|e| format!("{} server: {e}", R::NAME));
+        Box::new(move |_| {
+            let _serving = &rt;
+            let addr = addr.clone()?;
+            loadgen::run(&(self.load)(addr)).map_err(|e| e.to_string())
         })
-    };
-    let pct = |r: &Option<LoadReport>| {
-        r.as_ref()
-            .map(|r| zbench_suite::suite::percentiles_of(&r.latency_ns))
-    };
-    let point = Point {
-        zokio: zs,
-        baseline: ts,
-        baseline_name: "tokio",
-        percentiles: pct(&zr).zip(pct(&tr)),
-        errors: (
-            zr.as_ref().map_or(0, LoadReport::error_count),
-            tr.as_ref().map_or(0, LoadReport::error_count),
-        ),
-        extra: (extra(&zr), extra(&tr)),
+    }
+}
+
+/// Runs the load against a server on each runtime of the run (started once, on
+/// `ctx.cfg.workers` workers), `rounds` rounds with the order rotated; one sample (the
+/// rate) per run, and each runtime's reports merged for its percentiles and extra figures.
+fn measure<S: Server>(
+    ctx: &Ctx,
+    load: impl Fn(SocketAddr) -> LoadConfig,
+    server: &S,
+    rounds: usize,
+) -> Result<Point, String> {
+    let mut here = ctx.clone();
+    here.cfg.rounds = rounds;
+    let runs = each_runtime(
+        &here,
+        WarmUp::None,
+        LoadSampler {
+            workers: ctx.cfg.workers,
+            server,
+            load: &load,
+        },
+    )?;
+    let series = runs
+        .into_iter()
+        .map(|(name, reports)| {
+            let samples = reports.iter().map(LoadReport::rate).collect();
+            let mut reports = reports.into_iter();
+            let mut total = reports.next();
+            if let Some(t) = total.as_mut() {
+                reports.for_each(|r| t.merge(r));
+            }
+            let mut s = Series::new(name, samples);
+            if let Some(r) = total {
+                s.errors = r.error_count();
+                s.percentiles = Some(zbench_suite::strategy::percentiles(&r.latency_ns));
+                s.extra = vec![
+                    ("requests", r.requests as f64),
+                    ("mb_per_sec", r.mb_per_sec()),
+                    ("errors", r.error_count() as f64),
+                    (
+                        "error_percent",
+                        100.0 * r.error_count() as f64
+                            / (r.requests + r.error_count()).max(1) as f64,
+                    ),
+                ];
+            }
+            s
+        })
+        .collect();
+    Ok(Point {
+        series,
         ..Point::default()
-    };
-    Ok((point, zr, tr))
+    })
+}
+
+/// The HTTP server of `net.http_requests`, answering every request with `body`.
+struct Http(Bytes);
+
+impl Server for Http {
+    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr> {
+        start_http(rt, self.0.clone())
+    }
+}
+
+/// The echo server of `net.tcp_connections`.
+struct Echo;
+
+impl Server for Echo {
+    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr> {
+        start_echo(rt)
+    }
+}
+
+/// The file server of `net.file_transfer`.
+struct Files(Vec<std::path::PathBuf>);
+
+impl Server for Files {
+    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr> {
+        start_files(rt, &self.0)
+    }
 }
 
 /// Load runs per runtime and their length: `rounds` of `stress_duration / rounds`.
@@ -380,31 +333,27 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             mode,
         }
     };
-    let (closed, _, _) = measure(
-        ctx,
-        load(Mode::Closed),
-        |rt| start_http(rt, body.clone()),
-        |rt| start_http(rt, body.clone()),
-        rounds,
-    )?;
+    let closed = measure(ctx, load(Mode::Closed), &Http(body.clone()), rounds)?;
     let median = |xs: &[f64]| {
         let mut v = xs.to_vec();
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied()
     };
-    let max_rate = [median(&closed.zokio), median(&closed.baseline)]
-        .into_iter()
-        .flatten()
+    // The open-loop steps are shares of the slowest runtime's closed-loop rate, so every
+    // runtime can be offered them.
+    let max_rate = closed
+        .series
+        .iter()
+        .filter_map(|s| median(&s.samples))
         .fold(f64::INFINITY, f64::min);
     let mut points = Vec::new();
     if max_rate.is_finite() && max_rate > 0.0 {
         for share in [0.25, 0.5, 0.75] {
             let rate = (max_rate * share).round();
-            let (mut p, _, _) = measure(
+            let mut p = measure(
                 ctx,
                 load(Mode::Open { rate }),
-                |rt| start_http(rt, body.clone()),
-                |rt| start_http(rt, body.clone()),
+                &Http(body.clone()),
                 rounds.min(4),
             )?;
             p.params = vec![("offered_rate", rate.into())];
@@ -413,7 +362,7 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     }
     // A 4 KiB body, closed loop.
     let big = Bytes::from(vec![b'z'; BIG_BODY]);
-    let (mut p, _, _) = measure(
+    let mut p = measure(
         ctx,
         move |target| LoadConfig {
             target,
@@ -425,8 +374,7 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             duration: each,
             mode: Mode::Closed,
         },
-        |rt| start_http(rt, big.clone()),
-        |rt| start_http(rt, big.clone()),
+        &Http(big),
         rounds,
     )?;
     p.params = vec![("body_bytes", BIG_BODY.into())];
@@ -440,7 +388,7 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
 
 fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     let (rounds, each) = schedule(ctx);
-    let (p, _, _) = measure(
+    let p = measure(
         ctx,
         move |target| LoadConfig {
             target,
@@ -449,8 +397,7 @@ fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             duration: each,
             mode: Mode::Closed,
         },
-        start_echo,
-        start_echo,
+        &Echo,
         rounds,
     )?;
     Ok(Outcome { points: vec![p] })
@@ -535,51 +482,44 @@ pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f6
 }
 
 fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    let w = ctx.cfg.workers;
-    let mut point = Point {
-        baseline_name: "tokio",
-        ..Point::default()
-    };
-    let mut notes = (String::new(), String::new());
-    for round in 0..2 {
-        let order = if round % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        };
-        for zokio in order {
-            let (n, per, stop) = if zokio {
-                if !ctx.cfg.sides.zokio {
-                    continue;
-                }
-                idle_connections(&Zokio::multi_thread(w), CONNECTION_CAP)
-            } else {
-                if !ctx.cfg.sides.baseline {
-                    continue;
-                }
-                idle_connections(&Tokio::multi_thread(w), CONNECTION_CAP)
-            }
-            .map_err(|e| format!("scale.connections: {e}"))?;
-            let (samples, extra, note) = if zokio {
-                (&mut point.zokio, &mut point.extra.0, &mut notes.0)
-            } else {
-                (&mut point.baseline, &mut point.extra.1, &mut notes.1)
-            };
-            samples.push(n as f64);
-            *extra = vec![
-                ("bytes_per_connection", per),
-                ("rlimit_nofile", raise_fd_limit() as f64),
-            ];
-            *note = stop;
+    struct Idle(usize);
+    impl MakeSampler<'static> for Idle {
+        type Sample = (usize, f64, String);
+
+        fn make<R: Runtime>(self) -> Sampler<'static, Result<Self::Sample, String>> {
+            Box::new(move |_| {
+                idle_connections(&R::multi_thread(self.0), CONNECTION_CAP)
+                    .map_err(|e| format!("scale.connections on {}: {e}", R::NAME))
+            })
         }
     }
-    eprintln!(
-        "scale.connections: zokio stopped by {}; tokio stopped by {}",
-        notes.0, notes.1
-    );
-    Ok(Outcome {
-        points: vec![point],
-    })
+    impl Clone for Idle {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+    impl Copy for Idle {}
+    let mut here = ctx.clone();
+    here.cfg.rounds = 2;
+    let runs = each_runtime(&here, WarmUp::None, Idle(ctx.cfg.workers))?;
+    let series = runs
+        .into_iter()
+        .map(|(name, runs)| {
+            let last = runs.last().cloned().unwrap_or_default();
+            eprintln!("scale.connections: {name} stopped by {}", last.2);
+            Series {
+                extra: vec![
+                    ("bytes_per_connection", last.1),
+                    ("rlimit_nofile", raise_fd_limit() as f64),
+                ],
+                ..Series::new(name, runs.iter().map(|r| r.0 as f64).collect())
+            }
+        })
+        .collect();
+    Ok(Outcome::one(Point {
+        series,
+        ..Point::default()
+    }))
 }
 
 /// Files served in `net.file_transfer`: (count, bytes each). The 64 KiB set is last: the
@@ -600,8 +540,8 @@ fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             })
             .collect::<Result<_, String>>()?;
         let sums = std::sync::Arc::new(sums);
-        let paths = set.paths.clone();
-        let (mut p, _, _) = measure(
+        let server = Files(set.paths.clone());
+        let mut p = measure(
             ctx,
             move |target| LoadConfig {
                 target,
@@ -612,15 +552,20 @@ fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
                 duration: each.max(Duration::from_millis(300)),
                 mode: Mode::Closed,
             },
-            |rt| start_files(rt, &paths),
-            |rt| start_files(rt, &paths),
+            &server,
             rounds,
         )?;
         p.params = vec![("files", count.into()), ("file_bytes", bytes.into())];
-        if p.errors != (0, 0) {
+        let failed: Vec<String> = p
+            .series
+            .iter()
+            .filter(|s| s.errors != 0)
+            .map(|s| format!("{} {} ({:?})", s.name, s.errors, s.extra))
+            .collect();
+        if !failed.is_empty() {
             return Err(format!(
-                "net.file_transfer: transfer errors (zokio {}, tokio {}): {:?} / {:?}",
-                p.errors.0, p.errors.1, p.extra.0, p.extra.1
+                "net.file_transfer: transfer errors: {}",
+                failed.join("; ")
             ));
         }
         points.push(p);
@@ -685,7 +630,7 @@ mod tests {
             idle_connections(&Tokio::multi_thread(2), 300).unwrap(),
         ] {
             assert_eq!(n, 300, "{stop}");
-            assert!(per >= 0.0);
+            assert!(per.is_finite());
             assert!(stop.starts_with("cap reached"), "{stop}");
         }
     }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
-use zbench_suite::rt::{Runtime, Tokio, Zokio};
+use zbench_suite::rt::{self, Runtime, Visitor};
 
 /// Workloads that `serve` and `load` know.
 pub const REMOTE_WORKLOADS: [&str; 2] = ["net.http_requests", "net.tcp_connections"];
@@ -23,7 +23,7 @@ fn unknown(workload: &str) -> io::Error {
     )
 }
 
-/// Serves `workload` on `runtime` (`zokio` or `tokio`, `workers` threads) at `listen` for
+/// Serves `workload` on `runtime` (a registered name, `workers` threads) at `listen` for
 /// `duration`, then stops. `ready` is called with the bound address once it listens.
 ///
 /// # Errors
@@ -36,43 +36,45 @@ pub fn serve(
     duration: Duration,
     ready: impl FnOnce(SocketAddr),
 ) -> io::Result<()> {
-    fn on<R: super::HttpRuntime>(
-        rt: R,
-        workload: &str,
+    struct Serve<'a, F> {
+        workload: &'a str,
         listen: SocketAddr,
+        workers: usize,
         duration: Duration,
-        ready: impl FnOnce(SocketAddr),
-    ) -> io::Result<()> {
-        let addr = match workload {
-            "net.http_requests" => start_http_on(&rt, Bytes::from_static(HELLO), listen)?,
-            "net.tcp_connections" => start_echo_on(&rt, listen)?,
-            other => return Err(unknown(other)),
-        };
-        ready(addr);
-        std::thread::sleep(duration);
-        drop(rt);
-        Ok(())
+        ready: F,
     }
-    match runtime {
-        "zokio" => on(
-            Zokio::multi_thread(workers),
-            workload,
-            listen,
-            duration,
-            ready,
-        ),
-        "tokio" => on(
-            Tokio::multi_thread(workers),
-            workload,
-            listen,
-            duration,
-            ready,
-        ),
-        other => Err(io::Error::new(
+    impl<F: FnOnce(SocketAddr)> Visitor for Serve<'_, F> {
+        type Output = io::Result<()>;
+
+        fn visit<R: Runtime>(self) -> io::Result<()> {
+            let rt = R::multi_thread(self.workers);
+            let addr = match self.workload {
+                "net.http_requests" => start_http_on(&rt, Bytes::from_static(HELLO), self.listen)?,
+                "net.tcp_connections" => start_echo_on(&rt, self.listen)?,
+                other => return Err(unknown(other)),
+            };
+            (self.ready)(addr);
+            std::thread::sleep(self.duration);
+            drop(rt);
+            Ok(())
+        }
+    }
+    let serve = Serve {
+        workload,
+        listen,
+        workers,
+        duration,
+        ready,
+    };
+    rt::dispatch(runtime, serve).unwrap_or_else(|| {
+        Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("unknown runtime {other:?}: expected zokio or tokio"),
-        )),
-    }
+            format!(
+                "unknown runtime {runtime:?}: expected one of {}",
+                rt::NAMES.join(", ")
+            ),
+        ))
+    })
 }
 
 /// Drives `workload`'s server at `target` with the built-in generator: closed loop, or
