@@ -77,7 +77,10 @@ pub(crate) fn print_run(file: &ResultFile) {
                     };
                     (
                         format!("{:>6.2}x [{:.2}, {:.2}]", s.median, s.ci95_low, s.ci95_high),
-                        format!("{verdict} than {}", c.baseline),
+                        match verdict {
+                            "better" | "worse" => format!("{verdict} than {}", c.baseline),
+                            _ => format!("{verdict} from {}", c.baseline),
+                        },
                     )
                 }
                 None if is_baseline => ("baseline".to_owned(), String::new()),

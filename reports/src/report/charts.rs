@@ -52,24 +52,31 @@ pub struct RatioRow {
 
 const ZOKIO: RGBColor = RGBColor(31, 119, 180);
 const TOKIO: RGBColor = RGBColor(230, 120, 20);
-const OTHERS: [RGBColor; 4] = [
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
+const OTHERS: [RGBColor; 3] = [
     RGBColor(140, 86, 75),
     RGBColor(127, 127, 127),
+    RGBColor(23, 190, 207),
 ];
 const BETTER: RGBColor = RGBColor(30, 140, 60);
 const WORSE: RGBColor = RGBColor(200, 40, 40);
 const UNCLEAR: RGBColor = RGBColor(120, 120, 120);
 const FONT: &str = "sans-serif";
 
-/// The colour of a series: zokio blue, Tokio orange, anything else from a fixed palette by
-/// position, so a page reads the same way everywhere.
+const SMOL: RGBColor = RGBColor(44, 160, 44);
+const MONOIO: RGBColor = RGBColor(148, 103, 189);
+const COMPIO: RGBColor = RGBColor(214, 39, 40);
+
+/// The colour of a series: one fixed colour per runtime zbench knows (zokio blue, Tokio
+/// orange, smol green, monoio purple, compio red), anything else (a reference library) from
+/// a fixed palette by position, so a page reads the same way everywhere.
 pub fn series_color(name: &str, index: usize) -> RGBColor {
     let base = name.split_whitespace().next().unwrap_or(name);
     match base {
         "zokio" => ZOKIO,
         "tokio" => TOKIO,
+        "smol" => SMOL,
+        "monoio" => MONOIO,
+        "compio" => COMPIO,
         _ => OTHERS[index % OTHERS.len()],
     }
 }

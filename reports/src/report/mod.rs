@@ -15,6 +15,7 @@
 //! temporary file renamed into place), so a failed run never leaves a half-written page.
 
 pub mod charts;
+mod league;
 mod pages;
 
 use crate::schema::{ResultFile, WorkloadResult};
@@ -133,7 +134,13 @@ pub fn render(runs: &[Run]) -> Result<Site, ReportError> {
         .iter()
         .map(|g| (g.group.clone(), g.workloads.len()))
         .collect();
-    let index = pages::index(last, &ratio_rows, &nav, has_history);
+    let index = pages::index(
+        last,
+        &ratio_rows,
+        &league::league(&last.file),
+        &nav,
+        has_history,
+    );
     let mut html = vec![(PathBuf::from("index.html"), index)];
     for g in &group_pages {
         html.push((
@@ -304,21 +311,23 @@ fn advantage(c: &crate::schema::Comparison) -> Estimate {
     }
 }
 
-/// One row per comparison, labelled by workload and its varying parameters.
+/// One row per comparison of zokio with its baseline, labelled by workload and its varying
+/// parameters.
 fn ratio_rows(file: &ResultFile) -> Vec<charts::RatioRow> {
     let mut rows = Vec::new();
     let mut names: Vec<&str> = Vec::new();
-    for c in &file.comparisons {
+    let zokio: Vec<&crate::schema::Comparison> = file
+        .comparisons
+        .iter()
+        .filter(|c| c.runtime == "zokio")
+        .collect();
+    for c in &zokio {
         if !names.contains(&c.workload.as_str()) {
             names.push(&c.workload);
         }
     }
     for name in names {
-        let comps: Vec<_> = file
-            .comparisons
-            .iter()
-            .filter(|c| c.workload == name)
-            .collect();
+        let comps: Vec<_> = zokio.iter().filter(|c| c.workload == name).collect();
         let (_, varying) = points_of(comps.iter().map(|c| &c.params));
         for c in comps {
             let point = point_label(&c.params, &varying);
@@ -326,7 +335,7 @@ fn ratio_rows(file: &ResultFile) -> Vec<charts::RatioRow> {
             if !point.is_empty() {
                 label = format!("{label} [{point}]");
             }
-            if c.baseline != "tokio" {
+            if c.baseline != file.run.baseline {
                 label = format!("{label} vs {}", c.baseline);
             }
             rows.push(charts::RatioRow {
@@ -358,6 +367,8 @@ pub(crate) struct WorkloadSection {
     pub(crate) rows: Vec<(String, WorkloadResult)>,
     /// (point label, comparison).
     pub(crate) comparisons: Vec<(String, crate::schema::Comparison)>,
+    /// (runtime, reason) of the runtimes that could not run it.
+    pub(crate) not_applicable: Vec<(String, String)>,
 }
 
 fn runtimes_of(rs: &[&WorkloadResult]) -> Vec<String> {
@@ -594,6 +605,12 @@ fn workload_section(
         figures,
         rows,
         comparisons,
+        not_applicable: file
+            .not_applicable
+            .iter()
+            .filter(|n| n.workload == name)
+            .map(|n| (n.runtime.clone(), n.reason.clone()))
+            .collect(),
     })
 }
 

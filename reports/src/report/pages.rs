@@ -1,6 +1,7 @@
 //! The HTML of the report pages, written with `maud` (which escapes every interpolated
 //! string). No JavaScript, no external resources: one inline style sheet per page.
 
+use super::league::League;
 use super::{charts::RatioRow, params_text, Figure, HistoryChart, Run, WorkloadSection};
 use crate::claims::fmt_num;
 use crate::schema::{Comparison, Verdict};
@@ -36,6 +37,12 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .better{color:#1e7a3c;font-weight:600}
 .worse{color:#b42323;font-weight:600}
 .unclear{color:#666}
+td.best{font-weight:700}
+td.tied{text-decoration:underline}
+span.best{font-weight:700}
+span.tied{text-decoration:underline}
+span.small{font-size:.85em;color:#555}
+span.swatch{display:inline-block;width:.9em;height:.9em;border:1px solid #999;vertical-align:middle}
 .v-reproduced{color:#1e7a3c}
 .v-not_reproduced{color:#b42323}
 .v-not_measurable_as_stated{color:#8a5a00}
@@ -111,24 +118,37 @@ fn figure(f: &Figure) -> Markup {
     }
 }
 
-/// "better" / "worse" / "unclear" for a comparison, from its interval.
-fn reading(c: &Comparison) -> (&'static str, &'static str) {
+/// "better" / "worse" / "unclear" for a comparison, from its interval, and the reading
+/// ("smol worse").
+fn reading(c: &Comparison) -> (&'static str, String) {
     let better_if_above = c.higher_is_better;
-    if c.stats.ci95_low > 1.0 {
+    let class = if c.stats.ci95_low > 1.0 {
         if better_if_above {
-            ("better", "zokio better")
+            "better"
         } else {
-            ("worse", "zokio worse")
+            "worse"
         }
     } else if c.stats.ci95_high < 1.0 {
         if better_if_above {
-            ("worse", "zokio worse")
+            "worse"
         } else {
-            ("better", "zokio better")
+            "better"
         }
     } else {
-        ("unclear", "no clear difference")
-    }
+        "unclear"
+    };
+    let text = match class {
+        "unclear" => "no clear difference".to_owned(),
+        _ => format!("{} {class}", c.runtime),
+    };
+    (class, text)
+}
+
+/// The chart colour of runtime `name` as CSS.
+fn swatch(name: &str, runtimes: &[crate::schema::RuntimeRecord]) -> String {
+    let index = runtimes.iter().position(|r| r.name == name).unwrap_or(0);
+    let c = super::charts::series_color(name, index);
+    format!("rgb({},{},{})", c.0, c.1, c.2)
 }
 
 fn ratio_text(c: &Comparison) -> String {
@@ -150,18 +170,25 @@ fn ratio_text(c: &Comparison) -> String {
 pub(crate) fn index(
     run: &Run,
     rows: &[RatioRow],
+    league: &League,
     nav: &[(String, usize)],
     has_history: bool,
 ) -> String {
     let f = &run.file;
-    let counts = f
+    let zokio_points = f
         .comparisons
         .iter()
-        .fold((0, 0, 0), |(b, w, u), c| match reading(c).0 {
-            "better" => (b + 1, w, u),
-            "worse" => (b, w + 1, u),
-            _ => (b, w, u + 1),
-        });
+        .filter(|c| c.runtime == "zokio")
+        .count();
+    let counts =
+        f.comparisons
+            .iter()
+            .filter(|c| c.runtime == "zokio")
+            .fold((0, 0, 0), |(b, w, u), c| match reading(c).0 {
+                "better" => (b + 1, w, u),
+                "worse" => (b, w + 1, u),
+                _ => (b, w, u + 1),
+            });
     let missing: Vec<&str> = EXPECTED_GROUPS
         .iter()
         .filter(|g| !nav.iter().any(|(n, _)| n == *g))
@@ -181,8 +208,9 @@ pub(crate) fn index(
         .collect();
     let body = html! {
         p {
-            "zokio against Tokio (or the named baseline), measured in the same run with interleaved rounds. "
-            "Of " (f.comparisons.len()) " workload points: "
+            "Runtimes " (f.run.runtimes.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))
+            ", each against " (f.run.baseline) " (or the named reference), measured in the same run with interleaved rounds. "
+            "zokio, of " (zokio_points) " workload points: "
             span.better { (counts.0) " zokio better" } ", "
             span.worse { (counts.1) " zokio worse" } ", "
             span.unclear { (counts.2) " no clear difference" }
@@ -197,6 +225,68 @@ pub(crate) fn index(
             tr { th { "rounds, warm-up" } td { (f.run.rounds) " interleaved rounds per workload, " (f.run.warmup_ms) " ms warm-up per runtime" @if f.run.quick { " (quick run)" } } }
             tr { th { "bootstrap seed" } td { (f.run.seed) } }
             tr { th { "command" } td { code { (f.run.command_line.join(" ")) } } }
+        }
+        h2 { "Runtimes" }
+        table {
+            tr { th { "runtime" } th { "version" } th { "capabilities" } th { "stand-ins and differences" } }
+            @for r in &f.run.runtimes {
+                tr {
+                    td { span.swatch style=(format!("background:{}", swatch(&r.name, &f.run.runtimes))) {} " " (r.name) @if r.name == f.run.baseline { " (baseline)" } }
+                    td { (r.version.as_deref().unwrap_or("not recorded")) }
+                    td { (r.capabilities.join(", ")) }
+                    td { @for (k, v) in &r.equivalents { (k) ": " (v) br; } }
+                }
+            }
+        }
+        @if league.runtimes.len() >= 2 && !league.rows.is_empty() {
+            h2 { "League table" }
+            p {
+                "Per workload point, each runtime's median and its ratio to " (f.run.baseline) " with the 95% interval. "
+                span.best { "Bold" } ": the best median of the point; "
+                span.tied { "underlined" } ": not the best, but its 95% interval overlaps the best one's (not distinguishable)."
+            }
+            table {
+                tr { th { "runtime" } th { "best" } th { "tied with the best" } th { "points measured" } }
+                @for (i, name) in league.runtimes.iter().enumerate() {
+                    tr {
+                        td { (name) }
+                        td.num { (league.best[i]) }
+                        td.num { (league.tied[i]) }
+                        td.num { (league.rows.iter().filter(|r| r.cells[i].is_some()).count()) }
+                    }
+                }
+            }
+            table.league {
+                tr {
+                    th { "workload" } th { "point" } th { "unit" }
+                    @for name in &league.runtimes { th { (name) } }
+                }
+                @for row in &league.rows {
+                    tr {
+                        td { (row.workload) }
+                        td { (if row.point.is_empty() { "-" } else { row.point.as_str() }) }
+                        td { (row.unit) @if !row.higher_is_better { " (lower is better)" } }
+                        @for cell in &row.cells {
+                            @match cell {
+                                Some(c) => td class=(if c.best { "num best" } else if c.tied { "num tied" } else { "num" }) {
+                                    (fmt_num(c.median))
+                                    @if let Some(r) = &c.ratio { br; span.small { (format!("{:.2}x [{:.2}, {:.2}]", r.median, r.ci95_low, r.ci95_high)) } }
+                                },
+                                None => td.num.unclear { "-" },
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !f.not_applicable.is_empty() {
+            h2 { "Not applicable" }
+            table {
+                tr { th { "workload" } th { "runtime" } th { "why" } }
+                @for na in &f.not_applicable {
+                    tr { td { (na.workload) } td { (na.runtime) } td { "not applicable: " (na.reason) } }
+                }
+            }
         }
         h2 { "Machine" }
         table {
@@ -229,12 +319,13 @@ pub(crate) fn index(
         }
         h2 { "Comparisons" }
         table {
-            tr { th { "workload" } th { "parameters" } th { "baseline" } th { "ratio zokio/baseline [95%]" } th { "reading" } }
+            tr { th { "workload" } th { "parameters" } th { "runtime" } th { "baseline" } th { "ratio runtime/baseline [95%]" } th { "reading" } }
             @for c in &f.comparisons {
                 @let (class, text) = reading(c);
                 tr {
                     td { (c.workload) }
                     td { (params_text(&c.params)) }
+                    td { (c.runtime) }
                     td { (c.baseline) }
                     td.num { (ratio_text(c)) }
                     td class=(class) { (text) @if !c.higher_is_better { " (lower is better)" } }
@@ -296,6 +387,9 @@ pub(crate) fn group(
                 @if !w.claim_ids.is_empty() { " Claims: " (w.claim_ids.join(", ")) "." }
             }
             @for f in &w.figures { (figure(f)) }
+            @for (rt, why) in &w.not_applicable {
+                p.unclear { (rt) ": not applicable: " (why) }
+            }
             table {
                 tr { th { "point" } th { "runtime" } th { "median" } th { "95% interval" } th { "rounds" } th { "errors" } th { "p50 / p99 / p99.9" } }
                 @for (point, r) in &w.rows {
@@ -324,11 +418,12 @@ pub(crate) fn group(
             }
             @if !w.comparisons.is_empty() {
                 table {
-                    tr { th { "point" } th { "baseline" } th { "ratio zokio/baseline [95%]" } th { "reading" } }
+                    tr { th { "point" } th { "runtime" } th { "baseline" } th { "ratio runtime/baseline [95%]" } th { "reading" } }
                     @for (point, c) in &w.comparisons {
                         @let (class, text) = reading(c);
                         tr {
                             td { (if point.is_empty() { "-" } else { point }) }
+                            td { (c.runtime) }
                             td { (c.baseline) }
                             td.num { (ratio_text(c)) }
                             td class=(class) { (text) }
