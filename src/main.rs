@@ -579,6 +579,11 @@ fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let baseline = zbench_suite::rt::known(args.baseline.trim())
         .ok_or_else(|| unknown_runtime(args.baseline.trim()))?;
     cfg.rounds = zbench_suite::measure::rounds_for(cfg.rounds, runtimes.len());
+    if !runtimes.contains(&baseline) {
+        eprintln!(
+            "zbench: the baseline {baseline} is not among --runtimes: no ratios will be taken"
+        );
+    }
     let ctx = Ctx {
         child_exe: std::env::current_exe().ok(),
         stress_duration: std::time::Duration::from_secs(if args.quick { 2 } else { 10 }),

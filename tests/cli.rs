@@ -195,11 +195,25 @@ fn zero_workers_is_a_usage_error() {
 
 #[test]
 fn unknown_runtime_is_a_usage_error() {
-    let out = zbench(&["all", "--runtimes", "zokio,smol"]);
+    let out = zbench(&["all", "--runtimes", "zokio,nosuch"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr)
-        .unwrap()
-        .contains("unknown runtime \"smol\""));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("unknown runtime \"nosuch\"; known: zokio, tokio"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // The baseline and the gated runtime are checked the same way.
+    for args in [
+        &["all", "--baseline", "nosuch"][..],
+        &["compare", "a.json", "b.json", "--runtime", "nosuch"][..],
+    ] {
+        let out = zbench(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("unknown runtime \"nosuch\""));
+    }
 }
 
 /// A quick zokio-only run of `zsync.spawn` without report pages, started in `cwd`, writing

@@ -285,3 +285,97 @@ fn derive_growth(m: &mut Measured, points: &[&WorkloadResult], records: &Records
         "growth = bytes per task at the most live tasks / bytes per task at the fewest".into(),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::MeasureConfig;
+    use crate::rt::Cap;
+    use crate::suite::{Figure, Outcome};
+
+    fn ctx(runtimes: Vec<&'static str>) -> Ctx {
+        Ctx::new(MeasureConfig::QUICK, runtimes, "tokio")
+    }
+
+    fn workload(needs: &'static [Cap], run: fn(&Ctx) -> Result<Outcome, String>) -> Workload {
+        Workload {
+            name: "test.point",
+            unit: "ops/s",
+            params: &[("size", "3")],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs,
+            description: "a test point",
+            run,
+        }
+    }
+
+    /// One point whose series are the context's runtimes, each sample `1 + index` of the
+    /// runtime in the run, so every ratio is known.
+    fn series_of_the_run(ctx: &Ctx) -> Result<Outcome, String> {
+        let series = ctx
+            .runtimes
+            .iter()
+            .enumerate()
+            .map(|(i, &name)| (name, vec![(i + 1) as f64; 4]))
+            .collect();
+        Ok(Outcome::one(Point::from_samples(series)))
+    }
+
+    #[test]
+    #[cfg(feature = "peers")]
+    fn three_runtimes_give_three_series_and_two_ratios_per_point() {
+        let w = workload(&[Cap::MultiThread], series_of_the_run);
+        let records = run(&[w], &ctx(vec!["zokio", "tokio", "smol"]), 1, |_| {}).unwrap();
+        let names: Vec<&str> = records.results.iter().map(|r| r.runtime.as_str()).collect();
+        assert_eq!(names, ["zokio", "tokio", "smol"]);
+        let ratios: Vec<(&str, &str, f64)> = records
+            .comparisons
+            .iter()
+            .map(|c| (c.runtime.as_str(), c.baseline.as_str(), c.stats.median))
+            .collect();
+        // zokio's samples are 1, Tokio's 2, smol's 3.
+        assert_eq!(ratios, [("zokio", "tokio", 0.5), ("smol", "tokio", 1.5)]);
+        assert!(records.results.iter().all(|r| r.params["workers"] == 2));
+        assert!(records.not_applicable.is_empty());
+    }
+
+    #[test]
+    #[cfg(feature = "peers")]
+    fn another_baseline_takes_the_ratios() {
+        let w = workload(&[Cap::MultiThread], series_of_the_run);
+        let mut c = ctx(vec!["zokio", "tokio", "smol"]);
+        c.baseline = "smol";
+        let records = run(&[w], &c, 1, |_| {}).unwrap();
+        let ratios: Vec<(&str, &str)> = records
+            .comparisons
+            .iter()
+            .map(|c| (c.runtime.as_str(), c.baseline.as_str()))
+            .collect();
+        assert_eq!(ratios, [("zokio", "smol"), ("tokio", "smol")]);
+    }
+
+    #[test]
+    #[cfg(feature = "peers")]
+    fn a_runtime_lacking_a_capability_is_not_applicable_and_never_run() {
+        let w = workload(&[Cap::MultiThread, Cap::Notify], |ctx| {
+            assert!(
+                !ctx.runs("smol"),
+                "the body ran on a runtime without Notify"
+            );
+            series_of_the_run(ctx)
+        });
+        let records = run(&[w], &ctx(vec!["zokio", "smol", "tokio"]), 1, |_| {}).unwrap();
+        assert_eq!(
+            records.not_applicable,
+            [NotApplicable {
+                workload: "test.point".into(),
+                runtime: "smol".into(),
+                reason: "smol has no Notify with a stored permit".into(),
+            }]
+        );
+        assert!(records.results.iter().all(|r| r.runtime != "smol"));
+        assert_eq!(records.comparisons.len(), 1);
+    }
+}

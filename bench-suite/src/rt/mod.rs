@@ -10,6 +10,8 @@
 //! workload that needs a missing capability is recorded as "not applicable" for that
 //! runtime, with the reason, and its body is never called there.
 
+#[cfg(feature = "peers")]
+mod smol_rt;
 mod tokio_rt;
 mod zokio_rt;
 
@@ -19,6 +21,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[cfg(feature = "peers")]
+pub use smol_rt::Smol;
 pub use tokio_rt::Tokio;
 pub use zokio_rt::Zokio;
 
@@ -50,7 +54,7 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// The receiving half of a oneshot channel: resolves to `None` if the sender was
     /// dropped without sending.
-    type OneshotReceiver<T: Send + 'static>: Future<Output = Option<T>> + Send + Unpin + 'static;
+    type OneshotReceiver<T: Send + 'static>: Future<Output = Option<T>> + Send + 'static;
 
     /// The sending half of a bounded mpsc channel.
     type MpscSender<T: Send + 'static>: MpscSender<T>;
@@ -263,15 +267,17 @@ impl Visitor for Info {
     }
 }
 
-/// The list of adapters: names in report order and the name-to-type dispatch.
+/// The list of adapters: names in report order and the name-to-type dispatch. An entry
+/// may carry a `#[cfg(..)]` (the peers are behind the `peers` feature).
 macro_rules! registry {
-    ($($rt:ident),* $(,)?) => {
+    ($($(#[$cfg:meta])* $rt:ident),* $(,)?) => {
         /// Every runtime zbench can run, by name, in report order.
-        pub const NAMES: &[&str] = &[$($rt::NAME),*];
+        pub const NAMES: &[&str] = &[$($(#[$cfg])* $rt::NAME),*];
 
         /// Runs `visitor` on the adapter named `name`; `None` for an unknown name.
         pub fn dispatch<V: Visitor>(name: &str, visitor: V) -> Option<V::Output> {
             $(
+                $(#[$cfg])*
                 if name == $rt::NAME {
                     return Some(visitor.visit::<$rt>());
                 }
@@ -281,7 +287,34 @@ macro_rules! registry {
     };
 }
 
-registry!(Zokio, Tokio);
+registry!(
+    Zokio,
+    Tokio,
+    #[cfg(feature = "peers")]
+    Smol,
+);
+
+/// The type of a primitive an adapter lacks (its [`Runtime::CAPS`] leave the capability
+/// out). It has no values: the runner never calls a workload that needs the capability on
+/// that runtime, so nothing ever constructs one; [`AsyncNotify::new`] panics if asked.
+#[derive(Debug)]
+pub enum Unsupported {}
+
+impl AsyncNotify for Unsupported {
+    fn new() -> Self {
+        unreachable!("a runtime without Notify was asked for one: its CAPS should exclude it")
+    }
+
+    fn notify_one(&self) {
+        match *self {}
+    }
+
+    fn notified(&self) -> impl Future<Output = ()> + Send {
+        match *self {}
+        #[allow(unreachable_code)]
+        std::future::ready(())
+    }
+}
 
 /// Name, version and capabilities of the runtime called `name`.
 pub fn info(name: &str) -> Option<RuntimeInfo> {

@@ -291,7 +291,15 @@ Transfer/sec:      7.00MB
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         let e = serve("net.nope", "zokio", any, 1, Duration::ZERO, |_| {}).unwrap_err();
         assert!(e.to_string().contains("no remote halves"), "{e}");
-        let e = serve("net.http_requests", "smol", any, 1, Duration::ZERO, |_| {}).unwrap_err();
+        let e = serve(
+            "net.http_requests",
+            "nosuch",
+            any,
+            1,
+            Duration::ZERO,
+            |_| {},
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("unknown runtime"), "{e}");
         let e = load("net.nope", any, 1, Duration::ZERO, None).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
