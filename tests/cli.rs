@@ -19,7 +19,7 @@ fn list_prints_every_workload() {
     assert!(stdout.contains("stress.task_scheduling"));
     assert_eq!(
         stdout.lines().count(),
-        zbench_suite::suite::workloads().len() + zbench_stress::workloads().len()
+        zbench_suite::catalogue::workloads().len() + zbench_stress::workloads().len()
     );
 }
 

@@ -7,6 +7,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod catalogue;
 pub mod child;
 pub mod machine;
 pub mod measure;

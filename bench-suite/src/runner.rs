@@ -33,13 +33,7 @@ fn params_json(w: &Workload, ctx: &Ctx, point: &Point) -> BTreeMap<String, serde
     let mut params: BTreeMap<String, serde_json::Value> = w
         .params
         .iter()
-        .map(|(k, v)| {
-            let value = v
-                .parse::<i64>()
-                .map(serde_json::Value::from)
-                .unwrap_or_else(|_| serde_json::Value::from(*v));
-            ((*k).to_owned(), value)
-        })
+        .map(|(k, v)| ((*k).to_owned(), v.json()))
         .collect();
     if w.multi_thread {
         params.insert("workers".into(), ctx.cfg.workers.into());
@@ -301,7 +295,7 @@ mod tests {
         Workload {
             name: "test.point",
             unit: "ops/s",
-            params: &[("size", "3")],
+            params: &[("size", crate::suite::Param::N(3))],
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use zbench_suite::rt::{self, AsyncFile, Cap, Runtime, Visitor};
 #[cfg(test)]
 use zbench_suite::rt::{Tokio, Zokio};
-use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Series, Workload};
+use zbench_suite::suite::{Ctx, Figure, Outcome, Param::*, Point, Series, Workload};
 use zbench_suite::workloads::io::TempFile;
 use zbench_suite::workloads::memory::rss_bytes;
 
@@ -39,7 +39,7 @@ fn stress_workloads() -> Vec<Workload> {
         Workload {
             name: "stress.task_scheduling",
             unit: "tasks/s",
-            params: &[("duration", "10 s (2 s quick)"), ("windows", "10"), ("spawners", "one per worker"), ("batch", "64 then yield")],
+            params: &[("duration", T("10 s (2 s quick)")), ("windows", N(WINDOWS)), ("spawners", T("one per worker")), ("batch", T("64 then yield"))],
             claims: &["stress.task_scheduling"],
             figure: Figure::Rate,
             multi_thread: true,
@@ -50,18 +50,18 @@ fn stress_workloads() -> Vec<Workload> {
         Workload {
             name: "stress.memory_allocation",
             unit: "ops/s",
-            params: &[("duration", "10 s (2 s quick)"), ("windows", "10"), ("tasks", "4 per worker"), ("sizes", "64 B to 1 MiB, log-uniform"), ("live_per_task", "8")],
+            params: &[("duration", T("10 s (2 s quick)")), ("windows", N(WINDOWS)), ("tasks", T("4 per worker")), ("sizes", T("64 B to 1 MiB, log-uniform")), ("live_per_task", N(8))],
             claims: &["stress.memory_allocation"],
             figure: Figure::Rate,
             multi_thread: true,
             needs: &[Cap::MultiThread],
-            description: "tasks allocate buffers of mixed sizes (64 B to 1 MiB), write one byte per page, keep the last 8 and free the oldest, yielding every 16 allocations; ops = allocations (each freed later). Extra figures: peak RSS during the run, RSS before the runtime was built and after it was dropped (the leak check; the allocator may keep freed pages, and Tokio runs second in the same process)",
+            description: "tasks allocate buffers of mixed sizes (64 B to 1 MiB), write one byte per page, keep the last 8 and free the oldest, yielding every 16 allocations; ops = allocations (each freed later). Extra figures: peak RSS during the run, RSS before the runtime was built and after it was dropped (the leak check; the allocator may keep freed pages, and the runtimes run one after another in the same process)",
             run: memory_allocation_outcome,
         },
         Workload {
             name: "stress.io_ops",
             unit: "ops/s",
-            params: &[("duration", "10 s (2 s quick)"), ("windows", "10"), ("tasks", "16"), ("operation", "no-op + 4 KiB file read_at")],
+            params: &[("duration", T("10 s (2 s quick)")), ("windows", N(WINDOWS)), ("tasks", N(16)), ("operation", T("no-op + 4 KiB file read_at"))],
             claims: &["stress.io_ops"],
             figure: Figure::Rate,
             multi_thread: true,

@@ -16,7 +16,7 @@ use zbench_suite::rt::{AsyncTcpListener, AsyncTcpStream, Cap, Runtime};
 #[cfg(test)]
 use zbench_suite::rt::{Tokio, Zokio};
 use zbench_suite::strategy::{each_runtime, MakeSampler};
-use zbench_suite::suite::{Ctx, Figure, Outcome, Point, Series, Workload};
+use zbench_suite::suite::{Ctx, Figure, Outcome, Param::*, Point, Series, Workload};
 
 /// Binds 127.0.0.1:0 on `rt` and serves HTTP there until `rt` is dropped.
 ///
@@ -144,7 +144,7 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "net.http_requests",
             unit: "requests/s",
-            params: &[("connections", "64"), ("body", "Hello, World! (13 B); 4 KiB"), ("server", "hyper 1.x http1 on the runtime under test"), ("client", "built-in load generator, 1 thread (Tokio current-thread), same for both")],
+            params: &[("connections", N(HTTP_CONNECTIONS)), ("body", T("Hello, World! (13 B); 4 KiB")), ("server", T("hyper 1.x http1 on the runtime under test")), ("client", T("built-in load generator, 1 thread (Tokio current-thread), the same for every runtime"))],
             claims: &["net.http_requests"],
             figure: Figure::Rate,
             multi_thread: true,
@@ -155,7 +155,7 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "scale.connections",
             unit: "connections",
-            params: &[("ends", "client and server in this process (2 fds per connection)"), ("cap", "100000"), ("limit", "RLIMIT_NOFILE raised to its hard limit")],
+            params: &[("ends", T("client and server in this process (2 fds per connection)")), ("cap", N(CONNECTION_CAP)), ("limit", T("RLIMIT_NOFILE raised to its hard limit"))],
             claims: &["scale.connections"],
             figure: Figure::Rate,
             multi_thread: true,
@@ -166,7 +166,7 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "net.file_transfer",
             unit: "files/s",
-            params: &[("connections", "8"), ("transfer", "sendfile(2) on both runtimes"), ("client", "built-in load generator, 1 thread, every file's length and checksum checked")],
+            params: &[("connections", N(8)), ("transfer", T("sendfile(2) on every runtime")), ("client", T("built-in load generator, 1 thread, every file's length and checksum checked"))],
             claims: &["net.file_transfer"],
             figure: Figure::Rate,
             multi_thread: true,
@@ -177,7 +177,7 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "net.tcp_connections",
             unit: "connections/s",
-            params: &[("connectors", "16"), ("bytes", "64"), ("server", "echo on the runtime under test"), ("client", "built-in load generator, 1 thread")],
+            params: &[("connectors", N(CONNECTORS)), ("bytes", N(64)), ("server", T("echo on the runtime under test")), ("client", T("built-in load generator, 1 thread"))],
             claims: &["net.tcp_connections"],
             figure: Figure::Rate,
             multi_thread: true,

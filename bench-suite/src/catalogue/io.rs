@@ -1,0 +1,160 @@
+//! I/O through each runtime's driver and file API (127.0.0.1 and temporary files).
+
+use super::MULTI;
+use crate::measure::Timed;
+use crate::rt::Zokio;
+use crate::rt::{Cap, Runtime};
+use crate::strategy::{self, Flavor, HistogramBody, RateBody};
+use crate::suite::Series;
+use crate::suite::{Ctx, Figure, Outcome, Param::*, Point, Workload};
+
+/// Connections and round trips per sample in the TCP echo workloads.
+pub const ECHO_CONNECTIONS: usize = 64;
+/// Round trips per connection per sample in `net.tcp_echo`.
+pub const ECHO_ROUNDS: usize = 200;
+/// Round trips per round in `latency.tcp_echo`.
+pub const ECHO_LATENCY_PER_ROUND: usize = 3_200;
+/// Reads per sample, concurrent tasks and read size in `sched.io_ops`.
+pub const IO_READS: usize = 20_000;
+/// Tasks issuing reads in `sched.io_ops`.
+pub const IO_TASKS: usize = 16;
+/// Bytes per read in `sched.io_ops`.
+pub const IO_READ_BYTES: usize = 4096;
+
+fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::{io_ops, TempFile};
+    struct IoOps(TempFile);
+    impl RateBody for IoOps {
+        fn run<R: Runtime>(&self, rt: &R, _ctx: &Ctx) -> Timed {
+            io_ops(rt, &self.0, IO_TASKS, IO_READS, IO_READ_BYTES).into()
+        }
+    }
+    let body = IoOps(TempFile::new(IO_READ_BYTES));
+    strategy::rates(ctx, Flavor::MultiThread(ctx.cfg.workers), &body).map(Outcome::one)
+}
+
+/// Files of `fs.read_64k`, and files read per sample.
+pub const FILE_COUNT: usize = 64;
+/// Bytes per file in `fs.read_64k`.
+pub const FILE_BYTES: usize = 64 * 1024;
+/// Files read per sample in `fs.read_64k`.
+pub const FILE_READS: usize = 4_096;
+
+fn file_read_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::{whole_file_reads, TempFiles};
+    struct Reads<'a>(&'a TempFiles, usize);
+    impl RateBody for Reads<'_> {
+        fn run<R: Runtime>(&self, rt: &R, _ctx: &Ctx) -> Timed {
+            whole_file_reads(rt, self.0, self.1, FILE_READS).into()
+        }
+    }
+    let files = TempFiles::new(FILE_COUNT, FILE_BYTES);
+    let points = strategy::sweep(ctx, "tasks", &[1usize, 16], |tasks| Reads(&files, tasks))?;
+    Ok(Outcome { points })
+}
+
+/// Submissions timed per sample in `latency.io_submission`.
+pub const IO_SUBMISSIONS: usize = 1_000;
+
+/// The baseline name of a point measured on zokio only (`zsync.batch`).
+pub const NO_BASELINE: &str = "none";
+
+fn batch_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::{zokio_batch, TempFile};
+    if !ctx.runs(Zokio::NAME) {
+        return Ok(Outcome::default());
+    }
+    let file = TempFile::new(IO_READ_BYTES);
+    let z = Zokio::multi_thread(ctx.cfg.workers);
+    let start = std::time::Instant::now();
+    while start.elapsed() < ctx.cfg.warmup {
+        zokio_batch(&z, &file, IO_TASKS, IO_READS, IO_READ_BYTES);
+    }
+    let Some(samples) = (0..ctx.cfg.rounds)
+        .map(|_| zokio_batch(&z, &file, IO_TASKS, IO_READS, IO_READ_BYTES))
+        .collect::<Option<Vec<f64>>>()
+    else {
+        // epoll has no submission queue: nothing to measure (the audit says "not run").
+        eprintln!("zsync.batch: skipped, zokio runs the epoll driver here");
+        return Ok(Outcome::default());
+    };
+    Ok(Outcome {
+        points: vec![Point {
+            series: vec![Series::new(Zokio::NAME, samples)],
+            baseline: Some(NO_BASELINE),
+            ..Point::default()
+        }],
+    })
+}
+
+/// I/O through each runtime's driver and file API (127.0.0.1 and a temporary file).
+pub(super) fn io() -> Vec<Workload> {
+    vec![
+        Workload {
+            name: "net.tcp_echo",
+            unit: "round trips/s",
+            params: &[("connections", N(ECHO_CONNECTIONS)), ("bytes", N(crate::workloads::io::ECHO_BYTES)), ("round_trips_per_connection", N(ECHO_ROUNDS)), ("peers", T("same runtime"))],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
+            description: "64 client tasks each echo 64-byte requests through a server task on 127.0.0.1, one request in flight per connection; both ends on the runtime under test",
+            run: multi_rate!(|rt| crate::workloads::io::tcp_echo(rt, ECHO_CONNECTIONS, ECHO_ROUNDS)),
+        },
+        Workload {
+            name: "latency.tcp_echo",
+            unit: "ns",
+            params: &[("connections", N(ECHO_CONNECTIONS)), ("bytes", N(crate::workloads::io::ECHO_BYTES)), ("round_trips_per_round", N(ECHO_LATENCY_PER_ROUND)), ("peers", T("same runtime")), ("warm_up", T("1 exchange per connection, not recorded"))],
+            claims: &[],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
+            description: "round-trip time of 64-byte echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
+            run: latency!(ECHO_LATENCY_PER_ROUND, |rt, n| crate::workloads::io::tcp_echo_latency(rt, ECHO_CONNECTIONS, n)),
+        },
+        Workload {
+            name: "sched.io_ops",
+            unit: "ops/s",
+            params: &[("tasks", N(IO_TASKS)), ("iterations", N(IO_READS)), ("bytes", N(IO_READ_BYTES)), ("operation", T("no-op + file read_at"))],
+            claims: &["sched.io_ops"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
+            description: "16 tasks each alternate a no-op through the I/O driver and a 4 KiB read at offset 0 of a temporary file; ops = no-ops + reads. zokio on io_uring: IORING_OP_NOP and IORING_OP_READ on the worker's ring; on epoll and on Tokio: blocking-pool round trips (an empty closure, a pread)",
+            run: io_ops_outcome,
+        },
+        Workload {
+            name: "fs.read_64k",
+            unit: "files/s",
+            params: &[("files", N(FILE_COUNT)), ("bytes", N(FILE_BYTES)), ("reads", N(FILE_READS)), ("operation", T("open + read_at to end + close"))],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
+            description: "1 task, then 16 tasks, read whole 64 KiB files (page cache warm) through the runtime's file API: open, read_at until end of file, close; every file checked. zokio on io_uring: OPENAT/READ on the ring; on epoll and on Tokio: the blocking pool",
+            run: file_read_outcome,
+        },
+        Workload {
+            name: "latency.io_submission",
+            unit: "ns",
+            params: &[("submissions", N(IO_SUBMISSIONS)), ("operation", T("no-op, first poll only"))],
+            claims: &["latency.io_submission"],
+            figure: Figure::NanosPerOp,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
+            description: "time to submit one no-op to the I/O driver, not its completion: 1,000 no-op futures polled once each inside a task, only that loop timed. zokio on io_uring: an SQE pushed on the worker's ring; on epoll and on Tokio: a closure handed to the blocking pool",
+            run: multi_rate!(|rt| crate::workloads::io::io_submission(rt, IO_SUBMISSIONS)),
+        },
+        Workload {
+            name: "zsync.batch",
+            unit: "ops/syscall",
+            params: &[("tasks", N(IO_TASKS)), ("iterations", N(IO_READS)), ("load", T("sched.io_ops loop")), ("baseline", T("none: Tokio has no submission queue"))],
+            claims: &["zsync.batch"],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: MULTI,
+            description: "zokio on io_uring only: SQEs per submitting io_uring_enter while 16 tasks run the sched.io_ops loop, from the runtime's metrics (io_submitted_entries / io_submit_calls)",
+            run: batch_outcome,
+        },
+    ]
+}

@@ -1,0 +1,73 @@
+//! Memory: resident bytes per idle task, per I/O driver and per worker, each measured in
+//! a fresh child process per runtime and round.
+
+use super::MULTI;
+use crate::child::Job;
+use crate::rt::Cap;
+use crate::strategy::{self};
+use crate::suite::{Figure, Outcome, Param::*, Workload};
+
+/// Idle tasks alive in `memory.per_task` (CLAIMS.md: 1M).
+pub const IDLE_TASKS: usize = 1_000_000;
+
+/// Workers of the larger runtime in `memory.scheduler_per_worker`.
+pub const MEMORY_WORKERS: usize = 33;
+
+/// Driver instances built in `memory.io_driver`.
+pub const IO_DRIVERS: usize = 32;
+
+/// The memory workloads and `scale.concurrent_tasks`.
+pub(super) fn memory() -> Vec<Workload> {
+    vec![
+        Workload {
+            name: "memory.per_task",
+            unit: "bytes/task",
+            params: &[("tasks", N(IDLE_TASKS)), ("process", T("fresh per runtime"))],
+            claims: &["memory.per_task"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            needs: MULTI,
+            description: "RSS growth per idle task (each waiting on a shared gate), one child process per measurement",
+            run: |ctx| strategy::child_processes(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
+        },
+        Workload {
+            name: "memory.io_driver",
+            unit: "bytes",
+            params: &[("drivers", N(IO_DRIVERS)), ("process", T("fresh per runtime"))],
+            claims: &["memory.io_driver"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: false,
+            needs: &[Cap::CurrentThread, Cap::Tcp, Cap::Files],
+            description: "RSS growth (io_uring rings included: RSS counts them on Linux 6.x; any ring memory it leaves out is added from smaps) per current-thread runtime, each holding one I/O driver with a listener registered and one no-op done; includes the small scheduler core and timer shard around the driver",
+            run: |ctx| strategy::child_processes(ctx, Job::IoDriverMemory, IO_DRIVERS, Vec::new()).map(Outcome::one),
+        },
+        Workload {
+            name: "memory.scheduler_per_worker",
+            unit: "bytes/worker",
+            params: &[("workers_compared", T("1 and 33")), ("process", T("fresh per runtime"))],
+            claims: &["memory.scheduler_per_worker"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: false,
+            needs: MULTI,
+            description: "RSS per extra started worker (thread stack pages, TLS and allocator arenas included); RSS granularity makes it noisy by a few KiB",
+            run: |ctx| strategy::child_processes(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new()).map(Outcome::one),
+        },
+        Workload {
+            name: "scale.concurrent_tasks",
+            unit: "bytes/task",
+            params: &[("process", T("fresh per runtime"))],
+            claims: &["scale.concurrent_tasks"],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            needs: MULTI,
+            description: "bytes per idle task at 10^4, 10^5 and 10^6 live tasks",
+            run: |ctx| {
+                let points = [10_000usize, 100_000, 1_000_000]
+                    .into_iter()
+                    .map(|n| strategy::child_processes(ctx, Job::IdleTaskMemory, n, vec![("tasks", n.into())]))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Outcome { points })
+            },
+        },
+    ]
+}

@@ -1,0 +1,238 @@
+//! The command line: subcommands, their options, and the parsers of option values.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "zbench",
+    version,
+    about = "Benchmarks zokio against Tokio, workload by workload, in the same run"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct RunArgs {
+    /// CI-sized run: 0.2 s warm-up and 10 rounds per workload (default: 1 s and 30).
+    #[arg(long)]
+    pub(crate) quick: bool,
+    /// Directory for results.json [default: target/zbench/<UTC time>/].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+    /// Seed of the bootstrap intervals [default: random, recorded in the result file].
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Runtimes to run, comma-separated, in report order, or `all` (`zbench list
+    /// --runtimes` lists them). Every ratio is taken against `--baseline`, which must be
+    /// one of them for ratios to exist.
+    #[arg(long, value_delimiter = ',', default_value = "zokio,tokio")]
+    pub(crate) runtimes: Vec<String>,
+    /// The runtime every ratio is taken against.
+    #[arg(long, default_value = "tokio")]
+    pub(crate) baseline: String,
+    /// Skip the HTML report pages (written by default into `report/` beside results.json).
+    #[arg(long)]
+    pub(crate) no_report: bool,
+    /// Worker threads for multi-thread workloads, the same for every runtime.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) workers: u16,
+    /// zokio's I/O driver: `io_uring`, `epoll` or `auto` (io_uring where the kernel allows
+    /// it) [default: `$ZOKIO_DRIVER`, else auto]. Recorded in the result file.
+    #[arg(long, value_name = "DRIVER", value_parser = parse_driver)]
+    pub(crate) zokio_driver: Option<zokio::runtime::IoDriver>,
+}
+
+pub(crate) fn parse_driver(s: &str) -> Result<zokio::runtime::IoDriver, String> {
+    zokio::runtime::IoDriver::from_name(s)
+        .ok_or_else(|| format!("unknown driver {s:?}: expected io_uring, epoll or auto"))
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Client {
+    /// zbench's own generator.
+    Builtin,
+    /// wrk (`wrk -t1 --latency`), as a cross-check.
+    Wrk,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Aligned text tables.
+    Table,
+    /// The result file's JSON.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Run every workload on zokio and Tokio, print the comparison and the claims audit,
+    /// and write results.json.
+    All(RunArgs),
+    /// Run the workloads whose names match any of the glob patterns (e.g. 'sched.*').
+    Run {
+        /// Glob patterns over workload names.
+        #[arg(required = true, value_name = "PATTERN")]
+        patterns: Vec<String>,
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// List workloads with their units, parameters and claim ids (or, with `--runtimes`,
+    /// the runtimes with their versions and capabilities).
+    List {
+        /// List the runtimes instead of the workloads.
+        #[arg(long)]
+        runtimes: bool,
+    },
+    /// Compare two result files and gate on regressions: exits 3 if any figure got worse
+    /// beyond the threshold with a 95% interval clear of zero, 0 otherwise.
+    Compare {
+        /// The reference run (e.g. main's).
+        base: PathBuf,
+        /// The run under test.
+        new: PathBuf,
+        /// Relative change that counts: `5%` or `0.05`.
+        #[arg(long, default_value = "5%", value_parser = parse_threshold)]
+        threshold: f64,
+        /// `ratio`: `--runtime`'s ratio to the baseline on each workload, from the same run
+        /// (survives a slower machine); `absolute`: each runtime's raw figure (same machine
+        /// only).
+        #[arg(long, value_enum, default_value_t = MetricArg::Ratio)]
+        metric: MetricArg,
+        /// The runtime whose ratios the `ratio` metric gates on.
+        #[arg(long, default_value = "zokio")]
+        runtime: String,
+        /// What to print on stdout.
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        /// Print NEW's figures for another tool instead of the comparison (the exit code
+        /// still reflects the gate).
+        #[arg(long, value_enum)]
+        export: Option<Export>,
+        /// Seed of the bootstrap intervals of the changes.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Write HTML report pages with SVG charts (no JavaScript, no network): the pages of
+    /// the last result file, and with several files a history page across them in order.
+    Report {
+        /// Result files written by `zbench all` or `zbench run`, oldest first.
+        #[arg(required = true, value_name = "RESULTS.json")]
+        files: Vec<PathBuf>,
+        /// Output directory [default: `report/` beside the last file].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Serve one network workload's server (`net.http_requests`, `net.tcp_connections`) on
+    /// one runtime, for `zbench load` on another host; stops after `--duration`.
+    Serve {
+        /// The workload whose server to run.
+        #[arg(long)]
+        workload: String,
+        /// The runtime (`zbench list --runtimes`).
+        #[arg(long)]
+        runtime: String,
+        /// Address to listen on (e.g. 0.0.0.0:8080; 127.0.0.1:0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Worker threads.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+        workers: u16,
+        /// How long to serve, then exit (e.g. 60s, 10m).
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        duration: std::time::Duration,
+    },
+    /// Drive a `zbench serve` server with the built-in load generator (or wrk) and print
+    /// requests/s, latency percentiles and errors; `--out` writes a result file recording
+    /// both hosts.
+    Load(LoadArgs),
+    /// Print the claims audit of a result file.
+    Claims {
+        /// A results.json written by `zbench all` or `zbench run`.
+        file: PathBuf,
+    },
+    /// Internal: one measurement in a fresh process (memory figures), printed on stdout.
+    #[command(name = "__child", hide = true)]
+    Child {
+        /// The measurement.
+        job: String,
+        /// The runtime.
+        runtime: String,
+        /// Its size parameter.
+        n: usize,
+        /// Worker threads of its multi-thread runtimes.
+        workers: usize,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MetricArg {
+    Ratio,
+    Absolute,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompareFormat {
+    /// Aligned text.
+    Table,
+    /// A GitHub-flavoured markdown table, for a pull-request comment.
+    Markdown,
+    /// The comparison as JSON.
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Export {
+    /// Bencher Metric Format.
+    Bencher,
+    /// github-action-benchmark, `customBiggerIsBetter` tool.
+    GithubActionBenchmark,
+}
+
+/// `5%`, `0.5%` or a fraction such as `0.05`; must lie in [0, 10).
+pub(crate) fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("not a threshold: {s:?} (expected e.g. 5% or 0.05)"))?;
+    if !(0.0..10.0).contains(&value) {
+        return Err(format!("threshold {s:?} out of range (0% to 1000%)"));
+    }
+    Ok(value)
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct LoadArgs {
+    /// The workload whose server runs at the target.
+    #[arg(long)]
+    pub(crate) workload: String,
+    /// The server's address.
+    #[arg(long)]
+    pub(crate) target: std::net::SocketAddr,
+    /// Connections [default: the workload's: 64 for HTTP, 16 connectors].
+    #[arg(long)]
+    pub(crate) connections: Option<usize>,
+    /// How long to load (e.g. 10s).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub(crate) duration: std::time::Duration,
+    /// Open loop at this many requests/s (coordinated omission corrected); default:
+    /// closed loop.
+    #[arg(long)]
+    pub(crate) rate: Option<f64>,
+    /// `builtin` (the default) or `wrk` (HTTP only; must be installed).
+    #[arg(long, value_enum, default_value_t = Client::Builtin)]
+    pub(crate) client: Client,
+    /// Which runtime serves (a label for the result file).
+    #[arg(long, default_value = "remote")]
+    pub(crate) server_runtime: String,
+    /// Directory for results.json.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+}
