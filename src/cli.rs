@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[command(
     name = "zbench",
     version,
-    about = "Benchmarks zokio against Tokio, workload by workload, in the same run"
+    about = "Benchmarks async runtimes (zokio, Tokio, smol) workload by workload, in the same run"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -71,8 +71,8 @@ pub(crate) enum Format {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
-    /// Run every workload on zokio and Tokio, print the comparison and the claims audit,
-    /// and write results.json.
+    /// Run every workload on the runtimes of `--runtimes`, print the comparison and the
+    /// claims audit, and write results.json and the report pages.
     All(RunArgs),
     /// Run the workloads whose names match any of the glob patterns (e.g. 'sched.*').
     Run {
@@ -167,6 +167,9 @@ pub(crate) enum Command {
         n: usize,
         /// Worker threads of its multi-thread runtimes.
         workers: usize,
+        /// zokio's I/O driver.
+        #[arg(value_parser = parse_driver)]
+        driver: zokio::runtime::IoDriver,
     },
 }
 

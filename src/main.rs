@@ -85,7 +85,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             runtime,
             n,
             workers,
-        } => cmd::child::child(&job, &runtime, n, workers),
+            driver,
+        } => cmd::child::child(&job, &runtime, n, workers, driver),
         Command::Report { files, out } => {
             let written = cmd::report::report(&files, out.as_deref())?;
             println!("{}", written.pages[0].display());

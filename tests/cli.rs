@@ -440,3 +440,49 @@ fn load_against_a_closed_port_fails_clearly_and_serve_rejects_unknown_workloads(
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_zokio_driver_is_recorded_for_the_run_and_for_each_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zbench(&[
+        "run",
+        "zsync.spawn",
+        "--quick",
+        "--no-report",
+        "--zokio-driver",
+        "epoll",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
+    assert_eq!(file.run.zokio_io_driver.as_deref(), Some("epoll"));
+    let drivers: Vec<(&str, Option<&str>)> = file
+        .run
+        .runtimes
+        .iter()
+        .map(|r| (r.name.as_str(), r.io_driver.as_deref()))
+        .collect();
+    assert_eq!(
+        drivers,
+        [("zokio", Some("epoll")), ("tokio", Some("mio (epoll)"))]
+    );
+    // A bad driver name is a usage error, from the flag and from the environment.
+    assert_eq!(
+        zbench(&["run", "zsync.spawn", "--zokio-driver", "kqueue"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let env = Command::new(env!("CARGO_BIN_EXE_zbench"))
+        .args(["run", "zsync.spawn", "--quick", "--no-report"])
+        .env("ZOKIO_DRIVER", "kqueue")
+        .output()
+        .unwrap();
+    assert_eq!(env.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&env.stderr).contains("ZOKIO_DRIVER=\"kqueue\""));
+}

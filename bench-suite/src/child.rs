@@ -1,12 +1,14 @@
 //! Measurements that need a fresh process per runtime: memory figures read RSS, and memory
 //! one runtime freed would be reused by the next and flatter it. The parent re-runs its own
-//! executable as `zbench __child JOB RUNTIME N WORKERS`, which prints one number on stdout.
+//! executable as `zbench __child JOB RUNTIME N WORKERS DRIVER`, which prints one number on
+//! stdout.
 
-use crate::rt::{self, Runtime, Visitor};
+use crate::rt::{self, RunOptions, Runtime, Visitor};
 use crate::workloads::memory;
 use std::io;
 use std::path::Path;
 use std::process::Command;
+use zokio::runtime::IoDriver;
 
 /// A measurement made in a child process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,7 @@ struct RunJob {
     job: Job,
     n: usize,
     workers: usize,
+    options: RunOptions,
 }
 
 impl Visitor for RunJob {
@@ -53,7 +56,7 @@ impl Visitor for RunJob {
     fn visit<R: Runtime>(self) -> io::Result<f64> {
         match self.job {
             Job::IdleTaskMemory => Ok(memory::idle_task_memory(
-                &R::multi_thread(self.workers),
+                &R::multi_thread_with(self.workers, &self.options),
                 self.n,
             )?
             .bytes_per_task()),
@@ -64,12 +67,27 @@ impl Visitor for RunJob {
 }
 
 /// Runs `job` of size `n` in this process on `runtime`, with `workers` workers where the
-/// job runs a multi-thread runtime (what the child does).
+/// job runs a multi-thread runtime and zokio on `driver` (what the child does).
 ///
 /// # Errors
 /// Unknown runtime (`InvalidInput`), or the measurement's own I/O error.
-pub fn run_here(job: Job, runtime: &str, n: usize, workers: usize) -> io::Result<f64> {
-    rt::dispatch(runtime, RunJob { job, n, workers }).unwrap_or_else(|| {
+pub fn run_here(
+    job: Job,
+    runtime: &str,
+    n: usize,
+    workers: usize,
+    driver: IoDriver,
+) -> io::Result<f64> {
+    let options = RunOptions {
+        zokio_driver: driver,
+    };
+    let job = RunJob {
+        job,
+        n,
+        workers,
+        options,
+    };
+    rt::dispatch(runtime, job).unwrap_or_else(|| {
         Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("unknown runtime {runtime:?}"),
@@ -77,8 +95,8 @@ pub fn run_here(job: Job, runtime: &str, n: usize, workers: usize) -> io::Result
     })
 }
 
-/// Runs `job` in a child process of `exe` (`zbench __child JOB RUNTIME N WORKERS`), or in
-/// this process when `exe` is `None`.
+/// Runs `job` in a child process of `exe` (`zbench __child JOB RUNTIME N WORKERS DRIVER`),
+/// or in this process when `exe` is `None`.
 ///
 /// # Errors
 /// The child could not start, failed, or printed something that is not a number.
@@ -88,9 +106,10 @@ pub fn measure(
     runtime: &str,
     n: usize,
     workers: usize,
+    driver: IoDriver,
 ) -> io::Result<f64> {
     let Some(exe) = exe else {
-        return run_here(job, runtime, n, workers);
+        return run_here(job, runtime, n, workers, driver);
     };
     let args = [
         "__child".to_owned(),
@@ -98,6 +117,7 @@ pub fn measure(
         runtime.to_owned(),
         n.to_string(),
         workers.to_string(),
+        driver.name().to_owned(),
     ];
     let out = Command::new(exe).args(&args).output()?;
     if !out.status.success() {

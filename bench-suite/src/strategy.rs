@@ -13,7 +13,7 @@
 //! - [`scaling`] and [`sweep`]: [`rates`] at each worker count or parameter value.
 
 use crate::measure::{self, interleave, Phase, Sampler, Timed, WarmUp};
-use crate::rt::{self, Runtime, Visitor};
+use crate::rt::{self, RunOptions, Runtime, Visitor};
 use crate::suite::{Ctx, Point, Series};
 use hdrhistogram::Histogram;
 use zbench_report::schema::Percentiles;
@@ -28,11 +28,11 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    /// Builds a runtime of this flavor.
-    pub fn build<R: Runtime>(self) -> R {
+    /// Builds a runtime of this flavor with the run's `options`.
+    pub fn build<R: Runtime>(self, options: &RunOptions) -> R {
         match self {
-            Flavor::MultiThread(workers) => R::multi_thread(workers),
-            Flavor::CurrentThread => R::current_thread(),
+            Flavor::MultiThread(workers) => R::multi_thread_with(workers, options),
+            Flavor::CurrentThread => R::current_thread_with(options),
         }
     }
 }
@@ -105,7 +105,7 @@ impl<'a, B: RateBody> MakeSampler<'a> for RateSampler<'a, B> {
     type Sample = f64;
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<f64, String>> {
-        let rt: R = self.flavor.build();
+        let rt: R = self.flavor.build(&self.ctx.options);
         Box::new(move |_| Ok(measure::rate(|| self.body.run(&rt, self.ctx))))
     }
 }
@@ -174,6 +174,7 @@ pub trait HistogramBody: Sync {
 
 struct HistogramSampler<'a, B> {
     workers: usize,
+    options: RunOptions,
     per_round: usize,
     body: &'a B,
 }
@@ -190,7 +191,7 @@ impl<'a, B: HistogramBody> MakeSampler<'a> for HistogramSampler<'a, B> {
     type Sample = Histogram<u64>;
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<Histogram<u64>, String>> {
-        let rt = R::multi_thread(self.workers);
+        let rt = R::multi_thread_with(self.workers, &self.options);
         Box::new(move |phase| {
             let n = match phase {
                 Phase::WarmUp => (self.per_round / 4).max(1),
@@ -217,6 +218,7 @@ pub fn histograms<B: HistogramBody>(
         WarmUp::Once,
         HistogramSampler {
             workers: ctx.cfg.workers,
+            options: ctx.options,
             per_round,
             body,
         },
@@ -278,13 +280,13 @@ pub fn child_processes(
     params: Vec<(&'static str, serde_json::Value)>,
 ) -> Result<Point, String> {
     let exe = ctx.child_exe.as_deref();
-    let workers = ctx.cfg.workers;
+    let (workers, driver) = (ctx.cfg.workers, ctx.options.zokio_driver);
     let mut samplers: Vec<Sampler<'_, Result<f64, String>>> = ctx
         .runtimes
         .iter()
         .map(|&name| -> Sampler<'_, Result<f64, String>> {
             Box::new(move |_| {
-                crate::child::measure(exe, job, name, n, workers).map_err(|e| e.to_string())
+                crate::child::measure(exe, job, name, n, workers, driver).map_err(|e| e.to_string())
             })
         })
         .collect();

@@ -4,7 +4,7 @@
 //! [`crate::catalogue`]; how they are measured, in [`crate::strategy`].
 
 use crate::measure::MeasureConfig;
-use crate::rt::Cap;
+use crate::rt::{Cap, RunOptions};
 use std::path::PathBuf;
 use zbench_report::schema::Percentiles;
 
@@ -24,6 +24,8 @@ pub struct Ctx {
     pub runtimes: Vec<&'static str>,
     /// The runtime every ratio is taken against (`tokio` by default).
     pub baseline: &'static str,
+    /// Settings every runtime the run builds gets (zokio's I/O driver).
+    pub options: RunOptions,
 }
 
 impl Ctx {
@@ -35,6 +37,7 @@ impl Ctx {
             stress_duration: std::time::Duration::from_secs(10),
             runtimes,
             baseline,
+            options: RunOptions::default(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! Child-process measurements pass the run's runtimes and worker count to the child.
+//! Child-process measurements pass the run's runtimes, worker count and zokio driver to
+//! the child.
 
 use std::os::unix::fs::PermissionsExt;
 use zbench_suite::child::Job;
@@ -7,7 +8,7 @@ use zbench_suite::strategy::child_processes;
 use zbench_suite::suite::Ctx;
 
 #[test]
-fn children_get_the_runs_runtimes_and_workers() {
+fn children_get_the_runs_runtimes_workers_and_driver() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("argv.log");
     // A stand-in for the zbench executable: records its arguments, prints a figure.
@@ -22,6 +23,7 @@ fn children_get_the_runs_runtimes_and_workers() {
     cfg.workers = 3;
     let mut ctx = Ctx::new(cfg, vec!["smol", "zokio"], "tokio");
     ctx.child_exe = Some(exe);
+    ctx.options.zokio_driver = zokio::runtime::IoDriver::Epoll;
     let point = child_processes(&ctx, Job::IdleTaskMemory, 1000, Vec::new()).unwrap();
     let names: Vec<&str> = point.series.iter().map(|s| s.name).collect();
     assert_eq!(names, ["smol", "zokio"]);
@@ -38,8 +40,8 @@ fn children_get_the_runs_runtimes_and_workers() {
     assert_eq!(
         calls,
         [
-            "__child idle-task-memory smol 1000 3",
-            "__child idle-task-memory zokio 1000 3"
+            "__child idle-task-memory smol 1000 3 epoll",
+            "__child idle-task-memory zokio 1000 3 epoll"
         ]
     );
 }

@@ -80,6 +80,7 @@ fn v1_runtimes() -> Vec<RuntimeRecord> {
         .map(|name| RuntimeRecord {
             name: name.to_owned(),
             version: None,
+            io_driver: None,
             capabilities: Vec::new(),
             equivalents: BTreeMap::new(),
         })
@@ -101,6 +102,10 @@ pub struct RuntimeRecord {
     pub name: String,
     /// The crate version measured (absent in zbench/1 files).
     pub version: Option<String>,
+    /// The I/O driver it ran on (`io_uring`, `epoll`, `mio (epoll)`, ...; absent in
+    /// zbench/1 files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_driver: Option<String>,
     /// What it offers, by capability name (`multi_thread`, `notify`, ...).
     pub capabilities: Vec<String>,
     /// Where the adapter uses something other than the runtime's own primitive, or one that

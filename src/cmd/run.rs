@@ -54,20 +54,22 @@ fn runtimes(names: &[String]) -> Result<Vec<&'static str>> {
 }
 
 pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
-    // Every zokio runtime zbench builds (and its child processes inherit the variable)
-    // reads ZOKIO_DRIVER; set before any thread starts.
-    if let Some(d) = args.zokio_driver {
-        std::env::set_var("ZOKIO_DRIVER", d.name());
-    }
-    if let Ok(v) = std::env::var("ZOKIO_DRIVER") {
-        if zokio::runtime::IoDriver::from_name(&v).is_none() {
-            return Err(UsageError(format!(
+    // zokio's driver travels as a value to every runtime and child the run builds:
+    // --zokio-driver, else ZOKIO_DRIVER, else auto.
+    let zokio_driver = match (args.zokio_driver, std::env::var("ZOKIO_DRIVER")) {
+        (Some(d), _) => d,
+        (None, Ok(v)) => zokio::runtime::IoDriver::from_name(&v).ok_or_else(|| {
+            UsageError(format!(
                 "ZOKIO_DRIVER={v:?}: expected io_uring, epoll or auto"
             ))
-            .into());
-        }
-    }
-    let zokio_io_driver = bench_suite_driver_name();
+        })?,
+        (None, Err(_)) => zokio::runtime::IoDriver::Auto,
+    };
+    let options = zbench_suite::rt::RunOptions { zokio_driver };
+    let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
+        .io_driver(zokio_driver)
+        .build()
+        .map(|rt| rt.metrics().io_driver().name().to_owned());
     let mut cfg = if args.quick {
         MeasureConfig::QUICK
     } else {
@@ -83,7 +85,18 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
             "zbench: the baseline {baseline} is not among --runtimes: no ratios will be taken"
         );
     }
+    let zokio_io_driver = match zokio_io_driver {
+        Ok(name) => name,
+        Err(e) if runtimes.contains(&"zokio") => {
+            return Err(anyhow::anyhow!(
+                "zokio cannot build a runtime on the {} driver: {e}",
+                zokio_driver.name()
+            ))
+        }
+        Err(e) => format!("none ({e})"),
+    };
     let ctx = Ctx {
+        options,
         child_exe: std::env::current_exe().ok(),
         stress_duration: std::time::Duration::from_secs(if args.quick { 2 } else { 10 }),
         ..Ctx::new(cfg, runtimes.clone(), baseline)
@@ -105,7 +118,10 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
             warmup_ms: cfg.warmup.as_millis() as u64,
             rounds: cfg.rounds,
             zokio_io_driver: Some(zokio_io_driver),
-            runtimes: runtimes.iter().map(|n| runtime_record(n)).collect(),
+            runtimes: runtimes
+                .iter()
+                .map(|n| runtime_record(n, &options))
+                .collect(),
             baseline: baseline.to_owned(),
             ..run_info(started)
         },
@@ -138,11 +154,12 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
 }
 
 /// The result file's record of runtime `name`.
-fn runtime_record(name: &str) -> schema::RuntimeRecord {
+fn runtime_record(name: &str, options: &zbench_suite::rt::RunOptions) -> schema::RuntimeRecord {
     let info = zbench_suite::rt::info(name).expect("registered runtime");
     schema::RuntimeRecord {
         name: info.name.to_owned(),
         version: Some(info.version.to_owned()),
+        io_driver: zbench_suite::rt::io_driver_name(name, options),
         capabilities: info.caps.iter().map(|c| c.name().to_owned()).collect(),
         equivalents: info
             .equivalents
@@ -150,10 +167,4 @@ fn runtime_record(name: &str) -> schema::RuntimeRecord {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
     }
-}
-
-/// The I/O driver zokio runtimes get in this run (`io_uring` or `epoll`).
-fn bench_suite_driver_name() -> String {
-    use zbench_suite::rt::Runtime;
-    zbench_suite::rt::Zokio::io_driver_name()
 }

@@ -385,7 +385,11 @@ fn task_scheduling_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     impl StressBody for Body {
         fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
             let w = ctx.cfg.workers;
-            task_scheduling(&R::multi_thread(w), w, ctx.stress_duration)
+            task_scheduling(
+                &R::multi_thread_with(w, &ctx.options),
+                w,
+                ctx.stress_duration,
+            )
         }
     }
     check("stress.task_scheduling", outcome(ctx, &Body)?)
@@ -396,7 +400,11 @@ fn memory_allocation_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     impl StressBody for Body {
         fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
             let w = ctx.cfg.workers;
-            memory_allocation(|| R::multi_thread(w), 4 * w, ctx.stress_duration)
+            memory_allocation(
+                || R::multi_thread_with(w, &ctx.options),
+                4 * w,
+                ctx.stress_duration,
+            )
         }
     }
     outcome(ctx, &Body)
@@ -407,7 +415,7 @@ fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     impl StressBody for Body {
         fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
             io_ops(
-                &R::multi_thread(ctx.cfg.workers),
+                &R::multi_thread_with(ctx.cfg.workers, &ctx.options),
                 &self.0,
                 16,
                 ctx.stress_duration,

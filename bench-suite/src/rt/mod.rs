@@ -92,6 +92,19 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// A single-threaded runtime (tasks run on the thread in `block_on`).
     fn current_thread() -> Self;
 
+    /// [`multi_thread`](Self::multi_thread) with the run's options (those that apply to
+    /// this runtime).
+    fn multi_thread_with(workers: usize, options: &RunOptions) -> Self {
+        let _ = options;
+        Self::multi_thread(workers)
+    }
+
+    /// [`current_thread`](Self::current_thread) with the run's options.
+    fn current_thread_with(options: &RunOptions) -> Self {
+        let _ = options;
+        Self::current_thread()
+    }
+
     /// Runs `future` to completion on the calling thread.
     fn block_on<F: Future>(&self, future: F) -> F::Output;
 
@@ -127,7 +140,7 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 
     /// The I/O driver the adapter's runtimes use, for the result file (`io_uring`,
     /// `epoll`, or Tokio's `mio (epoll)`).
-    fn io_driver_name() -> String;
+    fn io_driver_name(options: &RunOptions) -> String;
 
     /// A new oneshot channel.
     fn oneshot<T: Send + 'static>() -> (Self::OneshotSender<T>, Self::OneshotReceiver<T>);
@@ -149,6 +162,15 @@ pub trait Runtime: Sized + Send + Sync + 'static {
         file: &'a std::fs::File,
         len: usize,
     ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+}
+
+/// Settings of a run that adapters honour where they apply, passed to every runtime the
+/// run builds (and to its child processes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunOptions {
+    /// zokio's I/O driver; `Auto` leaves the choice to zokio's builder (`ZOKIO_DRIVER`,
+    /// else io_uring where the kernel allows it, else epoll).
+    pub zokio_driver: zokio::runtime::IoDriver,
 }
 
 /// Something an adapter offers and some workloads need.
@@ -240,6 +262,21 @@ pub struct RuntimeInfo {
     pub caps: &'static [Cap],
     /// [`Runtime::EQUIVALENTS`].
     pub equivalents: &'static [(&'static str, &'static str)],
+}
+
+struct DriverName<'a>(&'a RunOptions);
+
+impl Visitor for DriverName<'_> {
+    type Output = String;
+
+    fn visit<R: Runtime>(self) -> String {
+        R::io_driver_name(self.0)
+    }
+}
+
+/// The I/O driver runtime `name` uses with `options` ([`Runtime::io_driver_name`]).
+pub fn io_driver_name(name: &str, options: &RunOptions) -> Option<String> {
+    dispatch(name, DriverName(options))
 }
 
 impl RuntimeInfo {

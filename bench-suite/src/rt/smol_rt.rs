@@ -293,7 +293,7 @@ impl Runtime for Smol {
         Ok(())
     }
 
-    fn io_driver_name() -> String {
+    fn io_driver_name(_: &super::RunOptions) -> String {
         "async-io (epoll)".to_owned()
     }
 

@@ -175,7 +175,7 @@ impl Runtime for Tokio {
             .map_err(io::Error::other)
     }
 
-    fn io_driver_name() -> String {
+    fn io_driver_name(_: &super::RunOptions) -> String {
         "mio (epoll)".to_owned()
     }
 

@@ -116,19 +116,29 @@ impl Runtime for Zokio {
     type Notify = zokio::sync::Notify;
 
     fn multi_thread(workers: usize) -> Zokio {
-        Zokio(
-            zokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .build()
-                .expect("build zokio runtime"),
-        )
+        Zokio::multi_thread_with(workers, &super::RunOptions::default())
     }
 
     fn current_thread() -> Zokio {
+        Zokio::current_thread_with(&super::RunOptions::default())
+    }
+
+    fn multi_thread_with(workers: usize, options: &super::RunOptions) -> Zokio {
+        Zokio(
+            zokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .io_driver(options.zokio_driver)
+                .build()
+                .unwrap_or_else(|e| panic!("build zokio runtime: {e}")),
+        )
+    }
+
+    fn current_thread_with(options: &super::RunOptions) -> Zokio {
         Zokio(
             zokio::runtime::Builder::new_current_thread()
+                .io_driver(options.zokio_driver)
                 .build()
-                .expect("build zokio runtime"),
+                .unwrap_or_else(|e| panic!("build zokio runtime: {e}")),
         )
     }
 
@@ -164,8 +174,9 @@ impl Runtime for Zokio {
         zokio::io::nop()
     }
 
-    fn io_driver_name() -> String {
+    fn io_driver_name(options: &super::RunOptions) -> String {
         zokio::runtime::Builder::new_current_thread()
+            .io_driver(options.zokio_driver)
             .build()
             .map(|rt| rt.metrics().io_driver().name().to_owned())
             .unwrap_or_else(|e| format!("none ({e})"))

@@ -153,6 +153,7 @@ mod tests {
             .map(|n| RuntimeRecord {
                 name: n.into(),
                 version: None,
+                io_driver: None,
                 capabilities: vec![],
                 equivalents: Default::default(),
             })

@@ -228,11 +228,12 @@ pub(crate) fn index(
         }
         h2 { "Runtimes" }
         table {
-            tr { th { "runtime" } th { "version" } th { "capabilities" } th { "stand-ins and differences" } }
+            tr { th { "runtime" } th { "version" } th { "I/O driver" } th { "capabilities" } th { "stand-ins and differences" } }
             @for r in &f.run.runtimes {
                 tr {
                     td { span.swatch style=(format!("background:{}", swatch(&r.name, &f.run.runtimes))) {} " " (r.name) @if r.name == f.run.baseline { " (baseline)" } }
                     td { (r.version.as_deref().unwrap_or("not recorded")) }
+                    td { (r.io_driver.as_deref().unwrap_or("not recorded")) }
                     td { (r.capabilities.join(", ")) }
                     td { @for (k, v) in &r.equivalents { (k) ": " (v) br; } }
                 }

@@ -91,6 +91,24 @@ impl IoDriver {
         }
     }
 
+    /// Resolves `Auto` against `ZOKIO_DRIVER`, once per runtime (in `Builder::build`):
+    /// the variable's driver if it is set, else `Auto` itself (io_uring with an epoll
+    /// fallback). Other choices are returned as they are.
+    ///
+    /// # Errors
+    /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name.
+    pub(crate) fn resolve_env(self) -> std::io::Result<IoDriver> {
+        match (self, std::env::var("ZOKIO_DRIVER")) {
+            (IoDriver::Auto, Ok(v)) => IoDriver::from_name(&v).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("ZOKIO_DRIVER={v:?}: expected `io_uring`, `epoll` or `auto`"),
+                )
+            }),
+            (kind, _) => Ok(kind),
+        }
+    }
+
     /// Parses a `ZOKIO_DRIVER` value (`io_uring`/`uring`, `epoll`, `auto`).
     pub fn from_name(name: &str) -> Option<IoDriver> {
         match name.trim().to_ascii_lowercase().as_str() {
@@ -141,7 +159,7 @@ pub(crate) struct Unparker {
 ///
 /// # Errors
 /// If an epoll set, ring or eventfd cannot be created (e.g. `EMFILE`), `kind` is
-/// `IoUring` and the kernel refuses a ring, or `ZOKIO_DRIVER` holds an unknown name.
+/// `IoUring` and the kernel refuses a ring.
 pub(crate) fn build(n: usize, kind: IoDriver) -> std::io::Result<(Vec<Driver>, Handle)> {
     #[cfg(not(loom))]
     let pollers = io::build_pollers(n, kind)?;

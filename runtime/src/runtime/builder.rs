@@ -176,7 +176,7 @@ impl Builder {
             lifo_slot: self.lifo_slot,
             thread_name: self.thread_name.clone(),
             thread_stack_size: self.thread_stack_size,
-            io_driver: self.io_driver,
+            io_driver: self.io_driver.resolve_env()?,
         };
         let blocking_pool = BlockingPool::new(
             self.blocking_thread_name(),

@@ -12,7 +12,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 use zbench_suite::measure::{Sampler, WarmUp};
-use zbench_suite::rt::{AsyncTcpListener, AsyncTcpStream, Cap, Runtime};
+use zbench_suite::rt::{AsyncTcpListener, AsyncTcpStream, Cap, RunOptions, Runtime};
 #[cfg(test)]
 use zbench_suite::rt::{Tokio, Zokio};
 use zbench_suite::strategy::{each_runtime, MakeSampler};
@@ -199,6 +199,7 @@ pub trait Server: Sync {
 
 struct LoadSampler<'a, S, C> {
     workers: usize,
+    options: RunOptions,
     server: &'a S,
     load: &'a C,
 }
@@ -215,7 +216,7 @@ impl<'a, S: Server, C: Fn(SocketAddr) -> LoadConfig> MakeSampler<'a> for LoadSam
     type Sample = LoadReport;
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<LoadReport, String>> {
-        let rt = R::multi_thread(self.workers);
+        let rt = R::multi_thread_with(self.workers, &self.options);
         let addr = self
             .server
             .start(&rt)
@@ -244,6 +245,7 @@ fn measure<S: Server>(
         WarmUp::None,
         LoadSampler {
             workers: ctx.cfg.workers,
+            options: ctx.options,
             server,
             load: &load,
         },
@@ -482,13 +484,13 @@ pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f6
 }
 
 fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    struct Idle(usize);
+    struct Idle(usize, RunOptions);
     impl MakeSampler<'static> for Idle {
         type Sample = (usize, f64, String);
 
         fn make<R: Runtime>(self) -> Sampler<'static, Result<Self::Sample, String>> {
             Box::new(move |_| {
-                idle_connections(&R::multi_thread(self.0), CONNECTION_CAP)
+                idle_connections(&R::multi_thread_with(self.0, &self.1), CONNECTION_CAP)
                     .map_err(|e| format!("scale.connections on {}: {e}", R::NAME))
             })
         }
@@ -501,7 +503,7 @@ fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     impl Copy for Idle {}
     let mut here = ctx.clone();
     here.cfg.rounds = 2;
-    let runs = each_runtime(&here, WarmUp::None, Idle(ctx.cfg.workers))?;
+    let runs = each_runtime(&here, WarmUp::None, Idle(ctx.cfg.workers, ctx.options))?;
     let series = runs
         .into_iter()
         .map(|(name, runs)| {

@@ -127,25 +127,14 @@ impl IoHandle {
     }
 }
 
-/// Builds `n` pollers on `kind`, resolving `Auto` (see [`IoDriver`]).
+/// Builds `n` pollers on `kind`: `Auto` (already resolved against `ZOKIO_DRIVER` by the
+/// builder) tries io_uring and falls back to epoll.
 ///
 /// # Errors
-/// As [`Poller::new`]; `InvalidInput` for an unknown `ZOKIO_DRIVER`.
+/// As [`Poller::new`].
 pub(crate) fn build_pollers(n: usize, kind: IoDriver) -> io::Result<Vec<Arc<Poller>>> {
     let build = |kind| -> io::Result<Vec<Arc<Poller>>> {
         (0..n).map(|_| Poller::new(kind).map(Arc::new)).collect()
-    };
-    let kind = match kind {
-        IoDriver::Auto => match std::env::var("ZOKIO_DRIVER") {
-            Ok(v) => IoDriver::from_name(&v).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("ZOKIO_DRIVER={v:?}: expected `io_uring`, `epoll` or `auto`"),
-                )
-            })?,
-            Err(_) => IoDriver::Auto,
-        },
-        k => k,
     };
     match kind {
         IoDriver::Auto => build(IoDriver::IoUring).or_else(|_| build(IoDriver::Epoll)),
