@@ -116,12 +116,20 @@ pub(crate) fn print_claims(claims: &[ClaimAudit]) {
         if documented.chars().count() > 26 {
             documented = documented.chars().take(25).collect::<String>() + "\u{2026}";
         }
-        let verdict = match (c.verdict, c.factor) {
+        let mut verdict = match (c.verdict, c.factor) {
             (Verdict::NotReproduced, Some(f)) => {
                 format!("{} ({f:.3}x of documented)", c.verdict.label())
             }
             (v, _) => v.label().to_owned(),
         };
+        if !c.peers.is_empty() {
+            let peers: Vec<String> = c
+                .peers
+                .iter()
+                .map(|(name, x)| format!("{name} {}", human(*x)))
+                .collect();
+            verdict = format!("{verdict}; {}", peers.join(", "));
+        }
         println!(
             "{:<28} {:<26} {:>10} {:>10}  {verdict}",
             c.claim_id,

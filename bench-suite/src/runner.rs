@@ -194,6 +194,13 @@ fn measured_for(
         unit: zokio.unit.clone(),
         zokio: zokio.stats.median,
         tokio: baseline.map(|b| b.stats.median),
+        peers: records
+            .results
+            .iter()
+            .filter(|r| same_point(r) && r.runtime != zokio.runtime)
+            .filter(|r| baseline.is_none_or(|b| b.runtime != r.runtime))
+            .map(|r| (r.runtime.clone(), r.stats.median))
+            .collect(),
         note: baseline.filter(|b| b.runtime != "tokio").map(|b| {
             format!(
                 "compared with {}, not Tokio (Tokio's queue is private)",
@@ -212,6 +219,16 @@ fn measured_for(
             m.unit = "x".into();
             m.zokio = ratio.unwrap_or(f64::NAN);
             m.tokio = None;
+            m.peers = records
+                .comparisons
+                .iter()
+                .filter(|c| {
+                    c.runtime != zokio.runtime
+                        && c.workload == zokio.workload
+                        && c.params == zokio.params
+                })
+                .map(|c| (c.runtime.clone(), c.stats.median))
+                .collect();
             let await_ratio = records
                 .comparisons
                 .iter()
@@ -255,6 +272,9 @@ fn derive_efficiency(m: &mut Measured, points: &[&WorkloadResult], records: &Rec
     m.unit = "efficiency".into();
     m.zokio = eff("zokio").unwrap_or(f64::NAN);
     m.tokio = eff("tokio");
+    for (peer, value) in m.peers.iter_mut() {
+        *value = eff(peer).unwrap_or(f64::NAN);
+    }
     m.note = Some(
         "efficiency = throughput at the most workers / (workers x throughput at 1 worker)".into(),
     );
@@ -275,6 +295,9 @@ fn derive_growth(m: &mut Measured, points: &[&WorkloadResult], records: &Records
     m.unit = "growth".into();
     m.zokio = growth("zokio").unwrap_or(f64::NAN);
     m.tokio = growth("tokio");
+    for (peer, value) in m.peers.iter_mut() {
+        *value = growth(peer).unwrap_or(f64::NAN);
+    }
     m.note = Some(
         "growth = bytes per task at the most live tasks / bytes per task at the fewest".into(),
     );
@@ -371,5 +394,18 @@ mod tests {
         );
         assert!(records.results.iter().all(|r| r.runtime != "smol"));
         assert_eq!(records.comparisons.len(), 1);
+    }
+
+    #[test]
+    #[cfg(feature = "peers")]
+    fn the_claims_audit_judges_zokio_and_shows_the_peers_beside_it() {
+        let mut w = workload(&[Cap::MultiThread], series_of_the_run);
+        w.claims = &["zsync.spawn"];
+        w.unit = "ns/op";
+        let records = run(&[w], &ctx(vec!["zokio", "tokio", "smol"]), 1, |_| {}).unwrap();
+        let audit = audit_claims(&records, &[w]);
+        let spawn = audit.iter().find(|a| a.claim_id == "zsync.spawn").unwrap();
+        assert_eq!((spawn.zokio, spawn.tokio), (Some(1.0), Some(2.0)));
+        assert_eq!(spawn.peers, [("smol".to_owned(), 3.0)].into());
     }
 }

@@ -162,6 +162,8 @@ pub struct Measured {
     pub zokio: f64,
     /// Tokio's figure, if measured.
     pub tokio: Option<f64>,
+    /// The other runtimes' figures at the same point, by name (shown, not judged).
+    pub peers: std::collections::BTreeMap<String, f64>,
     /// Anything the verdict line should add (depth, percentiles, a second ratio).
     pub note: Option<String>,
 }
@@ -208,6 +210,7 @@ pub fn audit(claim: &Claim, measured: Option<&Measured>) -> ClaimAudit {
         unit: None,
         zokio: None,
         tokio: None,
+        peers: Default::default(),
         verdict: Verdict::NotYetMeasured,
         factor: None,
         explanation: format!(
@@ -239,6 +242,7 @@ pub fn audit(claim: &Claim, measured: Option<&Measured>) -> ClaimAudit {
         unit: Some(m.unit.clone()),
         zokio: Some(m.zokio),
         tokio: m.tokio,
+        peers: m.peers.clone(),
         verdict,
         factor,
         explanation,
@@ -307,6 +311,7 @@ mod tests {
             unit: unit.into(),
             zokio,
             tokio: Some(1.0),
+            peers: Default::default(),
             note: None,
         }
     }

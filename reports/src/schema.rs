@@ -258,6 +258,10 @@ pub struct ClaimAudit {
     pub zokio: Option<f64>,
     /// Tokio's measured figure (median).
     pub tokio: Option<f64>,
+    /// The other runtimes' figures in the same unit, by name: shown beside zokio's, not
+    /// judged (absent in zbench/1 files).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub peers: BTreeMap<String, f64>,
     /// The verdict for zokio.
     pub verdict: Verdict,
     /// zokio's figure divided by the documented one, where both are numbers.

@@ -343,13 +343,14 @@ pub(crate) fn index(
             "."
         }
         table {
-            tr { th { "claim" } th { "documented" } th { "zokio" } th { "Tokio" } th { "unit" } th { "verdict" } th { "explanation" } }
+            tr { th { "claim" } th { "documented" } th { "zokio" } th { "Tokio" } th { "other runtimes" } th { "unit" } th { "verdict" } th { "explanation" } }
             @for c in &f.claims {
                 tr {
                     td { (c.claim_id) }
                     td { (c.documented) }
                     td.num { (c.zokio.map(fmt_num).unwrap_or_else(|| "-".into())) }
                     td.num { (c.tokio.map(fmt_num).unwrap_or_else(|| "-".into())) }
+                    td.num { @for (i, (name, x)) in c.peers.iter().enumerate() { @if i > 0 { br; } (name) " " (fmt_num(*x)) } }
                     td { (c.unit.as_deref().unwrap_or("")) }
                     td class=(format!("v-{}", verdict_key(c.verdict))) { (c.verdict.label()) }
                     td { (c.explanation) }

@@ -300,6 +300,7 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             unit: Some("tasks/s".into()),
             zokio: Some(2e6),
             tokio: Some(1e6),
+            peers: [("smol".to_owned(), 1.5e6)].into(),
             verdict: Verdict::NotReproduced,
             factor: Some(0.0044),
             explanation: "measured here".into(),
@@ -526,6 +527,7 @@ fn index_has_summary_machine_comparisons_and_claims_with_text_escaped() {
         "Stress: no workloads in this run",
         "451,875,282 ops/s (&quot;90.4x&quot; a &lt;5M&gt; target)",
         "note=&lt;b&gt;&amp;",
+        "smol 1.50M",
     ] {
         assert!(index.contains(wanted), "index lacks {wanted:?}");
     }
@@ -590,4 +592,52 @@ fn empty_run_still_renders() {
     let site = render(&[run(file, "empty.json")]).unwrap();
     assert_eq!(site.pages().count(), 1);
     svg_texts(svg(&site, "charts/ratios.svg"));
+}
+
+#[test]
+fn three_runtimes_get_a_league_table_their_ratios_and_not_applicable_cells() {
+    use crate::schema::{NotApplicable, RuntimeRecord};
+    let mut file = sample(1.0, false);
+    file.run.runtimes = ["zokio", "tokio", "smol"]
+        .into_iter()
+        .map(|n| RuntimeRecord {
+            name: n.into(),
+            version: Some("1.0".into()),
+            io_driver: Some("epoll".into()),
+            capabilities: vec!["multi_thread".into()],
+            equivalents: Default::default(),
+        })
+        .collect();
+    let params = json!({"tasks": 1000, "note": "<b>&"});
+    file.results.push(result(
+        "sched.spawn",
+        "smol",
+        params.clone(),
+        "tasks/s",
+        true,
+        3e6,
+    ));
+    let mut smol = comparison("sched.spawn", "tokio", params, 3.0, true);
+    smol.runtime = "smol".into();
+    file.comparisons.push(smol);
+    file.not_applicable.push(NotApplicable {
+        workload: "sync.notify_ping_pong".into(),
+        runtime: "smol".into(),
+        reason: "smol has no Notify with a stored permit".into(),
+    });
+    let site = render(&[run(file, "three.json")]).unwrap();
+    let index = svg(&site, "index.html");
+    for wanted in [
+        "League table",
+        // smol's 3M is the best of sched.spawn, zokio's 2M and Tokio's 1M are not.
+        "<td class=\"num best\">3.00M",
+        "3.00x [2.85, 3.15]",
+        "smol better",
+        "not applicable: smol has no Notify with a stored permit",
+    ] {
+        assert!(index.contains(wanted), "index lacks {wanted:?}");
+    }
+    // The ratio chart stays zokio's: smol's comparison adds no row to it.
+    let chart = svg(&site, "charts/ratios.svg");
+    assert!(!chart.contains("smol"), "smol in zokio's ratio chart");
 }
