@@ -418,3 +418,32 @@ fn a_socket_registered_by_another_runtimes_worker_gets_its_events() {
         drop(own);
     }
 }
+
+#[test]
+fn an_owned_read_appends_what_arrives_after_what_the_buffer_held() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = zokio::spawn(async move {
+                let c = TcpStream::connect(addr).await.unwrap();
+                let (r, _) = c.write_all(b"xyz".to_vec()).await;
+                r.unwrap();
+                c
+            });
+            let (s, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::with_capacity(64 * 1024);
+            buf.extend_from_slice(b"ab");
+            let mut got = 0;
+            while got < 3 {
+                let (r, b) = s.read(buf).await;
+                got += r.unwrap();
+                buf = b;
+            }
+            // The prefix is kept, the new bytes follow it, and nothing past them counts.
+            assert_eq!(buf, b"abxyz");
+            assert_eq!(buf.capacity(), 64 * 1024);
+            drop(client.await.unwrap());
+        });
+    }
+}
