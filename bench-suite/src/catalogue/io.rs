@@ -87,30 +87,48 @@ fn batch_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     })
 }
 
+/// `latency.tcp_echo`: one point per message size.
+fn echo_latency_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::{tcp_echo_latency, ECHO_SIZES};
+    struct Body(usize);
+    impl HistogramBody for Body {
+        fn run<R: Runtime>(&self, rt: &R, n: usize) -> hdrhistogram::Histogram<u64> {
+            tcp_echo_latency(rt, ECHO_CONNECTIONS, self.0, n)
+        }
+    }
+    let mut points = Vec::new();
+    for bytes in ECHO_SIZES {
+        let mut p = strategy::histograms(ctx, ECHO_LATENCY_PER_ROUND, &Body(bytes))?;
+        p.params = vec![("bytes", bytes.into())];
+        points.push(p);
+    }
+    Ok(Outcome { points })
+}
+
 /// I/O through each runtime's driver and file API (127.0.0.1 and a temporary file).
 pub(super) fn io() -> Vec<Workload> {
     vec![
         Workload {
             name: "net.tcp_echo",
             unit: "round trips/s",
-            params: &[("connections", N(ECHO_CONNECTIONS)), ("bytes", N(crate::workloads::io::ECHO_BYTES)), ("round_trips_per_connection", N(ECHO_ROUNDS)), ("peers", T("same runtime"))],
+            params: &[("connections", N(ECHO_CONNECTIONS)), ("bytes", T("64,4096")), ("read_buffer", N(crate::workloads::io::ECHO_READ_BUFFER)), ("round_trips_per_connection", N(ECHO_ROUNDS)), ("peers", T("same runtime"))],
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::Tcp],
-            description: "64 client tasks each echo 64-byte requests through a server task on 127.0.0.1, one request in flight per connection; both ends on the runtime under test",
-            run: multi_rate!(|rt| crate::workloads::io::tcp_echo(rt, ECHO_CONNECTIONS, ECHO_ROUNDS)),
+            description: "64 client tasks each echo requests of 64 B, then 4 KiB, through server tasks (one per connection, reading into a 64 KiB buffer) on 127.0.0.1, one request in flight per connection; both ends on the runtime under test",
+            run: sweep_rate!(bytes: usize = crate::workloads::io::ECHO_SIZES, |rt, b| crate::workloads::io::tcp_echo(rt, ECHO_CONNECTIONS, b, ECHO_ROUNDS)),
         },
         Workload {
             name: "latency.tcp_echo",
             unit: "ns",
-            params: &[("connections", N(ECHO_CONNECTIONS)), ("bytes", N(crate::workloads::io::ECHO_BYTES)), ("round_trips_per_round", N(ECHO_LATENCY_PER_ROUND)), ("peers", T("same runtime")), ("warm_up", T("1 exchange per connection, not recorded"))],
+            params: &[("connections", N(ECHO_CONNECTIONS)), ("bytes", T("64,4096")), ("read_buffer", N(crate::workloads::io::ECHO_READ_BUFFER)), ("round_trips_per_round", N(ECHO_LATENCY_PER_ROUND)), ("peers", T("same runtime")), ("warm_up", T("1 exchange per connection, not recorded"))],
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::Tcp],
-            description: "round-trip time of 64-byte echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
-            run: latency!(ECHO_LATENCY_PER_ROUND, |rt, n| crate::workloads::io::tcp_echo_latency(rt, ECHO_CONNECTIONS, n)),
+            description: "round-trip time of 64 B, then 4 KiB, echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
+            run: echo_latency_outcome,
         },
         Workload {
             name: "sched.io_ops",

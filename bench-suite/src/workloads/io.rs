@@ -11,8 +11,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Bytes per echo request and response.
-pub const ECHO_BYTES: usize = 64;
+/// Bytes per echo request and response: a small message, and one page.
+pub const ECHO_SIZES: [usize; 2] = [64, 4096];
+
+/// Bytes the echo server reads at most per read (its buffer).
+pub const ECHO_READ_BUFFER: usize = 64 * 1024;
 
 /// Starts an echo server task for `conns` connections: each is served until its client
 /// closes. Returns the address.
@@ -25,7 +28,7 @@ async fn echo_server<R: Runtime>(conns: usize) -> SocketAddr {
         for _ in 0..conns {
             let mut stream = listener.accept().await.expect("accept");
             drop(R::spawn_local(async move {
-                let mut buf = [0u8; 4096];
+                let mut buf = vec![0u8; ECHO_READ_BUFFER];
                 loop {
                     let n = stream.read(&mut buf).await.expect("server read");
                     if n == 0 {
@@ -39,22 +42,23 @@ async fn echo_server<R: Runtime>(conns: usize) -> SocketAddr {
     addr
 }
 
-/// One client: `rounds` request/response exchanges of [`ECHO_BYTES`], each checked, calling
+/// One client: `rounds` request/response exchanges of `bytes` each, each checked, calling
 /// `record(round trip)` after each.
 async fn echo_client<S: AsyncTcpStream>(
     addr: SocketAddr,
+    bytes: usize,
     rounds: usize,
     mut record: impl FnMut(std::time::Duration),
 ) {
     let mut stream = S::connect(addr).await.expect("connect");
-    let mut req = [0u8; ECHO_BYTES];
-    let mut resp = [0u8; ECHO_BYTES];
+    let mut req = vec![0u8; bytes];
+    let mut resp = vec![0u8; bytes];
     for r in 0..rounds {
         req.fill(r as u8);
         let start = Instant::now();
         stream.write_all(&req).await.expect("client write");
         let mut got = 0;
-        while got < ECHO_BYTES {
+        while got < bytes {
             let n = stream.read(&mut resp[got..]).await.expect("client read");
             assert!(n > 0, "server closed early");
             got += n;
@@ -64,12 +68,13 @@ async fn echo_client<S: AsyncTcpStream>(
     }
 }
 
-/// `conns` connections each do `rounds` echo round trips at once. Ops: round trips.
-pub fn tcp_echo<R: Runtime>(rt: &R, conns: usize, rounds: usize) -> u64 {
+/// `conns` connections each do `rounds` echo round trips of `bytes` at once. Ops: round
+/// trips.
+pub fn tcp_echo<R: Runtime>(rt: &R, conns: usize, bytes: usize, rounds: usize) -> u64 {
     rt.block_on(rt.spawn(async move {
         let addr = echo_server::<R>(conns).await;
         let clients: Vec<_> = (0..conns)
-            .map(|_| R::spawn_local(echo_client::<R::TcpStream>(addr, rounds, |_| {})))
+            .map(|_| R::spawn_local(echo_client::<R::TcpStream>(addr, bytes, rounds, |_| {})))
             .collect();
         for c in clients {
             c.await;
@@ -79,13 +84,19 @@ pub fn tcp_echo<R: Runtime>(rt: &R, conns: usize, rounds: usize) -> u64 {
 }
 
 /// As [`tcp_echo`], recording round-trip latencies (ns) into one histogram: `n` round trips
-/// over `conns` connections, after one unrecorded warm-up exchange per connection.
+/// of `bytes` over `conns` connections, after one unrecorded warm-up exchange per
+/// connection.
 ///
 /// The connections are new each call, and a connection's first exchange also waits for
 /// the server to accept it (up to `conns` accepts in a row): with 50 exchanges per
 /// connection those were 2% of the samples, enough to set the p99 of both runtimes by
 /// accept order rather than by round-trip time (`net.tcp_connections` measures setup).
-pub fn tcp_echo_latency<R: Runtime>(rt: &R, conns: usize, n: usize) -> Histogram<u64> {
+pub fn tcp_echo_latency<R: Runtime>(
+    rt: &R,
+    conns: usize,
+    bytes: usize,
+    n: usize,
+) -> Histogram<u64> {
     let rounds = n.div_ceil(conns);
     rt.block_on(rt.spawn(async move {
         let addr = echo_server::<R>(conns).await;
@@ -95,7 +106,7 @@ pub fn tcp_echo_latency<R: Runtime>(rt: &R, conns: usize, n: usize) -> Histogram
                     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
                         .expect("valid bounds");
                     let mut warm_up = true;
-                    echo_client::<R::TcpStream>(addr, rounds + 1, |d| {
+                    echo_client::<R::TcpStream>(addr, bytes, rounds + 1, |d| {
                         if !std::mem::take(&mut warm_up) {
                             hist.saturating_record(d.as_nanos() as u64);
                         }
@@ -317,10 +328,18 @@ mod tests {
 
     #[test]
     fn echo_and_reads_complete_on_both() {
-        assert_eq!(tcp_echo(&Zokio::multi_thread(2), 8, 20), 160);
-        assert_eq!(tcp_echo(&Tokio::multi_thread(2), 8, 20), 160);
-        assert_eq!(tcp_echo_latency(&Zokio::multi_thread(2), 4, 40).len(), 40);
-        assert_eq!(tcp_echo_latency(&Tokio::multi_thread(2), 4, 40).len(), 40);
+        for bytes in ECHO_SIZES {
+            assert_eq!(tcp_echo(&Zokio::multi_thread(2), 8, bytes, 20), 160);
+            assert_eq!(tcp_echo(&Tokio::multi_thread(2), 8, bytes, 20), 160);
+            assert_eq!(
+                tcp_echo_latency(&Zokio::multi_thread(2), 4, bytes, 40).len(),
+                40
+            );
+            assert_eq!(
+                tcp_echo_latency(&Tokio::multi_thread(2), 4, bytes, 40).len(),
+                40
+            );
+        }
         let f = TempFile::new(4096);
         assert_eq!(io_ops(&Zokio::multi_thread(2), &f, 4, 100, 4096), 200);
         assert_eq!(io_ops(&Tokio::multi_thread(2), &f, 4, 100, 4096), 200);
