@@ -172,7 +172,9 @@ pub struct Stats {
     pub ci95_high: f64,
 }
 
-/// Latency percentiles, in the workload's unit.
+/// Latency percentiles, in nanoseconds whatever the workload's unit: a latency workload's
+/// figure is in ns too, while a network workload reports a rate (requests/s) as its figure
+/// and the latency of its requests here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     /// 50th percentile.

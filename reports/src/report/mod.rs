@@ -459,8 +459,8 @@ fn workload_section(
         let src = format!("charts/{file_stem}-rate.svg");
         let svg = charts::rate_chart(
             &format!("{name}: latency against offered rate"),
-            &format!("latency, {} (log scale)", first.unit),
-            &format!("offered rate ({key})"),
+            "latency, ns (log scale)",
+            &format!("offered rate, {}", first.unit),
             &series,
         )?;
         figures.push(site.add_chart(
@@ -495,7 +495,7 @@ fn workload_section(
         let src = format!("charts/{file_stem}-percentiles.svg");
         let svg = charts::percentile_chart(
             &format!("{name}: latency percentiles"),
-            &format!("latency, {} (log scale)", first.unit),
+            "latency, ns (log scale)",
             &series,
         )?;
         figures.push(site.add_chart(

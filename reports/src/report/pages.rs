@@ -144,6 +144,22 @@ fn reading(c: &Comparison) -> (&'static str, String) {
     (class, text)
 }
 
+/// A latency in nanoseconds as a time: `850 ns`, `12.3 µs`, `4.56 ms`, `1.83 s`.
+fn fmt_ns(ns: f64) -> String {
+    let a = ns.abs();
+    if !a.is_finite() {
+        "-".to_owned()
+    } else if a < 1e3 {
+        format!("{ns:.0} ns")
+    } else if a < 1e6 {
+        format!("{:.1} \u{b5}s", ns / 1e3)
+    } else if a < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
 /// The chart colour of runtime `name` as CSS.
 fn swatch(name: &str, runtimes: &[crate::schema::RuntimeRecord]) -> String {
     let index = runtimes.iter().position(|r| r.name == name).unwrap_or(0);
@@ -393,7 +409,7 @@ pub(crate) fn group(
                 p.unclear { (rt) ": not applicable: " (why) }
             }
             table {
-                tr { th { "point" } th { "runtime" } th { "median" } th { "95% interval" } th { "rounds" } th { "errors" } th { "p50 / p99 / p99.9" } }
+                tr { th { "point" } th { "runtime" } th { "median" } th { "95% interval" } th { "rounds" } th { "errors" } th { "latency p50 / p99 / p99.9" } }
                 @for (point, r) in &w.rows {
                     tr {
                         td { (if point.is_empty() { "-" } else { point }) }
@@ -402,7 +418,7 @@ pub(crate) fn group(
                         td.num { (fmt_num(r.stats.ci95_low)) " .. " (fmt_num(r.stats.ci95_high)) }
                         td.num { (r.stats.n) }
                         td.num { (r.errors) }
-                        td.num { @if let Some(p) = &r.percentiles { (fmt_num(p.p50)) " / " (fmt_num(p.p99)) " / " (fmt_num(p.p999)) } @else { "-" } }
+                        td.num { @if let Some(p) = &r.percentiles { (fmt_ns(p.p50)) " / " (fmt_ns(p.p99)) " / " (fmt_ns(p.p999)) } @else { "-" } }
                     }
                 }
             }

@@ -179,19 +179,22 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             1.2e6,
         ),
     ];
-    for (rate, p) in [(1000, 100.0), (5000, 150.0), (20000, 900.0)] {
-        results.push(latency(
+    // A network workload: its figure is a rate, its percentiles are latencies in ns.
+    let open_loop = |runtime: &str, rate: u64, p50: f64| {
+        let mut r = latency(
             "net.http_open_loop",
-            "zokio",
+            runtime,
             json!({"offered_rate": rate}),
-            p,
-        ));
-        results.push(latency(
-            "net.http_open_loop",
-            "tokio",
-            json!({"offered_rate": rate}),
-            p * 1.3,
-        ));
+            p50,
+        );
+        r.unit = "requests/s".into();
+        r.higher_is_better = true;
+        r.stats = stats(rate as f64);
+        r
+    };
+    for (rate, p) in [(1000, 100_000.0), (5000, 150_000.0), (20000, 2_000_000.0)] {
+        results.push(open_loop("zokio", rate, p));
+        results.push(open_loop("tokio", rate, p * 1.3));
     }
     if with_extra {
         results.push(result(
@@ -418,9 +421,22 @@ fn every_chart_is_valid_svg_with_title_axes_and_series_names() {
             "zokio p50",
             "zokio p99",
             "tokio p99",
-            "offered rate (offered_rate)",
+            "offered rate, requests/s",
+            "latency, ns (log scale)",
         ],
     );
+    let rate_chart = svg(&site, "charts/net.http_open_loop-rate.svg");
+    assert!(
+        !rate_chart.contains("latency, requests/s"),
+        "latency labelled in the throughput unit"
+    );
+    // The figures table gives the latencies as times, not in the figure's unit.
+    let net = svg(&site, "group-net.html");
+    assert!(
+        net.contains("100.0 \u{b5}s / 500.0 \u{b5}s / 2.00 ms"),
+        "{net}"
+    );
+    assert!(net.contains("2.00 ms / 10.00 ms / 40.00 ms"));
     // The index chart: the parity line and one label per comparison.
     has(
         "charts/ratios.svg",
