@@ -9,6 +9,13 @@
 //! [`registry!`] list below. What an adapter lacks it declares in [`Runtime::CAPS`]; a
 //! workload that needs a missing capability is recorded as "not applicable" for that
 //! runtime, with the reason, and its body is never called there.
+//!
+//! The trait is shaped for runtimes whose tasks are `Send` (zokio, Tokio, smol): bodies move
+//! channel halves and sockets into tasks spawned with [`Runtime::spawn_local`], which takes
+//! `Send` futures. Thread-per-core runtimes (monoio, compio) spawn `!Send` futures and their
+//! own channels are `!Send`, so a body written once against this trait cannot use them; an
+//! adapter for them needs bodies generic over that bound, and the multi-thread rows of such a
+//! runtime run one runtime per core, each with its share of the work.
 
 #[cfg(feature = "peers")]
 mod smol_rt;
