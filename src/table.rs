@@ -67,6 +67,16 @@ pub(crate) fn print_run(file: &ResultFile) {
                 .iter()
                 .any(|c| c.baseline == r.runtime && c.workload == workload && c.params == *params);
             let (ratio, verdict) = match cmp {
+                Some(c) if c.no_verdict.is_some() => (
+                    format!(
+                        "{:>6.2}x [{:.2}, {:.2}]",
+                        c.stats.median, c.stats.ci95_low, c.stats.ci95_high
+                    ),
+                    format!(
+                        "no verdict: {}",
+                        c.no_verdict.as_deref().unwrap_or_default()
+                    ),
+                ),
                 Some(c) => {
                     let s = &c.stats;
                     // Which way is better, and does the interval exclude "no difference"?

@@ -74,6 +74,7 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                 stats: summarize(samples, seed_of(series.name)),
                 percentiles: series.percentiles.clone(),
                 errors: series.errors,
+                no_verdict: series.no_verdict.clone(),
                 extra: series
                     .extra
                     .iter()
@@ -81,7 +82,7 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                     .collect(),
             });
         }
-        let Some((_, base)) = figures.iter().find(|(s, _)| s.name == baseline) else {
+        let Some((base_series, base)) = figures.iter().find(|(s, _)| s.name == baseline) else {
             continue;
         };
         for (series, samples) in &figures {
@@ -102,6 +103,16 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                 params: params.clone(),
                 baseline: baseline.to_owned(),
                 stats: summarize(&ratios, seed_of(&label)),
+                no_verdict: series
+                    .no_verdict
+                    .as_ref()
+                    .map(|why| format!("{}: {why}", series.name))
+                    .or_else(|| {
+                        base_series
+                            .no_verdict
+                            .as_ref()
+                            .map(|why| format!("{}: {why}", base_series.name))
+                    }),
                 ratios,
                 higher_is_better: w.figure.higher_is_better(),
             });
@@ -407,5 +418,23 @@ mod tests {
         let spawn = audit.iter().find(|a| a.claim_id == "zsync.spawn").unwrap();
         assert_eq!((spawn.zokio, spawn.tokio), (Some(1.0), Some(2.0)));
         assert_eq!(spawn.peers, [("smol".to_owned(), 3.0)].into());
+    }
+
+    #[test]
+    fn a_series_without_a_verdict_takes_the_verdict_from_its_ratio() {
+        let w = workload(&[Cap::MultiThread], |ctx| {
+            let mut o = series_of_the_run(ctx)?;
+            o.points[0].series[1].no_verdict = Some("generator-bound: busy 97%".into());
+            Ok(o)
+        });
+        let records = run(&[w], &ctx(vec!["zokio", "tokio"]), 1, |_| {}).unwrap();
+        assert_eq!(
+            records.results[1].no_verdict.as_deref(),
+            Some("generator-bound: busy 97%")
+        );
+        assert_eq!(
+            records.comparisons[0].no_verdict.as_deref(),
+            Some("tokio: generator-bound: busy 97%")
+        );
     }
 }

@@ -92,6 +92,9 @@ pub struct Series {
     pub errors: u64,
     /// Figures beside the main one (see `WorkloadResult::extra`).
     pub extra: Extra,
+    /// Why these samples cannot carry a verdict (a network run whose load generator was
+    /// the bottleneck), if so.
+    pub no_verdict: Option<String>,
 }
 
 impl Series {

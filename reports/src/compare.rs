@@ -536,6 +536,7 @@ mod tests {
             params: BTreeMap::from([("workers".to_owned(), workers.into())]),
             baseline: "tokio".to_owned(),
             ratios: ratios.to_vec(),
+            no_verdict: None,
             stats: stats(ratios),
             higher_is_better: hib,
         }

@@ -214,6 +214,10 @@ pub struct WorkloadResult {
     pub percentiles: Option<Percentiles>,
     /// Failed operations (0 unless the workload counts failures).
     pub errors: u64,
+    /// Why this figure carries no verdict, if so: `generator-bound: ...` when the load
+    /// generator, not the runtime, was the bottleneck of a network run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_verdict: Option<String>,
     /// Figures beside the main one, by name with their unit in the name (stress workloads:
     /// `tasks_spawned`, `tasks_ran`, `success_percent`, `peak_rss_bytes`, ...). Absent when
     /// empty.
@@ -238,6 +242,9 @@ pub struct Comparison {
     pub ratios: Vec<f64>,
     /// Statistics of `ratios`.
     pub stats: Stats,
+    /// Why the ratio carries no verdict (the runtime's or the baseline's figure has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_verdict: Option<String>,
     /// Whether a ratio above 1 means the runtime is better (throughput) or worse (latency,
     /// memory): copied from the workload.
     pub higher_is_better: bool,
@@ -452,6 +459,7 @@ pub(crate) mod tests {
                 stats: stats.clone(),
                 percentiles: None,
                 errors: 0,
+                no_verdict: None,
                 extra: Default::default(),
             }],
             not_applicable: vec![],
@@ -462,6 +470,7 @@ pub(crate) mod tests {
                 baseline: "tokio".into(),
                 ratios: vec![1.0, 2.0, 3.0],
                 stats,
+                no_verdict: None,
                 higher_is_better: true,
             }],
             claims: vec![],

@@ -121,6 +121,7 @@ pub(crate) fn load_command(a: LoadArgs) -> Result<()> {
             samples: vec![rate],
             stats,
             percentiles: Some(pct),
+            no_verdict: None,
             errors,
             extra: Default::default(),
         }],

@@ -356,6 +356,7 @@ fn outcome<B: StressBody>(ctx: &Ctx, body: &B) -> Result<Outcome, String> {
                 percentiles: None,
                 errors: run.errors,
                 extra: run.extra,
+                no_verdict: None,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -121,6 +121,9 @@ fn figure(f: &Figure) -> Markup {
 /// "better" / "worse" / "unclear" for a comparison, from its interval, and the reading
 /// ("smol worse").
 fn reading(c: &Comparison) -> (&'static str, String) {
+    if let Some(why) = &c.no_verdict {
+        return ("unclear", format!("no verdict: {why}"));
+    }
     let better_if_above = c.higher_is_better;
     let class = if c.stats.ci95_low > 1.0 {
         if better_if_above {

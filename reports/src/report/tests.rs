@@ -42,6 +42,7 @@ fn result(
         stats: stats(median),
         percentiles: None,
         errors: 0,
+        no_verdict: None,
         extra: Default::default(),
     }
 }
@@ -72,6 +73,7 @@ fn comparison(
         baseline: baseline.into(),
         ratios: vec![ratio; 5],
         stats: stats(ratio),
+        no_verdict: None,
         higher_is_better: higher,
     }
 }

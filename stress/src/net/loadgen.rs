@@ -81,7 +81,14 @@ pub struct LoadConfig {
     pub duration: Duration,
     /// Closed or open loop.
     pub mode: Mode,
+    /// CPU time the generator burns per request before sending it: zero in every
+    /// workload; tests use it to make the generator the bottleneck on purpose.
+    pub client_work: Duration,
 }
+
+/// The share of its thread's time (CPU time / elapsed) from which a generator counts as
+/// the bottleneck of a run: its figure then says nothing about the server.
+pub const GENERATOR_BOUND: f64 = 0.9;
 
 /// What a run measured.
 #[derive(Debug, Clone)]
@@ -96,6 +103,12 @@ pub struct LoadReport {
     pub elapsed: Duration,
     /// Latency of correct requests, in ns (open loop: from the due time).
     pub latency_ns: Histogram<u64>,
+    /// CPU time of the generator's thread over the measured phase.
+    pub generator_cpu: Duration,
+    /// CPU time of the whole process over the measured phase: the generator's plus every
+    /// other thread's (the server's workers and blocking pool; the other runtimes of a
+    /// zbench run sit idle meanwhile).
+    pub process_cpu: Duration,
 }
 
 impl LoadReport {
@@ -114,9 +127,29 @@ impl LoadReport {
         self.errors.values().sum()
     }
 
-    /// Adds `other`'s counts, errors, latencies and elapsed time to these.
+    /// The share of the measured time the generator's thread was on a CPU (1.0: always).
+    pub fn generator_busy(&self) -> f64 {
+        self.generator_cpu.as_secs_f64() / self.elapsed.as_secs_f64()
+    }
+
+    /// Whether the generator was busy at least [`GENERATOR_BOUND`] of the time, and so
+    /// bounded the figure.
+    pub fn generator_bound(&self) -> bool {
+        self.generator_busy() >= GENERATOR_BOUND
+    }
+
+    /// CPU time of every thread but the generator's (the server's) over the measured
+    /// phase, per correct request, in microseconds.
+    pub fn server_cpu_us_per_request(&self) -> f64 {
+        let server = self.process_cpu.saturating_sub(self.generator_cpu);
+        server.as_secs_f64() * 1e6 / self.requests.max(1) as f64
+    }
+
+    /// Adds `other`'s counts, errors, latencies, CPU and elapsed time to these.
     pub fn merge(&mut self, other: LoadReport) {
         self.elapsed += other.elapsed;
+        self.generator_cpu += other.generator_cpu;
+        self.process_cpu += other.process_cpu;
         self.requests += other.requests;
         self.bytes += other.bytes;
         for (k, v) in other.errors {
@@ -126,6 +159,21 @@ impl LoadReport {
             .add(&other.latency_ns)
             .expect("histograms of the same bounds");
     }
+}
+
+/// CPU time (user + system) of the calling thread (`RUSAGE_THREAD`) or of the whole
+/// process (`RUSAGE_SELF`).
+fn cpu_time(who: libc::c_int) -> Duration {
+    // SAFETY: getrusage writes the `rusage` we own; an all-zero rusage is a valid value.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(who, &mut u) != 0 {
+            return Duration::ZERO;
+        }
+        u
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 fn histogram() -> Histogram<u64> {
@@ -313,6 +361,7 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
         }
     }
     let start = Instant::now();
+    let cpu_at_start = (cpu_time(libc::RUSAGE_THREAD), cpu_time(libc::RUSAGE_SELF));
     let deadline = start + cfg.duration;
     let tasks: Vec<_> = conns
         .into_iter()
@@ -326,6 +375,8 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
                     bytes: 0,
                     elapsed: Duration::ZERO,
                     latency_ns: histogram(),
+                    generator_cpu: Duration::ZERO,
+                    process_cpu: Duration::ZERO,
                 };
                 let mut conn = conn.unwrap_or(Conn::None);
                 let len = match cfg.protocol {
@@ -366,6 +417,12 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
                         Some(_) => due.min(now),
                         None => now,
                     };
+                    if !cfg.client_work.is_zero() {
+                        let spin = Instant::now();
+                        while spin.elapsed() < cfg.client_work {
+                            std::hint::spin_loop();
+                        }
+                    }
                     if let Protocol::Files { files } = &cfg.protocol {
                         data.copy_from_slice(&((next_file % files.len()) as u32).to_le_bytes());
                         next_file += cfg.connections;
@@ -399,10 +456,14 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
         bytes: 0,
         elapsed: Duration::ZERO,
         latency_ns: histogram(),
+        generator_cpu: Duration::ZERO,
+        process_cpu: Duration::ZERO,
     };
     for t in tasks {
         total.merge(t.await.map_err(io::Error::other)?);
     }
     total.elapsed = start.elapsed();
+    total.generator_cpu = cpu_time(libc::RUSAGE_THREAD).saturating_sub(cpu_at_start.0);
+    total.process_cpu = cpu_time(libc::RUSAGE_SELF).saturating_sub(cpu_at_start.1);
     Ok(total)
 }

@@ -252,35 +252,47 @@ fn measure<S: Server>(
     )?;
     let series = runs
         .into_iter()
-        .map(|(name, reports)| {
-            let samples = reports.iter().map(LoadReport::rate).collect();
-            let mut reports = reports.into_iter();
-            let mut total = reports.next();
-            if let Some(t) = total.as_mut() {
-                reports.for_each(|r| t.merge(r));
-            }
-            let mut s = Series::new(name, samples);
-            if let Some(r) = total {
-                s.errors = r.error_count();
-                s.percentiles = Some(zbench_suite::strategy::percentiles(&r.latency_ns));
-                s.extra = vec![
-                    ("requests", r.requests as f64),
-                    ("mb_per_sec", r.mb_per_sec()),
-                    ("errors", r.error_count() as f64),
-                    (
-                        "error_percent",
-                        100.0 * r.error_count() as f64
-                            / (r.requests + r.error_count()).max(1) as f64,
-                    ),
-                ];
-            }
-            s
-        })
+        .map(|(name, reports)| series_of(name, reports))
         .collect();
     Ok(Point {
         series,
         ..Point::default()
     })
+}
+
+/// One runtime's series from its load runs: a sample (the rate) per run, and the runs
+/// merged for its percentiles, errors, CPU figures and, when the generator was busy
+/// [`loadgen::GENERATOR_BOUND`] of the time or more, the mark that takes its verdict away.
+fn series_of(name: &'static str, reports: Vec<LoadReport>) -> Series {
+    let samples = reports.iter().map(LoadReport::rate).collect();
+    let mut reports = reports.into_iter();
+    let mut total = reports.next();
+    if let Some(t) = total.as_mut() {
+        reports.for_each(|r| t.merge(r));
+    }
+    let mut s = Series::new(name, samples);
+    if let Some(r) = total {
+        s.errors = r.error_count();
+        s.percentiles = Some(zbench_suite::strategy::percentiles(&r.latency_ns));
+        s.extra = vec![
+            ("requests", r.requests as f64),
+            ("mb_per_sec", r.mb_per_sec()),
+            ("errors", r.error_count() as f64),
+            (
+                "error_percent",
+                100.0 * r.error_count() as f64 / (r.requests + r.error_count()).max(1) as f64,
+            ),
+            ("generator_cpu_percent", 100.0 * r.generator_busy()),
+            ("server_cpu_us_per_request", r.server_cpu_us_per_request()),
+        ];
+        if r.generator_bound() {
+            s.no_verdict = Some(format!(
+                "generator-bound: the load generator's thread was busy {:.0}% of the time",
+                100.0 * r.generator_busy()
+            ));
+        }
+    }
+    s
 }
 
 /// The HTTP server of `net.http_requests`, answering every request with `body`.
@@ -333,6 +345,7 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             connections: HTTP_CONNECTIONS,
             duration: each,
             mode,
+            client_work: Duration::ZERO,
         }
     };
     let closed = measure(ctx, load(Mode::Closed), &Http(body.clone()), rounds)?;
@@ -375,6 +388,7 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             connections: HTTP_CONNECTIONS,
             duration: each,
             mode: Mode::Closed,
+            client_work: Duration::ZERO,
         },
         &Http(big),
         rounds,
@@ -398,6 +412,7 @@ fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             connections: CONNECTORS,
             duration: each,
             mode: Mode::Closed,
+            client_work: Duration::ZERO,
         },
         &Echo,
         rounds,
@@ -553,6 +568,7 @@ fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
                 connections: 8,
                 duration: each.max(Duration::from_millis(300)),
                 mode: Mode::Closed,
+                client_work: Duration::ZERO,
             },
             &server,
             rounds,
@@ -606,6 +622,7 @@ mod tests {
                     connections: 3,
                     duration: Duration::from_millis(200),
                     mode: Mode::Closed,
+                    client_work: Duration::ZERO,
                 })
                 .unwrap()
             };
@@ -670,7 +687,48 @@ mod tests {
             connections: 1,
             duration: Duration::from_millis(1500),
             mode,
+            client_work: Duration::ZERO,
         }
+    }
+
+    #[test]
+    fn the_generator_and_server_cpu_are_measured() {
+        let rt = Zokio::multi_thread(1);
+        let addr = start_echo(&rt).unwrap();
+        let mut c = cfg(addr, Mode::Closed);
+        c.duration = Duration::from_millis(300);
+        // A generator made slow on purpose: it burns 200 us of CPU per request.
+        c.client_work = Duration::from_micros(200);
+        let r = loadgen::run(&c).unwrap();
+        assert!(r.requests > 0);
+        assert!(r.generator_cpu > Duration::ZERO);
+        assert!(r.process_cpu >= r.generator_cpu, "{r:?}");
+        assert!(r.server_cpu_us_per_request().is_finite());
+    }
+
+    #[test]
+    fn a_busy_generator_marks_its_point_and_takes_the_verdict_away() {
+        let report = |busy: f64| LoadReport {
+            requests: 1000,
+            errors: Default::default(),
+            bytes: 0,
+            elapsed: Duration::from_secs(1),
+            latency_ns: hdrhistogram::Histogram::new(3).unwrap(),
+            generator_cpu: Duration::from_secs_f64(busy),
+            process_cpu: Duration::from_secs_f64(busy + 0.5),
+        };
+        let bound = series_of("zokio", vec![report(0.95)]);
+        assert!(bound
+            .no_verdict
+            .as_deref()
+            .unwrap()
+            .starts_with("generator-bound"));
+        let free = series_of("tokio", vec![report(0.5)]);
+        assert_eq!(free.no_verdict, None);
+        let extra = |s: &Series, k: &str| s.extra.iter().find(|e| e.0 == k).unwrap().1;
+        assert_eq!(extra(&free, "generator_cpu_percent"), 50.0);
+        // 0.5 s of server CPU over 1,000 requests.
+        assert!((extra(&free, "server_cpu_us_per_request") - 500.0).abs() < 1e-6);
     }
 
     #[test]
@@ -735,6 +793,7 @@ mod tests {
                 connections: 4,
                 duration: Duration::from_millis(200),
                 mode: Mode::Closed,
+                client_work: Duration::ZERO,
             })
             .unwrap();
             assert!(r.requests > 0);
@@ -755,6 +814,7 @@ mod tests {
             connections: 2,
             duration: Duration::from_millis(100),
             mode: Mode::Closed,
+            client_work: Duration::ZERO,
         })
         .unwrap();
         assert_eq!(r.requests, 0);
@@ -775,6 +835,7 @@ mod tests {
             connections: 4,
             duration: Duration::from_millis(200),
             mode: Mode::Closed,
+            client_work: Duration::ZERO,
         })
         .unwrap();
         assert!(r.requests > 0);

@@ -103,6 +103,7 @@ pub fn load(
         connections,
         duration,
         mode: rate.map_or(Mode::Closed, |rate| Mode::Open { rate }),
+        client_work: Duration::ZERO,
     })
 }
 
