@@ -558,5 +558,41 @@ pub fn http_service(
     })
 }
 
+/// Reads into `buf`'s spare capacity at `offset` with `pread(2)` on the calling thread, and
+/// gives the buffer back: the body of a positional read for adapters whose runtimes run file
+/// reads on a blocking pool (Tokio, smol).
+pub(crate) fn pread_spare(
+    file: &std::fs::File,
+    mut buf: Vec<u8>,
+    offset: u64,
+) -> (io::Result<usize>, Vec<u8>) {
+    use std::os::unix::fs::FileExt;
+    let start = buf.len();
+    let spare = buf.capacity() - start;
+    buf.resize(start + spare, 0);
+    let r = file.read_at(&mut buf[start..], offset);
+    buf.truncate(start + *r.as_ref().unwrap_or(&0));
+    (r, buf)
+}
+
+/// One `sendfile(2)` of up to `len - *offset` bytes of `in_fd` from `*offset` to `out_fd`,
+/// advancing `*offset`; for adapters that send files through their runtime's readiness API.
+pub(crate) fn sendfile_once(
+    out_fd: std::os::fd::RawFd,
+    in_fd: std::os::fd::RawFd,
+    offset: &mut libc::off_t,
+    len: usize,
+) -> io::Result<usize> {
+    let count = len.saturating_sub(*offset as usize);
+    // SAFETY: the caller holds both descriptors open for the call; `offset` is a live
+    // exclusive reference the kernel updates.
+    let n = unsafe { libc::sendfile(out_fd, in_fd, offset, count) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
 pub(crate) use option_recv_future;
 pub(crate) use unwrap_join_future;

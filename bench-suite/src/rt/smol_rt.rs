@@ -332,17 +332,7 @@ impl Runtime for Smol {
         let mut off: libc::off_t = 0;
         while (off as usize) < len {
             let n = stream
-                .write_with(|s| {
-                    // SAFETY: both fds are open for the call; `off` is a live local.
-                    let n = unsafe {
-                        libc::sendfile(s.as_raw_fd(), in_fd, &mut off, len - off as usize)
-                    };
-                    if n < 0 {
-                        Err(io::Error::last_os_error())
-                    } else {
-                        Ok(n as usize)
-                    }
-                })
+                .write_with(|s| super::sendfile_once(s.as_raw_fd(), in_fd, &mut off, len))
                 .await?;
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
@@ -403,17 +393,8 @@ impl super::AsyncFile for SmolFile {
         Ok(SmolFile(Arc::new(f)))
     }
 
-    async fn read_at(&self, mut buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
-        use std::os::unix::fs::FileExt;
+    async fn read_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
         let file = self.0.clone();
-        smol::unblock(move || {
-            let start = buf.len();
-            let spare = buf.capacity() - start;
-            buf.resize(start + spare, 0);
-            let r = file.read_at(&mut buf[start..], offset);
-            buf.truncate(start + *r.as_ref().unwrap_or(&0));
-            (r, buf)
-        })
-        .await
+        smol::unblock(move || super::pread_spare(&file, buf, offset)).await
     }
 }

@@ -200,13 +200,7 @@ impl Runtime for Tokio {
         while (off as usize) < len {
             stream.writable().await?;
             let r = stream.try_io(tokio::io::Interest::WRITABLE, || {
-                // SAFETY: both fds are open for the call; `off` is a live local.
-                let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, len - off as usize) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
+                super::sendfile_once(out_fd, in_fd, &mut off, len)
             });
             match r {
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
@@ -290,18 +284,10 @@ impl super::AsyncFile for TokioFile {
         Ok(TokioFile(std::sync::Arc::new(f)))
     }
 
-    async fn read_at(&self, mut buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
-        use std::os::unix::fs::FileExt;
+    async fn read_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
         let file = self.0.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let start = buf.len();
-            let spare = buf.capacity() - start;
-            buf.resize(start + spare, 0);
-            let r = file.read_at(&mut buf[start..], offset);
-            buf.truncate(start + *r.as_ref().unwrap_or(&0));
-            (r, buf)
-        })
-        .await;
+        let done =
+            tokio::task::spawn_blocking(move || super::pread_spare(&file, buf, offset)).await;
         match done {
             Ok(pair) => pair,
             Err(e) => (Err(io::Error::other(e)), Vec::new()),

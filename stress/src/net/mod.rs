@@ -597,7 +597,7 @@ mod tests {
     use std::io::{Read, Write};
 
     #[test]
-    fn files_arrive_whole_on_both_runtimes_and_corruption_is_caught() {
+    fn files_arrive_whole_on_every_runtime_and_corruption_is_caught() {
         let set = zbench_suite::workloads::io::TempFiles::new(5, 300_000);
         let sums: Vec<(u64, u64)> = set
             .paths
@@ -609,9 +609,11 @@ mod tests {
             .collect();
         let z = Zokio::multi_thread(2);
         let t = Tokio::multi_thread(2);
+        let s = zbench_suite::rt::Smol::multi_thread(2);
         for addr in [
             start_files(&z, &set.paths).unwrap(),
             start_files(&t, &set.paths).unwrap(),
+            start_files(&s, &set.paths).unwrap(),
         ] {
             let run = |files: Vec<(u64, u64)>| {
                 loadgen::run(&LoadConfig {
@@ -776,13 +778,15 @@ mod tests {
     }
 
     #[test]
-    fn http_servers_answer_on_both_runtimes() {
+    fn http_servers_answer_on_every_runtime() {
         let body = Bytes::from_static(HELLO);
         let z = Zokio::multi_thread(2);
         let t = Tokio::multi_thread(2);
+        let s = zbench_suite::rt::Smol::multi_thread(2);
         for addr in [
             start_http(&z, body.clone()).unwrap(),
             start_http(&t, body.clone()).unwrap(),
+            start_http(&s, body.clone()).unwrap(),
         ] {
             let r = loadgen::run(&LoadConfig {
                 target: addr,
