@@ -227,6 +227,39 @@ async fn connect(target: SocketAddr, protocol: &Protocol) -> io::Result<Conn> {
     }
 }
 
+/// The source address connector `connector` binds its new connections to when the target
+/// is on 127.0.0.0/8: a connection closed by the client leaves its port in TIME_WAIT, and
+/// on one source address the ephemeral port range (28,232 ports by default) then caps the
+/// connect rate at about the range over the TIME_WAIT reuse delay, whatever the server.
+/// Each address of 127.0.0.0/8 has its own range. `None` elsewhere: the kernel picks, as
+/// for any client.
+fn source_for(target: SocketAddr, connector: usize) -> Option<std::net::IpAddr> {
+    match target.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_loopback() => {
+            Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                127,
+                0,
+                (1 + connector / 250) as u8,
+                (2 + connector % 250) as u8,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// Connects to `target` from `source` (any port), or from wherever the kernel picks.
+async fn connect_from(
+    target: SocketAddr,
+    source: Option<std::net::IpAddr>,
+) -> io::Result<tokio::net::TcpStream> {
+    let Some(ip) = source else {
+        return tokio::net::TcpStream::connect(target).await;
+    };
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(ip, 0))?;
+    socket.connect(target).await
+}
+
 async fn echo(s: &mut tokio::net::TcpStream, data: &[u8], back: &mut [u8]) -> Result<u64, String> {
     s.write_all(data).await.map_err(|e| kind(&e))?;
     s.read_exact(back).await.map_err(|e| kind(&e))?;
@@ -236,12 +269,13 @@ async fn echo(s: &mut tokio::net::TcpStream, data: &[u8], back: &mut [u8]) -> Re
     Ok(2 * data.len() as u64)
 }
 
-/// One request on `conn` (reconnecting first if it failed before). Bytes moved, or the
-/// error kind.
+/// One request on `conn` (reconnecting first if it failed before; `ConnectEcho` connects
+/// from `source`). Bytes moved, or the error kind.
 async fn exchange(
     conn: &mut Conn,
     target: SocketAddr,
     protocol: &Protocol,
+    source: Option<std::net::IpAddr>,
     data: &[u8],
     back: &mut [u8],
 ) -> Result<u64, String> {
@@ -250,9 +284,7 @@ async fn exchange(
     }
     let r = match (protocol, &mut *conn) {
         (Protocol::ConnectEcho { .. }, _) => {
-            let mut s = tokio::net::TcpStream::connect(target)
-                .await
-                .map_err(|e| kind(&e))?;
+            let mut s = connect_from(target, source).await.map_err(|e| kind(&e))?;
             let _ = s.set_nodelay(true);
             echo(&mut s, data, back).await
         }
@@ -386,6 +418,7 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
                 };
                 let mut data: Vec<u8> = (0..len).map(|i| (i * 7 + c) as u8).collect();
                 let mut next_file = c;
+                let source = source_for(cfg.target, c);
                 let mut back = vec![0u8; len];
                 // Open loop: this connection's requests are due every `interval`, offset so
                 // the connections' due times interleave evenly.
@@ -427,7 +460,16 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
                         data.copy_from_slice(&((next_file % files.len()) as u32).to_le_bytes());
                         next_file += cfg.connections;
                     }
-                    match exchange(&mut conn, cfg.target, &cfg.protocol, &data, &mut back).await {
+                    match exchange(
+                        &mut conn,
+                        cfg.target,
+                        &cfg.protocol,
+                        source,
+                        &data,
+                        &mut back,
+                    )
+                    .await
+                    {
                         Ok(b) => {
                             let ns = sent.elapsed().as_nanos().clamp(1, 60_000_000_000) as u64;
                             report.latency_ns.record(ns).expect("within bounds");
@@ -466,4 +508,36 @@ async fn run_here(cfg: LoadConfig) -> io::Result<LoadReport> {
     total.generator_cpu = cpu_time(libc::RUSAGE_THREAD).saturating_sub(cpu_at_start.0);
     total.process_cpu = cpu_time(libc::RUSAGE_SELF).saturating_sub(cpu_at_start.1);
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_connectors_spread_over_source_addresses() {
+        let target: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let sources: Vec<_> = (0..16).map(|c| source_for(target, c).unwrap()).collect();
+        let mut distinct = sources.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 16);
+        assert!(sources.iter().all(|ip| ip.is_loopback()));
+        assert_eq!(source_for("10.0.0.1:80".parse().unwrap(), 3), None);
+    }
+
+    #[test]
+    fn a_connection_comes_from_its_source_address() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = listener.local_addr().unwrap();
+        let source = source_for(target, 5);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = rt.block_on(connect_from(target, source)).unwrap();
+        let (_, peer) = listener.accept().unwrap();
+        assert_eq!(Some(peer.ip()), source);
+        assert_eq!(client.local_addr().unwrap(), peer);
+    }
 }
