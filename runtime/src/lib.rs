@@ -72,6 +72,34 @@ pub mod time;
 
 pub use task::spawn;
 
+/// Pins values on the stack, as Tokio's `pin!` does: `pin!(a, b);` shadows each named
+/// variable with a `Pin<&mut _>` to its value, and `pin! { let x = expr; }` declares and
+/// pins in one step. A pinned future can then be polled by reference, in a loop or a
+/// `select`, without being moved. Built on `core::pin::pin!`, so it needs no unsafe code.
+///
+/// ```
+/// # zokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let fut = async { 7 };
+/// zokio::pin!(fut);
+/// assert_eq!((&mut fut).await, 7);
+/// # });
+/// ```
+#[macro_export]
+macro_rules! pin {
+    ($($x:ident),* $(,)?) => {
+        $(
+            #[allow(unused_mut)]
+            let mut $x = ::core::pin::pin!($x);
+        )*
+    };
+    ($(let $x:ident = $init:expr;)*) => {
+        $(
+            let $x = $init;
+            $crate::pin!($x);
+        )*
+    };
+}
+
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod bench_internals;

@@ -36,6 +36,9 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Timeout};
 
+/// `std::time::Duration`, re-exported where Tokio users find it (`tokio::time::Duration`).
+pub use std::time::Duration;
+
 /// Errors returned by the time utilities.
 pub mod error {
     pub use super::Elapsed;
