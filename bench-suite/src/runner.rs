@@ -134,19 +134,8 @@ pub fn run(
     let mut records = Records::default();
     for w in workloads {
         progress(w);
-        let mut here = ctx.clone();
-        here.runtimes.clear();
-        for &name in &ctx.runtimes {
-            let info = rt::info(name).ok_or_else(|| format!("unknown runtime {name:?}"))?;
-            match info.lacks(w.needs) {
-                None => here.runtimes.push(name),
-                Some(reason) => records.not_applicable.push(NotApplicable {
-                    workload: w.name.to_owned(),
-                    runtime: name.to_owned(),
-                    reason,
-                }),
-            }
-        }
+        let (here, not_applicable) = applicable(w, ctx)?;
+        records.not_applicable.extend(not_applicable);
         if here.runtimes.is_empty() {
             continue;
         }
@@ -154,6 +143,29 @@ pub fn run(
         record(&mut records, w, &here, &outcome.points, seed);
     }
     Ok(records)
+}
+
+/// `ctx` narrowed to the runtimes that have what `w` needs, and a record for each of the
+/// others.
+///
+/// # Errors
+/// A runtime name of `ctx` that is not registered.
+pub fn applicable(w: &Workload, ctx: &Ctx) -> Result<(Ctx, Vec<NotApplicable>), String> {
+    let mut here = ctx.clone();
+    here.runtimes.clear();
+    let mut not_applicable = Vec::new();
+    for &name in &ctx.runtimes {
+        let info = rt::info(name).ok_or_else(|| format!("unknown runtime {name:?}"))?;
+        match info.lacks(w.needs) {
+            None => here.runtimes.push(name),
+            Some(reason) => not_applicable.push(NotApplicable {
+                workload: w.name.to_owned(),
+                runtime: name.to_owned(),
+                reason,
+            }),
+        }
+    }
+    Ok((here, not_applicable))
 }
 
 /// The claims audit: every claim of CLAIMS.md, judged on the workload that measured it

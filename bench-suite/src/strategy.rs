@@ -173,8 +173,7 @@ pub trait HistogramBody: Sync {
 }
 
 struct HistogramSampler<'a, B> {
-    workers: usize,
-    options: RunOptions,
+    ctx: &'a Ctx,
     per_round: usize,
     body: &'a B,
 }
@@ -191,7 +190,7 @@ impl<'a, B: HistogramBody> MakeSampler<'a> for HistogramSampler<'a, B> {
     type Sample = Histogram<u64>;
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<Histogram<u64>, String>> {
-        let rt = R::multi_thread_with(self.workers, &self.options);
+        let rt: R = Flavor::MultiThread(self.ctx.cfg.workers).build(&self.ctx.options);
         Box::new(move |phase| {
             let n = match phase {
                 Phase::WarmUp => (self.per_round / 4).max(1),
@@ -217,8 +216,7 @@ pub fn histograms<B: HistogramBody>(
         ctx,
         WarmUp::Once,
         HistogramSampler {
-            workers: ctx.cfg.workers,
-            options: ctx.options,
+            ctx,
             per_round,
             body,
         },
@@ -226,7 +224,7 @@ pub fn histograms<B: HistogramBody>(
     let series = rounds
         .into_iter()
         .map(|(name, hists)| {
-            let mut all = new_histogram();
+            let mut all = crate::workloads::latency_histogram();
             for h in &hists {
                 all.add(h).map_err(|e| e.to_string())?;
             }
@@ -245,11 +243,6 @@ pub fn histograms<B: HistogramBody>(
         series,
         ..Point::default()
     })
-}
-
-/// A histogram of 1 ns to 60 s with 3 significant digits.
-pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
 }
 
 /// p50/p90/p99/p99.9/max of a histogram, as recorded.

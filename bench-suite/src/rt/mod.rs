@@ -5,8 +5,8 @@
 //! [`Visitor`] (a generic method stands in for the generic closure Rust lacks), so the body
 //! is monomorphised for each adapter and called without boxing inside its loop.
 //!
-//! Adding a runtime means one adapter file implementing [`Runtime`] and one line in the
-//! [`registry!`] list below. What an adapter lacks it declares in [`Runtime::CAPS`]; a
+//! Adding a runtime means one adapter file implementing [`Runtime`] and one line
+//! (`module::Type`) in the [`registry!`] list below, which declares the module too. What an adapter lacks it declares in [`Runtime::CAPS`]; a
 //! workload that needs a missing capability is recorded as "not applicable" for that
 //! runtime, with the reason, and its body is never called there.
 //!
@@ -17,21 +17,11 @@
 //! adapter for them needs bodies generic over that bound, and the multi-thread rows of such a
 //! runtime run one runtime per core, each with its share of the work.
 
-#[cfg(feature = "peers")]
-mod smol_rt;
-mod tokio_rt;
-mod zokio_rt;
-
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-#[cfg(feature = "peers")]
-pub use smol_rt::Smol;
-pub use tokio_rt::Tokio;
-pub use zokio_rt::Zokio;
 
 /// The operations workloads need from an async runtime.
 ///
@@ -271,21 +261,6 @@ pub struct RuntimeInfo {
     pub equivalents: &'static [(&'static str, &'static str)],
 }
 
-struct DriverName<'a>(&'a RunOptions);
-
-impl Visitor for DriverName<'_> {
-    type Output = String;
-
-    fn visit<R: Runtime>(self) -> String {
-        R::io_driver_name(self.0)
-    }
-}
-
-/// The I/O driver runtime `name` uses with `options` ([`Runtime::io_driver_name`]).
-pub fn io_driver_name(name: &str, options: &RunOptions) -> Option<String> {
-    dispatch(name, DriverName(options))
-}
-
 impl RuntimeInfo {
     /// The first of `needs` this runtime lacks, as a "not applicable" reason.
     pub fn lacks(&self, needs: &[Cap]) -> Option<String> {
@@ -311,10 +286,18 @@ impl Visitor for Info {
     }
 }
 
-/// The list of adapters: names in report order and the name-to-type dispatch. An entry
-/// may carry a `#[cfg(..)]` (the peers are behind the `peers` feature).
+/// The list of adapters, one `module::Type` each, in report order: declares each adapter's
+/// module, re-exports its type, and defines the names and the name-to-type dispatch. An
+/// entry may carry a `#[cfg(..)]` (the peers are behind the `peers` feature).
 macro_rules! registry {
-    ($($(#[$cfg:meta])* $rt:ident),* $(,)?) => {
+    ($($(#[$cfg:meta])* $module:ident :: $rt:ident),* $(,)?) => {
+        $(
+            $(#[$cfg])*
+            mod $module;
+            $(#[$cfg])*
+            pub use $module::$rt;
+        )*
+
         /// Every runtime zbench can run, by name, in report order.
         pub const NAMES: &[&str] = &[$($(#[$cfg])* $rt::NAME),*];
 
@@ -332,10 +315,10 @@ macro_rules! registry {
 }
 
 registry!(
-    Zokio,
-    Tokio,
+    zokio_rt::Zokio,
+    tokio_rt::Tokio,
     #[cfg(feature = "peers")]
-    Smol,
+    smol_rt::Smol,
 );
 
 /// The type of a primitive an adapter lacks (its [`Runtime::CAPS`] leave the capability
@@ -353,16 +336,29 @@ impl AsyncNotify for Unsupported {
         match *self {}
     }
 
-    fn notified(&self) -> impl Future<Output = ()> + Send {
+    async fn notified(&self) {
         match *self {}
-        #[allow(unreachable_code)]
-        std::future::ready(())
     }
 }
 
 /// Name, version and capabilities of the runtime called `name`.
 pub fn info(name: &str) -> Option<RuntimeInfo> {
     dispatch(name, Info)
+}
+
+struct DriverName<'a>(&'a RunOptions);
+
+impl Visitor for DriverName<'_> {
+    type Output = String;
+
+    fn visit<R: Runtime>(self) -> String {
+        R::io_driver_name(self.0)
+    }
+}
+
+/// The I/O driver runtime `name` uses with `options` ([`Runtime::io_driver_name`]).
+pub fn io_driver_name(name: &str, options: &RunOptions) -> Option<String> {
+    dispatch(name, DriverName(options))
 }
 
 /// The registered name equal to `name` (with a `'static` lifetime), if any.

@@ -103,8 +103,7 @@ pub fn tcp_echo_latency<R: Runtime>(
         let clients: Vec<_> = (0..conns)
             .map(|_| {
                 R::spawn_local(async move {
-                    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
-                        .expect("valid bounds");
+                    let mut hist = super::latency_histogram();
                     let mut warm_up = true;
                     echo_client::<R::TcpStream>(addr, bytes, rounds + 1, |d| {
                         if !std::mem::take(&mut warm_up) {
@@ -116,8 +115,7 @@ pub fn tcp_echo_latency<R: Runtime>(
                 })
             })
             .collect();
-        let mut all =
-            Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+        let mut all = super::latency_histogram();
         for c in clients {
             all.add(c.await).expect("same bounds");
         }

@@ -28,8 +28,7 @@ pub fn task_wakeup<R: Runtime>(rt: &R, n: usize) -> Histogram<u64> {
         }
     });
     let hist = rt.block_on(rt.spawn(async move {
-        let mut hist =
-            Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+        let mut hist = super::latency_histogram();
         for _ in 0..n {
             let (tx, rx) = R::oneshot::<Instant>();
             to_waker.send(tx).expect("waker thread alive");

@@ -15,8 +15,15 @@ pub mod timers;
 
 use crate::measure::Timed;
 use crate::rt::Runtime;
+use hdrhistogram::Histogram;
 use std::future::Future;
 use std::time::Instant;
+
+/// A latency histogram: 1 ns to 60 s, 3 significant digits. Every latency workload and the
+/// load generator record into histograms of these bounds, so theirs can be merged.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
+}
 
 /// Runs `body` in a task on `rt` and times `body` alone, from inside the task: not the
 /// spawn, the wake-up of a worker to run it, or the return of its output through

@@ -37,8 +37,7 @@ pub fn sleep_throughput<R: Runtime>(rt: &R, n: usize) -> u64 {
 /// would be a bug: it panics.
 pub fn sleep_precision<R: Runtime>(rt: &R, n: usize) -> Histogram<u64> {
     rt.block_on(rt.spawn(async move {
-        let mut hist =
-            Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+        let mut hist = super::latency_histogram();
         for _ in 0..n {
             let start = Instant::now();
             R::sleep(SLEEP).await;

@@ -176,9 +176,7 @@ fn cpu_time(who: libc::c_int) -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
-}
+use zbench_suite::workloads::latency_histogram as histogram;
 
 fn kind(e: &io::Error) -> String {
     format!("{:?}", e.kind())
