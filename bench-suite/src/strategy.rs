@@ -82,9 +82,134 @@ pub fn each_runtime<'a, M: MakeSampler<'a>>(
 }
 
 /// A rate workload's body: one call is one sample.
-pub trait RateBody: Sync {
+///
+/// On a thread-per-core runtime ([`Runtime::THREAD_PER_CORE`]) an N-worker body runs on
+/// one current-thread runtime per shard thread: with [`SPLIT`](Self::SPLIT), on N of them,
+/// each with its share of the work ([`Ctx::share`]); without, on one, since the work is one
+/// task's (a multi-thread runtime would run it on one worker too).
+pub trait RateBody: Clone + Send + Sync + 'static {
+    /// Whether the body's work divides among independent runtimes: its sizes go through
+    /// [`Ctx::share`], and everything it does happens inside the runtime it is given.
+    const SPLIT: bool = false;
+
     /// Runs the body once on `rt`; returns its operations (and its timed phase, if any).
     fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed;
+}
+
+/// Shard threads of a thread-per-core run: one current-thread runtime of `R` per thread,
+/// built there and kept for the sampler's life, each running one call of the body per
+/// sample.
+struct Shards {
+    jobs: Vec<std::sync::mpsc::Sender<Shot>>,
+    results: std::sync::mpsc::Receiver<Result<ShardRun, String>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// One sample's start signal for every shard.
+type Shot = std::sync::Arc<std::sync::Barrier>;
+
+/// What one shard did in one sample: its timed window and operations.
+struct ShardRun {
+    start: std::time::Instant,
+    end: std::time::Instant,
+    timed: Timed,
+}
+
+impl Shards {
+    fn new<R: Runtime, B: RateBody>(count: usize, ctx: &Ctx, body: &B) -> Shards {
+        let (result_tx, results) = std::sync::mpsc::channel();
+        let mut jobs = Vec::new();
+        let mut threads = Vec::new();
+        for index in 0..count {
+            let (job_tx, job_rx) = std::sync::mpsc::channel::<Shot>();
+            let mut ctx = ctx.clone();
+            ctx.share = crate::suite::Share { index, count };
+            let (body, result_tx) = (body.clone(), result_tx.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("zbench-shard-{index}"))
+                .spawn(move || {
+                    let rt = R::current_thread_with(&ctx.options);
+                    for go in job_rx {
+                        go.wait();
+                        let start = std::time::Instant::now();
+                        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            body.run(&rt, &ctx)
+                        }));
+                        let run = run
+                            .map(|timed| ShardRun {
+                                start,
+                                end: std::time::Instant::now(),
+                                timed,
+                            })
+                            .map_err(|_| format!("{} shard {index} panicked", R::NAME));
+                        if result_tx.send(run).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("spawn a shard thread");
+            jobs.push(job_tx);
+            threads.push(thread);
+        }
+        Shards {
+            jobs,
+            results,
+            threads,
+        }
+    }
+
+    /// Runs the body once on every shard at once: total operations over the time from the
+    /// first shard's start to the last one's end (or, for bodies that time one phase
+    /// themselves, over the longest shard's phase).
+    fn sample(&self) -> Result<f64, String> {
+        let go = std::sync::Arc::new(std::sync::Barrier::new(self.jobs.len()));
+        for job in &self.jobs {
+            job.send(go.clone()).map_err(|_| "a shard thread is gone")?;
+        }
+        let runs = (0..self.jobs.len())
+            .map(|_| {
+                self.results
+                    .recv()
+                    .map_err(|_| "a shard thread is gone".to_owned())?
+            })
+            .collect::<Result<Vec<ShardRun>, String>>()?;
+        let ops: u64 = runs.iter().map(|r| r.timed.ops).sum();
+        let phases: Vec<_> = runs.iter().filter_map(|r| r.timed.elapsed).collect();
+        let elapsed = if phases.is_empty() {
+            let start = runs
+                .iter()
+                .map(|r| r.start)
+                .min()
+                .expect("one shard at least");
+            let end = runs
+                .iter()
+                .map(|r| r.end)
+                .max()
+                .expect("one shard at least");
+            end - start
+        } else {
+            phases.into_iter().max().expect("not empty")
+        };
+        Ok(ops as f64 / elapsed.as_secs_f64())
+    }
+}
+
+impl Drop for Shards {
+    fn drop(&mut self) {
+        self.jobs.clear();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// How many thread-per-core runtimes an N-worker row of `B` runs on (see [`RateBody`]).
+fn shard_count<B: RateBody>(workers: usize) -> usize {
+    if B::SPLIT {
+        workers
+    } else {
+        1
+    }
 }
 
 struct RateSampler<'a, B> {
@@ -105,12 +230,22 @@ impl<'a, B: RateBody> MakeSampler<'a> for RateSampler<'a, B> {
     type Sample = f64;
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<f64, String>> {
-        let rt: R = self.flavor.build(&self.ctx.options);
-        Box::new(move |_| Ok(measure::rate(|| self.body.run(&rt, self.ctx))))
+        match self.flavor {
+            Flavor::MultiThread(workers) if R::THREAD_PER_CORE => {
+                let shards = Shards::new::<R, B>(shard_count::<B>(workers), self.ctx, self.body);
+                Box::new(move |_| shards.sample())
+            }
+            flavor => {
+                let rt: R = flavor.build(&self.ctx.options);
+                Box::new(move |_| Ok(measure::rate(|| self.body.run(&rt, self.ctx))))
+            }
+        }
     }
 }
 
 /// Measures `body` on a runtime of `flavor` of each kind in the run: one point, in ops/s.
+/// A thread-per-core runtime's series of an N-worker point records how many runtimes ran
+/// it (extra `thread_per_core_runtimes`).
 ///
 /// # Errors
 /// As [`each_runtime`].
@@ -120,7 +255,16 @@ pub fn rates<B: RateBody>(ctx: &Ctx, flavor: Flavor, body: &B) -> Result<Point, 
         WarmUp::For(ctx.cfg.warmup),
         RateSampler { ctx, flavor, body },
     )?;
-    Ok(Point::from_samples(series))
+    let mut point = Point::from_samples(series);
+    if let Flavor::MultiThread(workers) = flavor {
+        for s in &mut point.series {
+            if rt::info(s.name).is_some_and(|i| i.thread_per_core) {
+                let shards = shard_count::<B>(workers);
+                s.extra.push(("thread_per_core_runtimes", shards as f64));
+            }
+        }
+    }
+    Ok(point)
 }
 
 /// One point per worker count from 1 to the machine's cores (at least 2), `workers` in
@@ -287,4 +431,105 @@ pub fn child_processes(
     let mut point = Point::from_samples(ctx.runtimes.iter().copied().zip(out).collect());
     point.params = params;
     Ok(point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::MeasureConfig;
+    use crate::suite::Share;
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    #[test]
+    fn shares_add_up_to_the_whole() {
+        let mut ctx = Ctx::new(MeasureConfig::QUICK, vec!["tokio"], "tokio");
+        assert_eq!(ctx.share(1001), 1001);
+        for count in 1..=5 {
+            for n in [0, 1, 2, 7, 1001] {
+                let parts: Vec<usize> = (0..count)
+                    .map(|index| {
+                        ctx.share = Share { index, count };
+                        ctx.share(n)
+                    })
+                    .collect();
+                assert_eq!(parts.iter().sum::<usize>(), n, "{n} over {count}");
+                assert!(parts.iter().max().unwrap() - parts.iter().min().unwrap() <= 1);
+            }
+        }
+    }
+
+    /// Work done and threads used by the bodies below.
+    static SPLIT_WORK: AtomicUsize = AtomicUsize::new(0);
+    static SPLIT_THREADS: Mutex<Vec<std::thread::ThreadId>> = Mutex::new(Vec::new());
+    static WHOLE_WORK: AtomicUsize = AtomicUsize::new(0);
+    static WHOLE_THREADS: Mutex<Vec<std::thread::ThreadId>> = Mutex::new(Vec::new());
+
+    const WORK: usize = 1001;
+
+    #[derive(Clone, Copy)]
+    struct Split;
+
+    impl RateBody for Split {
+        const SPLIT: bool = true;
+        fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed {
+            let n = ctx.share(WORK);
+            rt.block_on(R::yield_now());
+            SPLIT_WORK.fetch_add(n, Relaxed);
+            SPLIT_THREADS
+                .lock()
+                .unwrap()
+                .push(std::thread::current().id());
+            Timed::from(n as u64)
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    struct Whole;
+
+    impl RateBody for Whole {
+        fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed {
+            let n = ctx.share(WORK);
+            rt.run(async {});
+            WHOLE_WORK.fetch_add(n, Relaxed);
+            WHOLE_THREADS
+                .lock()
+                .unwrap()
+                .push(std::thread::current().id());
+            Timed::from(n as u64)
+        }
+    }
+
+    #[cfg(feature = "peers")]
+    #[test]
+    fn thread_per_core_rows_run_one_runtime_per_worker_each_with_its_share() {
+        let ctx = Ctx::new(
+            MeasureConfig {
+                warmup: Duration::ZERO,
+                rounds: 2,
+                workers: 3,
+            },
+            vec![crate::rt::Monoio::NAME],
+            crate::rt::Monoio::NAME,
+        );
+        let p = rates(&ctx, Flavor::MultiThread(3), &Split).unwrap();
+        assert_eq!(
+            SPLIT_WORK.load(Relaxed),
+            WORK * 2,
+            "every call did the whole work"
+        );
+        let threads: HashSet<_> = SPLIT_THREADS.lock().unwrap().iter().copied().collect();
+        assert_eq!(threads.len(), 3, "one thread per worker");
+        assert!(!threads.contains(&std::thread::current().id()));
+        assert_eq!(p.series[0].extra, vec![("thread_per_core_runtimes", 3.0)]);
+        assert_eq!(p.series[0].samples.len(), 2);
+
+        let p = rates(&ctx, Flavor::MultiThread(3), &Whole).unwrap();
+        assert_eq!(WHOLE_WORK.load(Relaxed), WORK * 2, "one runtime did it all");
+        let threads: HashSet<_> = WHOLE_THREADS.lock().unwrap().iter().copied().collect();
+        assert_eq!(threads.len(), 1);
+        assert_eq!(p.series[0].extra, vec![("thread_per_core_runtimes", 1.0)]);
+    }
 }

@@ -26,6 +26,24 @@ pub struct Ctx {
     pub baseline: &'static str,
     /// Settings every runtime the run builds gets (zokio's I/O driver).
     pub options: RunOptions,
+    /// Which part of the work this call does: all of it, except on the shard threads of a
+    /// thread-per-core runtime ([`crate::strategy::RateBody`]).
+    pub share: Share,
+}
+
+/// Shard `index` of `count`: a body running there does its part of each size
+/// ([`Ctx::share`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    /// This shard, from 0.
+    pub index: usize,
+    /// Shards in all (1: the whole work).
+    pub count: usize,
+}
+
+impl Share {
+    /// The whole work.
+    pub const ALL: Share = Share { index: 0, count: 1 };
 }
 
 impl Ctx {
@@ -38,7 +56,15 @@ impl Ctx {
             runtimes,
             baseline,
             options: RunOptions::default(),
+            share: Share::ALL,
         }
+    }
+
+    /// This call's part of `n` (all of it outside a thread-per-core shard): `n` divided
+    /// among the shards, the remainder going to the first ones, so the parts add up to `n`.
+    pub fn share(&self, n: usize) -> usize {
+        let Share { index, count } = self.share;
+        n / count + usize::from(index < n % count)
     }
 
     /// Whether runtime `name` is measured.

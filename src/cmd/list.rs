@@ -14,6 +14,9 @@ pub(crate) fn list(runtimes: bool) -> Result<()> {
             for (what, used) in info.equivalents {
                 println!("{:<8} {:<10}   {what}: {used}", "", "");
             }
+            for (cap, why) in info.not_yet {
+                println!("{:<8} {:<10}   not yet {}: {why}", "", "", cap.name());
+            }
         }
         return Ok(());
     }

@@ -43,7 +43,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.task_scheduling"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers],
             description: "one spawner task per worker spawns detached tasks in batches of 64 for the whole duration; each task counts itself and adds a hash of its id to a checksum. Success: the count of tasks that ran equals the count spawned and the checksum matches (no task lost or run twice)",
             run: task_scheduling_outcome,
         },
@@ -54,7 +54,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.memory_allocation"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers],
             description: "tasks allocate buffers of mixed sizes (64 B to 1 MiB), write one byte per page, keep the last 8 and free the oldest, yielding every 16 allocations; ops = allocations (each freed later). Extra figures: peak RSS during the run, RSS before the runtime was built and after it was dropped (the leak check; the allocator may keep freed pages, and the runtimes run one after another in the same process)",
             run: memory_allocation_outcome,
         },
@@ -65,7 +65,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.io_ops"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Files],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Files, Cap::IoNop],
             description: "the sched.io_ops loop (a no-op through the I/O driver, then a 4 KiB read) on 16 tasks for the whole duration; every failed operation is counted in errors",
             run: io_ops_outcome,
         },
@@ -122,7 +122,7 @@ pub fn task_scheduling<R: Runtime>(rt: &R, spawners: usize, duration: Duration) 
     };
     let (spawned, expected) = {
         let (ran, sum, stop) = (ran.clone(), sum.clone(), stop.clone());
-        rt.block_on(rt.spawn(async move {
+        rt.run(async move {
             let handles: Vec<_> = (0..spawners)
                 .map(|s| {
                     let (ran, sum, stop) = (ran.clone(), sum.clone(), stop.clone());
@@ -157,7 +157,7 @@ pub fn task_scheduling<R: Runtime>(rt: &R, spawners: usize, duration: Duration) 
                 R::sleep(Duration::from_millis(1)).await;
             }
             (n, expected)
-        }))
+        })
     };
     let rates = monitor.join().expect("monitor thread");
     let ran = ran.load(Relaxed);
@@ -217,7 +217,7 @@ pub fn memory_allocation<R: Runtime>(
     let rt = build();
     {
         let (allocs, stop) = (allocs.clone(), stop.clone());
-        rt.block_on(rt.spawn(async move {
+        rt.run(async move {
             let handles: Vec<_> = (0..tasks)
                 .map(|t| {
                     let (allocs, stop) = (allocs.clone(), stop.clone());
@@ -251,7 +251,7 @@ pub fn memory_allocation<R: Runtime>(
             for h in handles {
                 h.await;
             }
-        }));
+        });
     }
     let rates = monitor.join().expect("monitor thread");
     drop(rt);
@@ -287,7 +287,7 @@ pub fn io_ops<R: Runtime>(rt: &R, file: &TempFile, tasks: usize, duration: Durat
     let path = file.path.clone();
     {
         let (ops, errors, stop) = (ops.clone(), errors.clone(), stop.clone());
-        rt.block_on(rt.spawn(async move {
+        rt.run(async move {
             let f = Arc::new(R::File::open(path).await.expect("open"));
             let handles: Vec<_> = (0..tasks)
                 .map(|_| {
@@ -314,7 +314,7 @@ pub fn io_ops<R: Runtime>(rt: &R, file: &TempFile, tasks: usize, duration: Durat
             for h in handles {
                 h.await;
             }
-        }));
+        });
     }
     let rates = monitor.join().expect("monitor thread");
     let errors = errors.load(Relaxed);

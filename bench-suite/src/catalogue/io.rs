@@ -23,13 +23,16 @@ pub const IO_READ_BYTES: usize = 4096;
 
 fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     use crate::workloads::io::{io_ops, TempFile};
-    struct IoOps(TempFile);
+    #[derive(Clone)]
+    struct IoOps(std::sync::Arc<TempFile>);
     impl RateBody for IoOps {
-        fn run<R: Runtime>(&self, rt: &R, _ctx: &Ctx) -> Timed {
-            io_ops(rt, &self.0, IO_TASKS, IO_READS, IO_READ_BYTES).into()
+        const SPLIT: bool = true;
+        fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed {
+            let (tasks, reads) = tasks_share(ctx, IO_TASKS, IO_READS);
+            io_ops(rt, &self.0, tasks, reads, IO_READ_BYTES).into()
         }
     }
-    let body = IoOps(TempFile::new(IO_READ_BYTES));
+    let body = IoOps(std::sync::Arc::new(TempFile::new(IO_READ_BYTES)));
     strategy::rates(ctx, Flavor::MultiThread(ctx.cfg.workers), &body).map(Outcome::one)
 }
 
@@ -42,15 +45,29 @@ pub const FILE_READS: usize = 4_096;
 
 fn file_read_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     use crate::workloads::io::{whole_file_reads, TempFiles};
-    struct Reads<'a>(&'a TempFiles, usize);
-    impl RateBody for Reads<'_> {
-        fn run<R: Runtime>(&self, rt: &R, _ctx: &Ctx) -> Timed {
-            whole_file_reads(rt, self.0, self.1, FILE_READS).into()
+    #[derive(Clone)]
+    struct Reads(std::sync::Arc<TempFiles>, usize);
+    impl RateBody for Reads {
+        const SPLIT: bool = true;
+        fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed {
+            match tasks_share(ctx, self.1, FILE_READS) {
+                (0, _) => 0.into(),
+                (tasks, reads) => whole_file_reads(rt, &self.0, tasks, reads).into(),
+            }
         }
     }
-    let files = TempFiles::new(FILE_COUNT, FILE_BYTES);
-    let points = strategy::sweep(ctx, "tasks", &[1usize, 16], |tasks| Reads(&files, tasks))?;
+    let files = std::sync::Arc::new(TempFiles::new(FILE_COUNT, FILE_BYTES));
+    let points = strategy::sweep(ctx, "tasks", &[1usize, 16], |tasks| {
+        Reads(files.clone(), tasks)
+    })?;
     Ok(Outcome { points })
+}
+
+/// This call's tasks of `tasks` and its part of `total` operations, each task doing
+/// `total / tasks` as when the work is not divided (a thread-per-core shard's part).
+fn tasks_share(ctx: &Ctx, tasks: usize, total: usize) -> (usize, usize) {
+    let mine = ctx.share(tasks);
+    (mine, total / tasks * mine)
 }
 
 /// Submissions timed per sample in `latency.io_submission`.
@@ -117,7 +134,7 @@ pub(super) fn io() -> Vec<Workload> {
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::Tcp],
             description: "64 client tasks each echo requests of 64 B, then 4 KiB, through server tasks (one per connection, reading into a 64 KiB buffer) on 127.0.0.1, one request in flight per connection; both ends on the runtime under test",
-            run: sweep_rate!(bytes: usize = crate::workloads::io::ECHO_SIZES, |rt, b| crate::workloads::io::tcp_echo(rt, ECHO_CONNECTIONS, b, ECHO_ROUNDS)),
+            run: sweep_rate!(split ctx, bytes: usize = crate::workloads::io::ECHO_SIZES, |rt, b| crate::workloads::io::tcp_echo(rt, ctx.share(ECHO_CONNECTIONS), b, ECHO_ROUNDS)),
         },
         Workload {
             name: "latency.tcp_echo",
@@ -126,7 +143,7 @@ pub(super) fn io() -> Vec<Workload> {
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
             description: "round-trip time of 64 B, then 4 KiB, echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
             run: echo_latency_outcome,
         },
@@ -137,7 +154,7 @@ pub(super) fn io() -> Vec<Workload> {
             claims: &["sched.io_ops"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Files],
+            needs: &[Cap::MultiThread, Cap::Files, Cap::IoNop],
             description: "16 tasks each alternate a no-op through the I/O driver and a 4 KiB read at offset 0 of a temporary file; ops = no-ops + reads. zokio on io_uring: IORING_OP_NOP and IORING_OP_READ on the worker's ring; on epoll and on Tokio: blocking-pool round trips (an empty closure, a pread)",
             run: io_ops_outcome,
         },
@@ -159,7 +176,7 @@ pub(super) fn io() -> Vec<Workload> {
             claims: &["latency.io_submission"],
             figure: Figure::NanosPerOp,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Files],
+            needs: &[Cap::MultiThread, Cap::Files, Cap::IoNop],
             description: "time to submit one no-op to the I/O driver, not its completion: 1,000 no-op futures polled once each inside a task, only that loop timed. zokio on io_uring: an SQE pushed on the worker's ring; on epoll and on Tokio: a closure handed to the blocking pool",
             run: multi_rate!(|rt| crate::workloads::io::io_submission(rt, IO_SUBMISSIONS)),
         },

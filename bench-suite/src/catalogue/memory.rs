@@ -1,7 +1,7 @@
 //! Memory: resident bytes per idle task, per I/O driver and per worker, each measured in
 //! a fresh child process per runtime and round.
 
-use super::MULTI;
+use super::SHARED;
 use crate::child::Job;
 use crate::rt::Cap;
 use crate::strategy::{self};
@@ -26,7 +26,7 @@ pub(super) fn memory() -> Vec<Workload> {
             claims: &["memory.per_task"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "RSS growth per idle task (each waiting on a shared gate), one child process per measurement",
             run: |ctx| strategy::child_processes(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
         },
@@ -37,7 +37,7 @@ pub(super) fn memory() -> Vec<Workload> {
             claims: &["memory.io_driver"],
             figure: Figure::LowerIsBetter,
             multi_thread: false,
-            needs: &[Cap::CurrentThread, Cap::Tcp, Cap::Files],
+            needs: &[Cap::CurrentThread, Cap::Tcp, Cap::Files, Cap::IoNop],
             description: "RSS growth (io_uring rings included: RSS counts them on Linux 6.x; any ring memory it leaves out is added from smaps) per current-thread runtime, each holding one I/O driver with a listener registered and one no-op done; includes the small scheduler core and timer shard around the driver",
             run: |ctx| strategy::child_processes(ctx, Job::IoDriverMemory, IO_DRIVERS, Vec::new()).map(Outcome::one),
         },
@@ -48,7 +48,7 @@ pub(super) fn memory() -> Vec<Workload> {
             claims: &["memory.scheduler_per_worker"],
             figure: Figure::LowerIsBetter,
             multi_thread: false,
-            needs: MULTI,
+            needs: SHARED,
             description: "RSS per extra started worker (thread stack pages, TLS and allocator arenas included); RSS granularity makes it noisy by a few KiB",
             run: |ctx| strategy::child_processes(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new()).map(Outcome::one),
         },
@@ -59,7 +59,7 @@ pub(super) fn memory() -> Vec<Workload> {
             claims: &["scale.concurrent_tasks"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "bytes per idle task at 10^4, 10^5 and 10^6 live tasks",
             run: |ctx| {
                 let points = [10_000usize, 100_000, 1_000_000]

@@ -8,14 +8,24 @@ use crate::suite::Workload;
 
 /// A rate workload on multi-thread runtimes of the run's worker count: `$body` is the body,
 /// with `$rt` bound to each runtime in turn (and `$ctx` to the context, in the `with`
-/// form).
+/// form). In the `split` form the body's sizes go through `$ctx.share(..)`, so that a
+/// thread-per-core runtime runs it as one share per worker thread; otherwise such a runtime
+/// runs it whole on one thread (see [`RateBody`](crate::strategy::RateBody)).
 macro_rules! multi_rate {
     (|$rt:ident| $body:expr) => {
-        multi_rate!(with _ctx, |$rt| $body)
+        multi_rate!(@ false, _ctx, |$rt| $body)
     };
-    (with $ctx:ident, |$rt:ident| $body:expr) => {{
+    (with $ctx:ident, |$rt:ident| $body:expr) => {
+        multi_rate!(@ false, $ctx, |$rt| $body)
+    };
+    (split $ctx:ident, |$rt:ident| $body:expr) => {
+        multi_rate!(@ true, $ctx, |$rt| $body)
+    };
+    (@ $split:expr, $ctx:ident, |$rt:ident| $body:expr) => {{
+        #[derive(Clone, Copy)]
         struct Body;
         impl RateBody for Body {
+            const SPLIT: bool = $split;
             fn run<R: Runtime>(&self, $rt: &R, $ctx: &Ctx) -> Timed {
                 let _ = $ctx;
                 Timed::from($body)
@@ -30,6 +40,7 @@ macro_rules! multi_rate {
 /// A rate workload on current-thread runtimes.
 macro_rules! current_rate {
     (|$rt:ident| $body:expr) => {{
+        #[derive(Clone, Copy)]
         struct Body;
         impl RateBody for Body {
             fn run<R: Runtime>(&self, $rt: &R, _ctx: &Ctx) -> Timed {
@@ -41,12 +52,22 @@ macro_rules! current_rate {
 }
 
 /// A rate workload with one point per value of a parameter: `$param: $ty = [values]`, the
-/// body sees the value as `$v`.
+/// body sees the value as `$v` (and the context as `$ctx` in the `split` form, which
+/// divides as [`multi_rate!`]'s does).
 macro_rules! sweep_rate {
-    ($param:ident: $ty:ty = $values:expr, |$rt:ident, $v:ident| $body:expr) => {{
+    ($param:ident: $ty:ty = $values:expr, |$rt:ident, $v:ident| $body:expr) => {
+        sweep_rate!(@ false, _ctx, $param: $ty = $values, |$rt, $v| $body)
+    };
+    (split $ctx:ident, $param:ident: $ty:ty = $values:expr, |$rt:ident, $v:ident| $body:expr) => {
+        sweep_rate!(@ true, $ctx, $param: $ty = $values, |$rt, $v| $body)
+    };
+    (@ $split:expr, $ctx:ident, $param:ident: $ty:ty = $values:expr, |$rt:ident, $v:ident| $body:expr) => {{
+        #[derive(Clone, Copy)]
         struct Body($ty);
         impl RateBody for Body {
-            fn run<R: Runtime>(&self, $rt: &R, _ctx: &Ctx) -> Timed {
+            const SPLIT: bool = $split;
+            fn run<R: Runtime>(&self, $rt: &R, $ctx: &Ctx) -> Timed {
+                let _ = $ctx;
                 let $v: $ty = self.0;
                 Timed::from($body)
             }
@@ -58,12 +79,22 @@ macro_rules! sweep_rate {
     }};
 }
 
-/// A rate workload with one point per worker count, 1 to the machine's cores.
+/// A rate workload with one point per worker count, 1 to the machine's cores (`split`: as
+/// [`multi_rate!`]'s).
 macro_rules! scaling_rate {
-    (|$rt:ident| $body:expr) => {{
+    (|$rt:ident| $body:expr) => {
+        scaling_rate!(@ false, _ctx, |$rt| $body)
+    };
+    (split $ctx:ident, |$rt:ident| $body:expr) => {
+        scaling_rate!(@ true, $ctx, |$rt| $body)
+    };
+    (@ $split:expr, $ctx:ident, |$rt:ident| $body:expr) => {{
+        #[derive(Clone, Copy)]
         struct Body;
         impl RateBody for Body {
-            fn run<R: Runtime>(&self, $rt: &R, _ctx: &Ctx) -> Timed {
+            const SPLIT: bool = $split;
+            fn run<R: Runtime>(&self, $rt: &R, $ctx: &Ctx) -> Timed {
+                let _ = $ctx;
                 Timed::from($body)
             }
         }
@@ -89,6 +120,9 @@ macro_rules! latency {
 
 /// What every multi-thread workload needs.
 const MULTI: &[Cap] = &[Cap::MultiThread];
+/// What a multi-thread workload needs whose body waits for tasks from outside the runtime,
+/// wakes them from another thread or shares state among tasks on several threads.
+const SHARED: &[Cap] = &[Cap::MultiThread, Cap::SharedWorkers];
 /// What every current-thread workload needs.
 const CURRENT: &[Cap] = &[Cap::CurrentThread];
 

@@ -1,6 +1,6 @@
 //! Scaling: throughput at 1 to the machine's cores workers.
 
-use super::MULTI;
+use super::SHARED;
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use crate::strategy::{self, RateBody};
@@ -17,7 +17,7 @@ pub(super) fn scale() -> Vec<Workload> {
             claims: &["scale.workers"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "spawn throughput at 1..=cores workers; the claim is judged on efficiency vs 1 worker",
             run: scaling_rate!(|rt| spawn_many_local(rt, NUM_SPAWN)),
         },
@@ -28,7 +28,7 @@ pub(super) fn scale() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "yield throughput at 1..=cores workers",
             run: scaling_rate!(|rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
         },

@@ -1,7 +1,7 @@
 //! Scheduling: spawning, yielding, polling, the building blocks the documents benchmark
 //! on their own, zokio's run queue and object pool against libraries, and wake-up latency.
 
-use super::{CURRENT, MULTI};
+use super::{CURRENT, MULTI, SHARED};
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use crate::rt::Zokio;
@@ -29,8 +29,8 @@ pub(super) fn scheduler() -> Vec<Workload> {
             claims: &["sched.task_scheduling", "headline.vs_tokio"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
-            description: "spawn small tasks from a task and run them all to completion",
+            needs: SHARED,
+            description: "spawn small tasks from a task and run them all to completion (the bench thread waits for the last one)",
             run: multi_rate!(|rt| spawn_many_local(rt, TASK_SCHEDULING_TASKS)),
         },
         Workload {
@@ -171,7 +171,7 @@ pub(super) fn building_blocks() -> Vec<Workload> {
             claims: &["sched.atomic_ops"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "one task per worker, each fetch_add on its own cache-padded counter",
             run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, false)),
         },
@@ -182,7 +182,7 @@ pub(super) fn building_blocks() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "one task per worker, all fetch_add on one shared counter",
             run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, true)),
         },
@@ -304,7 +304,7 @@ pub(super) fn references_and_latency() -> Vec<Workload> {
             claims: &["latency.task_wakeup"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "wake() from a plain thread to the task running; samples are per-round p50s, percentiles over all rounds",
             run: latency!(WAKEUPS_PER_ROUND, |rt, n| crate::workloads::latency::task_wakeup(rt, n)),
         },

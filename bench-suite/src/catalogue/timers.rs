@@ -1,6 +1,6 @@
 //! Timers: each runtime's own sleep.
 
-use super::MULTI;
+use super::{MULTI, SHARED};
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use crate::strategy::{self, Flavor, HistogramBody, RateBody};
@@ -25,7 +25,7 @@ pub(super) fn timers() -> Vec<Workload> {
             multi_thread: true,
             needs: MULTI,
             description: "100,000 tasks each sleep 1 ms, all pending at once, joined in spawn order; spawn, timer registration, firing, wake-up and join included",
-            run: multi_rate!(|rt| sleep_throughput(rt, THROUGHPUT_SLEEPS)),
+            run: multi_rate!(split ctx, |rt| sleep_throughput(rt, ctx.share(THROUGHPUT_SLEEPS))),
         },
         Workload {
             name: "timers.sleep_precision",
@@ -34,7 +34,7 @@ pub(super) fn timers() -> Vec<Workload> {
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "how late a 1 ms sleep completes (elapsed - 1 ms); samples are per-round p50s, percentiles over all sleeps",
             run: latency!(SLEEPS_PER_ROUND, |rt, n| crate::workloads::timers::sleep_precision(rt, n)),
         },

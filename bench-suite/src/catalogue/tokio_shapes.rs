@@ -1,7 +1,7 @@
 //! Tokio's own scheduler benchmark shapes, run on every runtime as a cross-check of the
 //! Tokio figures.
 
-use super::{CURRENT, MULTI};
+use super::{CURRENT, SHARED};
 use crate::measure::Timed;
 use crate::rt::{Cap, Runtime};
 use crate::strategy::{self, Flavor, RateBody};
@@ -18,7 +18,7 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "spawn empty tasks from a task and run them all",
             run: multi_rate!(|rt| spawn_many_local(rt, NUM_SPAWN)),
         },
@@ -29,7 +29,7 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::RemoteSpawn],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::RemoteSpawn],
             description: "spawn empty tasks from outside the runtime, then join them",
             run: multi_rate!(|rt| spawn_many_remote_idle(rt, NUM_SPAWN)),
         },
@@ -40,7 +40,7 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "tasks yielding to the scheduler",
             run: multi_rate!(|rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
         },
@@ -51,7 +51,7 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "spawn a partner task and exchange one oneshot message each way",
             run: multi_rate!(|rt| ping_pong(rt, NUM_PINGS)),
         },
@@ -62,7 +62,7 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: MULTI,
+            needs: SHARED,
             description: "each task spawns the next",
             run: multi_rate!(|rt| chained_spawn(rt, CHAIN_LEN)),
         },

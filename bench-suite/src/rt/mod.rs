@@ -12,10 +12,18 @@
 //!
 //! The trait is shaped for runtimes whose tasks are `Send` (zokio, Tokio, smol): bodies move
 //! channel halves and sockets into tasks spawned with [`Runtime::spawn_local`], which takes
-//! `Send` futures. Thread-per-core runtimes (monoio, compio) spawn `!Send` futures and their
-//! own channels are `!Send`, so a body written once against this trait cannot use them; an
-//! adapter for them needs bodies generic over that bound, and the multi-thread rows of such a
-//! runtime run one runtime per core, each with its share of the work.
+//! `Send` futures. Thread-per-core runtimes (monoio, compio) run `!Send` tasks on the thread
+//! that spawned them, and their own channels and sockets are `!Send`. Their adapters set
+//! [`Runtime::THREAD_PER_CORE`] and wrap those values in [`Local`], which is `Send` because
+//! it checks on every use that it is on the thread that made it; in a thread-per-core run
+//! nothing leaves that thread (see [`local`]). Such a runtime's N-worker rows run N
+//! independent single-thread runtimes, one per thread, each with its share of the work
+//! ([`crate::strategy`]); rows whose body needs one runtime's workers to share tasks need
+//! [`Cap::SharedWorkers`], which these adapters lack.
+
+pub mod local;
+
+pub use local::Local;
 
 use std::future::Future;
 use std::io;
@@ -42,6 +50,17 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// crate's or differ in kind from Tokio's (name, what is used), for `zbench list
     /// --runtimes` and the result file.
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[];
+
+    /// Capabilities the runtime has but this adapter does not drive yet, with the reason
+    /// recorded in their "not applicable" cells (instead of [`Cap::lacking`]'s, which says
+    /// the runtime has none).
+    const NOT_YET: &'static [(Cap, &'static str)] = &[];
+
+    /// A thread-per-core runtime: [`multi_thread`](Self::multi_thread) is never called;
+    /// an N-worker row runs N [`current_thread`](Self::current_thread) runtimes, one per
+    /// thread, each with its share of the work (or one of them, for a row whose work is one
+    /// task's), and the adapter may wrap `!Send` values in [`Local`].
+    const THREAD_PER_CORE: bool = false;
 
     /// A spawned task's handle; awaiting it yields the output.
     type JoinHandle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
@@ -84,6 +103,9 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     type Notify: AsyncNotify;
 
     /// A work-stealing runtime with `workers` worker threads.
+    ///
+    /// # Panics
+    /// On a thread-per-core adapter ([`THREAD_PER_CORE`](Self::THREAD_PER_CORE)).
     fn multi_thread(workers: usize) -> Self;
 
     /// A single-threaded runtime (tasks run on the thread in `block_on`).
@@ -110,6 +132,18 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static;
+
+    /// Runs `future` as a task of this runtime and waits for its output from the calling
+    /// thread: on a multi-thread runtime the task runs on a worker, not on the waiting
+    /// thread. The default spawns it ([`spawn`](Self::spawn)) and blocks on the handle;
+    /// a runtime without remote spawn runs it inside [`block_on`](Self::block_on).
+    fn run<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.block_on(self.spawn(future))
+    }
 
     /// Spawns onto the runtime the caller is running in (a "local" spawn from a task).
     ///
@@ -173,9 +207,15 @@ pub struct RunOptions {
 /// Something an adapter offers and some workloads need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cap {
-    /// A runtime whose tasks are `Send` and run on several worker threads
-    /// ([`Runtime::multi_thread`]).
+    /// N-worker rows: a runtime whose tasks run on several worker threads
+    /// ([`Runtime::multi_thread`]), or N thread-per-core runtimes, one per thread
+    /// ([`Runtime::THREAD_PER_CORE`]).
     MultiThread,
+    /// One runtime whose worker threads share its tasks (work stealing or a shared queue)
+    /// and keep running them while the caller waits outside the runtime: what bodies need
+    /// that wait for tasks from the bench thread (Tokio's own benchmark shapes), wake tasks
+    /// from another thread, or share one counter among tasks on several threads.
+    SharedWorkers,
     /// A single-threaded runtime running its tasks on the `block_on` thread.
     CurrentThread,
     /// Spawning from a thread outside the runtime ([`Runtime::spawn`]).
@@ -188,8 +228,10 @@ pub enum Cap {
     Notify,
     /// TCP sockets on the runtime's reactor.
     Tcp,
-    /// A file API ([`Runtime::File`]) and an I/O no-op ([`Runtime::io_nop`]).
+    /// A file API ([`Runtime::File`]).
     Files,
+    /// An I/O no-op through the runtime's submission path ([`Runtime::io_nop`]).
+    IoNop,
     /// A hyper server integration ([`Runtime::serve_http`]).
     Hyper,
 }
@@ -198,6 +240,7 @@ impl Cap {
     /// Every capability, in a fixed order.
     pub const ALL: &'static [Cap] = &[
         Cap::MultiThread,
+        Cap::SharedWorkers,
         Cap::CurrentThread,
         Cap::RemoteSpawn,
         Cap::Mutex,
@@ -205,6 +248,7 @@ impl Cap {
         Cap::Notify,
         Cap::Tcp,
         Cap::Files,
+        Cap::IoNop,
         Cap::Hyper,
     ];
 
@@ -212,6 +256,7 @@ impl Cap {
     pub fn name(self) -> &'static str {
         match self {
             Cap::MultiThread => "multi_thread",
+            Cap::SharedWorkers => "shared_workers",
             Cap::CurrentThread => "current_thread",
             Cap::RemoteSpawn => "remote_spawn",
             Cap::Mutex => "mutex",
@@ -219,6 +264,7 @@ impl Cap {
             Cap::Notify => "notify",
             Cap::Tcp => "tcp",
             Cap::Files => "files",
+            Cap::IoNop => "io_nop",
             Cap::Hyper => "hyper",
         }
     }
@@ -226,7 +272,10 @@ impl Cap {
     /// What a runtime lacking it lacks, as the reason of a "not applicable" cell.
     pub fn lacking(self) -> &'static str {
         match self {
-            Cap::MultiThread => "no multi-threaded runtime with Send tasks",
+            Cap::MultiThread => "no multi-threaded runtime",
+            Cap::SharedWorkers => {
+                "one runtime per thread (thread-per-core): tasks never move to, or run on, another thread, and run only while its thread is inside block_on"
+            }
             Cap::CurrentThread => "no current-thread runtime",
             Cap::RemoteSpawn => "no spawn from a thread outside the runtime",
             Cap::Mutex => "no async mutex",
@@ -234,6 +283,7 @@ impl Cap {
             Cap::Notify => "no Notify with a stored permit",
             Cap::Tcp => "no TCP sockets",
             Cap::Files => "no async file API",
+            Cap::IoNop => "no I/O no-op operation",
             Cap::Hyper => "no hyper server integration",
         }
     }
@@ -259,15 +309,20 @@ pub struct RuntimeInfo {
     pub caps: &'static [Cap],
     /// [`Runtime::EQUIVALENTS`].
     pub equivalents: &'static [(&'static str, &'static str)],
+    /// [`Runtime::NOT_YET`].
+    pub not_yet: &'static [(Cap, &'static str)],
+    /// [`Runtime::THREAD_PER_CORE`].
+    pub thread_per_core: bool,
 }
 
 impl RuntimeInfo {
     /// The first of `needs` this runtime lacks, as a "not applicable" reason.
     pub fn lacks(&self, needs: &[Cap]) -> Option<String> {
-        needs
-            .iter()
-            .find(|c| !self.caps.contains(c))
-            .map(|c| format!("{} has {}", self.name, c.lacking()))
+        let c = needs.iter().find(|c| !self.caps.contains(c))?;
+        Some(match self.not_yet.iter().find(|(n, _)| n == c) {
+            Some((_, why)) => format!("zbench's {} adapter: {why}", self.name),
+            None => format!("{} has {}", self.name, c.lacking()),
+        })
     }
 }
 
@@ -282,6 +337,8 @@ impl Visitor for Info {
             version: R::VERSION,
             caps: R::CAPS,
             equivalents: R::EQUIVALENTS,
+            not_yet: R::NOT_YET,
+            thread_per_core: R::THREAD_PER_CORE,
         }
     }
 }
@@ -319,17 +376,26 @@ registry!(
     tokio_rt::Tokio,
     #[cfg(feature = "peers")]
     smol_rt::Smol,
+    #[cfg(feature = "peers")]
+    monoio_rt::Monoio,
 );
 
 /// The type of a primitive an adapter lacks (its [`Runtime::CAPS`] leave the capability
 /// out). It has no values: the runner never calls a workload that needs the capability on
-/// that runtime, so nothing ever constructs one; [`AsyncNotify::new`] panics if asked.
+/// that runtime, so nothing ever constructs one; its constructors (`new`, `bind`,
+/// `connect`, `open`) panic if asked.
 #[derive(Debug)]
 pub enum Unsupported {}
 
+#[cold]
+#[track_caller]
+fn unsupported(what: &str) -> ! {
+    unreachable!("a runtime without {what} was asked for one: its CAPS should exclude it")
+}
+
 impl AsyncNotify for Unsupported {
     fn new() -> Self {
-        unreachable!("a runtime without Notify was asked for one: its CAPS should exclude it")
+        unsupported("Notify")
     }
 
     fn notify_one(&self) {
@@ -337,6 +403,72 @@ impl AsyncNotify for Unsupported {
     }
 
     async fn notified(&self) {
+        match *self {}
+    }
+}
+
+impl<T: Send + 'static> AsyncMutex<T> for Unsupported {
+    fn new(_: T) -> Self {
+        unsupported("a mutex")
+    }
+
+    async fn with_lock<R: Send>(&self, _: impl FnOnce(&mut T) -> R + Send) -> R {
+        match *self {}
+    }
+}
+
+impl AsyncSemaphore for Unsupported {
+    fn new(_: usize) -> Self {
+        unsupported("a semaphore")
+    }
+
+    type Permit<'a> = Unsupported;
+
+    async fn acquire(&self) -> Unsupported {
+        match *self {}
+    }
+
+    fn available_permits(&self) -> usize {
+        match *self {}
+    }
+}
+
+impl AsyncTcpListener for Unsupported {
+    type Stream = Unsupported;
+
+    async fn bind(_: SocketAddr) -> io::Result<Self> {
+        unsupported("TCP")
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        match *self {}
+    }
+
+    async fn accept(&self) -> io::Result<Unsupported> {
+        match *self {}
+    }
+}
+
+impl AsyncTcpStream for Unsupported {
+    async fn connect(_: SocketAddr) -> io::Result<Self> {
+        unsupported("TCP")
+    }
+
+    async fn read<'a>(&'a mut self, _: &'a mut [u8]) -> io::Result<usize> {
+        match *self {}
+    }
+
+    async fn write_all<'a>(&'a mut self, _: &'a [u8]) -> io::Result<()> {
+        match *self {}
+    }
+}
+
+impl AsyncFile for Unsupported {
+    async fn open(_: PathBuf) -> io::Result<Self> {
+        unsupported("a file API")
+    }
+
+    async fn read_at(&self, _: Vec<u8>, _: u64) -> (io::Result<usize>, Vec<u8>) {
         match *self {}
     }
 }
@@ -467,16 +599,27 @@ pub trait AsyncNotify: Send + Sync + 'static {
     fn notified(&self) -> impl Future<Output = ()> + Send;
 }
 
+/// The error of a send on an mpsc channel whose receiver is gone (the value is dropped:
+/// not every runtime's channel gives it back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
+
 /// Sending half of an adapter's bounded mpsc channel.
 pub trait MpscSender<T>: Clone + Send + Sync + 'static {
-    /// Waits for capacity and sends; returns the value if the receiver is gone.
-    fn send(&self, value: T) -> impl Future<Output = Result<(), T>> + Send;
+    /// Waits for capacity and sends.
+    ///
+    /// # Errors
+    /// [`Closed`] if the receiver is gone.
+    fn send(&self, value: T) -> impl Future<Output = Result<(), Closed>> + Send;
 }
 
 /// Sending half of an adapter's unbounded mpsc channel.
 pub trait UnboundedSender<T>: Clone + Send + Sync + 'static {
-    /// Sends without waiting; returns the value if the receiver is gone.
-    fn send(&self, value: T) -> Result<(), T>;
+    /// Sends without waiting.
+    ///
+    /// # Errors
+    /// [`Closed`] if the receiver is gone.
+    fn send(&self, value: T) -> Result<(), Closed>;
 }
 
 /// Receiving half of an adapter's bounded or unbounded mpsc channel.

@@ -125,14 +125,14 @@ impl<T> Clone for SmolSender<T> {
 }
 
 impl<T: Send + 'static> MpscSender<T> for SmolSender<T> {
-    async fn send(&self, value: T) -> Result<(), T> {
-        self.0.send(value).await.map_err(|e| e.into_inner())
+    async fn send(&self, value: T) -> Result<(), super::Closed> {
+        self.0.send(value).await.map_err(|_| super::Closed)
     }
 }
 
 impl<T: Send + 'static> UnboundedSender<T> for SmolSender<T> {
-    fn send(&self, value: T) -> Result<(), T> {
-        self.0.try_send(value).map_err(|e| e.into_inner())
+    fn send(&self, value: T) -> Result<(), super::Closed> {
+        self.0.try_send(value).map_err(|_| super::Closed)
     }
 }
 
@@ -177,12 +177,14 @@ impl Runtime for Smol {
     const VERSION: &'static str = env!("ZBENCH_VERSION_SMOL");
     const CAPS: &'static [super::Cap] = &[
         super::Cap::MultiThread,
+        super::Cap::SharedWorkers,
         super::Cap::CurrentThread,
         super::Cap::RemoteSpawn,
         super::Cap::Mutex,
         super::Cap::Semaphore,
         super::Cap::Tcp,
         super::Cap::Files,
+        super::Cap::IoNop,
         super::Cap::Hyper,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[

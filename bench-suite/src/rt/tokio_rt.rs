@@ -22,16 +22,16 @@ impl<T: Send + 'static> OneshotSender<T> for tokio::sync::oneshot::Sender<T> {
 }
 
 impl<T: Send + 'static> MpscSender<T> for tokio::sync::mpsc::Sender<T> {
-    async fn send(&self, value: T) -> Result<(), T> {
+    async fn send(&self, value: T) -> Result<(), super::Closed> {
         tokio::sync::mpsc::Sender::send(self, value)
             .await
-            .map_err(|e| e.0)
+            .map_err(|_| super::Closed)
     }
 }
 
 impl<T: Send + 'static> UnboundedSender<T> for tokio::sync::mpsc::UnboundedSender<T> {
-    fn send(&self, value: T) -> Result<(), T> {
-        tokio::sync::mpsc::UnboundedSender::send(self, value).map_err(|e| e.0)
+    fn send(&self, value: T) -> Result<(), super::Closed> {
+        tokio::sync::mpsc::UnboundedSender::send(self, value).map_err(|_| super::Closed)
     }
 }
 

@@ -29,16 +29,16 @@ impl<T: Send + 'static> OneshotSender<T> for zokio::sync::oneshot::Sender<T> {
 }
 
 impl<T: Send + 'static> MpscSender<T> for zokio::sync::mpsc::Sender<T> {
-    async fn send(&self, value: T) -> Result<(), T> {
+    async fn send(&self, value: T) -> Result<(), super::Closed> {
         zokio::sync::mpsc::Sender::send(self, value)
             .await
-            .map_err(|e| e.0)
+            .map_err(|_| super::Closed)
     }
 }
 
 impl<T: Send + 'static> UnboundedSender<T> for zokio::sync::mpsc::UnboundedSender<T> {
-    fn send(&self, value: T) -> Result<(), T> {
-        zokio::sync::mpsc::UnboundedSender::send(self, value).map_err(|e| e.0)
+    fn send(&self, value: T) -> Result<(), super::Closed> {
+        zokio::sync::mpsc::UnboundedSender::send(self, value).map_err(|_| super::Closed)
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// `producers` tasks send `total` messages in all through one channel of `capacity` to a
 /// consumer task. Ops: messages received.
 pub fn mpsc<R: Runtime>(rt: &R, producers: usize, total: usize, capacity: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let (tx, mut rx) = R::mpsc::<usize>(capacity);
         let per = total / producers;
         for p in 0..producers {
@@ -25,7 +25,7 @@ pub fn mpsc<R: Runtime>(rt: &R, producers: usize, total: usize, capacity: usize)
         }
         drop(tx);
         receive_all(&mut rx, per * producers).await
-    }))
+    })
 }
 
 /// Receives until every sender is gone; panics unless exactly `expected` messages came.
@@ -41,7 +41,7 @@ async fn receive_all<T>(rx: &mut impl MpscReceiver<T>, expected: usize) -> u64 {
 /// `producers` tasks send `total` messages in all through one unbounded channel to a
 /// consumer task (sending never waits). Ops: messages received.
 pub fn mpsc_unbounded<R: Runtime>(rt: &R, producers: usize, total: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let (tx, mut rx) = R::unbounded::<usize>();
         let per = total / producers;
         for p in 0..producers {
@@ -56,13 +56,13 @@ pub fn mpsc_unbounded<R: Runtime>(rt: &R, producers: usize, total: usize) -> u64
         }
         drop(tx);
         receive_all(&mut rx, per * producers).await
-    }))
+    })
 }
 
 /// One task creates a oneshot channel, sends a value through it and awaits it, `total`
 /// times: the channel's own cost with no other task involved. Ops: channels.
 pub fn oneshot_create_send_recv<R: Runtime>(rt: &R, total: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let mut sum = 0u64;
         for i in 0..total as u64 {
             let (tx, rx) = R::oneshot::<u64>();
@@ -74,14 +74,14 @@ pub fn oneshot_create_send_recv<R: Runtime>(rt: &R, total: usize) -> u64 {
         let n = total as u64;
         assert_eq!(sum, n * n.saturating_sub(1) / 2, "lost values");
         n
-    }))
+    })
 }
 
 /// Request/reply: a client task sends `total` requests, one at a time, each carrying a new
 /// oneshot sender, over an unbounded channel to a server task, which replies through it;
 /// the client awaits each reply before the next request. Ops: round trips.
 pub fn oneshot_request_reply<R: Runtime>(rt: &R, total: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let (requests, mut inbox) = R::unbounded::<(u64, R::OneshotSender<u64>)>();
         let server = R::spawn_local(async move {
             let mut served = 0u64;
@@ -104,14 +104,14 @@ pub fn oneshot_request_reply<R: Runtime>(rt: &R, total: usize) -> u64 {
         let served = server.await;
         assert_eq!(served, total as u64);
         served
-    }))
+    })
 }
 
 /// `tasks` tasks share one async mutex and each increments the counter behind it
 /// `total / tasks` times. Ops: lock + increment + unlock.
 pub fn mutex<R: Runtime>(rt: &R, tasks: usize, total: usize) -> u64 {
     let per = total / tasks;
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let m = Arc::new(<R::Mutex<u64> as AsyncMutex<u64>>::new(0));
         let handles: Vec<_> = (0..tasks)
             .map(|_| {
@@ -129,7 +129,7 @@ pub fn mutex<R: Runtime>(rt: &R, tasks: usize, total: usize) -> u64 {
         let count = m.with_lock(|v| *v).await;
         assert_eq!(count as usize, per * tasks, "lost increments: mutex broken");
         count
-    }))
+    })
 }
 
 /// `tasks` tasks acquire and release one permit each, `total / tasks` times, on a
@@ -146,7 +146,7 @@ pub fn semaphore<R: Runtime>(
     hold_across_yield: bool,
 ) -> u64 {
     let per = total / tasks;
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let sem = Arc::new(<R::Semaphore as AsyncSemaphore>::new(permits));
         let handles: Vec<_> = (0..tasks)
             .map(|_| {
@@ -171,13 +171,13 @@ pub fn semaphore<R: Runtime>(
             "permits leaked or created: semaphore broken"
         );
         (per * tasks) as u64
-    }))
+    })
 }
 
 /// Two tasks hand the turn back and forth `rounds` times through two `Notify`s (ping
 /// notifies, pong waits then notifies back). Ops: round trips.
 pub fn notify_ping_pong<R: Runtime>(rt: &R, rounds: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let ping = Arc::new(<R::Notify as AsyncNotify>::new());
         let pong = Arc::new(<R::Notify as AsyncNotify>::new());
         let responder = {
@@ -195,7 +195,7 @@ pub fn notify_ping_pong<R: Runtime>(rt: &R, rounds: usize) -> u64 {
         }
         responder.await;
         rounds as u64
-    }))
+    })
 }
 
 #[cfg(test)]

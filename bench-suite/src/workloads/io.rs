@@ -71,7 +71,7 @@ async fn echo_client<S: AsyncTcpStream>(
 /// `conns` connections each do `rounds` echo round trips of `bytes` at once. Ops: round
 /// trips.
 pub fn tcp_echo<R: Runtime>(rt: &R, conns: usize, bytes: usize, rounds: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let addr = echo_server::<R>(conns).await;
         let clients: Vec<_> = (0..conns)
             .map(|_| R::spawn_local(echo_client::<R::TcpStream>(addr, bytes, rounds, |_| {})))
@@ -80,7 +80,7 @@ pub fn tcp_echo<R: Runtime>(rt: &R, conns: usize, bytes: usize, rounds: usize) -
             c.await;
         }
         (conns * rounds) as u64
-    }))
+    })
 }
 
 /// As [`tcp_echo`], recording round-trip latencies (ns) into one histogram: `n` round trips
@@ -98,7 +98,7 @@ pub fn tcp_echo_latency<R: Runtime>(
     n: usize,
 ) -> Histogram<u64> {
     let rounds = n.div_ceil(conns);
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let addr = echo_server::<R>(conns).await;
         let clients: Vec<_> = (0..conns)
             .map(|_| {
@@ -120,7 +120,7 @@ pub fn tcp_echo_latency<R: Runtime>(
             all.add(c.await).expect("same bounds");
         }
         all
-    }))
+    })
 }
 
 /// A temporary file of `len` bytes, removed on drop.
@@ -165,7 +165,7 @@ pub fn io_ops<R: Runtime>(
 ) -> u64 {
     let path = file.path.clone();
     let per = total / tasks;
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let f = std::sync::Arc::new(R::File::open(path).await.expect("open"));
         let readers: Vec<_> = (0..tasks)
             .map(|_| {
@@ -186,7 +186,7 @@ pub fn io_ops<R: Runtime>(
             r.await;
         }
         (2 * per * tasks) as u64
-    }))
+    })
 }
 
 /// A directory of `count` files of `len` bytes each (a byte pattern that depends on the
@@ -237,7 +237,7 @@ pub fn whole_file_reads<R: Runtime>(rt: &R, files: &TempFiles, tasks: usize, tot
     let paths = std::sync::Arc::new(files.paths.clone());
     let len = files.len;
     let per = total / tasks;
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let readers: Vec<_> = (0..tasks)
             .map(|t| {
                 let paths = paths.clone();
@@ -267,7 +267,7 @@ pub fn whole_file_reads<R: Runtime>(rt: &R, files: &TempFiles, tasks: usize, tot
             r.await;
         }
         (per * tasks) as u64
-    }))
+    })
 }
 
 /// `latency.io_submission`: inside a task, creates `n` no-op futures and polls each once
@@ -275,7 +275,7 @@ pub fn whole_file_reads<R: Runtime>(rt: &R, files: &TempFiles, tasks: usize, tot
 /// hands a closure to its blocking pool), timing only that loop; then awaits them all
 /// outside the timed phase. The time per submission is the phase over `n`.
 pub fn io_submission<R: Runtime>(rt: &R, n: usize) -> crate::measure::Timed {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let mut ops: Vec<_> = (0..n).map(|_| Box::pin(R::io_nop())).collect();
         let mut ready = vec![false; n];
         let elapsed = {
@@ -299,7 +299,7 @@ pub fn io_submission<R: Runtime>(rt: &R, n: usize) -> crate::measure::Timed {
             ops: n as u64,
             elapsed: Some(elapsed),
         }
-    }))
+    })
 }
 
 /// `zsync.batch` (zokio only: Tokio has no submission queue): `tasks` tasks run the

@@ -27,7 +27,7 @@ pub fn task_wakeup<R: Runtime>(rt: &R, n: usize) -> Histogram<u64> {
             let _ = tx.send(Instant::now());
         }
     });
-    let hist = rt.block_on(rt.spawn(async move {
+    let hist = rt.run(async move {
         let mut hist = super::latency_histogram();
         for _ in 0..n {
             let (tx, rx) = R::oneshot::<Instant>();
@@ -36,7 +36,7 @@ pub fn task_wakeup<R: Runtime>(rt: &R, n: usize) -> Histogram<u64> {
             hist.saturating_record(sent.elapsed().as_nanos() as u64);
         }
         hist
-    }));
+    });
     waker.join().expect("waker thread");
     hist
 }

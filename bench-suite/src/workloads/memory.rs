@@ -138,12 +138,12 @@ pub fn idle_task_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTaskMemo
     touch_spare_capacity(&mut handles);
     let before = rss_bytes()?;
     let g = gate.clone();
-    let handles = rt.block_on(rt.spawn(async move {
+    let handles = rt.run(async move {
         for _ in 0..n {
             handles.push(R::spawn_local(g.wait()));
         }
         handles
-    }));
+    });
     // Wait until every task has run once and parked on the gate.
     while gate.registered() < n {
         std::thread::yield_now();

@@ -35,11 +35,11 @@ where
     R: Runtime,
     F: Future<Output = ()> + Send + 'static,
 {
-    let elapsed = rt.block_on(rt.spawn(async move {
+    let elapsed = rt.run(async move {
         let start = Instant::now();
         body.await;
         start.elapsed()
-    }));
+    });
     Timed {
         ops,
         elapsed: Some(elapsed),

@@ -36,7 +36,7 @@ struct Padded(AtomicU64);
 /// counter of their own. Ops: `tasks * n`.
 pub fn atomic_ops<R: Runtime>(rt: &R, tasks: usize, n: usize, contended: bool) -> u64 {
     let counters: Arc<Vec<Padded>> = Arc::new((0..tasks).map(|_| Padded::default()).collect());
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let handles: Vec<_> = (0..tasks)
             .map(|t| {
                 let counters = counters.clone();
@@ -51,7 +51,7 @@ pub fn atomic_ops<R: Runtime>(rt: &R, tasks: usize, n: usize, contended: bool) -
         for h in handles {
             h.await;
         }
-    }));
+    });
     (tasks * n) as u64
 }
 
@@ -72,7 +72,8 @@ pub fn memory_allocation<R: Runtime>(rt: &R, n: usize) -> Timed {
 }
 
 /// On a current-thread runtime, spawns `n` empty tasks from `block_on` and times only the
-/// spawning (the tasks cannot run until `block_on` yields); then lets them all run, untimed.
+/// spawning (the tasks cannot run until `block_on` yields); then lets them all run, untimed,
+/// waiting in a task that yields until they have.
 /// Ops: `n` spawns.
 pub fn spawn_without_running<R: Runtime>(rt: &R, n: usize) -> Timed {
     let done = Arc::new(AtomicUsize::new(0));
@@ -85,9 +86,14 @@ pub fn spawn_without_running<R: Runtime>(rt: &R, n: usize) -> Timed {
             }));
         }
         let elapsed = start.elapsed();
-        while done.load(Relaxed) < n {
-            R::yield_now().await;
-        }
+        // Wait in a task of its own: a runtime may poll its `block_on` future again at
+        // once when it wakes itself, without running other tasks in between (monoio does).
+        R::spawn_local(async move {
+            while done.load(Relaxed) < n {
+                R::yield_now().await;
+            }
+        })
+        .await;
         Timed {
             ops: n as u64,
             elapsed: Some(elapsed),

@@ -28,7 +28,7 @@ pub const CHAIN_LEN: usize = 1_000;
 pub fn spawn_many_local<R: Runtime>(rt: &R, n: usize) -> u64 {
     let (tx, rx) = mpsc::sync_channel(1);
     let rem = Arc::new(AtomicUsize::new(n));
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         for _ in 0..n {
             let tx = tx.clone();
             let rem = rem.clone();
@@ -38,7 +38,7 @@ pub fn spawn_many_local<R: Runtime>(rt: &R, n: usize) -> u64 {
                 }
             }));
         }
-    }));
+    });
     rx.recv().expect("last task signals");
     n as u64
 }
@@ -83,7 +83,7 @@ pub fn spawn_many_remote_idle<R: Runtime>(rt: &R, n: usize) -> u64 {
 /// `tasks` tasks each yield `yields` times. Ops: `tasks * yields` yields.
 pub fn yield_many<R: Runtime>(rt: &R, tasks: usize, yields: usize) -> u64 {
     let (tx, rx) = mpsc::sync_channel(tasks);
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         for _ in 0..tasks {
             let tx = tx.clone();
             drop(R::spawn_local(async move {
@@ -93,7 +93,7 @@ pub fn yield_many<R: Runtime>(rt: &R, tasks: usize, yields: usize) -> u64 {
                 tx.send(()).expect("bench thread waiting");
             }));
         }
-    }));
+    });
     for _ in 0..tasks {
         rx.recv().expect("every task signals");
     }
@@ -105,7 +105,7 @@ pub fn yield_many<R: Runtime>(rt: &R, tasks: usize, yields: usize) -> u64 {
 pub fn ping_pong<R: Runtime>(rt: &R, pings: usize) -> u64 {
     let (done_tx, done_rx) = mpsc::sync_channel(1);
     let rem = Arc::new(AtomicUsize::new(pings));
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         for _ in 0..pings {
             let rem = rem.clone();
             let done_tx = done_tx.clone();
@@ -123,7 +123,7 @@ pub fn ping_pong<R: Runtime>(rt: &R, pings: usize) -> u64 {
                 }
             }));
         }
-    }));
+    });
     done_rx.recv().expect("last ping signals");
     pings as u64
 }
@@ -138,18 +138,18 @@ pub fn chained_spawn<R: Runtime>(rt: &R, len: usize) -> u64 {
         }
     }
     let (tx, rx) = mpsc::sync_channel(1);
-    rt.block_on(rt.spawn(async move { link::<R>(tx, len) }));
+    rt.run(async move { link::<R>(tx, len) });
     rx.recv().expect("chain end signals");
     len as u64
 }
 
 /// From inside a task, `n` times: spawn an empty task and await it. Ops: `n` spawn+join.
 pub fn spawn_join<R: Runtime>(rt: &R, n: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         for _ in 0..n {
             R::spawn_local(async {}).await;
         }
-    }));
+    });
     n as u64
 }
 

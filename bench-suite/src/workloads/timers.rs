@@ -21,7 +21,7 @@ pub const SLEEP: Duration = Duration::from_millis(1);
 /// timers did (on 2026-11-21 Tokio ran at 0.6M sleeps/s with them and 1.0M without, the
 /// figure ISSUE 4 quotes for it).
 pub fn sleep_throughput<R: Runtime>(rt: &R, n: usize) -> u64 {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let handles: Vec<_> = (0..n).map(|_| R::spawn_local(R::sleep(SLEEP))).collect();
         let mut joined = 0u64;
         for handle in handles {
@@ -29,14 +29,14 @@ pub fn sleep_throughput<R: Runtime>(rt: &R, n: usize) -> u64 {
             joined += 1;
         }
         joined
-    }))
+    })
 }
 
 /// One task sleeps [`SLEEP`] `n` times in a row on an otherwise idle runtime; records how
 /// late each sleep completed (elapsed − 1 ms) in nanoseconds. A sleep that completed early
 /// would be a bug: it panics.
 pub fn sleep_precision<R: Runtime>(rt: &R, n: usize) -> Histogram<u64> {
-    rt.block_on(rt.spawn(async move {
+    rt.run(async move {
         let mut hist = super::latency_histogram();
         for _ in 0..n {
             let start = Instant::now();
@@ -48,7 +48,7 @@ pub fn sleep_precision<R: Runtime>(rt: &R, n: usize) -> Histogram<u64> {
             hist.saturating_record(late.as_nanos() as u64);
         }
         hist
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -148,7 +148,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.http_requests"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Tcp, Cap::Hyper],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp, Cap::Hyper],
             description: "HTTP/1.1 keep-alive GETs on 127.0.0.1, every response checked (status and body). Closed loop: 64 connections as fast as responses come, with the 13-byte body and with a 4 KiB body. Open loop (offered_rate points): a constant rate at 25/50/75% of the lower closed-loop rate of the two runtimes, latency from each request's due time (coordinated omission corrected). Extra: MB/s and errors; server and generator share the machine's cores",
             run: http_outcome,
         },
@@ -159,7 +159,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["scale.connections"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
             description: "opens idle TCP connections to 127.0.0.1 (256 connecting at a time) until the cap, an error (EMFILE, EADDRNOTAVAIL...) or RLIMIT_NOFILE (raised to its hard limit, minus 1,024 fds of headroom for the runtimes' own) stops it; every connection's server end is accepted and held. Extra: bytes of RSS per connection (both ends' user-space state; kernel socket buffers are not in RSS), the fd limit and what stopped the run",
             run: scale_connections_outcome,
         },
@@ -170,7 +170,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.file_transfer"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
             description: "a server on the runtime under test sends files over 127.0.0.1 with sendfile(2) (zokio: TcpStream::send_file; Tokio has no such API, so the same syscall through its readiness API); two points: one file of 256 MiB and 1,000 files of 64 KiB (page cache warm). Extra: MB/s and errors (a wrong length or checksum is an error)",
             run: file_transfer_outcome,
         },
@@ -181,7 +181,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.tcp_connections"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
             description: "16 concurrent connectors each loop: connect to 127.0.0.1, write 64 bytes, read them back (checked), close. Extra: MB/s and errors by kind",
             run: connections_outcome,
         },
@@ -464,7 +464,7 @@ pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f6
             }
         }));
     }
-    let (clients, stop) = rt.block_on(rt.spawn(async move {
+    let (clients, stop) = rt.run(async move {
         let mut clients = Vec::with_capacity(target);
         let mut stop = format!("cap reached ({target}: min of {cap} and RLIMIT_NOFILE {limit})");
         'outer: while clients.len() < target {
@@ -483,7 +483,7 @@ pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f6
             }
         }
         (clients, stop)
-    }));
+    });
     let n = clients.len();
     // Wait (at most 10 s) for the server side to accept them all.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

@@ -1,0 +1,324 @@
+//! monoio behind the adapter trait, set up as monoio's own documentation sets it up:
+//! thread-per-core, one `FusionDriver` runtime with timers per thread (io_uring where the
+//! kernel has the operations monoio needs, else its legacy epoll driver), tasks spawned with
+//! `monoio::spawn` onto the thread's own runtime, channels and the semaphore from
+//! `local-sync` (the `!Send` primitives of monoio's authors), files through `monoio::fs`.
+//!
+//! An N-worker row runs N of these runtimes, one per thread, each with its share of the
+//! work ([`Runtime::THREAD_PER_CORE`]). monoio's values are `!Send`; the adapter wraps them
+//! in [`Local`], which checks on every use that it is still on its thread.
+//!
+//! monoio has no `yield_now`: the adapter's is a future that wakes itself once, as Tokio's
+//! does apart from its coop budget. It has no no-op operation and no mutex or `Notify`
+//! (the workloads that need them are not applicable), and no spawn from another thread.
+
+use super::{Closed, Local, MpscReceiver, MpscSender, OneshotSender, Runtime, UnboundedSender};
+use std::cell::RefCell;
+use std::future::Future;
+use std::io;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The runtime type `RuntimeBuilder::<FusionDriver>::new().enable_timer().build()` gives.
+type FusionRuntime = monoio::FusionRuntime<
+    monoio::time::TimeDriver<monoio::IoUringDriver>,
+    monoio::time::TimeDriver<monoio::LegacyDriver>,
+>;
+
+/// A monoio runtime, used on the thread that built it.
+pub struct Monoio(Local<RefCell<FusionRuntime>>);
+
+impl std::fmt::Debug for Monoio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Monoio")
+    }
+}
+
+/// A future that is pending once and wakes itself: monoio's task goes to the back of its
+/// run queue.
+#[derive(Debug, Default)]
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The sending half of a `local_sync` oneshot channel.
+#[derive(Debug)]
+pub struct MonoioOneshotTx<T>(Local<local_sync::oneshot::Sender<T>>);
+
+impl<T: Send + 'static> OneshotSender<T> for MonoioOneshotTx<T> {
+    fn send(self, value: T) -> Result<(), T> {
+        self.0.into_inner().send(value)
+    }
+}
+
+/// The receiving half of a `local_sync` oneshot channel: `None` if the sender was dropped.
+#[derive(Debug)]
+pub struct MonoioOneshotRx<T>(Local<local_sync::oneshot::Receiver<T>>);
+
+impl<T> Future for MonoioOneshotRx<T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.0).poll(cx).map(Result::ok)
+    }
+}
+
+/// The sending half of a `local_sync` bounded mpsc channel.
+#[derive(Debug)]
+pub struct MonoioSender<T>(Local<local_sync::mpsc::bounded::Tx<T>>);
+
+impl<T> Clone for MonoioSender<T> {
+    fn clone(&self) -> Self {
+        MonoioSender(self.0.clone())
+    }
+}
+
+impl<T: Send + 'static> MpscSender<T> for MonoioSender<T> {
+    fn send(&self, value: T) -> impl Future<Output = Result<(), Closed>> + Send {
+        let send = Local::new(self.0.get().send(value));
+        async move { send.await.map_err(|_| Closed) }
+    }
+}
+
+/// The receiving half of a `local_sync` bounded mpsc channel.
+#[derive(Debug)]
+pub struct MonoioReceiver<T>(Local<local_sync::mpsc::bounded::Rx<T>>);
+
+impl<T: Send + 'static> MpscReceiver<T> for MonoioReceiver<T> {
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
+        Local::new(self.0.get_mut().recv())
+    }
+}
+
+/// The sending half of a `local_sync` unbounded mpsc channel.
+#[derive(Debug)]
+pub struct MonoioUnboundedSender<T>(Local<local_sync::mpsc::unbounded::Tx<T>>);
+
+impl<T> Clone for MonoioUnboundedSender<T> {
+    fn clone(&self) -> Self {
+        MonoioUnboundedSender(self.0.clone())
+    }
+}
+
+impl<T: Send + 'static> UnboundedSender<T> for MonoioUnboundedSender<T> {
+    fn send(&self, value: T) -> Result<(), Closed> {
+        self.0.get().send(value).map_err(|_| Closed)
+    }
+}
+
+/// The receiving half of a `local_sync` unbounded mpsc channel.
+#[derive(Debug)]
+pub struct MonoioUnboundedReceiver<T>(Local<local_sync::mpsc::unbounded::Rx<T>>);
+
+impl<T: Send + 'static> MpscReceiver<T> for MonoioUnboundedReceiver<T> {
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
+        Local::new(self.0.get_mut().recv())
+    }
+}
+
+/// `local_sync`'s semaphore.
+#[derive(Debug)]
+pub struct MonoioSemaphore(Local<local_sync::semaphore::Semaphore>);
+
+impl super::AsyncSemaphore for MonoioSemaphore {
+    fn new(permits: usize) -> Self {
+        MonoioSemaphore(Local::new(local_sync::semaphore::Semaphore::new(permits)))
+    }
+
+    type Permit<'a> = Local<local_sync::semaphore::SemaphorePermit<'a>>;
+
+    fn acquire(&self) -> impl Future<Output = Self::Permit<'_>> + Send {
+        let acquire = Local::new(self.0.get().acquire());
+        async move { Local::new(acquire.await.expect("benchmarks never close a semaphore")) }
+    }
+
+    fn available_permits(&self) -> usize {
+        self.0.get().available_permits()
+    }
+}
+
+/// A file opened through `monoio::fs` (io_uring `OPENAT`/`READ`; the legacy driver reads
+/// on the calling thread).
+#[derive(Debug)]
+pub struct MonoioFile(Local<monoio::fs::File>);
+
+impl super::AsyncFile for MonoioFile {
+    fn open(path: PathBuf) -> impl Future<Output = io::Result<Self>> + Send {
+        let open = Local::new(monoio::fs::File::open(path));
+        async move { open.await.map(|f| MonoioFile(Local::new(f))) }
+    }
+
+    fn read_at(
+        &self,
+        buf: Vec<u8>,
+        offset: u64,
+    ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send {
+        use monoio::buf::{IoBuf, IoBufMut, SliceMut};
+        let (init, total) = (buf.len(), buf.capacity());
+        // The spare capacity: monoio reads into a buffer from its start otherwise.
+        let read = Local::new(self.0.get().read_at(buf.slice_mut(init..total), offset));
+        async move {
+            let (r, slice): (io::Result<usize>, SliceMut<Vec<u8>>) = read.await;
+            let buf = slice.into_inner();
+            debug_assert!(buf.bytes_init() >= init);
+            (r, buf)
+        }
+    }
+}
+
+impl Runtime for Monoio {
+    const NAME: &'static str = "monoio";
+    const VERSION: &'static str = env!("ZBENCH_VERSION_MONOIO");
+    const CAPS: &'static [super::Cap] = &[
+        super::Cap::MultiThread,
+        super::Cap::CurrentThread,
+        super::Cap::Semaphore,
+        super::Cap::Files,
+    ];
+    const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
+        (
+            "N-worker rows",
+            "N monoio runtimes, one per thread, each with its share of the work (or one, for one task's work)",
+        ),
+        (
+            "channels, semaphore",
+            "local-sync (from monoio's authors; !Send, for one thread)",
+        ),
+        (
+            "yield_now",
+            "a future that wakes itself once (monoio has none)",
+        ),
+        (
+            "Send",
+            "monoio's !Send values wrapped in a thread-checked Local (one thread-local load and compare per use)",
+        ),
+    ];
+    const NOT_YET: &'static [(super::Cap, &'static str)] = &[
+        (
+            super::Cap::Tcp,
+            "monoio's TCP sockets (owned buffers) are not driven yet",
+        ),
+        (
+            super::Cap::Hyper,
+            "hyper over monoio's poll-io is not driven yet",
+        ),
+    ];
+    const THREAD_PER_CORE: bool = true;
+
+    type JoinHandle<T: Send + 'static> = monoio::task::JoinHandle<T>;
+    type OneshotSender<T: Send + 'static> = MonoioOneshotTx<T>;
+    type OneshotReceiver<T: Send + 'static> = MonoioOneshotRx<T>;
+    type MpscSender<T: Send + 'static> = MonoioSender<T>;
+    type MpscReceiver<T: Send + 'static> = MonoioReceiver<T>;
+    type UnboundedSender<T: Send + 'static> = MonoioUnboundedSender<T>;
+    type UnboundedReceiver<T: Send + 'static> = MonoioUnboundedReceiver<T>;
+    type TcpListener = super::Unsupported;
+    type TcpStream = super::Unsupported;
+    type File = MonoioFile;
+    type Mutex<T: Send + 'static> = super::Unsupported;
+    type Semaphore = MonoioSemaphore;
+    type Notify = super::Unsupported;
+
+    fn multi_thread(_workers: usize) -> Self {
+        unreachable!("monoio is thread-per-core: N-worker rows run N current-thread runtimes")
+    }
+
+    fn current_thread() -> Self {
+        let rt = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+            .enable_timer()
+            .build()
+            .unwrap_or_else(|e| panic!("build monoio runtime: {e}"));
+        Monoio(Local::new(RefCell::new(rt)))
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.get().borrow_mut().block_on(future)
+    }
+
+    fn spawn<F>(&self, _future: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        unreachable!("monoio has no spawn from outside its thread: its CAPS exclude it")
+    }
+
+    fn run<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.block_on(future)
+    }
+
+    fn spawn_local<F>(future: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        monoio::spawn(future)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        YieldNow(false)
+    }
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        Local::new(monoio::time::sleep(duration))
+    }
+
+    async fn io_nop() -> io::Result<()> {
+        unreachable!("monoio has no no-op operation: its CAPS exclude it")
+    }
+
+    fn io_driver_name(_options: &super::RunOptions) -> String {
+        if monoio::utils::detect_uring() {
+            "io_uring".to_owned()
+        } else {
+            "legacy (epoll)".to_owned()
+        }
+    }
+
+    async fn serve_http(stream: super::Unsupported, _body: bytes::Bytes) {
+        match stream {}
+    }
+
+    async fn send_file<'a>(
+        stream: &'a mut super::Unsupported,
+        _file: &'a std::fs::File,
+        _len: usize,
+    ) -> io::Result<()> {
+        match *stream {}
+    }
+
+    fn oneshot<T: Send + 'static>() -> (MonoioOneshotTx<T>, MonoioOneshotRx<T>) {
+        let (tx, rx) = local_sync::oneshot::channel();
+        (MonoioOneshotTx(Local::new(tx)), MonoioOneshotRx(Local::new(rx)))
+    }
+
+    fn mpsc<T: Send + 'static>(capacity: usize) -> (MonoioSender<T>, MonoioReceiver<T>) {
+        let (tx, rx) = local_sync::mpsc::bounded::channel(capacity);
+        (MonoioSender(Local::new(tx)), MonoioReceiver(Local::new(rx)))
+    }
+
+    fn unbounded<T: Send + 'static>() -> (MonoioUnboundedSender<T>, MonoioUnboundedReceiver<T>) {
+        let (tx, rx) = local_sync::mpsc::unbounded::channel();
+        (
+            MonoioUnboundedSender(Local::new(tx)),
+            MonoioUnboundedReceiver(Local::new(rx)),
+        )
+    }
+}
