@@ -22,6 +22,8 @@
 //! [`Cap::SharedWorkers`], which these adapters lack.
 
 pub mod local;
+#[cfg(feature = "peers")]
+pub mod one_thread;
 
 pub use local::Local;
 

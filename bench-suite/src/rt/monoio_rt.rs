@@ -12,13 +12,13 @@
 //! does apart from its coop budget. It has no no-op operation and no mutex or `Notify`
 //! (the workloads that need them are not applicable), and no spawn from another thread.
 
-use super::{Closed, Local, MpscReceiver, MpscSender, OneshotSender, Runtime, UnboundedSender};
+use super::one_thread::{self, LocalMpscReceiver, LocalMpscSender, LocalOneshotReceiver};
+use super::one_thread::{LocalOneshotSender, LocalUnboundedReceiver, LocalUnboundedSender};
+use super::{Local, Runtime};
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The runtime type `RuntimeBuilder::<FusionDriver>::new().enable_timer().build()` gives.
@@ -33,120 +33,6 @@ pub struct Monoio(Local<RefCell<FusionRuntime>>);
 impl std::fmt::Debug for Monoio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Monoio")
-    }
-}
-
-/// A future that is pending once and wakes itself: monoio's task goes to the back of its
-/// run queue.
-#[derive(Debug, Default)]
-struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
-/// The sending half of a `local_sync` oneshot channel.
-#[derive(Debug)]
-pub struct MonoioOneshotTx<T>(Local<local_sync::oneshot::Sender<T>>);
-
-impl<T: Send + 'static> OneshotSender<T> for MonoioOneshotTx<T> {
-    fn send(self, value: T) -> Result<(), T> {
-        self.0.into_inner().send(value)
-    }
-}
-
-/// The receiving half of a `local_sync` oneshot channel: `None` if the sender was dropped.
-#[derive(Debug)]
-pub struct MonoioOneshotRx<T>(Local<local_sync::oneshot::Receiver<T>>);
-
-impl<T> Future for MonoioOneshotRx<T> {
-    type Output = Option<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        Pin::new(&mut self.0).poll(cx).map(Result::ok)
-    }
-}
-
-/// The sending half of a `local_sync` bounded mpsc channel.
-#[derive(Debug)]
-pub struct MonoioSender<T>(Local<local_sync::mpsc::bounded::Tx<T>>);
-
-impl<T> Clone for MonoioSender<T> {
-    fn clone(&self) -> Self {
-        MonoioSender(self.0.clone())
-    }
-}
-
-impl<T: Send + 'static> MpscSender<T> for MonoioSender<T> {
-    fn send(&self, value: T) -> impl Future<Output = Result<(), Closed>> + Send {
-        let send = Local::new(self.0.get().send(value));
-        async move { send.await.map_err(|_| Closed) }
-    }
-}
-
-/// The receiving half of a `local_sync` bounded mpsc channel.
-#[derive(Debug)]
-pub struct MonoioReceiver<T>(Local<local_sync::mpsc::bounded::Rx<T>>);
-
-impl<T: Send + 'static> MpscReceiver<T> for MonoioReceiver<T> {
-    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
-        Local::new(self.0.get_mut().recv())
-    }
-}
-
-/// The sending half of a `local_sync` unbounded mpsc channel.
-#[derive(Debug)]
-pub struct MonoioUnboundedSender<T>(Local<local_sync::mpsc::unbounded::Tx<T>>);
-
-impl<T> Clone for MonoioUnboundedSender<T> {
-    fn clone(&self) -> Self {
-        MonoioUnboundedSender(self.0.clone())
-    }
-}
-
-impl<T: Send + 'static> UnboundedSender<T> for MonoioUnboundedSender<T> {
-    fn send(&self, value: T) -> Result<(), Closed> {
-        self.0.get().send(value).map_err(|_| Closed)
-    }
-}
-
-/// The receiving half of a `local_sync` unbounded mpsc channel.
-#[derive(Debug)]
-pub struct MonoioUnboundedReceiver<T>(Local<local_sync::mpsc::unbounded::Rx<T>>);
-
-impl<T: Send + 'static> MpscReceiver<T> for MonoioUnboundedReceiver<T> {
-    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send {
-        Local::new(self.0.get_mut().recv())
-    }
-}
-
-/// `local_sync`'s semaphore.
-#[derive(Debug)]
-pub struct MonoioSemaphore(Local<local_sync::semaphore::Semaphore>);
-
-impl super::AsyncSemaphore for MonoioSemaphore {
-    fn new(permits: usize) -> Self {
-        MonoioSemaphore(Local::new(local_sync::semaphore::Semaphore::new(permits)))
-    }
-
-    type Permit<'a> = Local<local_sync::semaphore::SemaphorePermit<'a>>;
-
-    fn acquire(&self) -> impl Future<Output = Self::Permit<'_>> + Send {
-        let acquire = Local::new(self.0.get().acquire());
-        async move { Local::new(acquire.await.expect("benchmarks never close a semaphore")) }
-    }
-
-    fn available_permits(&self) -> usize {
-        self.0.get().available_permits()
     }
 }
 
@@ -219,17 +105,17 @@ impl Runtime for Monoio {
     const THREAD_PER_CORE: bool = true;
 
     type JoinHandle<T: Send + 'static> = monoio::task::JoinHandle<T>;
-    type OneshotSender<T: Send + 'static> = MonoioOneshotTx<T>;
-    type OneshotReceiver<T: Send + 'static> = MonoioOneshotRx<T>;
-    type MpscSender<T: Send + 'static> = MonoioSender<T>;
-    type MpscReceiver<T: Send + 'static> = MonoioReceiver<T>;
-    type UnboundedSender<T: Send + 'static> = MonoioUnboundedSender<T>;
-    type UnboundedReceiver<T: Send + 'static> = MonoioUnboundedReceiver<T>;
+    type OneshotSender<T: Send + 'static> = LocalOneshotSender<T>;
+    type OneshotReceiver<T: Send + 'static> = LocalOneshotReceiver<T>;
+    type MpscSender<T: Send + 'static> = LocalMpscSender<T>;
+    type MpscReceiver<T: Send + 'static> = LocalMpscReceiver<T>;
+    type UnboundedSender<T: Send + 'static> = LocalUnboundedSender<T>;
+    type UnboundedReceiver<T: Send + 'static> = LocalUnboundedReceiver<T>;
     type TcpListener = super::Unsupported;
     type TcpStream = super::Unsupported;
     type File = MonoioFile;
     type Mutex<T: Send + 'static> = super::Unsupported;
-    type Semaphore = MonoioSemaphore;
+    type Semaphore = one_thread::LocalSemaphore;
     type Notify = super::Unsupported;
 
     fn multi_thread(_workers: usize) -> Self {
@@ -273,7 +159,7 @@ impl Runtime for Monoio {
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {
-        YieldNow(false)
+        one_thread::YieldOnce::default()
     }
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
@@ -304,21 +190,15 @@ impl Runtime for Monoio {
         match *stream {}
     }
 
-    fn oneshot<T: Send + 'static>() -> (MonoioOneshotTx<T>, MonoioOneshotRx<T>) {
-        let (tx, rx) = local_sync::oneshot::channel();
-        (MonoioOneshotTx(Local::new(tx)), MonoioOneshotRx(Local::new(rx)))
+    fn oneshot<T: Send + 'static>() -> (LocalOneshotSender<T>, LocalOneshotReceiver<T>) {
+        one_thread::oneshot()
     }
 
-    fn mpsc<T: Send + 'static>(capacity: usize) -> (MonoioSender<T>, MonoioReceiver<T>) {
-        let (tx, rx) = local_sync::mpsc::bounded::channel(capacity);
-        (MonoioSender(Local::new(tx)), MonoioReceiver(Local::new(rx)))
+    fn mpsc<T: Send + 'static>(capacity: usize) -> (LocalMpscSender<T>, LocalMpscReceiver<T>) {
+        one_thread::mpsc(capacity)
     }
 
-    fn unbounded<T: Send + 'static>() -> (MonoioUnboundedSender<T>, MonoioUnboundedReceiver<T>) {
-        let (tx, rx) = local_sync::mpsc::unbounded::channel();
-        (
-            MonoioUnboundedSender(Local::new(tx)),
-            MonoioUnboundedReceiver(Local::new(rx)),
-        )
+    fn unbounded<T: Send + 'static>() -> (LocalUnboundedSender<T>, LocalUnboundedReceiver<T>) {
+        one_thread::unbounded()
     }
 }
