@@ -380,6 +380,8 @@ registry!(
     smol_rt::Smol,
     #[cfg(feature = "peers")]
     monoio_rt::Monoio,
+    #[cfg(feature = "peers")]
+    compio_rt::Compio,
 );
 
 /// The type of a primitive an adapter lacks (its [`Runtime::CAPS`] leave the capability
