@@ -334,7 +334,13 @@ impl<'a, B: HistogramBody> MakeSampler<'a> for HistogramSampler<'a, B> {
     type Sample = Histogram<u64>;
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<Histogram<u64>, String>> {
-        let rt: R = Flavor::MultiThread(self.ctx.cfg.workers).build(&self.ctx.options);
+        // A latency body's work is one set of tasks: a thread-per-core runtime runs it on
+        // one of its runtimes.
+        let rt: R = if R::THREAD_PER_CORE {
+            Flavor::CurrentThread.build(&self.ctx.options)
+        } else {
+            Flavor::MultiThread(self.ctx.cfg.workers).build(&self.ctx.options)
+        };
         Box::new(move |phase| {
             let n = match phase {
                 Phase::WarmUp => (self.per_round / 4).max(1),
@@ -345,9 +351,10 @@ impl<'a, B: HistogramBody> MakeSampler<'a> for HistogramSampler<'a, B> {
     }
 }
 
-/// A latency workload on multi-thread runtimes: after a quarter round of warm-up per
-/// runtime, interleaved rounds of `per_round` values; each round's p50 is one sample, and
-/// the percentiles are over every recorded value.
+/// A latency workload on multi-thread runtimes (one runtime of a thread-per-core kind,
+/// recorded as `thread_per_core_runtimes`): after a quarter round of warm-up per runtime,
+/// interleaved rounds of `per_round` values; each round's p50 is one sample, and the
+/// percentiles are over every recorded value.
 ///
 /// # Errors
 /// As [`each_runtime`].
@@ -380,6 +387,9 @@ pub fn histograms<B: HistogramBody>(
                     .collect(),
             );
             s.percentiles = Some(percentiles(&all));
+            if rt::info(name).is_some_and(|i| i.thread_per_core) {
+                s.extra.push(("thread_per_core_runtimes", 1.0));
+            }
             Ok(s)
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -143,7 +143,7 @@ pub(super) fn io() -> Vec<Workload> {
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "round-trip time of 64 B, then 4 KiB, echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
             run: echo_latency_outcome,
         },

@@ -1,6 +1,6 @@
 //! Timers: each runtime's own sleep.
 
-use super::{MULTI, SHARED};
+use super::MULTI;
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use crate::strategy::{self, Flavor, HistogramBody, RateBody};
@@ -34,7 +34,7 @@ pub(super) fn timers() -> Vec<Workload> {
             claims: &[],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "how late a 1 ms sleep completes (elapsed - 1 ms); samples are per-round p50s, percentiles over all sleeps",
             run: latency!(SLEEPS_PER_ROUND, |rt, n| crate::workloads::timers::sleep_precision(rt, n)),
         },

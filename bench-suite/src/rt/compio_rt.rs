@@ -18,6 +18,8 @@ use super::one_thread::{LocalOneshotSender, LocalUnboundedReceiver, LocalUnbound
 use super::{Local, Runtime};
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -62,6 +64,78 @@ impl<T> Drop for CompioJoin<T> {
     }
 }
 
+/// A TCP listener of compio's.
+#[derive(Debug)]
+pub struct CompioListener(Local<compio::net::TcpListener>);
+
+impl super::AsyncTcpListener for CompioListener {
+    type Stream = CompioStream;
+
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send {
+        let bind = Local::new(compio::net::TcpListener::bind(addr));
+        async move { bind.await.map(|l| CompioListener(Local::new(l))) }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.get().local_addr()
+    }
+
+    fn accept(&self) -> impl Future<Output = io::Result<CompioStream>> + Send {
+        let accept = Local::new(self.0.get().accept());
+        async move {
+            let (s, _) = accept.await?;
+            s.set_nodelay(true)?;
+            Ok(CompioStream(Local::new(s)))
+        }
+    }
+}
+
+/// A TCP stream of compio's: reads and writes hand the caller's buffer to the driver as it
+/// is.
+#[derive(Debug)]
+pub struct CompioStream(Local<compio::net::TcpStream>);
+
+impl super::AsyncTcpStream for CompioStream {
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send {
+        let connect = Local::new(compio::net::TcpStream::connect(addr));
+        async move {
+            let s = connect.await?;
+            s.set_nodelay(true)?;
+            Ok(CompioStream(Local::new(s)))
+        }
+    }
+
+    fn read(
+        &mut self,
+        buf: Vec<u8>,
+        range: Range<usize>,
+    ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send + '_ {
+        use compio::buf::{IntoInner, IoBuf};
+        use compio::io::AsyncRead;
+        assert!(range.end <= buf.len(), "read range beyond the buffer's length");
+        // Reading into initialised bytes leaves the length as it is (compio only grows it).
+        let read = Local::new(self.0.get_mut().read(buf.slice(range)));
+        async move {
+            let compio::BufResult(r, slice) = read.await;
+            (r, slice.into_inner())
+        }
+    }
+
+    fn write_all(
+        &mut self,
+        buf: Vec<u8>,
+        range: Range<usize>,
+    ) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + Send + '_ {
+        use compio::buf::{IntoInner, IoBuf};
+        use compio::io::AsyncWriteExt;
+        let write = Local::new(self.0.get_mut().write_all(buf.slice(range)));
+        async move {
+            let compio::BufResult(r, slice) = write.await;
+            (r, slice.into_inner())
+        }
+    }
+}
+
 /// A file opened through `compio::fs` (io_uring `OPENAT`/`READ`; the `polling` driver runs
 /// file operations on compio's thread pool).
 #[derive(Debug)]
@@ -97,6 +171,7 @@ impl Runtime for Compio {
         super::Cap::MultiThread,
         super::Cap::CurrentThread,
         super::Cap::Semaphore,
+        super::Cap::Tcp,
         super::Cap::Files,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
@@ -119,10 +194,6 @@ impl Runtime for Compio {
     ];
     const NOT_YET: &'static [(super::Cap, &'static str)] = &[
         (
-            super::Cap::Tcp,
-            "compio's TCP sockets (owned buffers) are not driven yet",
-        ),
-        (
             super::Cap::Hyper,
             "hyper over compio (cyper-core) is not driven yet",
         ),
@@ -136,8 +207,8 @@ impl Runtime for Compio {
     type MpscReceiver<T: Send + 'static> = LocalMpscReceiver<T>;
     type UnboundedSender<T: Send + 'static> = LocalUnboundedSender<T>;
     type UnboundedReceiver<T: Send + 'static> = LocalUnboundedReceiver<T>;
-    type TcpListener = super::Unsupported;
-    type TcpStream = super::Unsupported;
+    type TcpListener = CompioListener;
+    type TcpStream = CompioStream;
     type File = CompioFile;
     type Mutex<T: Send + 'static> = super::Unsupported;
     type Semaphore = one_thread::LocalSemaphore;
@@ -202,16 +273,16 @@ impl Runtime for Compio {
         }
     }
 
-    async fn serve_http(stream: super::Unsupported, _body: bytes::Bytes) {
-        match stream {}
+    async fn serve_http(_stream: CompioStream, _body: bytes::Bytes) {
+        unreachable!("hyper over compio is not driven: its CAPS exclude it")
     }
 
     async fn send_file<'a>(
-        stream: &'a mut super::Unsupported,
+        _stream: &'a mut CompioStream,
         _file: &'a std::fs::File,
         _len: usize,
     ) -> io::Result<()> {
-        match *stream {}
+        unreachable!("the file server needs shared workers, which compio's CAPS exclude")
     }
 
     fn oneshot<T: Send + 'static>() -> (LocalOneshotSender<T>, LocalOneshotReceiver<T>) {

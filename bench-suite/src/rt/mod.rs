@@ -30,6 +30,7 @@ pub use local::Local;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -458,11 +459,11 @@ impl AsyncTcpStream for Unsupported {
         unsupported("TCP")
     }
 
-    async fn read<'a>(&'a mut self, _: &'a mut [u8]) -> io::Result<usize> {
+    async fn read(&mut self, _: Vec<u8>, _: Range<usize>) -> (io::Result<usize>, Vec<u8>) {
         match *self {}
     }
 
-    async fn write_all<'a>(&'a mut self, _: &'a [u8]) -> io::Result<()> {
+    async fn write_all(&mut self, _: Vec<u8>, _: Range<usize>) -> (io::Result<()>, Vec<u8>) {
         match *self {}
     }
 }
@@ -517,23 +518,34 @@ pub trait AsyncTcpListener: Sized + Send + Sync + 'static {
     fn accept(&self) -> impl Future<Output = io::Result<Self::Stream>> + Send;
 }
 
-/// An adapter's TCP stream: borrowed-buffer reads and writes, the shape both runtimes
-/// share (zokio through its poll functions, Tokio through `AsyncReadExt`/`AsyncWriteExt`).
+/// An adapter's TCP stream. Reads and writes take the buffer by value and give it back:
+/// completion-based runtimes (monoio, compio) hand it to the kernel as it is, readiness-based
+/// ones (zokio's and Tokio's streams, smol's `Async`) read and write the borrowed range, so
+/// no runtime copies through a buffer of the adapter's.
 pub trait AsyncTcpStream: Sized + Send + 'static {
     /// Connects to `addr` with `TCP_NODELAY` set.
     fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send;
 
-    /// Reads some bytes into `buf`; 0 at end of stream.
-    fn read<'a>(
-        &'a mut self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
+    /// Reads some bytes into `buf[range]` (bytes of `buf` already initialised) and gives
+    /// `buf` back, its length unchanged, with the count read (0 at end of stream).
+    ///
+    /// # Panics
+    /// If `range` is not within `buf.len()`.
+    fn read(
+        &mut self,
+        buf: Vec<u8>,
+        range: Range<usize>,
+    ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send + '_;
 
-    /// Writes all of `buf`.
-    fn write_all<'a>(
-        &'a mut self,
-        buf: &'a [u8],
-    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+    /// Writes all of `buf[range]` and gives `buf` back.
+    ///
+    /// # Panics
+    /// If `range` is not within `buf.len()`.
+    fn write_all(
+        &mut self,
+        buf: Vec<u8>,
+        range: Range<usize>,
+    ) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + Send + '_;
 }
 
 /// An adapter's file, read at offsets. On a readiness driver both runtimes run file reads

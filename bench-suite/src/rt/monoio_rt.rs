@@ -18,6 +18,8 @@ use super::{Local, Runtime};
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,6 +35,81 @@ pub struct Monoio(Local<RefCell<FusionRuntime>>);
 impl std::fmt::Debug for Monoio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Monoio")
+    }
+}
+
+/// A TCP listener of monoio's.
+#[derive(Debug)]
+pub struct MonoioListener(Local<monoio::net::TcpListener>);
+
+impl super::AsyncTcpListener for MonoioListener {
+    type Stream = MonoioStream;
+
+    async fn bind(addr: SocketAddr) -> io::Result<Self> {
+        monoio::net::TcpListener::bind(addr).map(|l| MonoioListener(Local::new(l)))
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.get().local_addr()
+    }
+
+    fn accept(&self) -> impl Future<Output = io::Result<MonoioStream>> + Send {
+        let accept = Local::new(self.0.get().accept());
+        async move {
+            let (s, _) = accept.await?;
+            s.set_nodelay(true)?;
+            Ok(MonoioStream(Local::new(s)))
+        }
+    }
+}
+
+/// A TCP stream of monoio's: reads and writes hand the caller's buffer to io_uring as it is.
+#[derive(Debug)]
+pub struct MonoioStream(Local<monoio::net::TcpStream>);
+
+impl super::AsyncTcpStream for MonoioStream {
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send {
+        let connect = Local::new(monoio::net::TcpStream::connect_addr(addr));
+        async move {
+            let s = connect.await?;
+            s.set_nodelay(true)?;
+            Ok(MonoioStream(Local::new(s)))
+        }
+    }
+
+    fn read(
+        &mut self,
+        buf: Vec<u8>,
+        range: Range<usize>,
+    ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send + '_ {
+        use monoio::buf::{IoBufMut, SliceMut};
+        use monoio::io::AsyncReadRent;
+        let len = buf.len();
+        assert!(range.end <= len, "read range beyond the buffer's length");
+        let read = Local::new(self.0.get_mut().read(buf.slice_mut(range)));
+        async move {
+            let (r, slice): (io::Result<usize>, SliceMut<Vec<u8>>) = read.await;
+            let mut buf = slice.into_inner();
+            // monoio sets the length to the end of what it read; put it back.
+            // SAFETY: the first `len` bytes were initialised before the read, the kernel
+            // only wrote into them, and the allocation is the same (capacity >= len).
+            unsafe { buf.set_len(len) };
+            (r, buf)
+        }
+    }
+
+    fn write_all(
+        &mut self,
+        buf: Vec<u8>,
+        range: Range<usize>,
+    ) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + Send + '_ {
+        use monoio::buf::IoBuf;
+        use monoio::io::AsyncWriteRentExt;
+        let write = Local::new(self.0.get_mut().write_all(buf.slice(range)));
+        async move {
+            let (r, slice) = write.await;
+            (r.map(drop), slice.into_inner())
+        }
     }
 }
 
@@ -72,6 +149,7 @@ impl Runtime for Monoio {
         super::Cap::MultiThread,
         super::Cap::CurrentThread,
         super::Cap::Semaphore,
+        super::Cap::Tcp,
         super::Cap::Files,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
@@ -94,10 +172,6 @@ impl Runtime for Monoio {
     ];
     const NOT_YET: &'static [(super::Cap, &'static str)] = &[
         (
-            super::Cap::Tcp,
-            "monoio's TCP sockets (owned buffers) are not driven yet",
-        ),
-        (
             super::Cap::Hyper,
             "hyper over monoio's poll-io is not driven yet",
         ),
@@ -111,8 +185,8 @@ impl Runtime for Monoio {
     type MpscReceiver<T: Send + 'static> = LocalMpscReceiver<T>;
     type UnboundedSender<T: Send + 'static> = LocalUnboundedSender<T>;
     type UnboundedReceiver<T: Send + 'static> = LocalUnboundedReceiver<T>;
-    type TcpListener = super::Unsupported;
-    type TcpStream = super::Unsupported;
+    type TcpListener = MonoioListener;
+    type TcpStream = MonoioStream;
     type File = MonoioFile;
     type Mutex<T: Send + 'static> = super::Unsupported;
     type Semaphore = one_thread::LocalSemaphore;
@@ -178,16 +252,16 @@ impl Runtime for Monoio {
         }
     }
 
-    async fn serve_http(stream: super::Unsupported, _body: bytes::Bytes) {
-        match stream {}
+    async fn serve_http(_stream: MonoioStream, _body: bytes::Bytes) {
+        unreachable!("hyper over monoio is not driven: its CAPS exclude it")
     }
 
     async fn send_file<'a>(
-        stream: &'a mut super::Unsupported,
+        _stream: &'a mut MonoioStream,
         _file: &'a std::fs::File,
         _len: usize,
     ) -> io::Result<()> {
-        match *stream {}
+        unreachable!("the file server needs shared workers, which monoio's CAPS exclude")
     }
 
     fn oneshot<T: Send + 'static>() -> (LocalOneshotSender<T>, LocalOneshotReceiver<T>) {

@@ -369,18 +369,22 @@ impl super::AsyncTcpStream for Async<std::net::TcpStream> {
         Ok(s)
     }
 
-    fn read<'a>(
-        &'a mut self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
-        smol::io::AsyncReadExt::read(self, buf)
+    async fn read(
+        &mut self,
+        mut buf: Vec<u8>,
+        range: std::ops::Range<usize>,
+    ) -> (io::Result<usize>, Vec<u8>) {
+        let r = smol::io::AsyncReadExt::read(self, &mut buf[range]).await;
+        (r, buf)
     }
 
-    fn write_all<'a>(
-        &'a mut self,
-        buf: &'a [u8],
-    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
-        smol::io::AsyncWriteExt::write_all(self, buf)
+    async fn write_all(
+        &mut self,
+        buf: Vec<u8>,
+        range: std::ops::Range<usize>,
+    ) -> (io::Result<()>, Vec<u8>) {
+        let r = smol::io::AsyncWriteExt::write_all(self, &buf[range]).await;
+        (r, buf)
     }
 }
 

@@ -244,23 +244,29 @@ impl super::AsyncTcpStream for zokio::net::TcpStream {
         Ok(s)
     }
 
-    fn read<'a>(
-        &'a mut self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
-        std::future::poll_fn(move |cx| self.poll_read(cx, buf))
+    async fn read(
+        &mut self,
+        mut buf: Vec<u8>,
+        range: std::ops::Range<usize>,
+    ) -> (io::Result<usize>, Vec<u8>) {
+        let r = std::future::poll_fn(|cx| self.poll_read(cx, &mut buf[range.clone()])).await;
+        (r, buf)
     }
 
-    async fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> io::Result<()> {
-        let mut done = 0;
-        while done < buf.len() {
-            let n = std::future::poll_fn(|cx| self.poll_write(cx, &buf[done..])).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
+    async fn write_all(
+        &mut self,
+        buf: Vec<u8>,
+        range: std::ops::Range<usize>,
+    ) -> (io::Result<()>, Vec<u8>) {
+        let mut done = range.start;
+        while done < range.end {
+            match std::future::poll_fn(|cx| self.poll_write(cx, &buf[done..range.end])).await {
+                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+                Ok(n) => done += n,
+                Err(e) => return (Err(e), buf),
             }
-            done += n;
         }
-        Ok(())
+        (Ok(()), buf)
     }
 }
 

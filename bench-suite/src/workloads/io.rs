@@ -30,11 +30,14 @@ async fn echo_server<R: Runtime>(conns: usize) -> SocketAddr {
             drop(R::spawn_local(async move {
                 let mut buf = vec![0u8; ECHO_READ_BUFFER];
                 loop {
-                    let n = stream.read(&mut buf).await.expect("server read");
+                    let (r, b) = stream.read(buf, 0..ECHO_READ_BUFFER).await;
+                    let n = r.expect("server read");
                     if n == 0 {
                         return;
                     }
-                    stream.write_all(&buf[..n]).await.expect("server write");
+                    let (r, b) = stream.write_all(b, 0..n).await;
+                    r.expect("server write");
+                    buf = b;
                 }
             }));
         }
@@ -56,11 +59,15 @@ async fn echo_client<S: AsyncTcpStream>(
     for r in 0..rounds {
         req.fill(r as u8);
         let start = Instant::now();
-        stream.write_all(&req).await.expect("client write");
+        let (r, b) = stream.write_all(req, 0..bytes).await;
+        r.expect("client write");
+        req = b;
         let mut got = 0;
         while got < bytes {
-            let n = stream.read(&mut resp[got..]).await.expect("client read");
+            let (r, b) = stream.read(resp, got..bytes).await;
+            let n = r.expect("client read");
             assert!(n > 0, "server closed early");
+            resp = b;
             got += n;
         }
         record(start.elapsed());

@@ -65,14 +65,16 @@ pub fn start_echo_on<R: Runtime>(rt: &R, listen: SocketAddr) -> io::Result<Socke
             drop(R::spawn_local(async move {
                 let mut buf = vec![0u8; 4096];
                 loop {
-                    match stream.read(&mut buf).await {
+                    let (r, b) = stream.read(buf, 0..4096).await;
+                    let n = match r {
                         Ok(0) | Err(_) => return,
-                        Ok(n) => {
-                            if stream.write_all(&buf[..n]).await.is_err() {
-                                return;
-                            }
-                        }
+                        Ok(n) => n,
+                    };
+                    let (r, b) = stream.write_all(b, 0..n).await;
+                    if r.is_err() {
+                        return;
                     }
+                    buf = b;
                 }
             }));
         }
@@ -102,24 +104,25 @@ pub fn start_files<R: Runtime>(rt: &R, paths: &[std::path::PathBuf]) -> io::Resu
         while let Ok(mut stream) = listener.accept().await {
             let files = files.clone();
             drop(R::spawn_local(async move {
-                let mut req = [0u8; 4];
+                let (mut req, mut header) = (vec![0u8; 4], vec![0u8; 8]);
                 loop {
                     let mut got = 0;
                     while got < 4 {
-                        match stream.read(&mut req[got..]).await {
+                        let (r, b) = stream.read(req, got..4).await;
+                        req = b;
+                        match r {
                             Ok(0) | Err(_) => return,
                             Ok(n) => got += n,
                         }
                     }
-                    let Some((file, len)) = files.get(u32::from_le_bytes(req) as usize) else {
+                    let index = u32::from_le_bytes(req[..4].try_into().expect("4 bytes"));
+                    let Some((file, len)) = files.get(index as usize) else {
                         return;
                     };
-                    if stream
-                        .write_all(&(*len as u64).to_le_bytes())
-                        .await
-                        .is_err()
-                        || R::send_file(&mut stream, file, *len).await.is_err()
-                    {
+                    header.copy_from_slice(&(*len as u64).to_le_bytes());
+                    let (r, b) = stream.write_all(header, 0..8).await;
+                    header = b;
+                    if r.is_err() || R::send_file(&mut stream, file, *len).await.is_err() {
                         return;
                     }
                 }
