@@ -55,11 +55,15 @@ impl Visitor for RunJob {
 
     fn visit<R: Runtime>(self) -> io::Result<f64> {
         match self.job {
-            Job::IdleTaskMemory => Ok(memory::idle_task_memory(
-                &R::multi_thread_with(self.workers, &self.options),
-                self.n,
-            )?
-            .bytes_per_task()),
+            Job::IdleTaskMemory => {
+                // A thread-per-core runtime's tasks live on one of its runtimes.
+                let rt = if R::THREAD_PER_CORE {
+                    R::current_thread_with(&self.options)
+                } else {
+                    R::multi_thread_with(self.workers, &self.options)
+                };
+                Ok(memory::idle_task_memory(&rt, self.n)?.bytes_per_task())
+            }
             Job::PerWorkerMemory => memory::per_worker_memory::<R>(self.n),
             Job::IoDriverMemory => memory::io_driver_memory::<R>(self.n),
         }

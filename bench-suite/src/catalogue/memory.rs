@@ -1,7 +1,7 @@
 //! Memory: resident bytes per idle task, per I/O driver and per worker, each measured in
 //! a fresh child process per runtime and round.
 
-use super::SHARED;
+use super::{MULTI, SHARED};
 use crate::child::Job;
 use crate::rt::Cap;
 use crate::strategy::{self};
@@ -26,8 +26,8 @@ pub(super) fn memory() -> Vec<Workload> {
             claims: &["memory.per_task"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: SHARED,
-            description: "RSS growth per idle task (each waiting on a shared gate), one child process per measurement",
+            needs: MULTI,
+            description: "RSS growth per idle task (each waiting on a shared gate), one child process per measurement; a thread-per-core runtime holds them all on one of its runtimes",
             run: |ctx| strategy::child_processes(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
         },
         Workload {

@@ -126,8 +126,10 @@ impl IdleTaskMemory {
     }
 }
 
-/// Spawns `n` tasks from a task on `rt`, waits until every one has been polled and is
-/// waiting, reads RSS, then releases and joins them all.
+/// Spawns `n` tasks from a task on `rt`, waits (in another task, yielding) until every one
+/// has been polled and is waiting, reads RSS, then releases and joins them all. All of it
+/// runs inside the runtime, so a runtime whose tasks run only inside `block_on` (a
+/// thread-per-core one) measures the same way.
 ///
 /// # Errors
 /// If RSS cannot be read.
@@ -137,24 +139,24 @@ pub fn idle_task_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTaskMemo
     let mut handles: Vec<R::JoinHandle<()>> = Vec::with_capacity(n);
     touch_spare_capacity(&mut handles);
     let before = rss_bytes()?;
-    let g = gate.clone();
-    let handles = rt.run(async move {
+    let after = rt.run(async move {
         for _ in 0..n {
-            handles.push(R::spawn_local(g.wait()));
+            handles.push(R::spawn_local(gate.wait()));
         }
-        handles
-    });
-    // Wait until every task has run once and parked on the gate.
-    while gate.registered() < n {
-        std::thread::yield_now();
-    }
-    let after = rss_bytes()?;
-    gate.open();
-    rt.block_on(async move {
+        let parked = gate.clone();
+        R::spawn_local(async move {
+            while parked.registered() < n {
+                R::yield_now().await;
+            }
+        })
+        .await;
+        let after = rss_bytes();
+        gate.open();
         for h in handles {
             h.await;
         }
-    });
+        after
+    })?;
     Ok(IdleTaskMemory {
         tasks: n,
         rss_delta_bytes: after.saturating_sub(before),
