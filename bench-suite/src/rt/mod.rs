@@ -139,7 +139,7 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// Runs `future` as a task of this runtime and waits for its output from the calling
     /// thread: on a multi-thread runtime the task runs on a worker, not on the waiting
     /// thread. The default spawns it ([`spawn`](Self::spawn)) and blocks on the handle;
-    /// a runtime without remote spawn runs it inside [`block_on`](Self::block_on).
+    /// a runtime without remote spawn spawns it from inside [`block_on`](Self::block_on).
     fn run<F>(&self, future: F) -> F::Output
     where
         F: Future + Send + 'static,

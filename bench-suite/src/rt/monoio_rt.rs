@@ -216,12 +216,15 @@ impl Runtime for Monoio {
         unreachable!("monoio has no spawn from outside its thread: its CAPS exclude it")
     }
 
+    /// Runs `future` as a task, as the other adapters do, awaited by `block_on` (monoio has
+    /// no spawn from outside): the body never runs as the `block_on` future itself, which
+    /// a runtime may poll on a different path from its tasks.
     fn run<F>(&self, future: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.block_on(future)
+        self.block_on(async move { Self::spawn_local(future).await })
     }
 
     fn spawn_local<F>(future: F) -> Self::JoinHandle<F::Output>
