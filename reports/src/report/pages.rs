@@ -42,6 +42,9 @@ td.tied{text-decoration:underline}
 span.best{font-weight:700}
 span.tied{text-decoration:underline}
 span.small{font-size:.85em;color:#555}
+div.wide{overflow-x:auto}
+table.league{font-size:.82em}
+table.league td{padding:3px 5px}
 span.swatch{display:inline-block;width:.9em;height:.9em;border:1px solid #999;vertical-align:middle}
 .v-reproduced{color:#1e7a3c}
 .v-not_reproduced{color:#b42323}
@@ -276,7 +279,7 @@ pub(crate) fn index(
                     }
                 }
             }
-            table.league {
+            div.wide { table.league {
                 tr {
                     th { "workload" } th { "point" } th { "unit" }
                     @for name in &league.runtimes { th { (name) } }
@@ -286,18 +289,22 @@ pub(crate) fn index(
                         td { (row.workload) }
                         td { (if row.point.is_empty() { "-" } else { row.point.as_str() }) }
                         td { (row.unit) @if !row.higher_is_better { " (lower is better)" } }
-                        @for cell in &row.cells {
+                        @for (i, cell) in row.cells.iter().enumerate() {
                             @match cell {
                                 Some(c) => td class=(if c.best { "num best" } else if c.tied { "num tied" } else { "num" }) {
                                     (fmt_num(c.median))
                                     @if let Some(r) = &c.ratio { br; span.small { (format!("{:.2}x [{:.2}, {:.2}]", r.median, r.ci95_low, r.ci95_high)) } }
                                 },
-                                None => td.num.unclear { "-" },
+                                None => @match not_applicable(f, &row.workload, &league.runtimes[i]) {
+                                    Some(why) => td.num.unclear title=(why) { "n/a" },
+                                    None => td.num.unclear { "-" },
+                                },
                             }
                         }
                     }
                 }
-            }
+            } }
+            p { "n/a: not applicable on that runtime (the reasons are listed below); -: not measured there." }
         }
         @if !f.not_applicable.is_empty() {
             h2 { "Not applicable" }
@@ -489,4 +496,16 @@ pub(crate) fn history(runs: &[Run], charts: &[HistoryChart], nav: &[(String, usi
         }
     };
     page("zbench: history", "history", nav, true, body)
+}
+
+/// Why `workload` was not applicable on `runtime` in `f`, if it was not.
+fn not_applicable<'a>(
+    f: &'a crate::schema::ResultFile,
+    workload: &str,
+    runtime: &str,
+) -> Option<&'a str> {
+    f.not_applicable
+        .iter()
+        .find(|n| n.workload == workload && n.runtime == runtime)
+        .map(|n| n.reason.as_str())
 }
