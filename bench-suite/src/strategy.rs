@@ -116,19 +116,31 @@ struct ShardRun {
 }
 
 impl Shards {
-    fn new<R: Runtime, B: RateBody>(count: usize, ctx: &Ctx, body: &B) -> Shards {
+    /// Starts `count` shard threads and waits until each has built its runtime.
+    ///
+    /// # Errors
+    /// A runtime that could not be built (its build panicked); the threads started are
+    /// stopped and joined.
+    fn new<R: Runtime, B: RateBody>(count: usize, ctx: &Ctx, body: &B) -> Result<Shards, String> {
         let (result_tx, results) = std::sync::mpsc::channel();
+        let (ready_tx, ready) = std::sync::mpsc::channel::<Result<(), String>>();
         let mut jobs = Vec::new();
         let mut threads = Vec::new();
         for index in 0..count {
             let (job_tx, job_rx) = std::sync::mpsc::channel::<Shot>();
             let mut ctx = ctx.clone();
             ctx.share = crate::suite::Share { index, count };
-            let (body, result_tx) = (body.clone(), result_tx.clone());
+            let (body, result_tx, ready_tx) = (body.clone(), result_tx.clone(), ready_tx.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("zbench-shard-{index}"))
                 .spawn(move || {
-                    let rt = R::current_thread_with(&ctx.options);
+                    let built = std::panic::catch_unwind(|| R::current_thread_with(&ctx.options));
+                    let Ok(rt) = built else {
+                        let _ =
+                            ready_tx.send(Err(format!("{} shard {index}: no runtime", R::NAME)));
+                        return;
+                    };
+                    let _ = ready_tx.send(Ok(()));
                     for go in job_rx {
                         go.wait();
                         let start = std::time::Instant::now();
@@ -151,11 +163,19 @@ impl Shards {
             jobs.push(job_tx);
             threads.push(thread);
         }
-        Shards {
+        let shards = Shards {
             jobs,
             results,
             threads,
+        };
+        // Every shard must be waiting for jobs before the first sample: a barrier that one
+        // missing thread never reaches would hold the others forever.
+        for _ in 0..count {
+            ready
+                .recv()
+                .map_err(|_| "a shard thread is gone".to_owned())??;
         }
+        Ok(shards)
     }
 
     /// Runs the body once on every shard at once: total operations over the time from the
@@ -232,8 +252,10 @@ impl<'a, B: RateBody> MakeSampler<'a> for RateSampler<'a, B> {
     fn make<R: Runtime>(self) -> Sampler<'a, Result<f64, String>> {
         match self.flavor {
             Flavor::MultiThread(workers) if R::THREAD_PER_CORE => {
-                let shards = Shards::new::<R, B>(shard_count::<B>(workers), self.ctx, self.body);
-                Box::new(move |_| shards.sample())
+                match Shards::new::<R, B>(shard_count::<B>(workers), self.ctx, self.body) {
+                    Ok(shards) => Box::new(move |_| shards.sample()),
+                    Err(e) => Box::new(move |_| Err(e.clone())),
+                }
             }
             flavor => {
                 let rt: R = flavor.build(&self.ctx.options);

@@ -10,11 +10,11 @@
 //! using or dropping a `Local` on any other thread panics instead of racing.
 //!
 //! The check compares a per-thread number kept in a `const`-initialised thread-local with
-//! the owner's: one thread-local load and a compare, about 0.5 ns here. The `send_wrapper`
-//! crate does the same with `std::thread::current().id()`, which clones the thread's handle
-//! (about 3.7 ns per call on this machine, measured in a loop of 50M calls); at several checks
-//! per spawn or message that would cost a thread-per-core runtime 10-20% of a figure that
-//! its users do not pay, so the adapter glue keeps its own.
+//! the owner's: one thread-local load and a compare. The `send_wrapper` crate checks with
+//! `std::thread::current().id()`, which clones and drops the thread's handle (an atomic
+//! increment and decrement) each time; at several checks per spawn or message that cost
+//! would be a visible part of a thread-per-core runtime's figure, one its users do not pay,
+//! so the adapter glue keeps its own.
 
 use std::cell::Cell;
 use std::future::Future;

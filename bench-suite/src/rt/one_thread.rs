@@ -1,7 +1,8 @@
 //! `local-sync`'s `!Send` channels and semaphore behind the adapter traits, wrapped in
 //! [`Local`]: the primitives of the thread-per-core adapters (monoio's authors wrote
 //! `local-sync` for one-thread runtimes; compio has none of its own), and a `yield_now` for
-//! runtimes without one. Each is made on, and only used on, one shard thread.
+//! runtimes without one. Each is made on, and only used on, one shard thread: every method
+//! panics on any other thread (see [`Local`]).
 
 use super::{Closed, Local, MpscReceiver, MpscSender, OneshotSender, UnboundedSender};
 use std::future::Future;

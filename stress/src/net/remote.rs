@@ -27,7 +27,9 @@ fn unknown(workload: &str) -> io::Error {
 /// `duration`, then stops. `ready` is called with the bound address once it listens.
 ///
 /// # Errors
-/// Unknown workload or runtime (`InvalidInput`), or the address cannot be bound.
+/// Unknown workload or runtime, or a runtime lacking what the workload needs (a
+/// thread-per-core one: the server runs on one runtime's shared workers), all
+/// `InvalidInput`; or the address cannot be bound.
 pub fn serve(
     workload: &str,
     runtime: &str,
@@ -59,6 +61,26 @@ pub fn serve(
             Ok(())
         }
     }
+    let info = rt::info(runtime).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "unknown runtime {runtime:?}: expected one of {}",
+                rt::NAMES.join(", ")
+            ),
+        )
+    })?;
+    let needs = super::workloads()
+        .into_iter()
+        .find(|w| w.name == workload && REMOTE_WORKLOADS.contains(&w.name))
+        .ok_or_else(|| unknown(workload))?
+        .needs;
+    if let Some(reason) = info.lacks(needs) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{workload} is not applicable on {runtime}: {reason}"),
+        ));
+    }
     let serve = Serve {
         workload,
         listen,
@@ -66,15 +88,7 @@ pub fn serve(
         duration,
         ready,
     };
-    rt::dispatch(runtime, serve).unwrap_or_else(|| {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "unknown runtime {runtime:?}: expected one of {}",
-                rt::NAMES.join(", ")
-            ),
-        ))
-    })
+    rt::dispatch(runtime, serve).expect("a registered runtime")
 }
 
 /// Drives `workload`'s server at `target` with the built-in generator: closed loop, or
@@ -302,6 +316,16 @@ Transfer/sec:      7.00MB
         )
         .unwrap_err();
         assert!(e.to_string().contains("unknown runtime"), "{e}");
+        // A thread-per-core runtime has no shared-worker server to run: refused, not a panic.
+        for name in rt::NAMES {
+            let info = rt::info(name).unwrap();
+            if info.thread_per_core {
+                let e =
+                    serve("net.tcp_connections", name, any, 1, Duration::ZERO, |_| {}).unwrap_err();
+                assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+                assert!(e.to_string().contains("not applicable"), "{e}");
+            }
+        }
         let e = load("net.nope", any, 1, Duration::ZERO, None).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
     }
