@@ -630,3 +630,43 @@ fn a_yielding_pair_on_one_worker_reaches_an_idle_sibling() {
         );
     }
 }
+
+/// `on_thread_start` runs on every worker and blocking thread before it runs a task, and
+/// `on_thread_stop` on each of them as it stops, as in Tokio.
+#[test]
+fn thread_hooks_run_on_every_runtime_thread() {
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+    let started: Arc<Mutex<HashSet<std::thread::ThreadId>>> = Arc::default();
+    let stopped: Arc<Mutex<HashSet<std::thread::ThreadId>>> = Arc::default();
+    let rt = {
+        let (started, stopped) = (started.clone(), stopped.clone());
+        zokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .on_thread_start(move || {
+                started.lock().unwrap().insert(std::thread::current().id());
+            })
+            .on_thread_stop(move || {
+                stopped.lock().unwrap().insert(std::thread::current().id());
+            })
+            .build()
+            .unwrap()
+    };
+    let ran_on = rt.block_on(async {
+        let worker = zokio::spawn(async { std::thread::current().id() });
+        let blocking = zokio::task::spawn_blocking(|| std::thread::current().id());
+        (worker.await.unwrap(), blocking.await.unwrap())
+    });
+    {
+        let started = started.lock().unwrap();
+        assert!(started.contains(&ran_on.0), "the worker was not hooked");
+        assert!(
+            started.contains(&ran_on.1),
+            "the blocking thread was not hooked"
+        );
+        // Two workers and at least the one blocking thread.
+        assert!(started.len() >= 3, "{} threads started", started.len());
+    }
+    drop(rt);
+    assert_eq!(*started.lock().unwrap(), *stopped.lock().unwrap());
+}

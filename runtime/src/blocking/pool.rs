@@ -1,4 +1,4 @@
-use crate::runtime::config::ThreadNameFn;
+use crate::runtime::config::{ThreadHooks, ThreadNameFn};
 use crate::runtime::context;
 use crate::scheduler;
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
@@ -28,6 +28,7 @@ struct Inner {
     condvar: Condvar,
     thread_name: ThreadNameFn,
     stack_size: Option<usize>,
+    hooks: ThreadHooks,
     max_threads: usize,
     keep_alive: Duration,
     threads: Arc<ThreadGroup>,
@@ -84,6 +85,7 @@ impl BlockingPool {
     pub(crate) fn new(
         thread_name: ThreadNameFn,
         stack_size: Option<usize>,
+        hooks: ThreadHooks,
         max_threads: usize,
         keep_alive: Duration,
     ) -> BlockingPool {
@@ -94,6 +96,7 @@ impl BlockingPool {
                     condvar: Condvar::new(),
                     thread_name,
                     stack_size,
+                    hooks,
                     max_threads,
                     keep_alive,
                     threads: Arc::new(ThreadGroup::default()),
@@ -173,6 +176,7 @@ impl Spawner {
         let result = builder.spawn(move || {
             let _member = inner.threads.member();
             let _current = context::set_current(&handle);
+            let _hooks = inner.hooks.enter();
             inner.run();
         });
         if result.is_err() {

@@ -1,5 +1,5 @@
 use crate::blocking::BlockingPool;
-use crate::runtime::config::{Config, ThreadNameFn};
+use crate::runtime::config::{Config, ThreadHooks, ThreadNameFn};
 use crate::runtime::runtime::{Flavor, Runtime};
 use crate::runtime::IoDriver;
 use crate::runtime::{Handle, RuntimeFlavor};
@@ -29,6 +29,7 @@ pub struct Builder {
     worker_threads: Option<usize>,
     thread_name: ThreadNameFn,
     thread_stack_size: Option<usize>,
+    hooks: ThreadHooks,
     max_blocking_threads: usize,
     keep_alive: Duration,
     global_queue_interval: u32,
@@ -54,6 +55,7 @@ impl Builder {
             worker_threads: None,
             thread_name: Arc::new(|| "zokio-worker".to_string()),
             thread_stack_size: None,
+            hooks: ThreadHooks::default(),
             max_blocking_threads: 512,
             keep_alive: Duration::from_secs(10),
             global_queue_interval: 31,
@@ -96,6 +98,29 @@ impl Builder {
     /// `RUST_MIN_STACK` says otherwise).
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
         self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// A function every thread the runtime starts (each worker of the multi-thread flavor
+    /// and each blocking-pool thread) calls on itself before it runs any task: to pin it
+    /// to a CPU, say, or to set up thread-local state. The current-thread flavor runs its
+    /// tasks on the thread calling `block_on`, which zokio does not start, so there only
+    /// blocking-pool threads call it. Same meaning as Tokio's.
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.start = Some(Arc::new(f));
+        self
+    }
+
+    /// A function every thread the runtime started calls on itself last, as it stops (also
+    /// when it unwinds). Same meaning as Tokio's.
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.stop = Some(Arc::new(f));
         self
     }
 
@@ -176,11 +201,13 @@ impl Builder {
             lifo_slot: self.lifo_slot,
             thread_name: self.thread_name.clone(),
             thread_stack_size: self.thread_stack_size,
+            hooks: self.hooks.clone(),
             io_driver: self.io_driver.resolve_env()?,
         };
         let blocking_pool = BlockingPool::new(
             self.blocking_thread_name(),
             self.thread_stack_size,
+            self.hooks.clone(),
             self.max_blocking_threads,
             self.keep_alive,
         );

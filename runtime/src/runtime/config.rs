@@ -4,6 +4,39 @@ use std::sync::Arc;
 /// Names threads; called once per thread started.
 pub(crate) type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
 
+/// A function a runtime calls on each of its threads (see [`ThreadHooks`]).
+pub(crate) type ThreadCallback = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// What every thread a runtime starts (workers and blocking-pool threads) runs first and
+/// last: `Builder::on_thread_start` / `on_thread_stop`, as Tokio has them.
+#[derive(Clone, Default)]
+pub(crate) struct ThreadHooks {
+    pub(crate) start: Option<ThreadCallback>,
+    pub(crate) stop: Option<ThreadCallback>,
+}
+
+impl ThreadHooks {
+    /// Runs the start hook on the calling thread; the returned guard runs the stop hook
+    /// when it drops, at the end of the thread's body (also when the body unwinds).
+    pub(crate) fn enter(&self) -> StopGuard {
+        if let Some(start) = &self.start {
+            start();
+        }
+        StopGuard(self.stop.clone())
+    }
+}
+
+/// Runs a thread's stop hook when dropped.
+pub(crate) struct StopGuard(Option<ThreadCallback>);
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.0 {
+            stop();
+        }
+    }
+}
+
 /// Settings shared by both scheduler flavors, fixed at build time.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -15,6 +48,8 @@ pub(crate) struct Config {
     pub(crate) lifo_slot: bool,
     pub(crate) thread_name: ThreadNameFn,
     pub(crate) thread_stack_size: Option<usize>,
+    /// Run first and last on every worker thread.
+    pub(crate) hooks: ThreadHooks,
     /// Which I/O driver the workers' pollers use.
     pub(crate) io_driver: crate::driver::IoDriver,
 }
@@ -27,6 +62,8 @@ impl fmt::Debug for Config {
             .field("lifo_slot", &self.lifo_slot)
             .field("thread_stack_size", &self.thread_stack_size)
             .field("io_driver", &self.io_driver)
+            .field("on_thread_start", &self.hooks.start.is_some())
+            .field("on_thread_stop", &self.hooks.stop.is_some())
             .finish()
     }
 }

@@ -156,6 +156,7 @@ pub(crate) fn launch(
         let worker_handle = handle.clone();
         let spawned = handle.config.thread_builder().spawn(move || {
             let _member = worker_handle.shared.threads.member();
+            let _hooks = worker_handle.config.hooks.enter();
             run(worker_handle, index, core);
         });
         if let Err(err) = spawned {
