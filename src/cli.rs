@@ -46,6 +46,17 @@ pub(crate) struct RunArgs {
     /// it) [default: `$ZOKIO_DRIVER`, else auto]. Recorded in the result file.
     #[arg(long, value_name = "DRIVER", value_parser = parse_driver)]
     pub(crate) zokio_driver: Option<zokio::runtime::IoDriver>,
+    /// Load-generator threads of the network workloads, each with its own event loop and
+    /// its share of the connections [default: the CPUs the server's workers leave free, at
+    /// least 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) client_threads: Option<u16>,
+    /// Pin the network workloads' server threads and load-generator threads to disjoint
+    /// CPUs (the generator gets the last `--client-threads` CPUs, the server at most
+    /// `--workers` of the others, one worker each); the placement is recorded with each
+    /// point.
+    #[arg(long)]
+    pub(crate) pin: bool,
 }
 
 pub(crate) fn parse_driver(s: &str) -> Result<zokio::runtime::IoDriver, String> {
@@ -57,7 +68,7 @@ pub(crate) fn parse_driver(s: &str) -> Result<zokio::runtime::IoDriver, String> 
 pub(crate) enum Client {
     /// zbench's own generator.
     Builtin,
-    /// wrk (`wrk -t1 --latency`), as a cross-check.
+    /// wrk (`wrk -t<client-threads> --latency`), as a cross-check.
     Wrk,
 }
 
@@ -229,6 +240,10 @@ pub(crate) struct LoadArgs {
     /// closed loop.
     #[arg(long)]
     pub(crate) rate: Option<f64>,
+    /// Generator threads (wrk's `-t`), each with its own event loop and share of the
+    /// connections.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) client_threads: u16,
     /// `builtin` (the default) or `wrk` (HTTP only; must be installed).
     #[arg(long, value_enum, default_value_t = Client::Builtin)]
     pub(crate) client: Client,

@@ -486,3 +486,99 @@ fn the_zokio_driver_is_recorded_for_the_run_and_for_each_runtime() {
     assert_eq!(env.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&env.stderr).contains("ZOKIO_DRIVER=\"kqueue\""));
 }
+
+#[test]
+fn bad_client_threads_and_pin_values_are_usage_errors() {
+    for args in [
+        &["all", "--client-threads", "0"][..],
+        &["all", "--client-threads", "many"][..],
+        &["all", "--pin=yes"][..],
+        &[
+            "load",
+            "--workload",
+            "net.http_requests",
+            "--target",
+            "127.0.0.1:1",
+            "--client-threads",
+            "0",
+        ][..],
+    ] {
+        let out = zbench(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+    // A placement this machine cannot give: the generator takes every CPU (or, on one
+    // CPU, --pin has nothing to split).
+    let cpus = std::thread::available_parallelism()
+        .unwrap()
+        .get()
+        .to_string();
+    let out = zbench(&[
+        "run",
+        "net.tcp_connections",
+        "--pin",
+        "--client-threads",
+        &cpus,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("--pin"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// With --pin, each network point records where the server and the generator ran, and the
+/// generator's threads were where it says (read back from the kernel).
+#[test]
+fn a_pinned_network_run_records_its_placement() {
+    if std::thread::available_parallelism().unwrap().get() < 2 {
+        eprintln!("skipped: --pin needs 2 CPUs");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = zbench(&[
+        "run",
+        "net.tcp_connections",
+        "--quick",
+        "--pin",
+        "--no-report",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
+    let rates: Vec<_> = file
+        .results
+        .iter()
+        .filter(|r| r.workload == "net.tcp_connections" && !r.params.contains_key("figure"))
+        .collect();
+    let cpu: Vec<_> = file
+        .results
+        .iter()
+        .filter(|r| r.params.contains_key("figure"))
+        .collect();
+    assert_eq!(rates.len(), 2, "zokio and tokio");
+    assert_eq!(cpu.len(), 2, "server CPU time per connection for both");
+    assert!(cpu
+        .iter()
+        .all(|r| r.unit == "us/connection" && !r.higher_is_better));
+    for r in &rates {
+        let server = r.params["server_cpus"].as_str().unwrap();
+        let generator = r.params["generator_cpus"].as_str().unwrap();
+        assert_ne!(server, "not pinned");
+        assert_ne!(server, generator);
+        if std::thread::available_parallelism().unwrap().get() == 2 {
+            assert_eq!(
+                r.params["workers"], 1,
+                "one worker per server CPU on 2 CPUs"
+            );
+        }
+    }
+    assert!(file
+        .comparisons
+        .iter()
+        .any(|c| c.workload == "net.tcp_connections" && c.params.contains_key("figure")));
+}

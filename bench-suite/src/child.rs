@@ -84,6 +84,7 @@ pub fn run_here(
 ) -> io::Result<f64> {
     let options = RunOptions {
         zokio_driver: driver,
+        cpus: None,
     };
     let job = RunJob {
         job,

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod child;
 pub mod machine;
 pub mod measure;
+pub mod placement;
 pub mod rt;
 pub mod runner;
 pub use zbench_report::stats;

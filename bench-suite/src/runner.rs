@@ -53,8 +53,18 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
         let tag = serde_json::to_string(&params).unwrap_or_default();
         let seed_of = |what: &str| sub_seed(seed, &format!("{}{tag}", w.name), what);
         let baseline = point.baseline.unwrap_or(ctx.baseline);
-        // Measured samples become the reported figure here, in one place, per w.figure.
-        let report = |xs: &[f64]| -> Vec<f64> { xs.iter().map(|x| w.figure.report(*x)).collect() };
+        // Measured samples become the reported figure here, in one place, per w.figure
+        // (or as measured, for a point with a figure of its own).
+        let report = |xs: &[f64]| -> Vec<f64> {
+            match point.figure {
+                Some(_) => xs.to_vec(),
+                None => xs.iter().map(|x| w.figure.report(*x)).collect(),
+            }
+        };
+        let (unit, higher_is_better) = match point.figure {
+            Some(f) => (f.unit, f.higher_is_better),
+            None => (w.unit, w.figure.higher_is_better()),
+        };
         let figures: Vec<(&Series, Vec<f64>)> = point
             .series
             .iter()
@@ -68,8 +78,8 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                 claim_ids: w.claims.iter().map(|c| (*c).to_owned()).collect(),
                 runtime: series.name.to_owned(),
                 params: params.clone(),
-                unit: w.unit.to_owned(),
-                higher_is_better: w.figure.higher_is_better(),
+                unit: unit.to_owned(),
+                higher_is_better,
                 samples: samples.clone(),
                 stats: summarize(samples, seed_of(series.name)),
                 percentiles: series.percentiles.clone(),
@@ -114,7 +124,7 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                             .map(|why| format!("{}: {why}", base_series.name))
                     }),
                 ratios,
-                higher_is_better: w.figure.higher_is_better(),
+                higher_is_better,
             });
         }
     }
@@ -179,6 +189,7 @@ pub fn audit_claims(records: &Records, catalogue: &[Workload]) -> Vec<ClaimAudit
                 .results
                 .iter()
                 .filter(|r| r.runtime == "zokio" && r.claim_ids.iter().any(|c| c == claim.id))
+                .filter(|r| !r.params.contains_key("figure"))
                 .collect();
             match zokio.last() {
                 Some(z) => {

@@ -26,6 +26,9 @@ pub struct Ctx {
     pub baseline: &'static str,
     /// Settings every runtime the run builds gets (zokio's I/O driver).
     pub options: RunOptions,
+    /// How the network workloads place their servers and load generators
+    /// (`--client-threads`, `--pin`).
+    pub net: crate::placement::NetOptions,
     /// Which part of the work this call does: all of it, except on the shard threads of a
     /// thread-per-core runtime ([`crate::strategy::RateBody`]).
     pub share: Share,
@@ -56,6 +59,7 @@ impl Ctx {
             runtimes,
             baseline,
             options: RunOptions::default(),
+            net: Default::default(),
             share: Share::ALL,
         }
     }
@@ -85,6 +89,20 @@ pub struct Point {
     pub series: Vec<Series>,
     /// The series every ratio is taken against; `None`: the run's baseline runtime.
     pub baseline: Option<&'static str>,
+    /// The figure of this point when it is not the workload's (a network point's server
+    /// CPU per request beside its requests/s): samples are recorded as measured, in this
+    /// unit. Such a point carries a `figure` parameter naming it, and the claims audit
+    /// skips it.
+    pub figure: Option<OwnFigure>,
+}
+
+/// A point's own figure ([`Point::figure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnFigure {
+    /// Its unit (e.g. `us/request`).
+    pub unit: &'static str,
+    /// Whether a larger figure is better.
+    pub higher_is_better: bool,
 }
 
 impl Point {

@@ -23,7 +23,7 @@ pub(crate) fn load_command(a: LoadArgs) -> Result<()> {
             if a.workload != "net.http_requests" {
                 return Err(UsageError("--client wrk drives net.http_requests only".into()).into());
             }
-            let w = remote::wrk(a.target, conns, a.duration)
+            let w = remote::wrk(a.target, conns, usize::from(a.client_threads), a.duration)
                 .with_context(|| format!("wrk against {}", a.target))?;
             let at = |q: f64| {
                 w.latency_ns
@@ -51,12 +51,18 @@ pub(crate) fn load_command(a: LoadArgs) -> Result<()> {
             (w.requests_per_sec, w.errors, p)
         }
         Client::Builtin => {
-            let r = remote::load(&a.workload, a.target, conns, a.duration, a.rate).map_err(
-                |e| match e.kind() {
-                    std::io::ErrorKind::InvalidInput => UsageError(e.to_string()).into(),
-                    _ => anyhow::Error::new(e),
-                },
-            )?;
+            let r = remote::load(
+                &a.workload,
+                a.target,
+                conns,
+                usize::from(a.client_threads),
+                a.duration,
+                a.rate,
+            )
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidInput => UsageError(e.to_string()).into(),
+                _ => anyhow::Error::new(e),
+            })?;
             let h = &r.latency_ns;
             println!(
                 "{} against {} ({conns} connections, {}): {:.0} requests/s, {:.2} MB/s, p50 {:.0} us, p90 {:.0} us, p99 {:.0} us, p99.9 {:.0} us, errors {:?}",
@@ -90,6 +96,7 @@ pub(crate) fn load_command(a: LoadArgs) -> Result<()> {
             .into(),
     );
     params.insert("connections".to_owned(), conns.into());
+    params.insert("generator_threads".to_owned(), a.client_threads.into());
     params.insert(
         "client".to_owned(),
         format!("{:?}", a.client).to_lowercase().into(),

@@ -65,7 +65,17 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
         })?,
         (None, Err(_)) => zokio::runtime::IoDriver::Auto,
     };
-    let options = zbench_suite::rt::RunOptions { zokio_driver };
+    let options = zbench_suite::rt::RunOptions {
+        zokio_driver,
+        cpus: None,
+    };
+    let net = zbench_suite::placement::NetOptions {
+        client_threads: args.client_threads.map(usize::from),
+        pin: args.pin,
+    };
+    // Checked here, so that a placement this machine cannot give is a usage error.
+    net.placement(usize::from(args.workers))
+        .map_err(UsageError)?;
     let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
         .io_driver(zokio_driver)
         .build()
@@ -97,6 +107,7 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     };
     let ctx = Ctx {
         options,
+        net,
         child_exe: std::env::current_exe().ok(),
         stress_duration: std::time::Duration::from_secs(if args.quick { 2 } else { 10 }),
         ..Ctx::new(cfg, runtimes.clone(), baseline)

@@ -205,6 +205,23 @@ pub struct RunOptions {
     /// zokio's I/O driver; `Auto` leaves the choice to zokio's builder (`ZOKIO_DRIVER`,
     /// else io_uring where the kernel allows it, else epoll).
     pub zokio_driver: zokio::runtime::IoDriver,
+    /// The CPUs every thread a multi-thread runtime of the run starts is pinned to
+    /// (`None`: wherever the kernel puts them). Set for the servers of the network
+    /// workloads under `--pin`; adapters pin their worker threads (and blocking threads,
+    /// where the runtime has a hook for them) as each starts.
+    pub cpus: Option<crate::placement::Cpus>,
+}
+
+impl RunOptions {
+    /// Pins the calling thread to [`cpus`](Self::cpus), if set; an error is printed (the
+    /// placement was checked when the run started, so it means the machine changed).
+    pub fn pin_current_thread(&self) {
+        if let Some(cpus) = self.cpus {
+            if let Err(e) = cpus.pin_current_thread() {
+                eprintln!("zbench: cannot pin a runtime thread to CPUs {cpus}: {e}");
+            }
+        }
+    }
 }
 
 /// Something an adapter offers and some workloads need.

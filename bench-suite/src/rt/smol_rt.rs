@@ -224,6 +224,14 @@ impl Runtime for Smol {
     type Notify = super::Unsupported;
 
     fn multi_thread(workers: usize) -> Smol {
+        Smol::multi_thread_with(workers, &super::RunOptions::default())
+    }
+
+    /// Pins the executor's threads under `options.cpus`; async-io's reactor thread (which
+    /// smol starts once per process, to drive I/O while no executor thread blocks on the
+    /// reactor) is not this runtime's to place.
+    fn multi_thread_with(workers: usize, options: &super::RunOptions) -> Smol {
+        let options = *options;
         let ex = Arc::new(Executor::new());
         let (shutdown, stop) = smol::channel::unbounded::<()>();
         let workers = (0..workers)
@@ -232,6 +240,7 @@ impl Runtime for Smol {
                 std::thread::Builder::new()
                     .name(format!("smol-worker-{i}"))
                     .spawn(move || {
+                        options.pin_current_thread();
                         let _enter = Enter::new(&ex);
                         let _ = smol::block_on(ex.run(stop.recv()));
                     })

@@ -123,10 +123,16 @@ impl Runtime for Tokio {
     type Notify = tokio::sync::Notify;
 
     fn multi_thread(workers: usize) -> Tokio {
+        Tokio::multi_thread_with(workers, &super::RunOptions::default())
+    }
+
+    fn multi_thread_with(workers: usize, options: &super::RunOptions) -> Tokio {
+        let options = *options;
         Tokio(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
                 .enable_all()
+                .on_thread_start(move || options.pin_current_thread())
                 .build()
                 .expect("build tokio runtime"),
         )

@@ -128,6 +128,10 @@ impl Runtime for Zokio {
             zokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
                 .io_driver(options.zokio_driver)
+                .on_thread_start({
+                    let options = *options;
+                    move || options.pin_current_thread()
+                })
                 .build()
                 .unwrap_or_else(|e| panic!("build zokio runtime: {e}")),
         )

@@ -12,11 +12,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 use zbench_suite::measure::{Sampler, WarmUp};
+use zbench_suite::placement::{Cpus, Placement};
 use zbench_suite::rt::{AsyncTcpListener, AsyncTcpStream, Cap, RunOptions, Runtime};
 #[cfg(test)]
 use zbench_suite::rt::{Tokio, Zokio};
 use zbench_suite::strategy::{each_runtime, MakeSampler};
-use zbench_suite::suite::{Ctx, Figure, Outcome, Param::*, Point, Series, Workload};
+use zbench_suite::suite::{Ctx, Figure, Outcome, OwnFigure, Param::*, Point, Series, Workload};
 
 /// Binds 127.0.0.1:0 on `rt` and serves HTTP there until `rt` is dropped.
 ///
@@ -147,12 +148,12 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "net.http_requests",
             unit: "requests/s",
-            params: &[("connections", N(HTTP_CONNECTIONS)), ("body", T("Hello, World! (13 B); 4 KiB")), ("server", T("hyper 1.x http1 on the runtime under test")), ("client", T("built-in load generator, 1 thread (Tokio current-thread), the same for every runtime"))],
+            params: &[("connections", N(HTTP_CONNECTIONS)), ("body", T("Hello, World! (13 B); 4 KiB")), ("server", T("hyper 1.x http1 on the runtime under test")), ("client", T("built-in load generator (keep-alive HTTP/1.1, httparse), the same for every runtime"))],
             claims: &["net.http_requests"],
             figure: Figure::Rate,
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp, Cap::Hyper],
-            description: "HTTP/1.1 keep-alive GETs on 127.0.0.1, every response checked (status and body). Closed loop: 64 connections as fast as responses come, with the 13-byte body and with a 4 KiB body. Open loop (offered_rate points): a constant rate at 25/50/75% of the lower closed-loop rate of the two runtimes, latency from each request's due time (coordinated omission corrected). Extra: MB/s and errors; server and generator share the machine's cores",
+            description: "HTTP/1.1 keep-alive GETs on 127.0.0.1, every response checked (status and body). Closed loop: 64 connections as fast as responses come, with the 13-byte body and with a 4 KiB body. Open loop (offered_rate points): the same constant rates for every runtime, 10% to 100% of the fastest runtime's closed-loop rate, latency from each request's due time (coordinated omission corrected, microsecond pacing), so each runtime's knee shows. Each point has a twin (figure: server CPU time) giving the server's CPU time per request. A point whose generator used 90% or more of its threads' CPU time is marked generator-bound and gets no verdict. Extra: MB/s, errors, generator CPU %. Placement (workers, generator threads, CPUs) in the params",
             run: http_outcome,
         },
         Workload {
@@ -169,23 +170,23 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "net.file_transfer",
             unit: "files/s",
-            params: &[("connections", N(8)), ("transfer", T("sendfile(2) on every runtime")), ("client", T("built-in load generator, 1 thread, every file's length and checksum checked"))],
+            params: &[("connections", N(8)), ("transfer", T("sendfile(2) on every runtime")), ("client", T("built-in load generator, every file's length and checksum checked"))],
             claims: &["net.file_transfer"],
             figure: Figure::Rate,
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
-            description: "a server on the runtime under test sends files over 127.0.0.1 with sendfile(2) (zokio: TcpStream::send_file; Tokio has no such API, so the same syscall through its readiness API); two points: one file of 256 MiB and 1,000 files of 64 KiB (page cache warm). Extra: MB/s and errors (a wrong length or checksum is an error)",
+            description: "a server on the runtime under test sends files over 127.0.0.1 with sendfile(2) (zokio: TcpStream::send_file; Tokio has no such API, so the same syscall through its readiness API); two points: one file of 256 MiB and 1,000 files of 64 KiB (page cache warm). Twin points (figure: server CPU time): the server's CPU time per MB sent. Extra: MB/s and errors (a wrong length or checksum is an error)",
             run: file_transfer_outcome,
         },
         Workload {
             name: "net.tcp_connections",
             unit: "connections/s",
-            params: &[("connectors", N(CONNECTORS)), ("bytes", N(64)), ("server", T("echo on the runtime under test")), ("client", T("built-in load generator, 1 thread"))],
+            params: &[("connectors", N(CONNECTORS)), ("bytes", N(64)), ("server", T("echo on the runtime under test")), ("client", T("built-in load generator, connectors spread over source addresses of 127.0.0.0/8"))],
             claims: &["net.tcp_connections"],
             figure: Figure::Rate,
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
-            description: "16 concurrent connectors each loop: connect to 127.0.0.1, write 64 bytes, read them back (checked), close. Extra: MB/s and errors by kind",
+            description: "16 concurrent connectors each loop: connect to 127.0.0.1 (from their own source address, so TIME_WAIT ports do not cap the rate), write 64 bytes, read them back (checked), close. Twin point (figure: server CPU time): the server's CPU time per connection. Extra: MB/s and errors by kind",
             run: connections_outcome,
         },
     ]
@@ -201,7 +202,7 @@ pub trait Server: Sync {
 }
 
 struct LoadSampler<'a, S, C> {
-    workers: usize,
+    placement: Placement,
     options: RunOptions,
     server: &'a S,
     load: &'a C,
@@ -219,7 +220,11 @@ impl<'a, S: Server, C: Fn(SocketAddr) -> LoadConfig> MakeSampler<'a> for LoadSam
     type Sample = LoadReport;
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<LoadReport, String>> {
-        let rt = R::multi_thread_with(self.workers, &self.options);
+        let options = RunOptions {
+            cpus: self.placement.server_cpus,
+            ..self.options
+        };
+        let rt = R::multi_thread_with(self.placement.server_workers, &options);
         let addr = self
             .server
             .start(&rt)
@@ -227,40 +232,114 @@ impl<'a, S: Server, C: Fn(SocketAddr) -> LoadConfig> MakeSampler<'a> for LoadSam
         Box::new(move |_| {
             let _serving = &rt;
             let addr = addr.clone()?;
-            loadgen::run(&(self.load)(addr)).map_err(|e| e.to_string())
+            let mut cfg = (self.load)(addr);
+            cfg.threads = self.placement.generator_threads;
+            cfg.cpus = self.placement.generator_cpus;
+            loadgen::run(&cfg).map_err(|e| e.to_string())
         })
     }
 }
 
-/// Runs the load against a server on each runtime of the run (started once, on
-/// `ctx.cfg.workers` workers), `rounds` rounds with the order rotated; one sample (the
-/// rate) per run, and each runtime's reports merged for its percentiles and extra figures.
+/// What the server's CPU time of a network point is divided by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    /// Correct requests (`us/request`).
+    Request,
+    /// Connections, each one exchange (`us/connection`).
+    Connection,
+    /// Megabytes (10^6 bytes) moved (`us/MB`).
+    Megabyte,
+}
+
+impl Per {
+    fn unit(self) -> &'static str {
+        match self {
+            Per::Request => "us/request",
+            Per::Connection => "us/connection",
+            Per::Megabyte => "us/MB",
+        }
+    }
+
+    /// The server's CPU time of `r` in microseconds per this.
+    fn of(self, r: &LoadReport) -> f64 {
+        let server = r.process_cpu.saturating_sub(r.generator_cpu).as_secs_f64() * 1e6;
+        match self {
+            Per::Request | Per::Connection => server / r.requests.max(1) as f64,
+            Per::Megabyte => server / (r.bytes as f64 / 1e6).max(1e-6),
+        }
+    }
+}
+
+/// The placement of the run's network workloads, checked when the run started.
+fn placement(ctx: &Ctx) -> Result<Placement, String> {
+    ctx.net.placement(ctx.cfg.workers)
+}
+
+/// Parameters recording a placement: the server's workers and CPUs, the generator's
+/// threads and CPUs.
+fn placement_params(p: &Placement) -> Vec<(&'static str, serde_json::Value)> {
+    let cpus = |c: Option<Cpus>| c.map_or_else(|| "not pinned".to_owned(), |c| c.to_string());
+    vec![
+        ("workers", p.server_workers.into()),
+        ("generator_threads", p.generator_threads.into()),
+        ("server_cpus", cpus(p.server_cpus).into()),
+        ("generator_cpus", cpus(p.generator_cpus).into()),
+    ]
+}
+
+/// Runs the load against a server on each runtime of the run (started once, placed as
+/// `--pin`/`--client-threads` say), `rounds` rounds with the order rotated. Two points with
+/// `params` and the placement: the rate (a sample per run; the runs merged for
+/// percentiles and extra figures), then the server's CPU time `per` request, connection
+/// or MB (a sample per run, its own unit, lower is better).
 fn measure<S: Server>(
     ctx: &Ctx,
     load: impl Fn(SocketAddr) -> LoadConfig,
     server: &S,
     rounds: usize,
-) -> Result<Point, String> {
+    per: Per,
+    params: Vec<(&'static str, serde_json::Value)>,
+) -> Result<[Point; 2], String> {
+    let placement = placement(ctx)?;
     let mut here = ctx.clone();
     here.cfg.rounds = rounds;
     let runs = each_runtime(
         &here,
         WarmUp::None,
         LoadSampler {
-            workers: ctx.cfg.workers,
+            placement,
             options: ctx.options,
             server,
             load: &load,
         },
     )?;
-    let series = runs
-        .into_iter()
-        .map(|(name, reports)| series_of(name, reports))
-        .collect();
-    Ok(Point {
-        series,
+    let mut params = params;
+    params.extend(placement_params(&placement));
+    let cpu = Point {
+        series: runs
+            .iter()
+            .map(|(name, reports)| Series::new(name, reports.iter().map(|r| per.of(r)).collect()))
+            .collect(),
+        params: params
+            .iter()
+            .cloned()
+            .chain([("figure", "server CPU time".into())])
+            .collect(),
+        figure: Some(OwnFigure {
+            unit: per.unit(),
+            higher_is_better: false,
+        }),
         ..Point::default()
-    })
+    };
+    let rate = Point {
+        series: runs
+            .into_iter()
+            .map(|(name, reports)| series_of(name, reports))
+            .collect(),
+        params,
+        ..Point::default()
+    };
+    Ok([rate, cpu])
 }
 
 /// One runtime's series from its load runs: a sample (the rate) per run, and the runs
@@ -286,11 +365,11 @@ fn series_of(name: &'static str, reports: Vec<LoadReport>) -> Series {
                 100.0 * r.error_count() as f64 / (r.requests + r.error_count()).max(1) as f64,
             ),
             ("generator_cpu_percent", 100.0 * r.generator_busy()),
-            ("server_cpu_us_per_request", r.server_cpu_us_per_request()),
         ];
         if r.generator_bound() {
             s.no_verdict = Some(format!(
-                "generator-bound: the load generator's thread was busy {:.0}% of the time",
+                "generator-bound: the load generator's {} thread(s) used {:.0}% of their CPU time",
+                r.generator_threads,
                 100.0 * r.generator_busy()
             ));
         }
@@ -335,92 +414,97 @@ fn schedule(ctx: &Ctx) -> (usize, Duration) {
     (rounds, ctx.stress_duration / rounds as u32)
 }
 
+/// The open-loop steps of `net.http_requests`: shares of the highest closed-loop rate of
+/// the run, up to all of it, so each runtime's latency shows its knee.
+pub const OFFERED_SHARES: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
+
 fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     let (rounds, each) = schedule(ctx);
     let body = Bytes::from_static(HELLO);
-    let load = |mode| {
+    let load = |mode, body_len| {
         move |target| LoadConfig {
-            target,
-            protocol: Protocol::Http {
-                path: "/",
-                body_len: HELLO.len(),
-            },
-            connections: HTTP_CONNECTIONS,
-            duration: each,
             mode,
-            client_work: Duration::ZERO,
+            ..LoadConfig::new(
+                target,
+                Protocol::Http {
+                    path: "/",
+                    body_len,
+                },
+                HTTP_CONNECTIONS,
+                each,
+            )
         }
     };
-    let closed = measure(ctx, load(Mode::Closed), &Http(body.clone()), rounds)?;
+    let closed = measure(
+        ctx,
+        load(Mode::Closed, HELLO.len()),
+        &Http(body.clone()),
+        rounds,
+        Per::Request,
+        vec![("body_bytes", HELLO.len().into())],
+    )?;
     let median = |xs: &[f64]| {
         let mut v = xs.to_vec();
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied()
     };
-    // The open-loop steps are shares of the slowest runtime's closed-loop rate, so every
-    // runtime can be offered them.
-    let max_rate = closed
+    // The same offered rates for every runtime: shares of the fastest one's closed-loop
+    // rate, so the slower ones are offered more than they can serve at the top steps.
+    let peak = closed[0]
         .series
         .iter()
         .filter_map(|s| median(&s.samples))
-        .fold(f64::INFINITY, f64::min);
+        .fold(0.0, f64::max);
     let mut points = Vec::new();
-    if max_rate.is_finite() && max_rate > 0.0 {
-        for share in [0.25, 0.5, 0.75] {
-            let rate = (max_rate * share).round();
-            let mut p = measure(
+    if peak > 0.0 {
+        for share in OFFERED_SHARES {
+            let rate = (peak * share).round();
+            points.extend(measure(
                 ctx,
-                load(Mode::Open { rate }),
+                load(Mode::Open { rate }, HELLO.len()),
                 &Http(body.clone()),
                 rounds.min(4),
-            )?;
-            p.params = vec![("offered_rate", rate.into())];
-            points.push(p);
+                Per::Request,
+                vec![
+                    ("offered_rate", rate.into()),
+                    ("offered_share_of_peak", share.into()),
+                ],
+            )?);
         }
     }
-    // A 4 KiB body, closed loop.
-    let big = Bytes::from(vec![b'z'; BIG_BODY]);
-    let mut p = measure(
+    points.extend(measure(
         ctx,
-        move |target| LoadConfig {
-            target,
-            protocol: Protocol::Http {
-                path: "/",
-                body_len: BIG_BODY,
-            },
-            connections: HTTP_CONNECTIONS,
-            duration: each,
-            mode: Mode::Closed,
-            client_work: Duration::ZERO,
-        },
-        &Http(big),
+        load(Mode::Closed, BIG_BODY),
+        &Http(Bytes::from(vec![b'z'; BIG_BODY])),
         rounds,
-    )?;
-    p.params = vec![("body_bytes", BIG_BODY.into())];
-    points.push(p);
+        Per::Request,
+        vec![("body_bytes", BIG_BODY.into())],
+    )?);
     // The closed-loop "Hello, World!" point last: the claims audit reads the last point.
-    let mut closed = closed;
-    closed.params = vec![("body_bytes", HELLO.len().into())];
-    points.push(closed);
+    points.extend(closed);
     Ok(Outcome { points })
 }
 
 fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     let (rounds, each) = schedule(ctx);
-    let p = measure(
+    let points = measure(
         ctx,
-        move |target| LoadConfig {
-            target,
-            protocol: Protocol::ConnectEcho { bytes: 64 },
-            connections: CONNECTORS,
-            duration: each,
-            mode: Mode::Closed,
-            client_work: Duration::ZERO,
+        move |target| {
+            LoadConfig::new(
+                target,
+                Protocol::ConnectEcho { bytes: 64 },
+                CONNECTORS,
+                each,
+            )
         },
         &Echo,
         rounds,
+        Per::Connection,
+        Vec::new(),
     )?;
-    Ok(Outcome { points: vec![p] })
+    Ok(Outcome {
+        points: points.into(),
+    })
 }
 
 /// Most connections `scale.connections` opens.
@@ -561,22 +645,23 @@ fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             .collect::<Result<_, String>>()?;
         let sums = std::sync::Arc::new(sums);
         let server = Files(set.paths.clone());
-        let mut p = measure(
+        let [p, cpu] = measure(
             ctx,
-            move |target| LoadConfig {
-                target,
-                protocol: Protocol::Files {
-                    files: sums.clone(),
-                },
-                connections: 8,
-                duration: each.max(Duration::from_millis(300)),
-                mode: Mode::Closed,
-                client_work: Duration::ZERO,
+            move |target| {
+                LoadConfig::new(
+                    target,
+                    Protocol::Files {
+                        files: sums.clone(),
+                    },
+                    8,
+                    each.max(Duration::from_millis(300)),
+                )
             },
             &server,
             rounds,
+            Per::Megabyte,
+            vec![("files", count.into()), ("file_bytes", bytes.into())],
         )?;
-        p.params = vec![("files", count.into()), ("file_bytes", bytes.into())];
         let failed: Vec<String> = p
             .series
             .iter()
@@ -590,6 +675,7 @@ fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             ));
         }
         points.push(p);
+        points.push(cpu);
     }
     Ok(Outcome { points })
 }
@@ -628,6 +714,8 @@ mod tests {
                     duration: Duration::from_millis(200),
                     mode: Mode::Closed,
                     client_work: Duration::ZERO,
+                    threads: 1,
+                    cpus: None,
                 })
                 .unwrap()
             };
@@ -693,6 +781,8 @@ mod tests {
             duration: Duration::from_millis(1500),
             mode,
             client_work: Duration::ZERO,
+            threads: 1,
+            cpus: None,
         }
     }
 
@@ -708,7 +798,7 @@ mod tests {
         assert!(r.requests > 0);
         assert!(r.generator_cpu > Duration::ZERO);
         assert!(r.process_cpu >= r.generator_cpu, "{r:?}");
-        assert!(r.server_cpu_us_per_request().is_finite());
+        assert!(Per::Request.of(&r).is_finite());
     }
 
     #[test]
@@ -720,6 +810,8 @@ mod tests {
             elapsed: Duration::from_secs(1),
             latency_ns: hdrhistogram::Histogram::new(3).unwrap(),
             generator_cpu: Duration::from_secs_f64(busy),
+            generator_threads: 1,
+            generator_placement: Vec::new(),
             process_cpu: Duration::from_secs_f64(busy + 0.5),
         };
         let bound = series_of("zokio", vec![report(0.95)]);
@@ -733,7 +825,13 @@ mod tests {
         let extra = |s: &Series, k: &str| s.extra.iter().find(|e| e.0 == k).unwrap().1;
         assert_eq!(extra(&free, "generator_cpu_percent"), 50.0);
         // 0.5 s of server CPU over 1,000 requests.
-        assert!((extra(&free, "server_cpu_us_per_request") - 500.0).abs() < 1e-6);
+        assert!((Per::Request.of(&report(0.5)) - 500.0).abs() < 1e-6);
+        // Two generator threads each busy half the time are not the bottleneck.
+        let two = LoadReport {
+            generator_threads: 2,
+            ..report(1.0)
+        };
+        assert!(!two.generator_bound());
     }
 
     #[test]
@@ -801,6 +899,8 @@ mod tests {
                 duration: Duration::from_millis(200),
                 mode: Mode::Closed,
                 client_work: Duration::ZERO,
+                threads: 1,
+                cpus: None,
             })
             .unwrap();
             assert!(r.requests > 0);
@@ -822,6 +922,8 @@ mod tests {
             duration: Duration::from_millis(100),
             mode: Mode::Closed,
             client_work: Duration::ZERO,
+            threads: 1,
+            cpus: None,
         })
         .unwrap();
         assert_eq!(r.requests, 0);
@@ -843,10 +945,140 @@ mod tests {
             duration: Duration::from_millis(200),
             mode: Mode::Closed,
             client_work: Duration::ZERO,
+            threads: 1,
+            cpus: None,
         })
         .unwrap();
         assert!(r.requests > 0);
         assert_eq!(r.error_count(), 0, "{:?}", r.errors);
         assert_eq!(r.bytes, r.requests * 128);
+    }
+
+    /// An echo server on a 1-worker zokio runtime that burns `work` of CPU on each
+    /// connection before echoing: it cannot accept more than 1 / `work` connections/s.
+    fn slowed_echo(rt: &Zokio, work: Duration) -> SocketAddr {
+        let listener = rt
+            .block_on(<Zokio as Runtime>::TcpListener::bind(SocketAddr::from((
+                [127, 0, 0, 1],
+                0,
+            ))))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(rt.spawn(async move {
+            while let Ok(mut stream) = AsyncTcpListener::accept(&listener).await {
+                drop(Zokio::spawn_local(async move {
+                    let spin = std::time::Instant::now();
+                    while spin.elapsed() < work {
+                        std::hint::spin_loop();
+                    }
+                    let (r, b) = AsyncTcpStream::read(&mut stream, vec![0u8; 64], 0..64).await;
+                    if let Ok(n @ 1..) = r {
+                        let _ = AsyncTcpStream::write_all(&mut stream, b, 0..n).await;
+                    }
+                }));
+            }
+        }));
+        addr
+    }
+
+    #[test]
+    fn a_slowed_server_lowers_connections_per_second() {
+        let run = |addr| {
+            loadgen::run(&LoadConfig::new(
+                addr,
+                Protocol::ConnectEcho { bytes: 64 },
+                CONNECTORS,
+                Duration::from_millis(600),
+            ))
+            .unwrap()
+        };
+        let fast_rt = Zokio::multi_thread(1);
+        let fast = run(start_echo(&fast_rt).unwrap());
+        drop(fast_rt);
+        let slow_rt = Zokio::multi_thread(1);
+        let slow = run(slowed_echo(&slow_rt, Duration::from_millis(2)));
+        // One worker spinning 2 ms per connection serves at most 500 connections/s (plus
+        // the connections already accepted when the clock stopped).
+        assert!(slow.requests > 0, "{:?}", slow.errors);
+        assert!(
+            slow.rate() <= 600.0,
+            "slowed server: {} conn/s",
+            slow.rate()
+        );
+        assert!(
+            fast.rate() > slow.rate(),
+            "{} vs {}",
+            fast.rate(),
+            slow.rate()
+        );
+        assert_eq!(fast.error_count(), 0, "{:?}", fast.errors);
+    }
+
+    #[test]
+    fn pinned_threads_run_where_the_placement_says() {
+        use zbench_suite::placement::NetOptions;
+        let pin = NetOptions {
+            client_threads: None,
+            pin: true,
+        };
+        let Ok(p) = pin.placement(2) else {
+            eprintln!("skipped: --pin needs 2 CPUs");
+            return;
+        };
+        let options = RunOptions {
+            cpus: p.server_cpus,
+            ..RunOptions::default()
+        };
+        let params = placement_params(&p);
+        let param = |k: &str| params.iter().find(|x| x.0 == k).unwrap().1.clone();
+        let server = p.server_cpus.unwrap().to_string();
+        assert_eq!(param("server_cpus"), server.as_str());
+        // Where the server's workers run, as its own tasks see it.
+        fn seen_by_tasks<R: Runtime>(rt: &R) -> Vec<String> {
+            rt.run(async {
+                let tasks: Vec<_> = (0..16)
+                    .map(|_| {
+                        R::spawn_local(async { Cpus::of_current_thread().unwrap().to_string() })
+                    })
+                    .collect();
+                let mut seen = Vec::new();
+                for t in tasks {
+                    seen.push(t.await);
+                }
+                seen
+            })
+        }
+        let zokio = Zokio::multi_thread_with(p.server_workers, &options);
+        let tokio = Tokio::multi_thread_with(p.server_workers, &options);
+        for (seen, addr) in [
+            (seen_by_tasks(&zokio), start_echo(&zokio).unwrap()),
+            (seen_by_tasks(&tokio), start_echo(&tokio).unwrap()),
+        ] {
+            assert!(seen.iter().all(|cpus| *cpus == server), "{seen:?}");
+            let mut cfg = LoadConfig::new(
+                addr,
+                Protocol::Echo { bytes: 64 },
+                4,
+                Duration::from_millis(100),
+            );
+            cfg.threads = p.generator_threads;
+            cfg.cpus = p.generator_cpus;
+            let r = loadgen::run(&cfg).unwrap();
+            assert!(r.requests > 0);
+            let generator: Vec<String> = p
+                .generator_cpus
+                .unwrap()
+                .ids()
+                .iter()
+                .cycle()
+                .take(r.generator_threads)
+                .map(|c| c.to_string())
+                .collect();
+            assert_eq!(r.generator_placement, generator);
+            assert_eq!(
+                param("generator_cpus"),
+                p.generator_cpus.unwrap().to_string().as_str()
+            );
+        }
     }
 }

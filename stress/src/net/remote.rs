@@ -91,15 +91,16 @@ pub fn serve(
     rt::dispatch(runtime, serve).expect("a registered runtime")
 }
 
-/// Drives `workload`'s server at `target` with the built-in generator: closed loop, or
-/// open loop at `rate` requests/s.
+/// Drives `workload`'s server at `target` with the built-in generator on `threads`
+/// threads: closed loop, or open loop at `rate` requests/s.
 ///
 /// # Errors
-/// Unknown workload (`InvalidInput`); the target cannot be reached.
+/// Unknown workload or 0 threads (`InvalidInput`); the target cannot be reached.
 pub fn load(
     workload: &str,
     target: SocketAddr,
     connections: usize,
+    threads: usize,
     duration: Duration,
     rate: Option<f64>,
 ) -> io::Result<LoadReport> {
@@ -112,12 +113,9 @@ pub fn load(
         other => return Err(unknown(other)),
     };
     loadgen::run(&LoadConfig {
-        target,
-        protocol,
-        connections,
-        duration,
         mode: rate.map_or(Mode::Closed, |rate| Mode::Open { rate }),
-        client_work: Duration::ZERO,
+        threads,
+        ..LoadConfig::new(target, protocol, connections, duration)
     })
 }
 
@@ -132,14 +130,19 @@ pub struct WrkReport {
     pub errors: u64,
 }
 
-/// Runs `wrk -t1 -c<connections> -d<secs>s --latency http://target/` (HTTP only).
+/// Runs `wrk -t<threads> -c<connections> -d<secs>s --latency http://target/` (HTTP only).
 ///
 /// # Errors
 /// `NotFound` if `wrk` is not installed; its failure or unparsable output otherwise.
-pub fn wrk(target: SocketAddr, connections: usize, duration: Duration) -> io::Result<WrkReport> {
+pub fn wrk(
+    target: SocketAddr,
+    connections: usize,
+    threads: usize,
+    duration: Duration,
+) -> io::Result<WrkReport> {
     let out = std::process::Command::new("wrk")
         .args([
-            "-t1".to_owned(),
+            format!("-t{threads}"),
             format!("-c{connections}"),
             format!("-d{}s", duration.as_secs().max(1)),
             "--latency".to_owned(),
@@ -289,13 +292,15 @@ Transfer/sec:      7.00MB
             "net.http_requests",
             addr,
             4,
+            2,
             Duration::from_millis(300),
             None,
         )
         .unwrap();
         assert!(r.requests > 0);
         assert_eq!(r.error_count(), 0);
-        if let Ok(w) = wrk(addr, 4, Duration::from_secs(1)) {
+        assert_eq!(r.generator_threads, 2);
+        if let Ok(w) = wrk(addr, 4, 1, Duration::from_secs(1)) {
             assert!(w.requests_per_sec > 0.0, "{w:?}");
         }
         server.join().unwrap().unwrap();
@@ -326,7 +331,7 @@ Transfer/sec:      7.00MB
                 assert!(e.to_string().contains("not applicable"), "{e}");
             }
         }
-        let e = load("net.nope", any, 1, Duration::ZERO, None).unwrap_err();
+        let e = load("net.nope", any, 1, 1, Duration::ZERO, None).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
     }
 }
