@@ -243,10 +243,7 @@ fn measured_for(
         }),
     };
     if let Some(p) = &zokio.percentiles {
-        m.note = Some(format!(
-            "zokio p50 {:.0}, p99 {:.0}, p99.9 {:.0} {}",
-            p.p50, p.p99, p.p999, zokio.unit
-        ));
+        m.note = Some(format!("zokio latency {}", p.describe()));
     }
     match rule {
         Rule::RatioVsTokio { .. } => {

@@ -172,6 +172,22 @@ pub struct Stats {
     pub ci95_high: f64,
 }
 
+/// A latency in nanoseconds as a time: `850 ns`, `12.3 µs`, `4.56 ms`, `1.83 s`.
+pub fn fmt_ns(ns: f64) -> String {
+    let a = ns.abs();
+    if !a.is_finite() {
+        "-".to_owned()
+    } else if a < 1e3 {
+        format!("{ns:.0} ns")
+    } else if a < 1e6 {
+        format!("{:.1} \u{b5}s", ns / 1e3)
+    } else if a < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
 /// Latency percentiles, in nanoseconds whatever the workload's unit: a latency workload's
 /// figure is in ns too, while a network workload reports a rate (requests/s) as its figure
 /// and the latency of its requests here.
@@ -187,6 +203,18 @@ pub struct Percentiles {
     pub p999: f64,
     /// Largest value.
     pub max: f64,
+}
+
+impl Percentiles {
+    /// `p50 671 µs, p99 925 µs, p99.9 2.84 ms`: the percentiles as times.
+    pub fn describe(&self) -> String {
+        format!(
+            "p50 {}, p99 {}, p99.9 {}",
+            fmt_ns(self.p50),
+            fmt_ns(self.p99),
+            fmt_ns(self.p999)
+        )
+    }
 }
 
 /// One workload on one runtime.

@@ -114,8 +114,8 @@ pub fn render(runs: &[Run]) -> Result<Site, ReportError> {
     let mut group_pages = Vec::new();
     for (group, results) in &groups {
         let mut workloads = Vec::new();
-        for (name, rs) in by_workload(results) {
-            let section = workload_section(&last.file, name, &rs, &mut site)?;
+        for (title, rs) in by_workload(results) {
+            let section = workload_section(&last.file, &title, &rs, &mut site)?;
             workloads.push(section);
         }
         let page = pages::GroupPage {
@@ -227,12 +227,20 @@ fn groups(file: &ResultFile) -> Vec<(String, Vec<&WorkloadResult>)> {
 }
 
 /// Results grouped by workload name, in first-appearance order.
-fn by_workload<'a>(results: &[&'a WorkloadResult]) -> Vec<(&'a str, Vec<&'a WorkloadResult>)> {
-    let mut out: Vec<(&str, Vec<&WorkloadResult>)> = Vec::new();
+/// The results of each workload, in order of first appearance; the points of a workload
+/// that carry a figure of their own (a `figure` parameter, in their own unit: a network
+/// workload's server CPU time) form a section of their own, titled `workload (figure)`,
+/// right after the workload's.
+fn by_workload<'a>(results: &[&'a WorkloadResult]) -> Vec<(String, Vec<&'a WorkloadResult>)> {
+    let mut out: Vec<(String, Vec<&WorkloadResult>)> = Vec::new();
     for r in results {
-        match out.iter_mut().find(|(w, _)| *w == r.workload) {
+        let title = match r.params.get("figure") {
+            Some(f) => format!("{} ({})", r.workload, value_text(f)),
+            None => r.workload.clone(),
+        };
+        match out.iter_mut().find(|(t, _)| *t == title) {
             Some((_, v)) => v.push(r),
-            None => out.push((&r.workload, vec![r])),
+            None => out.push((title, vec![r])),
         }
     }
     out
@@ -591,10 +599,13 @@ fn workload_section(
                 .collect::<Vec<_>>()
         })
         .collect();
+    // This section's comparisons: its workload's, with or without a figure of their own
+    // as its results are.
+    let own_figure = first.params.get("figure");
     let comparisons = file
         .comparisons
         .iter()
-        .filter(|c| c.workload == name)
+        .filter(|c| c.workload == first.workload && c.params.get("figure") == own_figure)
         .map(|c| (point_label(&c.params, &varying), c.clone()))
         .collect();
     Ok(WorkloadSection {
@@ -608,7 +619,7 @@ fn workload_section(
         not_applicable: file
             .not_applicable
             .iter()
-            .filter(|n| n.workload == name)
+            .filter(|n| n.workload == first.workload && own_figure.is_none())
             .map(|n| (n.runtime.clone(), n.reason.clone()))
             .collect(),
     })

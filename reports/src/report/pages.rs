@@ -4,7 +4,7 @@
 use super::league::League;
 use super::{charts::RatioRow, params_text, Figure, HistoryChart, Run, WorkloadSection};
 use crate::claims::fmt_num;
-use crate::schema::{Comparison, Verdict};
+use crate::schema::{fmt_ns, Comparison, Verdict};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// A group page's contents.
@@ -148,22 +148,6 @@ fn reading(c: &Comparison) -> (&'static str, String) {
         _ => format!("{} {class}", c.runtime),
     };
     (class, text)
-}
-
-/// A latency in nanoseconds as a time: `850 ns`, `12.3 µs`, `4.56 ms`, `1.83 s`.
-fn fmt_ns(ns: f64) -> String {
-    let a = ns.abs();
-    if !a.is_finite() {
-        "-".to_owned()
-    } else if a < 1e3 {
-        format!("{ns:.0} ns")
-    } else if a < 1e6 {
-        format!("{:.1} \u{b5}s", ns / 1e3)
-    } else if a < 1e9 {
-        format!("{:.2} ms", ns / 1e6)
-    } else {
-        format!("{:.2} s", ns / 1e9)
-    }
 }
 
 /// The chart colour of runtime `name` as CSS.

@@ -671,3 +671,40 @@ fn three_runtimes_get_a_league_table_their_ratios_and_not_applicable_cells() {
     let chart = svg(&site, "charts/ratios.svg");
     assert!(!chart.contains("smol"), "smol in zokio's ratio chart");
 }
+
+#[test]
+fn a_point_with_a_figure_of_its_own_gets_its_own_section_in_its_unit() {
+    let mut file = sample(1.0, false);
+    for (rt, rate, cpu) in [("zokio", 140_000.0, 7.0), ("tokio", 142_000.0, 6.9)] {
+        file.results
+            .push(result("net.echo", rt, json!({}), "requests/s", true, rate));
+        let mut twin = result(
+            "net.echo",
+            rt,
+            json!({"figure": "server CPU time"}),
+            "us/request",
+            false,
+            cpu,
+        );
+        twin.higher_is_better = false;
+        file.results.push(twin);
+    }
+    let site = render(&[run(file, "twin.json")]).unwrap();
+    let page = site
+        .files
+        .iter()
+        .find(|(_, c)| c.contains("id=\"net.echo\""))
+        .map(|(_, c)| c.as_str())
+        .expect("a page with net.echo");
+    let rate = page.find("id=\"net.echo\"").unwrap();
+    let twin = page
+        .find("id=\"net.echo (server CPU time)\"")
+        .expect("the twin's own section");
+    assert!(rate < twin, "the twin follows its workload");
+    let twin_section = &page[twin..];
+    assert!(twin_section.contains("Unit: us/request (lower is better)"));
+    let rate_section = &page[rate..twin];
+    assert!(rate_section.contains("Unit: requests/s (higher is better)"));
+    assert!(!rate_section.contains("us/request"));
+    svg_texts(svg(&site, "charts/net.echo--server-CPU-time--bars.svg"));
+}
