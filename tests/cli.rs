@@ -582,3 +582,143 @@ fn a_pinned_network_run_records_its_placement() {
         .iter()
         .any(|c| c.workload == "net.tcp_connections" && c.params.contains_key("figure")));
 }
+
+/// Runs `ip` with `args`; whether it succeeded.
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Two hosts for real: two network namespaces joined by a veth pair, `zbench serve` in one
+/// and `zbench load` in the other; the result file records both hosts' addresses. Needs
+/// root (CAP_NET_ADMIN and CAP_SYS_ADMIN) and iproute2; skipped with a message otherwise.
+/// Traffic stays on the addresses the test creates; the namespaces are deleted after.
+#[test]
+fn serve_and_load_run_in_two_network_namespaces() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || !ip(&["-V"]) {
+        eprintln!("skipped: the namespace test needs root and iproute2");
+        return;
+    }
+    let tag = std::process::id() % 10_000;
+    let (srv, cli) = (format!("zbsrv{tag}"), format!("zbcli{tag}"));
+    let (veth_srv, veth_cli) = (format!("zbs{tag}"), format!("zbc{tag}"));
+    let subnet = 100 + tag % 100;
+    let (srv_ip, cli_ip) = (format!("10.254.{subnet}.1"), format!("10.254.{subnet}.2"));
+    struct Cleanup(Vec<String>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            for ns in &self.0 {
+                ip(&["netns", "delete", ns]);
+            }
+        }
+    }
+    let _cleanup = Cleanup(vec![srv.clone(), cli.clone()]);
+    let set_up = ip(&["netns", "add", &srv])
+        && ip(&["netns", "add", &cli])
+        && ip(&[
+            "link", "add", &veth_srv, "netns", &srv, "type", "veth", "peer", "name", &veth_cli,
+            "netns", &cli,
+        ])
+        && ip(&[
+            "-n",
+            &srv,
+            "addr",
+            "add",
+            &format!("{srv_ip}/24"),
+            "dev",
+            &veth_srv,
+        ])
+        && ip(&[
+            "-n",
+            &cli,
+            "addr",
+            "add",
+            &format!("{cli_ip}/24"),
+            "dev",
+            &veth_cli,
+        ])
+        && ip(&["-n", &srv, "link", "set", &veth_srv, "up"])
+        && ip(&["-n", &cli, "link", "set", &veth_cli, "up"])
+        && ip(&["-n", &srv, "link", "set", "lo", "up"]);
+    if !set_up {
+        eprintln!("skipped: this machine does not let the test create network namespaces");
+        return;
+    }
+    let exe = env!("CARGO_BIN_EXE_zbench");
+    let listen = format!("{srv_ip}:18080");
+    let mut server = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &srv,
+            exe,
+            "serve",
+            "--workload",
+            "net.http_requests",
+        ])
+        .args([
+            "--runtime",
+            "zokio",
+            "--workers",
+            "1",
+            "--duration",
+            "20s",
+            "--listen",
+            &listen,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for "listening on".
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.contains("listening on"), "{line}");
+    let dir = tempfile::tempdir().unwrap();
+    let load = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &cli,
+            exe,
+            "load",
+            "--workload",
+            "net.http_requests",
+        ])
+        .args([
+            "--target",
+            &listen,
+            "--duration",
+            "1s",
+            "--connections",
+            "4",
+        ])
+        .args([
+            "--server-runtime",
+            "zokio",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        load.status.success(),
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
+    let r = &file.results[0];
+    assert_eq!(r.params["server_host"], srv_ip.as_str());
+    assert_eq!(r.params["load_address"], cli_ip.as_str());
+    assert_eq!(r.runtime, "zokio");
+    assert!(r.stats.median > 0.0 && r.errors == 0, "{r:?}");
+}

@@ -95,6 +95,16 @@ pub(crate) fn load_command(a: LoadArgs) -> Result<()> {
             .unwrap_or_default()
             .into(),
     );
+    // The address this host reaches the server from (the route's source address; a UDP
+    // socket "connected" to the target sends nothing).
+    let load_address =
+        std::net::UdpSocket::bind((if a.target.is_ipv4() { "0.0.0.0" } else { "::" }, 0))
+            .and_then(|u| {
+                u.connect(a.target)?;
+                u.local_addr()
+            })
+            .map_or_else(|_| "unknown".to_owned(), |l| l.ip().to_string());
+    params.insert("load_address".to_owned(), load_address.into());
     params.insert("connections".to_owned(), conns.into());
     params.insert("generator_threads".to_owned(), a.client_threads.into());
     params.insert(
