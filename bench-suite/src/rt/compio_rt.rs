@@ -76,6 +76,10 @@ impl super::AsyncTcpListener for CompioListener {
         async move { bind.await.map(|l| CompioListener(Local::new(l))) }
     }
 
+    fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
+        compio::net::TcpListener::from_std(listener).map(|l| CompioListener(Local::new(l)))
+    }
+
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.0.get().local_addr()
     }
@@ -285,7 +289,7 @@ impl Runtime for Compio {
         _file: &'a std::fs::File,
         _len: usize,
     ) -> io::Result<()> {
-        unreachable!("the file server needs shared workers, which compio's CAPS exclude")
+        unreachable!("compio has no sendfile: its CAPS exclude it")
     }
 
     fn oneshot<T: Send + 'static>() -> (LocalOneshotSender<T>, LocalOneshotReceiver<T>) {

@@ -190,7 +190,7 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     fn serve_http(stream: Self::TcpStream, body: bytes::Bytes) -> impl Future<Output = ()> + Send;
 
     /// Sends all `len` bytes of `file` from offset 0 to `stream` without copying them
-    /// through user space (sendfile(2) through the runtime's own I/O API).
+    /// through user space (sendfile(2) through the runtime's own I/O API; [`Cap::SendFile`]).
     fn send_file<'a>(
         stream: &'a mut Self::TcpStream,
         file: &'a std::fs::File,
@@ -254,6 +254,9 @@ pub enum Cap {
     IoNop,
     /// A hyper server integration ([`Runtime::serve_http`]).
     Hyper,
+    /// Sending a file to a socket without copying it through user space
+    /// ([`Runtime::send_file`]).
+    SendFile,
 }
 
 impl Cap {
@@ -270,6 +273,7 @@ impl Cap {
         Cap::Files,
         Cap::IoNop,
         Cap::Hyper,
+        Cap::SendFile,
     ];
 
     /// Short name, as listed and recorded.
@@ -286,6 +290,7 @@ impl Cap {
             Cap::Files => "files",
             Cap::IoNop => "io_nop",
             Cap::Hyper => "hyper",
+            Cap::SendFile => "send_file",
         }
     }
 
@@ -305,6 +310,7 @@ impl Cap {
             Cap::Files => "no async file API",
             Cap::IoNop => "no I/O no-op operation",
             Cap::Hyper => "no hyper server integration",
+            Cap::SendFile => "no zero-copy file send (sendfile(2)) on its sockets",
         }
     }
 }
@@ -462,6 +468,10 @@ impl AsyncTcpListener for Unsupported {
         unsupported("TCP")
     }
 
+    fn from_std(_: std::net::TcpListener) -> io::Result<Self> {
+        unsupported("TCP")
+    }
+
     fn local_addr(&self) -> io::Result<SocketAddr> {
         match *self {}
     }
@@ -527,6 +537,14 @@ pub trait AsyncTcpListener: Sized + Send + Sync + 'static {
 
     /// Binds to `addr` (port 0: a free port).
     fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self>> + Send;
+
+    /// Takes over a bound, listening std listener (one with `SO_REUSEPORT`, say, so that
+    /// each runtime of a thread-per-core server accepts on the same port). Call it on the
+    /// runtime's thread, inside `block_on` or a task.
+    ///
+    /// # Errors
+    /// If the runtime cannot register it.
+    fn from_std(listener: std::net::TcpListener) -> io::Result<Self>;
 
     /// The bound address.
     fn local_addr(&self) -> io::Result<SocketAddr>;

@@ -49,6 +49,10 @@ impl super::AsyncTcpListener for MonoioListener {
         monoio::net::TcpListener::bind(addr).map(|l| MonoioListener(Local::new(l)))
     }
 
+    fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
+        monoio::net::TcpListener::from_std(listener).map(|l| MonoioListener(Local::new(l)))
+    }
+
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.0.get().local_addr()
     }
@@ -264,7 +268,7 @@ impl Runtime for Monoio {
         _file: &'a std::fs::File,
         _len: usize,
     ) -> io::Result<()> {
-        unreachable!("the file server needs shared workers, which monoio's CAPS exclude")
+        unreachable!("monoio has no sendfile: its CAPS exclude it")
     }
 
     fn oneshot<T: Send + 'static>() -> (LocalOneshotSender<T>, LocalOneshotReceiver<T>) {

@@ -184,6 +184,7 @@ impl Runtime for Smol {
         super::Cap::Semaphore,
         super::Cap::Tcp,
         super::Cap::Files,
+        super::Cap::SendFile,
         super::Cap::IoNop,
         super::Cap::Hyper,
     ];
@@ -358,6 +359,10 @@ impl super::AsyncTcpListener for Async<std::net::TcpListener> {
 
     async fn bind(addr: SocketAddr) -> io::Result<Self> {
         Async::<std::net::TcpListener>::bind(addr)
+    }
+
+    fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
+        Async::new(listener)
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {

@@ -244,6 +244,11 @@ impl super::AsyncTcpListener for tokio::net::TcpListener {
         tokio::net::TcpListener::bind(addr)
     }
 
+    fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        tokio::net::TcpListener::from_std(listener)
+    }
+
     fn local_addr(&self) -> io::Result<SocketAddr> {
         tokio::net::TcpListener::local_addr(self)
     }

@@ -230,6 +230,10 @@ impl super::AsyncTcpListener for zokio::net::TcpListener {
         zokio::net::TcpListener::bind(addr)
     }
 
+    fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
+        zokio::net::TcpListener::from_std(listener)
+    }
+
     fn local_addr(&self) -> io::Result<SocketAddr> {
         zokio::net::TcpListener::local_addr(self)
     }

@@ -8,6 +8,7 @@ pub mod remote;
 
 use bytes::Bytes;
 use loadgen::{LoadConfig, LoadReport, Mode, Protocol};
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,31 +20,155 @@ use zbench_suite::rt::{Tokio, Zokio};
 use zbench_suite::strategy::{each_runtime, MakeSampler};
 use zbench_suite::suite::{Ctx, Figure, Outcome, OwnFigure, Param::*, Point, Series, Workload};
 
+/// A server under test: its accept loop, written once for every runtime.
+pub trait Server: Clone + Send + Sync + 'static {
+    /// Accepts on `listener` until the runtime stops, serving each connection in a task
+    /// of its own ([`Runtime::spawn_local`]).
+    fn serve<R: Runtime>(
+        &self,
+        listener: R::TcpListener,
+    ) -> impl Future<Output = ()> + Send + 'static;
+}
+
+/// The HTTP server of `net.http_requests` (hyper, through [`Runtime::serve_http`]),
+/// answering every request with its body.
+#[derive(Clone)]
+pub struct Http(pub Bytes);
+
+impl Server for Http {
+    fn serve<R: Runtime>(
+        &self,
+        listener: R::TcpListener,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let body = self.0.clone();
+        async move {
+            while let Ok(stream) = listener.accept().await {
+                drop(R::spawn_local(R::serve_http(stream, body.clone())));
+            }
+        }
+    }
+}
+
+/// The echo server of `net.tcp_connections`: each connection's bytes are written back.
+#[derive(Clone, Copy)]
+pub struct Echo;
+
+impl Server for Echo {
+    // Not an `async fn`: its future must not borrow `self`.
+    #[allow(clippy::manual_async_fn)]
+    fn serve<R: Runtime>(
+        &self,
+        listener: R::TcpListener,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        async move {
+            while let Ok(mut stream) = listener.accept().await {
+                drop(R::spawn_local(async move {
+                    let mut buf = vec![0u8; 4096];
+                    loop {
+                        let (r, b) = stream.read(buf, 0..4096).await;
+                        let n = match r {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let (r, b) = stream.write_all(b, 0..n).await;
+                        if r.is_err() {
+                            return;
+                        }
+                        buf = b;
+                    }
+                }));
+            }
+        }
+    }
+}
+
+/// The file server of `net.file_transfer`: each request is a file index (u32 LE), each
+/// answer its length (u64 LE) and its bytes, sent with [`Runtime::send_file`].
+#[derive(Clone)]
+pub struct Files(std::sync::Arc<Vec<(std::fs::File, usize)>>);
+
+impl Files {
+    /// Opens the files `paths`, once, here.
+    ///
+    /// # Errors
+    /// If a file cannot be opened.
+    pub fn open(paths: &[std::path::PathBuf]) -> io::Result<Files> {
+        let files = paths
+            .iter()
+            .map(|p| {
+                let f = std::fs::File::open(p)?;
+                let len = f.metadata()?.len() as usize;
+                Ok((f, len))
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(Files(std::sync::Arc::new(files)))
+    }
+}
+
+impl Server for Files {
+    fn serve<R: Runtime>(
+        &self,
+        listener: R::TcpListener,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let files = self.0.clone();
+        async move {
+            while let Ok(mut stream) = listener.accept().await {
+                let files = files.clone();
+                drop(R::spawn_local(async move {
+                    let (mut req, mut header) = (vec![0u8; 4], vec![0u8; 8]);
+                    loop {
+                        let mut got = 0;
+                        while got < 4 {
+                            let (r, b) = stream.read(req, got..4).await;
+                            req = b;
+                            match r {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => got += n,
+                            }
+                        }
+                        let index = u32::from_le_bytes(req[..4].try_into().expect("4 bytes"));
+                        let Some((file, len)) = files.get(index as usize) else {
+                            return;
+                        };
+                        header.copy_from_slice(&(*len as u64).to_le_bytes());
+                        let (r, b) = stream.write_all(header, 0..8).await;
+                        header = b;
+                        if r.is_err() || R::send_file(&mut stream, file, *len).await.is_err() {
+                            return;
+                        }
+                    }
+                }));
+            }
+        }
+    }
+}
+
+/// Starts `server` on the shared-worker runtime `rt` at `listen`; it serves until `rt` is
+/// dropped.
+///
+/// # Errors
+/// If the listener cannot be bound.
+pub fn start_on<R: Runtime, S: Server>(
+    rt: &R,
+    server: &S,
+    listen: SocketAddr,
+) -> io::Result<SocketAddr> {
+    let listener = rt.block_on(R::TcpListener::bind(listen))?;
+    let addr = listener.local_addr()?;
+    drop(rt.spawn(server.serve::<R>(listener)));
+    Ok(addr)
+}
+
+/// 127.0.0.1, a free port.
+const LOCALHOST: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
 /// Binds 127.0.0.1:0 on `rt` and serves HTTP there until `rt` is dropped.
 ///
 /// # Errors
 /// If the listener cannot be bound.
 pub fn start_http<R: Runtime>(rt: &R, body: Bytes) -> io::Result<SocketAddr> {
-    start_http_on(rt, body, SocketAddr::from(([127, 0, 0, 1], 0)))
-}
-
-/// As [`start_http`], on `listen`.
-///
-/// # Errors
-/// If the listener cannot be bound.
-pub fn start_http_on<R: Runtime>(
-    rt: &R,
-    body: Bytes,
-    listen: SocketAddr,
-) -> io::Result<SocketAddr> {
-    let listener = rt.block_on(R::TcpListener::bind(listen))?;
-    let addr = listener.local_addr()?;
-    drop(rt.spawn(async move {
-        while let Ok(stream) = listener.accept().await {
-            drop(R::spawn_local(R::serve_http(stream, body.clone())));
-        }
-    }));
-    Ok(addr)
+    start_on(rt, &Http(body), LOCALHOST)
 }
 
 /// Binds 127.0.0.1:0 on `rt` and echoes every connection until `rt` is dropped.
@@ -51,86 +176,182 @@ pub fn start_http_on<R: Runtime>(
 /// # Errors
 /// If the listener cannot be bound.
 pub fn start_echo<R: Runtime>(rt: &R) -> io::Result<SocketAddr> {
-    start_echo_on(rt, SocketAddr::from(([127, 0, 0, 1], 0)))
+    start_on(rt, &Echo, LOCALHOST)
 }
 
-/// As [`start_echo`], on `listen`.
-///
-/// # Errors
-/// If the listener cannot be bound.
-pub fn start_echo_on<R: Runtime>(rt: &R, listen: SocketAddr) -> io::Result<SocketAddr> {
-    let listener = rt.block_on(R::TcpListener::bind(listen))?;
-    let addr = listener.local_addr()?;
-    drop(rt.spawn(async move {
-        while let Ok(mut stream) = listener.accept().await {
-            drop(R::spawn_local(async move {
-                let mut buf = vec![0u8; 4096];
-                loop {
-                    let (r, b) = stream.read(buf, 0..4096).await;
-                    let n = match r {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    let (r, b) = stream.write_all(b, 0..n).await;
-                    if r.is_err() {
-                        return;
-                    }
-                    buf = b;
-                }
-            }));
-        }
-    }));
-    Ok(addr)
-}
-
-/// Serves the files `paths` (opened once, here) on 127.0.0.1:0 until `rt` is dropped: each
-/// request is a file index (u32 LE), each answer its length (u64 LE) and its bytes, sent
-/// with [`Runtime::send_file`].
+/// Serves the files `paths` (opened once, here) on 127.0.0.1:0 until `rt` is dropped.
 ///
 /// # Errors
 /// If a file cannot be opened or the listener bound.
 pub fn start_files<R: Runtime>(rt: &R, paths: &[std::path::PathBuf]) -> io::Result<SocketAddr> {
-    let files: Vec<(std::fs::File, usize)> = paths
-        .iter()
-        .map(|p| {
-            let f = std::fs::File::open(p)?;
-            let len = f.metadata()?.len() as usize;
-            Ok((f, len))
-        })
-        .collect::<io::Result<_>>()?;
-    let files = std::sync::Arc::new(files);
-    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
-    let addr = listener.local_addr()?;
-    drop(rt.spawn(async move {
-        while let Ok(mut stream) = listener.accept().await {
-            let files = files.clone();
-            drop(R::spawn_local(async move {
-                let (mut req, mut header) = (vec![0u8; 4], vec![0u8; 8]);
-                loop {
-                    let mut got = 0;
-                    while got < 4 {
-                        let (r, b) = stream.read(req, got..4).await;
-                        req = b;
-                        match r {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => got += n,
-                        }
-                    }
-                    let index = u32::from_le_bytes(req[..4].try_into().expect("4 bytes"));
-                    let Some((file, len)) = files.get(index as usize) else {
-                        return;
-                    };
-                    header.copy_from_slice(&(*len as u64).to_le_bytes());
-                    let (r, b) = stream.write_all(header, 0..8).await;
-                    header = b;
-                    if r.is_err() || R::send_file(&mut stream, file, *len).await.is_err() {
-                        return;
-                    }
-                }
-            }));
+    start_on(rt, &Files::open(paths)?, LOCALHOST)
+}
+
+/// A listening socket on `addr` with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that several
+/// can listen on one port and the kernel spreads new connections over them.
+fn reuse_port_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// A server on thread-per-core runtimes, as they are meant to serve: one current-thread
+/// runtime per thread, each accepting on its own listener of one port (`SO_REUSEPORT`:
+/// the kernel spreads the connections over them) and serving its connections itself.
+/// Dropping it stops the runtimes and joins their threads.
+pub struct ShardedServer {
+    addr: SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl ShardedServer {
+    /// Starts `server` on `shards` runtimes of `R` at `listen`, each on a thread of its own
+    /// (pinned as `options` says) and returns once all of them listen.
+    ///
+    /// # Errors
+    /// If a listener cannot be bound or taken over, or a thread cannot start.
+    pub fn start<R: Runtime, S: Server>(
+        shards: usize,
+        options: RunOptions,
+        server: &S,
+        listen: SocketAddr,
+    ) -> io::Result<ShardedServer> {
+        use std::sync::atomic::AtomicBool;
+        let first = reuse_port_listener(listen)?;
+        let addr = first.local_addr()?;
+        let mut listeners = vec![first];
+        for _ in 1..shards.max(1) {
+            listeners.push(reuse_port_listener(addr)?);
         }
-    }));
-    Ok(addr)
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let mut this = ShardedServer {
+            addr,
+            stop: stop.clone(),
+            threads: Vec::new(),
+        };
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
+        for (i, listener) in listeners.into_iter().enumerate() {
+            let (server, stop, ready) = (server.clone(), stop.clone(), ready_tx.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("{}-shard-{i}", R::NAME))
+                .spawn(move || {
+                    options.pin_current_thread();
+                    let rt = R::current_thread_with(&options);
+                    rt.block_on(async move {
+                        use std::os::fd::AsRawFd;
+                        let fd = listener.as_raw_fd();
+                        let listener = match R::TcpListener::from_std(listener) {
+                            Ok(l) => l,
+                            Err(e) => {
+                                let _ = ready.send(Err(e));
+                                return;
+                            }
+                        };
+                        let _ = ready.send(Ok(()));
+                        serve_until::<R>(server.serve::<R>(listener), &stop, fd).await;
+                    });
+                });
+            match thread {
+                Ok(t) => this.threads.push(t),
+                Err(e) => return Err(e),
+            }
+        }
+        drop(ready_tx);
+        for _ in 0..this.threads.len() {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(io::Error::other("a server shard died")),
+            }
+        }
+        Ok(this)
+    }
+
+    /// The address every shard accepts on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for ShardedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs the accept loop `serve` of the listener `fd` until it ends, checking `stop` every
+/// 5 ms; once set, shuts the listener down (`shutdown(SHUT_RD)`: a pending accept fails
+/// with `EINVAL`), so the loop ends by itself and the listener is dropped with no accept
+/// in flight (a loop still running 1 s later is dropped as it is). Dropping an accept in flight instead would leave its descriptor open on a
+/// completion-based runtime whose driver stops before the cancelled operation completes
+/// (compio's), and the port still listening.
+async fn serve_until<R: Runtime>(
+    serve: impl Future<Output = ()>,
+    stop: &std::sync::atomic::AtomicBool,
+    fd: std::os::fd::RawFd,
+) {
+    use std::task::Poll;
+    let mut serve = std::pin::pin!(serve);
+    let mut tick = Box::pin(R::sleep(Duration::from_millis(5)));
+    // Ticks since the listener was shut down; after 200 (1 s) the loop is dropped anyway.
+    let mut stopping: Option<u32> = None;
+    std::future::poll_fn(|cx| loop {
+        if serve.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        match stopping {
+            None if stop.load(std::sync::atomic::Ordering::SeqCst) => {
+                stopping = Some(0);
+                // SAFETY: `fd` is the listener `serve` owns, and `serve` has not finished
+                // (polled just above, on this thread), so the descriptor is still its own.
+                unsafe { libc::shutdown(fd, libc::SHUT_RD) };
+                continue;
+            }
+            Some(200..) => return Poll::Ready(()),
+            _ => {}
+        }
+        if tick.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        stopping = stopping.map(|t| t + 1);
+        tick = Box::pin(R::sleep(Duration::from_millis(5)));
+    })
+    .await;
+}
+
+/// A server under test kept alive for a measurement: a shared-worker runtime serving it,
+/// or the shards of a thread-per-core one.
+/// Held, never read: dropping it stops the server.
+enum Serving<R> {
+    Shared(#[allow(dead_code)] R),
+    Sharded(#[allow(dead_code)] ShardedServer),
+}
+
+/// Starts `server` on runtime `R` at `listen` as `R` is meant to serve: on one runtime of
+/// `workers` shared workers, or on `workers` thread-per-core runtimes, one per thread.
+fn start_server<R: Runtime, S: Server>(
+    workers: usize,
+    options: &RunOptions,
+    server: &S,
+    listen: SocketAddr,
+) -> io::Result<(Serving<R>, SocketAddr)> {
+    if R::THREAD_PER_CORE {
+        let sharded = ShardedServer::start::<R, S>(workers, *options, server, listen)?;
+        let addr = sharded.local_addr();
+        Ok((Serving::Sharded(sharded), addr))
+    } else {
+        let rt = R::multi_thread_with(workers, options);
+        let addr = start_on(&rt, server, listen)?;
+        Ok((Serving::Shared(rt), addr))
+    }
 }
 
 /// The body of `net.http_requests`.
@@ -152,7 +373,7 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.http_requests"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp, Cap::Hyper],
+            needs: &[Cap::MultiThread, Cap::Tcp, Cap::Hyper],
             description: "HTTP/1.1 keep-alive GETs on 127.0.0.1, every response checked (status and body). Closed loop: 64 connections as fast as responses come, with the 13-byte body and with a 4 KiB body. Open loop (offered_rate points): the same constant rates for every runtime, 10% to 100% of the fastest runtime's closed-loop rate, latency from each request's due time (coordinated omission corrected, microsecond pacing), so each runtime's knee shows. Each point has a twin (figure: server CPU time) giving the server's CPU time per request. A point whose generator used 90% or more of its threads' CPU time is marked generator-bound and gets no verdict. Extra: MB/s, errors, generator CPU %. Placement (workers, generator threads, CPUs) in the params",
             run: http_outcome,
         },
@@ -174,31 +395,22 @@ pub fn workloads() -> Vec<Workload> {
             claims: &["net.file_transfer"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::Tcp, Cap::SendFile],
             description: "a server on the runtime under test sends files over 127.0.0.1 with sendfile(2) (zokio: TcpStream::send_file; Tokio has no such API, so the same syscall through its readiness API); two points: one file of 256 MiB and 1,000 files of 64 KiB (page cache warm). Twin points (figure: server CPU time): the server's CPU time per MB sent. Extra: MB/s and errors (a wrong length or checksum is an error)",
             run: file_transfer_outcome,
         },
         Workload {
             name: "net.tcp_connections",
             unit: "connections/s",
-            params: &[("connectors", N(CONNECTORS)), ("bytes", N(64)), ("server", T("echo on the runtime under test")), ("client", T("built-in load generator, connectors spread over source addresses of 127.0.0.0/8"))],
+            params: &[("connectors", N(CONNECTORS)), ("bytes", N(64)), ("server", T("echo on the runtime under test (thread-per-core runtimes: one per worker, sharing the port with SO_REUSEPORT)")), ("client", T("built-in load generator, connectors spread over source addresses of 127.0.0.0/8"))],
             claims: &["net.tcp_connections"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "16 concurrent connectors each loop: connect to 127.0.0.1 (from their own source address, so TIME_WAIT ports do not cap the rate), write 64 bytes, read them back (checked), close. Twin point (figure: server CPU time): the server's CPU time per connection. Extra: MB/s and errors by kind",
             run: connections_outcome,
         },
     ]
-}
-
-/// A server under test, started once per runtime of the run.
-pub trait Server: Sync {
-    /// Starts the server on `rt` (127.0.0.1, a free port); it serves until `rt` is dropped.
-    ///
-    /// # Errors
-    /// If it cannot listen.
-    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr>;
 }
 
 struct LoadSampler<'a, S, C> {
@@ -224,14 +436,16 @@ impl<'a, S: Server, C: Fn(SocketAddr) -> LoadConfig> MakeSampler<'a> for LoadSam
             cpus: self.placement.server_cpus,
             ..self.options
         };
-        let rt = R::multi_thread_with(self.placement.server_workers, &options);
-        let addr = self
-            .server
-            .start(&rt)
-            .map_err(|e| format!("{} server: {e}", R::NAME));
+        let started = start_server::<R, S>(
+            self.placement.server_workers,
+            &options,
+            self.server,
+            LOCALHOST,
+        )
+        .map_err(|e| format!("{} server: {e}", R::NAME));
         Box::new(move |_| {
-            let _serving = &rt;
-            let addr = addr.clone()?;
+            let (_serving, addr) = started.as_ref().map_err(Clone::clone)?;
+            let addr = *addr;
             let mut cfg = (self.load)(addr);
             cfg.threads = self.placement.generator_threads;
             cfg.cpus = self.placement.generator_cpus;
@@ -334,7 +548,15 @@ fn measure<S: Server>(
     let rate = Point {
         series: runs
             .into_iter()
-            .map(|(name, reports)| series_of(name, reports))
+            .map(|(name, reports)| {
+                let mut s = series_of(name, reports);
+                if zbench_suite::rt::info(name).is_some_and(|i| i.thread_per_core) {
+                    // The server ran as that many runtimes, one per thread, sharing the port.
+                    s.extra
+                        .push(("thread_per_core_runtimes", placement.server_workers as f64));
+                }
+                s
+            })
             .collect(),
         params,
         ..Point::default()
@@ -375,33 +597,6 @@ fn series_of(name: &'static str, reports: Vec<LoadReport>) -> Series {
         }
     }
     s
-}
-
-/// The HTTP server of `net.http_requests`, answering every request with `body`.
-struct Http(Bytes);
-
-impl Server for Http {
-    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr> {
-        start_http(rt, self.0.clone())
-    }
-}
-
-/// The echo server of `net.tcp_connections`.
-struct Echo;
-
-impl Server for Echo {
-    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr> {
-        start_echo(rt)
-    }
-}
-
-/// The file server of `net.file_transfer`.
-struct Files(Vec<std::path::PathBuf>);
-
-impl Server for Files {
-    fn start<R: Runtime>(&self, rt: &R) -> io::Result<SocketAddr> {
-        start_files(rt, &self.0)
-    }
 }
 
 /// Load runs per runtime and their length: `rounds` of `stress_duration / rounds`.
@@ -644,7 +839,7 @@ fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
             })
             .collect::<Result<_, String>>()?;
         let sums = std::sync::Arc::new(sums);
-        let server = Files(set.paths.clone());
+        let server = Files::open(&set.paths).map_err(|e| format!("net.file_transfer: {e}"))?;
         let [p, cpu] = measure(
             ctx,
             move |target| {
@@ -1078,6 +1273,40 @@ mod tests {
             assert_eq!(
                 param("generator_cpus"),
                 p.generator_cpus.unwrap().to_string().as_str()
+            );
+        }
+    }
+
+    /// The echo server runs on every registered runtime as that runtime serves (two
+    /// shared workers, or two thread-per-core runtimes sharing the port), and stops when
+    /// dropped.
+    #[test]
+    fn echo_servers_answer_on_every_runtime_and_stop_when_dropped() {
+        struct EchoRun;
+        impl zbench_suite::rt::Visitor for EchoRun {
+            type Output = (LoadReport, bool);
+            fn visit<R: Runtime>(self) -> (LoadReport, bool) {
+                let (serving, addr) =
+                    start_server::<R, _>(2, &RunOptions::default(), &Echo, LOCALHOST).unwrap();
+                let r = loadgen::run(&LoadConfig::new(
+                    addr,
+                    Protocol::ConnectEcho { bytes: 64 },
+                    4,
+                    Duration::from_millis(150),
+                ))
+                .unwrap();
+                drop(serving);
+                let refused = std::net::TcpStream::connect(addr).is_err();
+                (r, refused)
+            }
+        }
+        for name in zbench_suite::rt::NAMES {
+            let (r, refused) = zbench_suite::rt::dispatch(name, EchoRun).unwrap();
+            assert!(r.requests > 0, "{name}: {:?}", r.errors);
+            assert_eq!(r.error_count(), 0, "{name}: {:?}", r.errors);
+            assert!(
+                refused,
+                "{name}: the server still listens after it was dropped"
             );
         }
     }

@@ -3,7 +3,7 @@
 //! the built-in generator (or with `wrk`, as a cross-check, if it is installed).
 
 use super::loadgen::{self, LoadConfig, LoadReport, Mode, Protocol};
-use super::{start_echo_on, start_http_on, HELLO, HTTP_CONNECTIONS};
+use super::{start_server, Echo, Http, HELLO, HTTP_CONNECTIONS};
 use bytes::Bytes;
 use std::io;
 use std::net::SocketAddr;
@@ -27,9 +27,9 @@ fn unknown(workload: &str) -> io::Error {
 /// `duration`, then stops. `ready` is called with the bound address once it listens.
 ///
 /// # Errors
-/// Unknown workload or runtime, or a runtime lacking what the workload needs (a
-/// thread-per-core one: the server runs on one runtime's shared workers), all
-/// `InvalidInput`; or the address cannot be bound.
+/// Unknown workload or runtime, or a runtime lacking what the workload needs (hyper, for
+/// the HTTP server), all `InvalidInput`; or the address cannot be bound. A
+/// thread-per-core runtime serves on `workers` runtimes, one per thread, sharing the port.
 pub fn serve(
     workload: &str,
     runtime: &str,
@@ -49,15 +49,22 @@ pub fn serve(
         type Output = io::Result<()>;
 
         fn visit<R: Runtime>(self) -> io::Result<()> {
-            let rt = R::multi_thread(self.workers);
-            let addr = match self.workload {
-                "net.http_requests" => start_http_on(&rt, Bytes::from_static(HELLO), self.listen)?,
-                "net.tcp_connections" => start_echo_on(&rt, self.listen)?,
+            let options = rt::RunOptions::default();
+            let (serving, addr) = match self.workload {
+                "net.http_requests" => start_server::<R, _>(
+                    self.workers,
+                    &options,
+                    &Http(Bytes::from_static(HELLO)),
+                    self.listen,
+                )?,
+                "net.tcp_connections" => {
+                    start_server::<R, _>(self.workers, &options, &Echo, self.listen)?
+                }
                 other => return Err(unknown(other)),
             };
             (self.ready)(addr);
             std::thread::sleep(self.duration);
-            drop(rt);
+            drop(serving);
             Ok(())
         }
     }
@@ -321,12 +328,12 @@ Transfer/sec:      7.00MB
         )
         .unwrap_err();
         assert!(e.to_string().contains("unknown runtime"), "{e}");
-        // A thread-per-core runtime has no shared-worker server to run: refused, not a panic.
+        // A runtime without hyper has no HTTP server to run: refused, not a panic.
         for name in rt::NAMES {
             let info = rt::info(name).unwrap();
-            if info.thread_per_core {
+            if info.lacks(&[zbench_suite::rt::Cap::Hyper]).is_some() {
                 let e =
-                    serve("net.tcp_connections", name, any, 1, Duration::ZERO, |_| {}).unwrap_err();
+                    serve("net.http_requests", name, any, 1, Duration::ZERO, |_| {}).unwrap_err();
                 assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
                 assert!(e.to_string().contains("not applicable"), "{e}");
             }
