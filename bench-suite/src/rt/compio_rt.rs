@@ -177,6 +177,7 @@ impl Runtime for Compio {
         super::Cap::Semaphore,
         super::Cap::Tcp,
         super::Cap::Files,
+        super::Cap::Hyper,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
         (
@@ -195,13 +196,12 @@ impl Runtime for Compio {
             "Send",
             "compio's !Send values wrapped in a thread-checked Local (one thread-local load and compare per use)",
         ),
-    ];
-    const NOT_YET: &'static [(super::Cap, &'static str)] = &[
         (
-            super::Cap::Hyper,
-            "hyper over compio (cyper-core) is not driven yet",
+            "hyper",
+            "hyper over compio's futures-io compat stream (compio::io::compat::AsyncStream, through smol-hyper's FuturesIo)",
         ),
     ];
+
     const THREAD_PER_CORE: bool = true;
 
     type JoinHandle<T: Send + 'static> = CompioJoin<T>;
@@ -280,8 +280,13 @@ impl Runtime for Compio {
         }
     }
 
-    async fn serve_http(_stream: CompioStream, _body: bytes::Bytes) {
-        unreachable!("hyper over compio is not driven: its CAPS exclude it")
+    fn serve_http(stream: CompioStream, body: bytes::Bytes) -> impl Future<Output = ()> + Send {
+        Local::new(async move {
+            let io = compio::io::compat::AsyncStream::new(stream.0.into_inner());
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(smol_hyper::rt::FuturesIo::new(io), super::http_service(body))
+                .await;
+        })
     }
 
     async fn send_file<'a>(

@@ -155,6 +155,7 @@ impl Runtime for Monoio {
         super::Cap::Semaphore,
         super::Cap::Tcp,
         super::Cap::Files,
+        super::Cap::Hyper,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
         (
@@ -173,13 +174,12 @@ impl Runtime for Monoio {
             "Send",
             "monoio's !Send values wrapped in a thread-checked Local (one thread-local load and compare per use)",
         ),
-    ];
-    const NOT_YET: &'static [(super::Cap, &'static str)] = &[
         (
-            super::Cap::Hyper,
-            "hyper over monoio's poll-io is not driven yet",
+            "hyper",
+            "hyper over the stream turned into poll-io (monoio's readiness mode, tokio's I/O traits), as monoio documents for poll-based libraries",
         ),
     ];
+
     const THREAD_PER_CORE: bool = true;
 
     type JoinHandle<T: Send + 'static> = monoio::task::JoinHandle<T>;
@@ -259,8 +259,15 @@ impl Runtime for Monoio {
         }
     }
 
-    async fn serve_http(_stream: MonoioStream, _body: bytes::Bytes) {
-        unreachable!("hyper over monoio is not driven: its CAPS exclude it")
+    fn serve_http(stream: MonoioStream, body: bytes::Bytes) -> impl Future<Output = ()> + Send {
+        Local::new(async move {
+            let Ok(io) = stream.0.into_inner().try_into_poll_io() else {
+                return;
+            };
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(io), super::http_service(body))
+                .await;
+        })
     }
 
     async fn send_file<'a>(

@@ -1073,33 +1073,39 @@ mod tests {
         );
     }
 
+    /// The HTTP server answers on every runtime with hyper, as each serves (two shared
+    /// workers, or two thread-per-core runtimes sharing the port).
     #[test]
     fn http_servers_answer_on_every_runtime() {
-        let body = Bytes::from_static(HELLO);
-        let z = Zokio::multi_thread(2);
-        let t = Tokio::multi_thread(2);
-        let s = zbench_suite::rt::Smol::multi_thread(2);
-        for addr in [
-            start_http(&z, body.clone()).unwrap(),
-            start_http(&t, body.clone()).unwrap(),
-            start_http(&s, body.clone()).unwrap(),
-        ] {
-            let r = loadgen::run(&LoadConfig {
-                target: addr,
-                protocol: Protocol::Http {
-                    path: "/",
-                    body_len: HELLO.len(),
-                },
-                connections: 4,
-                duration: Duration::from_millis(200),
-                mode: Mode::Closed,
-                client_work: Duration::ZERO,
-                threads: 1,
-                cpus: None,
-            })
-            .unwrap();
-            assert!(r.requests > 0);
-            assert_eq!(r.error_count(), 0, "{:?}", r.errors);
+        struct HttpRun;
+        impl zbench_suite::rt::Visitor for HttpRun {
+            type Output = LoadReport;
+            fn visit<R: Runtime>(self) -> LoadReport {
+                let server = Http(Bytes::from_static(HELLO));
+                let (_serving, addr) =
+                    start_server::<R, _>(2, &RunOptions::default(), &server, LOCALHOST).unwrap();
+                loadgen::run(&LoadConfig::new(
+                    addr,
+                    Protocol::Http {
+                        path: "/",
+                        body_len: HELLO.len(),
+                    },
+                    4,
+                    Duration::from_millis(200),
+                ))
+                .unwrap()
+            }
+        }
+        for name in zbench_suite::rt::NAMES {
+            let info = zbench_suite::rt::info(name).unwrap();
+            assert_eq!(
+                info.lacks(&[Cap::Hyper]),
+                None,
+                "{name} has no hyper server"
+            );
+            let r = zbench_suite::rt::dispatch(name, HttpRun).unwrap();
+            assert!(r.requests > 0, "{name}: {:?}", r.errors);
+            assert_eq!(r.error_count(), 0, "{name}: {:?}", r.errors);
         }
     }
 

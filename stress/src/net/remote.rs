@@ -328,14 +328,13 @@ Transfer/sec:      7.00MB
         )
         .unwrap_err();
         assert!(e.to_string().contains("unknown runtime"), "{e}");
-        // A runtime without hyper has no HTTP server to run: refused, not a panic.
+        // Every registered runtime serves both workloads (thread-per-core ones as one
+        // runtime per worker), and tells where it listens.
         for name in rt::NAMES {
-            let info = rt::info(name).unwrap();
-            if info.lacks(&[zbench_suite::rt::Cap::Hyper]).is_some() {
-                let e =
-                    serve("net.http_requests", name, any, 1, Duration::ZERO, |_| {}).unwrap_err();
-                assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
-                assert!(e.to_string().contains("not applicable"), "{e}");
+            for workload in REMOTE_WORKLOADS {
+                let mut bound = None;
+                serve(workload, name, any, 2, Duration::ZERO, |a| bound = Some(a)).unwrap();
+                assert!(bound.is_some_and(|a| a.port() != 0), "{workload} on {name}");
             }
         }
         let e = load("net.nope", any, 1, 1, Duration::ZERO, None).unwrap_err();
