@@ -1,7 +1,13 @@
-//! Network stress: servers under test (TCP echo, HTTP/1.1 keep-alive with hyper), one
-//! implementation each generic over the runtime adapter, driven by the built-in load
-//! generator ([`loadgen`]) on 127.0.0.1. Server and generator share this machine's cores:
-//! the result records the generator's thread beside the server's workers.
+//! Network stress: servers under test (TCP echo, HTTP/1.1 keep-alive with hyper, a
+//! sendfile file server), one accept loop each written against the runtime adapter
+//! ([`Server`]), driven by the built-in load generator ([`loadgen`]) on 127.0.0.1. A
+//! runtime serves as it is meant to: on one runtime's shared workers, or (thread-per-core
+//! runtimes) as one runtime per worker accepting on a shared port ([`ShardedServer`]).
+//!
+//! Server and generator share the machine's cores unless `--pin` gives them disjoint CPUs
+//! ([`zbench_suite::placement`]); either way each point records the placement, the share
+//! of its CPU time the generator used (a point whose generator was the bottleneck gets no
+//! verdict), and a twin point with the server's CPU time per request, connection or MB.
 
 pub mod loadgen;
 pub mod remote;
