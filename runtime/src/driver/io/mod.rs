@@ -85,17 +85,19 @@ impl IoHandle {
         own.unwrap_or_else(|| self.next.fetch_add(1, Relaxed)) % self.pollers.len()
     }
 
-    /// The poller for a socket just accepted whose packets the kernel received on
-    /// `incoming_cpu` (`SO_INCOMING_CPU`): that of the worker last seen on that CPU, unless
-    /// it already holds far more than its share (see [`pick_by_incoming_cpu`]); else
-    /// [`poller_for`](Self::poller_for). Also returns the poller's index.
-    fn poller_for_accepted(
-        &self,
-        own: Option<usize>,
-        incoming_cpu: Option<usize>,
-    ) -> (usize, &Arc<Poller>) {
+    /// The poller for the socket `fd` just accepted: that of the worker last seen on the
+    /// CPU the kernel received its packets on (`SO_INCOMING_CPU`), unless it already holds
+    /// far more than its share (see [`pick_by_incoming_cpu`]); else
+    /// [`poller_index`](Self::poller_index)'s. Also returns the poller's index.
+    fn poller_for_accepted(&self, own: Option<usize>, fd: RawFd) -> (usize, &Arc<Poller>) {
         let pollers = &self.pollers;
-        let i = incoming_cpu
+        // With one poller there is nothing to choose: no getsockopt per connection.
+        let incoming = if pollers.len() > 1 {
+            incoming_cpu(fd)
+        } else {
+            None
+        };
+        let i = incoming
             .and_then(|cpu| {
                 pick_by_incoming_cpu(
                     pollers.len(),
@@ -308,7 +310,7 @@ impl Registration {
             return Err(io::Error::other("zokio runtime is shut down"));
         }
         let (i, poller) = if accepted {
-            io_handle.poller_for_accepted(own, incoming_cpu(fd))
+            io_handle.poller_for_accepted(own, fd)
         } else {
             let i = io_handle.poller_index(own);
             (i, &io_handle.pollers[i])
