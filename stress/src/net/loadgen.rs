@@ -293,9 +293,13 @@ impl Pacer {
         loop {
             let mut ready = self.0.readable().await?;
             let mut expirations = [0u8; 8];
-            match rustix::io::read(self.0.get_ref(), &mut expirations) {
+            let read = rustix::io::read(self.0.get_ref(), &mut expirations);
+            // Read or not, the timer is readable again only once armed and fired again:
+            // clearing now saves the next wait a read that would fail with EAGAIN.
+            ready.clear_ready();
+            match read {
                 Ok(_) => return Ok(()),
-                Err(rustix::io::Errno::AGAIN) => ready.clear_ready(),
+                Err(rustix::io::Errno::AGAIN) => {}
                 Err(e) => return Err(e.into()),
             }
         }
