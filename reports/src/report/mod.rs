@@ -296,6 +296,22 @@ fn point_label(params: &Params, varying: &[String]) -> String {
         .join(" ")
 }
 
+/// A point's label under a chart's bars, kept short enough to sit under them: an
+/// open-loop step is named by its share of the peak rate alone (`10% of peak`; the rate
+/// itself is in the table), other parameters as in [`point_label`].
+fn bar_label(params: &Params, varying: &[String]) -> String {
+    let share = params.get("offered_share_of_peak").and_then(Value::as_f64);
+    varying
+        .iter()
+        .filter(|k| share.is_none() || k.as_str() != "offered_rate")
+        .filter_map(|k| match (k.as_str(), share) {
+            ("offered_share_of_peak", Some(f)) => Some(format!("{:.0}% of peak", f * 100.0)),
+            _ => params.get(k).map(|v| format!("{k}={}", value_text(v))),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn estimate(stats: &crate::schema::Stats) -> Estimate {
     Estimate {
         median: stats.median,
@@ -559,7 +575,7 @@ fn workload_section(
             ),
         ));
     } else {
-        let labels: Vec<String> = points.iter().map(|p| point_label(p, &varying)).collect();
+        let labels: Vec<String> = points.iter().map(|p| bar_label(p, &varying)).collect();
         let series: Vec<charts::Series<Option<Estimate>>> = runtimes
             .iter()
             .map(|rt| charts::Series {

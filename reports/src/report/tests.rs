@@ -708,3 +708,21 @@ fn a_point_with_a_figure_of_its_own_gets_its_own_section_in_its_unit() {
     assert!(!rate_section.contains("us/request"));
     svg_texts(svg(&site, "charts/net.echo--server-CPU-time--bars.svg"));
 }
+
+#[test]
+fn open_loop_steps_are_labelled_by_their_share_under_bars() {
+    let varying = vec![
+        "offered_rate".to_owned(),
+        "offered_share_of_peak".to_owned(),
+    ];
+    let mut p = super::Params::new();
+    p.insert("offered_rate".into(), json!(11658.0));
+    p.insert("offered_share_of_peak".into(), json!(0.1));
+    assert_eq!(super::bar_label(&p, &varying), "10% of peak");
+    let mut q = super::Params::new();
+    q.insert("body_bytes".into(), json!(13));
+    assert_eq!(
+        super::bar_label(&q, &["body_bytes".to_owned()]),
+        "body_bytes=13"
+    );
+}

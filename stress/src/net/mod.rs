@@ -660,7 +660,7 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     if peak > 0.0 {
         for share in OFFERED_SHARES {
             let rate = (peak * share).round();
-            points.extend(measure(
+            let mut measured = measure(
                 ctx,
                 load(Mode::Open { rate }, HELLO.len()),
                 &Http(body.clone()),
@@ -670,7 +670,9 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
                     ("offered_rate", rate.into()),
                     ("offered_share_of_peak", share.into()),
                 ],
-            )?);
+            )?;
+            served_as_offered(&mut measured[0], rate);
+            points.extend(measured);
         }
     }
     points.extend(measure(
@@ -684,6 +686,29 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     // The closed-loop "Hello, World!" point last: the claims audit reads the last point.
     points.extend(closed);
     Ok(Outcome { points })
+}
+
+/// Share of the offered rate a runtime must serve for its open-loop rate to be "the
+/// offered rate" and no figure of its own.
+const SERVED: f64 = 0.99;
+
+/// An open-loop rate point where every runtime served the offered `rate` (within
+/// [`SERVED`]): its rates are the generator's schedule, not the servers', so they carry no
+/// verdict (their latency and server CPU time do). Where a runtime fell behind, the rates
+/// differ for a reason and keep their verdicts.
+fn served_as_offered(point: &mut Point, rate: f64) {
+    let served = |s: &Series| {
+        let mut v = s.samples.clone();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).is_some_and(|m| *m >= SERVED * rate)
+    };
+    if point.series.iter().all(served) {
+        for s in &mut point.series {
+            s.no_verdict.get_or_insert_with(|| {
+                "open loop: every runtime served the offered rate; compare latency and server CPU time".to_owned()
+            });
+        }
+    }
 }
 
 fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
@@ -1341,5 +1366,26 @@ mod tests {
         let r = loadgen::run(&c).unwrap();
         assert_eq!(r.error_count(), 0, "{:?}", r.errors);
         assert_eq!(r.requests, 1000);
+    }
+
+    #[test]
+    fn open_loop_rates_served_by_everyone_carry_no_verdict() {
+        let point = |rates: [f64; 2]| Point {
+            series: vec![
+                Series::new("zokio", vec![rates[0]; 3]),
+                Series::new("tokio", vec![rates[1]; 3]),
+            ],
+            ..Point::default()
+        };
+        let mut all = point([999.5, 1000.0]);
+        served_as_offered(&mut all, 1000.0);
+        assert!(all.series.iter().all(|s| s
+            .no_verdict
+            .as_deref()
+            .is_some_and(|w| w.starts_with("open loop"))));
+        // One runtime fell behind: the rates differ for a reason.
+        let mut behind = point([800.0, 1000.0]);
+        served_as_offered(&mut behind, 1000.0);
+        assert!(behind.series.iter().all(|s| s.no_verdict.is_none()));
     }
 }
