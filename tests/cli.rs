@@ -9,6 +9,20 @@ fn zbench(args: &[&str]) -> std::process::Output {
         .expect("run zbench")
 }
 
+/// Runs zbench with `args` and `--out dir`, panics with its stderr unless it succeeds, and
+/// reads the result file it wrote.
+fn run_into(dir: &std::path::Path, args: &[&str]) -> zbench_report::schema::ResultFile {
+    let mut all = args.to_vec();
+    all.extend(["--out", dir.to_str().unwrap()]);
+    let out = zbench(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    zbench_report::schema::read(&dir.join("results.json")).unwrap()
+}
+
 #[test]
 fn list_prints_every_workload() {
     let out = zbench(&["list"]);
@@ -444,22 +458,17 @@ fn load_against_a_closed_port_fails_clearly_and_serve_rejects_unknown_workloads(
 #[test]
 fn the_zokio_driver_is_recorded_for_the_run_and_for_each_runtime() {
     let dir = tempfile::tempdir().unwrap();
-    let out = zbench(&[
-        "run",
-        "zsync.spawn",
-        "--quick",
-        "--no-report",
-        "--zokio-driver",
-        "epoll",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let file = run_into(
+        dir.path(),
+        &[
+            "run",
+            "zsync.spawn",
+            "--quick",
+            "--no-report",
+            "--zokio-driver",
+            "epoll",
+        ],
     );
-    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
     assert_eq!(file.run.zokio_io_driver.as_deref(), Some("epoll"));
     let drivers: Vec<(&str, Option<&str>)> = file
         .run
@@ -526,8 +535,9 @@ fn bad_client_threads_and_pin_values_are_usage_errors() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
-/// With --pin, each network point records where the server and the generator ran, and the
-/// generator's threads were where it says (read back from the kernel).
+/// With --pin, each network point records where the server and the generator ran (on
+/// disjoint CPUs) and has its server-CPU twin with a comparison. That threads run where
+/// the params say is checked against the kernel in the stress crate's tests.
 #[test]
 fn a_pinned_network_run_records_its_placement() {
     if std::thread::available_parallelism().unwrap().get() < 2 {
@@ -535,21 +545,16 @@ fn a_pinned_network_run_records_its_placement() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = zbench(&[
-        "run",
-        "net.tcp_connections",
-        "--quick",
-        "--pin",
-        "--no-report",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let file = run_into(
+        dir.path(),
+        &[
+            "run",
+            "net.tcp_connections",
+            "--quick",
+            "--pin",
+            "--no-report",
+        ],
     );
-    let file = zbench_report::schema::read(&dir.path().join("results.json")).unwrap();
     let rates: Vec<_> = file
         .results
         .iter()
