@@ -59,11 +59,13 @@ fn cancelled_reads_and_accepts_leak_no_fd() {
 /// closed. On epoll they finish on the blocking pool.
 #[test]
 fn cancelled_file_operations_leak_no_fd() {
+    // The turn first: writing the data file opens a descriptor, which the other test would
+    // count if it took its "before" meanwhile.
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = std::env::temp_dir().join(format!("zokio-fd-leak-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("data");
     std::fs::write(&path, vec![7u8; 1 << 16]).unwrap();
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before = open_fds();
     for rt in support::flavors() {
         let path = path.clone();
