@@ -405,7 +405,16 @@ fn runtimes_of(rs: &[&WorkloadResult]) -> Vec<String> {
     out
 }
 
-fn caption(file: &ResultFile, points: &[Params], varying: &[String], what: &str) -> String {
+/// A chart's caption: the fixed and varying parameters, then `what` and the rounds its
+/// points ran (taken from the results, which may differ from the run's: an open-loop step
+/// runs fewer).
+fn caption(
+    file: &ResultFile,
+    rs: &[&WorkloadResult],
+    points: &[Params],
+    varying: &[String],
+    what: &str,
+) -> String {
     let fixed: Params = points
         .first()
         .map(|p| {
@@ -422,9 +431,23 @@ fn caption(file: &ResultFile, points: &[Params], varying: &[String], what: &str)
     if !varying.is_empty() {
         text.push_str(&format!("; varies: {}", varying.join(", ")));
     }
+    let least = rs
+        .iter()
+        .map(|r| r.stats.n)
+        .min()
+        .unwrap_or(file.run.rounds);
+    let most = rs
+        .iter()
+        .map(|r| r.stats.n)
+        .max()
+        .unwrap_or(file.run.rounds);
+    let rounds = if least == most {
+        format!("{most}")
+    } else {
+        format!("{least} to {most}")
+    };
     text.push_str(&format!(
-        ". {what} {} rounds{}.",
-        file.run.rounds,
+        ". {what} {rounds} rounds{}.",
         if file.run.quick { " (quick run)" } else { "" },
     ));
     text
@@ -493,6 +516,7 @@ fn workload_section(
             format!("{name}: p50 and p99 latency per runtime against the offered rate"),
             caption(
                 file,
+                rs,
                 &points,
                 &varying,
                 "Open loop, latency from the intended send time;",
@@ -528,6 +552,7 @@ fn workload_section(
             format!("{name}: p50 to p99.9 latency per runtime"),
             caption(
                 file,
+                rs,
                 &points,
                 &varying,
                 "Percentiles of every sample pooled over",
@@ -569,6 +594,7 @@ fn workload_section(
             format!("{name}: median per runtime against worker threads, with ideal-linear lines"),
             caption(
                 file,
+                rs,
                 &points,
                 &varying,
                 "Medians with 95% bootstrap intervals over",
@@ -599,6 +625,7 @@ fn workload_section(
             format!("{name}: median per runtime with 95% interval"),
             caption(
                 file,
+                rs,
                 &points,
                 &varying,
                 "Bars: medians; error bars: 95% bootstrap intervals over",

@@ -726,3 +726,26 @@ fn open_loop_steps_are_labelled_by_their_share_under_bars() {
         "body_bytes=13"
     );
 }
+
+#[test]
+fn a_caption_gives_the_rounds_its_points_ran() {
+    let mut file = sample(1.0, false);
+    for (rt, n) in [("zokio", 4), ("tokio", 4)] {
+        let mut r = result("net.steps", rt, json!({}), "requests/s", true, 10.0);
+        r.stats.n = n;
+        file.results.push(r);
+    }
+    assert_eq!(file.run.rounds, 5);
+    let site = render(&[run(file, "rounds.json")]).unwrap();
+    let page = site
+        .files
+        .iter()
+        .find(|(_, c)| c.contains("id=\"net.steps\""))
+        .map(|(_, c)| c.as_str())
+        .unwrap();
+    let section = &page[page.find("id=\"net.steps\"").unwrap()..];
+    assert!(
+        section.contains("over 4 rounds"),
+        "the run's 5 rounds were printed instead"
+    );
+}
