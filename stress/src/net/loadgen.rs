@@ -695,7 +695,8 @@ async fn drive(cfg: LoadConfig, mut conn: Conn, start: Instant) -> LoadReport {
             None => Instant::now(),
         };
         if !cfg.client_work.is_zero() {
-            while sent.elapsed() < cfg.client_work {
+            let spin = Instant::now();
+            while spin.elapsed() < cfg.client_work {
                 std::hint::spin_loop();
             }
         }

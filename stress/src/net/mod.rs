@@ -644,17 +644,13 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
         Per::Request,
         vec![("body_bytes", HELLO.len().into())],
     )?;
-    let median = |xs: &[f64]| {
-        let mut v = xs.to_vec();
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied()
-    };
     // The same offered rates for every runtime: shares of the fastest one's closed-loop
     // rate, so the slower ones are offered more than they can serve at the top steps.
     let peak = closed[0]
         .series
         .iter()
-        .filter_map(|s| median(&s.samples))
+        .map(|s| zbench_suite::stats::median(&s.samples))
+        .filter(|m| m.is_finite())
         .fold(0.0, f64::max);
     let mut points = Vec::new();
     if peak > 0.0 {
@@ -697,11 +693,7 @@ const SERVED: f64 = 0.99;
 /// verdict (their latency and server CPU time do). Where a runtime fell behind, the rates
 /// differ for a reason and keep their verdicts.
 fn served_as_offered(point: &mut Point, rate: f64) {
-    let served = |s: &Series| {
-        let mut v = s.samples.clone();
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).is_some_and(|m| *m >= SERVED * rate)
-    };
+    let served = |s: &Series| zbench_suite::stats::median(&s.samples) >= SERVED * rate;
     if point.series.iter().all(served) {
         for s in &mut point.series {
             s.no_verdict.get_or_insert_with(|| {
