@@ -122,3 +122,59 @@ fn sqes_from_many_tasks_share_a_submit_call() {
         "64 NOPs took {calls} submit calls for {entries} SQEs"
     );
 }
+
+/// The calling thread's context switches so far (`/proc/thread-self/status`): each time it
+/// went to sleep, which is each time something woke it.
+fn voluntary_switches() -> u64 {
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("voluntary_ctxt_switches in /proc/thread-self/status")
+}
+
+/// A listener bound by a thread outside the runtime (the `block_on` caller) whose accept
+/// loop runs on a worker: its connections do not wake the binding thread, now waiting
+/// outside the runtime. On io_uring the kernel runs a poll's wake-ups as task work of the
+/// thread that submitted the poll, so the poll must be submitted by the worker; submitted
+/// by the binding thread, every connection woke it just to post the event.
+#[test]
+fn a_listener_bound_outside_the_workers_leaves_the_binding_thread_asleep() {
+    use std::io::Read;
+    const CONNECTIONS: usize = 100;
+    for driver in support::drivers() {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .io_driver(driver)
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(zokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        rt.spawn(async move {
+            for _ in 0..CONNECTIONS {
+                drop(listener.accept().await.unwrap());
+            }
+            done_tx.send(()).unwrap();
+        });
+        // One connection at a time, each accepted (and closed: EOF) before the next, so
+        // each is an event of its own.
+        let client = std::thread::spawn(move || {
+            for _ in 0..CONNECTIONS {
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                assert_eq!(s.read(&mut [0; 1]).unwrap(), 0);
+            }
+        });
+        let before = voluntary_switches();
+        done_rx.recv().unwrap();
+        let woken = voluntary_switches() - before;
+        client.join().unwrap();
+        assert!(
+            woken < CONNECTIONS as u64 / 2,
+            "{driver:?}: the binding thread woke {woken} times for {CONNECTIONS} connections"
+        );
+    }
+}

@@ -33,6 +33,14 @@ impl<S: AsRawFd> Evented<S> {
             io,
         })
     }
+
+    /// As [`new`](Self::new) for a listening socket (`Registration::new_listener`).
+    pub(super) fn new_listener(io: S) -> io::Result<Evented<S>> {
+        Ok(Evented {
+            reg: Registration::new_listener(io.as_raw_fd())?,
+            io,
+        })
+    }
 }
 
 /// Resolves `addr` (blocking only for host names; IP literals resolve at once).
@@ -92,7 +100,7 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            inner: Evented::new(listener)?,
+            inner: Evented::new_listener(listener)?,
         })
     }
 

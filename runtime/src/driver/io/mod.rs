@@ -289,27 +289,44 @@ pub(crate) struct Registration {
     token: u64,
 }
 
+/// What a registered socket is, for where its registration goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Accepted,
+    Listener,
+    Other,
+}
+
 impl Registration {
     /// Registers `fd` (non-blocking) with the current runtime's I/O driver.
     ///
     /// # Errors
     /// Outside a runtime (`Other`), or what `epoll_ctl` returns.
     pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
-        Self::register(fd, false)
+        Self::register(fd, Kind::Other)
     }
 
     /// As [`new`](Self::new), for a socket returned by `accept`: placed with the worker on
     /// the CPU its packets arrive on (see [`pick_by_incoming_cpu`]), when there is one.
     pub(crate) fn new_accepted(fd: RawFd) -> io::Result<Registration> {
-        Self::register(fd, true)
+        Self::register(fd, Kind::Accepted)
     }
 
-    fn register(fd: RawFd, accepted: bool) -> io::Result<Registration> {
+    /// As [`new`](Self::new), for a listening socket. Registered by a thread outside the
+    /// runtime (a `block_on` caller binding a listener whose accept loop it then spawns),
+    /// its poll is still submitted by the poller's worker, as a sibling worker's is: the
+    /// kernel runs a poll's wake-ups as task work of the thread that submitted it, so
+    /// every connection would otherwise wake the binding thread just to post the event.
+    pub(crate) fn new_listener(fd: RawFd) -> io::Result<Registration> {
+        Self::register(fd, Kind::Listener)
+    }
+
+    fn register(fd: RawFd, kind: Kind) -> io::Result<Registration> {
         let (io_handle, own) = current_io()?;
         if io_handle.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(io::Error::other("zokio runtime is shut down"));
         }
-        let (i, poller) = if accepted {
+        let (i, poller) = if kind == Kind::Accepted {
             io_handle.poller_for_accepted(own, fd)
         } else {
             let i = io_handle.poller_index(own);
@@ -319,6 +336,10 @@ impl Registration {
         let by = match own {
             Some(o) if o == i => Registrant::Owner,
             Some(_) => Registrant::Sibling,
+            // A listener's events are all "a connection is waiting": none is raised by the
+            // registering thread's own syscalls, which is what kept other sockets of
+            // outside threads on their own submission (see `Poller::register`).
+            None if kind == Kind::Listener => Registrant::Sibling,
             None => Registrant::Outside,
         };
         let io = Arc::new(ScheduledIo::new());

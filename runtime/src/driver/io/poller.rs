@@ -211,7 +211,9 @@ impl Poller {
     /// for the owner, error events raised inside that thread's own syscalls on the new
     /// socket (a refused connect, a UDP port unreachable) were lost about once in 50 runs
     /// of the TCP tests, with every SQE submitted and the poll armed; the cause was not
-    /// found, so that path stays as it was.
+    /// found, so that path stays as it was. A listener is the exception: it has no such
+    /// events, and registered from outside it goes the sibling's way
+    /// (`Registration::new_listener`).
     pub(crate) fn register(
         &self,
         fd: RawFd,
