@@ -71,9 +71,45 @@ fn io_uring_status() -> IoUringStatus {
     }
 }
 
+/// The type of the file system `path` is on (`ext4`, `tmpfs`, ...): that of the longest
+/// mount point in `/proc/self/mountinfo` containing the path. `None` if the path or the
+/// table cannot be read.
+pub fn file_system(path: &std::path::Path) -> Option<String> {
+    let path = fs::canonicalize(path).ok()?;
+    let table = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    mount_of(&table, &path).map(str::to_owned)
+}
+
+/// The file system type of the mount in `table` (mountinfo's format, see proc(5)) that
+/// holds `path`: the last-listed of the longest mount points containing it (later mounts
+/// hide earlier ones at the same point).
+fn mount_of<'a>(table: &'a str, path: &std::path::Path) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for line in table.lines() {
+        let mut fields = line.split(' ');
+        let Some(point) = fields.nth(4) else { continue };
+        // After the optional fields, a "-" and then the file system type.
+        let Some(kind) = fields.skip_while(|f| *f != "-").nth(1) else {
+            continue;
+        };
+        // Spaces, tabs, newlines and backslashes in mount points are octal escapes.
+        let point = point
+            .replace("\\040", " ")
+            .replace("\\011", "\t")
+            .replace("\\012", "\n")
+            .replace("\\134", "\\");
+        let depth = std::path::Path::new(&point).components().count();
+        if path.starts_with(&point) && best.is_none_or(|(d, _)| depth >= d) {
+            best = Some((depth, kind));
+        }
+    }
+    best.map(|(_, kind)| kind)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn describes_this_machine() {
@@ -82,5 +118,21 @@ mod tests {
         assert!(m.memory_bytes > 0);
         assert_ne!(m.kernel, "unknown");
         assert!(!m.io_uring.detail.is_empty());
+    }
+
+    const TABLE: &str = "\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+30 22 0:26 / /tmp rw,nosuid shared:5 - tmpfs tmpfs rw
+31 22 0:27 / /mnt/my\\040disk rw - xfs /dev/vdb rw
+32 30 0:28 / /tmp rw - btrfs /dev/vdc rw";
+
+    #[test]
+    fn the_deepest_and_latest_mount_holding_the_path_wins() {
+        assert_eq!(mount_of(TABLE, Path::new("/home/x")), Some("ext4"));
+        assert_eq!(mount_of(TABLE, Path::new("/tmp/a/b")), Some("btrfs"));
+        assert_eq!(mount_of(TABLE, Path::new("/mnt/my disk/f")), Some("xfs"));
+        // A mount point is a whole component: /tmpfoo is not under /tmp.
+        assert_eq!(mount_of(TABLE, Path::new("/tmpfoo")), Some("ext4"));
+        assert_eq!(mount_of("garbage\n", Path::new("/")), None);
     }
 }

@@ -94,6 +94,12 @@ pub trait RateBody: Clone + Send + Sync + 'static {
 
     /// Runs the body once on `rt`; returns its operations (and its timed phase, if any).
     fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed;
+
+    /// Readies the machine for the next call of [`run`](Self::run), untimed (files to
+    /// write into, say). On a thread-per-core runtime every shard prepares before any shard
+    /// starts its call, so that one shard's preparation never overlaps another's measured
+    /// work. Nothing by default.
+    fn prepare(&self, _ctx: &Ctx) {}
 }
 
 /// Shard threads of a thread-per-core run: one current-thread runtime of `R` per thread,
@@ -142,11 +148,18 @@ impl Shards {
                     };
                     let _ = ready_tx.send(Ok(()));
                     for go in job_rx {
+                        let prepared =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                body.prepare(&ctx)
+                            }));
+                        // Reached even when preparing panicked: the others wait for it.
                         go.wait();
                         let start = std::time::Instant::now();
-                        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            body.run(&rt, &ctx)
-                        }));
+                        let run = prepared.and_then(|()| {
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                body.run(&rt, &ctx)
+                            }))
+                        });
                         let run = run
                             .map(|timed| ShardRun {
                                 start,
@@ -259,7 +272,10 @@ impl<'a, B: RateBody> MakeSampler<'a> for RateSampler<'a, B> {
             }
             flavor => {
                 let rt: R = flavor.build(&self.ctx.options);
-                Box::new(move |_| Ok(measure::rate(|| self.body.run(&rt, self.ctx))))
+                Box::new(move |_| {
+                    self.body.prepare(self.ctx);
+                    Ok(measure::rate(|| self.body.run(&rt, self.ctx)))
+                })
             }
         }
     }
@@ -563,5 +579,57 @@ mod tests {
         let threads: HashSet<_> = WHOLE_THREADS.lock().unwrap().iter().copied().collect();
         assert_eq!(threads.len(), 1);
         assert_eq!(p.series[0].extra, vec![("thread_per_core_runtimes", 1.0)]);
+    }
+
+    /// What the body below did, in order: `true` for a prepare, `false` for a run.
+    static ORDER: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+
+    #[derive(Clone, Copy)]
+    struct Prepared {
+        /// Shard whose prepare panics, if any.
+        panics: Option<usize>,
+    }
+
+    impl RateBody for Prepared {
+        const SPLIT: bool = true;
+        fn prepare(&self, ctx: &Ctx) {
+            assert!(self.panics != Some(ctx.share.index), "prepare failed");
+            // The first shard prepares slowly: the others must still wait for it.
+            if ctx.share.index == 0 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            ORDER.lock().unwrap().push(true);
+        }
+        fn run<R: Runtime>(&self, rt: &R, _: &Ctx) -> Timed {
+            rt.run(async {});
+            ORDER.lock().unwrap().push(false);
+            Timed::from(1)
+        }
+    }
+
+    #[cfg(feature = "peers")]
+    #[test]
+    fn every_shard_prepares_before_any_shard_runs() {
+        let ctx = Ctx::new(
+            MeasureConfig {
+                warmup: Duration::ZERO,
+                rounds: 3,
+                workers: 3,
+            },
+            vec![crate::rt::Monoio::NAME],
+            crate::rt::Monoio::NAME,
+        );
+        let body = Prepared { panics: None };
+        rates(&ctx, Flavor::MultiThread(3), &body).unwrap();
+        let order = std::mem::take(&mut *ORDER.lock().unwrap());
+        // Three shards per call: three prepares, then three runs.
+        assert!(order.len() >= 3 * 6, "{} steps", order.len());
+        for call in order.chunks(6) {
+            assert_eq!(call, [true, true, true, false, false, false]);
+        }
+
+        // A prepare that panics fails the point instead of holding the other shards.
+        let e = rates(&ctx, Flavor::MultiThread(3), &Prepared { panics: Some(1) });
+        assert!(e.is_err());
     }
 }

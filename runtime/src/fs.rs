@@ -391,20 +391,18 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     blocking(move || std::fs::read(path)).await?
 }
 
-/// Writes `contents` to `path`, creating or truncating it. On epoll the contents move into
-/// the pool thread (pass a `Vec<u8>` to avoid a copy); on io_uring they are copied into the
-/// operation's buffer.
+/// Writes `contents` to `path`, creating or truncating it (Tokio's `fs::write`). The
+/// contents are copied into the operation, which owns its bytes until the kernel is done
+/// with them (on io_uring, even when this future is dropped; on epoll, in the pool thread).
 ///
 /// # Errors
 /// As `std::fs::write`.
-pub async fn write(
-    path: impl AsRef<Path>,
-    contents: impl AsRef<[u8]> + Send + 'static,
-) -> io::Result<()> {
+pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    let contents = contents.as_ref().to_vec();
     if let Some(ring) = current_ring() {
         let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
         let file = ring_open(ring, path.as_ref(), flags).await?;
-        let (r, _) = ring_write_all_at(file.std.clone(), contents.as_ref().to_vec(), 0).await;
+        let (r, _) = ring_write_all_at(file.std.clone(), contents, 0).await;
         return r;
     }
     let path = path.as_ref().to_owned();

@@ -63,6 +63,39 @@ fn file_read_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     Ok(Outcome { points })
 }
 
+/// Files written per sample in `fs.write_64k` (32 MiB).
+pub const FILE_WRITES: usize = 512;
+
+fn file_write_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::{whole_file_writes, WriteDirs};
+    #[derive(Clone)]
+    struct Writes(std::sync::Arc<WriteDirs>, usize);
+    impl RateBody for Writes {
+        const SPLIT: bool = true;
+        fn prepare(&self, ctx: &Ctx) {
+            self.0.prepare(ctx.share.index);
+        }
+        fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed {
+            match tasks_share(ctx, self.1, FILE_WRITES) {
+                (0, _) => 0.into(),
+                (tasks, writes) => {
+                    let shard = ctx.share.index;
+                    whole_file_writes(rt, &self.0.dir(), shard, tasks, writes, FILE_BYTES)
+                }
+            }
+        }
+    }
+    let dirs = std::sync::Arc::new(WriteDirs::new());
+    let mut points = strategy::sweep(ctx, "tasks", &[1usize, 16], |tasks| {
+        Writes(dirs.clone(), tasks)
+    })?;
+    let fs = dirs.file_system();
+    for p in &mut points {
+        p.params.push(("file_system", fs.clone().into()));
+    }
+    Ok(Outcome { points })
+}
+
 /// This call's tasks of `tasks` and its part of `total` operations, each task doing
 /// `total / tasks` as when the work is not divided (a thread-per-core shard's part).
 fn tasks_share(ctx: &Ctx, tasks: usize, total: usize) -> (usize, usize) {
@@ -168,6 +201,17 @@ pub(super) fn io() -> Vec<Workload> {
             needs: &[Cap::MultiThread, Cap::Files],
             description: "1 task, then 16 tasks, read whole 64 KiB files (page cache warm) through the runtime's file API: open, read_at until end of file, close; every file checked. zokio on io_uring: OPENAT/READ on the ring; on epoll and on Tokio: the blocking pool",
             run: file_read_outcome,
+        },
+        Workload {
+            name: "fs.write_64k",
+            unit: "files/s",
+            params: &[("bytes", N(FILE_BYTES)), ("writes", N(FILE_WRITES)), ("operation", T("fs::write: create + write + close")), ("directory", T("/dev/shm (tmpfs) if it has 256 MiB free, else TMPDIR; ZBENCH_WRITE_DIR overrides")), ("page_cache", T("new names in one directory; previous files truncated and moved out, then syncfs(2)"))],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files],
+            description: "1 task, then 16 tasks, write new 64 KiB files into one directory (on tmpfs when /dev/shm has room: the page cache is the file, no write-back or disk allocator; the file_system param says which) through the runtime's own fs::write (create, write, close), only the writes timed; before every sample the previous sample's files are truncated and moved out (never deleted: journal-less ext4 slows every create after a deletion for a minute) and the file system flushed (syncfs), so each starts with no dirty pages or write-back pending; every file checked afterwards. zokio on io_uring, monoio and compio: OPENAT/WRITE on their rings (the kernel runs the creating OPENAT on its io-wq threads); on epoll, Tokio and smol: the blocking pool",
+            run: file_write_outcome,
         },
         Workload {
             name: "latency.io_submission",

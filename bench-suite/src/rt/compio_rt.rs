@@ -166,6 +166,17 @@ impl super::AsyncFile for CompioFile {
             (r, buf.into_inner())
         }
     }
+
+    fn write_file(
+        path: PathBuf,
+        contents: Vec<u8>,
+    ) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + Send {
+        let write = Local::new(compio::fs::write(path, contents));
+        async move {
+            let compio::BufResult(r, buf) = write.await;
+            (r, buf)
+        }
+    }
 }
 
 impl Runtime for Compio {

@@ -503,6 +503,10 @@ impl AsyncFile for Unsupported {
     async fn read_at(&self, _: Vec<u8>, _: u64) -> (io::Result<usize>, Vec<u8>) {
         match *self {}
     }
+
+    async fn write_file(_: PathBuf, _: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        unsupported("a file API")
+    }
 }
 
 /// Name, version and capabilities of the runtime called `name`.
@@ -595,6 +599,15 @@ pub trait AsyncFile: Sized + Send + Sync + 'static {
         buf: Vec<u8>,
         offset: u64,
     ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send;
+
+    /// Writes `contents` as the whole of the file at `path` (created, or truncated if it
+    /// exists; closed when done) through the runtime's own one-call whole-file write, its
+    /// `fs::write`; gives the buffer back. Runtimes whose `fs::write` borrows the contents
+    /// (zokio, Tokio, smol) copy them into their operation, as they do for any caller.
+    fn write_file(
+        path: PathBuf,
+        contents: Vec<u8>,
+    ) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + Send;
 }
 
 /// An adapter's async mutex.

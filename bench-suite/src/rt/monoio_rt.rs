@@ -144,6 +144,13 @@ impl super::AsyncFile for MonoioFile {
             (r, buf)
         }
     }
+
+    fn write_file(
+        path: PathBuf,
+        contents: Vec<u8>,
+    ) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + Send {
+        Local::new(monoio::fs::write(path, contents))
+    }
 }
 
 impl Runtime for Monoio {

@@ -417,4 +417,8 @@ impl super::AsyncFile for SmolFile {
         let file = self.0.clone();
         smol::unblock(move || super::pread_spare(&file, buf, offset)).await
     }
+
+    async fn write_file(path: PathBuf, contents: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        (smol::fs::write(path, &contents).await, contents)
+    }
 }

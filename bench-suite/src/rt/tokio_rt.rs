@@ -308,4 +308,8 @@ impl super::AsyncFile for TokioFile {
             Err(e) => (Err(io::Error::other(e)), Vec::new()),
         }
     }
+
+    async fn write_file(path: PathBuf, contents: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        (tokio::fs::write(path, &contents).await, contents)
+    }
 }

@@ -290,4 +290,8 @@ impl super::AsyncFile for zokio::fs::File {
     ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send {
         zokio::fs::File::read_at(self, buf, offset)
     }
+
+    async fn write_file(path: PathBuf, contents: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        (zokio::fs::write(path, &contents).await, contents)
+    }
 }

@@ -1,5 +1,5 @@
 //! I/O through each runtime's own driver and file API, on 127.0.0.1 and a temporary file:
-//! TCP echo throughput and round-trip latency, and small file reads.
+//! TCP echo throughput and round-trip latency, and small file reads and writes.
 //!
 //! Client and server run on the same runtime, in the same process: the figure is what one
 //! runtime does with both ends of each connection. (The load generator of the stress work
@@ -277,6 +277,215 @@ pub fn whole_file_reads<R: Runtime>(rt: &R, files: &TempFiles, tasks: usize, tot
     })
 }
 
+/// Where `fs.write_64k` writes: one directory, `files`, in a directory of its own under
+/// [`write_root`] that is removed with all it holds on drop. Every call writes there,
+/// whether one runtime makes it or the shards of a thread-per-core runtime share it
+/// ([`crate::suite::Share`]: shard `s` names its files `s{s}-...`), so every runtime's
+/// tasks contend for the same directory.
+///
+/// The page cache and file system are kept in one state for every call:
+/// [`prepare`](Self::prepare) truncates the shard's files of the previous call to nothing
+/// (their dirty pages are dropped, never written back) and moves them into a `retired`
+/// directory, then flushes the file system with `syncfs(2)`, so a call starts with no
+/// dirty data or metadata of earlier calls pending and writes only new names into an
+/// empty directory. Files are retired rather than removed because ext4 without a journal
+/// skips every inode freed in the last minutes when it allocates one near a dirty inode
+/// table block (`recently_deleted`), which made each create slower the more samples had
+/// run; and a call never rewrites an existing file, since a truncating open makes ext4
+/// start write-back at close. A call's files (512 of 64 KiB: 32 MiB) stay far below the
+/// kernel's `dirty_background_ratio` of memory and are dropped long before
+/// `dirty_expire_centisecs` (30 s) would age them into write-back.
+#[derive(Debug)]
+pub struct WriteDirs {
+    base: PathBuf,
+    retired: std::sync::atomic::AtomicU64,
+}
+
+impl WriteDirs {
+    /// Makes the base directory with its `files` and `retired` directories.
+    ///
+    /// # Panics
+    /// If they cannot be made (a broken machine, not a benchmark result).
+    pub fn new() -> WriteDirs {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let base = write_root().join(format!(
+            "zbench-writes-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        for sub in ["files", "retired"] {
+            std::fs::create_dir_all(base.join(sub)).expect("create temporary directory");
+        }
+        WriteDirs {
+            base,
+            retired: Default::default(),
+        }
+    }
+
+    /// The directory every call writes into.
+    pub fn dir(&self) -> PathBuf {
+        self.base.join("files")
+    }
+
+    /// The file system the files go to (`ext4`, `tmpfs`, ...), from `/proc/self/mountinfo`;
+    /// `unknown` if it cannot be told.
+    pub fn file_system(&self) -> String {
+        crate::machine::file_system(&self.base).unwrap_or_else(|| "unknown".to_owned())
+    }
+
+    /// Retires shard `shard`'s files and flushes the file system.
+    ///
+    /// # Panics
+    /// If a file cannot be retired or the file system flushed.
+    pub fn prepare(&self, shard: usize) {
+        let mine = format!("s{shard}-");
+        let entries = std::fs::read_dir(self.dir()).expect("list the write directory");
+        for entry in entries {
+            let entry = entry.expect("list the write directory");
+            if !entry.file_name().to_string_lossy().starts_with(&mine) {
+                continue;
+            }
+            let from = entry.path();
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&from)
+                .and_then(|f| f.set_len(0))
+                .expect("truncate a written file");
+            let n = self
+                .retired
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let to = self.base.join("retired").join(n.to_string());
+            std::fs::rename(&from, to).expect("retire a written file");
+        }
+        syncfs(&self.base);
+    }
+}
+
+/// Free bytes `/dev/shm` must have for [`write_root`] to choose it: two shards' calls of
+/// `fs.write_64k` (32 MiB each) with room to spare.
+const SHM_FREE_BYTES: u64 = 256 << 20;
+
+/// Where `fs.write_64k` makes its directory: `$ZBENCH_WRITE_DIR` if set; else `/dev/shm`
+/// when it is a tmpfs with [`SHM_FREE_BYTES`] free; else the system temporary directory.
+///
+/// Why tmpfs first: there the file is the page cache, with no write-back or disk
+/// allocator, so the figure is each runtime's path (its thread hand-offs or ring, the
+/// kernel's `io-wq` for an `OPENAT` that creates) plus the VFS, the same on every run. On
+/// a disk file system the allocator's state from earlier work can dominate: on this
+/// project's machine (ext4 without a journal) creates ran at 1.3k files/s within minutes
+/// of a bulk deletion and at 20k otherwise. Set `ZBENCH_WRITE_DIR` to measure one.
+pub fn write_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ZBENCH_WRITE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let shm = std::path::Path::new("/dev/shm");
+    let tmpfs = crate::machine::file_system(shm).is_some_and(|fs| fs == "tmpfs");
+    if tmpfs && free_bytes(shm).is_some_and(|free| free >= SHM_FREE_BYTES) {
+        return shm.to_owned();
+    }
+    std::env::temp_dir()
+}
+
+/// Bytes available to an unprivileged user on the file system holding `dir`.
+fn free_bytes(dir: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: an all-zero statvfs is a valid value of the plain C struct.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is NUL-terminated and `st` is a live statvfs the call writes into.
+    let r = unsafe { libc::statvfs(path.as_ptr(), &mut st) };
+    (r == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+impl Default for WriteDirs {
+    fn default() -> WriteDirs {
+        WriteDirs::new()
+    }
+}
+
+impl Drop for WriteDirs {
+    /// Removes everything, then flushes the file system: inodes freed with their table
+    /// blocks still dirty are skipped by journal-less ext4 for five minutes, clean ones
+    /// for one, so the flush shortens how long later file creations pay for them.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.base);
+        if let Some(parent) = self.base.parent() {
+            syncfs(parent);
+        }
+    }
+}
+
+/// `syncfs(2)` on the file system holding `dir`.
+///
+/// # Panics
+/// If `dir` cannot be opened or the flush fails.
+fn syncfs(dir: &std::path::Path) {
+    let dir = std::fs::File::open(dir).expect("open a directory to flush");
+    // SAFETY: syncfs(2) only reads the descriptor, which `dir` keeps open.
+    let r = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&dir)) };
+    assert!(r == 0, "syncfs: {}", std::io::Error::last_os_error());
+}
+
+/// `fs.write_64k`: `tasks` tasks together write `total` new files of `len` bytes into `dir`
+/// through the runtime's `fs::write` (create, write, close), each task reusing one buffer
+/// of its own byte; the files are named `s{shard}-t{task}-{i}`. Ops: files; only the
+/// writes are timed. Every file is checked afterwards for its length, and each task's last
+/// file for its content.
+///
+/// # Panics
+/// If a write fails or a file is wrong.
+pub fn whole_file_writes<R: Runtime>(
+    rt: &R,
+    dir: &std::path::Path,
+    shard: usize,
+    tasks: usize,
+    total: usize,
+    len: usize,
+) -> crate::measure::Timed {
+    let per = total / tasks;
+    let path =
+        move |dir: &std::path::Path, t: usize, i: usize| dir.join(format!("s{shard}-t{t}-{i}"));
+    let base = std::sync::Arc::new(dir.to_owned());
+    let elapsed = rt.run(async move {
+        let start = Instant::now();
+        let writers: Vec<_> = (0..tasks)
+            .map(|t| {
+                let base = base.clone();
+                R::spawn_local(async move {
+                    let mut contents = vec![t as u8; len];
+                    for i in 0..per {
+                        let (r, b) = R::File::write_file(path(&base, t, i), contents).await;
+                        r.expect("write a file");
+                        contents = b;
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await;
+        }
+        start.elapsed()
+    });
+    for t in 0..tasks {
+        for i in 0..per {
+            let p = path(dir, t, i);
+            let size = std::fs::metadata(&p).map_or(0, |m| m.len());
+            assert!(size == len as u64, "{} has {size} bytes", p.display());
+        }
+        if per > 0 {
+            let last = std::fs::read(path(dir, t, per - 1)).expect("read a written file");
+            assert!(
+                last.iter().all(|&b| b == t as u8),
+                "task {t} wrote wrong bytes"
+            );
+        }
+    }
+    crate::measure::Timed {
+        ops: (per * tasks) as u64,
+        elapsed: Some(elapsed),
+    }
+}
+
 /// `latency.io_submission`: inside a task, creates `n` no-op futures and polls each once
 /// (which submits it: zokio queues an SQE or hands a closure to its blocking pool, Tokio
 /// hands a closure to its blocking pool), timing only that loop; then awaits them all
@@ -359,6 +568,37 @@ mod tests {
             whole_file_reads(&Zokio::current_thread(), &files, 4, 20),
             20
         );
+    }
+
+    #[test]
+    fn whole_files_are_written_checked_and_retired() {
+        let dirs = WriteDirs::new();
+        let count = || std::fs::read_dir(dirs.dir()).unwrap().count();
+        for shard in [0, 1] {
+            dirs.prepare(shard);
+            let t = whole_file_writes(&Zokio::multi_thread(2), &dirs.dir(), shard, 4, 20, 5_000);
+            assert_eq!(t.ops, 20);
+            assert!(t.elapsed.is_some(), "only the writes are timed");
+        }
+        assert_eq!(count(), 40);
+        // Preparing retires the shard's own files: emptied, moved out, never deleted.
+        dirs.prepare(0);
+        assert_eq!(count(), 20);
+        let t = whole_file_writes(&Tokio::multi_thread(2), &dirs.dir(), 0, 1, 7, 5_000);
+        assert_eq!(t.ops, 7);
+        dirs.prepare(0);
+        dirs.prepare(1);
+        assert_eq!(count(), 0);
+        let retired: Vec<_> = std::fs::read_dir(dirs.base.join("retired"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .collect();
+        assert_eq!(retired.len(), 20 + 20 + 7);
+        assert!(retired.iter().all(|&len| len == 0));
+        assert_ne!(dirs.file_system(), "unknown");
+        let base = dirs.base.clone();
+        drop(dirs);
+        assert!(!base.exists());
     }
 
     #[test]
