@@ -428,8 +428,8 @@ pub const PERCENTILES: [(f64, &str); 4] =
     [(0.5, "p50"), (0.9, "p90"), (0.99, "p99"), (0.999, "p99.9")];
 
 /// Latency percentile curves: x the percentile (p50 to p99.9, spaced by nines), y the
-/// latency on a log axis, one line per series. Each series holds one value per entry of
-/// [`PERCENTILES`].
+/// latency on a log axis labelled as times (values in ns), one line per series. Each
+/// series holds one value per entry of [`PERCENTILES`].
 ///
 /// # Errors
 /// [`ChartError`] if plotters fails.
@@ -465,7 +465,7 @@ pub fn percentile_chart(
                         .map(|(_, l)| (*l).to_owned())
                         .unwrap_or_default()
                 })
-                .y_label_formatter(&|y| fmt_axis(*y))
+                .y_label_formatter(&|y| crate::schema::fmt_ns(*y))
                 .x_desc("percentile")
                 .y_desc(y_desc)
                 .label_style((FONT, 13))
@@ -647,8 +647,10 @@ pub fn line_chart(
     Ok(svg)
 }
 
-/// Open-loop latency against offered rate: x the offered rate, y the latency on a log axis,
-/// a p50 and a p99 line per runtime. Each series holds `(rate, p50, p99)`.
+/// Open-loop latency against offered rate: x the offered rate, y the latency on a log axis
+/// labelled as times (values in ns), a p50, a p99 and a p99.9 line per runtime (thin,
+/// thicker, thickest; p99.9 points drawn as crosses). Each series holds
+/// `(rate, [p50, p99, p99.9])`.
 ///
 /// # Errors
 /// [`ChartError`] if plotters fails.
@@ -656,12 +658,12 @@ pub fn rate_chart(
     title: &str,
     y_desc: &str,
     x_desc: &str,
-    series: &[Series<(f64, f64, f64)>],
+    series: &[Series<(f64, [f64; 3])>],
 ) -> Result<String, ChartError> {
     let (lo, hi) = positive_bounds(
         series
             .iter()
-            .flat_map(|s| s.values.iter().flat_map(|v| [v.1, v.2])),
+            .flat_map(|s| s.values.iter().flat_map(|v| v.1)),
     );
     let rates: Vec<f64> = series
         .iter()
@@ -686,7 +688,7 @@ pub fn rate_chart(
             chart
                 .configure_mesh()
                 .x_label_formatter(&|x| fmt_axis(*x))
-                .y_label_formatter(&|y| fmt_axis(*y))
+                .y_label_formatter(&|y| crate::schema::fmt_ns(*y))
                 .x_desc(x_desc)
                 .y_desc(y_desc)
                 .label_style((FONT, 13))
@@ -695,11 +697,14 @@ pub fn rate_chart(
         );
         for (j, s) in series.iter().enumerate() {
             let color = series_color(&s.name, j);
-            for (which, pick, width) in [("p50", 1usize, 1u32), ("p99", 2, 3)] {
+            for (k, (which, width)) in [("p50", 1u32), ("p99", 2), ("p99.9", 4)]
+                .into_iter()
+                .enumerate()
+            {
                 let points: Vec<(f64, f64)> = s
                     .values
                     .iter()
-                    .map(|v| (v.0, if pick == 1 { v.1 } else { v.2 }))
+                    .map(|v| (v.0, v.1[k]))
                     .filter(|p| p.1 > 0.0)
                     .collect();
                 let style = color.stroke_width(width);
@@ -709,10 +714,25 @@ pub fn rate_chart(
                 )
                 .label(format!("{} {which}", s.name))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-                tried!(
-                    title,
-                    chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
-                );
+                if k == 2 {
+                    tried!(
+                        title,
+                        chart.draw_series(points.iter().map(|p| Cross::new(
+                            *p,
+                            4,
+                            color.stroke_width(2)
+                        )))
+                    );
+                } else {
+                    tried!(
+                        title,
+                        chart.draw_series(points.iter().map(|p| Circle::new(
+                            *p,
+                            3,
+                            color.filled()
+                        )))
+                    );
+                }
             }
         }
         legend(&mut chart, SeriesLabelPosition::UpperLeft, title)?;

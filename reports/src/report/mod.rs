@@ -489,7 +489,7 @@ fn workload_section(
         "-",
     );
     if let (true, Some(key)) = (has_percentiles, rate_key) {
-        let series: Vec<charts::Series<(f64, f64, f64)>> = runtimes
+        let series: Vec<charts::Series<(f64, [f64; 3])>> = runtimes
             .iter()
             .map(|rt| charts::Series {
                 name: rt.clone(),
@@ -498,7 +498,7 @@ fn workload_section(
                     .filter_map(|p| {
                         let r = find(rt, p)?;
                         let pc = r.percentiles.as_ref()?;
-                        Some((p.get(key)?.as_f64()?, pc.p50, pc.p99))
+                        Some((p.get(key)?.as_f64()?, [pc.p50, pc.p99, pc.p999]))
                     })
                     .collect(),
             })
@@ -506,14 +506,14 @@ fn workload_section(
         let src = format!("charts/{file_stem}-rate.svg");
         let svg = charts::rate_chart(
             &format!("{name}: latency against offered rate"),
-            "latency, ns (log scale)",
+            "latency (log scale)",
             &format!("offered rate, {}", first.unit),
             &series,
         )?;
         figures.push(site.add_chart(
             src,
             svg,
-            format!("{name}: p50 and p99 latency per runtime against the offered rate"),
+            format!("{name}: p50, p99 and p99.9 latency per runtime against the offered rate"),
             caption(
                 file,
                 rs,
@@ -543,7 +543,7 @@ fn workload_section(
         let src = format!("charts/{file_stem}-percentiles.svg");
         let svg = charts::percentile_chart(
             &format!("{name}: latency percentiles"),
-            "latency, ns (log scale)",
+            "latency (log scale)",
             &series,
         )?;
         figures.push(site.add_chart(

@@ -422,9 +422,11 @@ fn every_chart_is_valid_svg_with_title_axes_and_series_names() {
         &[
             "zokio p50",
             "zokio p99",
+            "zokio p99.9",
             "tokio p99",
+            "tokio p99.9",
             "offered rate, requests/s",
-            "latency, ns (log scale)",
+            "latency (log scale)",
         ],
     );
     let rate_chart = svg(&site, "charts/net.http_open_loop-rate.svg");
@@ -432,6 +434,29 @@ fn every_chart_is_valid_svg_with_title_axes_and_series_names() {
         !rate_chart.contains("latency, requests/s"),
         "latency labelled in the throughput unit"
     );
+    // Its latency axis is labelled in times, not in raw nanoseconds ("2.00M").
+    let labels = |chart: &str| -> Vec<String> {
+        chart
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(|t| t.trim().to_owned())
+            .collect()
+    };
+    let rate_labels = labels(rate_chart);
+    assert!(
+        rate_labels.iter().any(|l| l == "1.00 ms"),
+        "{rate_labels:?}"
+    );
+    assert!(
+        !rate_labels.iter().any(|l| l.ends_with('M')),
+        "{rate_labels:?}"
+    );
+    let pc_labels = labels(svg(&site, "charts/latency.wakeup-percentiles.svg"));
+    assert!(
+        pc_labels.iter().any(|l| l.ends_with(" \u{b5}s")),
+        "{pc_labels:?}"
+    );
+    assert!(!pc_labels.iter().any(|l| l.ends_with('k')), "{pc_labels:?}");
     // The figures table gives the latencies as times, not in the figure's unit.
     let net = svg(&site, "group-net.html");
     assert!(
