@@ -394,6 +394,8 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// Writes `contents` to `path`, creating or truncating it (Tokio's `fs::write`). The
 /// contents are copied into the operation, which owns its bytes until the kernel is done
 /// with them (on io_uring, even when this future is dropped; on epoll, in the pool thread).
+/// To write an owned buffer without the copy, use [`File::create`] and
+/// [`File::write_all_at`], which take the `Vec` and give it back.
 ///
 /// # Errors
 /// As `std::fs::write`.

@@ -205,12 +205,12 @@ pub(super) fn io() -> Vec<Workload> {
         Workload {
             name: "fs.write_64k",
             unit: "files/s",
-            params: &[("bytes", N(FILE_BYTES)), ("writes", N(FILE_WRITES)), ("operation", T("fs::write: create + write + close")), ("directory", T("/dev/shm (tmpfs) if it has 256 MiB free, else TMPDIR; ZBENCH_WRITE_DIR overrides")), ("page_cache", T("new names in one directory; previous files truncated and moved out, then syncfs(2)"))],
+            params: &[("bytes", N(FILE_BYTES)), ("writes", N(FILE_WRITES)), ("operation", T("create + write + close from an owned buffer (fs::write; zokio: File::create + write_all_at)")), ("directory", T("/dev/shm (tmpfs) if it has 256 MiB free, else TMPDIR; ZBENCH_WRITE_DIR overrides")), ("page_cache", T("new names in one directory; previous files truncated and moved out, then syncfs(2)"))],
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::Files],
-            description: "1 task, then 16 tasks, write new 64 KiB files into one directory (on tmpfs when /dev/shm has room: the page cache is the file, no write-back or disk allocator; the file_system param says which) through the runtime's own fs::write (create, write, close), only the writes timed; before every sample the previous sample's files are truncated and moved out (never deleted: journal-less ext4 slows every create after a deletion for a minute) and the file system flushed (syncfs), so each starts with no dirty pages or write-back pending; every file checked afterwards. zokio on io_uring, monoio and compio: OPENAT/WRITE on their rings (the kernel runs the creating OPENAT on its io-wq threads); on epoll, Tokio and smol: the blocking pool",
+            description: "1 task, then 16 tasks, write new 64 KiB files into one directory (on tmpfs when /dev/shm has room: the page cache is the file, no write-back or disk allocator; the file_system param says which) through each runtime's whole-file write from an owned buffer (monoio, compio: fs::write; zokio: File::create + write_all_at, no copy; Tokio, smol: fs::write, which copies) (create, write, close), only the writes timed; before every sample the previous sample's files are truncated and moved out (never deleted: journal-less ext4 slows every create after a deletion for a minute) and the file system flushed (syncfs), so each starts with no dirty pages or write-back pending; every file checked afterwards. zokio on io_uring, monoio and compio: OPENAT/WRITE on their rings (the kernel runs the creating OPENAT on its io-wq threads); on epoll, Tokio and smol: the blocking pool",
             run: file_write_outcome,
         },
         Workload {

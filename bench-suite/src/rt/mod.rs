@@ -601,9 +601,12 @@ pub trait AsyncFile: Sized + Send + Sync + 'static {
     ) -> impl Future<Output = (io::Result<usize>, Vec<u8>)> + Send;
 
     /// Writes `contents` as the whole of the file at `path` (created, or truncated if it
-    /// exists; closed when done) through the runtime's own one-call whole-file write, its
-    /// `fs::write`; gives the buffer back. Runtimes whose `fs::write` borrows the contents
-    /// (zokio, Tokio, smol) copy them into their operation, as they do for any caller.
+    /// exists; closed when done) the way the runtime writes a whole file from an owned
+    /// buffer; gives the buffer back. monoio and compio: their `fs::write`, which takes
+    /// the buffer; zokio: `File::create` and `write_all_at`, its owned-buffer path (its
+    /// Tokio-compatible `fs::write` borrows and copies); Tokio and smol: their `fs::write`,
+    /// which borrows and copies the contents into the blocking pool's closure (neither
+    /// has an owned-buffer file API).
     fn write_file(
         path: PathBuf,
         contents: Vec<u8>,

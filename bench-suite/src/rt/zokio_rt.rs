@@ -292,6 +292,11 @@ impl super::AsyncFile for zokio::fs::File {
     }
 
     async fn write_file(path: PathBuf, contents: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        (zokio::fs::write(path, &contents).await, contents)
+        // zokio's owned-buffer path (as monoio's and compio's `fs::write`): its
+        // Tokio-compatible `fs::write` borrows, so it copies the contents.
+        match zokio::fs::File::create(path).await {
+            Ok(file) => file.write_all_at(contents, 0).await,
+            Err(e) => (Err(e), contents),
+        }
     }
 }

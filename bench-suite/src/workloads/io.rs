@@ -427,7 +427,7 @@ fn syncfs(dir: &std::path::Path) {
 }
 
 /// `fs.write_64k`: `tasks` tasks together write `total` new files of `len` bytes into `dir`
-/// through the runtime's `fs::write` (create, write, close), each task reusing one buffer
+/// with [`AsyncFile::write_file`] (create, write, close), each task reusing one buffer
 /// of its own byte; the files are named `s{shard}-t{task}-{i}`. Ops: files; only the
 /// writes are timed. Every file is checked afterwards for its length, and each task's last
 /// file for its content.
