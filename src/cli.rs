@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[command(
     name = "zbench",
     version,
-    about = "Benchmarks async runtimes (zokio, Tokio, smol) workload by workload, in the same run"
+    about = "Benchmarks async runtimes (zokio, Tokio, smol, monoio, compio) workload by workload, in the same run"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
