@@ -137,18 +137,21 @@ pub struct TempFile {
     pub path: PathBuf,
 }
 
+/// `{prefix}-{pid}-{n}`, a name no other file of this process (or of another zbench)
+/// takes: `n` counts up across every call.
+fn unique_name(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
 impl TempFile {
     /// Creates it in the system temporary directory.
     ///
     /// # Panics
     /// If the file cannot be written (a broken machine, not a benchmark result).
     pub fn new(len: usize) -> TempFile {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "zbench-io-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
+        let path = std::env::temp_dir().join(unique_name("zbench-io"));
         std::fs::write(&path, vec![0xa5u8; len]).expect("write temporary file");
         TempFile { path }
     }
@@ -213,12 +216,7 @@ impl TempFiles {
     /// # Panics
     /// If a file cannot be written (a broken machine, not a benchmark result).
     pub fn new(count: usize, len: usize) -> TempFiles {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "zbench-files-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
+        let dir = std::env::temp_dir().join(unique_name("zbench-files"));
         std::fs::create_dir_all(&dir).expect("create temporary directory");
         let paths = (0..count)
             .map(|i| {
@@ -307,12 +305,7 @@ impl WriteDirs {
     /// # Panics
     /// If they cannot be made (a broken machine, not a benchmark result).
     pub fn new() -> WriteDirs {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let base = write_root().join(format!(
-            "zbench-writes-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
+        let base = write_root().join(unique_name("zbench-writes"));
         for sub in ["files", "retired"] {
             std::fs::create_dir_all(base.join(sub)).expect("create temporary directory");
         }
@@ -357,7 +350,7 @@ impl WriteDirs {
             let to = self.base.join("retired").join(n.to_string());
             std::fs::rename(&from, to).expect("retire a written file");
         }
-        syncfs(&self.base);
+        syncfs(&self.base).expect("flush the file system");
     }
 }
 
@@ -371,9 +364,9 @@ const SHM_FREE_BYTES: u64 = 256 << 20;
 /// Why tmpfs first: there the file is the page cache, with no write-back or disk
 /// allocator, so the figure is each runtime's path (its thread hand-offs or ring, the
 /// kernel's `io-wq` for an `OPENAT` that creates) plus the VFS, the same on every run. On
-/// a disk file system the allocator's state from earlier work can dominate: on this
-/// project's machine (ext4 without a journal) creates ran at 1.3k files/s within minutes
-/// of a bulk deletion and at 20k otherwise. Set `ZBENCH_WRITE_DIR` to measure one.
+/// a disk file system the allocator's state from earlier work can dominate (ext4 without
+/// a journal slows every create for minutes after a bulk deletion; see [`WriteDirs`]).
+/// Set `ZBENCH_WRITE_DIR` to measure one.
 pub fn write_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("ZBENCH_WRITE_DIR") {
         return PathBuf::from(dir);
@@ -410,20 +403,25 @@ impl Drop for WriteDirs {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.base);
         if let Some(parent) = self.base.parent() {
-            syncfs(parent);
+            // Best effort: a drop must not panic.
+            let _ = syncfs(parent);
         }
     }
 }
 
 /// `syncfs(2)` on the file system holding `dir`.
 ///
-/// # Panics
+/// # Errors
 /// If `dir` cannot be opened or the flush fails.
-fn syncfs(dir: &std::path::Path) {
-    let dir = std::fs::File::open(dir).expect("open a directory to flush");
+fn syncfs(dir: &std::path::Path) -> std::io::Result<()> {
+    let dir = std::fs::File::open(dir)?;
     // SAFETY: syncfs(2) only reads the descriptor, which `dir` keeps open.
     let r = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&dir)) };
-    assert!(r == 0, "syncfs: {}", std::io::Error::last_os_error());
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// `fs.write_64k`: `tasks` tasks together write `total` new files of `len` bytes into `dir`
