@@ -505,6 +505,14 @@ mod tests {
                     .collect();
                 assert_eq!(parts.iter().sum::<usize>(), n, "{n} over {count}");
                 assert!(parts.iter().max().unwrap() - parts.iter().min().unwrap() <= 1);
+                // The ranges tile 0..n in shard order, each as long as its share.
+                let mut next = 0;
+                for (index, part) in parts.iter().enumerate() {
+                    ctx.share = Share { index, count };
+                    assert_eq!(ctx.share_range(n), next..next + part, "{n} over {count}");
+                    next += part;
+                }
+                assert_eq!(next, n);
             }
         }
     }

@@ -71,6 +71,14 @@ impl Ctx {
         n / count + usize::from(index < n % count)
     }
 
+    /// Which of `n` numbered items are this call's: [`share`](Self::share) of them, after
+    /// those of the shards before it (`0..n` outside a shard).
+    pub fn share_range(&self, n: usize) -> std::ops::Range<usize> {
+        let Share { index, count } = self.share;
+        let start = index * (n / count) + index.min(n % count);
+        start..start + self.share(n)
+    }
+
     /// Whether runtime `name` is measured.
     pub fn runs(&self, name: &str) -> bool {
         self.runtimes.contains(&name)

@@ -1,7 +1,7 @@
 //! Memory: resident bytes per idle task, per I/O driver and per worker, each measured in
 //! a fresh child process per runtime and round.
 
-use super::{MULTI, SHARED};
+use super::MULTI;
 use crate::child::Job;
 use crate::rt::Cap;
 use crate::strategy::{self};
@@ -48,8 +48,8 @@ pub(super) fn memory() -> Vec<Workload> {
             claims: &["memory.scheduler_per_worker"],
             figure: Figure::LowerIsBetter,
             multi_thread: false,
-            needs: SHARED,
-            description: "RSS per extra started worker (thread stack pages, TLS and allocator arenas included); RSS granularity makes it noisy by a few KiB",
+            needs: MULTI,
+            description: "RSS per extra started worker (thread stack pages, TLS and allocator arenas included; a thread-per-core runtime's worker is a thread with its own runtime); RSS granularity makes it noisy by a few KiB",
             run: |ctx| strategy::child_processes(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new()).map(Outcome::one),
         },
         Workload {
@@ -59,8 +59,8 @@ pub(super) fn memory() -> Vec<Workload> {
             claims: &["scale.concurrent_tasks"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: SHARED,
-            description: "bytes per idle task at 10^4, 10^5 and 10^6 live tasks",
+            needs: MULTI,
+            description: "bytes per idle task at 10^4, 10^5 and 10^6 live tasks; a thread-per-core runtime holds them all on one of its runtimes",
             run: |ctx| {
                 let points = [10_000usize, 100_000, 1_000_000]
                     .into_iter()

@@ -1,6 +1,6 @@
 //! Scaling: throughput at 1 to the machine's cores workers.
 
-use super::SHARED;
+use super::MULTI;
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use crate::strategy::{self, RateBody};
@@ -17,9 +17,9 @@ pub(super) fn scale() -> Vec<Workload> {
             claims: &["scale.workers"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "spawn throughput at 1..=cores workers; the claim is judged on efficiency vs 1 worker",
-            run: scaling_rate!(|rt| spawn_many_local(rt, NUM_SPAWN)),
+            run: scaling_rate!(split ctx, |rt| spawn_many_local(rt, ctx.share(NUM_SPAWN))),
         },
         Workload {
             name: "scale.workers_yield",
@@ -28,9 +28,9 @@ pub(super) fn scale() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "yield throughput at 1..=cores workers",
-            run: scaling_rate!(|rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
+            run: scaling_rate!(split ctx, |rt| yield_many(rt, ctx.share(YIELD_TASKS), NUM_YIELD)),
         },
     ]
 }

@@ -29,9 +29,9 @@ pub(super) fn scheduler() -> Vec<Workload> {
             claims: &["sched.task_scheduling", "headline.vs_tokio"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
-            description: "spawn small tasks from a task and run them all to completion (the bench thread waits for the last one)",
-            run: multi_rate!(|rt| spawn_many_local(rt, TASK_SCHEDULING_TASKS)),
+            needs: MULTI,
+            description: "spawn small tasks from a task and run them all to completion (the spawning task waits for the last one)",
+            run: multi_rate!(split ctx, |rt| spawn_many_local(rt, ctx.share(TASK_SCHEDULING_TASKS))),
         },
         Workload {
             name: "zsync.spawn",
@@ -171,9 +171,9 @@ pub(super) fn building_blocks() -> Vec<Workload> {
             claims: &["sched.atomic_ops"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "one task per worker, each fetch_add on its own cache-padded counter",
-            run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, false)),
+            run: |ctx| atomic_ops_outcome(ctx, false),
         },
         Workload {
             name: "sched.atomic_ops_contended",
@@ -182,9 +182,9 @@ pub(super) fn building_blocks() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "one task per worker, all fetch_add on one shared counter",
-            run: multi_rate!(with ctx, |rt| primitives::atomic_ops(rt, ctx.cfg.workers, MICRO_OPS, true)),
+            run: |ctx| atomic_ops_outcome(ctx, true),
         },
         Workload {
             name: "sched.memory_allocation",
@@ -198,6 +198,26 @@ pub(super) fn building_blocks() -> Vec<Workload> {
             run: multi_rate!(|rt| primitives::memory_allocation(rt, MICRO_OPS)),
         },
     ]
+}
+
+/// `sched.atomic_ops` (`contended`: `_contended`): one task per worker, on counters every
+/// runtime of a thread-per-core run shares.
+fn atomic_ops_outcome(ctx: &Ctx, contended: bool) -> Result<Outcome, String> {
+    use primitives::Counters;
+    #[derive(Clone)]
+    struct Atomics(std::sync::Arc<Counters>, bool);
+    impl RateBody for Atomics {
+        const SPLIT: bool = true;
+        fn run<R: Runtime>(&self, rt: &R, ctx: &Ctx) -> Timed {
+            let tasks = ctx.share_range(ctx.cfg.workers);
+            primitives::atomic_ops(rt, &self.0, tasks, MICRO_OPS, self.1).into()
+        }
+    }
+    let body = Atomics(
+        std::sync::Arc::new(Counters::new(ctx.cfg.workers)),
+        contended,
+    );
+    strategy::rates(ctx, Flavor::MultiThread(ctx.cfg.workers), &body).map(Outcome::one)
 }
 
 /// Wake-ups per runtime per round in `latency.task_wakeup`.

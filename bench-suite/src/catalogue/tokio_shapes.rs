@@ -1,7 +1,7 @@
 //! Tokio's own scheduler benchmark shapes, run on every runtime as a cross-check of the
 //! Tokio figures.
 
-use super::{CURRENT, SHARED};
+use super::{CURRENT, MULTI};
 use crate::measure::Timed;
 use crate::rt::{Cap, Runtime};
 use crate::strategy::{self, Flavor, RateBody};
@@ -18,9 +18,9 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "spawn empty tasks from a task and run them all",
-            run: multi_rate!(|rt| spawn_many_local(rt, NUM_SPAWN)),
+            run: multi_rate!(split ctx, |rt| spawn_many_local(rt, ctx.share(NUM_SPAWN))),
         },
         Workload {
             name: "tokio_shapes.spawn_many_remote_idle",
@@ -29,7 +29,7 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::RemoteSpawn],
+            needs: &[Cap::MultiThread, Cap::RemoteSpawn],
             description: "spawn empty tasks from outside the runtime, then join them",
             run: multi_rate!(|rt| spawn_many_remote_idle(rt, NUM_SPAWN)),
         },
@@ -40,9 +40,9 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "tasks yielding to the scheduler",
-            run: multi_rate!(|rt| yield_many(rt, YIELD_TASKS, NUM_YIELD)),
+            run: multi_rate!(split ctx, |rt| yield_many(rt, ctx.share(YIELD_TASKS), NUM_YIELD)),
         },
         Workload {
             name: "tokio_shapes.ping_pong",
@@ -51,9 +51,9 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
+            needs: MULTI,
             description: "spawn a partner task and exchange one oneshot message each way",
-            run: multi_rate!(|rt| ping_pong(rt, NUM_PINGS)),
+            run: multi_rate!(split ctx, |rt| ping_pong(rt, ctx.share(NUM_PINGS))),
         },
         Workload {
             name: "tokio_shapes.chained_spawn",
@@ -62,8 +62,8 @@ pub(super) fn tokio_shapes() -> Vec<Workload> {
             claims: &[],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: SHARED,
-            description: "each task spawns the next",
+            needs: MULTI,
+            description: "each task spawns the next (one chain: a thread-per-core runtime runs it on one thread)",
             run: multi_rate!(|rt| chained_spawn(rt, CHAIN_LEN)),
         },
         Workload {

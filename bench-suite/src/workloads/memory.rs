@@ -180,50 +180,105 @@ fn touch_spare_capacity<T>(v: &mut Vec<T>) {
 
 /// Resident bytes per worker: after a warm-up runtime, build a 1-worker runtime and then a
 /// `workers`-worker one (every worker started), and divide the difference of their RSS
-/// growths by `workers - 1`, which cancels each runtime's fixed cost. Includes what the OS charges per thread (touched stack
-/// pages, TLS), since a worker costs that too.
+/// growths by `workers - 1`, which cancels each runtime's fixed cost. Includes what the OS
+/// charges per thread (touched stack pages, TLS), since a worker costs that too. A
+/// thread-per-core runtime's worker is a thread with a current-thread runtime of its own
+/// ([`Runtime::THREAD_PER_CORE`]): its "N-worker runtime" is N such threads.
 ///
 /// # Errors
 /// If RSS cannot be read.
+///
+/// # Panics
+/// If `workers < 2`.
 pub fn per_worker_memory<R: Runtime>(workers: usize) -> io::Result<f64> {
     assert!(
         workers >= 2,
         "needs at least 2 workers to cancel the fixed cost"
     );
-    let started = |rt: &R, n: usize| {
-        // One task per worker that blocks until all have started, so every worker thread
-        // has run (and touched its stack) before the reading.
-        let barrier = Arc::new(std::sync::Barrier::new(n));
-        let hs: Vec<_> = (0..n)
-            .map(|_| {
-                let b = barrier.clone();
-                rt.spawn(async move {
-                    b.wait();
-                })
-            })
-            .collect();
-        rt.block_on(async move {
-            for h in hs {
-                h.await;
-            }
-        });
-    };
     // The first runtime in a process pays one-time costs (lazy statics, the first thread's
     // allocator arena): pay them with a runtime that stays alive, so freed memory cannot be
     // reused by the ones measured.
-    let warm = R::multi_thread(1);
-    started(&warm, 1);
+    let warm = Workers::<R>::start(1);
     let before_one = rss_bytes()?;
-    let one = R::multi_thread(1);
-    started(&one, 1);
+    let one = Workers::<R>::start(1);
     let after_one = rss_bytes()?;
-    let many = R::multi_thread(workers);
-    started(&many, workers);
+    let many = Workers::<R>::start(workers);
     let after_many = rss_bytes()?;
     drop((warm, one, many));
     let fixed_plus_one = after_one.saturating_sub(before_one) as f64;
     let fixed_plus_many = after_many.saturating_sub(after_one) as f64;
     Ok((fixed_plus_many - fixed_plus_one) / (workers - 1) as f64)
+}
+
+/// `n` started workers of `R`, kept until dropped: a multi-thread runtime whose every
+/// worker has run a task, or `n` threads each holding a current-thread runtime that has
+/// run a task (thread-per-core).
+enum Workers<R> {
+    Shared(R),
+    PerThread {
+        /// Dropped to release the threads.
+        stop: Option<std::sync::mpsc::Sender<()>>,
+        threads: Vec<std::thread::JoinHandle<()>>,
+    },
+}
+
+impl<R: Runtime> Workers<R> {
+    fn start(n: usize) -> Workers<R> {
+        // Every worker blocks until all have started, so every worker thread has run (and
+        // touched its stack) before the reading.
+        let barrier = Arc::new(std::sync::Barrier::new(n + 1));
+        if !R::THREAD_PER_CORE {
+            let rt = R::multi_thread(n);
+            let hs: Vec<_> = (0..n)
+                .map(|_| {
+                    let b = barrier.clone();
+                    rt.spawn(async move {
+                        b.wait();
+                    })
+                })
+                .collect();
+            barrier.wait();
+            rt.block_on(async move {
+                for h in hs {
+                    h.await;
+                }
+            });
+            return Workers::Shared(rt);
+        }
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let stopped = Arc::new(Mutex::new(stopped));
+        let threads = (0..n)
+            .map(|_| {
+                let (barrier, stopped) = (barrier.clone(), stopped.clone());
+                std::thread::spawn(move || {
+                    let rt = R::current_thread();
+                    rt.run(async move {
+                        barrier.wait();
+                    });
+                    // Held until the sender is dropped (every receive then fails).
+                    let _ = stopped.lock().expect("stop lock").recv();
+                    drop(rt);
+                })
+            })
+            .collect();
+        barrier.wait();
+        Workers::PerThread {
+            stop: Some(stop),
+            threads,
+        }
+    }
+}
+
+impl<R> Drop for Workers<R> {
+    fn drop(&mut self) {
+        if let Workers::PerThread { stop, threads } = self {
+            // Closing the channel releases every thread.
+            drop(stop.take());
+            for t in threads.drain(..) {
+                let _ = t.join();
+            }
+        }
+    }
 }
 
 /// Bytes of this process's io_uring mappings (SQ/CQ rings and SQE arrays) that RSS does

@@ -6,6 +6,7 @@ use crate::measure::Timed;
 use crate::rt::Runtime;
 use std::future::{poll_fn, Future};
 use std::hint::black_box;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
@@ -32,16 +33,44 @@ pub fn future_polling<R: Runtime>(rt: &R, n: usize) -> Timed {
 #[derive(Default)]
 struct Padded(AtomicU64);
 
-/// `tasks` tasks each do `n` `fetch_add`s, on one shared counter (`contended`) or on a
-/// counter of their own. Ops: `tasks * n`.
-pub fn atomic_ops<R: Runtime>(rt: &R, tasks: usize, n: usize, contended: bool) -> u64 {
-    let counters: Arc<Vec<Padded>> = Arc::new((0..tasks).map(|_| Padded::default()).collect());
+/// The counters of [`atomic_ops`], one per task, each on its own cache line. Shared by the
+/// runtimes of a thread-per-core run, so that its shards contend on the same counter as a
+/// multi-thread runtime's workers do.
+pub struct Counters(Vec<Padded>);
+
+impl Counters {
+    /// `n` counters at 0.
+    pub fn new(n: usize) -> Counters {
+        Counters((0..n).map(|_| Padded::default()).collect())
+    }
+
+    /// The sum of every counter.
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|c| c.0.load(Relaxed)).sum()
+    }
+}
+
+/// The tasks numbered `tasks` (indices into `counters`) each do `n` `fetch_add`s, on
+/// counter 0, shared by all (`contended`), or on their own. Ops: `tasks.len() * n`.
+///
+/// # Panics
+/// If a task's index is beyond `counters`.
+pub fn atomic_ops<R: Runtime>(
+    rt: &R,
+    counters: &Arc<Counters>,
+    tasks: Range<usize>,
+    n: usize,
+    contended: bool,
+) -> u64 {
+    assert!(tasks.end <= counters.0.len(), "a counter per task");
+    let ops = (tasks.len() * n) as u64;
+    let counters = counters.clone();
     rt.run(async move {
-        let handles: Vec<_> = (0..tasks)
+        let handles: Vec<_> = tasks
             .map(|t| {
                 let counters = counters.clone();
                 R::spawn_local(async move {
-                    let c = &counters[if contended { 0 } else { t }].0;
+                    let c = &counters.0[if contended { 0 } else { t }].0;
                     for _ in 0..n {
                         c.fetch_add(1, Relaxed);
                     }
@@ -52,7 +81,7 @@ pub fn atomic_ops<R: Runtime>(rt: &R, tasks: usize, n: usize, contended: bool) -
             h.await;
         }
     });
-    (tasks * n) as u64
+    ops
 }
 
 /// Bytes per block in `memory_allocation`: zokio's task cell for a small future (96 B
@@ -110,10 +139,11 @@ mod tests {
     fn bodies_run_on_both() {
         let (z, t) = (Zokio::multi_thread(2), Tokio::multi_thread(2));
         assert_eq!(future_polling(&z, 10).ops + future_polling(&t, 10).ops, 20);
-        assert_eq!(
-            atomic_ops(&z, 2, 10, true) + atomic_ops(&t, 2, 10, false),
-            40
-        );
+        let (shared, own) = (Arc::new(Counters::new(2)), Arc::new(Counters::new(2)));
+        assert_eq!(atomic_ops(&z, &shared, 0..2, 10, true), 20);
+        assert_eq!(atomic_ops(&t, &own, 0..2, 10, false), 20);
+        assert_eq!(shared.0[0].0.load(Relaxed), 20);
+        assert_eq!((own.0[0].0.load(Relaxed), own.total()), (10, 20));
         assert_eq!(
             memory_allocation(&z, 10).ops + memory_allocation(&t, 10).ops,
             20

@@ -5,12 +5,15 @@
 //! One deliberate difference, from `../shared/METHOD.md`: Tokio's `spawn_many` spawns from
 //! the `block_on` thread, which on the multi-thread flavor is not a worker, so its "local"
 //! spawns are really remote. Here every local-spawn shape spawns from a task running on the
-//! runtime. Each function returns the number of operations it performed (tasks spawned,
-//! yields, pings), for throughput figures.
+//! runtime. And every shape waits for its tasks inside the runtime (the task that spawned
+//! them is woken by the last one), never on the bench thread: a thread-per-core runtime
+//! runs tasks only while its thread is inside `block_on`, so the same body then runs there
+//! too, one share per thread. Each function returns the number of operations it performed
+//! (tasks spawned, yields, pings), for throughput figures.
 
 use crate::rt::{OneshotSender, Runtime};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, Mutex};
 
 /// Tokio's `NUM_SPAWN`.
 pub const NUM_SPAWN: usize = 10_000;
@@ -23,47 +26,70 @@ pub const NUM_PINGS: usize = 1_000;
 /// Tokio's `ITER` for `chained_spawn`.
 pub const CHAIN_LEN: usize = 1_000;
 
-/// A task spawns `n` empty tasks (each decrements a counter; the last signals the bench
-/// thread). Times spawning *and* running them. Ops: `n` tasks.
-pub fn spawn_many_local<R: Runtime>(rt: &R, n: usize) -> u64 {
-    let (tx, rx) = mpsc::sync_channel(1);
-    let rem = Arc::new(AtomicUsize::new(n));
-    rt.run(async move {
-        for _ in 0..n {
-            let tx = tx.clone();
-            let rem = rem.clone();
-            drop(R::spawn_local(async move {
-                if rem.fetch_sub(1, Relaxed) == 1 {
-                    tx.send(()).expect("bench thread waiting");
-                }
-            }));
+/// Counts finishing tasks down from a number; the last one completes the receiver
+/// [`Countdown::new`] returns. A oneshot of the runtime's own, so the task waiting for it
+/// is woken the way the runtime wakes any task, and the wait happens inside the runtime
+/// (on a thread-per-core runtime tasks run only while its thread is inside `block_on`).
+struct Countdown<R: Runtime> {
+    left: AtomicUsize,
+    done: Mutex<Option<R::OneshotSender<()>>>,
+}
+
+impl<R: Runtime> Countdown<R> {
+    /// A countdown from `n` (at least 1) and the receiver the last [`done`](Self::done)
+    /// completes.
+    fn new(n: usize) -> (Arc<Self>, R::OneshotReceiver<()>) {
+        assert!(n > 0, "a countdown from 0 never completes");
+        let (tx, rx) = R::oneshot();
+        let countdown = Countdown {
+            left: AtomicUsize::new(n),
+            done: Mutex::new(Some(tx)),
+        };
+        (Arc::new(countdown), rx)
+    }
+
+    /// One task finished.
+    fn done(&self) {
+        if self.left.fetch_sub(1, Relaxed) == 1 {
+            let tx = self.done.lock().expect("countdown lock").take();
+            tx.expect("the last task signals once")
+                .send(())
+                .expect("a task waits for the countdown");
         }
+    }
+}
+
+/// A task spawns `n` empty tasks and waits until they have all run (each counts down; the
+/// last one wakes it). Times spawning *and* running them. Ops: `n` tasks.
+pub fn spawn_many_local<R: Runtime>(rt: &R, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    rt.run(async move {
+        let (count, all_done) = Countdown::<R>::new(n);
+        for _ in 0..n {
+            let count = count.clone();
+            drop(R::spawn_local(async move { count.done() }));
+        }
+        all_done.await.expect("the last task signals");
     });
-    rx.recv().expect("last task signals");
     n as u64
 }
 
-/// `spawn_many_local` for a current-thread runtime: tasks only run inside `block_on`, so
-/// the last task signals the `block_on` future through the runtime's oneshot instead of
-/// the bench thread. Ops: `n` tasks.
+/// `spawn_many_local` for a current-thread runtime, in the shape of Tokio's benchmark:
+/// the `block_on` future itself spawns the tasks and waits for the last one. Ops: `n`
+/// tasks.
 pub fn spawn_many_current_thread<R: Runtime>(rt: &R, n: usize) -> u64 {
-    let rem = Arc::new(AtomicUsize::new(n));
-    let (tx, rx) = R::oneshot::<()>();
-    let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+    if n == 0 {
+        return 0;
+    }
     rt.block_on(async move {
+        let (count, all_done) = Countdown::<R>::new(n);
         for _ in 0..n {
-            let rem = rem.clone();
-            let tx = tx.clone();
-            drop(R::spawn_local(async move {
-                if rem.fetch_sub(1, Relaxed) == 1 {
-                    let tx = tx.lock().expect("signal lock").take();
-                    tx.expect("signalled once")
-                        .send(())
-                        .expect("block_on waiting");
-                }
-            }));
+            let count = count.clone();
+            drop(R::spawn_local(async move { count.done() }));
         }
-        rx.await.expect("last task signals");
+        all_done.await.expect("the last task signals");
     });
     n as u64
 }
@@ -80,35 +106,39 @@ pub fn spawn_many_remote_idle<R: Runtime>(rt: &R, n: usize) -> u64 {
     n as u64
 }
 
-/// `tasks` tasks each yield `yields` times. Ops: `tasks * yields` yields.
+/// A task spawns `tasks` tasks that each yield `yields` times, and waits until they have
+/// all finished. Ops: `tasks * yields` yields.
 pub fn yield_many<R: Runtime>(rt: &R, tasks: usize, yields: usize) -> u64 {
-    let (tx, rx) = mpsc::sync_channel(tasks);
+    if tasks == 0 {
+        return 0;
+    }
     rt.run(async move {
+        let (count, all_done) = Countdown::<R>::new(tasks);
         for _ in 0..tasks {
-            let tx = tx.clone();
+            let count = count.clone();
             drop(R::spawn_local(async move {
                 for _ in 0..yields {
                     R::yield_now().await;
                 }
-                tx.send(()).expect("bench thread waiting");
+                count.done();
             }));
         }
+        all_done.await.expect("the last task signals");
     });
-    for _ in 0..tasks {
-        rx.recv().expect("every task signals");
-    }
     (tasks * yields) as u64
 }
 
 /// `pings` times: a task spawns a partner and they exchange one message each way through
-/// oneshot channels (the message-passing shape the LIFO slot exists for). Ops: `pings`.
+/// oneshot channels (the message-passing shape the LIFO slot exists for); a task spawns
+/// the `pings` pingers and waits until all are done. Ops: `pings`.
 pub fn ping_pong<R: Runtime>(rt: &R, pings: usize) -> u64 {
-    let (done_tx, done_rx) = mpsc::sync_channel(1);
-    let rem = Arc::new(AtomicUsize::new(pings));
+    if pings == 0 {
+        return 0;
+    }
     rt.run(async move {
+        let (count, all_done) = Countdown::<R>::new(pings);
         for _ in 0..pings {
-            let rem = rem.clone();
-            let done_tx = done_tx.clone();
+            let count = count.clone();
             drop(R::spawn_local(async move {
                 let (tx1, rx1) = R::oneshot::<()>();
                 let (tx2, rx2) = R::oneshot::<()>();
@@ -118,28 +148,29 @@ pub fn ping_pong<R: Runtime>(rt: &R, pings: usize) -> u64 {
                 }));
                 tx1.send(()).expect("ponger waiting");
                 rx2.await.expect("pong sent");
-                if rem.fetch_sub(1, Relaxed) == 1 {
-                    done_tx.send(()).expect("bench thread waiting");
-                }
+                count.done();
             }));
         }
+        all_done.await.expect("the last ping signals");
     });
-    done_rx.recv().expect("last ping signals");
     pings as u64
 }
 
-/// Each task spawns the next, `len` deep. Ops: `len` tasks.
+/// Each task spawns the next, `len` deep; the task that starts the chain waits for its
+/// end. Ops: `len` tasks.
 pub fn chained_spawn<R: Runtime>(rt: &R, len: usize) -> u64 {
-    fn link<R: Runtime>(done: mpsc::SyncSender<()>, n: usize) {
+    fn link<R: Runtime>(done: R::OneshotSender<()>, n: usize) {
         if n == 0 {
-            done.send(()).expect("bench thread waiting");
+            done.send(()).expect("the chain's start waits");
         } else {
             drop(R::spawn_local(async move { link::<R>(done, n - 1) }));
         }
     }
-    let (tx, rx) = mpsc::sync_channel(1);
-    rt.run(async move { link::<R>(tx, len) });
-    rx.recv().expect("chain end signals");
+    rt.run(async move {
+        let (tx, end) = R::oneshot();
+        link::<R>(tx, len);
+        end.await.expect("the chain's end signals");
+    });
     len as u64
 }
 
