@@ -802,3 +802,39 @@ pub(crate) fn sendfile_once(
 
 pub(crate) use option_recv_future;
 pub(crate) use unwrap_join_future;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    /// `yield_now` lets the other ready tasks run before the yielding one goes on, on every
+    /// runtime's current-thread flavor (where the order is the scheduler's alone).
+    #[test]
+    fn yield_now_runs_the_other_ready_tasks_first() {
+        struct Yield;
+        impl Visitor for Yield {
+            type Output = (bool, bool);
+            fn visit<R: Runtime>(self) -> (bool, bool) {
+                let rt = R::current_thread();
+                let check = || {
+                    rt.run(async {
+                        let ran = Arc::new(AtomicBool::new(false));
+                        let other = ran.clone();
+                        let h = R::spawn_local(async move { other.store(true, SeqCst) });
+                        R::yield_now().await;
+                        let seen = ran.load(SeqCst);
+                        h.await;
+                        seen
+                    })
+                };
+                // Twice: the second time on a runtime that has run tasks before.
+                (check(), check())
+            }
+        }
+        for &name in NAMES {
+            assert_eq!(dispatch(name, Yield), Some((true, true)), "{name}");
+        }
+    }
+}

@@ -8,14 +8,17 @@
 //! work ([`Runtime::THREAD_PER_CORE`]). monoio's values are `!Send`; the adapter wraps them
 //! in [`Local`], which checks on every use that it is still on its thread.
 //!
-//! monoio has no `yield_now`: the adapter's is a future that wakes itself once, as Tokio's
-//! does apart from its coop budget. It has no no-op operation and no mutex or `Notify`
+//! monoio has no `yield_now`, and a future that wakes itself does not yield there (see
+//! [`YieldNow`], the adapter's). It has no no-op operation and no mutex or `Notify`
 //! (the workloads that need them are not applicable), and no spawn from another thread.
 
 use super::one_thread::{self, LocalMpscReceiver, LocalMpscSender, LocalOneshotReceiver};
 use super::one_thread::{LocalOneshotSender, LocalUnboundedReceiver, LocalUnboundedSender};
 use super::{Local, Runtime};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::task::{Context, Poll, Waker};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -29,8 +32,106 @@ type FusionRuntime = monoio::FusionRuntime<
     monoio::time::TimeDriver<monoio::LegacyDriver>,
 >;
 
-/// A monoio runtime, used on the thread that built it.
-pub struct Monoio(Local<RefCell<FusionRuntime>>);
+/// A monoio runtime, used on the thread that built it, and its identity (for
+/// [`YieldNow`]).
+pub struct Monoio(Local<RefCell<FusionRuntime>>, u64);
+
+impl Drop for Monoio {
+    fn drop(&mut self) {
+        // Wakers of this runtime's tasks must not outlive it in the thread's yield state.
+        // Taken out first: dropping a waker may drop a task, whose drop may yield-check.
+        let stale = YIELDED.with_borrow_mut(|y| (y.runtime == self.1).then(|| std::mem::take(y)));
+        drop(stale);
+    }
+}
+
+/// Identities of monoio runtimes, from 1 (0: none).
+static NEXT_RUNTIME: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The runtime whose `block_on` the thread is in (0: none).
+    static RUNNING: Cell<u64> = const { Cell::new(0) };
+    /// The tasks that yielded on the thread's running runtime.
+    static YIELDED: RefCell<Yielded> = RefCell::new(Yielded::default());
+}
+
+/// Tasks that yielded ([`YieldNow`]), waiting for the waker task to wake them.
+#[derive(Default)]
+struct Yielded {
+    /// The runtime they belong to.
+    runtime: u64,
+    /// Their wakers, in the order they yielded.
+    wakers: Vec<Waker>,
+    /// The waker task's waker while it waits for yielded tasks.
+    waker_task: Option<Waker>,
+    /// Whether the runtime has a waker task.
+    spawned: bool,
+}
+
+/// monoio's `yield_now` (it has none). A task that wakes itself while it is polled runs
+/// again at once in monoio (its harness puts it at the *front* of the run queue), so a
+/// self-waking future does not yield at all. This one hands its waker to a waker task of
+/// the runtime and wakes that task instead: it runs behind every task ready before it and
+/// wakes the yielded ones, which go to the back of the queue, as Tokio's `yield_now` (which
+/// defers the wake until the scheduler has polled the task) and smol's do.
+#[derive(Debug, Default)]
+pub(super) struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        let runtime = RUNNING.get();
+        let (stale, waker_task, spawn) = YIELDED.with_borrow_mut(|y| {
+            // State of a runtime that is not running here any more: start afresh.
+            let stale = (y.runtime != runtime).then(|| {
+                std::mem::replace(
+                    y,
+                    Yielded {
+                        runtime,
+                        ..Yielded::default()
+                    },
+                )
+            });
+            y.wakers.push(cx.waker().clone());
+            let spawn = !std::mem::replace(&mut y.spawned, true);
+            (stale, y.waker_task.take(), spawn)
+        });
+        drop(stale);
+        if let Some(w) = waker_task {
+            w.wake();
+        }
+        if spawn {
+            drop(monoio::spawn(WakeYielded(Vec::new())));
+        }
+        Poll::Pending
+    }
+}
+
+/// The waker task of [`YieldNow`]: each time it runs, it wakes the tasks that yielded
+/// since it last ran, in order, then waits to be woken by the next one. It keeps a spare
+/// vector, swapped with the state's, so that no round allocates.
+struct WakeYielded(Vec<Waker>);
+
+impl Future for WakeYielded {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let spare = &mut self.0;
+        YIELDED.with_borrow_mut(|y| {
+            y.waker_task = Some(cx.waker().clone());
+            std::mem::swap(spare, &mut y.wakers);
+        });
+        for w in spare.drain(..) {
+            w.wake();
+        }
+        Poll::Pending
+    }
+}
 
 impl std::fmt::Debug for Monoio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -175,7 +276,7 @@ impl Runtime for Monoio {
         ),
         (
             "yield_now",
-            "a future that wakes itself once (monoio has none)",
+            "the adapter's: the task's waker goes to a waker task that wakes it behind the tasks ready before it (monoio has none, and runs a task that wakes itself at once again)",
         ),
         (
             "Send",
@@ -212,10 +313,20 @@ impl Runtime for Monoio {
             .enable_timer()
             .build()
             .unwrap_or_else(|e| panic!("build monoio runtime: {e}"));
-        Monoio(Local::new(RefCell::new(rt)))
+        Monoio(
+            Local::new(RefCell::new(rt)),
+            NEXT_RUNTIME.fetch_add(1, Relaxed),
+        )
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
+        struct Running(u64);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                RUNNING.set(self.0);
+            }
+        }
+        let _restore = Running(RUNNING.replace(self.1));
         self.0.get().borrow_mut().block_on(future)
     }
 
@@ -247,7 +358,7 @@ impl Runtime for Monoio {
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {
-        one_thread::YieldOnce::default()
+        YieldNow::default()
     }
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
