@@ -47,6 +47,19 @@ pub struct Share {
 impl Share {
     /// The whole work.
     pub const ALL: Share = Share { index: 0, count: 1 };
+
+    /// This shard's part of `n`: `n` divided among the shards, the remainder going to the
+    /// first ones, so the parts add up to `n`.
+    pub fn of(self, n: usize) -> usize {
+        n / self.count + usize::from(self.index < n % self.count)
+    }
+
+    /// Which of `n` numbered items are this shard's: [`of`](Self::of) them, after those
+    /// of the shards before it, so the ranges of the shards tile `0..n` in order.
+    pub fn range(self, n: usize) -> std::ops::Range<usize> {
+        let start = self.index * (n / self.count) + self.index.min(n % self.count);
+        start..start + self.of(n)
+    }
 }
 
 impl Ctx {
@@ -64,19 +77,16 @@ impl Ctx {
         }
     }
 
-    /// This call's part of `n` (all of it outside a thread-per-core shard): `n` divided
-    /// among the shards, the remainder going to the first ones, so the parts add up to `n`.
+    /// This call's part of `n` (all of it outside a thread-per-core shard; see
+    /// [`Share::of`]).
     pub fn share(&self, n: usize) -> usize {
-        let Share { index, count } = self.share;
-        n / count + usize::from(index < n % count)
+        self.share.of(n)
     }
 
-    /// Which of `n` numbered items are this call's: [`share`](Self::share) of them, after
-    /// those of the shards before it (`0..n` outside a shard).
+    /// Which of `n` numbered items are this call's (`0..n` outside a thread-per-core
+    /// shard; see [`Share::range`]).
     pub fn share_range(&self, n: usize) -> std::ops::Range<usize> {
-        let Share { index, count } = self.share;
-        let start = index * (n / count) + index.min(n % count);
-        start..start + self.share(n)
+        self.share.range(n)
     }
 
     /// Whether runtime `name` is measured.

@@ -9,16 +9,20 @@
 //! result's `errors` and `extra` fields, and a run that lost or duplicated work fails the
 //! whole zbench run with the counts in the message.
 //!
+//! A thread-per-core runtime runs a workload on one runtime per worker thread, each with its
+//! share of the spawners or tasks ([`on_workers`]), the counters shared by all.
+//!
 //! The network half is in [`net`]: the load generator, the servers under test and the
 //! `net.*` workloads.
 
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zbench_suite::rt::{self, AsyncFile, Cap, Runtime, Visitor};
+use zbench_suite::rt::{self, AsyncFile, Cap, RunOptions, Runtime, Visitor};
 #[cfg(test)]
 use zbench_suite::rt::{Tokio, Zokio};
-use zbench_suite::suite::{Ctx, Figure, Outcome, Param::*, Point, Series, Workload};
+use zbench_suite::suite::{Ctx, Figure, Outcome, Param::*, Point, Series, Share, Workload};
 use zbench_suite::workloads::io::TempFile;
 use zbench_suite::workloads::memory::rss_bytes;
 
@@ -43,7 +47,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.task_scheduling"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers],
+            needs: &[Cap::MultiThread],
             description: "one spawner task per worker spawns detached tasks in batches of 64 for the whole duration; each task counts itself and adds a hash of its id to a checksum. Success: the count of tasks that ran equals the count spawned and the checksum matches (no task lost or run twice)",
             run: task_scheduling_outcome,
         },
@@ -54,7 +58,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.memory_allocation"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers],
+            needs: &[Cap::MultiThread],
             description: "tasks allocate buffers of mixed sizes (64 B to 1 MiB), write one byte per page, keep the last 8 and free the oldest, yielding every 16 allocations; ops = allocations (each freed later). Extra figures: peak RSS during the run, RSS before the runtime was built and after it was dropped (the leak check; the allocator may keep freed pages, and the runtimes run one after another in the same process)",
             run: memory_allocation_outcome,
         },
@@ -65,7 +69,7 @@ fn stress_workloads() -> Vec<Workload> {
             claims: &["stress.io_ops"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Files, Cap::IoNop],
+            needs: &[Cap::MultiThread, Cap::Files, Cap::IoNop],
             description: "the sched.io_ops loop (a no-op through the I/O driver, then a 4 KiB read) on 16 tasks for the whole duration; every failed operation is counted in errors",
             run: io_ops_outcome,
         },
@@ -83,22 +87,58 @@ pub struct Run {
     pub extra: Vec<(&'static str, f64)>,
 }
 
-/// Samples `counter` every `duration / WINDOWS` until `duration` has passed, then raises
+/// Reads `count` every `duration / WINDOWS` until `duration` has passed, then raises
 /// `stop`; returns the rate of each window. Runs on its own thread.
-fn windows(counter: Arc<AtomicU64>, stop: Arc<AtomicBool>, duration: Duration) -> Vec<f64> {
+fn windows(count: impl Fn() -> u64, stop: Arc<AtomicBool>, duration: Duration) -> Vec<f64> {
     let window = duration / WINDOWS as u32;
     let start = Instant::now();
-    let mut last = (start, counter.load(Relaxed));
+    let mut last = (start, count());
     let mut rates = Vec::with_capacity(WINDOWS);
     for i in 1..=WINDOWS {
         let due = start + window * i as u32;
         std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        let now = (Instant::now(), counter.load(Relaxed));
+        let now = (Instant::now(), count());
         rates.push((now.1 - last.1) as f64 / (now.0 - last.0).as_secs_f64());
         last = now;
     }
     stop.store(true, Relaxed);
     rates
+}
+
+/// Runs `body` on `workers` workers of `R` at once: on one multi-thread runtime, called
+/// once with [`Share::ALL`]; on a thread-per-core runtime ([`Runtime::THREAD_PER_CORE`]),
+/// on `workers` threads each building a current-thread runtime and calling `body` with its
+/// share, as such a runtime is meant to be used. Every runtime is dropped before it
+/// returns. Returns each call's output.
+///
+/// # Panics
+/// If a call of `body` panics (the panic is passed on).
+pub fn on_workers<R: Runtime, T: Send>(
+    workers: usize,
+    options: &RunOptions,
+    body: impl Fn(&R, Share) -> T + Sync,
+) -> Vec<T> {
+    if !R::THREAD_PER_CORE {
+        return vec![body(&R::multi_thread_with(workers, options), Share::ALL)];
+    }
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..workers)
+            .map(|index| {
+                let body = &body;
+                scope.spawn(move || {
+                    let share = Share {
+                        index,
+                        count: workers,
+                    };
+                    body(&R::current_thread_with(options), share)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// splitmix64: the per-task checksum term (a lost task and a duplicated one cannot cancel
@@ -110,33 +150,44 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// `stress.task_scheduling` on one runtime. Waits (at most 30 s) for every spawned task to
-/// run after the spawners stop.
-pub fn task_scheduling<R: Runtime>(rt: &R, spawners: usize, duration: Duration) -> Run {
-    let ran = Arc::new(AtomicU64::new(0));
+/// `stress.task_scheduling` on `workers` workers of `R` (see [`on_workers`]): one spawner
+/// task per worker. Waits (at most 30 s) for every spawned task to run after the spawners
+/// stop.
+pub fn task_scheduling<R: Runtime>(
+    workers: usize,
+    options: &RunOptions,
+    duration: Duration,
+) -> Run {
+    let shards = if R::THREAD_PER_CORE { workers } else { 1 };
+    // Tasks that ran, per runtime (each waits for its own), summed by the monitor.
+    let ran: Arc<Vec<CachePadded<AtomicU64>>> =
+        Arc::new((0..shards).map(|_| Default::default()).collect());
     let sum = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let monitor = {
         let (ran, stop) = (ran.clone(), stop.clone());
-        std::thread::spawn(move || windows(ran, stop, duration))
+        std::thread::spawn(move || {
+            windows(|| ran.iter().map(|r| r.load(Relaxed)).sum(), stop, duration)
+        })
     };
-    let (spawned, expected) = {
+    let per_shard = on_workers::<R, _>(workers, options, |rt, share| {
         let (ran, sum, stop) = (ran.clone(), sum.clone(), stop.clone());
         rt.run(async move {
-            let handles: Vec<_> = (0..spawners)
+            let handles: Vec<_> = share
+                .range(workers)
                 .map(|s| {
                     let (ran, sum, stop) = (ran.clone(), sum.clone(), stop.clone());
                     R::spawn_local(async move {
                         let (mut id, mut n, mut expected) = (s as u64, 0u64, 0u64);
                         while !stop.load(Relaxed) {
                             for _ in 0..64 {
-                                let (ran, sum, this) = (ran.clone(), sum.clone(), id);
+                                let (all, sum, this) = (ran.clone(), sum.clone(), id);
                                 drop(R::spawn_local(async move {
                                     sum.fetch_add(mix(this), Relaxed);
-                                    ran.fetch_add(1, Relaxed);
+                                    all[share.index].fetch_add(1, Relaxed);
                                 }));
                                 expected = expected.wrapping_add(mix(id));
-                                id += spawners as u64;
+                                id += workers as u64;
                                 n += 1;
                             }
                             R::yield_now().await;
@@ -153,14 +204,19 @@ pub fn task_scheduling<R: Runtime>(rt: &R, spawners: usize, duration: Duration) 
             }
             // Detached tasks may still be queued: let them finish.
             let deadline = Instant::now() + Duration::from_secs(30);
-            while ran.load(Relaxed) < n && Instant::now() < deadline {
+            while ran[share.index].load(Relaxed) < n && Instant::now() < deadline {
                 R::sleep(Duration::from_millis(1)).await;
             }
             (n, expected)
         })
-    };
+    });
+    let (spawned, expected) = per_shard
+        .into_iter()
+        .fold((0u64, 0u64), |(n, e), (sn, se)| {
+            (n + sn, e.wrapping_add(se))
+        });
     let rates = monitor.join().expect("monitor thread");
-    let ran = ran.load(Relaxed);
+    let ran: u64 = ran.iter().map(|r| r.load(Relaxed)).sum();
     let checksum_ok = sum.load(Relaxed) == expected;
     let lost = spawned.abs_diff(ran) + u64::from(!checksum_ok && spawned == ran);
     Run {
@@ -190,10 +246,12 @@ fn next(state: &mut u64) -> u64 {
     state.wrapping_mul(0x2545_f491_4f6c_dd1d)
 }
 
-/// `stress.memory_allocation` on one runtime (built here, so RSS before and after bracket
-/// it). Ops: allocations (each freed later).
+/// `stress.memory_allocation` on `workers` workers of `R` (see [`on_workers`]), built and
+/// dropped here, so that RSS before and after bracket them. `tasks` in all, divided among
+/// a thread-per-core runtime's threads. Ops: allocations (each freed later).
 pub fn memory_allocation<R: Runtime>(
-    build: impl FnOnce() -> R,
+    workers: usize,
+    options: &RunOptions,
     tasks: usize,
     duration: Duration,
 ) -> Run {
@@ -212,13 +270,13 @@ pub fn memory_allocation<R: Runtime>(
     };
     let monitor = {
         let (allocs, stop) = (allocs.clone(), stop.clone());
-        std::thread::spawn(move || windows(allocs, stop, duration))
+        std::thread::spawn(move || windows(|| allocs.load(Relaxed), stop, duration))
     };
-    let rt = build();
-    {
+    on_workers::<R, _>(workers, options, |rt, share| {
         let (allocs, stop) = (allocs.clone(), stop.clone());
         rt.run(async move {
-            let handles: Vec<_> = (0..tasks)
+            let handles: Vec<_> = share
+                .range(tasks)
                 .map(|t| {
                     let (allocs, stop) = (allocs.clone(), stop.clone());
                     R::spawn_local(async move {
@@ -252,9 +310,8 @@ pub fn memory_allocation<R: Runtime>(
                 h.await;
             }
         });
-    }
+    });
     let rates = monitor.join().expect("monitor thread");
-    drop(rt);
     // `stop` is up (the monitor raised it): the sampler ends.
     sampler.join().expect("sampler thread");
     let after = rss_bytes().unwrap_or(0);
@@ -274,19 +331,27 @@ pub fn memory_allocation<R: Runtime>(
     }
 }
 
-/// `stress.io_ops` on one runtime: `tasks` tasks alternate a no-op and a 4 KiB read until
-/// the duration ends. Ops: no-ops and reads that succeeded; errors: those that failed.
-pub fn io_ops<R: Runtime>(rt: &R, file: &TempFile, tasks: usize, duration: Duration) -> Run {
+/// `stress.io_ops` on `workers` workers of `R` (see [`on_workers`]): `tasks` tasks (divided
+/// among a thread-per-core runtime's threads) alternate a no-op and a 4 KiB read until the
+/// duration ends. Ops: no-ops and reads that succeeded; errors: those that failed.
+pub fn io_ops<R: Runtime>(
+    workers: usize,
+    options: &RunOptions,
+    file: &TempFile,
+    tasks: usize,
+    duration: Duration,
+) -> Run {
     let ops = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let monitor = {
         let (ops, stop) = (ops.clone(), stop.clone());
-        std::thread::spawn(move || windows(ops, stop, duration))
+        std::thread::spawn(move || windows(|| ops.load(Relaxed), stop, duration))
     };
-    let path = file.path.clone();
-    {
+    on_workers::<R, _>(workers, options, |rt, share| {
         let (ops, errors, stop) = (ops.clone(), errors.clone(), stop.clone());
+        let path = file.path.clone();
+        let tasks = share.of(tasks);
         rt.run(async move {
             let f = Arc::new(R::File::open(path).await.expect("open"));
             let handles: Vec<_> = (0..tasks)
@@ -315,7 +380,7 @@ pub fn io_ops<R: Runtime>(rt: &R, file: &TempFile, tasks: usize, duration: Durat
                 h.await;
             }
         });
-    }
+    });
     let rates = monitor.join().expect("monitor thread");
     let errors = errors.load(Relaxed);
     Run {
@@ -348,8 +413,12 @@ fn outcome<B: StressBody>(ctx: &Ctx, body: &B) -> Result<Outcome, String> {
         .runtimes
         .iter()
         .map(|&name| {
-            let run = rt::dispatch(name, OnRuntime(body, ctx))
+            let mut run = rt::dispatch(name, OnRuntime(body, ctx))
                 .ok_or_else(|| format!("unknown runtime {name:?}"))?;
+            if rt::info(name).is_some_and(|i| i.thread_per_core) {
+                let shards = ctx.cfg.workers as f64;
+                run.extra.push(("thread_per_core_runtimes", shards));
+            }
             Ok(Series {
                 name,
                 samples: run.windows,
@@ -385,12 +454,7 @@ fn task_scheduling_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     struct Body;
     impl StressBody for Body {
         fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
-            let w = ctx.cfg.workers;
-            task_scheduling(
-                &R::multi_thread_with(w, &ctx.options),
-                w,
-                ctx.stress_duration,
-            )
+            task_scheduling::<R>(ctx.cfg.workers, &ctx.options, ctx.stress_duration)
         }
     }
     check("stress.task_scheduling", outcome(ctx, &Body)?)
@@ -401,11 +465,7 @@ fn memory_allocation_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     impl StressBody for Body {
         fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
             let w = ctx.cfg.workers;
-            memory_allocation(
-                || R::multi_thread_with(w, &ctx.options),
-                4 * w,
-                ctx.stress_duration,
-            )
+            memory_allocation::<R>(w, &ctx.options, 4 * w, ctx.stress_duration)
         }
     }
     outcome(ctx, &Body)
@@ -415,8 +475,9 @@ fn io_ops_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     struct Body(TempFile);
     impl StressBody for Body {
         fn run<R: Runtime>(&self, ctx: &Ctx) -> Run {
-            io_ops(
-                &R::multi_thread_with(ctx.cfg.workers, &ctx.options),
+            io_ops::<R>(
+                ctx.cfg.workers,
+                &ctx.options,
                 &self.0,
                 16,
                 ctx.stress_duration,
@@ -433,17 +494,27 @@ mod tests {
     const SHORT: Duration = Duration::from_millis(200);
 
     #[test]
-    fn every_task_is_accounted_for_on_both_runtimes() {
-        for run in [
-            task_scheduling(&Zokio::multi_thread(2), 2, SHORT),
-            task_scheduling(&Tokio::multi_thread(2), 2, SHORT),
-        ] {
+    fn every_task_is_accounted_for_on_every_runtime() {
+        struct TaskScheduling;
+        impl Visitor for TaskScheduling {
+            type Output = Run;
+            fn visit<R: Runtime>(self) -> Run {
+                task_scheduling::<R>(2, &RunOptions::default(), SHORT)
+            }
+        }
+        // Every runtime, the thread-per-core ones on a runtime per thread.
+        for &name in rt::NAMES {
+            let run = rt::dispatch(name, TaskScheduling).unwrap();
             assert_eq!(run.windows.len(), WINDOWS);
             assert_eq!(run.errors, 0, "{:?}", run.extra);
             let get = |k: &str| run.extra.iter().find(|e| e.0 == k).unwrap().1;
             assert!(get("tasks_spawned") > 0.0);
             assert_eq!(get("tasks_spawned"), get("tasks_ran"));
-            assert_eq!((get("checksum_ok"), get("success_percent")), (1.0, 100.0));
+            assert_eq!(
+                (get("checksum_ok"), get("success_percent")),
+                (1.0, 100.0),
+                "{name}"
+            );
         }
     }
 
@@ -476,14 +547,24 @@ mod tests {
 
     #[test]
     fn memory_and_io_runs_report_their_accounting() {
-        let m = memory_allocation(|| Zokio::multi_thread(2), 4, SHORT);
+        let options = RunOptions::default();
         let get = |r: &Run, k: &str| r.extra.iter().find(|e| e.0 == k).unwrap().1;
-        assert!(get(&m, "allocations") > 0.0);
-        assert!(get(&m, "peak_rss_bytes") >= get(&m, "rss_before_bytes"));
+        struct Allocations;
+        impl Visitor for Allocations {
+            type Output = Run;
+            fn visit<R: Runtime>(self) -> Run {
+                memory_allocation::<R>(2, &RunOptions::default(), 4, SHORT)
+            }
+        }
+        for &name in rt::NAMES {
+            let m = rt::dispatch(name, Allocations).unwrap();
+            assert!(get(&m, "allocations") > 0.0, "{name}");
+            assert!(get(&m, "peak_rss_bytes") >= get(&m, "rss_before_bytes"));
+        }
         let f = TempFile::new(4096);
         for r in [
-            io_ops(&Zokio::multi_thread(2), &f, 4, SHORT),
-            io_ops(&Tokio::multi_thread(2), &f, 4, SHORT),
+            io_ops::<Zokio>(2, &options, &f, 4, SHORT),
+            io_ops::<Tokio>(2, &options, &f, 4, SHORT),
         ] {
             assert_eq!(r.errors, 0);
             assert!(get(&r, "ops") > 0.0);

@@ -193,15 +193,22 @@ pub fn start_files<R: Runtime>(rt: &R, paths: &[std::path::PathBuf]) -> io::Resu
     start_on(rt, &Files::open(paths)?, LOCALHOST)
 }
 
-/// A listening socket on `addr` with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that several
-/// can listen on one port and the kernel spreads new connections over them.
-fn reuse_port_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+/// The listen backlog of every listener zbench makes itself, whatever the runtime's own
+/// `bind` would use (Tokio's and monoio's 1,024; compio's 128).
+pub const LISTEN_BACKLOG: i32 = 1024;
+
+/// A listening socket on `addr` with a backlog of [`LISTEN_BACKLOG`], and with
+/// `SO_REUSEPORT` (and `SO_REUSEADDR`) if `reuse_port`, so that several can listen on one
+/// port and the kernel spreads new connections over them.
+fn std_listener(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpListener> {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
+    if reuse_port {
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+    }
     socket.bind(&addr.into())?;
-    socket.listen(1024)?;
+    socket.listen(LISTEN_BACKLOG)?;
     Ok(socket.into())
 }
 
@@ -228,11 +235,11 @@ impl ShardedServer {
         listen: SocketAddr,
     ) -> io::Result<ShardedServer> {
         use std::sync::atomic::AtomicBool;
-        let first = reuse_port_listener(listen)?;
+        let first = std_listener(listen, true)?;
         let addr = first.local_addr()?;
         let mut listeners = vec![first];
         for _ in 1..shards.max(1) {
-            listeners.push(reuse_port_listener(addr)?);
+            listeners.push(std_listener(addr, true)?);
         }
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let mut this = ShardedServer {
@@ -386,11 +393,11 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "scale.connections",
             unit: "connections",
-            params: &[("ends", T("client and server in this process (2 fds per connection)")), ("cap", N(CONNECTION_CAP)), ("limit", T("RLIMIT_NOFILE raised to its hard limit"))],
+            params: &[("ends", T("client and server in this process (2 fds per connection)")), ("cap", N(CONNECTION_CAP)), ("limit", T("RLIMIT_NOFILE raised to its hard limit")), ("listen_backlog", N(LISTEN_BACKLOG as usize))],
             claims: &["scale.connections"],
             figure: Figure::Rate,
             multi_thread: true,
-            needs: &[Cap::MultiThread, Cap::SharedWorkers, Cap::Tcp],
+            needs: &[Cap::MultiThread, Cap::Tcp],
             description: "opens idle TCP connections to 127.0.0.1 (256 connecting at a time) until the cap, an error (EMFILE, EADDRNOTAVAIL...) or RLIMIT_NOFILE (raised to its hard limit, minus 1,024 fds of headroom for the runtimes' own) stops it; every connection's server end is accepted and held. Extra: bytes of RSS per connection (both ends' user-space state; kernel socket buffers are not in RSS), the fd limit and what stopped the run",
             run: scale_connections_outcome,
         },
@@ -747,7 +754,13 @@ fn raise_fd_limit() -> u64 {
 }
 
 /// One `scale.connections` run: how many idle connections `rt` held, the RSS bytes per
-/// connection, and what stopped it.
+/// connection, and what stopped it. Everything happens in tasks of `rt` (the acceptor, the
+/// connectors, the wait for the last accepts), so a thread-per-core runtime, whose tasks
+/// run only inside `block_on`, holds them all on its one thread; both ends are closed
+/// before it returns, the listener when `rt` is dropped.
+///
+/// # Errors
+/// If the listener cannot be bound or RSS cannot be read.
 pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f64, String)> {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Mutex};
@@ -755,21 +768,24 @@ pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f6
     let open_now = std::fs::read_dir("/proc/self/fd").map_or(64, |d| d.count()) as u64;
     let by_fds = (limit.saturating_sub(open_now + 1024) / 2) as usize;
     let target = cap.min(by_fds);
-    let listener = rt.block_on(R::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    // The same backlog on every runtime: 256 connects in flight overflow a smaller one.
+    let listener = std_listener(SocketAddr::from(([127, 0, 0, 1], 0)), false)?;
+    let listener = rt.block_on(async move { R::TcpListener::from_std(listener) })?;
     let addr = listener.local_addr()?;
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let held: Arc<Mutex<Vec<R::TcpStream>>> = Arc::new(Mutex::new(Vec::with_capacity(target)));
     let before = zbench_suite::workloads::memory::rss_bytes()?;
-    {
-        let (accepted, held) = (accepted.clone(), held.clone());
-        drop(rt.spawn(async move {
-            while let Ok(s) = listener.accept().await {
-                held.lock().unwrap_or_else(|e| e.into_inner()).push(s);
-                accepted.fetch_add(1, SeqCst);
-            }
-        }));
-    }
-    let (clients, stop) = rt.run(async move {
+    let (held_n, after, stop) = rt.run(async move {
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let held: Arc<Mutex<Vec<R::TcpStream>>> = Arc::new(Mutex::new(Vec::with_capacity(target)));
+        {
+            let (accepted, held) = (accepted.clone(), held.clone());
+            // Left waiting in accept when done: dropped with the runtime.
+            drop(R::spawn_local(async move {
+                while let Ok(s) = listener.accept().await {
+                    held.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+                    accepted.fetch_add(1, SeqCst);
+                }
+            }));
+        }
         let mut clients = Vec::with_capacity(target);
         let mut stop = format!("cap reached ({target}: min of {cap} and RLIMIT_NOFILE {limit})");
         'outer: while clients.len() < target {
@@ -787,19 +803,19 @@ pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f6
                 }
             }
         }
-        (clients, stop)
+        let n = clients.len();
+        // Wait (at most 10 s) for the server side to accept them all.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while accepted.load(SeqCst) < n && std::time::Instant::now() < deadline {
+            R::sleep(Duration::from_millis(5)).await;
+        }
+        let after = zbench_suite::workloads::memory::rss_bytes();
+        let held_n = accepted.load(SeqCst).min(n);
+        drop(clients);
+        held.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        (held_n, after, stop)
     });
-    let n = clients.len();
-    // Wait (at most 10 s) for the server side to accept them all.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while accepted.load(SeqCst) < n && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let after = zbench_suite::workloads::memory::rss_bytes()?;
-    let held_n = accepted.load(SeqCst).min(n);
-    drop(clients);
-    held.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    let per = after.saturating_sub(before) as f64 / held_n.max(1) as f64;
+    let per = after?.saturating_sub(before) as f64 / held_n.max(1) as f64;
     Ok((held_n, per, stop))
 }
 
@@ -810,7 +826,13 @@ fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
 
         fn make<R: Runtime>(self) -> Sampler<'static, Result<Self::Sample, String>> {
             Box::new(move |_| {
-                idle_connections(&R::multi_thread_with(self.0, &self.1), CONNECTION_CAP)
+                // A thread-per-core runtime holds them all on one of its runtimes.
+                let rt = if R::THREAD_PER_CORE {
+                    R::current_thread_with(&self.1)
+                } else {
+                    R::multi_thread_with(self.0, &self.1)
+                };
+                idle_connections(&rt, CONNECTION_CAP)
                     .map_err(|e| format!("scale.connections on {}: {e}", R::NAME))
             })
         }
@@ -829,11 +851,15 @@ fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
         .map(|(name, runs)| {
             let last = runs.last().cloned().unwrap_or_default();
             eprintln!("scale.connections: {name} stopped by {}", last.2);
+            let mut extra = vec![
+                ("bytes_per_connection", last.1),
+                ("rlimit_nofile", raise_fd_limit() as f64),
+            ];
+            if zbench_suite::rt::info(name).is_some_and(|i| i.thread_per_core) {
+                extra.push(("thread_per_core_runtimes", 1.0));
+            }
             Series {
-                extra: vec![
-                    ("bytes_per_connection", last.1),
-                    ("rlimit_nofile", raise_fd_limit() as f64),
-                ],
+                extra,
                 ..Series::new(name, runs.iter().map(|r| r.0 as f64).collect())
             }
         })
@@ -954,12 +980,22 @@ mod tests {
     }
 
     #[test]
-    fn idle_connections_are_opened_and_counted_on_both_runtimes() {
-        for (n, per, stop) in [
-            idle_connections(&Zokio::multi_thread(2), 300).unwrap(),
-            idle_connections(&Tokio::multi_thread(2), 300).unwrap(),
-        ] {
-            assert_eq!(n, 300, "{stop}");
+    fn idle_connections_are_opened_and_counted_on_every_runtime() {
+        struct Idle;
+        impl zbench_suite::rt::Visitor for Idle {
+            type Output = io::Result<(usize, f64, String)>;
+            fn visit<R: Runtime>(self) -> Self::Output {
+                let rt = if R::THREAD_PER_CORE {
+                    R::current_thread()
+                } else {
+                    R::multi_thread(2)
+                };
+                idle_connections(&rt, 300)
+            }
+        }
+        for &name in zbench_suite::rt::NAMES {
+            let (n, per, stop) = zbench_suite::rt::dispatch(name, Idle).unwrap().unwrap();
+            assert_eq!(n, 300, "{name}: {stop}");
             assert!(per.is_finite());
             assert!(stop.starts_with("cap reached"), "{stop}");
         }
