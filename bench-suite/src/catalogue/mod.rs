@@ -120,9 +120,8 @@ macro_rules! latency {
 
 /// What every multi-thread workload needs.
 const MULTI: &[Cap] = &[Cap::MultiThread];
-/// What a multi-thread workload needs whose body waits for tasks from outside the runtime,
-/// wakes them from another thread or shares state among tasks on several threads.
-const SHARED: &[Cap] = &[Cap::MultiThread, Cap::SharedWorkers];
+/// What a multi-thread workload needs whose body wakes tasks from a plain thread.
+const FOREIGN_WAKE: &[Cap] = &[Cap::MultiThread, Cap::ForeignWake];
 /// What every current-thread workload needs.
 const CURRENT: &[Cap] = &[Cap::CurrentThread];
 

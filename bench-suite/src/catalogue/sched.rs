@@ -1,7 +1,7 @@
 //! Scheduling: spawning, yielding, polling, the building blocks the documents benchmark
 //! on their own, zokio's run queue and object pool against libraries, and wake-up latency.
 
-use super::{CURRENT, MULTI, SHARED};
+use super::{CURRENT, FOREIGN_WAKE, MULTI};
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use crate::rt::Zokio;
@@ -324,7 +324,7 @@ pub(super) fn references_and_latency() -> Vec<Workload> {
             claims: &["latency.task_wakeup"],
             figure: Figure::LowerIsBetter,
             multi_thread: true,
-            needs: SHARED,
+            needs: FOREIGN_WAKE,
             description: "wake() from a plain thread to the task running; samples are per-round p50s, percentiles over all rounds",
             run: latency!(WAKEUPS_PER_ROUND, |rt, n| crate::workloads::latency::task_wakeup(rt, n)),
         },

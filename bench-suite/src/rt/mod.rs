@@ -18,8 +18,8 @@
 //! it checks on every use that it is on the thread that made it; in a thread-per-core run
 //! nothing leaves that thread (see [`local`]). Such a runtime's N-worker rows run N
 //! independent single-thread runtimes, one per thread, each with its share of the work
-//! ([`crate::strategy`]); rows whose body needs one runtime's workers to share tasks need
-//! [`Cap::SharedWorkers`], which these adapters lack.
+//! ([`crate::strategy`]); rows whose body wakes a task from a plain thread need
+//! [`Cap::ForeignWake`], which these adapters lack.
 
 pub mod local;
 #[cfg(feature = "peers")]
@@ -231,11 +231,9 @@ pub enum Cap {
     /// ([`Runtime::multi_thread`]), or N thread-per-core runtimes, one per thread
     /// ([`Runtime::THREAD_PER_CORE`]).
     MultiThread,
-    /// One runtime whose worker threads share its tasks (work stealing or a shared queue)
-    /// and keep running them while the caller waits outside the runtime: what bodies need
-    /// that wait for tasks from the bench thread (Tokio's own benchmark shapes), wake tasks
-    /// from another thread, or share one counter among tasks on several threads.
-    SharedWorkers,
+    /// Waking a task from a plain thread outside the runtime: the sending half of the
+    /// adapter's oneshot works there ([`Runtime::oneshot`]).
+    ForeignWake,
     /// A single-threaded runtime running its tasks on the `block_on` thread.
     CurrentThread,
     /// Spawning from a thread outside the runtime ([`Runtime::spawn`]).
@@ -263,7 +261,7 @@ impl Cap {
     /// Every capability, in a fixed order.
     pub const ALL: &'static [Cap] = &[
         Cap::MultiThread,
-        Cap::SharedWorkers,
+        Cap::ForeignWake,
         Cap::CurrentThread,
         Cap::RemoteSpawn,
         Cap::Mutex,
@@ -280,7 +278,7 @@ impl Cap {
     pub fn name(self) -> &'static str {
         match self {
             Cap::MultiThread => "multi_thread",
-            Cap::SharedWorkers => "shared_workers",
+            Cap::ForeignWake => "foreign_wake",
             Cap::CurrentThread => "current_thread",
             Cap::RemoteSpawn => "remote_spawn",
             Cap::Mutex => "mutex",
@@ -298,8 +296,8 @@ impl Cap {
     pub fn lacking(self) -> &'static str {
         match self {
             Cap::MultiThread => "no multi-threaded runtime",
-            Cap::SharedWorkers => {
-                "one runtime per thread (thread-per-core): tasks never move to, or run on, another thread, and run only while its thread is inside block_on"
+            Cap::ForeignWake => {
+                "no channel whose sender wakes a task from a plain thread (its channels work on one thread only)"
             }
             Cap::CurrentThread => "no current-thread runtime",
             Cap::RemoteSpawn => "no spawn from a thread outside the runtime",

@@ -177,7 +177,7 @@ impl Runtime for Smol {
     const VERSION: &'static str = env!("ZBENCH_VERSION_SMOL");
     const CAPS: &'static [super::Cap] = &[
         super::Cap::MultiThread,
-        super::Cap::SharedWorkers,
+        super::Cap::ForeignWake,
         super::Cap::CurrentThread,
         super::Cap::RemoteSpawn,
         super::Cap::Mutex,
