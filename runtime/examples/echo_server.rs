@@ -24,12 +24,12 @@ async fn main() -> std::io::Result<()> {
             let mut buf = Vec::with_capacity(16 * 1024);
             loop {
                 buf.clear();
-                let (read, b) = stream.read(buf).await;
+                let (read, b) = stream.read_owned(buf).await;
                 buf = b;
                 match read {
                     Ok(0) => return,
                     Ok(_) => {
-                        let (written, b) = stream.write_all(buf).await;
+                        let (written, b) = stream.write_all_owned(buf).await;
                         buf = b;
                         if let Err(e) = written {
                             eprintln!("{peer}: write failed: {e}");

@@ -185,9 +185,30 @@ async fn with_buf<R: Send + 'static>(
     }
 }
 
+/// One `pread(2)` at `offset` into `buf`'s spare capacity, not zeroed first; the length
+/// grows by what was read.
+fn pread_spare(file: &std::fs::File, buf: &mut Vec<u8>, offset: u64) -> io::Result<usize> {
+    let dst = buf.spare_capacity_mut();
+    // SAFETY: `dst` is valid for writes of `dst.len()` bytes, the kernel writes at most that
+    // many and reads none of them, and the file's fd is open for the call.
+    let n = unsafe {
+        libc::pread(
+            file.as_raw_fd(),
+            dst.as_mut_ptr().cast(),
+            dst.len(),
+            offset as libc::off_t,
+        )
+    };
+    let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+    // SAFETY: `pread` returned `n`: it wrote the first `n` bytes of the spare capacity, so
+    // `len + n` bytes are initialised, and `n` is at most the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
 /// An open file. Positional operations (`read_at`, `write_at`) take `&self`; the cursor
-/// operations (`read`, `write`, `write_all`) take `&mut self` and advance the file's own
-/// position, starting at 0.
+/// operations (`read_owned`, `write_owned`, `write_all_owned`) take `&mut self` and advance
+/// the file's own position, starting at 0. All take and give back an owned buffer.
 pub struct File {
     std: Arc<std::fs::File>,
     pos: u64,
@@ -234,23 +255,23 @@ impl File {
         }
     }
 
-    /// Reads at `offset` into `buf`'s spare capacity (`capacity - len` bytes at most),
-    /// appending what was read, and gives the buffer back. `Ok(0)`: end of file (or no
-    /// spare capacity).
+    /// Reads at `offset` into `buf`'s spare capacity (`capacity - len` bytes at most, not
+    /// zeroed first), appending what was read, and gives the buffer back. `Ok(0)`: end of
+    /// file.
+    ///
+    /// # Errors
+    /// `InvalidInput` if `buf` has no spare capacity (so that it is never mistaken for end
+    /// of file); else the OS error of the read.
     pub async fn read_at(&self, mut buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
         let file = self.std.clone();
-        let start = buf.len();
-        let spare = buf.capacity() - start;
-        if spare == 0 {
-            return (Ok(0), buf);
+        if buf.capacity() == buf.len() {
+            return (Err(crate::io::no_spare_capacity()), buf);
         }
         if let Some(ring) = current_ring() {
             return ring_read_at(ring, file, buf, offset).await;
         }
         with_buf(move || {
-            buf.resize(start + spare, 0);
-            let r = file.read_at(&mut buf[start..], offset);
-            buf.truncate(start + *r.as_ref().unwrap_or(&0));
+            let r = pread_spare(&file, &mut buf, offset);
             (r, buf)
         })
         .await
@@ -283,8 +304,12 @@ impl File {
         .await
     }
 
-    /// Reads at the file position into `buf`'s spare capacity and advances the position.
-    pub async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    /// Reads at the file position into `buf`'s spare capacity and advances the position
+    /// (see [`read_at`](Self::read_at)).
+    ///
+    /// # Errors
+    /// As [`read_at`](Self::read_at).
+    pub async fn read_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let (r, buf) = self.read_at(buf, self.pos).await;
         if let Ok(n) = r {
             self.pos += n as u64;
@@ -293,7 +318,10 @@ impl File {
     }
 
     /// Writes `buf` at the file position (one `pwrite`) and advances the position.
-    pub async fn write(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    ///
+    /// # Errors
+    /// The OS error of the write.
+    pub async fn write_owned(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let (r, buf) = self.write_at(buf, self.pos).await;
         if let Ok(n) = r {
             self.pos += n as u64;
@@ -302,7 +330,10 @@ impl File {
     }
 
     /// Writes all of `buf` at the file position and advances the position past it.
-    pub async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    ///
+    /// # Errors
+    /// The OS error of the write; an unknown prefix was written.
+    pub async fn write_all_owned(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
         let len = buf.len() as u64;
         let (r, buf) = self.write_all_at(buf, self.pos).await;
         if r.is_ok() {

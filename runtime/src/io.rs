@@ -1,9 +1,25 @@
-//! Driver-level I/O helpers.
+//! I/O traits and helpers, Tokio's names: [`AsyncRead`] / [`AsyncWrite`] (with
+//! [`ReadBuf`]) and their `…Ext` traits, buffered readers and writers, [`copy`],
+//! [`copy_bidirectional`], [`duplex`], [`split`] and the rest of Tokio's `io-util`,
+//! re-exported from Tokio, whose I/O traits and utilities need no runtime (zokio builds
+//! Tokio without its `rt` feature). zokio's [`TcpStream`](crate::net::TcpStream) and its
+//! owned halves implement the traits, so Tokio code that reads and writes through them
+//! (`stream.read(&mut buf)`, `write_all(b"...")`, `BufReader::new(stream)`) runs unchanged.
+//! zokio's sockets and files also offer owned-buffer operations (`read_owned`,
+//! `write_all_owned`), which hand the buffer to the kernel as it is.
 //!
 //! [`nop`] measures the submission and completion path of the runtime's I/O driver with no
 //! I/O in it (zbench's `sched.io_ops`, `latency.io_submission` and `zsync.batch`).
 
 use std::io;
+
+pub use tokio::io::{
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, join, repeat,
+    simplex, sink, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek,
+    AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter, DuplexStream, Empty,
+    Error, ErrorKind, Join, Lines, ReadBuf, ReadHalf, Repeat, Result, SeekFrom, SimplexStream,
+    Sink, Split, Take, WriteHalf,
+};
 
 /// One no-op through the I/O driver's submission and completion path.
 ///
@@ -34,4 +50,13 @@ pub async fn nop() -> io::Result<()> {
     crate::task::spawn_blocking(|| ())
         .await
         .map_err(|e| io::Error::other(format!("no-op did not run: {e}")))
+}
+
+/// The error of an owned-buffer read into a buffer with no spare capacity (an `Ok(0)`
+/// would read as end of stream).
+pub(crate) fn no_spare_capacity() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "the buffer has no spare capacity to read into (Vec::with_capacity(n), not vec![0; n])",
+    )
 }

@@ -100,6 +100,12 @@ macro_rules! pin {
     };
 }
 
+/// Tokio's declarative `select!`, `join!` and `try_join!`, re-exported: they only poll the
+/// futures they are given (with `biased;`, `else`, `if` preconditions and pattern arms, as
+/// Tokio documents them) and need no runtime. Their branch order comes from a thread-local
+/// generator of Tokio's, and they do not consult zokio's cooperative budget.
+pub use tokio::{join, select, try_join};
+
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod bench_internals;

@@ -32,7 +32,7 @@ fn write_sync_read_back_from_0_bytes_to_64_mib() {
                 let data = pattern(len);
                 let sum = fnv(&data);
                 let mut f = File::create(&path).await.unwrap();
-                let (r, _) = f.write_all(data).await;
+                let (r, _) = f.write_all_owned(data).await;
                 r.unwrap();
                 f.sync_all().await.unwrap();
                 assert_eq!(f.metadata().await.unwrap().len(), len as u64);
@@ -40,7 +40,7 @@ fn write_sync_read_back_from_0_bytes_to_64_mib() {
                 let mut f = File::open(&path).await.unwrap();
                 let mut all = Vec::with_capacity(len);
                 loop {
-                    let (r, buf) = f.read(Vec::with_capacity(1 << 20)).await;
+                    let (r, buf) = f.read_owned(Vec::with_capacity(1 << 20)).await;
                     let n = r.unwrap();
                     if n == 0 {
                         break;

@@ -34,14 +34,14 @@ fn cancelled_reads_and_accepts_leak_no_fd() {
                 let client = TcpStream::connect(addr).await.unwrap();
                 let (server, _) = listener.accept().await.unwrap();
                 // Reads in flight on both sides, dropped before any data arrives.
-                let mut a = Box::pin(client.read(Vec::with_capacity(64)));
-                let mut b = Box::pin(server.read(Vec::with_capacity(64)));
+                let mut a = Box::pin(client.read_owned(Vec::with_capacity(64)));
+                let mut b = Box::pin(server.read_owned(Vec::with_capacity(64)));
                 assert!(a.as_mut().poll(&mut cx).is_pending());
                 assert!(b.as_mut().poll(&mut cx).is_pending());
                 drop((a, b));
                 // A read spawned as a task and aborted mid-wait.
                 let task = zokio::spawn(async move {
-                    let _ = client.read(Vec::with_capacity(64)).await;
+                    let _ = client.read_owned(Vec::with_capacity(64)).await;
                 });
                 zokio::task::yield_now().await;
                 task.abort();

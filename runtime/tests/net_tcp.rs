@@ -25,12 +25,12 @@ async fn echo_server() -> SocketAddr {
                 let mut buf = Vec::with_capacity(64 * 1024);
                 loop {
                     buf.clear();
-                    let (r, b) = stream.read(buf).await;
+                    let (r, b) = stream.read_owned(buf).await;
                     buf = b;
                     match r {
                         Ok(0) | Err(_) => return,
                         Ok(_) => {
-                            let (w, b) = stream.write_all(buf).await;
+                            let (w, b) = stream.write_all_owned(buf).await;
                             buf = b;
                             if w.is_err() {
                                 return;
@@ -56,7 +56,7 @@ async fn round_trip(addr: SocketAddr, data: Vec<u8>) -> Vec<u8> {
     let (rd, wr) = stream.into_split();
     let len = data.len();
     let writer = zokio::spawn(async move {
-        let (r, _) = wr.write_all(data).await;
+        let (r, _) = wr.write_all_owned(data).await;
         r.unwrap();
         // Dropping the write half sends FIN.
     });
@@ -64,7 +64,7 @@ async fn round_trip(addr: SocketAddr, data: Vec<u8>) -> Vec<u8> {
     let mut buf = Vec::with_capacity(64 * 1024);
     while got.len() < len {
         buf.clear();
-        let (r, b) = rd.read(buf).await;
+        let (r, b) = rd.read_owned(buf).await;
         buf = b;
         let n = r.unwrap();
         assert!(
@@ -77,7 +77,7 @@ async fn round_trip(addr: SocketAddr, data: Vec<u8>) -> Vec<u8> {
     writer.await.unwrap();
     // The server closes after our FIN: end of stream.
     buf.clear();
-    let (r, _) = rd.read(buf).await;
+    let (r, _) = rd.read_owned(buf).await;
     assert_eq!(r.unwrap(), 0);
     got
 }
@@ -134,7 +134,7 @@ fn half_close_reads_end_of_stream_and_can_still_write() {
             });
             let mut c = TcpStream::connect(addr).await.unwrap();
             AsyncWriteExt::write_all(&mut c, b"hello").await.unwrap();
-            c.shutdown(Shutdown::Write).unwrap();
+            c.shutdown_std(Shutdown::Write).unwrap();
             let mut back = Vec::new();
             c.read_to_end(&mut back).await.unwrap();
             assert_eq!(back, b"hello");
@@ -167,7 +167,7 @@ fn peer_reset_mid_read_is_connection_reset() {
             let addr = listener.local_addr().unwrap();
             let client = TcpStream::connect(addr).await.unwrap();
             let (server_side, _) = listener.accept().await.unwrap();
-            let mut read = Box::pin(client.read(Vec::with_capacity(16)));
+            let mut read = Box::pin(client.read_owned(Vec::with_capacity(16)));
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             assert!(read.as_mut().poll(&mut cx).is_pending(), "no data yet");
             // SO_LINGER 0: close sends RST instead of FIN.
@@ -297,9 +297,9 @@ fn every_socket_counted_on_one_worker() {
             }
             // Echo one byte each way on every pair: the placement works for I/O.
             for (client, server) in &pairs {
-                let (r, _) = client.write_all(vec![7u8]).await;
+                let (r, _) = client.write_all_owned(vec![7u8]).await;
                 r.unwrap();
-                let (r, buf) = server.read(Vec::with_capacity(1)).await;
+                let (r, buf) = server.read_owned(Vec::with_capacity(1)).await;
                 assert_eq!((r.unwrap(), buf.as_slice()), (1, &[7u8][..]));
             }
             let m = zokio::runtime::Handle::current().metrics();
@@ -350,7 +350,7 @@ fn a_socket_registered_off_its_worker_gets_events_while_the_worker_sleeps() {
                     .unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 let stream = TcpStream::connect(addr).await.unwrap();
-                let (r, buf) = stream.read(Vec::with_capacity(2)).await;
+                let (r, buf) = stream.read_owned(Vec::with_capacity(2)).await;
                 r.unwrap();
                 drop(own);
                 buf
@@ -404,7 +404,7 @@ fn a_socket_registered_by_another_runtimes_worker_gets_its_events() {
                     let _rt2 = h2.enter();
                     TcpStream::from_std(std_stream).unwrap()
                 };
-                let (r, buf) = stream.read(Vec::with_capacity(2)).await;
+                let (r, buf) = stream.read_owned(Vec::with_capacity(2)).await;
                 r.unwrap();
                 buf
             }));
@@ -427,7 +427,7 @@ fn an_owned_read_appends_what_arrives_after_what_the_buffer_held() {
             let addr = listener.local_addr().unwrap();
             let client = zokio::spawn(async move {
                 let c = TcpStream::connect(addr).await.unwrap();
-                let (r, _) = c.write_all(b"xyz".to_vec()).await;
+                let (r, _) = c.write_all_owned(b"xyz".to_vec()).await;
                 r.unwrap();
                 c
             });
@@ -436,7 +436,7 @@ fn an_owned_read_appends_what_arrives_after_what_the_buffer_held() {
             buf.extend_from_slice(b"ab");
             let mut got = 0;
             while got < 3 {
-                let (r, b) = s.read(buf).await;
+                let (r, b) = s.read_owned(buf).await;
                 got += r.unwrap();
                 buf = b;
             }

@@ -764,19 +764,31 @@ pub fn http_service(
 
 /// Reads into `buf`'s spare capacity at `offset` with `pread(2)` on the calling thread, and
 /// gives the buffer back: the body of a positional read for adapters whose runtimes run file
-/// reads on a blocking pool (Tokio, smol).
+/// reads on a blocking pool (Tokio, smol). The spare capacity is not zeroed first, as no
+/// other adapter's read zeroes it.
 pub(crate) fn pread_spare(
     file: &std::fs::File,
     mut buf: Vec<u8>,
     offset: u64,
 ) -> (io::Result<usize>, Vec<u8>) {
-    use std::os::unix::fs::FileExt;
-    let start = buf.len();
-    let spare = buf.capacity() - start;
-    buf.resize(start + spare, 0);
-    let r = file.read_at(&mut buf[start..], offset);
-    buf.truncate(start + *r.as_ref().unwrap_or(&0));
-    (r, buf)
+    use std::os::fd::AsRawFd;
+    let dst = buf.spare_capacity_mut();
+    // SAFETY: `dst` is valid for writes of `dst.len()` bytes, the kernel writes at most that
+    // many and reads none of them, and the file's fd is open for the call.
+    let n = unsafe {
+        libc::pread(
+            file.as_raw_fd(),
+            dst.as_mut_ptr().cast(),
+            dst.len(),
+            offset as libc::off_t,
+        )
+    };
+    let Ok(n) = usize::try_from(n) else {
+        return (Err(io::Error::last_os_error()), buf);
+    };
+    // SAFETY: `pread` wrote the first `n` bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    (Ok(n), buf)
 }
 
 /// One `sendfile(2)` of up to `len - *offset` bytes of `in_fd` from `*offset` to `out_fd`,

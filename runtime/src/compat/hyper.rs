@@ -132,6 +132,6 @@ impl hyper::rt::Write for HyperIo<TcpStream> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.inner.shutdown(std::net::Shutdown::Write))
+        Poll::Ready(self.inner.shutdown_std(std::net::Shutdown::Write))
     }
 }

@@ -8,7 +8,7 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// A non-blocking socket and its registration. The registration is declared first so it
 /// is dropped (deregistered) before the socket closes.
@@ -203,22 +203,35 @@ impl TcpStream {
         })
     }
 
-    /// Reads into `buf`'s spare capacity (`capacity - len` bytes at most), appending what
-    /// arrives, and gives the buffer back. `Ok(0)` is end of stream (or a buffer with no
-    /// spare capacity). Cancel-safe: no data is lost when the future is dropped.
-    pub async fn read(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    /// Reads into `buf`'s spare capacity (`capacity - len` bytes at most, not zeroed
+    /// first), appending what arrives, and gives the buffer back: the owned-buffer read
+    /// that completion-based I/O wants. `Ok(0)` is end of stream. Cancel-safe: no data is
+    /// lost when the future is dropped. Tokio's `read(&mut [u8])` is
+    /// [`AsyncReadExt::read`](crate::io::AsyncReadExt::read).
+    ///
+    /// # Errors
+    /// `InvalidInput` if `buf` has no spare capacity (a `vec![0; n]` has none: use
+    /// `Vec::with_capacity(n)`), so that it is never mistaken for end of stream; else the
+    /// OS error of `recv`.
+    pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         read_owned(&self.inner, buf).await
     }
 
     /// Writes some of `buf` (one `write`), returning how much, and gives the buffer back.
-    pub async fn write(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    ///
+    /// # Errors
+    /// The OS error of `send`.
+    pub async fn write_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let r = poll_fn(|cx| poll_write(&self.inner, cx, &buf)).await;
         (r, buf)
     }
 
-    /// Writes all of `buf`, and gives the buffer back. On error, an unknown prefix was
-    /// written.
-    pub async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    /// Writes all of `buf`, and gives the buffer back. Tokio's `write_all(&[u8])` is
+    /// [`AsyncWriteExt::write_all`](crate::io::AsyncWriteExt::write_all).
+    ///
+    /// # Errors
+    /// The OS error of `send`; an unknown prefix was written.
+    pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
         write_all_owned(&self.inner, buf).await
     }
 
@@ -317,12 +330,14 @@ impl TcpStream {
         poll_write(&self.inner, cx, buf)
     }
 
-    /// Shuts down the read, write or both halves (`shutdown(2)`); shutting down the write
-    /// half sends FIN, so the peer reads end of stream.
+    /// Shuts down the read, write or both halves at once (`shutdown(2)`, as std's
+    /// `TcpStream::shutdown`); shutting down the write half sends FIN, so the peer reads
+    /// end of stream. Tokio's `stream.shutdown().await` (the write half) is
+    /// [`AsyncWriteExt::shutdown`](crate::io::AsyncWriteExt::shutdown).
     ///
     /// # Errors
     /// The OS error (e.g. `NotConnected`).
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         self.inner.io.shutdown(how)
     }
 
@@ -383,7 +398,7 @@ async fn read_owned(
     let start = buf.len();
     let spare = buf.capacity() - start;
     if spare == 0 {
-        return (Ok(0), buf);
+        return (Err(crate::io::no_spare_capacity()), buf);
     }
     let r = poll_fn(|cx| {
         let dst = buf.spare_capacity_mut();
@@ -491,8 +506,11 @@ pub struct OwnedWriteHalf {
 }
 
 impl OwnedReadHalf {
-    /// See [`TcpStream::read`].
-    pub async fn read(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    /// See [`TcpStream::read_owned`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         read_owned(&self.inner, buf).await
     }
 
@@ -506,13 +524,19 @@ impl OwnedReadHalf {
 }
 
 impl OwnedWriteHalf {
-    /// See [`TcpStream::write_all`].
-    pub async fn write_all(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    /// See [`TcpStream::write_all_owned`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
         write_all_owned(&self.inner, buf).await
     }
 
-    /// See [`TcpStream::write`].
-    pub async fn write(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    /// See [`TcpStream::write_owned`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn write_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         let r = poll_fn(|cx| poll_write(&self.inner, cx, &buf)).await;
         (r, buf)
     }
@@ -584,6 +608,72 @@ async_read!(TcpStream);
 async_read!(OwnedReadHalf);
 async_write!(TcpStream);
 async_write!(OwnedWriteHalf);
+
+/// Tokio's `AsyncRead` (re-exported as [`crate::io::AsyncRead`]): a `recv` into the
+/// unfilled part of the `ReadBuf`, without initialising it first.
+macro_rules! tokio_read {
+    ($ty:ty) => {
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                poll_read_buf(&self.inner, cx, buf)
+            }
+        }
+    };
+}
+
+/// Tokio's `AsyncWrite` (re-exported as [`crate::io::AsyncWrite`]): writes go straight to
+/// the socket, `poll_shutdown` shuts down the write direction.
+macro_rules! tokio_write {
+    ($ty:ty) => {
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                poll_write(&self.inner, cx, buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                // Nothing is buffered here.
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(self.inner.io.shutdown(Shutdown::Write))
+            }
+        }
+    };
+}
+
+tokio_read!(TcpStream);
+tokio_read!(OwnedReadHalf);
+tokio_write!(TcpStream);
+tokio_write!(OwnedWriteHalf);
+
+/// Tokio's `poll_read`: one `recv` into `buf`'s unfilled part once the socket is readable.
+fn poll_read_buf(
+    inner: &Evented<std::net::TcpStream>,
+    cx: &mut Context<'_>,
+    buf: &mut tokio::io::ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: only `recv` writes into the unfilled part, and it writes initialised bytes:
+    // nothing initialised is de-initialised.
+    let dst = unsafe { buf.unfilled_mut() };
+    let want = dst.len();
+    let n = ready!(poll_rw(inner, cx, Direction::Read, want, || recv_uninit(
+        &inner.io, dst
+    )))?;
+    // SAFETY: `recv_uninit` returned `n`: the kernel wrote the first `n` bytes of the
+    // unfilled part.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Poll::Ready(Ok(()))
+}
 
 macro_rules! fd_impls {
     ($ty:ty) => {

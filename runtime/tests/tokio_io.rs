@@ -1,0 +1,141 @@
+//! Tokio's I/O API on zokio's sockets and files: the re-exported traits and utilities of
+//! `zokio::io`, the owned-buffer operations beside them, and the re-exported `select!`,
+//! `join!` and `try_join!`; on every flavor and both I/O drivers, over 127.0.0.1 only.
+
+#![cfg(not(loom))]
+
+use std::io;
+use zokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use zokio::net::{TcpListener, TcpStream};
+
+mod support;
+use support::flavors;
+
+/// A connected pair over 127.0.0.1: (client, server).
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = zokio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+    let (server, _) = listener.accept().await.unwrap();
+    (client.await.unwrap(), server)
+}
+
+#[test]
+fn tokio_style_reads_and_writes_go_through() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (mut client, mut server) = pair().await;
+            // `read(&mut [u8])` and `write_all(&[u8])` resolve to Tokio's traits.
+            client.write_all(b"hello, zokio").await.unwrap();
+            let mut buf = [0u8; 5];
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"hello");
+            let mut rest = vec![0u8; 64];
+            let n = server.read(&mut rest).await.unwrap();
+            assert_eq!(&rest[..n], b", zokio");
+            // Line-oriented reading through a BufReader, and end of stream after shutdown.
+            server.write_all(b"one\ntwo\n").await.unwrap();
+            server.shutdown().await.unwrap();
+            let mut lines = BufReader::new(client).lines();
+            assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("one"));
+            assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("two"));
+            assert_eq!(lines.next_line().await.unwrap(), None);
+        });
+    }
+}
+
+#[test]
+fn copy_moves_every_byte_between_sockets_and_split_halves_work() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (client, server) = pair().await;
+            let data: Vec<u8> = (0..(1 << 20))
+                .map(|i: u32| (i * 31 + i / 253) as u8)
+                .collect();
+            let sent = data.clone();
+            let (mut rd, mut wr) = client.into_split();
+            let writer = zokio::spawn(async move {
+                wr.write_all(&sent).await.unwrap();
+                wr.shutdown().await.unwrap();
+            });
+            // The server echoes with `copy` over Tokio's `split` of one stream.
+            let echo = zokio::spawn(async move {
+                let (mut r, mut w) = zokio::io::split(server);
+                zokio::io::copy(&mut r, &mut w).await.unwrap()
+            });
+            let mut back = Vec::new();
+            rd.read_to_end(&mut back).await.unwrap();
+            writer.await.unwrap();
+            assert_eq!(echo.await.unwrap(), data.len() as u64);
+            assert!(back == data, "the echo differs");
+        });
+    }
+}
+
+#[test]
+fn an_owned_read_into_a_buffer_without_spare_capacity_is_an_error_not_eof() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (client, server) = pair().await;
+            let (r, _) = client.write_all_owned(b"abc".to_vec()).await;
+            r.unwrap();
+            // `vec![0; n]` has no spare capacity: an error, never `Ok(0)`.
+            let (r, buf) = server.read_owned(vec![0u8; 16]).await;
+            assert_eq!(r.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+            assert_eq!(buf.len(), 16);
+            let (r, buf) = server.read_owned(Vec::with_capacity(16)).await;
+            assert_eq!((r.unwrap(), buf.as_slice()), (3, &b"abc"[..]));
+        });
+    }
+}
+
+#[test]
+fn a_file_read_without_spare_capacity_is_an_error_and_reads_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    for rt in flavors() {
+        rt.block_on(async {
+            let f = zokio::fs::File::open(&path).await.unwrap();
+            let (r, _) = f.read_at(Vec::new(), 0).await;
+            assert_eq!(r.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+            // What is read is appended after the buffer's contents.
+            let mut buf = Vec::with_capacity(8);
+            buf.extend_from_slice(b"ab");
+            let (r, buf) = f.read_at(buf, 4).await;
+            assert_eq!((r.unwrap(), buf.as_slice()), (6, &b"ab456789"[..]));
+        });
+    }
+}
+
+#[test]
+fn select_join_and_try_join_work_on_zokio() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, rx) = zokio::sync::oneshot::channel::<u32>();
+            let mut rx = rx;
+            // `biased;` polls in order: the ready branch wins over the pending one, and a
+            // disabled branch (`if false`) is never polled.
+            let got = zokio::select! {
+                biased;
+                _ = std::future::pending::<()>(), if false => unreachable!(),
+                v = async { 7 } => v,
+                _ = &mut rx => 0,
+            };
+            assert_eq!(got, 7);
+            tx.send(5).unwrap();
+            let got = zokio::select! {
+                Ok(v) = &mut rx => v,
+                else => 0,
+            };
+            assert_eq!(got, 5);
+            let (a, b) = zokio::join!(async { 1 }, zokio::spawn(async { 2 }));
+            assert_eq!((a, b.unwrap()), (1, 2));
+            let ok: Result<(u8, u8), &str> = zokio::try_join!(async { Ok(1) }, async { Ok(2) });
+            assert_eq!(ok, Ok((1, 2)));
+            let err: Result<(u8, u8), &str> =
+                zokio::try_join!(async { Ok(1) }, async { Err("no") });
+            assert_eq!(err, Err("no"));
+        });
+    }
+}
