@@ -139,3 +139,72 @@ fn select_join_and_try_join_work_on_zokio() {
         });
     }
 }
+
+#[test]
+fn borrowed_halves_peek_linger_and_reunite() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (mut client, mut server) = pair().await;
+            // Both borrowed halves of one stream in one task.
+            {
+                let (mut rd, mut wr) = client.split();
+                let (sent, got) = zokio::join!(wr.write_all(b"ping"), async {
+                    let mut buf = [0u8; 4];
+                    server.read_exact(&mut buf).await.map(|_| buf)
+                });
+                sent.unwrap();
+                assert_eq!(&got.unwrap(), b"ping");
+                server.write_all(b"pong").await.unwrap();
+                // A peek leaves the bytes for the next read.
+                let mut peeked = [0u8; 4];
+                let n = rd.peek(&mut peeked).await.unwrap();
+                assert_eq!(&peeked[..n], &b"pong"[..n]);
+                let mut buf = [0u8; 4];
+                rd.read_exact(&mut buf).await.unwrap();
+                assert_eq!(&buf, b"pong");
+            }
+            client
+                .set_linger(Some(std::time::Duration::from_secs(1)))
+                .unwrap();
+            assert_eq!(
+                client.linger().unwrap(),
+                Some(std::time::Duration::from_secs(1))
+            );
+            client.set_zero_linger().unwrap();
+            assert_eq!(client.linger().unwrap(), Some(std::time::Duration::ZERO));
+            // Halves of different streams do not reunite, and come back whole.
+            let (r1, w1) = client.into_split();
+            let (r2, w2) = server.into_split();
+            let zokio::net::tcp::ReuniteError(r1, w2) = r1.reunite(w2).unwrap_err();
+            let mut server = r2.reunite(w2).unwrap();
+            let mut client = r1.reunite(w1).unwrap();
+            // Reunited, the write direction is still open (no shutdown on the way).
+            client.write_all(b"x").await.unwrap();
+            let mut one = [0u8; 1];
+            server.read_exact(&mut one).await.unwrap();
+            assert_eq!(&one, b"x");
+            // A std stream converts with `try_into`, as in Tokio.
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+            c.set_nonblocking(true).unwrap();
+            let c: TcpStream = c.try_into().unwrap();
+            assert_eq!(c.peer_addr().unwrap(), l.local_addr().unwrap());
+        });
+    }
+}
+
+#[test]
+fn shutdown_after_the_peer_reset_is_ok() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (mut client, server) = pair().await;
+            // Linger 0: dropping resets the connection (RST).
+            server.set_zero_linger().unwrap();
+            drop(server);
+            // The reset has arrived once a read fails or ends.
+            let mut buf = [0u8; 1];
+            let _ = client.read(&mut buf).await;
+            client.shutdown().await.unwrap();
+        });
+    }
+}

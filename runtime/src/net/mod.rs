@@ -21,7 +21,7 @@
 //! `sendfile(2)`. One task may read and one may write a stream at a time (a second reader
 //! replaces the first one's waker).
 
-mod tcp;
+pub mod tcp;
 mod udp;
 
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};

@@ -1,4 +1,6 @@
-//! `TcpListener` and `TcpStream`.
+//! TCP: [`TcpListener`], [`TcpStream`] and the halves a stream splits into, under
+//! `tokio::net::tcp`'s names ([`OwnedReadHalf`], [`OwnedWriteHalf`], [`ReadHalf`],
+//! [`WriteHalf`], [`ReuniteError`]).
 
 use crate::driver::io::{Direction, Registration};
 use std::fmt;
@@ -373,6 +375,52 @@ impl TcpStream {
         self.inner.io.local_addr()
     }
 
+    /// Receives into `buf` without removing the data from the socket's queue (`MSG_PEEK`),
+    /// once data is there; the next read returns the same bytes. `Ok(0)`: end of stream.
+    ///
+    /// # Errors
+    /// The OS error of `recv`.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| poll_peek(&self.inner, cx, buf)).await
+    }
+
+    /// Sets `SO_LINGER`: with `Some(t)`, closing waits up to `t` for unsent data; with
+    /// `Some(0)`, closing resets the connection (RST) at once; `None` (the default) closes
+    /// in the background.
+    ///
+    /// # Errors
+    /// The OS error of `setsockopt`.
+    pub fn set_linger(&self, linger: Option<std::time::Duration>) -> io::Result<()> {
+        socket2::SockRef::from(&self.inner.io).set_linger(linger)
+    }
+
+    /// `SO_LINGER` as [`set_linger`](Self::set_linger) takes it.
+    ///
+    /// # Errors
+    /// The OS error of `getsockopt`.
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        socket2::SockRef::from(&self.inner.io).linger()
+    }
+
+    /// `set_linger(Some(Duration::ZERO))`: closing resets the connection at once.
+    ///
+    /// # Errors
+    /// As [`set_linger`](Self::set_linger).
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(std::time::Duration::ZERO))
+    }
+
+    /// Splits into a read half and a write half borrowed from the stream, for use in one
+    /// task (for example both in a `join!`); Tokio's `TcpStream::split`. Shutting down the
+    /// write half ([`AsyncWriteExt::shutdown`](crate::io::AsyncWriteExt::shutdown)) sends
+    /// FIN; dropping it does nothing.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (
+            ReadHalf { inner: &self.inner },
+            WriteHalf { inner: &self.inner },
+        )
+    }
+
     /// Splits into a read half and a write half that can move to different tasks. Dropping
     /// the write half shuts down the write direction (the peer reads end of stream).
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
@@ -506,6 +554,29 @@ pub struct OwnedWriteHalf {
 }
 
 impl OwnedReadHalf {
+    /// Puts the halves of one stream back together (the write half then no longer shuts
+    /// down the write direction, as it would when dropped).
+    ///
+    /// # Errors
+    /// [`ReuniteError`], with both halves, if they come from different streams.
+    pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+        if !Arc::ptr_eq(&self.inner, &other.inner) {
+            return Err(ReuniteError(self, other));
+        }
+        let mut write = other;
+        write.shutdown_on_drop = false;
+        drop(write);
+        Ok(TcpStream { inner: self.inner })
+    }
+
+    /// See [`TcpStream::peek`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| poll_peek(&self.inner, cx, buf)).await
+    }
+
     /// See [`TcpStream::read_owned`].
     ///
     /// # Errors
@@ -567,6 +638,86 @@ impl fmt::Debug for OwnedWriteHalf {
     }
 }
 
+/// The read half of a [`TcpStream`] borrowed by [`TcpStream::split`].
+pub struct ReadHalf<'a> {
+    inner: &'a Evented<std::net::TcpStream>,
+}
+
+/// The write half of a [`TcpStream`] borrowed by [`TcpStream::split`].
+pub struct WriteHalf<'a> {
+    inner: &'a Evented<std::net::TcpStream>,
+}
+
+impl ReadHalf<'_> {
+    /// See [`TcpStream::peek`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| poll_peek(self.inner, cx, buf)).await
+    }
+}
+
+impl fmt::Debug for ReadHalf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadHalf").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for WriteHalf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteHalf").finish_non_exhaustive()
+    }
+}
+
+/// The error of [`OwnedReadHalf::reunite`]: the two halves came from different streams;
+/// they are given back.
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same socket")
+    }
+}
+
+impl std::error::Error for ReuniteError {}
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// [`TcpStream::from_std`].
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
+    }
+}
+
+/// Shuts down the write direction (FIN); a connection already gone (`NotConnected`, say
+/// after the peer's reset) counts as shut down, as in Tokio.
+fn shutdown_write(socket: &std::net::TcpStream) -> io::Result<()> {
+    match socket.shutdown(Shutdown::Write) {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        r => r,
+    }
+}
+
+/// One `recv(MSG_PEEK)` into `buf` once the socket is readable. Never clears readiness:
+/// what it saw is still queued.
+fn poll_peek(
+    inner: &Evented<std::net::TcpStream>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    crate::coop::poll_budgeted(cx, |cx| {
+        inner
+            .reg
+            .poll_io(cx, Direction::Read, || inner.io.peek(buf))
+    })
+}
+
 macro_rules! async_read {
     ($ty:ty) => {
         impl futures_io::AsyncRead for $ty {
@@ -598,7 +749,7 @@ macro_rules! async_write {
             }
 
             fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.inner.io.shutdown(Shutdown::Write))
+                Poll::Ready(shutdown_write(&self.inner.io))
             }
         }
     };
@@ -626,7 +777,8 @@ macro_rules! tokio_read {
 }
 
 /// Tokio's `AsyncWrite` (re-exported as [`crate::io::AsyncWrite`]): writes go straight to
-/// the socket, `poll_shutdown` shuts down the write direction.
+/// the socket, `poll_shutdown` shuts down the write direction (`Ok` if the connection is
+/// already gone, as in Tokio).
 macro_rules! tokio_write {
     ($ty:ty) => {
         impl tokio::io::AsyncWrite for $ty {
@@ -644,7 +796,7 @@ macro_rules! tokio_write {
             }
 
             fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.inner.io.shutdown(Shutdown::Write))
+                Poll::Ready(shutdown_write(&self.inner.io))
             }
         }
     };
@@ -652,8 +804,10 @@ macro_rules! tokio_write {
 
 tokio_read!(TcpStream);
 tokio_read!(OwnedReadHalf);
+tokio_read!(ReadHalf<'_>);
 tokio_write!(TcpStream);
 tokio_write!(OwnedWriteHalf);
+tokio_write!(WriteHalf<'_>);
 
 /// Tokio's `poll_read`: one `recv` into `buf`'s unfilled part once the socket is readable.
 fn poll_read_buf(
