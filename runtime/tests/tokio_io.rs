@@ -208,3 +208,54 @@ fn shutdown_after_the_peer_reset_is_ok() {
         });
     }
 }
+
+/// Far beyond the budget (128): a loop that runs this long never yielded.
+const LOOP_BOUND: usize = 100_000;
+
+#[test]
+fn empty_repeat_and_sink_spend_the_budget_so_a_loop_over_them_yields() {
+    for rt in flavors() {
+        rt.block_on(async {
+            // In a task: outside one (here, in block_on) the budget is unconstrained.
+            zokio::spawn(async {
+                let mut buf = [0u8; 8];
+                zokio::select! {
+                    biased;
+                    _ = async {
+                        for _ in 0..LOOP_BOUND {
+                            assert_eq!(zokio::io::empty().read(&mut buf).await.unwrap(), 0);
+                        }
+                    } => panic!("empty never yielded"),
+                    _ = zokio::task::yield_now() => {}
+                }
+                let mut r = zokio::io::repeat(9);
+                zokio::select! {
+                    biased;
+                    _ = async {
+                        for _ in 0..LOOP_BOUND {
+                            r.read_exact(&mut buf).await.unwrap();
+                        }
+                    } => panic!("repeat never yielded"),
+                    _ = zokio::task::yield_now() => {}
+                }
+                assert_eq!(buf, [9; 8]);
+                let mut s = zokio::io::sink();
+                zokio::select! {
+                    biased;
+                    _ = async {
+                        for _ in 0..LOOP_BOUND {
+                            s.write_all(b"x").await.unwrap();
+                        }
+                    } => panic!("sink never yielded"),
+                    _ = zokio::task::yield_now() => {}
+                }
+                let mut e = zokio::io::empty();
+                e.write_all(b"gone").await.unwrap();
+                let mut all = Vec::new();
+                assert_eq!(e.read_to_end(&mut all).await.unwrap(), 0);
+            })
+            .await
+            .unwrap();
+        });
+    }
+}

@@ -2,7 +2,15 @@
 //! [`ReadBuf`]) and their `…Ext` traits, buffered readers and writers, [`copy`],
 //! [`copy_bidirectional`], [`duplex`], [`split`] and the rest of Tokio's `io-util`,
 //! re-exported from Tokio, whose I/O traits and utilities need no runtime (zokio builds
-//! Tokio without its `rt` feature). zokio's [`TcpStream`](crate::net::TcpStream) and its
+//! Tokio without its `rt` feature). [`empty`], [`repeat`] and [`sink`] are zokio's own:
+//! always ready, they spend zokio's cooperative budget so that a loop over them yields
+//! (Tokio's spend Tokio's budget, which zokio's tasks never touch). Tokio's `copy` and
+//! `duplex` streams do not spend zokio's budget: a loop that only ever finds them ready
+//! does not yield. [`empty`], [`repeat`] and [`sink`] are zokio's own:
+//! always ready, they spend zokio's cooperative budget so that a loop over them yields
+//! (Tokio's spend Tokio's budget, which zokio's tasks never touch). Tokio's `copy` and
+//! `duplex` streams do not spend zokio's budget: a loop that only ever finds them ready
+//! does not yield. zokio's [`TcpStream`](crate::net::TcpStream) and its
 //! owned halves implement the traits, so Tokio code that reads and writes through them
 //! (`stream.read(&mut buf)`, `write_all(b"...")`, `BufReader::new(stream)`) runs unchanged.
 //! zokio's sockets and files also offer owned-buffer operations (`read_owned`,
@@ -13,13 +21,15 @@
 
 use std::io;
 
+mod util;
+
 pub use tokio::io::{
-    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, join, repeat,
-    simplex, sink, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek,
-    AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter, DuplexStream, Empty,
-    Error, ErrorKind, Join, Lines, ReadBuf, ReadHalf, Repeat, Result, SeekFrom, SimplexStream,
-    Sink, Split, Take, WriteHalf,
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, join, simplex,
+    split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt,
+    AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter, DuplexStream, Error, ErrorKind,
+    Join, Lines, ReadBuf, ReadHalf, Result, SeekFrom, SimplexStream, Split, Take, WriteHalf,
 };
+pub use util::{empty, repeat, sink, Empty, Repeat, Sink};
 
 /// One no-op through the I/O driver's submission and completion path.
 ///
