@@ -718,8 +718,21 @@ fn poll_peek(
     })
 }
 
+/// The read traits of a stream or read half: Tokio's `AsyncRead` (re-exported as
+/// [`crate::io::AsyncRead`]; a `recv` into the unfilled part of the `ReadBuf`, without
+/// initialising it first) and `futures_io`'s.
 macro_rules! async_read {
     ($ty:ty) => {
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                poll_read_buf(&self.inner, cx, buf)
+            }
+        }
+
         impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: Pin<&mut Self>,
@@ -732,9 +745,17 @@ macro_rules! async_read {
     };
 }
 
+/// The write traits of a stream or write half, Tokio's `AsyncWrite` and `futures_io`'s:
+/// writes go straight to the socket (nothing to flush); shutting down (Tokio's
+/// `poll_shutdown`, `futures_io`'s `poll_close`) shuts down the write direction, `Ok` if
+/// the connection is already gone, as in Tokio.
 macro_rules! async_write {
     ($ty:ty) => {
-        impl futures_io::AsyncWrite for $ty {
+        async_write!(@ $ty, tokio::io::AsyncWrite, poll_shutdown);
+        async_write!(@ $ty, futures_io::AsyncWrite, poll_close);
+    };
+    (@ $ty:ty, $trait:path, $shutdown:ident) => {
+        impl $trait for $ty {
             fn poll_write(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -744,11 +765,10 @@ macro_rules! async_write {
             }
 
             fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // Writes go straight to the socket: nothing is buffered here.
                 Poll::Ready(Ok(()))
             }
 
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            fn $shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 Poll::Ready(shutdown_write(&self.inner.io))
             }
         }
@@ -757,57 +777,10 @@ macro_rules! async_write {
 
 async_read!(TcpStream);
 async_read!(OwnedReadHalf);
+async_read!(ReadHalf<'_>);
 async_write!(TcpStream);
 async_write!(OwnedWriteHalf);
-
-/// Tokio's `AsyncRead` (re-exported as [`crate::io::AsyncRead`]): a `recv` into the
-/// unfilled part of the `ReadBuf`, without initialising it first.
-macro_rules! tokio_read {
-    ($ty:ty) => {
-        impl tokio::io::AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                poll_read_buf(&self.inner, cx, buf)
-            }
-        }
-    };
-}
-
-/// Tokio's `AsyncWrite` (re-exported as [`crate::io::AsyncWrite`]): writes go straight to
-/// the socket, `poll_shutdown` shuts down the write direction (`Ok` if the connection is
-/// already gone, as in Tokio).
-macro_rules! tokio_write {
-    ($ty:ty) => {
-        impl tokio::io::AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                poll_write(&self.inner, cx, buf)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // Nothing is buffered here.
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(shutdown_write(&self.inner.io))
-            }
-        }
-    };
-}
-
-tokio_read!(TcpStream);
-tokio_read!(OwnedReadHalf);
-tokio_read!(ReadHalf<'_>);
-tokio_write!(TcpStream);
-tokio_write!(OwnedWriteHalf);
-tokio_write!(WriteHalf<'_>);
+async_write!(WriteHalf<'_>);
 
 /// Tokio's `poll_read`: one `recv` into `buf`'s unfilled part once the socket is readable.
 fn poll_read_buf(
