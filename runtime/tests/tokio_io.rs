@@ -259,3 +259,22 @@ fn empty_repeat_and_sink_spend_the_budget_so_a_loop_over_them_yields() {
         });
     }
 }
+
+#[test]
+fn poll_accept_is_pending_until_a_connection_waits() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (_, waker) = support::flag_waker();
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(listener.poll_accept(&mut cx).is_pending());
+            let client = TcpStream::connect(addr).await.unwrap();
+            let (server, peer) = std::future::poll_fn(|cx| listener.poll_accept(cx))
+                .await
+                .unwrap();
+            assert_eq!(peer, client.local_addr().unwrap());
+            assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+        });
+    }
+}

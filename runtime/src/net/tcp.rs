@@ -112,15 +112,20 @@ impl TcpListener {
     /// # Errors
     /// The OS error of `accept` (e.g. `EMFILE` when out of file descriptors).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// [`accept`](Self::accept) as a poll function (Tokio's `poll_accept`): `Pending` (the
+    /// waker registered) until a connection is waiting, then accepts it.
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         // accept4 with SOCK_NONBLOCK: the socket comes back non-blocking, one syscall per
         // connection fewer than accept and then FIONBIO (Tokio, through mio, does the same).
-        let (socket, peer) = poll_fn(|cx| {
-            self.inner.reg.poll_io(cx, Direction::Read, || {
-                socket2::SockRef::from(&self.inner.io)
-                    .accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
-            })
-        })
-        .await?;
+        let (socket, peer) = ready!(self.inner.reg.poll_io(cx, Direction::Read, || {
+            socket2::SockRef::from(&self.inner.io).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+        }))?;
         let peer = peer
             .as_socket()
             .ok_or_else(|| io::Error::other("accepted a TCP connection from a non-IP address"))?;
@@ -128,7 +133,7 @@ impl TcpListener {
         let stream = TcpStream {
             inner: Arc::new(Evented::new_accepted(stream)?),
         };
-        Ok((stream, peer))
+        Poll::Ready(Ok((stream, peer)))
     }
 
     /// The address the listener is bound to.
