@@ -6,12 +6,8 @@
 //! always ready, they spend zokio's cooperative budget so that a loop over them yields
 //! (Tokio's spend Tokio's budget, which zokio's tasks never touch). Tokio's `copy` and
 //! `duplex` streams do not spend zokio's budget: a loop that only ever finds them ready
-//! does not yield. [`empty`], [`repeat`] and [`sink`] are zokio's own:
-//! always ready, they spend zokio's cooperative budget so that a loop over them yields
-//! (Tokio's spend Tokio's budget, which zokio's tasks never touch). Tokio's `copy` and
-//! `duplex` streams do not spend zokio's budget: a loop that only ever finds them ready
 //! does not yield. zokio's [`TcpStream`](crate::net::TcpStream) and its
-//! owned halves implement the traits, so Tokio code that reads and writes through them
+//! halves (owned and borrowed) implement the traits, so Tokio code that reads and writes through them
 //! (`stream.read(&mut buf)`, `write_all(b"...")`, `BufReader::new(stream)`) runs unchanged.
 //! zokio's sockets and files also offer owned-buffer operations (`read_owned`,
 //! `write_all_owned`), which hand the buffer to the kernel as it is.

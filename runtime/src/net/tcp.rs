@@ -568,9 +568,7 @@ impl OwnedReadHalf {
         if !Arc::ptr_eq(&self.inner, &other.inner) {
             return Err(ReuniteError(self, other));
         }
-        let mut write = other;
-        write.shutdown_on_drop = false;
-        drop(write);
+        other.forget();
         Ok(TcpStream { inner: self.inner })
     }
 
