@@ -1,7 +1,8 @@
 //! `#[zokio::main]` and `#[zokio::test]`: run an `async fn` on a zokio runtime.
 //!
 //! Both accept Tokio's arguments, so code written for Tokio ports by renaming the crate:
-//! `flavor = "multi_thread" | "current_thread"` and `worker_threads = N`.
+//! `flavor = "multi_thread" | "current_thread" | "local"` and `worker_threads = N`
+//! (`"local"` runs on a `zokio::runtime::LocalRuntime`, where `spawn_local` works in every task).
 //! `#[zokio::main]` defaults to the multi-thread flavor with one worker per core;
 //! `#[zokio::test]` defaults to the current-thread flavor, like Tokio's.
 
@@ -16,6 +17,7 @@ use syn::{Expr, ItemFn, Lit, MetaNameValue, Token};
 enum Flavor {
     CurrentThread,
     MultiThread,
+    Local,
 }
 
 struct Config {
@@ -43,11 +45,12 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
                 config.flavor = match s.value().as_str() {
                     "current_thread" => Flavor::CurrentThread,
                     "multi_thread" => Flavor::MultiThread,
+                    "local" => Flavor::Local,
                     other => {
                         return Err(syn::Error::new_spanned(
                             s,
                             format!(
-                        "unknown flavor {other:?}; expected \"current_thread\" or \"multi_thread\""
+                        "unknown flavor {other:?}; expected \"current_thread\", \"multi_thread\" or \"local\""
                     ),
                         ))
                     }
@@ -77,7 +80,9 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
             }
         }
     }
-    if let (Flavor::CurrentThread, Some((_, span))) = (config.flavor, config.worker_threads) {
+    if let (Flavor::CurrentThread | Flavor::Local, Some((_, span))) =
+        (config.flavor, config.worker_threads)
+    {
         return Err(syn::Error::new(
             span,
             "worker_threads is only valid with flavor = \"multi_thread\"",
@@ -106,6 +111,13 @@ fn expand(args: TokenStream, item: TokenStream, default: Flavor, is_test: bool) 
     let builder = match config.flavor {
         Flavor::CurrentThread => quote! { ::zokio::runtime::Builder::new_current_thread() },
         Flavor::MultiThread => quote! { ::zokio::runtime::Builder::new_multi_thread() },
+        Flavor::Local => quote! { ::zokio::runtime::Builder::new_current_thread() },
+    };
+    let build = match config.flavor {
+        Flavor::Local => {
+            quote! { .build_local(::core::default::Default::default()) }
+        }
+        Flavor::CurrentThread | Flavor::MultiThread => quote! { .build() },
     };
     let workers = config
         .worker_threads
@@ -114,7 +126,7 @@ fn expand(args: TokenStream, item: TokenStream, default: Flavor, is_test: bool) 
     func.block = syn::parse_quote! {{
         let body = async move #body;
         #[allow(clippy::expect_used)]
-        let runtime = #builder #workers .build().expect("failed to build the zokio runtime");
+        let runtime = #builder #workers #build .expect("failed to build the zokio runtime");
         let out: _ = runtime.block_on(body);
         out
     }};

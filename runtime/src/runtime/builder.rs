@@ -2,7 +2,7 @@ use crate::blocking::BlockingPool;
 use crate::runtime::config::{Config, ThreadHooks, ThreadNameFn};
 use crate::runtime::runtime::{Flavor, Runtime};
 use crate::runtime::IoDriver;
-use crate::runtime::{Handle, RuntimeFlavor};
+use crate::runtime::{Handle, LocalOptions, LocalRuntime, RuntimeFlavor};
 use crate::scheduler::{self, current_thread::CurrentThread, multi_thread};
 use std::fmt;
 use std::io;
@@ -231,6 +231,23 @@ impl Builder {
             Handle { inner: handle },
             blocking_pool,
         ))
+    }
+
+    /// Builds a [`LocalRuntime`]: a current-thread runtime whose tasks may be `!Send`
+    /// ([`spawn_local`](crate::task::spawn_local) works in every one of its tasks).
+    ///
+    /// # Errors
+    /// `InvalidInput` if this builder is for the multi-thread flavor (a local runtime has one
+    /// thread); otherwise as [`build`](Self::build).
+    pub fn build_local(&mut self, options: LocalOptions) -> io::Result<LocalRuntime> {
+        let LocalOptions { .. } = options;
+        if self.flavor != RuntimeFlavor::CurrentThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "build_local needs Builder::new_current_thread(): a local runtime runs on one thread",
+            ));
+        }
+        self.build().map(LocalRuntime::from_runtime)
     }
 
     /// Blocking threads get the worker name with a counter appended, so they can be told

@@ -13,6 +13,7 @@ mod builder;
 pub(crate) mod config;
 pub(crate) mod context;
 mod handle;
+mod local_runtime;
 pub(crate) mod metrics;
 pub(crate) mod park;
 #[allow(clippy::module_inception)]
@@ -22,5 +23,6 @@ pub use crate::driver::IoDriver;
 pub use builder::Builder;
 pub use context::TryCurrentError;
 pub use handle::{EnterGuard, Handle};
+pub use local_runtime::{LocalOptions, LocalRuntime};
 pub use metrics::RuntimeMetrics;
 pub use runtime::{Runtime, RuntimeFlavor};

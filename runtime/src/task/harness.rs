@@ -22,10 +22,10 @@ pub(crate) struct Harness<F: Future, S: 'static> {
 }
 
 /// The vtable for tasks of future `F` on scheduler `S`.
-pub(crate) fn vtable<F: Future + Send + 'static, S: Schedule>() -> &'static Vtable
-where
-    F::Output: Send + 'static,
-{
+///
+/// Nothing here needs `F: Send`: a `!Send` future is sound as long as every poll, cancel and
+/// drop of it happens on one thread, which `task::new_local_task`'s callers guarantee.
+pub(crate) fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
     &Vtable {
         poll: poll::<F, S>,
         schedule: schedule::<F, S>,
@@ -36,12 +36,12 @@ where
     }
 }
 
-unsafe fn poll<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the vtable is only installed on cells of this exact type.
     unsafe { Harness::<F, S>::from_raw(ptr) }.poll();
 }
 
-unsafe fn schedule<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as in `poll`; the caller hands over one reference for the Notified.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     // SAFETY: that reference is what the Notified owns.
@@ -49,12 +49,12 @@ unsafe fn schedule<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>
     harness.scheduler().schedule(notified);
 }
 
-unsafe fn dealloc<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as in `poll`; no references remain, so nobody else can reach the cell.
     unsafe { Harness::<F, S>::from_raw(ptr) }.dealloc();
 }
 
-unsafe fn try_read_output<F: Future + Send + 'static, S: Schedule>(
+unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
     ptr: NonNull<Header>,
     dst: *mut (),
     waker: &Waker,
@@ -70,17 +70,17 @@ unsafe fn try_read_output<F: Future + Send + 'static, S: Schedule>(
     }
 }
 
-unsafe fn drop_join_handle<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+unsafe fn drop_join_handle<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as in `poll`.
     unsafe { Harness::<F, S>::from_raw(ptr) }.drop_join_handle();
 }
 
-unsafe fn shutdown<F: Future + Send + 'static, S: Schedule>(ptr: NonNull<Header>) {
+unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as in `poll`.
     unsafe { Harness::<F, S>::from_raw(ptr) }.shutdown();
 }
 
-impl<F: Future + Send + 'static, S: Schedule> Harness<F, S> {
+impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// # Safety
     /// `ptr` is the header of a live `Cell<F, S>`.
     unsafe fn from_raw(ptr: NonNull<Header>) -> Harness<F, S> {

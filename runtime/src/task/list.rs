@@ -10,7 +10,7 @@
 use crate::loom::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::{lock, Mutex};
 use crate::task::core::Header;
-use crate::task::{new_task, JoinHandle, Notified, Schedule, Task};
+use crate::task::{new_task_unchecked, JoinHandle, Notified, Schedule, Task};
 use crate::util::CachePadded;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -83,7 +83,25 @@ impl<S: Schedule> OwnedTasks<S> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = new_task(future, scheduler);
+        // SAFETY: the future and its output are `Send`.
+        unsafe { self.bind_unchecked(future, scheduler) }
+    }
+
+    /// [`bind`](Self::bind) for a future that need not be `Send`.
+    ///
+    /// # Safety
+    /// As `RawTask::new`: the future is polled and dropped only on the calling thread, so
+    /// this list is shut down there too, and `S` runs the task nowhere else.
+    pub(crate) unsafe fn bind_unchecked<F>(
+        &self,
+        future: F,
+        scheduler: S,
+    ) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    where
+        F: Future + 'static,
+    {
+        // SAFETY: forwarded.
+        let (task, notified, join) = unsafe { new_task_unchecked(future, scheduler) };
         let shard = self.shard(task.header_ptr());
         let mut list = lock(&shard.list);
         if list.closed {

@@ -30,6 +30,7 @@ pub(crate) mod harness;
 mod join;
 mod join_set;
 pub(crate) mod list;
+mod local;
 pub(crate) mod raw;
 mod spawn;
 pub(crate) mod state;
@@ -42,6 +43,7 @@ mod loom_tests;
 pub use error::JoinError;
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{spawn, spawn_blocking};
 pub use yield_now::yield_now;
 
@@ -166,7 +168,24 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler);
+    // SAFETY: the future and its output are `Send`.
+    unsafe { new_task_unchecked(future, scheduler) }
+}
+
+/// [`new_task`] for a future that need not be `Send`.
+///
+/// # Safety
+/// As `RawTask::new`: the future is polled and dropped only on the calling thread.
+pub(crate) unsafe fn new_task_unchecked<F, S>(
+    future: F,
+    scheduler: S,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    // SAFETY: forwarded.
+    let raw = unsafe { RawTask::new(future, scheduler) };
     let task = Task {
         raw,
         _scheduler: PhantomData,

@@ -15,17 +15,21 @@ pub(crate) struct RawTask {
 }
 
 // SAFETY: the cell's shared parts are atomics or guarded by the task state protocol; the
-// future and output are `Send`, as required by `RawTask::new`.
+// future and output are `Send`, or only touched on their owner thread (`RawTask::new`).
 unsafe impl Send for RawTask {}
 // SAFETY: as above.
 unsafe impl Sync for RawTask {}
 
 impl RawTask {
     /// Allocates a task in the initial state (three references).
-    pub(crate) fn new<F, S>(future: F, scheduler: S) -> RawTask
+    ///
+    /// # Safety
+    /// Unless `F` and `F::Output` are `Send`, the caller makes sure the future is only
+    /// polled and dropped on the thread calling this, and the output only read or dropped
+    /// there or through a `JoinHandle` (which is `Send` only for a `Send` output).
+    pub(crate) unsafe fn new<F, S>(future: F, scheduler: S) -> RawTask
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Future + 'static,
         S: Schedule,
     {
         let cell = Cell::new(future, scheduler, harness::vtable::<F, S>());

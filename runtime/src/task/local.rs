@@ -1,0 +1,450 @@
+//! [`LocalSet`] and [`spawn_local`]: tasks whose futures need not be `Send`, run on the one
+//! thread that owns the set, as Tokio's `task::LocalSet`.
+//!
+//! ```text
+//! LocalSet (!Send: stays on its owner thread)
+//! └── Arc<Shared>   also held by every task of the set as its scheduler handle
+//!     ├── owner     the owner thread's id
+//!     ├── local     run queue + flags, touched only on the owner thread (checked)
+//!     ├── remote    Mutex<run queue>: wakes from other threads; None once the set is gone
+//!     ├── owned     every live task (OwnedTasks), so dropping the set cancels them all
+//!     └── waker     the task that polls the set (`run_until`'s, or the set's own)
+//! ```
+//!
+//! A set runs its tasks only while it is polled: [`LocalSet::run_until`] (and
+//! [`LocalSet::block_on`], [`crate::runtime::LocalRuntime`]) polls the given future and then
+//! up to [`MAX_TASKS_PER_TICK`] tasks, and wakes itself again if more are ready, so the
+//! runtime around it keeps running its own tasks too. Tasks use the same cell, state word
+//! and [`JoinHandle`] as every other task; what makes a `!Send` future sound here is that
+//! it is polled only by the set's tick and dropped only by the set's drop, both on the
+//! owner thread, and that a wake from any other thread goes to the remote queue instead of
+//! touching the local one.
+
+use crate::loom::{lock, Mutex};
+use crate::task::list::OwnedTasks;
+use crate::task::{JoinHandle, Notified, Schedule, Task};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+/// Tasks run per poll of a set before it yields to the runtime around it (Tokio's
+/// `MAX_TASKS_PER_TICK`).
+const MAX_TASKS_PER_TICK: usize = 61;
+
+/// Every this many tasks the remote queue is served before the local one, so wakes from
+/// other threads are not starved by tasks that keep waking each other (Tokio's
+/// `REMOTE_FIRST_INTERVAL`).
+const REMOTE_FIRST_INTERVAL: u8 = 31;
+
+type LocalTask = Notified<Arc<Shared>>;
+
+/// A set of tasks that run on the thread that owns the set, so their futures need not be
+/// `Send` (an `Rc`, a `RefCell` may live across an `.await`).
+///
+/// Spawn with [`LocalSet::spawn_local`], or with [`spawn_local`] from inside
+/// [`run_until`](LocalSet::run_until), [`block_on`](LocalSet::block_on) or an
+/// [`enter`](LocalSet::enter) guard. The tasks run while the set is driven: by `run_until`
+/// (until the given future completes), `block_on`, or by awaiting the set itself (until
+/// every task completed). Dropping the set cancels its remaining tasks, dropping their
+/// futures on this thread.
+///
+/// # Examples
+/// ```
+/// use std::rc::Rc;
+/// use zokio::task::LocalSet;
+///
+/// let rt = zokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let local = LocalSet::new();
+/// let shared = Rc::new(5);
+/// let out = local.block_on(&rt, async move {
+///     let shared2 = shared.clone();
+///     zokio::task::spawn_local(async move {
+///         zokio::task::yield_now().await;
+///         *shared2 + 1
+///     })
+///     .await
+///     .unwrap()
+/// });
+/// assert_eq!(out, 6);
+/// ```
+pub struct LocalSet {
+    shared: Arc<Shared>,
+    /// Keeps the set on its thread (`!Send`, `!Sync`).
+    _not_send: PhantomData<*const ()>,
+}
+
+/// The part of a set its tasks and wakers hold.
+pub(crate) struct Shared {
+    owner: u64,
+    /// Only reached through [`Shared::local`], which checks the thread.
+    local: LocalState,
+    remote: Mutex<Option<VecDeque<LocalTask>>>,
+    owned: OwnedTasks<Arc<Shared>>,
+    waker: Mutex<Option<Waker>>,
+}
+
+struct LocalState {
+    queue: RefCell<VecDeque<LocalTask>>,
+    /// Inside `tick`: a task scheduled now is found by the tick loop, no wake needed.
+    in_tick: Cell<bool>,
+    /// A wake of the set's waker is pending since its last poll.
+    woken: Cell<bool>,
+    /// The set was dropped: scheduled tasks are dropped, not queued.
+    closed: Cell<bool>,
+    tick: Cell<u8>,
+}
+
+// SAFETY: `LocalState`'s cells are only reached through `Shared::local`, which returns them
+// on the owner thread only; everything else in `Shared` is `Sync`.
+unsafe impl Sync for LocalState {}
+
+/// Returned by [`LocalSet::enter`]: [`spawn_local`] uses the set until it is dropped.
+#[must_use = "the set is entered only while the guard is alive"]
+pub struct LocalEnterGuard {
+    prev: Option<Arc<Shared>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+thread_local! {
+    /// The set [`spawn_local`] spawns onto.
+    static CURRENT: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
+    /// This thread's id for owner checks (0: not assigned yet).
+    static THREAD_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A process-unique id for the calling thread, or `None` while its thread-locals are being
+/// destroyed (which makes every set's owner check fail there: such a thread wakes tasks
+/// through the remote queue).
+fn current_thread_id() -> Option<u64> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    THREAD_ID
+        .try_with(|id| {
+            if id.get() == 0 {
+                id.set(NEXT.fetch_add(1, Relaxed));
+            }
+            id.get()
+        })
+        .ok()
+}
+
+/// Spawns a `!Send` future onto the current [`LocalSet`] (or
+/// [`LocalRuntime`](crate::runtime::LocalRuntime)); it runs on this thread when the set is
+/// driven.
+///
+/// # Panics
+/// Outside a `LocalSet` context: not inside [`LocalSet::run_until`], [`LocalSet::block_on`],
+/// a [`LocalSet::enter`] guard or `LocalRuntime::block_on`.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let shared = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten();
+    match shared {
+        Some(shared) => spawn_onto(&shared, future),
+        None => panic!(
+            "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`"
+        ),
+    }
+}
+
+fn spawn_onto<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    assert!(
+        shared.local().is_some(),
+        "a LocalSet's tasks are spawned on its own thread"
+    );
+    // SAFETY: the set's tasks are polled only by `tick` and cancelled only by the set's
+    // drop, both on the owner thread (`Shared::local` checks it), which is this thread; a
+    // wake from elsewhere only queues the task for the owner (`Shared::schedule`).
+    let (join, notified) = unsafe { shared.owned.bind_unchecked(future, shared.clone()) };
+    if let Some(notified) = notified {
+        shared.schedule(notified);
+    }
+    join
+}
+
+impl LocalSet {
+    /// An empty set, owned by the calling thread.
+    pub fn new() -> LocalSet {
+        let owner = current_thread_id().expect("LocalSet::new on a thread being torn down");
+        LocalSet {
+            shared: Arc::new(Shared {
+                owner,
+                local: LocalState {
+                    queue: RefCell::new(VecDeque::with_capacity(64)),
+                    in_tick: Cell::new(false),
+                    woken: Cell::new(false),
+                    closed: Cell::new(false),
+                    tick: Cell::new(0),
+                },
+                remote: Mutex::new(Some(VecDeque::new())),
+                owned: OwnedTasks::new(1),
+                waker: Mutex::new(None),
+            }),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Makes this the set [`spawn_local`] uses until the guard drops (restoring the one
+    /// entered before). Tasks spawned meanwhile run when the set is next driven.
+    pub fn enter(&self) -> LocalEnterGuard {
+        let prev = CURRENT.with(|current| current.replace(Some(self.shared.clone())));
+        LocalEnterGuard {
+            prev,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Spawns a `!Send` future onto this set; it runs when the set is driven. Callable
+    /// outside any runtime.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_onto(&self.shared, future)
+    }
+
+    /// Runs `future` on `rt` with this set entered, running the set's tasks meanwhile:
+    /// `rt.block_on(self.run_until(future))`.
+    ///
+    /// # Panics
+    /// As [`Runtime::block_on`](crate::runtime::Runtime::block_on): inside a runtime.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, rt: &crate::runtime::Runtime, future: F) -> F::Output {
+        rt.block_on(self.run_until(future))
+    }
+
+    /// Runs `future` to completion, running this set's tasks while it waits; tasks still
+    /// unfinished when it completes stay in the set.
+    pub async fn run_until<F: Future>(&self, future: F) -> F::Output {
+        RunUntil {
+            set: self,
+            future: std::pin::pin!(future),
+        }
+        .await
+    }
+
+    /// Runs up to [`MAX_TASKS_PER_TICK`] tasks; true if that many ran (more may be ready).
+    fn tick(&self) -> bool {
+        let local = self
+            .shared
+            .local()
+            .expect("a LocalSet is polled on its own thread");
+        let _in_tick = InTick::enter(local);
+        for _ in 0..MAX_TASKS_PER_TICK {
+            match self.shared.next_task(local) {
+                Some(task) => task.run(),
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Registers `waker` as the one to wake when a task is scheduled from outside a tick.
+    fn register(&self, waker: &Waker) {
+        let local = self
+            .shared
+            .local()
+            .expect("a LocalSet is polled on its own thread");
+        local.woken.set(false);
+        let mut slot = lock(&self.shared.waker);
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
+    /// Runs `f` with this set entered.
+    fn with<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _enter = self.enter();
+        f()
+    }
+}
+
+impl Default for LocalSet {
+    fn default() -> LocalSet {
+        LocalSet::new()
+    }
+}
+
+impl fmt::Debug for LocalSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalSet")
+            .field("alive_tasks", &self.shared.owned.alive())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for LocalEnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LocalEnterGuard")
+    }
+}
+
+impl Drop for LocalEnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = prev);
+    }
+}
+
+/// Awaiting a set runs its tasks until every one of them has completed.
+impl Future for LocalSet {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let me = self.get_mut();
+        me.register(cx.waker());
+        me.with(|| {
+            if me.tick() {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            } else if me.shared.owned.alive() == 0 {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+}
+
+impl Drop for LocalSet {
+    /// Cancels every task still in the set, dropping its future here, with the set entered
+    /// (a future's `Drop` may call [`spawn_local`]; what it spawns is cancelled at once).
+    fn drop(&mut self) {
+        let Some(local) = self.shared.local() else {
+            return; // Unreachable: the set is !Send. Leaking is the sound fallback.
+        };
+        self.with(|| {
+            self.shared.owned.close_and_shutdown_all(0);
+            local.closed.set(true);
+            let queued: Vec<LocalTask> = local.queue.borrow_mut().drain(..).collect();
+            drop(queued);
+            let remote = lock(&self.shared.remote).take();
+            drop(remote);
+        });
+        lock(&self.shared.waker).take();
+    }
+}
+
+/// [`LocalSet::run_until`]'s future.
+struct RunUntil<'a, F: Future> {
+    set: &'a LocalSet,
+    future: Pin<&'a mut F>,
+}
+
+impl<F: Future> Future for RunUntil<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let me = self.get_mut();
+        let set = me.set;
+        set.register(cx.waker());
+        set.with(|| {
+            if let Poll::Ready(output) = me.future.as_mut().poll(cx) {
+                return Poll::Ready(output);
+            }
+            if set.tick() {
+                cx.waker().wake_by_ref();
+            }
+            Poll::Pending
+        })
+    }
+}
+
+/// Sets `in_tick` for the duration of a tick, restoring it even if a task's poll unwinds.
+struct InTick<'a> {
+    local: &'a LocalState,
+    prev: bool,
+}
+
+impl<'a> InTick<'a> {
+    fn enter(local: &'a LocalState) -> InTick<'a> {
+        let prev = local.in_tick.replace(true);
+        InTick { local, prev }
+    }
+}
+
+impl Drop for InTick<'_> {
+    fn drop(&mut self) {
+        self.local.in_tick.set(self.prev);
+    }
+}
+
+impl Shared {
+    /// The owner-only state, if this is the owner thread.
+    fn local(&self) -> Option<&LocalState> {
+        (current_thread_id() == Some(self.owner)).then_some(&self.local)
+    }
+
+    fn next_task(&self, local: &LocalState) -> Option<LocalTask> {
+        let tick = local.tick.get().wrapping_add(1);
+        local.tick.set(tick);
+        let pop_local = || local.queue.borrow_mut().pop_front();
+        if tick.is_multiple_of(REMOTE_FIRST_INTERVAL) {
+            self.pop_remote().or_else(pop_local)
+        } else {
+            pop_local().or_else(|| self.pop_remote())
+        }
+    }
+
+    fn pop_remote(&self) -> Option<LocalTask> {
+        lock(&self.remote).as_mut().and_then(VecDeque::pop_front)
+    }
+
+    fn schedule(&self, task: LocalTask) {
+        if let Some(local) = self.local() {
+            if local.closed.get() {
+                return drop(task);
+            }
+            local.queue.borrow_mut().push_back(task);
+            if !local.in_tick.get() && !local.woken.replace(true) {
+                self.wake();
+            }
+            return;
+        }
+        let mut remote = lock(&self.remote);
+        match remote.as_mut() {
+            Some(queue) => queue.push_back(task),
+            None => {
+                // The set is gone and its tasks were cancelled: nothing will run this.
+                drop(remote);
+                return drop(task);
+            }
+        }
+        drop(remote);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        let waker = lock(&self.waker).take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
+
+    fn schedule(&self, task: Notified<Self>) {
+        Shared::schedule(self, task);
+    }
+}
