@@ -124,6 +124,8 @@ const MULTI: &[Cap] = &[Cap::MultiThread];
 const FOREIGN_WAKE: &[Cap] = &[Cap::MultiThread, Cap::ForeignWake];
 /// What every current-thread workload needs.
 const CURRENT: &[Cap] = &[Cap::CurrentThread];
+/// What a current-thread workload on the `!Send` task path needs.
+const LOCAL: &[Cap] = &[Cap::CurrentThread, Cap::LocalTasks];
 
 mod io;
 mod memory;

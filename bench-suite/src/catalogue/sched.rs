@@ -1,7 +1,7 @@
 //! Scheduling: spawning, yielding, polling, the building blocks the documents benchmark
 //! on their own, zokio's run queue and object pool against libraries, and wake-up latency.
 
-use super::{CURRENT, FOREIGN_WAKE, MULTI};
+use super::{CURRENT, FOREIGN_WAKE, LOCAL, MULTI};
 use crate::measure::Timed;
 use crate::rt::Runtime;
 use crate::rt::Zokio;
@@ -43,6 +43,51 @@ pub(super) fn scheduler() -> Vec<Workload> {
             needs: MULTI,
             description: "spawn one empty task from a task and await its JoinHandle",
             run: multi_rate!(|rt| spawn_join(rt, NUM_SPAWN)),
+        },
+        Workload {
+            name: "sched.local_spawn_many",
+            unit: "tasks/s",
+            params: &[
+                ("flavor", T("current_thread")),
+                ("tasks", N(NUM_SPAWN)),
+                ("task_path", T("not_send")),
+            ],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: false,
+            needs: LOCAL,
+            description: "spawn empty tasks that are not Send from block_on onto the runtime's local-task path (LocalSet, LocalExecutor, a thread-per-core runtime's own spawn) and run them all",
+            run: current_rate!(|rt| spawn_many_not_send(rt, NUM_SPAWN)),
+        },
+        Workload {
+            name: "sched.local_chained_spawn",
+            unit: "tasks/s",
+            params: &[
+                ("flavor", T("current_thread")),
+                ("depth", N(CHAIN_LEN)),
+                ("task_path", T("not_send")),
+            ],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: false,
+            needs: LOCAL,
+            description: "each task that is not Send spawns the next on the local-task path, 1,000 deep",
+            run: current_rate!(|rt| chained_spawn_not_send(rt, CHAIN_LEN)),
+        },
+        Workload {
+            name: "sched.local_ping_pong",
+            unit: "pings/s",
+            params: &[
+                ("flavor", T("current_thread")),
+                ("pings", N(NUM_PINGS)),
+                ("task_path", T("not_send")),
+            ],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: false,
+            needs: LOCAL,
+            description: "tasks that are not Send each spawn a partner on the local-task path and exchange one message each way over oneshot channels",
+            run: current_rate!(|rt| ping_pong_not_send(rt, NUM_PINGS)),
         },
         Workload {
             name: "latency.context_switch",

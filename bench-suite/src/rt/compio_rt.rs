@@ -189,6 +189,7 @@ impl Runtime for Compio {
         super::Cap::Tcp,
         super::Cap::Files,
         super::Cap::Hyper,
+        super::Cap::LocalTasks,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
         (
@@ -216,6 +217,7 @@ impl Runtime for Compio {
     const THREAD_PER_CORE: bool = true;
 
     type JoinHandle<T: Send + 'static> = CompioJoin<T>;
+    type LocalJoinHandle<T: 'static> = CompioJoin<T>;
     type OneshotSender<T: Send + 'static> = LocalOneshotSender<T>;
     type OneshotReceiver<T: Send + 'static> = LocalOneshotReceiver<T>;
     type MpscSender<T: Send + 'static> = LocalMpscSender<T>;
@@ -266,6 +268,19 @@ impl Runtime for Compio {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
+    {
+        CompioJoin(Some(compio::runtime::spawn(future)))
+    }
+
+    /// compio's own `block_on`: every compio task is local to its thread.
+    fn block_on_local<F: Future>(&self, future: F) -> F::Output {
+        self.block_on(future)
+    }
+
+    fn spawn_not_send<F>(future: F) -> CompioJoin<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
     {
         CompioJoin(Some(compio::runtime::spawn(future)))
     }

@@ -68,6 +68,10 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// A spawned task's handle; awaiting it yields the output.
     type JoinHandle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
 
+    /// The handle of a task spawned with [`spawn_not_send`](Self::spawn_not_send);
+    /// awaiting it yields the output, dropping it leaves the task running.
+    type LocalJoinHandle<T: 'static>: Future<Output = T> + Unpin + 'static;
+
     /// The sending half of a oneshot channel.
     type OneshotSender<T: Send + 'static>: OneshotSender<T>;
 
@@ -156,6 +160,23 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static;
+
+    /// Runs `future` to completion on the calling thread with the runtime's path for
+    /// `!Send` tasks open, so [`spawn_not_send`](Self::spawn_not_send) works inside it:
+    /// zokio's and Tokio's `LocalSet` on a current-thread runtime, smol's `LocalExecutor`,
+    /// monoio's and compio's own `block_on` (all their tasks are local). Called on a
+    /// [`current_thread`](Self::current_thread) runtime only.
+    fn block_on_local<F: Future>(&self, future: F) -> F::Output;
+
+    /// Spawns a future that need not be `Send` onto the local-task path of the
+    /// [`block_on_local`](Self::block_on_local) the caller runs in.
+    ///
+    /// # Panics
+    /// Outside `block_on_local`.
+    fn spawn_not_send<F>(future: F) -> Self::LocalJoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static;
 
     /// Yields to the scheduler once.
     fn yield_now() -> impl Future<Output = ()> + Send;
@@ -255,6 +276,9 @@ pub enum Cap {
     /// Sending a file to a socket without copying it through user space
     /// ([`Runtime::send_file`]).
     SendFile,
+    /// Tasks whose futures are not `Send`, run on the spawning thread
+    /// ([`Runtime::spawn_not_send`]).
+    LocalTasks,
 }
 
 impl Cap {
@@ -272,6 +296,7 @@ impl Cap {
         Cap::IoNop,
         Cap::Hyper,
         Cap::SendFile,
+        Cap::LocalTasks,
     ];
 
     /// Short name, as listed and recorded.
@@ -289,6 +314,7 @@ impl Cap {
             Cap::IoNop => "io_nop",
             Cap::Hyper => "hyper",
             Cap::SendFile => "send_file",
+            Cap::LocalTasks => "local_tasks",
         }
     }
 
@@ -309,6 +335,7 @@ impl Cap {
             Cap::IoNop => "no I/O no-op operation",
             Cap::Hyper => "no hyper server integration",
             Cap::SendFile => "no zero-copy file send (sendfile(2)) on its sockets",
+            Cap::LocalTasks => "no path for tasks whose futures are not Send",
         }
     }
 }

@@ -264,6 +264,7 @@ impl Runtime for Monoio {
         super::Cap::Tcp,
         super::Cap::Files,
         super::Cap::Hyper,
+        super::Cap::LocalTasks,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
         (
@@ -291,6 +292,7 @@ impl Runtime for Monoio {
     const THREAD_PER_CORE: bool = true;
 
     type JoinHandle<T: Send + 'static> = monoio::task::JoinHandle<T>;
+    type LocalJoinHandle<T: 'static> = monoio::task::JoinHandle<T>;
     type OneshotSender<T: Send + 'static> = LocalOneshotSender<T>;
     type OneshotReceiver<T: Send + 'static> = LocalOneshotReceiver<T>;
     type MpscSender<T: Send + 'static> = LocalMpscSender<T>;
@@ -353,6 +355,19 @@ impl Runtime for Monoio {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
+    {
+        monoio::spawn(future)
+    }
+
+    /// monoio's own `block_on`: every monoio task is local to its thread.
+    fn block_on_local<F: Future>(&self, future: F) -> F::Output {
+        self.block_on(future)
+    }
+
+    fn spawn_not_send<F>(future: F) -> monoio::task::JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
     {
         monoio::spawn(future)
     }

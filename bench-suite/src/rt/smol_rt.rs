@@ -9,13 +9,14 @@
 //! `tokio::spawn` finds its runtime.
 
 use super::{MpscReceiver, MpscSender, OneshotSender, Runtime, UnboundedSender};
-use smol::{Async, Executor};
+use smol::{Async, Executor, LocalExecutor};
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -38,6 +39,27 @@ impl Drop for Enter {
     fn drop(&mut self) {
         let previous = self.0.take();
         CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+thread_local! {
+    /// The `LocalExecutor` of the `block_on_local` this thread is in, if any.
+    static LOCAL: RefCell<Option<Rc<LocalExecutor<'static>>>> = const { RefCell::new(None) };
+}
+
+/// Makes `ex` this thread's local executor until dropped, restoring the previous one.
+struct EnterLocal(Option<Rc<LocalExecutor<'static>>>);
+
+impl EnterLocal {
+    fn new(ex: &Rc<LocalExecutor<'static>>) -> EnterLocal {
+        EnterLocal(LOCAL.with(|c| c.replace(Some(ex.clone()))))
+    }
+}
+
+impl Drop for EnterLocal {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        LOCAL.with(|c| *c.borrow_mut() = previous);
     }
 }
 
@@ -187,6 +209,7 @@ impl Runtime for Smol {
         super::Cap::SendFile,
         super::Cap::IoNop,
         super::Cap::Hyper,
+        super::Cap::LocalTasks,
     ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
         (
@@ -211,6 +234,7 @@ impl Runtime for Smol {
     ];
 
     type JoinHandle<T: Send + 'static> = SmolJoin<T>;
+    type LocalJoinHandle<T: 'static> = SmolJoin<T>;
     type OneshotSender<T: Send + 'static> = SmolOneshotTx<T>;
     type OneshotReceiver<T: Send + 'static> = SmolOneshotRx<T>;
     type MpscSender<T: Send + 'static> = SmolSender<T>;
@@ -290,6 +314,26 @@ impl Runtime for Smol {
             .with(|c| c.borrow().clone())
             .expect("spawn_local outside a smol runtime");
         SmolJoin(Some(ex.spawn(future)))
+    }
+
+    /// A `LocalExecutor` run inside the runtime's own executor on this thread, entered
+    /// for the call so [`spawn_not_send`](Runtime::spawn_not_send) finds it.
+    fn block_on_local<F: Future>(&self, future: F) -> F::Output {
+        let local = Rc::new(smol::LocalExecutor::new());
+        let _enter = EnterLocal::new(&local);
+        let _ex = Enter::new(&self.ex);
+        smol::block_on(self.ex.run(local.run(future)))
+    }
+
+    fn spawn_not_send<F>(future: F) -> SmolJoin<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let local = LOCAL
+            .with(|c| c.borrow().clone())
+            .expect("spawn_not_send outside block_on_local");
+        SmolJoin(Some(local.spawn(future)))
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {

@@ -109,6 +109,7 @@ impl Runtime for Tokio {
     ];
 
     type JoinHandle<T: Send + 'static> = TokioJoin<T>;
+    type LocalJoinHandle<T: 'static> = TokioJoin<T>;
     type OneshotSender<T: Send + 'static> = tokio::sync::oneshot::Sender<T>;
     type OneshotReceiver<T: Send + 'static> = TokioOneshotRx<T>;
     type MpscSender<T: Send + 'static> = tokio::sync::mpsc::Sender<T>;
@@ -165,6 +166,20 @@ impl Runtime for Tokio {
         F::Output: Send + 'static,
     {
         TokioJoin(tokio::spawn(future))
+    }
+
+    /// A `LocalSet` on the current-thread runtime, as Tokio's docs show for `!Send`
+    /// tasks (its `LocalRuntime` is still unstable).
+    fn block_on_local<F: Future>(&self, future: F) -> F::Output {
+        tokio::task::LocalSet::new().block_on(&self.0, future)
+    }
+
+    fn spawn_not_send<F>(future: F) -> TokioJoin<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        TokioJoin(tokio::task::spawn_local(future))
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {

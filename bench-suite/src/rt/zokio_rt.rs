@@ -102,6 +102,7 @@ impl Runtime for Zokio {
     const CAPS: &'static [super::Cap] = super::Cap::ALL;
 
     type JoinHandle<T: Send + 'static> = ZokioJoin<T>;
+    type LocalJoinHandle<T: 'static> = ZokioJoin<T>;
     type OneshotSender<T: Send + 'static> = zokio::sync::oneshot::Sender<T>;
     type OneshotReceiver<T: Send + 'static> = ZokioOneshotRx<T>;
     type MpscSender<T: Send + 'static> = zokio::sync::mpsc::Sender<T>;
@@ -164,6 +165,22 @@ impl Runtime for Zokio {
         F::Output: Send + 'static,
     {
         ZokioJoin(zokio::spawn(future))
+    }
+
+    /// A `LocalSet` run until `future` completes, with the set entered for the whole call:
+    /// what `zokio::runtime::LocalRuntime::block_on` does.
+    fn block_on_local<F: Future>(&self, future: F) -> F::Output {
+        let local = zokio::task::LocalSet::new();
+        let _enter = local.enter();
+        self.0.block_on(local.run_until(future))
+    }
+
+    fn spawn_not_send<F>(future: F) -> ZokioJoin<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        ZokioJoin(zokio::task::spawn_local(future))
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {

@@ -12,6 +12,8 @@
 //! (tasks spawned, yields, pings), for throughput figures.
 
 use crate::rt::{OneshotSender, Runtime};
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
@@ -204,6 +206,98 @@ pub fn yield_ping_pong<R: Runtime>(rt: &R, yields: usize) -> u64 {
     (2 * yields) as u64
 }
 
+/// [`Countdown`] for one thread: the count is an `Rc<Cell<_>>`, so the tasks that hold it
+/// are not `Send` and must take the runtime's local-task path.
+struct LocalCountdown<R: Runtime> {
+    left: Cell<usize>,
+    done: Cell<Option<R::OneshotSender<()>>>,
+}
+
+impl<R: Runtime> LocalCountdown<R> {
+    fn new(n: usize) -> (Rc<Self>, R::OneshotReceiver<()>) {
+        assert!(n > 0, "a countdown from 0 never completes");
+        let (tx, rx) = R::oneshot();
+        let countdown = LocalCountdown {
+            left: Cell::new(n),
+            done: Cell::new(Some(tx)),
+        };
+        (Rc::new(countdown), rx)
+    }
+
+    fn done(&self) {
+        let left = self.left.get() - 1;
+        self.left.set(left);
+        if left == 0 {
+            let tx = self.done.take().expect("the last task signals once");
+            tx.send(()).expect("a task waits for the countdown");
+        }
+    }
+}
+
+/// [`spawn_many_current_thread`] on the runtime's path for `!Send` tasks
+/// ([`Runtime::block_on_local`]): the tasks share an `Rc` count. Ops: `n` tasks.
+pub fn spawn_many_not_send<R: Runtime>(rt: &R, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    rt.block_on_local(async move {
+        let (count, all_done) = LocalCountdown::<R>::new(n);
+        for _ in 0..n {
+            let count = count.clone();
+            drop(R::spawn_not_send(async move { count.done() }));
+        }
+        all_done.await.expect("the last task signals");
+    });
+    n as u64
+}
+
+/// [`chained_spawn`] on the local-task path: each `!Send` task (it holds an `Rc`) spawns
+/// the next, `len` deep. Ops: `len` tasks.
+pub fn chained_spawn_not_send<R: Runtime>(rt: &R, len: usize) -> u64 {
+    fn link<R: Runtime>(done: Rc<Cell<Option<R::OneshotSender<()>>>>, n: usize) {
+        if n == 0 {
+            let tx = done.take().expect("the chain ends once");
+            tx.send(()).expect("the chain's start waits");
+        } else {
+            drop(R::spawn_not_send(async move { link::<R>(done, n - 1) }));
+        }
+    }
+    rt.block_on_local(async move {
+        let (tx, end) = R::oneshot();
+        link::<R>(Rc::new(Cell::new(Some(tx))), len);
+        end.await.expect("the chain's end signals");
+    });
+    len as u64
+}
+
+/// [`ping_pong`] on the local-task path: `!Send` pingers (they hold the `Rc` count) each
+/// spawn a partner and exchange one message each way through the runtime's oneshot.
+/// Ops: `pings`.
+pub fn ping_pong_not_send<R: Runtime>(rt: &R, pings: usize) -> u64 {
+    if pings == 0 {
+        return 0;
+    }
+    rt.block_on_local(async move {
+        let (count, all_done) = LocalCountdown::<R>::new(pings);
+        for _ in 0..pings {
+            let count = count.clone();
+            drop(R::spawn_not_send(async move {
+                let (tx1, rx1) = R::oneshot::<()>();
+                let (tx2, rx2) = R::oneshot::<()>();
+                drop(R::spawn_not_send(async move {
+                    rx1.await.expect("ping sent");
+                    tx2.send(()).expect("pinger waiting");
+                }));
+                tx1.send(()).expect("ponger waiting");
+                rx2.await.expect("pong sent");
+                count.done();
+            }));
+        }
+        all_done.await.expect("the last ping signals");
+    });
+    pings as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +328,17 @@ mod tests {
             spawn_many_current_thread(&Tokio::current_thread(), 100),
             100
         );
+    }
+
+    #[test]
+    fn local_task_shapes_run_on_both() {
+        fn shapes<R: Runtime>(rt: &R) {
+            assert_eq!(spawn_many_not_send(rt, 100), 100);
+            assert_eq!(chained_spawn_not_send(rt, 100), 100);
+            assert_eq!(ping_pong_not_send(rt, 50), 50);
+        }
+        shapes(&Zokio::current_thread());
+        shapes(&Tokio::current_thread());
     }
 
     #[test]
