@@ -349,6 +349,29 @@ fn a_local_runtime_drops_local_tasks_before_the_runtime() {
 }
 
 #[test]
+fn a_set_kept_in_a_thread_local_is_dropped_at_thread_exit() {
+    thread_local! {
+        static SET: LocalSet = LocalSet::new();
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let (_keep, wait) = oneshot::channel::<()>();
+        SET.with(|set| {
+            let out = set.block_on(&rt, async { task::spawn_local(async { 2 }).await.unwrap() });
+            tx.send(out).unwrap();
+            // Left pending in the set: cancelled when the set drops at thread exit.
+            drop(set.spawn_local(async move {
+                let _ = wait.await;
+            }));
+        });
+    })
+    .join()
+    .expect("thread exit with a LocalSet in a thread_local does not panic");
+    assert_eq!(rx.recv().unwrap(), 2);
+}
+
+#[test]
 fn build_local_needs_the_current_thread_builder() {
     let err = Builder::new_multi_thread()
         .worker_threads(1)

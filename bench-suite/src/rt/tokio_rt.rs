@@ -168,10 +168,14 @@ impl Runtime for Tokio {
         TokioJoin(tokio::spawn(future))
     }
 
-    /// A `LocalSet` on the current-thread runtime, as Tokio's docs show for `!Send`
-    /// tasks (its `LocalRuntime` is still unstable).
+    /// The thread's `LocalSet` on the current-thread runtime, as Tokio's docs show for
+    /// `!Send` tasks (its `LocalRuntime` is still unstable); one set per thread for all
+    /// calls, as a program keeps one.
     fn block_on_local<F: Future>(&self, future: F) -> F::Output {
-        tokio::task::LocalSet::new().block_on(&self.0, future)
+        thread_local! {
+            static LOCAL: tokio::task::LocalSet = tokio::task::LocalSet::new();
+        }
+        LOCAL.with(|local| local.block_on(&self.0, future))
     }
 
     fn spawn_not_send<F>(future: F) -> TokioJoin<F::Output>

@@ -167,12 +167,17 @@ impl Runtime for Zokio {
         ZokioJoin(zokio::spawn(future))
     }
 
-    /// A `LocalSet` run until `future` completes, with the set entered for the whole call:
-    /// what `zokio::runtime::LocalRuntime::block_on` does.
+    /// The thread's `LocalSet`, run until `future` completes with the set entered for the
+    /// whole call: what `zokio::runtime::LocalRuntime::block_on` does. One set per thread
+    /// for all calls, as a program keeps one `LocalRuntime` (its queue stays allocated).
     fn block_on_local<F: Future>(&self, future: F) -> F::Output {
-        let local = zokio::task::LocalSet::new();
-        let _enter = local.enter();
-        self.0.block_on(local.run_until(future))
+        thread_local! {
+            static LOCAL: zokio::task::LocalSet = zokio::task::LocalSet::new();
+        }
+        LOCAL.with(|local| {
+            let _enter = local.enter();
+            self.0.block_on(local.run_until(future))
+        })
     }
 
     fn spawn_not_send<F>(future: F) -> ZokioJoin<F::Output>

@@ -178,6 +178,9 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// Publishes the stored output, wakes the joiner, leaves the owned list and drops the
     /// runner's reference (and the list's). The caller holds RUNNING and the runner ref.
     fn complete(self) {
+        if !self.header().state.load().is_join_interested() {
+            return self.complete_detached();
+        }
         let snapshot = self.header().state.transition_to_complete();
         let _ = catch_unwind(AssertUnwindSafe(|| {
             if !snapshot.is_join_interested() {
@@ -206,6 +209,33 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             None => 1,
         };
         if self.header().state.transition_to_terminal(released) {
+            self.dealloc();
+        }
+    }
+
+    /// [`complete`](Self::complete) for a task whose `JoinHandle` is gone (so it never
+    /// returns): the output is dropped and the task leaves the owned list while still
+    /// `RUNNING`, then one state change publishes `COMPLETE` and drops the runner's and
+    /// the list's references together.
+    fn complete_detached(self) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: RUNNING, and no JoinHandle to hand the output to: the stage is ours.
+            unsafe { self.cell().core.set_stage(Stage::Consumed) }
+        }));
+        // SAFETY: as in `complete`: borrowed for `release`, owns no reference.
+        let me = std::mem::ManuallyDrop::new(unsafe { Task::<S>::from_raw(self.header_ptr()) });
+        let released = match self.scheduler().release(&me) {
+            Some(task) => {
+                std::mem::forget(task);
+                2
+            }
+            None => 1,
+        };
+        if self
+            .header()
+            .state
+            .transition_to_complete_and_terminal(released)
+        {
             self.dealloc();
         }
     }
@@ -253,6 +283,9 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// Drops join interest and the `JoinHandle`'s reference, dropping the output or the waker
     /// when this side owns them.
     fn drop_join_handle(self) {
+        if self.header().state.drop_join_handle_fast() {
+            return;
+        }
         let (drop_output, drop_waker) = self.header().state.transition_to_join_handle_dropped();
         if drop_output {
             let _ = catch_unwind(AssertUnwindSafe(|| {

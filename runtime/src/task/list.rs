@@ -12,6 +12,7 @@ use crate::loom::{lock, Mutex};
 use crate::task::core::Header;
 use crate::task::{new_task_unchecked, JoinHandle, Notified, Schedule, Task};
 use crate::util::CachePadded;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -205,6 +206,103 @@ impl<S: 'static> Drop for OwnedTasks<S> {
             for shard in self.shards.iter() {
                 debug_assert!(lock(&shard.list).head.is_none(), "owned task leaked");
             }
+        }
+    }
+}
+
+/// The owned list of a `LocalSet`: the same intrusive list without a lock or atomics, for a
+/// set whose tasks are all bound, released and shut down on its owner thread. It is
+/// neither `Send` nor `Sync`; the set reaches it only on that thread.
+pub(crate) struct LocalOwnedTasks<S: 'static> {
+    list: RefCell<List>,
+    len: Cell<usize>,
+    _scheduler: PhantomData<S>,
+}
+
+impl<S: Schedule> LocalOwnedTasks<S> {
+    pub(crate) fn new() -> LocalOwnedTasks<S> {
+        LocalOwnedTasks {
+            list: RefCell::new(List {
+                head: None,
+                closed: false,
+            }),
+            len: Cell::new(0),
+            _scheduler: PhantomData,
+        }
+    }
+
+    /// [`OwnedTasks::bind_unchecked`] without the lock.
+    ///
+    /// # Safety
+    /// As `RawTask::new`: the future is polled and dropped only on the calling thread, the
+    /// one this list is used on.
+    pub(crate) unsafe fn bind_unchecked<F>(
+        &self,
+        future: F,
+        scheduler: S,
+    ) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    where
+        F: Future + 'static,
+    {
+        // SAFETY: forwarded.
+        let (task, notified, join) = unsafe { new_task_unchecked(future, scheduler) };
+        let mut list = self.list.borrow_mut();
+        if list.closed {
+            drop(list);
+            drop(notified);
+            task.shutdown();
+            return (join, None);
+        }
+        // SAFETY: this thread is the only one that touches the list and its links, and
+        // the new task is in no list yet.
+        unsafe { push_front(&mut list, task.into_raw()) };
+        self.len.set(self.len.get() + 1);
+        (join, Some(notified))
+    }
+
+    /// Unlinks `task` if it is in the list, returning the list's reference.
+    pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
+        let ptr = task.header_ptr();
+        // SAFETY: only this thread touches the list; `ptr` is alive (the caller holds a
+        // reference) and was only ever linked into this list.
+        if !unsafe { unlink(&mut self.list.borrow_mut(), ptr) } {
+            return None;
+        }
+        self.len.set(self.len.get() - 1);
+        // SAFETY: the list owned one reference, now handed to the caller.
+        Some(unsafe { Task::from_raw(ptr) })
+    }
+
+    /// Closes the list (later binds fail) and shuts down every task in it.
+    pub(crate) fn close_and_shutdown_all(&self) {
+        self.list.borrow_mut().closed = true;
+        // One at a time, with the list released: shutting a task down runs user
+        // destructors, which may spawn (failing, as closed) or complete other tasks.
+        loop {
+            let task = {
+                let mut list = self.list.borrow_mut();
+                let Some(ptr) = list.head else { break };
+                // SAFETY: `ptr` is linked into this list, touched only on this thread.
+                unsafe { unlink(&mut list, ptr) };
+                self.len.set(self.len.get() - 1);
+                // SAFETY: the list's reference moves to us.
+                unsafe { Task::<S>::from_raw(ptr) }
+            };
+            task.shutdown();
+        }
+    }
+
+    /// Tasks currently in the list (spawned and not yet completed).
+    pub(crate) fn alive(&self) -> usize {
+        self.len.get()
+    }
+}
+
+impl<S: 'static> Drop for LocalOwnedTasks<S> {
+    fn drop(&mut self) {
+        // A set shuts its list down before dropping it; a task still here would leak.
+        if !std::thread::panicking() {
+            debug_assert!(self.list.get_mut().head.is_none(), "owned task leaked");
         }
     }
 }

@@ -5,9 +5,11 @@
 //! LocalSet (!Send: stays on its owner thread)
 //! └── Arc<Shared>   also held by every task of the set as its scheduler handle
 //!     ├── owner     the owner thread's id
-//!     ├── local     run queue + flags, touched only on the owner thread (checked)
+//!     ├── local     touched only on the owner thread (checked), no atomics:
+//!     │   ├── queue     the run queue
+//!     │   ├── owned     every live task (LocalOwnedTasks), so dropping the set cancels them
+//!     │   └── flags     in a tick, a wake pending, closed
 //!     ├── remote    Mutex<run queue>: wakes from other threads; None once the set is gone
-//!     ├── owned     every live task (OwnedTasks), so dropping the set cancels them all
 //!     └── waker     the task that polls the set (`run_until`'s, or the set's own)
 //! ```
 //!
@@ -21,7 +23,7 @@
 //! touching the local one.
 
 use crate::loom::{lock, Mutex};
-use crate::task::list::OwnedTasks;
+use crate::task::list::LocalOwnedTasks;
 use crate::task::{JoinHandle, Notified, Schedule, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -85,12 +87,12 @@ pub(crate) struct Shared {
     /// Only reached through [`Shared::local`], which checks the thread.
     local: LocalState,
     remote: Mutex<Option<VecDeque<LocalTask>>>,
-    owned: OwnedTasks<Arc<Shared>>,
     waker: Mutex<Option<Waker>>,
 }
 
 struct LocalState {
     queue: RefCell<VecDeque<LocalTask>>,
+    owned: LocalOwnedTasks<Arc<Shared>>,
     /// Inside `tick`: a task scheduled now is found by the tick loop, no wake needed.
     in_tick: Cell<bool>,
     /// A wake of the set's waker is pending since its last poll.
@@ -100,7 +102,7 @@ struct LocalState {
     tick: Cell<u8>,
 }
 
-// SAFETY: `LocalState`'s cells are only reached through `Shared::local`, which returns them
+// SAFETY: `LocalState`'s cells and list are only reached through `Shared::local`, which returns them
 // on the owner thread only; everything else in `Shared` is `Sync`.
 unsafe impl Sync for LocalState {}
 
@@ -146,13 +148,15 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let shared = CURRENT
-        .try_with(|current| current.borrow().clone())
-        .ok()
-        .flatten();
-    match shared {
-        Some(shared) => spawn_onto(&shared, future),
-        None => panic!(
+    // Borrowed, not cloned: a spawn costs no reference count beyond the task's own. A
+    // future dropped inside (the set is closed) may spawn again: a second shared borrow.
+    let spawned = CURRENT.try_with(|current| {
+        let current = current.borrow();
+        current.as_ref().map(|shared| spawn_onto(shared, future))
+    });
+    match spawned {
+        Ok(Some(join)) => join,
+        _ => panic!(
             "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`"
         ),
     }
@@ -163,14 +167,13 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    assert!(
-        shared.local().is_some(),
-        "a LocalSet's tasks are spawned on its own thread"
-    );
+    let local = shared
+        .local()
+        .expect("a LocalSet's tasks are spawned on its own thread");
     // SAFETY: the set's tasks are polled only by `tick` and cancelled only by the set's
     // drop, both on the owner thread (`Shared::local` checks it), which is this thread; a
     // wake from elsewhere only queues the task for the owner (`Shared::schedule`).
-    let (join, notified) = unsafe { shared.owned.bind_unchecked(future, shared.clone()) };
+    let (join, notified) = unsafe { local.owned.bind_unchecked(future, shared.clone()) };
     if let Some(notified) = notified {
         shared.schedule(notified);
     }
@@ -186,13 +189,13 @@ impl LocalSet {
                 owner,
                 local: LocalState {
                     queue: RefCell::new(VecDeque::with_capacity(64)),
+                    owned: LocalOwnedTasks::new(),
                     in_tick: Cell::new(false),
                     woken: Cell::new(false),
                     closed: Cell::new(false),
                     tick: Cell::new(0),
                 },
                 remote: Mutex::new(Some(VecDeque::new())),
-                owned: OwnedTasks::new(1),
                 waker: Mutex::new(None),
             }),
             _not_send: PhantomData,
@@ -202,7 +205,12 @@ impl LocalSet {
     /// Makes this the set [`spawn_local`] uses until the guard drops (restoring the one
     /// entered before). Tasks spawned meanwhile run when the set is next driven.
     pub fn enter(&self) -> LocalEnterGuard {
-        let prev = CURRENT.with(|current| current.replace(Some(self.shared.clone())));
+        // While the thread's locals are being destroyed (a set kept in a `thread_local!`),
+        // there is nothing to enter; the guard then restores nothing either.
+        let prev = CURRENT
+            .try_with(|current| current.replace(Some(self.shared.clone())))
+            .ok()
+            .flatten();
         LocalEnterGuard {
             prev,
             _not_send: PhantomData,
@@ -284,8 +292,9 @@ impl Default for LocalSet {
 
 impl fmt::Debug for LocalSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alive = self.shared.local().map(|local| local.owned.alive());
         f.debug_struct("LocalSet")
-            .field("alive_tasks", &self.shared.owned.alive())
+            .field("alive_tasks", &alive)
             .finish_non_exhaustive()
     }
 }
@@ -314,7 +323,7 @@ impl Future for LocalSet {
             if me.tick() {
                 cx.waker().wake_by_ref();
                 Poll::Pending
-            } else if me.shared.owned.alive() == 0 {
+            } else if me.shared.local().is_some_and(|l| l.owned.alive() == 0) {
                 Poll::Ready(())
             } else {
                 Poll::Pending
@@ -331,7 +340,7 @@ impl Drop for LocalSet {
             return; // Unreachable: the set is !Send. Leaking is the sound fallback.
         };
         self.with(|| {
-            self.shared.owned.close_and_shutdown_all(0);
+            local.owned.close_and_shutdown_all();
             local.closed.set(true);
             let queued: Vec<LocalTask> = local.queue.borrow_mut().drain(..).collect();
             drop(queued);
@@ -441,7 +450,11 @@ impl Shared {
 
 impl Schedule for Arc<Shared> {
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        self.owned.remove(task)
+        // Tasks complete only where they run: in the set's tick, on the owner thread.
+        let local = self
+            .local()
+            .expect("a LocalSet's task completed on another thread");
+        local.owned.remove(task)
     }
 
     fn schedule(&self, task: Notified<Self>) {

@@ -340,3 +340,39 @@ fn loom_join_waker_swap_races_completion() {
         assert_freed(sched);
     });
 }
+
+#[test]
+fn loom_detached_completion_races_a_foreign_waker() {
+    // The JoinHandle is dropped first (one-step fast path), so completion takes the
+    // one-step detached path; meanwhile another thread wakes and drops the task's waker.
+    // The future is dropped once and the cell freed once, whichever side goes last.
+    loom::model(|| {
+        let sched = mock();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(Mutex::new(None));
+        let fut = TwoPolls {
+            polls: 0,
+            waker: slot.clone(),
+            _drop: DropCount(drops.clone()),
+        };
+        drop(spawn(&sched, fut));
+        assert_eq!(run_all(&sched), 1); // Pending: the waker is in `slot`.
+        let waker = lock(&slot).take().expect("first poll stored its waker");
+        let waking = thread::spawn(move || {
+            waker.wake_by_ref();
+            drop(waker);
+        });
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                // The wake may not have queued the task yet; run what is there.
+                run_all(&sched);
+            })
+        };
+        waking.join().unwrap();
+        runner.join().unwrap();
+        run_all(&sched);
+        assert_eq!(drops.load(SeqCst), 1);
+        assert_freed(sched);
+    });
+}

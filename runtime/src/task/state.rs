@@ -201,6 +201,19 @@ impl State {
         prev
     }
 
+    /// `RUNNING` → `COMPLETE` and drops `count` references, in one step: for a task with no
+    /// `JoinHandle` left, whose output the runner has already dropped (nobody can read it,
+    /// and `JOIN_INTEREST` never comes back). Returns `true` when no reference remains.
+    pub(crate) fn transition_to_complete_and_terminal(&self, count: usize) -> bool {
+        let prev = self.fetch_update_action(|s| {
+            debug_assert!(s.is_running() && !s.is_complete() && !s.is_join_interested());
+            assert!(s.ref_count() >= count, "task reference count underflow");
+            let next = Snapshot(((s.0 & !RUNNING) | COMPLETE) - count * REF_ONE);
+            (s, Some(next))
+        });
+        prev.ref_count() == count
+    }
+
     /// Drops `count` references at once after completion. Returns `true` when none remain.
     pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
         let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, AcqRel));
@@ -293,6 +306,23 @@ impl State {
             let drop_waker = !next.is_join_waker_set();
             ((drop_output, drop_waker), Some(next))
         })
+    }
+
+    /// The `JoinHandle` is dropped before completion with no waker handed over, and other
+    /// references remain: clears `JOIN_INTEREST` and drops the handle's reference in one
+    /// step. Returns `false`, changing nothing, in every other case (then the caller takes
+    /// [`transition_to_join_handle_dropped`](Self::transition_to_join_handle_dropped)'s
+    /// path). With `JOIN_WAKER` clear and the task not complete, the slot is the handle's
+    /// and already empty (see `Harness::can_read_output`), so nothing is left to drop.
+    pub(crate) fn drop_join_handle_fast(&self) -> bool {
+        self.fetch_update(|s| {
+            debug_assert!(s.is_join_interested());
+            if s.is_complete() || s.is_join_waker_set() || s.ref_count() < 2 {
+                return None;
+            }
+            Some(Snapshot((s.0 & !JOIN_INTEREST) - REF_ONE))
+        })
+        .is_ok()
     }
 
     /// Hands the (already written) waker slot to the runtime side. Fails if the task
