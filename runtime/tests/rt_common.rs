@@ -520,13 +520,17 @@ fn runtime_dropped_from_its_own_task_does_not_deadlock() {
     let (go_tx, go_rx) = zokio::sync::oneshot::channel::<()>();
     rt.spawn(async move {
         go_rx.await.unwrap();
-        drop(inner); // The last reference: shuts the runtime down from a worker.
-        tx.send(()).unwrap();
+        // The last reference: shuts the runtime down from a worker without waiting, then
+        // panics as Tokio does (dropping a runtime inside async code is refused).
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(inner)));
+        tx.send(dropped.is_err()).unwrap();
     });
     drop(rt);
     go_tx.send(()).unwrap();
-    rx.recv_timeout(Duration::from_secs(60))
+    let panicked = rx
+        .recv_timeout(Duration::from_secs(60))
         .expect("runtime drop inside its own task deadlocked");
+    assert!(panicked, "dropping a runtime inside async code panics");
 }
 
 /// Shutdown's unpark arriving while a worker is between its maintenance pass and the

@@ -284,3 +284,36 @@ fn dropping_the_receiver_drops_queued_messages() {
     );
     drop(tx);
 }
+
+#[test]
+fn a_dropped_receiver_lets_go_of_its_waker_while_senders_live() {
+    // The registered waker may be the only thing keeping a finished task's allocation
+    // alive; dropping the receiver must drop it, not the last sender.
+    struct Counted;
+    impl std::task::Wake for Counted {
+        fn wake(self: Arc<Self>) {}
+    }
+    let counted = Arc::new(Counted);
+    let waker = std::task::Waker::from(counted.clone());
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    let (utx, mut urx) = mpsc::unbounded_channel::<u32>();
+    {
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        assert!(urx.poll_recv(&mut cx).is_pending());
+    }
+    drop(waker);
+    assert_eq!(
+        Arc::strong_count(&counted),
+        3,
+        "both receivers hold the waker"
+    );
+    drop(rx);
+    drop(urx);
+    assert_eq!(
+        Arc::strong_count(&counted),
+        1,
+        "dropped receivers hold no waker"
+    );
+    drop((tx, utx));
+}

@@ -69,9 +69,15 @@ pub(crate) struct SetCurrentGuard {
     prev: Option<scheduler::Handle>,
 }
 
-/// Makes `handle` the current runtime handle until the guard drops.
+/// Makes `handle` the current runtime handle until the guard drops. While the thread's
+/// locals are being destroyed (a runtime kept in a `thread_local!` and dropped at thread
+/// exit) there is no context to set: the guard then does nothing, and code run meanwhile
+/// sees no current runtime.
 pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {
-    let prev = CONTEXT.with(|cx| cx.handle.replace(Some(handle.clone())));
+    let prev = CONTEXT
+        .try_with(|cx| cx.handle.replace(Some(handle.clone())))
+        .ok()
+        .flatten();
     SetCurrentGuard { prev }
 }
 
@@ -111,6 +117,12 @@ impl Drop for EnterRuntimeGuard {
     }
 }
 
+/// Whether this thread is driving a runtime (inside `block_on`, or a worker), where
+/// blocking would stall the tasks it runs.
+pub(crate) fn is_entered() -> bool {
+    CONTEXT.try_with(|cx| cx.entered.get()).unwrap_or(false)
+}
+
 /// Runs `f` with the scheduler context of this thread, if it runs a scheduler.
 #[inline]
 pub(crate) fn with_scheduler<R>(f: impl FnOnce(Option<&scheduler::Context>) -> R) -> R {
@@ -128,6 +140,8 @@ pub(crate) fn set_scheduler<R>(cx: &scheduler::Context, f: impl FnOnce() -> R) -
             let _ = CONTEXT.try_with(|cx| cx.scheduler.set(self.0));
         }
     }
-    let _reset = Reset(CONTEXT.with(|c| c.scheduler.replace(Some(NonNull::from(cx)))));
+    // As in `set_current`: during thread-local destruction nothing is set or reset.
+    let prev = CONTEXT.try_with(|c| c.scheduler.replace(Some(NonNull::from(cx))));
+    let _reset = Reset(prev.ok().flatten());
     f()
 }

@@ -113,19 +113,37 @@ impl Runtime {
     /// Shuts down like dropping the runtime, but waits at most `timeout` for worker threads
     /// to finish their current poll and for running blocking closures to return; threads
     /// still busy after that are left to finish on their own (detached).
+    ///
+    /// # Panics
+    /// As dropping the runtime: with a non-zero `timeout`, inside a task or `block_on`.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }
 
     /// Shuts down without waiting for any thread; equivalent to `shutdown_timeout(0)`.
+    /// Allowed anywhere, including inside a task.
     pub fn shutdown_background(self) {
         self.shutdown_timeout(Duration::ZERO);
     }
 
+    /// # Panics
+    /// If the shutdown may wait (`timeout` is not zero) and this thread drives a runtime
+    /// (inside a task or `block_on`), as Tokio does: the runtime is first shut down without
+    /// waiting, then the panic says where the mistake is, instead of a silent stall of the
+    /// tasks this thread runs.
     fn shutdown(&mut self, timeout: Option<Duration>) {
-        if std::mem::replace(&mut self.is_shut_down, true) {
+        if self.is_shut_down {
             return;
         }
+        let may_block = timeout != Some(Duration::ZERO);
+        if may_block && crate::runtime::context::is_entered() && !std::thread::panicking() {
+            self.shutdown(Some(Duration::ZERO));
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed. This happens \
+                 when a runtime is dropped from within an asynchronous context."
+            );
+        }
+        self.is_shut_down = true;
         let _current = crate::runtime::context::set_current(&self.handle.inner);
         match (&self.flavor, &self.handle.inner) {
             (Flavor::CurrentThread(scheduler), scheduler::Handle::CurrentThread(handle)) => {
@@ -149,6 +167,11 @@ impl Runtime {
 }
 
 impl Drop for Runtime {
+    /// Shuts the runtime down (see the type's docs).
+    ///
+    /// # Panics
+    /// Inside a task or `block_on` (of any runtime), after shutting down without waiting:
+    /// use [`Runtime::shutdown_background`] there.
     fn drop(&mut self) {
         self.shutdown(None);
     }

@@ -698,9 +698,15 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.close();
-        // Drop queued messages now, not when the last sender goes.
-        let queued = std::mem::take(&mut lock(&self.chan.state).queue);
+        // Drop queued messages and the receiver's waker now, not when the last sender
+        // goes: the waker keeps its task's allocation alive. Dropped after unlocking, since
+        // a message's or waker's `Drop` may use the channel.
+        let (queued, waker) = {
+            let mut st = lock(&self.chan.state);
+            (std::mem::take(&mut st.queue), st.rx_waker.take())
+        };
         drop(queued);
+        drop(waker);
     }
 }
 

@@ -5,7 +5,7 @@
 //! here: a panicking task ends in `JoinError::Panic` and never unwinds into a worker.
 
 use crate::coop;
-use crate::task::core::{Cell, Header, Stage, Vtable};
+use crate::task::core::{Cell, Core, Header, Stage, Vtable};
 use crate::task::error::JoinError;
 use crate::task::state::{TransitionToIdle, TransitionToRunning};
 use crate::task::waker::waker_ref;
@@ -130,13 +130,24 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     }
 
     /// Polls the future under a fresh cooperative budget, catching panics. On a panic the
-    /// future is dropped (also under `catch_unwind`).
+    /// future is dropped while the panic unwinds, as Tokio does: its `Drop` impls see
+    /// `thread::panicking()`, and a `std::sync::Mutex` guard it holds poisons the mutex. (A
+    /// destructor that panics then aborts the process, as any panic during unwinding does.)
     fn poll_future(&self) -> Poll<Result<F::Output, JoinError>> {
+        /// Drops the future if the poll unwinds; forgotten when the poll returns.
+        struct DropOnUnwind<'a, F: Future, S>(&'a Core<F, S>);
+        impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
+            fn drop(&mut self) {
+                // SAFETY: still RUNNING (the poll is unwinding): the stage is ours.
+                unsafe { self.0.set_stage(Stage::Consumed) }
+            }
+        }
         let core = &self.cell().core;
         let waker = waker_ref(self.header());
         let mut cx = Context::from_waker(&waker);
         let result = catch_unwind(AssertUnwindSafe(|| {
-            coop::budget(|| {
+            let guard = DropOnUnwind(core);
+            let poll = coop::budget(|| {
                 // SAFETY: we hold RUNNING, so we have exclusive access to the stage, and the
                 // future never moves: it lives in the heap cell until it is dropped in place.
                 core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
@@ -144,18 +155,14 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                     Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
                     _ => unreachable!("task polled after completion"),
                 })
-            })
+            });
+            std::mem::forget(guard);
+            poll
         }));
         match result {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => {
-                let _ = catch_unwind(AssertUnwindSafe(|| {
-                    // SAFETY: still RUNNING: the stage is ours.
-                    unsafe { core.set_stage(Stage::Consumed) }
-                }));
-                Poll::Ready(Err(JoinError::panic(payload)))
-            }
+            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
         }
     }
 
