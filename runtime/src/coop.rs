@@ -12,33 +12,87 @@
 //! to bound how long one task holds a worker (see tokio's `coop.rs` and the blog post
 //! "Reducing tail latencies with automatic cooperative task yielding", 2020).
 
+use crate::task::Id;
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
 /// Units of budget per task poll.
 pub(crate) const BUDGET: u8 = 128;
 
-thread_local! {
+/// What this thread's current poll runs under: its budget, and the task it polls (read by
+/// `task::id()`). One thread-local for both, so a task poll sets them in one access.
+struct Current {
     /// `None`: unconstrained.
-    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+    units: Cell<Option<u8>>,
+    task: Cell<Option<Id>>,
 }
 
-/// Runs `f` (one task poll) with a fresh budget, restoring the previous budget afterwards.
+thread_local! {
+    static CURRENT: Current = const {
+        Current {
+            units: Cell::new(None),
+            task: Cell::new(None),
+        }
+    };
+}
+
+/// Restores the previous budget (and task, if it was set) when dropped, also during an
+/// unwind.
+struct Reset {
+    units: Option<u8>,
+    task: Option<Option<Id>>,
+}
+
+impl Drop for Reset {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| {
+            c.units.set(self.units);
+            if let Some(task) = self.task {
+                c.task.set(task);
+            }
+        });
+    }
+}
+
+/// Runs `f` (the poll of a future that is not a task: `block_on`'s) with a fresh budget,
+/// restoring the previous budget afterwards.
 #[inline]
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset(Option<u8>);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            let _ = CURRENT.try_with(|c| c.set(self.0));
-        }
-    }
-    let _reset = CURRENT.with(|c| Reset(c.replace(Some(BUDGET))));
+    let _reset = CURRENT.with(|c| Reset {
+        units: c.units.replace(Some(BUDGET)),
+        task: None,
+    });
     f()
+}
+
+/// Runs `f` (one poll of `task`) with a fresh budget and `task` as the current task,
+/// restoring both afterwards.
+#[inline]
+pub(crate) fn task_budget<R>(task: Id, f: impl FnOnce() -> R) -> R {
+    let _reset = CURRENT.with(|c| Reset {
+        units: c.units.replace(Some(BUDGET)),
+        task: Some(c.task.replace(Some(task))),
+    });
+    f()
+}
+
+/// Runs `f` with `task` as the current task (its future being dropped), budget unchanged.
+pub(crate) fn with_task<R>(task: Id, f: impl FnOnce() -> R) -> R {
+    let _reset = CURRENT.try_with(|c| Reset {
+        units: c.units.get(),
+        task: Some(c.task.replace(Some(task))),
+    });
+    f()
+}
+
+/// The task whose future this thread is polling or dropping, if any.
+pub(crate) fn current_task() -> Option<Id> {
+    CURRENT.try_with(|c| c.task.get()).ok().flatten()
 }
 
 /// Whether the current budget is spent.
 pub(crate) fn has_budget_remaining() -> bool {
-    CURRENT.with(|c| c.get() != Some(0))
+    CURRENT.with(|c| c.units.get() != Some(0))
 }
 
 /// Spends one unit if available. On `Pending` the task has been woken so it runs again
@@ -46,13 +100,13 @@ pub(crate) fn has_budget_remaining() -> bool {
 /// [`made_progress`](RestoreOnPending::made_progress) is called.
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
-    CURRENT.with(|c| match c.get() {
+    CURRENT.with(|c| match c.units.get() {
         Some(0) => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         Some(n) => {
-            c.set(Some(n - 1));
+            c.units.set(Some(n - 1));
             Poll::Ready(RestoreOnPending(Cell::new(true)))
         }
         None => Poll::Ready(RestoreOnPending(Cell::new(false))),
@@ -91,8 +145,8 @@ impl Drop for RestoreOnPending {
     fn drop(&mut self) {
         if self.0.get() {
             let _ = CURRENT.try_with(|c| {
-                if let Some(n) = c.get() {
-                    c.set(Some(n.saturating_add(1)));
+                if let Some(n) = c.units.get() {
+                    c.units.set(Some(n.saturating_add(1)));
                 }
             });
         }

@@ -1,3 +1,4 @@
+use crate::task::Id;
 use std::any::Any;
 use std::fmt;
 
@@ -7,6 +8,7 @@ use std::fmt;
 /// Returned by awaiting a [`JoinHandle`](crate::task::JoinHandle).
 pub struct JoinError {
     repr: Repr,
+    id: Id,
 }
 
 enum Repr {
@@ -15,16 +17,23 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
+    pub(crate) fn cancelled(id: Id) -> JoinError {
         JoinError {
             repr: Repr::Cancelled,
+            id,
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             repr: Repr::Panic(payload),
+            id,
         }
+    }
+
+    /// The id of the task that failed.
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// The task was cancelled, by [`abort`](crate::task::JoinHandle::abort) or runtime
@@ -70,9 +79,11 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => f.write_str("task was cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked with message {msg:?}"),
-            (Repr::Panic(_), None) => f.write_str("task panicked"),
+            (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Panic(_), Some(msg)) => {
+                write!(f, "task {} panicked with message {msg:?}", self.id)
+            }
+            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
         }
     }
 }
@@ -80,9 +91,11 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => f.write_str("JoinError::Cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "JoinError::Panic({msg:?})"),
-            (Repr::Panic(_), None) => f.write_str("JoinError::Panic(..)"),
+            (Repr::Cancelled, _) => write!(f, "JoinError::Cancelled({:?})", self.id),
+            (Repr::Panic(_), Some(msg)) => {
+                write!(f, "JoinError::Panic({:?}, {msg:?}, ...)", self.id)
+            }
+            (Repr::Panic(_), None) => write!(f, "JoinError::Panic({:?}, ...)", self.id),
         }
     }
 }

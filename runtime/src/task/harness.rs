@@ -9,7 +9,7 @@ use crate::task::core::{Cell, Core, Header, Stage, Vtable};
 use crate::task::error::JoinError;
 use crate::task::state::{TransitionToIdle, TransitionToRunning};
 use crate::task::waker::waker_ref;
-use crate::task::{Notified, Schedule, Task};
+use crate::task::{Id, Notified, Schedule, Task};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -145,37 +145,43 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         let core = &self.cell().core;
         let waker = waker_ref(self.header());
         let mut cx = Context::from_waker(&waker);
+        let id = Id::of(self.header_ptr());
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let guard = DropOnUnwind(core);
-            let poll = coop::budget(|| {
+            // The guard inside the task's context: a future dropped by the unwind still
+            // sees its task id.
+            coop::task_budget(id, || {
+                let guard = DropOnUnwind(core);
                 // SAFETY: we hold RUNNING, so we have exclusive access to the stage, and the
                 // future never moves: it lives in the heap cell until it is dropped in place.
-                core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
+                let poll = core.stage.with_mut(|ptr| match unsafe { &mut *ptr } {
                     // SAFETY: pinned in place, as said above.
                     Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
                     _ => unreachable!("task polled after completion"),
-                })
-            });
-            std::mem::forget(guard);
-            poll
+                });
+                std::mem::forget(guard);
+                poll
+            })
         }));
         match result {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+            Err(payload) => Poll::Ready(Err(JoinError::panic(id, payload))),
         }
     }
 
     /// Drops the future (the task holds RUNNING) and stores the cancellation as output.
     fn cancel_and_complete(self) {
         let core = &self.cell().core;
+        let id = Id::of(self.header_ptr());
         let dropped = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: the caller holds RUNNING.
-            unsafe { core.set_stage(Stage::Consumed) }
+            coop::with_task(id, || {
+                // SAFETY: the caller holds RUNNING.
+                unsafe { core.set_stage(Stage::Consumed) }
+            })
         }));
         let output = match dropped {
-            Ok(()) => Err(JoinError::cancelled()),
-            Err(payload) => Err(JoinError::panic(payload)),
+            Ok(()) => Err(JoinError::cancelled(id)),
+            Err(payload) => Err(JoinError::panic(id, payload)),
         };
         // SAFETY: still RUNNING.
         unsafe { core.set_stage(Stage::Finished(output)) };

@@ -1,6 +1,7 @@
 use crate::coop;
 use crate::task::error::JoinError;
 use crate::task::raw::RawTask;
+use crate::task::Id;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -56,6 +57,11 @@ impl<T> JoinHandle<T> {
         self.raw.header().state.load().is_complete()
     }
 
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        Id::of(self.raw.header_ptr())
+    }
+
     /// A handle that can abort this task after the `JoinHandle` is gone.
     pub fn abort_handle(&self) -> AbortHandle {
         self.raw.header().state.ref_inc();
@@ -89,6 +95,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -103,6 +110,11 @@ impl AbortHandle {
     /// Whether the task has completed.
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        Id::of(self.raw.header_ptr())
     }
 }
 
@@ -122,6 +134,7 @@ impl Drop for AbortHandle {
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }

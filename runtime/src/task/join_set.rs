@@ -144,7 +144,7 @@ impl<T> JoinSet<T> {
     }
 }
 
-impl<T: Send + 'static> JoinSet<T> {
+impl<T: 'static> JoinSet<T> {
     /// Spawns `future` on the current runtime and adds it to the set.
     ///
     /// # Panics
@@ -153,6 +153,7 @@ impl<T: Send + 'static> JoinSet<T> {
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
+        T: Send,
     {
         self.insert(crate::spawn(future))
     }
@@ -161,8 +162,32 @@ impl<T: Send + 'static> JoinSet<T> {
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
+        T: Send,
     {
         self.insert(handle.spawn(future))
+    }
+
+    /// Spawns a `!Send` future on the current [`LocalSet`](crate::task::LocalSet) (see
+    /// [`spawn_local`](crate::task::spawn_local)) and adds it to the set.
+    ///
+    /// # Panics
+    /// Outside a `LocalSet` or `LocalRuntime` context.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(crate::task::spawn_local(future))
+    }
+
+    /// Spawns a `!Send` future on `local` and adds it to the set; it runs when the set
+    /// is driven.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, future: F, local: &crate::task::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local.spawn_local(future))
     }
 
     /// Runs `f` on the blocking pool and adds it to the set.
@@ -173,8 +198,18 @@ impl<T: Send + 'static> JoinSet<T> {
     pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
     where
         F: FnOnce() -> T + Send + 'static,
+        T: Send,
     {
         self.insert(crate::task::spawn_blocking(f))
+    }
+
+    /// The result of a task that has already finished, without waiting: `None` if none
+    /// has (or the set is empty).
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        match self.poll_join_next(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(result) => result,
+            Poll::Pending => None,
+        }
     }
 
     fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
@@ -340,6 +375,24 @@ fn resume_failure(err: JoinError, method: &str) -> ! {
         std::panic::resume_unwind(err.into_panic())
     }
     panic!("JoinSet::{method}: {err}")
+}
+
+/// Spawns every future of the iterator on the current runtime into a new set.
+///
+/// # Panics
+/// Outside a zokio runtime context.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        for future in iter {
+            set.spawn(future);
+        }
+        set
+    }
 }
 
 impl<T> Default for JoinSet<T> {

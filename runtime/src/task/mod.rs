@@ -27,6 +27,7 @@
 pub(crate) mod core;
 mod error;
 pub(crate) mod harness;
+mod id;
 mod join;
 mod join_set;
 pub(crate) mod list;
@@ -41,11 +42,12 @@ mod yield_now;
 mod loom_tests;
 
 pub use error::JoinError;
+pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{spawn, spawn_blocking};
-pub use yield_now::yield_now;
+pub use yield_now::{consume_budget, yield_now};
 
 use self::core::Header;
 use raw::RawTask;

@@ -27,3 +27,17 @@ pub async fn yield_now() {
 
     YieldNow { yielded: false }.await
 }
+
+/// Spends one unit of the task's cooperative budget, yielding to the scheduler (as
+/// [`yield_now`] does) only when the budget is spent: a long computation that awaits
+/// nothing else calls it in its loop to stay preemptible, as with Tokio's function of the
+/// same name. The budget (128 units, renewed at every poll of the task) is what zokio's
+/// channels, sockets, timers and `JoinHandle`s spend too.
+pub async fn consume_budget() {
+    std::future::poll_fn(|cx| {
+        let unit = std::task::ready!(crate::coop::poll_proceed(cx));
+        unit.made_progress();
+        Poll::Ready(())
+    })
+    .await
+}

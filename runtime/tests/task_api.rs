@@ -1,0 +1,170 @@
+//! Task ids, `consume_budget`, and the `JoinSet` additions (`spawn_local`,
+//! `spawn_local_on`, `try_join_next`, `FromIterator`), on every flavor and both drivers.
+
+#![cfg(not(loom))]
+
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
+use zokio::runtime::{Builder, Runtime};
+use zokio::task::{self, JoinSet, LocalSet};
+
+#[macro_use]
+mod support;
+
+rt_test! {
+    #[test]
+    fn a_task_sees_the_id_its_handle_reports() {
+        let rt = rt();
+        rt.block_on(async {
+            let handle = zokio::spawn(async { task::id() });
+            let handle_id = handle.id();
+            let abort_id = handle.abort_handle().id();
+            let inside = handle.await.unwrap();
+            assert_eq!(inside, handle_id);
+            assert_eq!(abort_id, handle_id);
+            assert_eq!(format!("{handle_id:?}"), format!("Id({handle_id})"));
+        });
+    }
+
+    #[test]
+    fn live_tasks_have_distinct_ids() {
+        let rt = rt();
+        rt.block_on(async {
+            // Every handle is kept until all are collected, so all 100 cells are alive at
+            // once: their ids must differ (ids are unique among live tasks).
+            let handles: Vec<_> = (0..100)
+                .map(|_| zokio::spawn(async { task::id() }))
+                .collect();
+            let mut ids = HashSet::new();
+            for h in handles {
+                let id = h.id();
+                assert_eq!(h.await.unwrap(), id);
+                ids.insert(id);
+            }
+            assert_eq!(ids.len(), 100);
+        });
+    }
+
+    #[test]
+    fn try_id_is_none_outside_a_task() {
+        assert_eq!(task::try_id(), None);
+        let rt = rt();
+        rt.block_on(async {
+            // block_on's own future is not a task.
+            assert_eq!(task::try_id(), None);
+            let id = zokio::spawn(async { task::try_id() }).await.unwrap();
+            assert!(id.is_some());
+        });
+    }
+
+    #[test]
+    fn a_join_error_names_its_task() {
+        let rt = rt();
+        rt.block_on(async {
+            let panicking = zokio::spawn(async { panic!("boom") });
+            let id = panicking.id();
+            let err = panicking.await.unwrap_err();
+            assert_eq!(err.id(), id);
+            assert_eq!(err.to_string(), format!("task {id} panicked with message \"boom\""));
+            assert!(format!("{err:?}").starts_with(&format!("JoinError::Panic({id:?}")));
+
+            let pending = zokio::spawn(std::future::pending::<()>());
+            let id = pending.id();
+            pending.abort();
+            let err = pending.await.unwrap_err();
+            assert_eq!(err.id(), id);
+            assert_eq!(format!("{err:?}"), format!("JoinError::Cancelled({id:?})"));
+        });
+    }
+
+    #[test]
+    fn a_cancelled_futures_drop_sees_its_task_id() {
+        struct Probe(Arc<std::sync::Mutex<Option<task::Id>>>);
+        impl Drop for Probe {
+            fn drop(&mut self) {
+                *self.0.lock().unwrap() = task::try_id();
+            }
+        }
+        let rt = rt();
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let probe = Probe(seen.clone());
+        let id = rt.block_on(async move {
+            let handle = zokio::spawn(async move {
+                let _probe = probe;
+                std::future::pending::<()>().await;
+            });
+            zokio::task::yield_now().await;
+            let id = handle.id();
+            handle.abort();
+            assert!(handle.await.unwrap_err().is_cancelled());
+            id
+        });
+        assert_eq!(*seen.lock().unwrap(), Some(id));
+    }
+
+    #[test]
+    fn consume_budget_lets_other_tasks_run() {
+        let rt = rt();
+        rt.block_on(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            let spinner = zokio::spawn(async move {
+                let mut n = 0u64;
+                while !s.load(SeqCst) {
+                    n += 1;
+                    assert!(n < 10_000_000, "the other task never ran");
+                    task::consume_budget().await;
+                }
+                n
+            });
+            zokio::spawn(async move { stop.store(true, SeqCst) }).await.unwrap();
+            assert!(spinner.await.unwrap() > 0);
+        });
+    }
+
+    #[test]
+    fn join_set_from_an_iterator_and_try_join_next() {
+        let rt = rt();
+        rt.block_on(async {
+            let mut set: JoinSet<u32> = (0..10u32).map(|i| async move { i }).collect();
+            assert_eq!(set.len(), 10);
+            let mut sum = 0;
+            while !set.is_empty() {
+                match set.try_join_next() {
+                    Some(r) => sum += r.unwrap(),
+                    None => task::yield_now().await,
+                }
+            }
+            assert_eq!(sum, 45);
+            assert!(set.try_join_next().is_none(), "an empty set has nothing");
+            let (tx, rx) = zokio::sync::oneshot::channel::<u32>();
+            set.spawn(async move { rx.await.unwrap() });
+            task::yield_now().await;
+            assert!(set.try_join_next().is_none(), "nothing finished yet");
+            tx.send(7).unwrap();
+            assert_eq!(set.join_next().await.unwrap().unwrap(), 7);
+        });
+    }
+
+    #[test]
+    fn join_set_spawns_local_tasks() {
+        let rt = rt();
+        let local = LocalSet::new();
+        let mut set = JoinSet::new();
+        let shared = Rc::new(3u32);
+        let s = shared.clone();
+        set.spawn_local_on(async move { *s }, &local);
+        let total = local.block_on(&rt, async move {
+            let s = shared.clone();
+            set.spawn_local(async move { *s * 10 });
+            let mut total = 0;
+            while let Some(r) = set.join_next().await {
+                total += r.unwrap();
+            }
+            total
+        });
+        assert_eq!(total, 33);
+    }
+}
