@@ -317,3 +317,45 @@ fn a_dropped_receiver_lets_go_of_its_waker_while_senders_live() {
     );
     drop((tx, utx));
 }
+
+#[test]
+fn blocking_send_and_recv_on_plain_threads() {
+    let rt = zokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    let (utx, mut urx) = mpsc::unbounded_channel::<u32>();
+    // A task in the runtime relays; this thread sends past the capacity and receives.
+    rt.spawn(async move {
+        while let Some(v) = rx.recv().await {
+            utx.send(v * 2).unwrap();
+        }
+    });
+    let sender = std::thread::spawn(move || {
+        for i in 0..10 {
+            tx.blocking_send(i).unwrap();
+        }
+    });
+    let got: Vec<u32> = (0..10).map(|_| urx.blocking_recv().unwrap()).collect();
+    sender.join().unwrap();
+    assert_eq!(got, (0..10).map(|i| i * 2).collect::<Vec<_>>());
+    assert_eq!(
+        urx.blocking_recv(),
+        None,
+        "the relay ends when the sender is gone"
+    );
+    let _: Option<mpsc::error::SendError<u32>> = None;
+}
+
+#[test]
+#[should_panic(expected = "Cannot block the current thread from within a runtime")]
+fn blocking_send_inside_a_runtime_panics() {
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (tx, _rx) = mpsc::channel::<u32>(1);
+        let _ = tx.blocking_send(1);
+    });
+}

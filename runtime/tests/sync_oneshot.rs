@@ -221,3 +221,61 @@ fn values_sent_from_a_foreign_thread_arrive_and_drop_once() {
         assert_eq!(drops.load(SeqCst), N);
     }
 }
+
+#[test]
+fn blocking_recv_waits_on_a_plain_thread() {
+    let rt = zokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (tx, rx) = oneshot::channel::<u32>();
+    rt.spawn(async move {
+        zokio::task::yield_now().await;
+        tx.send(9).unwrap();
+    });
+    assert_eq!(rx.blocking_recv(), Ok(9));
+    let (tx, rx) = oneshot::channel::<u32>();
+    drop(tx);
+    assert!(rx.blocking_recv().is_err());
+}
+
+#[test]
+#[should_panic(expected = "Cannot block the current thread from within a runtime")]
+fn blocking_recv_inside_a_runtime_panics() {
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (_tx, rx) = oneshot::channel::<u32>();
+        let _ = rx.blocking_recv();
+    });
+}
+
+#[test]
+fn is_empty_and_is_terminated_follow_the_value() {
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    assert!(rx.is_empty() && !rx.is_terminated());
+    tx.send(1).unwrap();
+    assert!(!rx.is_empty(), "a value waits");
+    assert!(!rx.is_terminated());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(rx.is_empty() && rx.is_terminated());
+
+    // A closed channel terminates the receiver once it has said so.
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    drop(tx);
+    assert!(rx.is_empty() && !rx.is_terminated());
+    assert_eq!(rx.try_recv(), Err(oneshot::error::TryRecvError::Closed));
+    assert!(rx.is_terminated());
+
+    // Polled to completion.
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    tx.send(2).unwrap();
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    assert_eq!(
+        std::pin::Pin::new(&mut rx).poll(&mut cx),
+        std::task::Poll::Ready(Ok(2))
+    );
+    assert!(rx.is_terminated());
+}

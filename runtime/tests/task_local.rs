@@ -372,6 +372,43 @@ fn a_set_kept_in_a_thread_local_is_dropped_at_thread_exit() {
 }
 
 #[test]
+fn spawn_local_works_where_a_local_runtime_is_entered() {
+    let rt = LocalRuntime::new().unwrap();
+    let (tx, rx) = oneshot::channel();
+    {
+        // Outside block_on, with only the runtime entered (as Tokio's LocalRuntime allows).
+        let _guard = rt.enter();
+        let rc = Rc::new(5);
+        drop(task::spawn_local(async move {
+            task::yield_now().await;
+            tx.send(*rc).unwrap();
+        }));
+    }
+    assert_eq!(rt.block_on(async move { rx.await.unwrap() }), 5);
+}
+
+#[test]
+#[should_panic(
+    expected = "Local tasks can only be spawned on a LocalRuntime from the thread the runtime was created on"
+)]
+fn spawn_local_through_a_local_runtimes_handle_on_another_thread_panics() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owner = thread::spawn(move || {
+        let rt = LocalRuntime::new().unwrap();
+        tx.send(rt.handle().clone()).unwrap();
+        // Keep the runtime alive until the other thread has tried.
+        thread::sleep(Duration::from_millis(200));
+    });
+    let handle = rx.recv().unwrap();
+    let _guard = handle.enter();
+    let result = std::panic::catch_unwind(|| drop(task::spawn_local(async {})));
+    owner.join().unwrap();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
 fn build_local_needs_the_current_thread_builder() {
     let err = Builder::new_multi_thread()
         .worker_threads(1)

@@ -188,6 +188,17 @@ impl Builder {
         self
     }
 
+    /// Accepted for source compatibility with Tokio; zokio's timer is always enabled.
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for source compatibility with Tokio; zokio's I/O driver is always enabled
+    /// (which one: [`io_driver`](Self::io_driver)).
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
     /// Builds the runtime and starts its worker threads.
     ///
     /// # Errors

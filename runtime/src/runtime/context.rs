@@ -123,6 +123,25 @@ pub(crate) fn is_entered() -> bool {
     CONTEXT.try_with(|cx| cx.entered.get()).unwrap_or(false)
 }
 
+/// Blocks this thread on `future` for a `blocking_*` method (`oneshot::Receiver::
+/// blocking_recv`, mpsc's `blocking_send` / `blocking_recv`): they are for threads outside
+/// any runtime.
+///
+/// # Panics
+/// On a thread that drives a runtime, with Tokio's message: blocking there would stall the
+/// tasks it runs.
+#[track_caller]
+pub(crate) fn block_outside_runtime<F: std::future::Future>(future: F) -> F::Output {
+    if is_entered() {
+        panic!(
+            "Cannot block the current thread from within a runtime. This happens because a \
+             function attempted to block the current thread while the thread is being used to \
+             drive asynchronous tasks."
+        );
+    }
+    crate::runtime::park::block_on(future)
+}
+
 /// Runs `f` with the scheduler context of this thread, if it runs a scheduler.
 #[inline]
 pub(crate) fn with_scheduler<R>(f: impl FnOnce(Option<&scheduler::Context>) -> R) -> R {

@@ -16,8 +16,9 @@ pub struct LocalOptions {
 }
 
 /// A current-thread runtime on which [`spawn_local`](crate::task::spawn_local) works
-/// everywhere: `!Send` futures run on the thread that calls [`block_on`](Self::block_on),
-/// beside the runtime's `Send` tasks. It is itself `!Send`.
+/// wherever the runtime is current on its thread: `!Send` futures run on the thread that
+/// calls [`block_on`](Self::block_on), beside the runtime's `Send` tasks. It is itself
+/// `!Send`.
 ///
 /// Built by [`LocalRuntime::new`] or `Builder::new_current_thread().build_local(..)`; what
 /// `#[zokio::main(flavor = "local")]` runs on. It is a current-thread [`Runtime`] with a
@@ -54,10 +55,12 @@ impl LocalRuntime {
     }
 
     pub(crate) fn from_runtime(rt: Runtime) -> LocalRuntime {
-        LocalRuntime {
-            local: LocalSet::new(),
-            rt,
+        let local = LocalSet::new();
+        if let crate::scheduler::Handle::CurrentThread(handle) = &rt.handle().inner {
+            // The runtime's handle finds the set wherever the runtime is current.
+            let _ = handle.local.set(local.shared().clone());
         }
+        LocalRuntime { local, rt }
     }
 
     /// Runs `future` to completion on this thread, running the runtime's tasks and its
@@ -97,7 +100,9 @@ impl LocalRuntime {
         self.rt.handle()
     }
 
-    /// Makes this runtime the current one (for [`crate::spawn`]) until the guard drops.
+    /// Makes this runtime the current one until the guard drops: [`crate::spawn`] and, on
+    /// this thread, [`spawn_local`](crate::task::spawn_local) spawn onto it (its `Handle`'s
+    /// `enter` does the same; on another thread `spawn_local` panics).
     pub fn enter(&self) -> EnterGuard<'_> {
         self.rt.enter()
     }

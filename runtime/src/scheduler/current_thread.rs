@@ -30,7 +30,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -49,6 +49,9 @@ pub(crate) struct Handle {
     pub(crate) driver: driver::Handle,
     pub(crate) blocking: blocking::Spawner,
     pub(crate) config: Config,
+    /// The local-task set of a `LocalRuntime` built on this scheduler, for `spawn_local`
+    /// wherever this runtime is current.
+    pub(crate) local: OnceLock<Arc<crate::task::local::Shared>>,
 }
 
 pub(crate) struct Shared {
@@ -114,6 +117,7 @@ impl CurrentThread {
             driver: driver_handle,
             blocking,
             config,
+            local: OnceLock::new(),
         });
         let core = Box::new(Core {
             tasks: VecDeque::with_capacity(64),

@@ -38,6 +38,14 @@ impl Handle {
         }
     }
 
+    /// The local-task set of the `LocalRuntime` this is the scheduler of, if it is one.
+    pub(crate) fn local_set(&self) -> Option<&Arc<crate::task::local::Shared>> {
+        match self {
+            Handle::CurrentThread(h) => h.local.get(),
+            Handle::MultiThread(_) => None,
+        }
+    }
+
     pub(crate) fn driver(&self) -> &crate::driver::Handle {
         match self {
             Handle::CurrentThread(h) => &h.driver,

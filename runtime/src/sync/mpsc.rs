@@ -363,7 +363,25 @@ impl<T> Drop for WaitGuard<'_, T> {
     }
 }
 
+/// The errors of the channels, under Tokio's path (`mpsc::error`).
+pub mod error {
+    pub use super::{SendError, TryRecvError, TrySendError};
+}
+
 impl<T> Sender<T> {
+    /// [`send`](Self::send) from a thread outside any runtime (a plain thread, or a
+    /// `spawn_blocking` closure), blocking it while the channel is full.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    ///
+    /// # Panics
+    /// On a thread that drives a runtime (inside a task or `block_on`).
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::runtime::context::block_outside_runtime(self.send(value))
+    }
+
     /// Waits for a free slot, then sends `value`.
     ///
     /// Cancel safety: the message is queued only in the poll that completes, so a future
@@ -538,6 +556,16 @@ impl<T> Drop for UnboundedSender<T> {
 }
 
 impl<T> Receiver<T> {
+    /// [`recv`](Self::recv) from a thread outside any runtime (a plain thread, or a
+    /// `spawn_blocking` closure), blocking it until a message or the end of the channel.
+    ///
+    /// # Panics
+    /// On a thread that drives a runtime (inside a task or `block_on`).
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::runtime::context::block_outside_runtime(self.recv())
+    }
+
     /// Receives the next message; `None` once every sender is gone and the queue is empty.
     /// Cancel-safe.
     pub async fn recv(&mut self) -> Option<T> {
@@ -711,6 +739,15 @@ impl<T> Drop for Receiver<T> {
 }
 
 impl<T> UnboundedReceiver<T> {
+    /// See [`Receiver::blocking_recv`].
+    ///
+    /// # Panics
+    /// As [`Receiver::blocking_recv`].
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        self.0.blocking_recv()
+    }
+
     /// See [`Receiver::recv`]. Cancel-safe.
     pub async fn recv(&mut self) -> Option<T> {
         self.0.recv().await

@@ -358,7 +358,56 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+/// The errors of [`Receiver`], under Tokio's path (`oneshot::error`).
+pub mod error {
+    pub use super::{RecvError, TryRecvError};
+}
+
 impl<T> Receiver<T> {
+    /// Waits for the value on a thread outside any runtime (a plain thread, or a
+    /// `spawn_blocking` closure).
+    ///
+    /// # Errors
+    /// [`RecvError`] if the sender was dropped without sending.
+    ///
+    /// # Panics
+    /// On a thread that drives a runtime (inside a task or `block_on`).
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::runtime::context::block_outside_runtime(self)
+    }
+
+    /// Whether this receiver has already returned its result (`Ready` from a poll, or a
+    /// value or `Closed` from [`try_recv`](Self::try_recv)); it must not be polled again.
+    pub fn is_terminated(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// Whether no value is waiting to be received: none sent yet, none coming (closed),
+    /// or already received. A `false` means the next poll or `try_recv` returns the value.
+    pub fn is_empty(&self) -> bool {
+        let Some(ptr) = self.inner else {
+            return true;
+        };
+        // SAFETY: the receiver holds RX_ALIVE while `inner` is `Some`.
+        let inner = unsafe { ptr.as_ref() };
+        if inner.state.load(Acquire) & COMPLETE == 0 {
+            return true;
+        }
+        // A dropped sender completes the channel too, with the slot empty.
+        // SAFETY: COMPLETE observed (Acquire): the receiver owns the value slot.
+        inner.value.with(|v| unsafe { (*v).is_none() })
+    }
+
+    /// Lets go of the allocation after a final `Closed` result, as dropping the receiver
+    /// would, so that [`is_terminated`](Self::is_terminated) reports it.
+    fn terminate(&mut self) {
+        drop(Receiver {
+            inner: self.inner.take(),
+            _owns: PhantomData,
+        });
+    }
+
     /// Closes the channel without dropping the receiver: a later `send` fails, and a value
     /// sent before is still received.
     pub fn close(&mut self) {
@@ -406,6 +455,7 @@ impl<T> Receiver<T> {
             return self.finish(state).ok_or(TryRecvError::Closed);
         }
         if state & CLOSED != 0 {
+            self.terminate();
             return Err(TryRecvError::Closed);
         }
         Err(TryRecvError::Empty)
@@ -425,6 +475,7 @@ impl<T> Receiver<T> {
         }
         if state & CLOSED != 0 {
             // Closed by `close()` and the sender has let go or will fail: no value comes.
+            self.terminate();
             return Poll::Ready(Err(RecvError(())));
         }
         if state & RX_TASK_SET != 0 {

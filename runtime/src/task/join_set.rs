@@ -388,10 +388,24 @@ where
 {
     fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
         let mut set = JoinSet::new();
-        for future in iter {
-            set.spawn(future);
-        }
+        set.extend(iter);
         set
+    }
+}
+
+/// Spawns every future of the iterator on the current runtime into the set.
+///
+/// # Panics
+/// Outside a zokio runtime context.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for future in iter {
+            self.spawn(future);
+        }
     }
 }
 

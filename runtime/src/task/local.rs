@@ -150,13 +150,27 @@ where
 {
     // Borrowed, not cloned: a spawn costs no reference count beyond the task's own. A
     // future dropped inside (the set is closed) may spawn again: a second shared borrow.
+    let mut future = Some(future);
     let spawned = CURRENT.try_with(|current| {
         let current = current.borrow();
-        current.as_ref().map(|shared| spawn_onto(shared, future))
+        let shared = current.as_ref()?;
+        Some(spawn_onto(shared, future.take()?))
     });
-    match spawned {
-        Ok(Some(join)) => join,
-        _ => panic!(
+    if let Ok(Some(join)) = spawned {
+        return join;
+    }
+    let future = future.expect("not spawned above");
+    // No set entered: the current runtime's, if it is a `LocalRuntime` (its tasks, or a
+    // `Handle::enter` guard).
+    let local = crate::runtime::context::with_handle(|h| h.local_set().cloned())
+        .ok()
+        .flatten();
+    match local {
+        Some(shared) if shared.local().is_some() => spawn_onto(&shared, future),
+        Some(_) => panic!(
+            "Local tasks can only be spawned on a LocalRuntime from the thread the runtime was created on"
+        ),
+        None => panic!(
             "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`"
         ),
     }
@@ -275,6 +289,10 @@ impl LocalSet {
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Runs `f` with this set entered.

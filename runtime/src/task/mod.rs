@@ -31,7 +31,7 @@ mod id;
 mod join;
 mod join_set;
 pub(crate) mod list;
-mod local;
+pub(crate) mod local;
 pub(crate) mod raw;
 mod spawn;
 pub(crate) mod state;
