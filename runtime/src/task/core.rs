@@ -20,7 +20,7 @@
 //! - `Trailer::waker`: see the `JOIN_WAKER` rules in `state.rs`.
 
 use crate::loom::UnsafeCell;
-use crate::task::error::JoinError;
+use crate::task::error::Repr as Failure;
 use crate::task::state::State;
 use std::future::Future;
 use std::ptr::NonNull;
@@ -94,7 +94,7 @@ pub(crate) struct Core<F: Future, S> {
 /// Where the task is in its life.
 pub(crate) enum Stage<F: Future> {
     Running(F),
-    Finished(Result<F::Output, JoinError>),
+    Finished(Result<F::Output, Failure>),
     Consumed,
 }
 
@@ -143,7 +143,7 @@ impl<F: Future, S> Core<F, S> {
     ///
     /// # Safety
     /// The caller is the `JoinHandle` and the task is complete with join interest.
-    pub(crate) unsafe fn take_output(&self) -> Result<F::Output, JoinError> {
+    pub(crate) unsafe fn take_output(&self) -> Result<F::Output, Failure> {
         // SAFETY: the caller has exclusive access to a completed stage.
         self.stage.with_mut(
             |ptr| match std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed) {

@@ -6,7 +6,7 @@
 
 use crate::coop;
 use crate::task::core::{Cell, Core, Header, Stage, Vtable};
-use crate::task::error::JoinError;
+use crate::task::error::{JoinError, Repr as Failure};
 use crate::task::state::{TransitionToIdle, TransitionToRunning};
 use crate::task::waker::waker_ref;
 use crate::task::{Id, Notified, Schedule, Task};
@@ -65,6 +65,7 @@ unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
     if harness.can_read_output(waker) {
         // SAFETY: complete with join interest: the JoinHandle owns the stage.
         let output = unsafe { harness.cell().core.take_output() };
+        let output = output.map_err(|failure| failure.into_join_error(Id::of(ptr)));
         // SAFETY: `dst` is valid for writes (the JoinHandle's stack slot).
         unsafe { *dst = Poll::Ready(output) };
     }
@@ -133,7 +134,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// future is dropped while the panic unwinds, as Tokio does: its `Drop` impls see
     /// `thread::panicking()`, and a `std::sync::Mutex` guard it holds poisons the mutex. (A
     /// destructor that panics then aborts the process, as any panic during unwinding does.)
-    fn poll_future(&self) -> Poll<Result<F::Output, JoinError>> {
+    fn poll_future(&self) -> Poll<Result<F::Output, Failure>> {
         /// Drops the future if the poll unwinds; forgotten when the poll returns.
         struct DropOnUnwind<'a, F: Future, S>(&'a Core<F, S>);
         impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
@@ -165,7 +166,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         match result {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(JoinError::panic(id, payload))),
+            Err(payload) => Poll::Ready(Err(Failure::Panic(payload))),
         }
     }
 
@@ -180,8 +181,8 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             })
         }));
         let output = match dropped {
-            Ok(()) => Err(JoinError::cancelled(id)),
-            Err(payload) => Err(JoinError::panic(id, payload)),
+            Ok(()) => Err(Failure::Cancelled),
+            Err(payload) => Err(Failure::Panic(payload)),
         };
         // SAFETY: still RUNNING.
         unsafe { core.set_stage(Stage::Finished(output)) };
