@@ -76,6 +76,17 @@ pub(crate) fn task_budget<R>(task: Id, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with no budget limit (for [`crate::task::unconstrained`]), restoring the
+/// budget afterwards.
+#[inline]
+pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    let _reset = CURRENT.with(|c| Reset {
+        units: c.units.replace(None),
+        task: None,
+    });
+    f()
+}
+
 /// Runs `f` with `task` as the current task (its future being dropped), budget unchanged.
 pub(crate) fn with_task<R>(task: Id, f: impl FnOnce() -> R) -> R {
     let _reset = CURRENT.try_with(|c| Reset {

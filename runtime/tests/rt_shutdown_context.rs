@@ -95,6 +95,14 @@ rt_test! {
     }
 
     #[test]
+    fn shutdown_timeout_accepts_the_longest_duration() {
+        // Duration::MAX overflows `Instant + Duration`: it means "wait as long as it takes".
+        let rt = rt();
+        rt.block_on(async { zokio::spawn(async {}).await.unwrap() });
+        rt.shutdown_timeout(Duration::MAX);
+    }
+
+    #[test]
     #[should_panic(expected = "Cannot drop a runtime in a context where blocking is not allowed")]
     fn dropping_a_runtime_inside_async_code_panics() {
         let outer = rt();

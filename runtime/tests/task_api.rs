@@ -125,6 +125,48 @@ rt_test! {
     }
 
     #[test]
+    fn unconstrained_polls_never_run_out_of_budget() {
+        let rt = rt();
+        rt.block_on(async {
+            zokio::spawn(async {
+                // 1,000 messages ready at once: inside a task, the budget (128) makes the
+                // receiver return Pending part-way; unconstrained, never.
+                let ready_before_pending = |constrained: bool| async move {
+                    let (tx, mut rx) = zokio::sync::mpsc::unbounded_channel::<u32>();
+                    for i in 0..1000 {
+                        tx.send(i).unwrap();
+                    }
+                    let count = std::future::poll_fn(|cx| {
+                        let mut n = 0;
+                        while rx.poll_recv(cx).is_ready() {
+                            n += 1;
+                            if n == 1000 {
+                                break;
+                            }
+                        }
+                        std::task::Poll::Ready(n)
+                    });
+                    if constrained {
+                        count.await
+                    } else {
+                        task::unconstrained(count).await
+                    }
+                };
+                // Each measured from a fresh poll of the task, so both start with a full
+                // budget.
+                task::yield_now().await;
+                let constrained = ready_before_pending(true).await;
+                task::yield_now().await;
+                let unconstrained = ready_before_pending(false).await;
+                assert!(constrained < 1000, "the budget stops a constrained loop");
+                assert_eq!(unconstrained, 1000);
+            })
+            .await
+            .unwrap();
+        });
+    }
+
+    #[test]
     fn join_set_from_an_iterator_and_try_join_next() {
         let rt = rt();
         rt.block_on(async {

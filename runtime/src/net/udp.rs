@@ -57,11 +57,15 @@ impl UdpSocket {
         Err(last.expect("at least one address"))
     }
 
-    /// Sends `buf` to `target` as one datagram; returns the bytes sent.
+    /// Sends `buf` to `target` as one datagram; returns the bytes sent. `target` is
+    /// resolved first (blocking only for a host name) and its first address used, as
+    /// Tokio does.
     ///
     /// # Errors
-    /// The OS error (e.g. `ConnectionRefused` reported for an earlier datagram).
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+    /// `InvalidInput` if `target` resolves to nothing; the OS error (e.g.
+    /// `ConnectionRefused` reported for an earlier datagram).
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+        let target = resolve(target)?[0];
         poll_fn(|cx| {
             self.inner
                 .reg

@@ -47,7 +47,7 @@ pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{spawn, spawn_blocking};
-pub use yield_now::{consume_budget, yield_now};
+pub use yield_now::{consume_budget, unconstrained, yield_now, Unconstrained};
 
 use self::core::Header;
 use raw::RawTask;

@@ -41,3 +41,31 @@ pub async fn consume_budget() {
     })
     .await
 }
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`unconstrained`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Unconstrained<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+/// Runs `inner` outside the cooperative budget: zokio's channels, sockets, timers and
+/// `JoinHandle`s polled inside it never return `Pending` to make the task yield, as with
+/// Tokio's function of the same name. A task that loops on always-ready resources inside
+/// it can then hold its worker, and the tasks behind it, indefinitely; use it only around
+/// work that is bounded.
+pub fn unconstrained<F: Future>(inner: F) -> Unconstrained<F> {
+    Unconstrained { inner }
+}
+
+impl<F: Future> Future for Unconstrained<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let inner = self.project().inner;
+        crate::coop::unconstrained(|| inner.poll(cx))
+    }
+}

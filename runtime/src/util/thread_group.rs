@@ -44,7 +44,8 @@ impl ThreadGroup {
     /// Waits until every counted thread other than the caller has exited, or until
     /// `timeout` (None: forever). Returns `true` if they all exited.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too long to add to now (`Duration::MAX`) is no deadline at all.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let own = usize::from(std::ptr::eq(MEMBER_OF.with(Cell::get), self));
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
         while *live > own {
