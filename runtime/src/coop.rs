@@ -12,19 +12,23 @@
 //! to bound how long one task holds a worker (see tokio's `coop.rs` and the blog post
 //! "Reducing tail latencies with automatic cooperative task yielding", 2020).
 
-use crate::task::Id;
 use std::cell::Cell;
+use std::num::NonZeroU64;
 use std::task::{Context, Poll};
 
 /// Units of budget per task poll.
 pub(crate) const BUDGET: u8 = 128;
+
+/// A task's id as this module keeps it (`task::Id`'s value), so that the budget does not
+/// depend on the task module above it.
+pub(crate) type TaskId = NonZeroU64;
 
 /// What this thread's current poll runs under: its budget, and the task it polls (read by
 /// `task::id()`). One thread-local for both, so a task poll sets them in one access.
 struct Current {
     /// `None`: unconstrained.
     units: Cell<Option<u8>>,
-    task: Cell<Option<Id>>,
+    task: Cell<Option<TaskId>>,
 }
 
 thread_local! {
@@ -40,7 +44,7 @@ thread_local! {
 /// unwind.
 struct Reset {
     units: Option<u8>,
-    task: Option<Option<Id>>,
+    task: Option<Option<TaskId>>,
 }
 
 impl Drop for Reset {
@@ -68,7 +72,7 @@ pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
 /// Runs `f` (one poll of `task`) with a fresh budget and `task` as the current task,
 /// restoring both afterwards.
 #[inline]
-pub(crate) fn task_budget<R>(task: Id, f: impl FnOnce() -> R) -> R {
+pub(crate) fn task_budget<R>(task: TaskId, f: impl FnOnce() -> R) -> R {
     let _reset = CURRENT.with(|c| Reset {
         units: c.units.replace(Some(BUDGET)),
         task: Some(c.task.replace(Some(task))),
@@ -88,7 +92,7 @@ pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Runs `f` with `task` as the current task (its future being dropped), budget unchanged.
-pub(crate) fn with_task<R>(task: Id, f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_task<R>(task: TaskId, f: impl FnOnce() -> R) -> R {
     let _reset = CURRENT.try_with(|c| Reset {
         units: c.units.get(),
         task: Some(c.task.replace(Some(task))),
@@ -97,7 +101,7 @@ pub(crate) fn with_task<R>(task: Id, f: impl FnOnce() -> R) -> R {
 }
 
 /// The task whose future this thread is polling or dropping, if any.
-pub(crate) fn current_task() -> Option<Id> {
+pub(crate) fn current_task() -> Option<TaskId> {
     CURRENT.try_with(|c| c.task.get()).ok().flatten()
 }
 

@@ -165,18 +165,24 @@ pub trait Runtime: Sized + Send + Sync + 'static {
     /// `!Send` tasks open, so [`spawn_not_send`](Self::spawn_not_send) works inside it:
     /// zokio's and Tokio's `LocalSet` on a current-thread runtime, smol's `LocalExecutor`,
     /// monoio's and compio's own `block_on` (all their tasks are local). Called on a
-    /// [`current_thread`](Self::current_thread) runtime only.
-    fn block_on_local<F: Future>(&self, future: F) -> F::Output;
+    /// [`current_thread`](Self::current_thread) runtime only. An adapter without
+    /// [`Cap::LocalTasks`] keeps this default, which is never called.
+    fn block_on_local<F: Future>(&self, _future: F) -> F::Output {
+        unsupported("a path for tasks that are not Send")
+    }
 
     /// Spawns a future that need not be `Send` onto the local-task path of the
     /// [`block_on_local`](Self::block_on_local) the caller runs in.
     ///
     /// # Panics
     /// Outside `block_on_local`.
-    fn spawn_not_send<F>(future: F) -> Self::LocalJoinHandle<F::Output>
+    fn spawn_not_send<F>(_future: F) -> Self::LocalJoinHandle<F::Output>
     where
         F: Future + 'static,
-        F::Output: 'static;
+        F::Output: 'static,
+    {
+        unsupported("a path for tasks that are not Send")
+    }
 
     /// Yields to the scheduler once.
     fn yield_now() -> impl Future<Output = ()> + Send;

@@ -108,25 +108,3 @@ impl From<JoinError> for std::io::Error {
         std::io::Error::other(err.to_string())
     }
 }
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use crate::task::core::Stage;
-    use std::mem::size_of;
-
-    #[test]
-    fn a_stored_failure_is_two_words_without_the_id() {
-        // The id is added on read, so the task cell of a small future does not grow:
-        // its stage (future | output | consumed) is as wide as without task ids.
-        type Small = std::future::Ready<()>;
-        #[allow(dead_code)] // only measured
-        enum WithIds<F: std::future::Future> {
-            Running(F),
-            Finished(Result<F::Output, JoinError>),
-            Consumed,
-        }
-        assert_eq!(size_of::<Repr>(), 16);
-        assert!(size_of::<Stage<Small>>() < size_of::<WithIds<Small>>());
-    }
-}

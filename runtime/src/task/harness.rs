@@ -24,7 +24,7 @@ pub(crate) struct Harness<F: Future, S: 'static> {
 /// The vtable for tasks of future `F` on scheduler `S`.
 ///
 /// Nothing here needs `F: Send`: a `!Send` future is sound as long as every poll, cancel and
-/// drop of it happens on one thread, which `task::new_local_task`'s callers guarantee.
+/// drop of it happens on one thread, which `task::new_task_unchecked`'s callers guarantee.
 pub(crate) fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
     &Vtable {
         poll: poll::<F, S>,
@@ -150,7 +150,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         let result = catch_unwind(AssertUnwindSafe(|| {
             // The guard inside the task's context: a future dropped by the unwind still
             // sees its task id.
-            coop::task_budget(id, || {
+            coop::task_budget(id.get(), || {
                 let guard = DropOnUnwind(core);
                 // SAFETY: we hold RUNNING, so we have exclusive access to the stage, and the
                 // future never moves: it lives in the heap cell until it is dropped in place.
@@ -175,7 +175,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         let core = &self.cell().core;
         let id = Id::of(self.header_ptr());
         let dropped = catch_unwind(AssertUnwindSafe(|| {
-            coop::with_task(id, || {
+            coop::with_task(id.get(), || {
                 // SAFETY: the caller holds RUNNING.
                 unsafe { core.set_stage(Stage::Consumed) }
             })

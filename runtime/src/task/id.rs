@@ -17,6 +17,11 @@ use std::ptr::NonNull;
 pub struct Id(NonZeroU64);
 
 impl Id {
+    /// The value the coop budget's thread-local keeps for the current task.
+    pub(crate) fn get(self) -> crate::coop::TaskId {
+        self.0
+    }
+
     pub(crate) fn of(header: NonNull<Header>) -> Id {
         // A pointer to a live allocation is never null.
         Id(NonZeroU64::new(header.as_ptr() as u64).expect("a task header is never null"))
@@ -47,5 +52,5 @@ pub fn id() -> Id {
 
 /// The id of the task whose future is running on this thread, or `None` outside a task.
 pub fn try_id() -> Option<Id> {
-    crate::coop::current_task()
+    crate::coop::current_task().map(Id)
 }
