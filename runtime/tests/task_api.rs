@@ -104,6 +104,79 @@ rt_test! {
         assert_eq!(*seen.lock().unwrap(), Some(id));
     }
 
+    /// A finished task's future, and its output wherever the runtime drops it (handle gone
+    /// before or after completion), are dropped with the task's id current, as in Tokio.
+    #[test]
+    fn the_future_and_output_drops_see_the_task_id() {
+        type Seen = Arc<std::sync::Mutex<Vec<Option<task::Id>>>>;
+        struct Probe(Seen);
+        impl Drop for Probe {
+            fn drop(&mut self) {
+                self.0.lock().unwrap().push(task::try_id());
+            }
+        }
+        let rt = rt();
+        let seen: Seen = Arc::default();
+        let ids = rt.block_on(async {
+            // The future holds a probe past completion (dropped when the task completes);
+            // the output is one, dropped by the runtime as the handle is gone.
+            let (a, b) = (Probe(seen.clone()), Probe(seen.clone()));
+            let dropped_before = zokio::spawn(async move {
+                let _held = a;
+                zokio::task::yield_now().await;
+                b
+            });
+            let before = dropped_before.id();
+            drop(dropped_before);
+            let c = Probe(seen.clone());
+            let (tx, rx) = zokio::sync::oneshot::channel();
+            let dropped_after = zokio::spawn(async move {
+                tx.send(()).unwrap();
+                c
+            });
+            let after = dropped_after.id();
+            rx.await.unwrap();
+            while !dropped_after.is_finished() {
+                zokio::task::yield_now().await;
+            }
+            drop(dropped_after);
+            while seen.lock().unwrap().len() < 3 {
+                zokio::task::yield_now().await;
+            }
+            (before, after)
+        });
+        let mut seen = seen.lock().unwrap().clone();
+        seen.sort_by_key(|id| format!("{id:?}"));
+        let mut want = vec![Some(ids.0), Some(ids.0), Some(ids.1)];
+        want.sort_by_key(|id| format!("{id:?}"));
+        assert_eq!(seen, want);
+    }
+
+    /// A future whose `Drop` panics when it completes: the output is kept and the runtime
+    /// goes on (the panic used to unwind into the worker).
+    #[test]
+    fn a_panicking_future_drop_at_completion_keeps_the_output() {
+        struct ReadyThenPanicOnDrop;
+        impl std::future::Future for ReadyThenPanicOnDrop {
+            type Output = u8;
+            fn poll(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<u8> {
+                std::task::Poll::Ready(7)
+            }
+        }
+        impl Drop for ReadyThenPanicOnDrop {
+            fn drop(&mut self) {
+                panic!("drop of a finished future");
+            }
+        }
+        let rt = rt();
+        let out = rt.block_on(async { zokio::spawn(ReadyThenPanicOnDrop).await.unwrap() });
+        assert_eq!(out, 7);
+        assert_eq!(rt.block_on(async { zokio::spawn(async { 8 }).await.unwrap() }), 8);
+    }
+
     #[test]
     fn consume_budget_lets_other_tasks_run() {
         let rt = rt();

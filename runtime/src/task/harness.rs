@@ -114,7 +114,11 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             TransitionToRunning::Dealloc => return self.dealloc(),
         }
         if let Poll::Ready(output) = self.poll_future() {
+            // The future goes first, on its own: a panic in its `Drop` is ignored and the
+            // output kept, as in Tokio (the panic hook has reported it).
             // SAFETY: we hold RUNNING, so the stage is ours.
+            let _ = unsafe { self.drop_stage() };
+            // SAFETY: as above; the stage is `Consumed`, so nothing is dropped here.
             unsafe { self.cell().core.set_stage(Stage::Finished(output)) };
             return self.complete();
         }
@@ -170,16 +174,28 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
+    /// Drops what the stage holds (the future or the output) with the task's id current
+    /// (`task::id()` works in its `Drop`, as in Tokio), catching a panic of that `Drop`.
+    ///
+    /// # Safety
+    /// The caller owns the stage: it holds RUNNING, or the task is complete and the output
+    /// is no one else's.
+    unsafe fn drop_stage(&self) -> std::thread::Result<()> {
+        let core = &self.cell().core;
+        let id = Id::of(self.header_ptr());
+        catch_unwind(AssertUnwindSafe(|| {
+            coop::with_task(id.get(), || {
+                // SAFETY: the caller's contract.
+                unsafe { core.set_stage(Stage::Consumed) }
+            })
+        }))
+    }
+
     /// Drops the future (the task holds RUNNING) and stores the cancellation as output.
     fn cancel_and_complete(self) {
         let core = &self.cell().core;
-        let id = Id::of(self.header_ptr());
-        let dropped = catch_unwind(AssertUnwindSafe(|| {
-            coop::with_task(id.get(), || {
-                // SAFETY: the caller holds RUNNING.
-                unsafe { core.set_stage(Stage::Consumed) }
-            })
-        }));
+        // SAFETY: the caller holds RUNNING.
+        let dropped = unsafe { self.drop_stage() };
         let output = match dropped {
             Ok(()) => Err(Failure::Cancelled),
             Err(payload) => Err(Failure::Panic(payload)),
@@ -196,12 +212,13 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             return self.complete_detached();
         }
         let snapshot = self.header().state.transition_to_complete();
+        if !snapshot.is_join_interested() {
+            // Nobody will read the output: drop it here.
+            // SAFETY: without join interest the completing thread owns the stage.
+            let _ = unsafe { self.drop_stage() };
+        }
         let _ = catch_unwind(AssertUnwindSafe(|| {
-            if !snapshot.is_join_interested() {
-                // Nobody will read the output: drop it here.
-                // SAFETY: without join interest the completing thread owns the stage.
-                unsafe { self.cell().core.set_stage(Stage::Consumed) };
-            } else if snapshot.is_join_waker_set() {
+            if snapshot.is_join_interested() && snapshot.is_join_waker_set() {
                 let trailer = &self.cell().trailer;
                 // SAFETY: COMPLETE and JOIN_WAKER set: the runtime side may read the slot.
                 unsafe { trailer.wake_join() };
@@ -232,10 +249,8 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// `RUNNING`, then one state change publishes `COMPLETE` and drops the runner's and
     /// the list's references together.
     fn complete_detached(self) {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: RUNNING, and no JoinHandle to hand the output to: the stage is ours.
-            unsafe { self.cell().core.set_stage(Stage::Consumed) }
-        }));
+        // SAFETY: RUNNING, and no JoinHandle to hand the output to: the stage is ours.
+        let _ = unsafe { self.drop_stage() };
         // SAFETY: as in `complete`: borrowed for `release`, owns no reference.
         let me = std::mem::ManuallyDrop::new(unsafe { Task::<S>::from_raw(self.header_ptr()) });
         let released = match self.scheduler().release(&me) {
@@ -302,10 +317,8 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
         let (drop_output, drop_waker) = self.header().state.transition_to_join_handle_dropped();
         if drop_output {
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: complete with join interest at completion: the stage is ours.
-                unsafe { self.cell().core.set_stage(Stage::Consumed) }
-            }));
+            // SAFETY: complete with join interest at completion: the stage is ours.
+            let _ = unsafe { self.drop_stage() };
         }
         if drop_waker {
             // SAFETY: JOIN_WAKER is clear: the slot is ours.
