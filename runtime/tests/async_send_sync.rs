@@ -28,3 +28,16 @@ fn public_types_are_send_and_sync() {
     // A JoinHandle is Sync even when the output is only Send.
     sync::<zokio::task::JoinHandle<std::cell::Cell<u8>>>();
 }
+
+/// Handles that Tokio makes `Unpin` whatever they carry, so that `Pin<&mut Self>` turns
+/// back into `&mut Self` (a `Stream` adapter over a receiver).
+#[test]
+fn channel_halves_are_unpin_for_any_message() {
+    fn unpin<T: Unpin>() {}
+    type NotUnpin = std::marker::PhantomPinned;
+    unpin::<zokio::sync::mpsc::Receiver<NotUnpin>>();
+    unpin::<zokio::sync::mpsc::UnboundedReceiver<NotUnpin>>();
+    unpin::<zokio::sync::mpsc::Sender<NotUnpin>>();
+    unpin::<zokio::sync::oneshot::Receiver<NotUnpin>>();
+    unpin::<zokio::task::JoinHandle<NotUnpin>>();
+}

@@ -224,6 +224,11 @@ impl<T> Receiver<T> {
 /// The receiving half of an unbounded channel.
 pub struct UnboundedReceiver<T>(Receiver<T>);
 
+/// The receiver never pins its messages (they are moved out of `buf`, never polled in
+/// place), so it is `Unpin` whatever `T` is, as Tokio's is: `Pin<&mut Receiver<T>>` may be
+/// turned back into `&mut` (a `Stream` wrapper calling `poll_recv`).
+impl<T> Unpin for Receiver<T> {}
+
 /// A reserved slot in a bounded channel: [`send`](Permit::send) cannot fail or wait.
 /// Dropping it unused gives the slot back.
 pub struct Permit<'a, T> {
