@@ -6,7 +6,7 @@
 //! - a pointer to the running scheduler's per-thread context (a worker's core), through
 //!   which a spawn or wake on a worker goes to that worker's own queue;
 //! - whether the thread is driving a runtime, so that a nested `block_on` panics instead of
-//!   deadlocking.
+//!   deadlocking, and whether `task::block_in_place` may block it.
 
 use crate::scheduler;
 use std::cell::{Cell, RefCell};
@@ -16,15 +16,28 @@ use std::ptr::NonNull;
 struct Context {
     handle: RefCell<Option<scheduler::Handle>>,
     scheduler: Cell<Option<NonNull<scheduler::Context>>>,
-    entered: Cell<bool>,
+    entered: Cell<EnterRuntime>,
 }
 
+/// Whether a thread drives a runtime (Tokio's name and states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EnterRuntime {
+    /// Inside a task or `block_on` of a runtime.
+    Entered {
+        /// `task::block_in_place` may block this thread: a multi-thread worker (it hands
+        /// its core to another thread first), or a `block_on` that runs no other task
+        /// (a multi-thread runtime's, or `Handle::block_on`). Not the current-thread
+        /// scheduler's `block_on`, which runs every task of its runtime.
+        allow_block_in_place: bool,
+    },
+    NotEntered,
+}
 thread_local! {
     static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
             scheduler: Cell::new(None),
-            entered: Cell::new(false),
+            entered: Cell::new(EnterRuntime::NotEntered),
         }
     };
 }
@@ -94,11 +107,20 @@ pub(crate) struct EnterRuntimeGuard {
     _current: SetCurrentGuard,
 }
 
+/// `allow_block_in_place`: see [`EnterRuntime::Entered`].
+///
 /// # Panics
 /// If the thread already drives a runtime (a `block_on` inside a task or `block_on`).
 #[track_caller]
-pub(crate) fn enter_runtime(handle: &scheduler::Handle) -> EnterRuntimeGuard {
-    let already = CONTEXT.with(|cx| cx.entered.replace(true));
+pub(crate) fn enter_runtime(
+    handle: &scheduler::Handle,
+    allow_block_in_place: bool,
+) -> EnterRuntimeGuard {
+    let already = CONTEXT.with(|cx| {
+        cx.entered.replace(EnterRuntime::Entered {
+            allow_block_in_place,
+        }) != EnterRuntime::NotEntered
+    });
     if already {
         panic!(
             "Cannot start a runtime from within a runtime. This happens because a function \
@@ -113,14 +135,71 @@ pub(crate) fn enter_runtime(handle: &scheduler::Handle) -> EnterRuntimeGuard {
 
 impl Drop for EnterRuntimeGuard {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|cx| cx.entered.set(false));
+        let _ = CONTEXT.try_with(|cx| cx.entered.set(EnterRuntime::NotEntered));
     }
 }
 
 /// Whether this thread is driving a runtime (inside `block_on`, or a worker), where
 /// blocking would stall the tasks it runs.
 pub(crate) fn is_entered() -> bool {
-    CONTEXT.try_with(|cx| cx.entered.get()).unwrap_or(false)
+    current_enter_context() != EnterRuntime::NotEntered
+}
+
+/// This thread's [`EnterRuntime`] state (`NotEntered` while its thread-locals are
+/// destroyed).
+pub(crate) fn current_enter_context() -> EnterRuntime {
+    CONTEXT
+        .try_with(|cx| cx.entered.get())
+        .unwrap_or(EnterRuntime::NotEntered)
+}
+
+/// Refuses `task::block_in_place` on this thread until the guard drops (a `LocalSet` runs
+/// its tasks, all of which would stall); no effect where it is refused already or the
+/// thread drives no runtime.
+#[must_use]
+pub(crate) struct DisallowBlockInPlaceGuard(bool);
+
+pub(crate) fn disallow_block_in_place() -> DisallowBlockInPlaceGuard {
+    let allowed = EnterRuntime::Entered {
+        allow_block_in_place: true,
+    };
+    let changed = CONTEXT.try_with(|cx| {
+        let was = cx.entered.get() == allowed;
+        if was {
+            cx.entered.set(EnterRuntime::Entered {
+                allow_block_in_place: false,
+            });
+        }
+        was
+    });
+    DisallowBlockInPlaceGuard(changed.unwrap_or(false))
+}
+
+impl Drop for DisallowBlockInPlaceGuard {
+    fn drop(&mut self) {
+        if self.0 {
+            let _ = CONTEXT.try_with(|cx| {
+                cx.entered.set(EnterRuntime::Entered {
+                    allow_block_in_place: true,
+                })
+            });
+        }
+    }
+}
+
+/// Runs `f` as if this thread drove no runtime (`task::block_in_place`'s closure, which may
+/// block, and start or drop runtimes), restoring the state afterwards, also on unwind. The
+/// current handle stays set: `spawn` and `Handle::current()` keep working in `f`.
+pub(crate) fn exit_runtime<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(EnterRuntime);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|cx| cx.entered.set(self.0));
+        }
+    }
+    let prev = CONTEXT.with(|cx| cx.entered.replace(EnterRuntime::NotEntered));
+    let _reset = Reset(prev);
+    f()
 }
 
 /// Blocks this thread on `future` for a `blocking_*` method (`oneshot::Receiver::

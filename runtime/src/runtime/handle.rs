@@ -79,7 +79,7 @@ impl Handle {
     /// If called from inside a runtime.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _enter = context::enter_runtime(&self.inner);
+        let _enter = context::enter_runtime(&self.inner, true);
         park::block_on(future)
     }
 

@@ -70,7 +70,7 @@ impl Runtime {
                 scheduler.block_on(handle, future)
             }
             _ => {
-                let _enter = crate::runtime::context::enter_runtime(&self.handle.inner);
+                let _enter = crate::runtime::context::enter_runtime(&self.handle.inner, true);
                 park::block_on(future)
             }
         }

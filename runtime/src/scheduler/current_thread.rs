@@ -146,7 +146,7 @@ impl CurrentThread {
     /// Runs `future` to completion, driving the scheduler meanwhile.
     pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
         let sched = scheduler::Handle::CurrentThread(handle.clone());
-        let _enter = context::enter_runtime(&sched);
+        let _enter = context::enter_runtime(&sched, false);
         let mut future = pin!(future);
         loop {
             if let Some(core) = self.take_core() {

@@ -295,9 +295,11 @@ impl LocalSet {
         &self.shared
     }
 
-    /// Runs `f` with this set entered.
+    /// Runs `f` with this set entered, its tasks running (or being dropped): blocking in
+    /// place would stall every one of them, so `block_in_place` panics meanwhile.
     fn with<R>(&self, f: impl FnOnce() -> R) -> R {
         let _enter = self.enter();
+        let _no_blocking = crate::runtime::context::disallow_block_in_place();
         f()
     }
 }

@@ -46,7 +46,7 @@ pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
-pub use spawn::{spawn, spawn_blocking};
+pub use spawn::{block_in_place, spawn, spawn_blocking};
 pub use yield_now::{consume_budget, unconstrained, yield_now, Unconstrained};
 
 use self::core::Header;

@@ -69,3 +69,45 @@ where
         }
     }
 }
+
+/// Runs `f`, which may block, on this thread without stalling the runtime's other tasks.
+///
+/// On a worker of a multi-thread runtime, the worker's queues, I/O driver and timers are
+/// first handed to a new worker thread, which goes on running the other tasks while `f`
+/// blocks this thread (the thread count of the runtime is unchanged: this thread leaves
+/// the worker once the current task's poll returns, unless `f` returned before the new
+/// thread started, in which case it takes the worker back). Inside a multi-thread
+/// runtime's `block_on`, in a blocking-pool closure, inside `f` itself, or outside any
+/// runtime, `f` just runs. Tasks spawned from the calling task wait in the run queues,
+/// not in the LIFO slot, while `f` runs.
+///
+/// `f` runs outside the runtime context: it may start and drop runtimes and call
+/// `Handle::block_on`; [`spawn`] and `Handle::current` still see the runtime. No coop
+/// budget applies to it. Prefer [`spawn_blocking`] where the closure can be `'static`
+/// and `Send`: `block_in_place` costs a thread start per call on a worker.
+///
+/// # Panics
+/// On the current-thread scheduler (its `block_on`, its tasks, a `LocalRuntime`), with
+/// Tokio's message: there is no other thread to run its tasks. A panic in `f` propagates
+/// to the caller (the task), as in Tokio.
+///
+/// # Examples
+/// ```
+/// # let rt = zokio::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// let answer = zokio::spawn(async {
+///     zokio::task::block_in_place(|| {
+///         std::thread::sleep(std::time::Duration::from_millis(1)); // a blocking call
+///         42
+///     })
+/// });
+/// assert_eq!(answer.await.unwrap(), 42);
+/// # });
+/// ```
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    crate::scheduler::multi_thread::block_in_place(f)
+}

@@ -59,6 +59,18 @@
 //! that is always ready eventually gets `Pending` plus a self-wake and so goes to the back
 //! of the queue.
 //!
+//! ## Blocking in place
+//!
+//! `task::block_in_place` on a worker moves the worker's `Core` (queues, driver, timer
+//! shard, counters) into a slot and starts a new thread on it (`worker::spawn_worker`,
+//! counted in the same thread group, running the start and stop hooks); the LIFO slot's
+//! task goes to the run queue first, since nobody could steal it meanwhile. The blocking
+//! thread keeps its `Context` with no core: its wakes go to the injector, and it claims no
+//! timer shard or ring. When the closure returns it takes the core back if the new thread
+//! has not (that thread then exits at once); otherwise it finishes the current poll and
+//! exits, the run loop seeing the core gone after `run_task`. Inside a `LocalSet` (whose
+//! tasks would all stall) and on the current-thread scheduler it panics, as in Tokio.
+//!
 //! ## Shutdown
 //!
 //! `Handle::shutdown` closes the injector, sets the shutdown flag and unparks every worker.
@@ -75,7 +87,7 @@ pub(crate) mod queue;
 mod worker;
 
 pub(crate) use handle::Handle;
-pub(crate) use worker::{launch, Context};
+pub(crate) use worker::{block_in_place, launch, Context};
 
 /// Consecutive polls from the LIFO slot allowed after one task run (Tokio's figure).
 pub(crate) const MAX_LIFO_POLLS_PER_TICK: usize = 3;

@@ -17,7 +17,7 @@ use crate::util::FastRand;
 use std::cell::{RefCell, RefMut};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 type Task = Notified<Arc<Handle>>;
@@ -83,7 +83,9 @@ impl YieldWakes {
 pub(crate) struct Context {
     pub(crate) handle: Arc<Handle>,
     pub(crate) index: usize,
-    core: RefCell<Box<Core>>,
+    /// `None` once `block_in_place` has handed the core to another thread: this thread
+    /// finishes the poll it is in, then exits.
+    core: RefCell<Option<Box<Core>>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -151,24 +153,143 @@ pub(crate) fn launch(
         config,
     });
     for (index, core) in cores.into_iter().enumerate() {
-        let threads = handle.shared.threads.clone();
-        threads.add();
-        let worker_handle = handle.clone();
-        let spawned = handle.config.thread_builder().spawn(move || {
-            let _member = worker_handle.shared.threads.member();
-            let _hooks = worker_handle.config.hooks.enter();
-            run(worker_handle, index, core);
-        });
-        if let Err(err) = spawned {
-            // The thread never ran, so count it out by hand, then stop the others.
-            drop(threads.member());
+        if let Err(err) = spawn_worker(&handle, index, move || Some(core)) {
             handle.shutdown();
-            threads.wait(None);
+            handle.shared.threads.wait(None);
             handle.shared.owned.close_and_shutdown_all(0);
             return Err(err);
         }
     }
     Ok(handle)
+}
+
+/// Starts a worker thread that runs the core `take_core` gives it (none: the thread
+/// exits at once), counted in the runtime's thread group.
+///
+/// # Errors
+/// If the OS refuses to start the thread (it is then counted out again).
+fn spawn_worker(
+    handle: &Arc<Handle>,
+    index: usize,
+    take_core: impl FnOnce() -> Option<Box<Core>> + Send + 'static,
+) -> io::Result<()> {
+    let threads = handle.shared.threads.clone();
+    threads.add();
+    let worker_handle = handle.clone();
+    let spawned = handle.config.thread_builder().spawn(move || {
+        let _member = worker_handle.shared.threads.member();
+        let _hooks = worker_handle.config.hooks.enter();
+        if let Some(core) = take_core() {
+            run(worker_handle, index, core);
+        }
+    });
+    match spawned {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            // The thread never ran, so count it out by hand.
+            drop(threads.member());
+            Err(err)
+        }
+    }
+}
+
+/// `task::block_in_place` (the public function documents the behaviour).
+///
+/// On a worker, the worker's core (its queues, driver and timer shard) goes to a new
+/// worker thread, which goes on running the other tasks while `f` blocks this one. When
+/// `f` returns, this thread takes the core back if the new thread has not started on it
+/// yet; otherwise it finishes the current poll without a core and then exits. The same
+/// hand-off as Tokio's, with one difference: Tokio's workers are blocking-pool threads
+/// and the new one may be a pooled thread; here it is a new worker thread.
+#[track_caller]
+pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
+    let handoff = match hand_off_core() {
+        Ok(Some(handoff)) => handoff,
+        Ok(None) => return f(),
+        Err(message) => panic!("{message}"),
+    };
+    /// Takes the core back on the way out (also on unwind), if it is still there.
+    struct Reclaim(Option<Arc<Mutex<Option<Box<Core>>>>>);
+    impl Drop for Reclaim {
+        fn drop(&mut self) {
+            let Some(slot) = &self.0 else { return };
+            let core = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(core) = core {
+                context::with_scheduler(|cx| {
+                    if let Some(scheduler::Context::MultiThread(cx)) = cx {
+                        *cx.core.borrow_mut() = Some(core);
+                    }
+                });
+            }
+        }
+    }
+    let _reclaim = Reclaim(handoff);
+    // The blocking section is not a poll: no budget applies to it.
+    crate::coop::unconstrained(|| context::exit_runtime(f))
+}
+
+/// The non-generic part of [`block_in_place`]: `Ok(None)` to run `f` as it is (outside a
+/// runtime, or already blocking in place), `Ok(Some(_))` to run it outside the runtime
+/// context, with the core handed off if it holds one.
+///
+/// # Errors
+/// Tokio's message, where blocking would stall the tasks this thread runs: the
+/// current-thread scheduler's `block_on`, its tasks, a `LocalRuntime`.
+#[allow(clippy::type_complexity)]
+fn hand_off_core() -> Result<Option<Option<Arc<Mutex<Option<Box<Core>>>>>>, &'static str> {
+    let allowed = match context::current_enter_context() {
+        context::EnterRuntime::NotEntered => return Ok(None),
+        context::EnterRuntime::Entered {
+            allow_block_in_place,
+        } => allow_block_in_place,
+    };
+    context::with_scheduler(|cx| {
+        let Some(scheduler::Context::MultiThread(cx)) = cx else {
+            // A `block_on` that runs no tasks may block; the current-thread scheduler may
+            // not.
+            return if allowed {
+                Ok(Some(None))
+            } else {
+                Err("can call blocking only when running on the multi-threaded runtime")
+            };
+        };
+        // Borrowed: dropped by the loop itself (a future's `Drop` at shutdown); blocking
+        // there holds up only the shutdown.
+        let Ok(mut slot) = cx.core.try_borrow_mut() else {
+            return Ok(Some(None));
+        };
+        let Some(mut core) = slot.take() else {
+            return Ok(Some(None));
+        };
+        if core.is_shutdown {
+            *slot = Some(core);
+            return Ok(Some(None));
+        }
+        // The LIFO slot cannot be stolen: queue its task where another worker can take it
+        // while the new thread starts.
+        if let Some(task) = core.lifo_slot.take() {
+            let overflowed = core
+                .run_queue
+                .push_back_or_overflow(task, &cx.handle.shared.inject);
+            core.stats.overflows += u64::from(overflowed);
+        }
+        let notify = core.should_notify_others();
+        let handoff = Arc::new(Mutex::new(Some(core)));
+        let theirs = handoff.clone();
+        let spawned = spawn_worker(&cx.handle, cx.index, move || {
+            theirs.lock().unwrap_or_else(|e| e.into_inner()).take()
+        });
+        if spawned.is_err() {
+            // No thread to take the core: keep it and block in place with it.
+            *slot = handoff.lock().unwrap_or_else(|e| e.into_inner()).take();
+            return Ok(Some(None));
+        }
+        drop(slot);
+        if notify {
+            cx.handle.notify_parked();
+        }
+        Ok(Some(Some(handoff)))
+    })
 }
 
 fn seed(index: usize) -> u64 {
@@ -180,11 +301,11 @@ fn seed(index: usize) -> u64 {
 fn run(handle: Arc<Handle>, index: usize, core: Box<Core>) {
     crate::util::set_fine_timer_slack();
     let sched = scheduler::Handle::MultiThread(handle.clone());
-    let _enter = context::enter_runtime(&sched);
+    let _enter = context::enter_runtime(&sched, true);
     let cx = scheduler::Context::MultiThread(Context {
         handle,
         index,
-        core: RefCell::new(core),
+        core: RefCell::new(Some(core)),
     });
     context::set_scheduler(&cx, || {
         let scheduler::Context::MultiThread(cx) = &cx else {
@@ -195,8 +316,20 @@ fn run(handle: Arc<Handle>, index: usize, core: Box<Core>) {
 }
 
 impl Context {
+    /// # Panics
+    /// If `block_in_place` handed the core off: the run loop checks [`Self::has_core`]
+    /// after every poll and never gets here without one.
     fn core(&self) -> RefMut<'_, Box<Core>> {
-        self.core.borrow_mut()
+        RefMut::map(self.core.borrow_mut(), |core| {
+            core.as_mut()
+                .expect("worker core handed off by block_in_place")
+        })
+    }
+
+    /// Whether this thread still runs the worker (see [`Context::core`](Self)); a core
+    /// borrowed right now is in use by this thread, so it counts.
+    fn has_core(&self) -> bool {
+        self.core.try_borrow().map_or(true, |core| core.is_some())
     }
 
     fn shared(&self) -> &Shared {
@@ -223,7 +356,9 @@ impl Context {
                 core.next_task(&self.handle)
             };
             if let Some(task) = next {
-                self.run_task(task);
+                if !self.run_task(task) {
+                    return;
+                }
                 continue;
             }
             // Out of local work: before taking another worker's tasks, run the ones this
@@ -241,13 +376,17 @@ impl Context {
                 self.poll_driver();
                 let next = self.core().next_task(&self.handle);
                 if let Some(task) = next {
-                    self.run_task(task);
+                    if !self.run_task(task) {
+                        return;
+                    }
                     continue;
                 }
             }
             let stolen = self.core().steal_work(&self.handle, self.index);
             if let Some(task) = stolen {
-                self.run_task(task);
+                if !self.run_task(task) {
+                    return;
+                }
                 continue;
             }
             self.park();
@@ -256,7 +395,10 @@ impl Context {
     }
 
     /// Runs `task`, then up to `MAX_LIFO_POLLS_PER_TICK` tasks from the LIFO slot.
-    fn run_task(&self, task: Task) {
+    /// Returns `false` if a task handed the core off (`block_in_place`): the thread must
+    /// then stop running the worker, which goes on on another thread.
+    #[must_use]
+    fn run_task(&self, task: Task) -> bool {
         {
             let mut core = self.core();
             if core.is_searching {
@@ -269,11 +411,15 @@ impl Context {
             core.stats.polls += 1;
         }
         task.run();
-        for lifo_polls in 0.. {
+        let mut lifo_polls = 0;
+        loop {
             let next = {
-                let mut core = self.core();
+                let Ok(mut core) = RefMut::filter_map(self.core.borrow_mut(), Option::as_mut)
+                else {
+                    return false;
+                };
                 let Some(task) = core.lifo_slot.take() else {
-                    return;
+                    return true;
                 };
                 if lifo_polls >= MAX_LIFO_POLLS_PER_TICK {
                     // Let the queue make progress; the task stays local.
@@ -281,26 +427,31 @@ impl Context {
                         .run_queue
                         .push_back_or_overflow(task, &self.shared().inject);
                     core.stats.overflows += u64::from(overflowed);
-                    return;
+                    return true;
                 }
                 core.stats.polls += 1;
                 core.stats.lifo_polls += 1;
                 task
             };
             next.run();
+            lifo_polls += 1;
         }
     }
 
-    /// This worker's timer shard, if `time` is its runtime's time driver.
+    /// This worker's timer shard, if `time` is its runtime's time driver and this thread
+    /// still runs the worker (the shard and the ring go with the core).
     pub(crate) fn timer_shard(&self, time: &Arc<crate::time::TimeDriver>) -> Option<usize> {
-        Arc::ptr_eq(&self.handle.driver.time, time).then_some(self.index)
+        (Arc::ptr_eq(&self.handle.driver.time, time) && self.has_core()).then_some(self.index)
     }
 
     /// Called from `Handle::schedule_task` on this worker's thread. Returns the task back
     /// if the core is unavailable (borrowed by the loop itself, which only happens if a
-    /// task is dropped while the loop holds the core).
+    /// task is dropped while the loop holds the core, or handed off by `block_in_place`).
     pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) -> Result<(), Task> {
-        let Ok(mut core) = self.core.try_borrow_mut() else {
+        let Ok(core) = self.core.try_borrow_mut() else {
+            return Err(task);
+        };
+        let Ok(mut core) = RefMut::filter_map(core, Option::as_mut) else {
             return Err(task);
         };
         let config = &self.handle.config;
