@@ -32,6 +32,35 @@ rt_test! {
         assert_eq!(rt().block_on(async { 7 }), 7);
     }
 
+    /// A `block_on` future that wakes itself on every poll while it waits for a timer
+    /// (Tokio's `time_rt::starving`): the runtime must still fire the timer. It did not on
+    /// the current-thread flavor, which polled only the future while it kept waking.
+    #[test]
+    fn a_self_waking_block_on_future_still_sees_its_timer() {
+        struct Starve<F>(std::pin::Pin<Box<F>>, u64);
+        impl<F: std::future::Future<Output = ()>> std::future::Future for Starve<F> {
+            type Output = u64;
+            fn poll(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<u64> {
+                if self.0.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(self.1);
+                }
+                self.1 += 1;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        }
+        let rt = rt();
+        rt.block_on(async {
+            let when = zokio::time::Instant::now() + Duration::from_millis(10);
+            let polls = Starve(Box::pin(zokio::time::sleep_until(when)), 0).await;
+            assert!(polls > 0);
+            assert!(zokio::time::Instant::now() >= when);
+        });
+    }
+
     #[test]
     fn spawn_and_join() {
         let rt = rt();

@@ -321,3 +321,78 @@ fn sleep_after_runtime_shutdown_panics_when_polled() {
         .unwrap_or_default();
     assert!(msg.contains("shut down"), "unexpected panic message: {msg}");
 }
+
+/// A timer's stored waker whose drop drops another timer of the same wheel: cancelling the
+/// first must not hold the wheel's lock while the waker drops (it deadlocked).
+#[test]
+fn a_waker_dropping_another_timer_on_cancel() {
+    use std::pin::Pin;
+    use std::task::{Context, Wake, Waker};
+    /// Holds a timer only to drop it when the last waker reference goes.
+    struct Owner(#[allow(dead_code)] std::sync::Mutex<Option<Pin<Box<zokio::time::Sleep>>>>);
+    impl Wake for Owner {
+        fn wake(self: Arc<Self>) {}
+    }
+    for rt in support::flavors() {
+        rt.block_on(async {
+            let (_, noop) = support::flag_waker();
+            let mut secondary = Box::pin(zokio::time::sleep(Duration::from_secs(3600)));
+            assert!(secondary
+                .as_mut()
+                .poll(&mut Context::from_waker(&noop))
+                .is_pending());
+            let waker = Waker::from(Arc::new(Owner(std::sync::Mutex::new(Some(secondary)))));
+            let mut primary = Box::pin(zokio::time::sleep(Duration::from_secs(3600)));
+            assert!(primary
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
+            drop(waker);
+            // The wheel holds the last reference to the owner: this cancel drops it.
+            drop(primary);
+            // And a re-poll with a new waker drops the old one the same way.
+            let mut third = Box::pin(zokio::time::sleep(Duration::from_secs(3600)));
+            let mut fourth = Box::pin(zokio::time::sleep(Duration::from_secs(3600)));
+            assert!(fourth
+                .as_mut()
+                .poll(&mut Context::from_waker(&noop))
+                .is_pending());
+            let owner = Waker::from(Arc::new(Owner(std::sync::Mutex::new(Some(fourth)))));
+            assert!(third
+                .as_mut()
+                .poll(&mut Context::from_waker(&owner))
+                .is_pending());
+            drop(owner);
+            assert!(third
+                .as_mut()
+                .poll(&mut Context::from_waker(&noop))
+                .is_pending());
+        });
+    }
+}
+
+/// A timeout around a future that is always ready (it spends the coop budget and yields):
+/// the deadline still elapses (Tokio's `timeout_is_not_exhausted_by_future`). The sleep
+/// used to find the budget spent by the future and never see its deadline.
+#[test]
+fn a_timeout_elapses_around_a_budget_spending_future() {
+    use zokio::io::AsyncReadExt;
+    for rt in support::flavors() {
+        rt.block_on(async {
+            let spin = time::timeout(Duration::from_millis(1), async {
+                let mut buf = [0u8; 1];
+                loop {
+                    let _ = zokio::io::empty().read(&mut buf).await;
+                }
+            });
+            assert!(spin.await.is_err());
+            // In a task too.
+            let task = zokio::spawn(time::timeout(Duration::from_millis(1), async {
+                loop {
+                    zokio::task::consume_budget().await;
+                }
+            }));
+            assert!(task.await.unwrap().is_err());
+        });
+    }
+}

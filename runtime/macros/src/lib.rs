@@ -1,8 +1,10 @@
 //! `#[zokio::main]` and `#[zokio::test]`: run an `async fn` on a zokio runtime.
 //!
 //! Both accept Tokio's arguments, so code written for Tokio ports by renaming the crate:
-//! `flavor = "multi_thread" | "current_thread" | "local"` and `worker_threads = N`
-//! (`"local"` runs on a `zokio::runtime::LocalRuntime`, where `spawn_local` works in every task).
+//! `flavor = "multi_thread" | "current_thread" | "local"`, `worker_threads = N` and
+//! `start_paused = true` (`"local"` runs on a `zokio::runtime::LocalRuntime`, where
+//! `spawn_local` works in every task; `start_paused` needs zokio's `test-util` feature and
+//! a current-thread or local flavor, and starts the runtime's clock paused).
 //! `#[zokio::main]` defaults to the multi-thread flavor with one worker per core;
 //! `#[zokio::test]` defaults to the current-thread flavor, like Tokio's.
 
@@ -23,12 +25,14 @@ enum Flavor {
 struct Config {
     flavor: Flavor,
     worker_threads: Option<(usize, Span)>,
+    start_paused: Option<(bool, Span)>,
 }
 
 fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
     let mut config = Config {
         flavor: default,
         worker_threads: None,
+        start_paused: None,
     };
     let args = Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse(args)?;
     for arg in args {
@@ -66,7 +70,10 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
                 }
                 config.worker_threads = Some((value, n.span()));
             }
-            ("flavor" | "worker_threads", _) => {
+            ("start_paused", Lit::Bool(b)) => {
+                config.start_paused = Some((b.value, b.span));
+            }
+            ("flavor" | "worker_threads" | "start_paused", _) => {
                 return Err(syn::Error::new_spanned(
                     &lit.lit,
                     format!("wrong literal type for `{name}`"),
@@ -75,7 +82,7 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
             _ => {
                 return Err(syn::Error::new_spanned(
                     &arg.path,
-                    "unknown attribute; expected `flavor` or `worker_threads`",
+                    "unknown attribute; expected `flavor`, `worker_threads` or `start_paused`",
                 ))
             }
         }
@@ -86,6 +93,13 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
         return Err(syn::Error::new(
             span,
             "worker_threads is only valid with flavor = \"multi_thread\"",
+        ));
+    }
+    if let (Flavor::MultiThread, Some((true, span))) = (config.flavor, config.start_paused) {
+        return Err(syn::Error::new(
+            span,
+            "the `start_paused` option requires the `current_thread` runtime flavor; use \
+             `flavor = \"current_thread\"`",
         ));
     }
     Ok(config)
@@ -122,11 +136,14 @@ fn expand(args: TokenStream, item: TokenStream, default: Flavor, is_test: bool) 
     let workers = config
         .worker_threads
         .map(|(n, _)| quote! { .worker_threads(#n) });
+    let paused = config
+        .start_paused
+        .map(|(paused, _)| quote! { .start_paused(#paused) });
     let body = &func.block;
     func.block = syn::parse_quote! {{
         let body = async move #body;
         #[allow(clippy::expect_used)]
-        let runtime = #builder #workers #build .expect("failed to build the zokio runtime");
+        let runtime = #builder #workers #paused #build .expect("failed to build the zokio runtime");
         let out: _ = runtime.block_on(body);
         out
     }};

@@ -45,10 +45,41 @@ struct Shared {
 }
 
 /// Blocking tasks are never re-scheduled: they complete on their one poll.
-struct BlockingSchedule;
+struct BlockingSchedule {
+    /// The time driver of a current-thread runtime whose paused clock must not jump
+    /// ahead by itself while this closure is in flight (it may be what the runtime waits
+    /// for); released at completion, after the joiner was woken (`test-util` only).
+    #[cfg(feature = "test-util")]
+    holds_clock: Option<std::sync::Arc<crate::time::TimeDriver>>,
+}
+
+impl BlockingSchedule {
+    #[cfg_attr(not(feature = "test-util"), allow(unused_variables))]
+    fn new(handle: &scheduler::Handle) -> BlockingSchedule {
+        #[cfg(feature = "test-util")]
+        {
+            let holds_clock = match handle {
+                scheduler::Handle::CurrentThread(h) => {
+                    h.driver.time.clock().inhibit_auto_advance();
+                    Some(h.driver.time.clone())
+                }
+                scheduler::Handle::MultiThread(_) => None,
+            };
+            BlockingSchedule { holds_clock }
+        }
+        #[cfg(not(feature = "test-util"))]
+        BlockingSchedule {}
+    }
+}
 
 impl Schedule for BlockingSchedule {
     fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        #[cfg(feature = "test-util")]
+        if let Some(time) = &self.holds_clock {
+            time.clock().allow_auto_advance();
+            // The runtime may be parked on real time only because of this closure.
+            time.unpark_owners();
+        }
         None
     }
 
@@ -133,7 +164,7 @@ impl Spawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, join) = task::unowned(BlockingTask(Some(f)), BlockingSchedule);
+        let (task, join) = task::unowned(BlockingTask(Some(f)), BlockingSchedule::new(handle));
         let mut shared = lock(&self.inner.shared);
         if shared.shutdown {
             drop(shared);

@@ -160,7 +160,11 @@ pub(crate) struct Unparker {
 /// # Errors
 /// If an epoll set, ring or eventfd cannot be created (e.g. `EMFILE`), `kind` is
 /// `IoUring` and the kernel refuses a ring.
-pub(crate) fn build(n: usize, kind: IoDriver) -> std::io::Result<(Vec<Driver>, Handle)> {
+pub(crate) fn build(
+    n: usize,
+    kind: IoDriver,
+    clock: crate::time::Clock,
+) -> std::io::Result<(Vec<Driver>, Handle)> {
     #[cfg(not(loom))]
     let pollers = io::build_pollers(n, kind)?;
     #[cfg(loom)]
@@ -175,7 +179,7 @@ pub(crate) fn build(n: usize, kind: IoDriver) -> std::io::Result<(Vec<Driver>, H
             inner: p.unparker(),
         })
         .collect();
-    let time = Arc::new(TimeDriver::new(unparkers));
+    let time = Arc::new(TimeDriver::new(unparkers, clock));
     let drivers = parks
         .into_iter()
         .enumerate()
@@ -232,6 +236,18 @@ impl Driver {
         }
         match self.time.before_park(self.shard, limit) {
             None => self.park.park(),
+            #[cfg(feature = "test-util")]
+            Some(timeout)
+                if self.time.clock().can_auto_advance() && self.time.has_timers(self.shard) =>
+            {
+                // The clock is paused and nothing runs: poll I/O without sleeping, and if
+                // nothing came in (no unpark, no event), jump the clock to the next timer
+                // instead of waiting for it (Tokio's auto-advance).
+                if !self.park.poll_woke() {
+                    // Cannot fail: the clock is paused, and `timeout` reaches a timer.
+                    let _ = self.time.clock().advance(timeout);
+                }
+            }
             Some(timeout) => self.park.park_timeout(timeout),
         }
         self.time.after_park(self.shard);

@@ -58,6 +58,17 @@ impl ParkThread {
     }
 }
 
+impl ParkThread {
+    /// Consumes a pending unpark without sleeping; true if there was one.
+    #[cfg(all(loom, feature = "test-util"))]
+    pub(crate) fn poll_woke(&mut self) -> bool {
+        self.inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+    }
+}
+
 impl UnparkThread {
     pub(crate) fn unpark(&self) {
         self.inner.unpark();

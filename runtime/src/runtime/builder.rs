@@ -36,6 +36,7 @@ pub struct Builder {
     event_interval: u32,
     lifo_slot: bool,
     io_driver: IoDriver,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -62,6 +63,7 @@ impl Builder {
             event_interval: 61,
             lifo_slot: true,
             io_driver: IoDriver::Auto,
+            start_paused: false,
         }
     }
 
@@ -199,12 +201,22 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime's clock paused, as [`time::pause`](crate::time::pause) would
+    /// right after the build. Current-thread runtimes only. Default: `false`. With the
+    /// `test-util` feature only, as in Tokio.
+    #[cfg(feature = "test-util")]
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Builds the runtime and starts its worker threads.
     ///
     /// # Errors
     /// If the OS refuses to start a worker thread or to create a poller (an epoll set or
     /// ring, e.g. `EMFILE`); with [`IoDriver::IoUring`], if the kernel refuses io_uring;
-    /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name.
+    /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name, or for `start_paused` on
+    /// the multi-thread flavor.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let config = Config {
             global_queue_interval: self.global_queue_interval,
@@ -214,6 +226,7 @@ impl Builder {
             thread_stack_size: self.thread_stack_size,
             hooks: self.hooks.clone(),
             io_driver: self.io_driver.resolve_env()?,
+            start_paused: self.start_paused,
         };
         let blocking_pool = BlockingPool::new(
             self.blocking_thread_name(),

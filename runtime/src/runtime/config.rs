@@ -52,6 +52,8 @@ pub(crate) struct Config {
     pub(crate) hooks: ThreadHooks,
     /// Which I/O driver the workers' pollers use.
     pub(crate) io_driver: crate::driver::IoDriver,
+    /// Whether the clock starts paused (`Builder::start_paused`, `test-util` only).
+    pub(crate) start_paused: bool,
 }
 
 impl fmt::Debug for Config {

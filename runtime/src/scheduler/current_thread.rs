@@ -103,7 +103,9 @@ impl CurrentThread {
         config: Config,
         blocking: blocking::Spawner,
     ) -> std::io::Result<(CurrentThread, Arc<Handle>)> {
-        let (mut drivers, driver_handle) = driver::build(1, config.io_driver)?;
+        let clock = crate::time::Clock::new(true, config.start_paused)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let (mut drivers, driver_handle) = driver::build(1, config.io_driver, clock)?;
         let driver = drivers.pop().expect("one driver");
         let handle = Arc::new(Handle {
             shared: Shared {
@@ -302,7 +304,10 @@ impl Context {
         };
         match timeout {
             None if !self.handle.shared.woken.load(Acquire) => driver.park(),
-            None => {}
+            // The `block_on` future was woken: do not sleep, but still fire due timers and
+            // reap I/O, or a future that keeps waking itself (polling a sleep, or a socket,
+            // in a loop) would wait forever for what only the driver delivers.
+            None => driver.park_timeout(Duration::ZERO),
             Some(timeout) => driver.park_timeout(timeout),
         }
         let mut core = self.core.borrow_mut();

@@ -14,6 +14,7 @@
 //! Ticks are microseconds since the driver started; a deadline is rounded *up* to a tick and
 //! "now" *down*, so a timer never fires before its deadline.
 
+use super::clock::Clock;
 use super::wheel::{Key, Wheel, MAX_TICK};
 use crate::driver::Unparker;
 use crate::loom::{lock, Mutex};
@@ -31,6 +32,7 @@ const WAKE_BATCH: usize = 256;
 /// Timer state shared by every worker of one runtime.
 #[derive(Debug)]
 pub(crate) struct TimeDriver {
+    clock: Clock,
     start: Instant,
     shards: Box<[CachePadded<Shard>]>,
     is_shutdown: AtomicBool,
@@ -59,11 +61,12 @@ pub(crate) struct TimerRef {
 }
 
 impl TimeDriver {
-    /// One shard per unparker, in worker order.
-    pub(crate) fn new(unparkers: Vec<Unparker>) -> TimeDriver {
+    /// One shard per unparker, in worker order, reading `clock`.
+    pub(crate) fn new(unparkers: Vec<Unparker>, clock: Clock) -> TimeDriver {
         assert!(!unparkers.is_empty(), "a time driver needs a shard");
         TimeDriver {
-            start: Instant::now(),
+            start: clock.start(),
+            clock,
             shards: unparkers
                 .into_iter()
                 .map(|unpark| {
@@ -95,6 +98,12 @@ impl TimeDriver {
             .unwrap_or_else(|| self.start + Duration::from_secs(86_400 * 365 * 100))
     }
 
+    /// The clock the timers read (paused and advanced by hand with `test-util`).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     pub(crate) fn is_shutdown(&self) -> bool {
         self.is_shutdown.load(Acquire)
     }
@@ -121,10 +130,16 @@ impl TimeDriver {
     /// not, `waker` is stored to be woken when it does.
     pub(crate) fn poll_release(&self, timer: TimerRef, waker: &Waker) -> bool {
         let mut inner = lock(&self.shards[timer.shard as usize].inner);
-        let fired = inner.wheel.poll(timer.key, waker);
-        if fired {
-            inner.wheel.remove(timer.key);
-        }
+        let (fired, replaced) = inner.wheel.poll_swap(timer.key, waker);
+        let released = if fired {
+            inner.wheel.remove(timer.key)
+        } else {
+            None
+        };
+        // Wakers drop outside the lock: a waker's drop may drop another timer of this
+        // shard (Tokio's `drop_from_waker_drop` test), which takes the lock again.
+        drop(inner);
+        drop((replaced, released));
         fired
     }
 
@@ -145,9 +160,11 @@ impl TimeDriver {
 
     /// Cancels the timer, fired or not, in O(1).
     pub(crate) fn cancel(&self, timer: TimerRef) {
-        lock(&self.shards[timer.shard as usize].inner)
+        let waker = lock(&self.shards[timer.shard as usize].inner)
             .wheel
             .remove(timer.key);
+        // Outside the lock, as in `poll_release`.
+        drop(waker);
     }
 
     /// Fires every due timer of `shard`, waking their tasks outside the lock. Returns how
@@ -156,7 +173,7 @@ impl TimeDriver {
         let shard = &self.shards[shard];
         let mut fired = 0;
         loop {
-            let now = self.now_tick(Instant::now());
+            let now = self.now_tick(self.clock.now());
             let more = lock(&shard.inner).wheel.advance(now, buf, WAKE_BATCH);
             fired += buf.len();
             buf.drain(..).for_each(Waker::wake);
@@ -169,7 +186,7 @@ impl TimeDriver {
     /// Called by the owner just before it parks, at most for `limit`: records when it will
     /// wake and returns the timeout to park with (`None`: no timer, no limit).
     pub(crate) fn before_park(&self, shard: usize, limit: Option<Duration>) -> Option<Duration> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let limit_tick = limit.map(|d| self.deadline_tick(now + d));
         let mut inner = lock(&self.shards[shard].inner);
         let wake_at = match (inner.wheel.next_expiration(), limit_tick) {
@@ -185,6 +202,34 @@ impl TimeDriver {
     /// Called by the owner when it wakes up.
     pub(crate) fn after_park(&self, shard: usize) {
         lock(&self.shards[shard].inner).parked_until = AWAKE;
+    }
+
+    /// Fires the due timers of every shard (after the paused clock was advanced by hand;
+    /// it has one shard, the caller's).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn process_all(&self) {
+        let mut buf = Vec::new();
+        for shard in 0..self.shards.len() {
+            self.process(shard, &mut buf);
+        }
+    }
+
+    /// Whether `shard` has a timer armed (for jumping the paused clock to it).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn has_timers(&self, shard: usize) -> bool {
+        lock(&self.shards[shard].inner)
+            .wheel
+            .next_expiration()
+            .is_some()
+    }
+
+    /// Wakes every shard's owner, so that it looks at its timers (and the paused clock)
+    /// again.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn unpark_owners(&self) {
+        for shard in self.shards.iter() {
+            shard.unpark.unpark();
+        }
     }
 
     /// Marks the driver shut down and wakes every pending timer's task (whose `Sleep` then
@@ -238,7 +283,7 @@ mod tests {
     #[test]
     fn ticks_round_deadlines_up_and_now_down() {
         let (_park, unpark) = park_thread_for_tests();
-        let driver = TimeDriver::new(vec![unpark]);
+        let driver = TimeDriver::new(vec![unpark], Clock::new(false, false).unwrap());
         let t = driver.start + Duration::from_nanos(1_500);
         assert_eq!(driver.deadline_tick(t), 2);
         assert_eq!(driver.now_tick(t), 1);
@@ -252,7 +297,7 @@ mod tests {
     #[test]
     fn registering_earlier_than_parked_deadline_unparks_owner() {
         let (mut park, unpark) = park_thread_for_tests();
-        let driver = TimeDriver::new(vec![unpark]);
+        let driver = TimeDriver::new(vec![unpark], Clock::new(false, false).unwrap());
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(count.clone());
         // The owner is about to park with no timers: it sleeps with no timeout.
@@ -274,7 +319,7 @@ mod tests {
     #[test]
     fn shutdown_wakes_pending_timers() {
         let (_park, unpark) = park_thread_for_tests();
-        let driver = TimeDriver::new(vec![unpark]);
+        let driver = TimeDriver::new(vec![unpark], Clock::new(false, false).unwrap());
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let far = driver.deadline_tick(Instant::now() + Duration::from_secs(60));
         let timers: Vec<_> = (0..3)

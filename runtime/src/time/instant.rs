@@ -5,7 +5,9 @@ use std::time::Duration;
 /// A measurement of the monotonic clock, as [`std::time::Instant`] (which it wraps), with
 /// Tokio's API so that code using `tokio::time::Instant` ports by renaming.
 ///
-/// zokio's timers read this clock; it cannot be paused or advanced by hand.
+/// zokio's timers read this clock. With the `test-util` feature, a current-thread
+/// runtime's clock can be paused and advanced ([`pause`](crate::time::pause)), and
+/// `now()` inside that runtime reads it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant {
     std: std::time::Instant,
@@ -15,7 +17,7 @@ impl Instant {
     /// The current instant.
     pub fn now() -> Instant {
         Instant {
-            std: std::time::Instant::now(),
+            std: super::clock::now(),
         }
     }
 
@@ -46,7 +48,7 @@ impl Instant {
 
     /// Time since `self`.
     pub fn elapsed(&self) -> Duration {
-        self.std.elapsed()
+        Instant::now().duration_since(*self)
     }
 
     /// `self + duration`, or `None` if that is not representable.

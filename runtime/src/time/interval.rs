@@ -104,6 +104,11 @@ impl Interval {
         Pin::new(&mut self.delay).reset(Instant::now());
     }
 
+    /// Restarts the schedule: the next tick is `after` from now.
+    pub fn reset_after(&mut self, after: Duration) {
+        Pin::new(&mut self.delay).reset(Instant::now().far_add(after));
+    }
+
     /// Restarts the schedule: the next tick is at `deadline`.
     pub fn reset_at(&mut self, deadline: Instant) {
         Pin::new(&mut self.delay).reset(deadline);

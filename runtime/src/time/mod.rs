@@ -15,12 +15,18 @@
 //!   unparks it. Worker threads ask the kernel for a 1 µs timer slack (Linux's default is
 //!   50 µs), which is what brings a 1 ms sleep within tens of microseconds of its deadline.
 //!   A worker busy with tasks fires its due timers every `event_interval` task polls.
+//! - **Paused clock** (`clock.rs`, feature `test-util`): a current-thread runtime's clock
+//!   can be paused and advanced by hand; with it paused, a park that would wait for a
+//!   timer first polls I/O without sleeping and, if nothing came in, moves the clock to
+//!   that timer instead (Tokio's auto-advance). A blocking-pool closure in flight holds
+//!   the clock back.
 //! - **Shutdown**: dropping the runtime wakes every pending timer's task and drops the
 //!   wakers; a `Sleep` polled after that panics.
 //!
 //! 1,000,000 concurrent sleeps cost 40 bytes each in the wheels (a slab entry) plus the
 //! `Sleep` itself (40 bytes on x86_64) in its task.
 
+mod clock;
 mod driver;
 mod elapsed;
 mod instant;
@@ -29,6 +35,9 @@ mod sleep;
 mod timeout;
 mod wheel;
 
+pub(crate) use clock::Clock;
+#[cfg(feature = "test-util")]
+pub use clock::{advance, pause, resume};
 pub(crate) use driver::TimeDriver;
 pub use elapsed::Elapsed;
 pub use instant::Instant;

@@ -72,12 +72,21 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = crate::coop::has_budget_remaining();
         if let Poll::Ready(v) = this.value.poll(cx) {
             return Poll::Ready(Ok(v));
         }
-        match Pin::new(this.delay).poll(cx) {
+        let delay = Pin::new(this.delay);
+        let poll_delay = |cx: &mut Context<'_>| match delay.poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),
             Poll::Pending => Poll::Pending,
+        };
+        if had_budget && !crate::coop::has_budget_remaining() {
+            // The wrapped future spent the budget (it is always ready, say): the deadline
+            // is checked regardless, or it could never elapse (as Tokio does).
+            crate::coop::unconstrained(|| poll_delay(cx))
+        } else {
+            poll_delay(cx)
         }
     }
 }

@@ -152,24 +152,30 @@ impl Wheel {
     }
 
     /// Whether `key` has fired. If not, stores `waker` (unless it would wake the same task
-    /// as the stored one) to be woken when it does.
-    pub(crate) fn poll(&mut self, key: Key, waker: &Waker) -> bool {
+    /// as the stored one) to be woken when it does, and returns the waker it replaced: the
+    /// caller drops it after releasing its lock, since dropping a waker runs arbitrary code
+    /// (which may cancel a timer of this wheel).
+    pub(crate) fn poll_swap(&mut self, key: Key, waker: &Waker) -> (bool, Option<Waker>) {
         let entry = &mut self.entries[key as usize];
         match entry.state {
-            State::Fired => true,
-            State::Armed { .. } => {
-                match &mut entry.waker {
-                    Some(stored) if stored.will_wake(waker) => {}
-                    slot => *slot = Some(waker.clone()),
-                }
-                false
-            }
+            State::Fired => (true, None),
+            State::Armed { .. } => match &mut entry.waker {
+                Some(stored) if stored.will_wake(waker) => (false, None),
+                slot => (false, slot.replace(waker.clone())),
+            },
             State::Free { .. } => panic!("timer key {key} is not allocated"),
         }
     }
 
-    /// Cancels timer `key` (fired or not) and frees its slot in O(1).
-    pub(crate) fn remove(&mut self, key: Key) {
+    /// [`poll_swap`](Self::poll_swap), dropping the replaced waker at once.
+    #[cfg(test)]
+    fn poll(&mut self, key: Key, waker: &Waker) -> bool {
+        self.poll_swap(key, waker).0
+    }
+
+    /// Cancels timer `key` (fired or not) and frees its slot in O(1). Returns the stored
+    /// waker, for the caller to drop after releasing its lock (see `poll_swap`).
+    pub(crate) fn remove(&mut self, key: Key) -> Option<Waker> {
         if matches!(self.entries[key as usize].state, State::Armed { .. }) {
             self.unlink(key);
         }
@@ -178,11 +184,12 @@ impl Wheel {
             !matches!(entry.state, State::Free { .. }),
             "timer key {key} removed twice"
         );
-        entry.waker = None;
+        let waker = entry.waker.take();
         entry.state = State::Free {
             next_free: self.free_head,
         };
         self.free_head = key;
+        waker
     }
 
     /// The tick at which the wheel next has work (a slot whose timers fire or cascade), or

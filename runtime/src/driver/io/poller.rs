@@ -478,6 +478,19 @@ impl IoPark {
         self.park_inner(Some(timeout));
     }
 
+    /// Reaps ready events and consumes a pending unpark without sleeping; true if either
+    /// was there (something may have been woken).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn poll_woke(&mut self) -> bool {
+        let p = &self.poller;
+        let notified = p
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok();
+        let events = p.wait(&mut self.scratch, Some(Duration::ZERO));
+        notified || events > 0
+    }
+
     fn park_inner(&mut self, timeout: Option<Duration>) {
         let p = &self.poller;
         // SAFETY: `sched_getcpu` has no preconditions; it returns -1 on error.

@@ -117,7 +117,9 @@ pub(crate) fn launch(
 ) -> io::Result<Arc<Handle>> {
     let mut remotes = Vec::with_capacity(num_workers);
     let mut cores = Vec::with_capacity(num_workers);
-    let (drivers, driver_handle) = driver::build(num_workers, config.io_driver)?;
+    let clock = crate::time::Clock::new(false, config.start_paused)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let (drivers, driver_handle) = driver::build(num_workers, config.io_driver, clock)?;
     for (i, driver) in drivers.into_iter().enumerate() {
         let (steal, run_queue) = queue::local();
         remotes.push(Remote {
