@@ -35,6 +35,7 @@ pub(crate) mod local;
 pub(crate) mod raw;
 mod spawn;
 pub(crate) mod state;
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -47,6 +48,12 @@ pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{block_in_place, spawn, spawn_blocking};
+pub use task_local::{AccessError, LocalKey};
+
+/// Futures of this module's functions, under Tokio's path.
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
 pub use yield_now::{consume_budget, unconstrained, yield_now, Unconstrained};
 
 use self::core::Header;
