@@ -20,12 +20,25 @@ mod imp {
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
     pub(crate) use loom::sync::{Mutex as CondvarMutex, MutexGuard as CondvarMutexGuard};
 
+    pub(crate) use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
     /// Locks `mutex`, ignoring poisoning (see `lock_for_condvar`).
     pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         match mutex.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    /// Read-locks `lock`, ignoring poisoning.
+    pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+        lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Write-locks `lock`, ignoring poisoning.
+    pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+        lock.write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -36,10 +49,24 @@ mod imp {
     pub(crate) use std::sync::{Arc, Condvar};
     pub(crate) use std::sync::{Mutex as CondvarMutex, MutexGuard as CondvarMutexGuard};
 
+    pub(crate) use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
     /// Locks `mutex` (parking_lot's: no poisoning).
     #[inline]
     pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         mutex.lock()
+    }
+
+    /// Read-locks `lock` (parking_lot's: no poisoning).
+    #[inline]
+    pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+        lock.read()
+    }
+
+    /// Write-locks `lock` (parking_lot's: no poisoning).
+    #[inline]
+    pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+        lock.write()
     }
 
     /// `std::cell::UnsafeCell` with loom's closure-based access API.

@@ -2,6 +2,7 @@
 //!
 //! These types rely only on `std::task::Waker`, so they work on any executor:
 //! [`oneshot`] for one value, [`mpsc`] for a stream of values from many producers,
+//! [`watch`] for the latest of a changing value,
 //! [`Semaphore`] (fair, FIFO), and on top of it [`Mutex`] (fair, guard held across
 //! `.await`) and [`RwLock`] (FIFO, so writers are never starved); [`Notify`] (no lost
 //! notification when `notify_one` comes first), [`Barrier`] (one leader per generation) and
@@ -20,6 +21,7 @@ pub mod oneshot;
 mod rwlock;
 mod semaphore;
 mod wait_queue;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierWaitResult, WaitGroup};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
