@@ -39,3 +39,36 @@ fn main_macro_builds_runtime_and_returns_output() {
     assert_eq!(main_like_current(), 21);
     assert_eq!(main_like_multi(), RuntimeFlavor::MultiThread);
 }
+
+#[zokio::test(flavor = "multi_thread", worker_threads = 1, name = "named-by-macro")]
+async fn test_names_the_runtime() {
+    assert_eq!(
+        zokio::runtime::Handle::current().name(),
+        Some("named-by-macro")
+    );
+}
+
+/// `Builder::name` names the runtime (not its threads); unnamed by default, as in Tokio.
+#[test]
+fn builder_names_the_runtime() {
+    let unnamed = zokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(unnamed.handle().name(), None);
+    let named = zokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .name("rt-a")
+        .build()
+        .unwrap();
+    assert_eq!(named.handle().name(), Some("rt-a"));
+    let thread = named
+        .block_on(async {
+            zokio::spawn(async { std::thread::current().name().map(str::to_owned) }).await
+        })
+        .unwrap();
+    assert_eq!(thread.as_deref(), Some("zokio-worker"));
+    let empty = std::panic::catch_unwind(|| {
+        zokio::runtime::Builder::new_current_thread().name("");
+    });
+    assert!(empty.is_err());
+}

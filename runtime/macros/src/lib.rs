@@ -1,8 +1,8 @@
 //! `#[zokio::main]` and `#[zokio::test]`: run an `async fn` on a zokio runtime.
 //!
 //! Both accept Tokio's arguments, so code written for Tokio ports by renaming the crate:
-//! `flavor = "multi_thread" | "current_thread" | "local"`, `worker_threads = N` and
-//! `start_paused = true` (`"local"` runs on a `zokio::runtime::LocalRuntime`, where
+//! `flavor = "multi_thread" | "current_thread" | "local"`, `worker_threads = N`,
+//! `name = "..."` (the runtime's name, `Handle::name`) and `start_paused = true` (`"local"` runs on a `zokio::runtime::LocalRuntime`, where
 //! `spawn_local` works in every task; `start_paused` needs zokio's `test-util` feature and
 //! a current-thread or local flavor, and starts the runtime's clock paused).
 //! `#[zokio::main]` defaults to the multi-thread flavor with one worker per core;
@@ -26,6 +26,7 @@ struct Config {
     flavor: Flavor,
     worker_threads: Option<(usize, Span)>,
     start_paused: Option<(bool, Span)>,
+    name: Option<String>,
 }
 
 fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
@@ -33,6 +34,7 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
         flavor: default,
         worker_threads: None,
         start_paused: None,
+        name: None,
     };
     let args = Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse(args)?;
     for arg in args {
@@ -70,10 +72,16 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
                 }
                 config.worker_threads = Some((value, n.span()));
             }
+            ("name", Lit::Str(s)) => {
+                if s.value().is_empty() {
+                    return Err(syn::Error::new_spanned(s, "the runtime name must not be empty"));
+                }
+                config.name = Some(s.value());
+            }
             ("start_paused", Lit::Bool(b)) => {
                 config.start_paused = Some((b.value, b.span));
             }
-            ("flavor" | "worker_threads" | "start_paused", _) => {
+            ("flavor" | "worker_threads" | "start_paused" | "name", _) => {
                 return Err(syn::Error::new_spanned(
                     &lit.lit,
                     format!("wrong literal type for `{name}`"),
@@ -82,7 +90,7 @@ fn parse_args(args: TokenStream, default: Flavor) -> syn::Result<Config> {
             _ => {
                 return Err(syn::Error::new_spanned(
                     &arg.path,
-                    "unknown attribute; expected `flavor`, `worker_threads` or `start_paused`",
+                    "unknown attribute; expected `flavor`, `worker_threads`, `name` or `start_paused`",
                 ))
             }
         }
@@ -139,11 +147,12 @@ fn expand(args: TokenStream, item: TokenStream, default: Flavor, is_test: bool) 
     let paused = config
         .start_paused
         .map(|(paused, _)| quote! { .start_paused(#paused) });
+    let name = config.name.as_ref().map(|name| quote! { .name(#name) });
     let body = &func.block;
     func.block = syn::parse_quote! {{
         let body = async move #body;
         #[allow(clippy::expect_used)]
-        let runtime = #builder #workers #paused #build .expect("failed to build the zokio runtime");
+        let runtime = #builder #workers #name #paused #build .expect("failed to build the zokio runtime");
         let out: _ = runtime.block_on(body);
         out
     }};

@@ -37,6 +37,7 @@ pub struct Builder {
     lifo_slot: bool,
     io_driver: IoDriver,
     start_paused: bool,
+    name: Option<Arc<str>>,
 }
 
 impl Builder {
@@ -64,6 +65,7 @@ impl Builder {
             lifo_slot: true,
             io_driver: IoDriver::Auto,
             start_paused: false,
+            name: None,
         }
     }
 
@@ -77,6 +79,19 @@ impl Builder {
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         assert!(n > 0, "worker_threads must be greater than 0");
         self.worker_threads = Some(n);
+        self
+    }
+
+    /// The runtime's name, returned by [`Handle::name`]. Default: none. (Thread names are
+    /// [`thread_name`](Self::thread_name)'s.)
+    ///
+    /// # Panics
+    /// If `name` is empty, as in Tokio.
+    #[track_caller]
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        assert!(!name.is_empty(), "runtime name must not be empty");
+        self.name = Some(name.into());
         self
     }
 
@@ -227,6 +242,7 @@ impl Builder {
             hooks: self.hooks.clone(),
             io_driver: self.io_driver.resolve_env()?,
             start_paused: self.start_paused,
+            name: self.name.clone(),
         };
         let blocking_pool = BlockingPool::new(
             self.blocking_thread_name(),
@@ -298,6 +314,7 @@ impl fmt::Debug for Builder {
             .field("event_interval", &self.event_interval)
             .field("lifo_slot", &self.lifo_slot)
             .field("io_driver", &self.io_driver)
+            .field("name", &self.name)
             .finish()
     }
 }

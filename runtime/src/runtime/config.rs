@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) io_driver: crate::driver::IoDriver,
     /// Whether the clock starts paused (`Builder::start_paused`, `test-util` only).
     pub(crate) start_paused: bool,
+    /// The runtime's name (`Builder::name`), if given.
+    pub(crate) name: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Config {
@@ -64,6 +66,7 @@ impl fmt::Debug for Config {
             .field("lifo_slot", &self.lifo_slot)
             .field("thread_stack_size", &self.thread_stack_size)
             .field("io_driver", &self.io_driver)
+            .field("name", &self.name)
             .field("on_thread_start", &self.hooks.start.is_some())
             .field("on_thread_stop", &self.hooks.stop.is_some())
             .finish()

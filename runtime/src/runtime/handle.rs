@@ -96,6 +96,16 @@ impl Handle {
         RuntimeMetrics::new(self.clone())
     }
 
+    /// The runtime's name ([`Builder::name`](crate::runtime::Builder::name)), if it was
+    /// given one.
+    pub fn name(&self) -> Option<&str> {
+        let config = match &self.inner {
+            scheduler::Handle::CurrentThread(h) => &h.config,
+            scheduler::Handle::MultiThread(h) => &h.config,
+        };
+        config.name.as_deref()
+    }
+
     /// Which scheduler this runtime uses.
     pub fn runtime_flavor(&self) -> RuntimeFlavor {
         match self.inner {

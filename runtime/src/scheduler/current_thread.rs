@@ -146,6 +146,10 @@ impl CurrentThread {
     }
 
     /// Runs `future` to completion, driving the scheduler meanwhile.
+    ///
+    /// # Panics
+    /// Inside a runtime; the panic names the caller of the public `block_on`.
+    #[track_caller]
     pub(crate) fn block_on<F: Future>(&self, handle: &Arc<Handle>, future: F) -> F::Output {
         let sched = scheduler::Handle::CurrentThread(handle.clone());
         let _enter = context::enter_runtime(&sched, false);
