@@ -263,6 +263,41 @@ rt_test! {
         });
     }
 
+    /// `try_join_next` in a loop with no `.await` takes every finished task: the coop
+    /// budget (128 units per poll) does not cut it short (it did, at 128).
+    #[test]
+    fn try_join_next_drains_past_the_coop_budget() {
+        let rt = rt();
+        rt.block_on(async {
+            let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let mut set = JoinSet::new();
+            for _ in 0..1000 {
+                let finished = finished.clone();
+                set.spawn(async move {
+                    finished.fetch_add(1, SeqCst);
+                });
+            }
+            while finished.load(SeqCst) < 1000 {
+                task::yield_now().await;
+            }
+            // The last increments may precede their task's completion by a moment.
+            task::yield_now().await;
+            let mut joined = 0;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while joined < 1000 && std::time::Instant::now() < deadline {
+                while let Some(r) = set.try_join_next() {
+                    r.unwrap();
+                    joined += 1;
+                }
+                if joined < 1000 {
+                    // Only a task still completing on another worker can be missing.
+                    std::thread::yield_now();
+                }
+            }
+            assert_eq!(joined, 1000);
+        });
+    }
+
     #[test]
     fn join_set_spawns_local_tasks() {
         let rt = rt();
@@ -282,4 +317,34 @@ rt_test! {
         });
         assert_eq!(total, 33);
     }
+}
+
+/// A `JoinSet`'s stored waker, replaced by a later poll, is dropped outside the set's lock:
+/// here its drop drives the runtime, whose task completes and wakes the set (it deadlocked).
+#[test]
+fn join_set_drops_a_replaced_waker_outside_its_lock() {
+    use std::task::{Context, Wake, Waker};
+    struct RunsTheRuntimeOnDrop(Option<Runtime>);
+    impl Wake for RunsTheRuntimeOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for RunsTheRuntimeOnDrop {
+        fn drop(&mut self) {
+            if let Some(rt) = self.0.take() {
+                rt.block_on(zokio::task::yield_now());
+            }
+        }
+    }
+    let rt = Builder::new_current_thread().build().unwrap();
+    let mut set = JoinSet::new();
+    set.spawn_on(async { 42 }, rt.handle());
+    let waker = Waker::from(Arc::new(RunsTheRuntimeOnDrop(Some(rt))));
+    assert!(set
+        .poll_join_next(&mut Context::from_waker(&waker))
+        .is_pending());
+    drop(waker);
+    assert!(set
+        .poll_join_next(&mut Context::from_waker(Waker::noop()))
+        .is_pending());
+    assert_eq!(set.try_join_next().unwrap().unwrap(), 42);
 }

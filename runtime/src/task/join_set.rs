@@ -204,9 +204,12 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// The result of a task that has already finished, without waiting: `None` if none
-    /// has (or the set is empty).
+    /// has (or the set is empty). Not limited by the coop budget: it never waits, so a
+    /// loop draining a set with it ends once every finished task is taken (as Tokio's).
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
-        match self.poll_join_next(&mut Context::from_waker(Waker::noop())) {
+        let polled =
+            coop::unconstrained(|| self.poll_join_next(&mut Context::from_waker(Waker::noop())));
+        match polled {
             Poll::Ready(result) => result,
             Poll::Pending => None,
         }
@@ -243,7 +246,12 @@ impl<T: 'static> JoinSet<T> {
         let ready = {
             let mut state = lock(&self.shared.state);
             if state.ready.is_empty() {
-                state.waker = Some(cx.waker().clone());
+                let replaced = state.waker.replace(cx.waker().clone());
+                // Dropped outside the lock: a waker's drop may run anything, including
+                // this set's tasks, whose wakes take the lock (Tokio's
+                // `replace_parent_waker_drops_outside_lock`).
+                drop(state);
+                drop(replaced);
                 return Poll::Pending;
             }
             std::mem::take(&mut state.ready)
@@ -274,7 +282,9 @@ impl<T: 'static> JoinSet<T> {
         // go round again if a wake arrived meanwhile.
         let mut state = lock(&self.shared.state);
         if state.ready.is_empty() {
-            state.waker = Some(cx.waker().clone());
+            let replaced = state.waker.replace(cx.waker().clone());
+            drop(state);
+            drop(replaced); // Outside the lock, as above.
             Poll::Pending
         } else {
             drop(state);
