@@ -67,8 +67,10 @@ fn builder_names_the_runtime() {
         })
         .unwrap();
     assert_eq!(thread.as_deref(), Some("zokio-worker"));
-    let empty = std::panic::catch_unwind(|| {
-        zokio::runtime::Builder::new_current_thread().name("");
-    });
-    assert!(empty.is_err());
+    for blank in ["", "  "] {
+        let refused = std::panic::catch_unwind(|| {
+            zokio::runtime::Builder::new_current_thread().name(blank);
+        });
+        assert!(refused.is_err(), "{blank:?} accepted");
+    }
 }

@@ -43,14 +43,7 @@ async fn echo_once() {
     server.await.unwrap();
 }
 
-/// The message of a panic payload.
-fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
+use support::panic_text as message;
 
 /// With one worker, a task blocked in place waits for a message that only another task
 /// of the same runtime sends, after a timer and a TCP round trip: without the hand-off

@@ -294,3 +294,43 @@ rt_test! {
         });
     }
 }
+
+static STATIC_SEMAPHORE: zokio::sync::Semaphore = zokio::sync::Semaphore::const_new(2);
+static STATIC_MUTEX: zokio::sync::Mutex<u32> = zokio::sync::Mutex::const_new(0);
+static STATIC_RWLOCK: zokio::sync::RwLock<u32> = zokio::sync::RwLock::const_new(0);
+static STATIC_NOTIFY: zokio::sync::Notify = zokio::sync::Notify::const_new();
+
+/// The `const_new` constructors make working primitives in `static`s, as Tokio's.
+#[test]
+fn const_constructed_primitives_work_from_statics() {
+    let rt = zokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let a = STATIC_SEMAPHORE.acquire().await.unwrap();
+        let b = STATIC_SEMAPHORE.acquire().await.unwrap();
+        assert!(STATIC_SEMAPHORE.try_acquire().is_err());
+        drop((a, b));
+        assert_eq!(STATIC_SEMAPHORE.available_permits(), 2);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                zokio::spawn(async {
+                    for _ in 0..100 {
+                        *STATIC_MUTEX.lock().await += 1;
+                        *STATIC_RWLOCK.write().await += 1;
+                        let _ = *STATIC_RWLOCK.read().await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*STATIC_MUTEX.lock().await, 800);
+        assert_eq!(*STATIC_RWLOCK.read().await, 800);
+        STATIC_NOTIFY.notify_one();
+        STATIC_NOTIFY.notified().await;
+        assert!(zokio::task::coop::has_budget_remaining());
+    });
+}

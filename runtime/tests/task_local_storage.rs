@@ -14,15 +14,7 @@ zokio::task_local! {
     pub(crate) static NAME: String;
 }
 
-/// The message of a caught panic.
-fn panic_message(f: impl FnOnce()) -> String {
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
+use support::panic_message;
 
 rt_test! {
     /// 200 tasks, each with its own value, yielding between reads: on every flavor (and

@@ -16,18 +16,7 @@ fn paused_runtime() -> zokio::runtime::Runtime {
         .unwrap()
 }
 
-/// The message of a panic payload.
-fn message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
-
-fn panic_message(f: impl FnOnce()) -> String {
-    message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err())
-}
+use support::panic_message;
 
 #[test]
 fn a_paused_clock_stands_still_and_moves_only_by_advance() {

@@ -86,11 +86,11 @@ impl Builder {
     /// [`thread_name`](Self::thread_name)'s.)
     ///
     /// # Panics
-    /// If `name` is empty, as in Tokio.
+    /// If `name` is empty or only whitespace, as in Tokio.
     #[track_caller]
     pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
         let name = name.into();
-        assert!(!name.is_empty(), "runtime name must not be empty");
+        assert!(!name.trim().is_empty(), "runtime name shouldn't be empty");
         self.name = Some(name.into());
         self
     }

@@ -86,6 +86,16 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// As [`new`](Self::new), in a `const` context (a `static`), as Tokio's. Not under
+    /// loom.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Mutex<T> {
+        Mutex {
+            sem: Semaphore::const_new(1),
+            value: UnsafeCell::new(value),
+        }
+    }
+
     /// The value, consuming the mutex.
     pub fn into_inner(self) -> T {
         self.value.into_inner()

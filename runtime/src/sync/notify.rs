@@ -103,6 +103,20 @@ impl Notify {
         Notify::default()
     }
 
+    /// As [`new`](Self::new), in a `const` context (a `static`), as Tokio's. Not under
+    /// loom, whose locks cannot be made in one.
+    #[cfg(not(loom))]
+    pub const fn const_new() -> Notify {
+        Notify {
+            state: Mutex::new(State {
+                permit: false,
+                generation: 0,
+                waiters: VecDeque::new(),
+                next_id: 0,
+            }),
+        }
+    }
+
     /// Wakes the oldest waiting task; with none waiting, the next call to
     /// [`notified`](Self::notified) completes at once (at most one permit is stored).
     pub fn notify_one(&self) {

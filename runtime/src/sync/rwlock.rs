@@ -65,6 +65,16 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// As [`new`](Self::new), in a `const` context (a `static`), as Tokio's. Not under
+    /// loom.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> RwLock<T> {
+        RwLock {
+            sem: Semaphore::const_new(MAX_READS as usize),
+            value: UnsafeCell::new(value),
+        }
+    }
+
     /// The value, consuming the lock.
     pub fn into_inner(self) -> T {
         self.value.into_inner()

@@ -111,6 +111,24 @@ impl Semaphore {
         }
     }
 
+    /// As [`new`](Self::new), in a `const` context (a `static`), as Tokio's. Not under
+    /// loom, whose locks cannot be made in one.
+    ///
+    /// # Panics
+    /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS) (at compile time in a
+    /// `static`).
+    #[cfg(not(loom))]
+    pub const fn const_new(permits: usize) -> Semaphore {
+        assert!(permits <= Self::MAX_PERMITS, "too many permits");
+        Semaphore {
+            state: Mutex::new(State {
+                permits,
+                closed: false,
+                waiters: WaitQueue::new(),
+            }),
+        }
+    }
+
     /// Permits free right now.
     pub fn available_permits(&self) -> usize {
         lock(&self.state).permits

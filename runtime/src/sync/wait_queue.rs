@@ -56,7 +56,7 @@ struct Waiter<N> {
 }
 
 impl<N: Copy> WaitQueue<N> {
-    pub(crate) fn new() -> WaitQueue<N> {
+    pub(crate) const fn new() -> WaitQueue<N> {
         WaitQueue {
             waiters: VecDeque::new(),
             granted: Vec::new(),

@@ -50,6 +50,18 @@ pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{block_in_place, spawn, spawn_blocking};
 pub use task_local::{AccessError, LocalKey};
 
+/// The cooperative budget under Tokio's `task::coop` path: each task poll may make a
+/// bounded number of steps through zokio's leaf futures before they return `Pending`.
+pub mod coop {
+    pub use super::yield_now::{consume_budget, unconstrained, Unconstrained};
+
+    /// Whether the current task poll has budget left (`true` outside a task poll, where
+    /// no budget applies).
+    pub fn has_budget_remaining() -> bool {
+        crate::coop::has_budget_remaining()
+    }
+}
+
 /// Futures of this module's functions, under Tokio's path.
 pub mod futures {
     pub use super::task_local::TaskLocalFuture;

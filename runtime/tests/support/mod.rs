@@ -122,3 +122,24 @@ pub fn flavors() -> Vec<zokio::runtime::Runtime> {
         })
         .collect()
 }
+
+/// The text of a panic payload (`&str` or `String`; empty for anything else).
+#[allow(dead_code)] // not every test file that includes this module catches panics
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// Runs `f`, which must panic, and returns the panic's text.
+///
+/// # Panics
+/// If `f` returns.
+#[allow(dead_code)] // as `panic_text`
+pub fn panic_message(f: impl FnOnce()) -> String {
+    let payload =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
+    panic_text(&*payload)
+}
