@@ -143,15 +143,25 @@ fn half_close_reads_end_of_stream_and_can_still_write() {
     }
 }
 
+/// A port with a socket bound to it but not listening: the kernel refuses connections to
+/// it, and, the socket being kept, no other test can take the port meanwhile (with a
+/// dropped listener's port, a parallel test's listener could, and reset the connection).
 #[test]
 fn refused_connection_is_connection_refused() {
     for rt in flavors() {
         rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            drop(listener);
+            let holder = socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )
+            .unwrap();
+            let any_port: SocketAddr = "127.0.0.1:0".parse().unwrap();
+            holder.bind(&any_port.into()).unwrap();
+            let addr = holder.local_addr().unwrap().as_socket().unwrap();
             let err = TcpStream::connect(addr).await.unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+            drop(holder);
         });
     }
 }

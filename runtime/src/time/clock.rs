@@ -182,7 +182,10 @@ mod paused {
     /// Pauses the current runtime's clock: `Instant::now()` stands still, and when the
     /// runtime has no task to run (and no blocking-pool closure in flight) it jumps the
     /// clock to its next timer instead of sleeping, so a test that sleeps for an hour runs
-    /// in microseconds, its timers firing in deadline order. I/O still takes real time.
+    /// in microseconds, its timers firing in deadline order. I/O still takes real time,
+    /// and the jump does not wait for it: only I/O that has already completed (or a wake
+    /// already sent) holds the clock, so a paused test doing real I/O under a timeout may
+    /// see the timeout first (as with Tokio).
     ///
     /// With the `test-util` feature only, as in Tokio.
     ///
