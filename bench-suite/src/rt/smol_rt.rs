@@ -45,6 +45,10 @@ impl Drop for Enter {
 thread_local! {
     /// The `LocalExecutor` of the `block_on_local` this thread is in, if any.
     static LOCAL: RefCell<Option<Rc<LocalExecutor<'static>>>> = const { RefCell::new(None) };
+    /// This thread's `LocalExecutor`, kept across `block_on_local` calls as a program keeps
+    /// its executor, and as the zokio and Tokio adapters keep their `LocalSet`: a new one
+    /// per call would allocate its queues again in every sample.
+    static THREAD_EXECUTOR: Rc<LocalExecutor<'static>> = Rc::new(LocalExecutor::new());
 }
 
 /// Makes `ex` this thread's local executor until dropped, restoring the previous one.
@@ -316,10 +320,10 @@ impl Runtime for Smol {
         SmolJoin(Some(ex.spawn(future)))
     }
 
-    /// A `LocalExecutor` run inside the runtime's own executor on this thread, entered
-    /// for the call so [`spawn_not_send`](Runtime::spawn_not_send) finds it.
+    /// This thread's `LocalExecutor` run inside the runtime's own executor, entered for
+    /// the call so [`spawn_not_send`](Runtime::spawn_not_send) finds it.
     fn block_on_local<F: Future>(&self, future: F) -> F::Output {
-        let local = Rc::new(smol::LocalExecutor::new());
+        let local = THREAD_EXECUTOR.with(Rc::clone);
         let _enter = EnterLocal::new(&local);
         let _ex = Enter::new(&self.ex);
         smol::block_on(self.ex.run(local.run(future)))
