@@ -33,8 +33,8 @@ rt_test! {
     }
 
     /// A `block_on` future that wakes itself on every poll while it waits for a timer
-    /// (Tokio's `time_rt::starving`): the runtime must still fire the timer. It did not on
-    /// the current-thread flavor, which polled only the future while it kept waking.
+    /// (Tokio's `time_rt::starving`): the runtime must still fire the timer, so the
+    /// current-thread flavor polls its driver (without sleeping) whenever the future woke.
     #[test]
     fn a_self_waking_block_on_future_still_sees_its_timer() {
         struct Starve<F>(std::pin::Pin<Box<F>>, u64);

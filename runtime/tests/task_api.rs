@@ -153,7 +153,7 @@ rt_test! {
     }
 
     /// A future whose `Drop` panics when it completes: the output is kept and the runtime
-    /// goes on (the panic used to unwind into the worker).
+    /// goes on (the harness catches the panic; it must never unwind into a worker).
     #[test]
     fn a_panicking_future_drop_at_completion_keeps_the_output() {
         struct ReadyThenPanicOnDrop;
@@ -264,7 +264,7 @@ rt_test! {
     }
 
     /// `try_join_next` in a loop with no `.await` takes every finished task: the coop
-    /// budget (128 units per poll) does not cut it short (it did, at 128).
+    /// budget (128 units per poll) does not cut it short: `try_join_next` never waits.
     #[test]
     fn try_join_next_drains_past_the_coop_budget() {
         let rt = rt();
@@ -320,7 +320,8 @@ rt_test! {
 }
 
 /// A `JoinSet`'s stored waker, replaced by a later poll, is dropped outside the set's lock:
-/// here its drop drives the runtime, whose task completes and wakes the set (it deadlocked).
+/// here its drop drives the runtime, whose task completes and wakes the set, which takes
+/// the lock again.
 #[test]
 fn join_set_drops_a_replaced_waker_outside_its_lock() {
     use std::task::{Context, Wake, Waker};

@@ -323,7 +323,8 @@ fn sleep_after_runtime_shutdown_panics_when_polled() {
 }
 
 /// A timer's stored waker whose drop drops another timer of the same wheel: cancelling the
-/// first must not hold the wheel's lock while the waker drops (it deadlocked).
+/// first must not hold the wheel's lock while the waker drops (the second cancel takes
+/// it again).
 #[test]
 fn a_waker_dropping_another_timer_on_cancel() {
     use std::pin::Pin;
@@ -373,7 +374,7 @@ fn a_waker_dropping_another_timer_on_cancel() {
 
 /// A timeout around a future that is always ready (it spends the coop budget and yields):
 /// the deadline still elapses (Tokio's `timeout_is_not_exhausted_by_future`). The sleep
-/// used to find the budget spent by the future and never see its deadline.
+/// is polled without a budget when the future spent it, or it could never fire.
 #[test]
 fn a_timeout_elapses_around_a_budget_spending_future() {
     use zokio::io::AsyncReadExt;
