@@ -359,3 +359,189 @@ fn blocking_send_inside_a_runtime_panics() {
         let _ = tx.blocking_send(1);
     });
 }
+
+/// Deterministic: `reserve_many` waits in line for all its slots at once, so two callers
+/// that each need the whole channel never each hold half of it (a deadlock if slots were
+/// taken one by one); unused permits of a dropped iterator go back.
+#[test]
+fn reserve_many_takes_all_its_slots_at_once_in_line() {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let (tx, mut rx) = mpsc::channel::<u32>(2);
+    let held = tx.try_reserve().unwrap();
+    let mut a = Box::pin(tx.reserve_many(2));
+    let mut b = Box::pin(tx.reserve_many(2));
+    assert!(a.as_mut().poll(&mut cx).is_pending());
+    assert!(b.as_mut().poll(&mut cx).is_pending());
+    assert!(
+        matches!(tx.try_reserve(), Err(TrySendError::Full(()))),
+        "a newcomer overtook the waiting callers"
+    );
+    assert_eq!(tx.capacity(), 1, "a waiter holds part of what it needs");
+    drop(held);
+    let std::task::Poll::Ready(Ok(permits)) = a.as_mut().poll(&mut cx) else {
+        panic!("the head did not get both slots");
+    };
+    assert!(b.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(permits.len(), 2);
+    for (i, permit) in permits.enumerate() {
+        permit.send(i as u32);
+    }
+    assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(0), Ok(1)));
+    let std::task::Poll::Ready(Ok(mut permits)) = b.as_mut().poll(&mut cx) else {
+        panic!("the second caller was not served once the channel drained");
+    };
+    permits.next().unwrap().send(7);
+    drop(permits); // one permit unused: its slot goes back
+    assert_eq!(rx.try_recv(), Ok(7));
+    assert_eq!(tx.capacity(), 2);
+    // More than the capacity can never be met.
+    assert!(matches!(
+        tx.try_reserve_many(3),
+        Err(TrySendError::Full(()))
+    ));
+    let mut too_many = Box::pin(tx.reserve_many(3));
+    assert!(matches!(
+        too_many.as_mut().poll(&mut cx),
+        std::task::Poll::Ready(Err(_))
+    ));
+}
+
+/// A cancelled `reserve_many` that was handed its slots gives them all back, and after
+/// close the last slot back ends the receiver's stream.
+#[test]
+fn cancelled_reserve_many_returns_every_slot() {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let (tx, mut rx) = mpsc::channel::<u32>(3);
+    let held = tx.try_reserve_many(3).unwrap();
+    let mut waiting = Box::pin(tx.reserve_many(3));
+    assert!(waiting.as_mut().poll(&mut cx).is_pending());
+    drop(held); // handed to `waiting`, which is dropped before it collects them
+    assert_eq!(tx.capacity(), 0);
+    drop(waiting);
+    assert_eq!(tx.capacity(), 3);
+    let permit = tx.try_reserve().unwrap();
+    rx.close();
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "a permit may still send"
+    );
+    permit.send(5);
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn owned_permits_carry_their_sender_into_tasks() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<u32>(1);
+            let permit = tx.clone().reserve_owned().await.unwrap();
+            assert!(permit.same_channel(&tx));
+            // Full: the sender comes back with the error.
+            let Err(TrySendError::Full(tx2)) = tx.clone().try_reserve_owned() else {
+                panic!("a second slot was reserved in a channel of one");
+            };
+            assert!(tx2.same_channel(&tx));
+            let tx3 = zokio::spawn(async move { permit.send(1) }).await.unwrap();
+            assert_eq!(rx.recv().await, Some(1));
+            let permit = tx3.try_reserve_owned().unwrap();
+            let tx4 = permit.release();
+            assert_eq!(tx4.capacity(), 1, "a released permit kept its slot");
+        });
+    }
+}
+
+#[test]
+fn weak_senders_do_not_keep_the_channel_open() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<u32>(4);
+            let weak = tx.downgrade();
+            let weak2 = weak.clone();
+            assert_eq!((tx.strong_count(), tx.weak_count()), (1, 2));
+            assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (1, 2));
+            let again = weak.upgrade().expect("a strong sender lives");
+            again.send(1).await.unwrap();
+            drop((tx, again));
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(rx.recv().await, None, "weak senders kept the stream open");
+            assert!(weak2.upgrade().is_none());
+            drop(weak2);
+            assert_eq!(weak.weak_count(), 1);
+            let (utx, mut urx) = mpsc::unbounded_channel::<u32>();
+            let uweak = utx.downgrade();
+            uweak.upgrade().unwrap().send(2).unwrap();
+            drop(utx);
+            assert_eq!(urx.recv().await, Some(2));
+            assert_eq!(urx.recv().await, None);
+            assert!(uweak.upgrade().is_none());
+        });
+    }
+}
+
+#[test]
+fn receiver_reports_length_and_closing() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<u32>(8);
+            assert!(rx.is_empty() && !rx.is_closed());
+            for i in 0..3 {
+                tx.send(i).await.unwrap();
+            }
+            assert_eq!(rx.len(), 3);
+            assert_eq!(rx.recv().await, Some(0));
+            // Two left, one in the receiver's buffer and none in the shared queue, or
+            // any split: `len` counts both.
+            assert_eq!(rx.len(), 2);
+            tx.send(3).await.unwrap();
+            assert_eq!(rx.len(), 3);
+            let closed = {
+                let tx = tx.clone();
+                zokio::spawn(async move { tx.closed().await })
+            };
+            rx.close();
+            assert!(rx.is_closed());
+            closed.await.unwrap();
+            // Queued messages survive the close.
+            let mut buf = Vec::new();
+            while buf.len() < 3 {
+                assert_ne!(rx.recv_many(&mut buf, 10).await, 0);
+            }
+            assert_eq!(buf, [1, 2, 3]);
+            assert!(rx.is_empty());
+            assert_eq!(rx.recv().await, None);
+            // Unbounded: closed once every sender is gone.
+            let (utx, urx) = mpsc::unbounded_channel::<u32>();
+            utx.send(1).unwrap();
+            assert_eq!(urx.len(), 1);
+            drop(utx);
+            assert!(urx.is_closed());
+        });
+    }
+}
+
+#[test]
+fn send_timeout_gives_the_value_back() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<String>(1);
+            tx.send_timeout("a".into(), std::time::Duration::from_secs(5))
+                .await
+                .unwrap();
+            let err = tx
+                .send_timeout("b".into(), std::time::Duration::from_millis(1))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, mpsc::error::SendTimeoutError::Timeout(_)));
+            assert_eq!(err.into_inner(), "b");
+            assert_eq!(rx.recv().await.as_deref(), Some("a"));
+            drop(rx);
+            let err = tx
+                .send_timeout("c".into(), std::time::Duration::from_secs(5))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, mpsc::error::SendTimeoutError::Closed(ref v) if v == "c"));
+        });
+    }
+}

@@ -86,6 +86,54 @@ rt_test! {
     }
 
     #[test]
+    fn notify_last_wakes_the_newest_and_passes_on_newest_first() {
+        rt().block_on(async {
+            let n = Notify::new();
+            let mut a = pin!(n.notified());
+            let mut b = pin!(n.notified());
+            let mut c = Box::pin(n.notified());
+            assert!(poll!(a.as_mut()).is_pending());
+            assert!(poll!(b.as_mut()).is_pending());
+            assert!(poll!(c.as_mut()).is_pending());
+            n.notify_last(); // picks `c`...
+            drop(c); // ...dropped unobserved: the newest remaining, `b`, gets it
+            assert!(poll!(a.as_mut()).is_pending(), "a notify_last went to the oldest");
+            assert!(poll!(b.as_mut()).is_ready());
+            n.notify_last();
+            assert!(poll!(a.as_mut()).is_ready());
+            // With nobody waiting it stores the permit, as notify_one does.
+            n.notify_last();
+            n.notified().await;
+        });
+    }
+
+    #[test]
+    fn enable_waits_without_polling() {
+        rt().block_on(async {
+            let n = Notify::new();
+            // Enabled before the notification: it counts as waiting, so notify_one picks
+            // it rather than storing a permit.
+            let mut enabled = pin!(n.notified());
+            assert!(!enabled.as_mut().enable());
+            n.notify_one();
+            let mut later = Box::pin(n.notified());
+            assert!(poll!(later.as_mut()).is_pending(), "the notification became a permit");
+            assert!(enabled.as_mut().enable(), "enable did not see the notification");
+            assert!(poll!(enabled.as_mut()).is_ready());
+            // A stored permit is consumed by enable.
+            drop(later);
+            n.notify_one();
+            let mut first = pin!(n.notified());
+            assert!(first.as_mut().enable());
+            let mut second = pin!(n.notified());
+            assert!(!second.as_mut().enable(), "one permit served two waiters");
+            // And an enabled, never-polled waiter that is woken then polls ready.
+            n.notify_one();
+            assert!(poll!(second.as_mut()).is_ready());
+        });
+    }
+
+    #[test]
     fn notify_across_tasks() {
         let rt = rt();
         rt.block_on(async {

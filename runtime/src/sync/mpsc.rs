@@ -64,6 +64,7 @@
 //! Cancel safety: `recv` and `reserve`/`send` futures are cancel-safe in the sense that
 //! dropping them loses no message and leaks no slot (`send` drops its value with it).
 
+use super::notify::Notify;
 use super::wait_queue::{Removed, WaitQueue};
 use crate::coop;
 use crate::loom::{lock, Arc, Mutex};
@@ -74,12 +75,17 @@ use std::task::{Context, Poll, Waker};
 
 struct Chan<T> {
     state: Mutex<State<T>>,
+    /// Woken (all waiters) when the receiver closes or drops: [`Sender::closed`].
+    closed: Notify,
 }
 
 struct State<T> {
     queue: VecDeque<T>,
     rx_waker: Option<Waker>,
+    /// Live senders (weak senders not counted): the stream ends when this reaches 0.
     senders: usize,
+    /// Live [`WeakSender`]s / [`WeakUnboundedSender`]s.
+    weak_senders: usize,
     rx_closed: bool,
     /// `None` for unbounded channels.
     capacity: Option<usize>,
@@ -88,13 +94,48 @@ struct State<T> {
     /// Messages the receiver moved into its private buffer whose slots it has not given
     /// back yet: they still count against the capacity.
     in_rx: usize,
-    /// Senders waiting for capacity, oldest first.
-    waiters: WaitQueue<()>,
+    /// Senders waiting for capacity, oldest first, with the slots each needs.
+    waiters: WaitQueue<usize>,
+}
+
+// The channel's state changes only under its lock, in steps that cannot panic part-way
+// (counters and queue moves; no user code runs under the lock: wakers are woken and
+// dropped after unlocking), and messages are only moved, never reached by reference, so a
+// panic caught around a use of the channel cannot leave it half-updated. As Tokio's.
+impl<T> std::panic::RefUnwindSafe for Chan<T> {}
+impl<T> std::panic::UnwindSafe for Chan<T> {}
+
+/// Wakers collected under the channel's lock, to wake after unlocking. The first is kept
+/// apart so the common case (one waker) does not allocate.
+struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    fn none() -> Wakers {
+        Wakers::one(None)
+    }
+
+    fn one(first: Option<Waker>) -> Wakers {
+        Wakers {
+            first,
+            rest: Vec::new(),
+        }
+    }
+
+    fn wake(self) {
+        self.first
+            .into_iter()
+            .chain(self.rest)
+            .for_each(Waker::wake);
+    }
 }
 
 impl<T> State<T> {
-    fn has_room(&self) -> bool {
-        self.capacity.is_none_or(|c| self.used() < c)
+    /// Whether `n` more slots fit.
+    fn has_room(&self, n: usize) -> bool {
+        self.capacity.is_none_or(|c| self.used() + n <= c)
     }
 
     /// Slots in use: queued, in the receiver's buffer, or reserved.
@@ -102,17 +143,17 @@ impl<T> State<T> {
         self.queue.len() + self.in_rx + self.reserved
     }
 
-    /// Whether waiting senders should be handed slots now: when the free room reaches the
-    /// low watermark (half the capacity), or whenever the queue is empty (so a waiter never
-    /// waits on a receiver with nothing left to take). Handing slots out one at a time
-    /// woke a sender per received message.
-    fn room_to_hand_out(&self) -> bool {
+    /// Whether a waiting sender needing `need` slots should be handed them now: when they
+    /// are free and the free room reaches the low watermark (half the capacity), or the
+    /// queue is empty (so a waiter never waits on a receiver with nothing left to take).
+    /// Handing slots out one at a time woke a sender per received message.
+    fn room_to_hand_out(&self, need: usize) -> bool {
         match self.capacity {
             None => true,
             Some(c) => {
-                let used = self.used();
+                let free = c.saturating_sub(self.used());
                 let nothing_left = self.queue.is_empty() && self.in_rx == 0;
-                used < c && (nothing_left || c - used >= c.div_ceil(2))
+                free >= need.max(1) && (nothing_left || free >= c.div_ceil(2))
             }
         }
     }
@@ -121,29 +162,45 @@ impl<T> State<T> {
         self.rx_waker.take()
     }
 
-    /// Hands a free slot, if any, to the first waiting sender; returns its waker. After
+    /// Hands free slots, if any, to the first waiting sender; returns its waker. After
     /// close nobody is handed a slot (waiters fail instead).
     fn wake_first_sender(&mut self) -> Option<Waker> {
-        if self.rx_closed || self.waiters.is_empty() || !self.room_to_hand_out() {
+        if self.rx_closed {
             return None;
         }
-        self.reserved += 1;
+        let need = self.waiters.head_need()?;
+        if !self.room_to_hand_out(need) {
+            return None;
+        }
+        self.reserved += need;
         self.waiters.grant_head()
     }
 
-    /// A slot held by a waiter (granted) or a permit goes back: to the next waiter if any.
-    /// After close, the last one back wakes the receiver, which waits for outstanding
+    /// Hands free slots to waiting senders, in order, while the head's need can be met.
+    fn wake_senders(&mut self) -> Wakers {
+        let first = self.wake_first_sender();
+        let mut rest = Vec::new();
+        if first.is_some() {
+            while let Some(w) = self.wake_first_sender() {
+                rest.push(w);
+            }
+        }
+        Wakers { first, rest }
+    }
+
+    /// `n` slots held by a waiter (granted) or by permits go back: to the next waiters if
+    /// any. After close, the last one back wakes the receiver, which waits for outstanding
     /// permits before it reports the end of the stream.
-    fn return_slot(&mut self) -> Option<Waker> {
-        self.reserved -= 1;
+    fn return_slots(&mut self, n: usize) -> Wakers {
+        self.reserved -= n;
         if self.rx_closed {
-            return if self.reserved == 0 {
+            return Wakers::one(if self.reserved == 0 {
                 self.wake_rx()
             } else {
                 None
-            };
+            });
         }
-        self.wake_first_sender()
+        self.wake_senders()
     }
 }
 
@@ -153,12 +210,14 @@ fn new_chan<T>(capacity: Option<usize>) -> Arc<Chan<T>> {
             queue: VecDeque::new(),
             rx_waker: None,
             senders: 1,
+            weak_senders: 0,
             rx_closed: false,
             capacity,
             reserved: 0,
             in_rx: 0,
             waiters: WaitQueue::new(),
         }),
+        closed: Notify::new(),
     })
 }
 
@@ -221,8 +280,25 @@ impl<T> Receiver<T> {
     }
 }
 
+// Through `&Receiver` no message is reached (only counts are read); through `&mut`, its
+// private buffer changes only by whole pops and swaps, with no user code in between, so a
+// caught panic cannot leave it half-updated. Unwind-safe whatever `T` is, as Tokio's.
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+
 /// The receiving half of an unbounded channel.
 pub struct UnboundedReceiver<T>(Receiver<T>);
+
+/// A sender that does not keep a bounded channel open: once every [`Sender`] is gone the
+/// receiver sees the end of the stream, and [`upgrade`](Self::upgrade) returns `None`.
+pub struct WeakSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// A [`WeakSender`] for an unbounded channel.
+pub struct WeakUnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
 
 /// The receiver never pins its messages (they are moved out of `buf`, never polled in
 /// place), so it is `Unpin` whatever `T` is, as Tokio's is: `Pin<&mut Receiver<T>>` may be
@@ -233,6 +309,40 @@ impl<T> Unpin for Receiver<T> {}
 /// Dropping it unused gives the slot back.
 pub struct Permit<'a, T> {
     chan: &'a Chan<T>,
+}
+
+/// `n` slots reserved at once by [`Sender::reserve_many`]: yields one [`Permit`] per slot.
+/// Slots not taken out of it go back to the channel when it is dropped.
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    /// Slots not yet yielded.
+    n: usize,
+}
+
+/// A reserved slot that owns its [`Sender`] ([`Sender::reserve_owned`]), so it is
+/// `'static`; sending through it gives the sender back. Dropping it unused gives the slot
+/// back.
+pub struct OwnedPermit<T> {
+    /// `None` only once `send` or `release` has taken it.
+    sender: Option<Sender<T>>,
+}
+
+/// Why [`Sender::send_timeout`] failed; the value is returned.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum SendTimeoutError<T> {
+    /// No slot came free in time.
+    Timeout(T),
+    /// The receiver is gone.
+    Closed(T),
+}
+
+impl<T> SendTimeoutError<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendTimeoutError::Timeout(v) | SendTimeoutError::Closed(v) => v,
+        }
+    }
 }
 
 /// The receiver is gone; the value is returned.
@@ -253,7 +363,8 @@ pub enum TrySendError<T> {
 pub enum TryRecvError {
     /// No message now; senders remain.
     Empty,
-    /// No message, and every sender is gone.
+    /// No message, and none can come: every sender is gone, or the receiver was closed
+    /// and no permit is outstanding.
     Disconnected,
 }
 
@@ -283,7 +394,7 @@ impl<T> Chan<T> {
             match slot {
                 Slot::Reserved => st.reserved -= 1,
                 _ if st.rx_closed => return Err((value, Refused::Closed)),
-                Slot::TryBounded if !st.waiters.is_empty() || !st.has_room() => {
+                Slot::TryBounded if !st.waiters.is_empty() || !st.has_room(1) => {
                     return Err((value, Refused::Full))
                 }
                 _ => {}
@@ -301,19 +412,26 @@ impl<T> Chan<T> {
         lock(&self.state).rx_closed
     }
 
-    /// Takes a slot (counted in `reserved`): at once if nobody waits and there is room, or
-    /// when one was handed over while waiting.
-    fn poll_reserve(&self, id: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+    /// Takes `n` slots at once (counted in `reserved`): at once if nobody waits and they
+    /// are free, or when they were handed over while waiting.
+    fn poll_reserve(
+        &self,
+        id: &mut Option<u64>,
+        n: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
         let mut st = lock(&self.state);
         if st.rx_closed {
-            let next = match id.take().map(|me| st.waiters.remove(me)) {
-                Some(Removed::Granted) => st.return_slot(),
-                _ => None,
+            let (removed, gone) = id
+                .take()
+                .map_or((Removed::Absent, None), |me| st.waiters.remove(me));
+            let next = match removed {
+                Removed::Granted => st.return_slots(n),
+                Removed::Queued | Removed::Absent => Wakers::none(),
             };
             drop(st);
-            if let Some(w) = next {
-                w.wake();
-            }
+            drop(gone);
+            next.wake();
             return Poll::Ready(Err(()));
         }
         match *id {
@@ -321,36 +439,97 @@ impl<T> Chan<T> {
                 *id = None;
                 return Poll::Ready(Ok(()));
             }
-            None if st.waiters.is_empty() && st.has_room() => {
-                st.reserved += 1;
+            None if st.waiters.is_empty() && st.has_room(n) => {
+                st.reserved += n;
                 return Poll::Ready(Ok(()));
             }
             _ => {}
         }
-        st.waiters.wait(id, (), cx.waker());
+        st.waiters.wait(id, n, cx.waker());
         Poll::Pending
     }
 
-    /// A waiting sender's future was dropped: leave the line, handing on a slot it had
-    /// been given.
-    fn cancel_wait(&self, id: u64) {
-        let next = {
-            let mut st = lock(&self.state);
-            match st.waiters.remove(id) {
-                Removed::Granted => st.return_slot(),
-                Removed::Queued | Removed::Absent => None,
-            }
+    /// Waits in line for `n` slots. Cancel-safe: see [`Sender::reserve`].
+    async fn reserve(&self, n: usize) -> Result<(), ()> {
+        let mut guard = WaitGuard {
+            chan: self,
+            id: None,
+            n,
         };
-        if let Some(w) = next {
-            w.wake();
+        let result =
+            poll_fn(|cx| coop::poll_budgeted(cx, |cx| self.poll_reserve(&mut guard.id, n, cx)))
+                .await;
+        guard.id = None;
+        result
+    }
+
+    /// Takes `n` slots if nobody waits and they are free now.
+    fn try_reserve(&self, n: usize) -> Result<(), Refused> {
+        let mut st = lock(&self.state);
+        if st.rx_closed {
+            return Err(Refused::Closed);
+        }
+        if !st.waiters.is_empty() || !st.has_room(n) {
+            return Err(Refused::Full);
+        }
+        st.reserved += n;
+        Ok(())
+    }
+
+    /// A waiting sender's future was dropped: leave the line, handing on the `n` slots it
+    /// had been given.
+    fn cancel_wait(&self, id: u64, n: usize) {
+        let (next, _gone) = {
+            let mut st = lock(&self.state);
+            let (removed, gone) = st.waiters.remove(id);
+            let next = match removed {
+                Removed::Granted => st.return_slots(n),
+                Removed::Queued | Removed::Absent => Wakers::none(),
+            };
+            (next, gone)
+        };
+        next.wake();
+    }
+
+    /// `n` reserved slots go back unused.
+    fn release_slots(&self, n: usize) {
+        if n > 0 {
+            let next = lock(&self.state).return_slots(n);
+            next.wake();
         }
     }
 
-    fn release_permit(&self) {
-        let next = lock(&self.state).return_slot();
-        if let Some(w) = next {
-            w.wake();
+    /// Free slots now (`usize::MAX` for an unbounded channel).
+    fn capacity(&self) -> usize {
+        let st = lock(&self.state);
+        st.capacity
+            .map_or(usize::MAX, |c| c.saturating_sub(st.used()))
+    }
+
+    fn max_capacity(&self) -> usize {
+        lock(&self.state).capacity.unwrap_or(usize::MAX)
+    }
+
+    /// (live senders, live weak senders).
+    fn sender_counts(&self) -> (usize, usize) {
+        let st = lock(&self.state);
+        (st.senders, st.weak_senders)
+    }
+
+    /// Waits until the receiver is dropped or closed.
+    async fn closed(&self) {
+        loop {
+            // Created before the check, so a close in between is not missed.
+            let notified = self.closed.notified();
+            if self.is_closed() {
+                return;
+            }
+            notified.await;
         }
+    }
+
+    fn drop_weak(&self) {
+        lock(&self.state).weak_senders -= 1;
     }
 }
 
@@ -358,19 +537,21 @@ impl<T> Chan<T> {
 struct WaitGuard<'a, T> {
     chan: &'a Chan<T>,
     id: Option<u64>,
+    /// Slots it waits for.
+    n: usize,
 }
 
 impl<T> Drop for WaitGuard<'_, T> {
     fn drop(&mut self) {
         if let Some(id) = self.id {
-            self.chan.cancel_wait(id);
+            self.chan.cancel_wait(id, self.n);
         }
     }
 }
 
 /// The errors of the channels, under Tokio's path (`mpsc::error`).
 pub mod error {
-    pub use super::{SendError, TryRecvError, TrySendError};
+    pub use super::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 }
 
 impl<T> Sender<T> {
@@ -439,17 +620,130 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError`] (holding `()`) if the receiver was dropped or closed.
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        let mut guard = WaitGuard {
+        self.chan.reserve(1).await.map_err(|()| SendError(()))?;
+        Ok(Permit { chan: &self.chan })
+    }
+
+    /// Waits for `n` free slots and reserves them all at once (in line with the other
+    /// senders, so two callers never each hold part of what they need). Cancel-safe, as
+    /// [`reserve`](Self::reserve).
+    ///
+    /// # Errors
+    /// [`SendError`] if the receiver was dropped or closed, or `n` exceeds the channel's
+    /// capacity (it could never be met).
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        self.chan.reserve(n).await.map_err(|()| SendError(()))?;
+        Ok(PermitIterator {
             chan: &self.chan,
-            id: None,
-        };
-        let result =
-            poll_fn(|cx| coop::poll_budgeted(cx, |cx| self.chan.poll_reserve(&mut guard.id, cx)))
-                .await;
-        guard.id = None;
-        result
-            .map(|()| Permit { chan: &self.chan })
-            .map_err(|()| SendError(()))
+            n,
+        })
+    }
+
+    /// [`reserve`](Self::reserve), consuming the sender: the permit owns it (and gives it
+    /// back from [`OwnedPermit::send`]), so it is `'static`. Cancel-safe, as
+    /// [`reserve`](Self::reserve) (the sender is dropped with the future).
+    ///
+    /// # Errors
+    /// [`SendError`] if the receiver was dropped or closed.
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        self.chan.reserve(1).await.map_err(|()| SendError(()))?;
+        Ok(OwnedPermit { sender: Some(self) })
+    }
+
+    /// A slot if one is free now and nobody waits.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], holding `()`.
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        self.chan.try_reserve(1).map_err(|why| why.into_error(()))?;
+        Ok(Permit { chan: &self.chan })
+    }
+
+    /// `n` slots if they are free now and nobody waits.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] (also when `n` exceeds the capacity) or
+    /// [`TrySendError::Closed`], holding `()`.
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        self.chan.try_reserve(n).map_err(|why| why.into_error(()))?;
+        Ok(PermitIterator {
+            chan: &self.chan,
+            n,
+        })
+    }
+
+    /// [`try_reserve`](Self::try_reserve), consuming the sender.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], holding the sender.
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.chan.try_reserve(1) {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(why) => Err(why.into_error(self)),
+        }
+    }
+
+    /// [`send`](Self::send), giving up after `timeout`.
+    ///
+    /// Cancel safety as [`send`](Self::send).
+    ///
+    /// # Errors
+    /// [`SendTimeoutError::Timeout`] if no slot came free in time,
+    /// [`SendTimeoutError::Closed`] if the receiver is gone; both return the value.
+    ///
+    /// # Panics
+    /// Outside a runtime (it needs the runtime's timer).
+    pub async fn send_timeout(
+        &self,
+        value: T,
+        timeout: std::time::Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
+        match crate::time::timeout(timeout, self.reserve()).await {
+            Ok(Ok(permit)) => {
+                permit.send(value);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
+            Err(_) => Err(SendTimeoutError::Timeout(value)),
+        }
+    }
+
+    /// Waits until the receiver is dropped or closed (for a producer to stop early).
+    pub async fn closed(&self) {
+        self.chan.closed().await;
+    }
+
+    /// Free slots now: the capacity minus queued messages and reserved slots. Slots of
+    /// received messages come back in batches (see the module documentation), so right
+    /// after a receive this may read lower than Tokio's.
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity()
+    }
+
+    /// A [`WeakSender`]: it does not keep the channel open, and can be upgraded back while
+    /// some `Sender` lives.
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender {
+            chan: add_weak(&self.chan),
+        }
+    }
+
+    /// Whether `other` sends into the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// Live `Sender`s of this channel.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Live [`WeakSender`]s of this channel.
+    pub fn weak_count(&self) -> usize {
+        self.chan.sender_counts().1
     }
 
     /// Sends without waiting.
@@ -473,7 +767,16 @@ impl<T> Sender<T> {
 
     /// The channel's capacity.
     pub fn max_capacity(&self) -> usize {
-        lock(&self.chan.state).capacity.unwrap_or(usize::MAX)
+        self.chan.max_capacity()
+    }
+}
+
+impl Refused {
+    fn into_error<V>(self, value: V) -> TrySendError<V> {
+        match self {
+            Refused::Full => TrySendError::Full(value),
+            Refused::Closed => TrySendError::Closed(value),
+        }
     }
 }
 
@@ -491,7 +794,72 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan.release_permit();
+        self.chan.release_slots(1);
+    }
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.n = self.n.checked_sub(1)?;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release_slots(self.n);
+    }
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` into the reserved slot (never waits, never fails), returning the
+    /// sender.
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let sender = self.sender.take().expect("an OwnedPermit holds its sender");
+        // A reserved slot is never refused; if the receiver is gone the value is dropped
+        // with the channel.
+        let _ = sender.chan.push(value, Slot::Reserved);
+        sender
+    }
+
+    /// Gives the slot back unused, returning the sender.
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("an OwnedPermit holds its sender");
+        sender.chan.release_slots(1);
+        sender
+    }
+
+    /// Whether `other` sends into this permit's channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        self.sender.as_ref().is_some_and(|s| s.same_channel(other))
+    }
+
+    /// The channel's capacity.
+    pub fn max_capacity(&self) -> usize {
+        self.sender.as_ref().map_or(0, Sender::max_capacity)
+    }
+
+    /// Free slots of the channel now, as [`Sender::capacity`].
+    pub fn capacity(&self) -> usize {
+        self.sender.as_ref().map_or(0, Sender::capacity)
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = &self.sender {
+            sender.chan.release_slots(1);
+        }
     }
 }
 
@@ -510,6 +878,89 @@ impl<T> UnboundedSender<T> {
     pub fn is_closed(&self) -> bool {
         self.chan.is_closed()
     }
+
+    /// Waits until the receiver is dropped or closed.
+    pub async fn closed(&self) {
+        self.chan.closed().await;
+    }
+
+    /// A [`WeakUnboundedSender`]: it does not keep the channel open.
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender {
+            chan: add_weak(&self.chan),
+        }
+    }
+
+    /// Whether `other` sends into the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// Live `UnboundedSender`s of this channel.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Live [`WeakUnboundedSender`]s of this channel.
+    pub fn weak_count(&self) -> usize {
+        self.chan.sender_counts().1
+    }
+}
+
+/// `WeakSender` and `WeakUnboundedSender` alike.
+macro_rules! weak_sender {
+    ($weak:ident, $strong:ident) => {
+        impl<T> $weak<T> {
+            /// A strong sender again, unless every strong sender is gone (the channel is
+            /// then closed for good).
+            pub fn upgrade(&self) -> Option<$strong<T>> {
+                upgrade(&self.chan).map(|chan| $strong { chan })
+            }
+
+            /// Live strong senders of this channel.
+            pub fn strong_count(&self) -> usize {
+                self.chan.sender_counts().0
+            }
+
+            /// Live weak senders of this channel.
+            pub fn weak_count(&self) -> usize {
+                self.chan.sender_counts().1
+            }
+        }
+
+        impl<T> Clone for $weak<T> {
+            fn clone(&self) -> $weak<T> {
+                $weak {
+                    chan: add_weak(&self.chan),
+                }
+            }
+        }
+
+        impl<T> Drop for $weak<T> {
+            fn drop(&mut self) {
+                self.chan.drop_weak();
+            }
+        }
+    };
+}
+
+weak_sender!(WeakSender, Sender);
+weak_sender!(WeakUnboundedSender, UnboundedSender);
+
+/// A new strong sender from a weak one, unless every strong sender is gone.
+fn upgrade<T>(chan: &Arc<Chan<T>>) -> Option<Arc<Chan<T>>> {
+    let mut st = lock(&chan.state);
+    if st.senders == 0 {
+        return None;
+    }
+    st.senders += 1;
+    drop(st);
+    Some(chan.clone())
+}
+
+fn add_weak<T>(chan: &Arc<Chan<T>>) -> Arc<Chan<T>> {
+    lock(&chan.state).weak_senders += 1;
+    chan.clone()
 }
 
 fn add_sender<T>(chan: &Arc<Chan<T>>) -> Arc<Chan<T>> {
@@ -593,13 +1044,55 @@ impl<T> Receiver<T> {
         self.poll_take(cx, 1, |v| one = Some(v)).map(|_| one)
     }
 
-    fn poll_recv_many(
+    /// Polls for up to `limit` messages, appending them to `buf`, as
+    /// [`recv_many`](Self::recv_many); registers the task to be woken when none is queued.
+    pub fn poll_recv_many(
         &mut self,
         cx: &mut Context<'_>,
         buf: &mut Vec<T>,
         limit: usize,
     ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
         self.poll_take(cx, limit, |v| buf.push(v))
+    }
+
+    /// Messages waiting to be received.
+    pub fn len(&self) -> usize {
+        self.buf.len() + lock(&self.chan.state).queue.len()
+    }
+
+    /// Whether no message waits to be received.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the channel is closed for sending: [`close`](Self::close) was called or
+    /// every sender is gone. Messages may still wait to be received.
+    pub fn is_closed(&self) -> bool {
+        let st = lock(&self.chan.state);
+        st.rx_closed || st.senders == 0
+    }
+
+    /// Free slots now, as [`Sender::capacity`].
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity()
+    }
+
+    /// The channel's capacity.
+    pub fn max_capacity(&self) -> usize {
+        self.chan.max_capacity()
+    }
+
+    /// Live senders (weak ones not counted).
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Live weak senders.
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.sender_counts().1
     }
 
     /// The one receive path: takes up to `limit` messages through `take`, or registers the
@@ -693,12 +1186,15 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     /// [`TryRecvError::Empty`] if none is queued, [`TryRecvError::Disconnected`] if none
-    /// is queued and no sender remains.
+    /// is queued and none can come (no sender remains, or the channel was closed and no
+    /// permit is outstanding).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         if self.buf.is_empty() {
             let mut st = lock(&self.chan.state);
             let wakers = Self::refill(&mut self.buf, &mut self.unreleased, &mut st);
-            let disconnected = st.senders == 0;
+            // As `poll_take`'s end of stream: no sender left, or closed with no permit
+            // outstanding (a permit may still send).
+            let disconnected = st.senders == 0 || (st.rx_closed && st.reserved == 0);
             drop(st);
             wakers.for_each(Waker::wake);
             if self.buf.is_empty() {
@@ -720,11 +1216,12 @@ impl<T> Receiver<T> {
         let wakers: Vec<Waker> = {
             let mut st = lock(&self.chan.state);
             st.rx_closed = true;
-            st.waiters.all_wakers()
+            st.waiters.take_all_wakers()
         };
         for w in wakers {
             w.wake();
         }
+        self.chan.closed.notify_waiters();
     }
 }
 
@@ -780,6 +1277,41 @@ impl<T> UnboundedReceiver<T> {
     pub fn close(&mut self) {
         self.0.close();
     }
+
+    /// See [`Receiver::poll_recv_many`].
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.0.poll_recv_many(cx, buf, limit)
+    }
+
+    /// See [`Receiver::len`].
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// See [`Receiver::is_empty`].
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// See [`Receiver::is_closed`].
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+
+    /// See [`Receiver::sender_strong_count`].
+    pub fn sender_strong_count(&self) -> usize {
+        self.0.sender_strong_count()
+    }
+
+    /// See [`Receiver::sender_weak_count`].
+    pub fn sender_weak_count(&self) -> usize {
+        self.0.sender_weak_count()
+    }
 }
 
 impl<T> fmt::Debug for SendError<T> {
@@ -816,6 +1348,41 @@ impl<T> fmt::Display for TrySendError<T> {
 
 impl<T> std::error::Error for TrySendError<T> {}
 
+impl<T> TrySendError<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(v) | TrySendError::Closed(v) => v,
+        }
+    }
+}
+
+impl<T> From<SendError<T>> for TrySendError<T> {
+    fn from(e: SendError<T>) -> TrySendError<T> {
+        TrySendError::Closed(e.0)
+    }
+}
+
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            SendTimeoutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("timed out waiting on send operation"),
+            SendTimeoutError::Closed(_) => f.write_str("channel closed"),
+        }
+    }
+}
+
+impl<T> std::error::Error for SendTimeoutError<T> {}
+
 impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -836,7 +1403,23 @@ macro_rules! opaque_debug {
         }
     )*};
 }
-opaque_debug!(Sender, UnboundedSender, Receiver, UnboundedReceiver);
+opaque_debug!(
+    Sender,
+    UnboundedSender,
+    WeakSender,
+    WeakUnboundedSender,
+    Receiver,
+    UnboundedReceiver,
+    OwnedPermit
+);
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::PermitIterator")
+            .field("permits", &self.n)
+            .finish()
+    }
+}
 
 impl<T> fmt::Debug for Permit<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -872,6 +1455,39 @@ mod loom_tests {
             b.join().unwrap();
             got.sort_unstable();
             assert_eq!(got, [1, 2]);
+        });
+    }
+
+    /// Two senders each reserve the whole channel (2 slots) at once while the receiver
+    /// drains: slots are handed over whole, so neither holds part of its need while the
+    /// other holds the rest (a deadlock loom would report), and all four messages arrive.
+    #[test]
+    fn loom_mpsc_reserve_many_whole_or_nothing() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let (tx, mut rx) = channel::<u32>(2);
+            let tx2 = tx.clone();
+            let send_pair = |tx: Sender<u32>, base: u32| {
+                move || {
+                    block_on(async {
+                        let permits = tx.reserve_many(2).await.unwrap();
+                        for (i, permit) in permits.enumerate() {
+                            permit.send(base + i as u32);
+                        }
+                    })
+                }
+            };
+            let a = thread::spawn(send_pair(tx, 0));
+            let b = thread::spawn(send_pair(tx2, 10));
+            let mut got = Vec::new();
+            while let Some(v) = block_on(rx.recv()) {
+                got.push(v);
+            }
+            a.join().unwrap();
+            b.join().unwrap();
+            got.sort_unstable();
+            assert_eq!(got, [0, 1, 10, 11]);
         });
     }
 }

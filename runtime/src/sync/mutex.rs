@@ -3,9 +3,11 @@
 //! The guard may be held across `.await` points.
 
 use super::semaphore::{Semaphore, TryAcquireError};
+use crate::runtime::context::block_outside_runtime;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -56,6 +58,36 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 unsafe impl<T: ?Sized + Send> Send for OwnedMutexGuard<T> {}
 // SAFETY: sharing the guard shares `&T`.
 unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
+
+/// A [`MutexGuard`] narrowed to a part of the value by [`MutexGuard::map`]; unlocks on
+/// drop. It cannot be mapped back, so it has no [`mutex`](MutexGuard::mutex).
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    sem: &'a Semaphore,
+    /// Points into the locked value, which outlives `'a`.
+    data: *mut T,
+    /// Send/Sync as `&mut T`.
+    _marker: PhantomData<&'a mut T>,
+}
+
+// SAFETY: the guard is exclusive access to the part it points at, like `&'a mut T`.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+// SAFETY: sharing the guard shares `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+
+/// An [`OwnedMutexGuard`] narrowed to a part `U` of the value `T` by
+/// [`OwnedMutexGuard::map`]; unlocks on drop.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    /// Points into the value of `lock`, which this guard keeps alive.
+    data: *mut U,
+    lock: Arc<Mutex<T>>,
+}
+
+// SAFETY: the guard owns the `T` (through the lock) and exclusive access to the `U` in it.
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+// SAFETY: sharing the guard shares `&U`, and the lock's `Arc`.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
 
 /// Returned by [`Mutex::try_lock`], [`RwLock::try_read`](super::RwLock::try_read) and
 /// [`RwLock::try_write`](super::RwLock::try_write) when the lock is taken (or others are
@@ -147,9 +179,210 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// [`try_lock`](Self::try_lock) through an `Arc`, returning a `'static` guard.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if the lock is taken or others wait for it.
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        self.sem
+            .try_acquire()
+            .map_err(|_| TryLockError(()))?
+            .forget();
+        Ok(OwnedMutexGuard { lock: self })
+    }
+
+    /// [`lock`](Self::lock), blocking this thread: for code outside any runtime.
+    ///
+    /// # Panics
+    /// On a thread that drives a runtime (blocking there would stall its tasks).
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        block_outside_runtime(self.lock())
+    }
+
+    /// [`lock_owned`](Self::lock_owned), blocking this thread. Panics as
+    /// [`blocking_lock`](Self::blocking_lock).
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        block_outside_runtime(self.lock_owned())
+    }
+
     /// The value, through exclusive access to the mutex (no locking needed).
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &'a Mutex<T> {
+        this.lock
+    }
+
+    /// Narrows the guard to the part of the value `f` returns; the mutex stays locked
+    /// until the new guard drops. An associated function (`MutexGuard::map(guard, f)`),
+    /// so it cannot shadow a method of `T`.
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let sem = &this.lock.sem;
+        // The permit moves to the new guard.
+        std::mem::forget(this);
+        MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// As [`map`](Self::map), where `f` may decline (`None`), giving the guard back.
+    ///
+    /// # Errors
+    /// The original guard, if `f` returned `None`.
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        let sem = &this.lock.sem;
+        std::mem::forget(this);
+        Ok(MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// Narrows the guard further, as [`MutexGuard::map`].
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let sem = this.sem;
+        std::mem::forget(this);
+        MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// As [`map`](Self::map), where `f` may decline (`None`), giving the guard back.
+    ///
+    /// # Errors
+    /// The original guard, if `f` returned `None`.
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        let sem = this.sem;
+        std::mem::forget(this);
+        Ok(MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.lock
+    }
+
+    /// Narrows the guard to the part of the value `f` returns, as [`MutexGuard::map`].
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        OwnedMappedMutexGuard {
+            data,
+            lock: this.into_lock(),
+        }
+    }
+
+    /// As [`map`](Self::map), where `f` may decline (`None`), giving the guard back.
+    ///
+    /// # Errors
+    /// The original guard, if `f` returned `None`.
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(OwnedMappedMutexGuard {
+            data,
+            lock: this.into_lock(),
+        })
+    }
+
+    /// The `Arc` of the locked mutex, without unlocking it (the permit passes to the
+    /// caller's new guard).
+    fn into_lock(self) -> Arc<Mutex<T>> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out once.
+        unsafe { std::ptr::read(&this.lock) }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.lock
+    }
+
+    /// Narrows the guard further, as [`OwnedMutexGuard::map`].
+    pub fn map<S: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, S>
+    where
+        F: FnOnce(&mut U) -> &mut S,
+    {
+        let data: *mut S = f(&mut *this);
+        OwnedMappedMutexGuard {
+            data,
+            lock: this.into_lock(),
+        }
+    }
+
+    /// As [`map`](Self::map), where `f` may decline (`None`), giving the guard back.
+    ///
+    /// # Errors
+    /// The original guard, if `f` returned `None`.
+    pub fn try_map<S: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, S>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut S>,
+    {
+        let data: *mut S = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(OwnedMappedMutexGuard {
+            data,
+            lock: this.into_lock(),
+        })
+    }
+
+    /// The `Arc` of the locked mutex, without unlocking it.
+    fn into_lock(self) -> Arc<Mutex<T>> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out once.
+        unsafe { std::ptr::read(&this.lock) }
     }
 }
 
@@ -195,6 +428,64 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
         self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: `data` points into the value of a mutex whose only permit this guard
+        // holds, and the mutex outlives `'a`.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, with `&mut self`.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.sem.release(1);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedMappedMutexGuard<T, U> {
+    type Target = U;
+
+    fn deref(&self) -> &U {
+        // SAFETY: `data` points into the value of `lock`, kept alive by this guard, whose
+        // only permit this guard holds.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`, with `&mut self`.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedMappedMutexGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 

@@ -1,9 +1,9 @@
 //! Task notification without data: [`Notify`].
 //!
 //! One lock guards a stored permit and the queue of waiting [`Notified`] futures.
-//! `notify_one` marks the oldest unmarked waiter and wakes it, or, with nobody waiting,
-//! stores a permit that the next `notified().await` consumes at once: a notification sent
-//! before the wait is never lost. `notify_waiters` marks every waiter queued *or created*
+//! `notify_one` marks the oldest unmarked waiter (`notify_last` the newest) and wakes it,
+//! or, with nobody waiting, stores a permit that the next `notified().await` consumes at
+//! once: a notification sent before the wait is never lost. `notify_waiters` marks every waiter queued *or created*
 //! before the call (a generation counter read when the `Notified` is created) and stores no
 //! permit.
 //!
@@ -33,6 +33,12 @@ pub struct Notify {
     state: Mutex<State>,
 }
 
+// The state changes only under its lock, in steps that cannot panic part-way, and no
+// user code runs under it (wakers are woken and dropped after unlocking): a caught panic
+// cannot leave a `Notify` half-updated. As Tokio's.
+impl std::panic::RefUnwindSafe for Notify {}
+impl std::panic::UnwindSafe for Notify {}
+
 impl Default for Notify {
     fn default() -> Notify {
         Notify {
@@ -59,19 +65,33 @@ struct Waiter {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mark {
-    /// Chosen by `notify_one`: must be passed on if the waiter is dropped.
-    One,
+    /// Chosen by `notify_one` (oldest first) or `notify_last` (newest first): must be
+    /// passed on, in the same order, if the waiter is dropped.
+    One(Order),
     /// Released by `notify_waiters`.
     All,
 }
 
+/// Which waiter a single notification picks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// The oldest (`notify_one`).
+    Fifo,
+    /// The newest (`notify_last`).
+    Lifo,
+}
+
 impl State {
-    /// Marks the oldest unmarked waiter for `notify_one`, returning its waker; stores the
-    /// permit if there is none.
-    fn notify_one(&mut self) -> Option<Waker> {
-        match self.waiters.iter_mut().find(|w| w.marked.is_none()) {
+    /// Marks the oldest (`Fifo`) or newest (`Lifo`) unmarked waiter, returning its waker;
+    /// stores the permit if there is none.
+    fn notify(&mut self, order: Order) -> Option<Waker> {
+        let chosen = match order {
+            Order::Fifo => self.waiters.iter_mut().find(|w| w.marked.is_none()),
+            Order::Lifo => self.waiters.iter_mut().rev().find(|w| w.marked.is_none()),
+        };
+        match chosen {
             Some(w) => {
-                w.marked = Some(Mark::One);
+                w.marked = Some(Mark::One(order));
                 w.waker.take()
             }
             None => {
@@ -120,7 +140,16 @@ impl Notify {
     /// Wakes the oldest waiting task; with none waiting, the next call to
     /// [`notified`](Self::notified) completes at once (at most one permit is stored).
     pub fn notify_one(&self) {
-        let waker = lock(&self.state).notify_one();
+        self.notify(Order::Fifo);
+    }
+
+    /// As [`notify_one`](Self::notify_one), but wakes the task that started waiting last.
+    pub fn notify_last(&self) {
+        self.notify(Order::Lifo);
+    }
+
+    fn notify(&self, order: Order) {
+        let waker = lock(&self.state).notify(order);
         if let Some(w) = waker {
             w.wake();
         }
@@ -158,31 +187,38 @@ impl Notify {
     }
 }
 
-impl Future for Notified<'_> {
-    type Output = ();
+impl Notified<'_> {
+    /// Starts waiting without polling: from now on this future counts as waiting for
+    /// [`notify_one`](Notify::notify_one) (a stored permit is consumed at once). Returns
+    /// whether it has been notified already; a later poll then completes at once. No
+    /// waker is registered until the future is polled.
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        // `Notified` is `Unpin`: its fields are plain data.
+        self.get_mut().poll_notified(None).is_ready()
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let mut st = lock(&this.notify.state);
-        match this.stage {
+    /// Polls the notification, registering `waker` if given.
+    fn poll_notified(&mut self, waker: Option<&Waker>) -> Poll<()> {
+        let mut st = lock(&self.notify.state);
+        match self.stage {
             Stage::Done => Poll::Ready(()),
             Stage::Init => {
-                if st.generation != this.generation {
-                    this.stage = Stage::Done;
+                if st.generation != self.generation {
+                    self.stage = Stage::Done;
                     return Poll::Ready(());
                 }
                 if std::mem::take(&mut st.permit) {
-                    this.stage = Stage::Done;
+                    self.stage = Stage::Done;
                     return Poll::Ready(());
                 }
                 let id = st.next_id;
                 st.next_id += 1;
                 st.waiters.push_back(Waiter {
                     id,
-                    waker: Some(cx.waker().clone()),
+                    waker: waker.cloned(),
                     marked: None,
                 });
-                this.stage = Stage::Waiting(id);
+                self.stage = Stage::Waiting(id);
                 Poll::Pending
             }
             Stage::Waiting(id) => {
@@ -191,17 +227,26 @@ impl Future for Notified<'_> {
                 };
                 if st.waiters[pos].marked.is_some() {
                     st.waiters.remove(pos);
-                    this.stage = Stage::Done;
+                    self.stage = Stage::Done;
                     return Poll::Ready(());
                 }
-                let w = &mut st.waiters[pos];
-                match &mut w.waker {
-                    Some(old) if old.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
+                if let Some(waker) = waker {
+                    match &mut st.waiters[pos].waker {
+                        Some(old) if old.will_wake(waker) => {}
+                        slot => *slot = Some(waker.clone()),
+                    }
                 }
                 Poll::Pending
             }
         }
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().poll_notified(Some(cx.waker()))
     }
 }
 
@@ -210,18 +255,20 @@ impl Drop for Notified<'_> {
         let Stage::Waiting(id) = self.stage else {
             return;
         };
-        let waker = {
+        // The waiter (and its waker) is dropped after unlocking: dropping the last
+        // reference to a waker may run code that uses this `Notify`.
+        let (waker, _gone) = {
             let mut st = lock(&self.notify.state);
             let Some(pos) = st.waiters.iter().position(|w| w.id == id) else {
                 return;
             };
             let gone = st.waiters.remove(pos).expect("position is in range");
-            if gone.marked == Some(Mark::One) {
-                // Chosen but never observed: pass the notification on.
-                st.notify_one()
-            } else {
-                None
-            }
+            let next = match gone.marked {
+                // Chosen but never observed: pass the notification on, in the same order.
+                Some(Mark::One(order)) => st.notify(order),
+                _ => None,
+            };
+            (next, gone)
         };
         if let Some(w) = waker {
             w.wake();

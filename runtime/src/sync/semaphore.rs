@@ -20,6 +20,7 @@
 use super::wait_queue::WaitQueue;
 use crate::coop;
 use crate::loom::{lock, Mutex};
+use crate::runtime::context::block_outside_runtime;
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -153,13 +154,23 @@ impl Semaphore {
         }
     }
 
+    /// Removes up to `n` free permits for good, returning how many it removed (fewer than
+    /// `n` when fewer are free). Permits held by guards are not touched. Works on a closed
+    /// semaphore too.
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let mut st = lock(&self.state);
+        let removed = st.permits.min(n);
+        st.permits -= removed;
+        removed
+    }
+
     /// Closes the semaphore: every queued and future acquire fails with [`AcquireError`].
     /// Permits already held stay valid and are still returned on drop.
     pub fn close(&self) {
         let wakers: Vec<Waker> = {
             let mut st = lock(&self.state);
             st.closed = true;
-            st.waiters.all_wakers()
+            st.waiters.take_all_wakers()
         };
         wakers.into_iter().for_each(Waker::wake);
     }
@@ -253,6 +264,58 @@ impl Semaphore {
         })
     }
 
+    /// [`try_acquire_many`](Self::try_acquire_many) through an `Arc`.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::Closed`] or [`TryAcquireError::NoPermits`].
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        let n = n as usize;
+        self.try_take(n)?;
+        Ok(OwnedSemaphorePermit {
+            sem: self,
+            permits: n,
+        })
+    }
+
+    /// [`acquire`](Self::acquire), blocking this thread: for code outside any runtime.
+    ///
+    /// # Errors
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    /// On a thread that drives a runtime (blocking there would stall its tasks).
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        block_outside_runtime(self.acquire())
+    }
+
+    /// [`acquire_many`](Self::acquire_many), blocking this thread. Errors and panics as
+    /// [`blocking_acquire`](Self::blocking_acquire).
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        block_outside_runtime(self.acquire_many(n))
+    }
+
+    /// [`acquire_owned`](Self::acquire_owned), blocking this thread. Errors and panics as
+    /// [`blocking_acquire`](Self::blocking_acquire).
+    #[track_caller]
+    pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        block_outside_runtime(self.acquire_owned())
+    }
+
+    /// [`acquire_many_owned`](Self::acquire_many_owned), blocking this thread. Errors and
+    /// panics as [`blocking_acquire`](Self::blocking_acquire).
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        block_outside_runtime(self.acquire_many_owned(n))
+    }
+
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
         let mut st = lock(&self.state);
         if st.closed {
@@ -271,9 +334,32 @@ impl Semaphore {
             sem: self,
             id: None,
         };
-        // A coop yield point, as Tokio's: a free lock is ready at once, so a task taking one
-        // in a loop would otherwise never give its worker up.
-        poll_fn(|cx| coop::poll_budgeted(cx, |cx| self.poll_take(n, &mut guard.id, cx))).await
+        poll_fn(|cx| {
+            // A coop yield point, as Tokio's: a free lock is ready at once, so a task
+            // taking one in a loop would otherwise never give its worker up.
+            let Poll::Ready(coop) = coop::poll_proceed(cx) else {
+                self.keep_place(n, &mut guard.id, cx);
+                return Poll::Pending;
+            };
+            let ret = self.poll_take(n, &mut guard.id, cx);
+            if ret.is_ready() {
+                coop.made_progress();
+            }
+            ret
+        })
+        .await
+    }
+
+    /// An acquirer out of coop budget yields; if it would have to wait anyway, it joins
+    /// the line now (or stays in it), so a later acquirer cannot overtake it while it
+    /// yields. When the permits are free it takes nothing: holding them across the yield
+    /// would make every other acquirer wait for it.
+    fn keep_place(&self, n: usize, id: &mut Option<u64>, cx: &mut Context<'_>) {
+        let mut st = lock(&self.state);
+        let could_take = st.waiters.may_take(*id) && st.permits >= n;
+        if !st.closed && (id.is_some() || !could_take) {
+            st.waiters.wait(id, n, cx.waker());
+        }
     }
 
     fn poll_take(
@@ -284,9 +370,9 @@ impl Semaphore {
     ) -> Poll<Result<(), AcquireError>> {
         let mut st = lock(&self.state);
         if st.closed {
-            if let Some(me) = id.take() {
-                st.waiters.remove(me);
-            }
+            let gone = id.take().and_then(|me| st.waiters.remove(me).1);
+            drop(st);
+            drop(gone);
             return Poll::Ready(Err(AcquireError(())));
         }
         if st.waiters.may_take(*id) && st.permits >= n {
@@ -306,10 +392,10 @@ impl Semaphore {
 
     /// A queued acquirer left without permits: pass a wake-up to the new head.
     fn cancel_wait(&self, id: u64) {
-        let next = {
+        let (next, _gone) = {
             let mut st = lock(&self.state);
-            st.waiters.remove(id);
-            st.head_if_ready()
+            let (_, gone) = st.waiters.remove(id);
+            (st.head_if_ready(), gone)
         };
         if let Some(w) = next {
             w.wake();
@@ -338,7 +424,7 @@ impl Drop for WaitGuard<'_> {
     }
 }
 
-impl SemaphorePermit<'_> {
+impl<'a> SemaphorePermit<'a> {
     /// Keeps the permits out of the semaphore for good (they are not returned on drop).
     pub fn forget(mut self) {
         self.permits = 0;
@@ -347,6 +433,33 @@ impl SemaphorePermit<'_> {
     /// Number of permits held.
     pub fn num_permits(&self) -> usize {
         self.permits
+    }
+
+    /// The semaphore the permits came from.
+    pub fn semaphore(&self) -> &'a Semaphore {
+        self.sem
+    }
+
+    /// Moves `other`'s permits into this guard; they are returned together on drop.
+    ///
+    /// # Panics
+    /// If `other` came from a different semaphore.
+    pub fn merge(&mut self, mut other: SemaphorePermit<'a>) {
+        assert!(
+            std::ptr::eq(self.sem, other.sem),
+            "merging permits from different semaphore instances"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None` (and nothing moved) if
+    /// it holds fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<SemaphorePermit<'a>> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit {
+            sem: self.sem,
+            permits: n,
+        })
     }
 }
 
@@ -370,6 +483,28 @@ impl OwnedSemaphorePermit {
     /// The semaphore the permits came from.
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.sem
+    }
+
+    /// Moves `other`'s permits into this guard; they are returned together on drop.
+    ///
+    /// # Panics
+    /// If `other` came from a different semaphore.
+    pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
+        assert!(
+            Arc::ptr_eq(&self.sem, &other.sem),
+            "merging permits from different semaphore instances"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None` (and nothing moved) if
+    /// it holds fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            sem: self.sem.clone(),
+            permits: n,
+        })
     }
 }
 

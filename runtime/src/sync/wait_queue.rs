@@ -112,18 +112,21 @@ impl<N: Copy> WaitQueue<N> {
     }
 
     /// Removes a waiter (its future was dropped, or it gives up), saying whether it held a
-    /// grant.
-    pub(crate) fn remove(&mut self, id: u64) -> Removed {
+    /// grant. Its waker is returned, to be dropped after the caller unlocks: dropping the
+    /// last reference to a waker may run code that takes the same lock.
+    pub(crate) fn remove(&mut self, id: u64) -> (Removed, Option<Waker>) {
         if self.take_grant(id) {
-            return Removed::Granted;
+            return (Removed::Granted, None);
         }
         match self.waiters.iter().position(|w| w.id == id) {
-            Some(i) => {
-                self.waiters.remove(i);
-                Removed::Queued
-            }
-            None => Removed::Absent,
+            Some(i) => (Removed::Queued, self.waiters.remove(i).map(|w| w.waker)),
+            None => (Removed::Absent, None),
         }
+    }
+
+    /// What the head waits for, if anyone waits.
+    pub(crate) fn head_need(&self) -> Option<N> {
+        self.waiters.front().map(|w| w.need)
     }
 
     /// Handoff mode: the head leaves the queue holding what it waited for (the caller has
@@ -156,9 +159,11 @@ impl<N: Copy> WaitQueue<N> {
         Some(head.waker.clone())
     }
 
-    /// Every waiter's waker (to fail them all, e.g. on close).
-    pub(crate) fn all_wakers(&self) -> Vec<Waker> {
-        self.waiters.iter().map(|w| w.waker.clone()).collect()
+    /// Empties the queue, returning every waiter's waker (to fail them all on close), to be
+    /// woken after the caller unlocks. A waiter polled again finds itself gone
+    /// ([`Removed::Absent`]).
+    pub(crate) fn take_all_wakers(&mut self) -> Vec<Waker> {
+        self.waiters.drain(..).map(|w| w.waker).collect()
     }
 
     /// Number of waiters.
