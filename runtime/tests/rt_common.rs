@@ -664,6 +664,58 @@ fn a_yielding_pair_on_one_worker_reaches_an_idle_sibling() {
     }
 }
 
+/// `on_thread_park` runs before a thread driving tasks sleeps and `on_thread_unpark` after
+/// it wakes, in pairs, on both flavors and both drivers; the park hook runs in the
+/// runtime's context, and a task it spawns runs before the thread sleeps (else the
+/// `block_on` below, which waits for that task, would never end).
+#[test]
+fn park_hooks_run_around_every_park_in_the_runtime_context() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    for driver in support::drivers() {
+        for flavor in ["current_thread", "multi_thread"] {
+            let parks = Arc::new(AtomicUsize::new(0));
+            let unparks = Arc::new(AtomicUsize::new(0));
+            let (tx, rx) = zokio::sync::oneshot::channel::<()>();
+            let tx = Arc::new(Mutex::new(Some(tx)));
+            let mut builder = match flavor {
+                "current_thread" => zokio::runtime::Builder::new_current_thread(),
+                _ => {
+                    let mut b = zokio::runtime::Builder::new_multi_thread();
+                    b.worker_threads(1);
+                    b
+                }
+            };
+            let rt = {
+                let (parks, unparks) = (parks.clone(), unparks.clone());
+                builder
+                    .io_driver(driver)
+                    .on_thread_park(move || {
+                        parks.fetch_add(1, SeqCst);
+                        if let Some(tx) = tx.lock().unwrap().take() {
+                            // Needs the runtime's context.
+                            zokio::spawn(async move { tx.send(()).unwrap() });
+                        }
+                    })
+                    .on_thread_unpark(move || {
+                        unparks.fetch_add(1, SeqCst);
+                    })
+                    .build()
+                    .unwrap()
+            };
+            rt.block_on(async {
+                // Nothing else to do: the thread parks, and the hook's task answers.
+                rx.await.unwrap();
+                zokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            });
+            drop(rt);
+            let (p, u) = (parks.load(SeqCst), unparks.load(SeqCst));
+            assert!(p >= 2, "{flavor} {driver:?}: {p} parks");
+            assert_eq!(p, u, "{flavor} {driver:?}: parks and unparks differ");
+        }
+    }
+}
+
 /// `on_thread_start` runs on every worker and blocking thread before it runs a task, and
 /// `on_thread_stop` on each of them as it stops, as in Tokio.
 #[test]

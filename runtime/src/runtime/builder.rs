@@ -141,6 +141,28 @@ impl Builder {
         self
     }
 
+    /// A function a thread driving the runtime's tasks (a worker, or the thread in a
+    /// current-thread `block_on`) calls when it has nothing to run, just before it sleeps.
+    /// It runs inside the runtime's context, so it may spawn; a task it spawns or wakes is
+    /// run before the thread sleeps. Same meaning as Tokio's.
+    pub fn on_thread_park<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.park = Some(Arc::new(f));
+        self
+    }
+
+    /// A function a thread driving the runtime's tasks calls when it wakes from sleep,
+    /// before it runs tasks again. Same meaning as Tokio's.
+    pub fn on_thread_unpark<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.unpark = Some(Arc::new(f));
+        self
+    }
+
     /// Most threads the blocking pool starts; further `spawn_blocking` calls queue.
     /// Default: 512.
     ///

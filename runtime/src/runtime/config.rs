@@ -8,11 +8,15 @@ pub(crate) type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
 pub(crate) type ThreadCallback = Arc<dyn Fn() + Send + Sync + 'static>;
 
 /// What every thread a runtime starts (workers and blocking-pool threads) runs first and
-/// last: `Builder::on_thread_start` / `on_thread_stop`, as Tokio has them.
+/// last: `Builder::on_thread_start` / `on_thread_stop`; and what a thread driving tasks
+/// runs before it parks and after it wakes: `on_thread_park` / `on_thread_unpark`. As
+/// Tokio has them.
 #[derive(Clone, Default)]
 pub(crate) struct ThreadHooks {
     pub(crate) start: Option<ThreadCallback>,
     pub(crate) stop: Option<ThreadCallback>,
+    pub(crate) park: Option<ThreadCallback>,
+    pub(crate) unpark: Option<ThreadCallback>,
 }
 
 impl ThreadHooks {
@@ -23,6 +27,20 @@ impl ThreadHooks {
             start();
         }
         StopGuard(self.stop.clone())
+    }
+
+    /// Runs the park hook, if any (a scheduler thread is about to sleep).
+    pub(crate) fn before_park(&self) {
+        if let Some(park) = &self.park {
+            park();
+        }
+    }
+
+    /// Runs the unpark hook, if any (a scheduler thread woke from sleep).
+    pub(crate) fn after_unpark(&self) {
+        if let Some(unpark) = &self.unpark {
+            unpark();
+        }
     }
 }
 
@@ -69,6 +87,8 @@ impl fmt::Debug for Config {
             .field("name", &self.name)
             .field("on_thread_start", &self.hooks.start.is_some())
             .field("on_thread_stop", &self.hooks.stop.is_some())
+            .field("on_thread_park", &self.hooks.park.is_some())
+            .field("on_thread_unpark", &self.hooks.unpark.is_some())
             .finish()
     }
 }

@@ -293,7 +293,12 @@ impl Context {
     }
 
     fn park(&self, timeout: Option<Duration>) {
-        let mut driver = {
+        let hooks = &self.handle.config.hooks;
+        if timeout.is_none() {
+            // Outside the core's borrow: the hook may spawn or wake tasks.
+            hooks.before_park();
+        }
+        let (mut driver, idle) = {
             let mut core = self.core.borrow_mut();
             let core = core.as_mut().expect("core present while driving");
             core.stats.submit(&self.handle.shared.metrics);
@@ -304,21 +309,31 @@ impl Context {
             if timeout.is_none() {
                 core.stats.parks += 1;
             }
-            core.driver.take().expect("driver present while awake")
+            // Tasks queued by the park hook (or remotely) run before any sleep.
+            let idle = core.tasks.is_empty() && self.handle.shared.inject.is_empty();
+            (
+                core.driver.take().expect("driver present while awake"),
+                idle,
+            )
         };
         match timeout {
-            None if !self.handle.shared.woken.load(Acquire) => driver.park(),
+            None if idle && !self.handle.shared.woken.load(Acquire) => driver.park(),
             // The `block_on` future was woken: do not sleep, but still fire due timers and
             // reap I/O, or a future that keeps waking itself (polling a sleep, or a socket,
             // in a loop) would wait forever for what only the driver delivers.
             None => driver.park_timeout(Duration::ZERO),
             Some(timeout) => driver.park_timeout(timeout),
         }
-        let mut core = self.core.borrow_mut();
-        let core = core.as_mut().expect("core present while driving");
-        core.driver = Some(driver);
+        {
+            let mut core = self.core.borrow_mut();
+            let core = core.as_mut().expect("core present while driving");
+            core.driver = Some(driver);
+            if timeout.is_none() {
+                core.stats.unparks += 1;
+            }
+        }
         if timeout.is_none() {
-            core.stats.unparks += 1;
+            hooks.after_unpark();
         }
     }
 

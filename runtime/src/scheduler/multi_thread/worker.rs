@@ -531,7 +531,18 @@ impl Context {
         }
     }
 
+    /// Parks until woken, between the park and unpark hooks (both run even when the worker
+    /// finds work and does not sleep, as Tokio's). The hooks run outside the core's
+    /// borrow: they may spawn or wake tasks, which then keep this worker from parking
+    /// (`transition_to_parked` finds them).
     fn park(&self) {
+        let hooks = &self.handle.config.hooks;
+        hooks.before_park();
+        self.park_until_woken();
+        hooks.after_unpark();
+    }
+
+    fn park_until_woken(&self) {
         {
             let mut core = self.core();
             // A shutdown seen by the last driver poll: its unpark is spent, so parking now
