@@ -93,3 +93,99 @@ fn positional_io_and_errors() {
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
     });
 }
+
+/// Tokio's `AsyncRead`, `AsyncWrite` and `AsyncSeek` on `File` share one position with
+/// the cursor operations, on both flavors and drivers: writes larger than the internal
+/// buffer, seeks from each end, a write after read-ahead (which must land at the logical
+/// position, not after what was read ahead), end of file, and a write error reported by
+/// `flush`.
+#[test]
+fn tokio_io_traits_share_the_files_position() {
+    use zokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    for (k, rt) in flavors().into_iter().enumerate() {
+        let path = dir.path().join(format!("rw{k}"));
+        rt.block_on(async move {
+            let std = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .unwrap();
+            let mut f = File::from_std(std);
+            let data = pattern(3 << 20); // more than the 2 MiB internal buffer
+            f.write_all(&data).await.unwrap();
+            f.flush().await.unwrap();
+            assert_eq!(f.stream_position().await.unwrap(), data.len() as u64);
+            f.rewind().await.unwrap();
+            let mut back = Vec::new();
+            assert_eq!(f.read_to_end(&mut back).await.unwrap(), data.len());
+            assert!(back == data, "read back differs");
+            assert_eq!(f.read(&mut [0; 8]).await.unwrap(), 0, "past the end");
+            // A small read reads ahead; the write after it lands where the read ended.
+            f.set_max_buf_size(4096);
+            f.seek(io::SeekFrom::Start(10)).await.unwrap();
+            let mut five = [0; 5];
+            f.read_exact(&mut five).await.unwrap();
+            assert_eq!(five, data[10..15]);
+            assert_eq!(f.stream_position().await.unwrap(), 15);
+            f.write_all(b"XYZ").await.unwrap();
+            f.flush().await.unwrap();
+            // The cursor operations continue from the same position.
+            let (r, buf) = f.read_owned(Vec::with_capacity(2)).await;
+            assert_eq!((r.unwrap(), &buf[..]), (2, &data[18..20]));
+            let tail = f.seek(io::SeekFrom::End(-3)).await.unwrap();
+            assert_eq!(tail, data.len() as u64 - 3);
+            let mut last = Vec::new();
+            f.read_to_end(&mut last).await.unwrap();
+            assert_eq!(last, data[data.len() - 3..]);
+            let err = f.seek(io::SeekFrom::Current(-(1 << 40))).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            let mut expected = data.clone();
+            expected[15..18].copy_from_slice(b"XYZ");
+            assert!(fs::read(&path).await.unwrap() == expected);
+            // One operation moves at most max_buf_size bytes; vectored writes gather.
+            f.rewind().await.unwrap();
+            f.set_max_buf_size(1);
+            assert_eq!(f.read(&mut [0; 64]).await.unwrap(), 1);
+            f.set_max_buf_size(4);
+            let slices = [io::IoSlice::new(b"ab"), io::IoSlice::new(b"cdef")];
+            assert_eq!(f.write_vectored(&slices).await.unwrap(), 4);
+            f.flush().await.unwrap();
+            let mut four = [0; 4];
+            f.seek(io::SeekFrom::Start(1)).await.unwrap();
+            f.read_exact(&mut four).await.unwrap();
+            assert_eq!(&four, b"abcd");
+            expected[1..5].copy_from_slice(b"abcd");
+            assert!(fs::read(&path).await.unwrap() == expected);
+            // Lines through Tokio's BufReader.
+            fs::write(&path, "one\ntwo\n").await.unwrap();
+            let mut lines = BufReader::new(File::open(&path).await.unwrap()).lines();
+            assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("one"));
+            assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("two"));
+            assert_eq!(lines.next_line().await.unwrap(), None);
+            assert_eq!(fs::read_to_string(&path).await.unwrap(), "one\ntwo\n");
+            // A write to a read-only file is accepted into the buffer; flush reports it.
+            let mut ro = File::open(&path).await.unwrap();
+            assert_eq!(ro.write(b"no").await.unwrap(), 2);
+            assert!(
+                ro.flush().await.is_err(),
+                "the failed write went unreported"
+            );
+            // A clone and into_std both start where the reader stopped, not past its
+            // read-ahead.
+            let mut f = File::open(&path).await.unwrap();
+            let mut three = [0; 3];
+            f.read_exact(&mut three).await.unwrap();
+            let mut clone = f.try_clone().await.unwrap();
+            let mut from_clone = String::new();
+            clone.read_to_string(&mut from_clone).await.unwrap();
+            assert_eq!(from_clone, "\ntwo\n");
+            let mut std = f.into_std().await;
+            let mut rest = String::new();
+            std::io::Read::read_to_string(&mut std, &mut rest).unwrap();
+            assert_eq!(rest, "\ntwo\n");
+        });
+    }
+}
