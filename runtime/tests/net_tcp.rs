@@ -457,3 +457,39 @@ fn an_owned_read_appends_what_arrives_after_what_the_buffer_held() {
         });
     }
 }
+
+/// `into_std` hands over a connected stream and a listener, deregistered and still
+/// non-blocking (as Tokio's); they work as std sockets and can come back with `from_std`.
+#[test]
+fn into_std_hands_over_working_sockets() {
+    use std::io::{Read, Write};
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let std_listener = listener.into_std().unwrap();
+            assert_eq!(
+                std_listener.accept().unwrap_err().kind(),
+                io::ErrorKind::WouldBlock,
+                "the listener is no longer non-blocking"
+            );
+            let mut std_client = client.into_std().unwrap();
+            std_client.set_nonblocking(false).unwrap();
+            std_client.write_all(b"ping").unwrap();
+            let server = server.into_std().unwrap();
+            server.set_nonblocking(false).unwrap();
+            let mut got = [0; 4];
+            (&server).read_exact(&mut got).unwrap();
+            assert_eq!(&got, b"ping");
+            // And back into the runtime.
+            server.set_nonblocking(true).unwrap();
+            let server = TcpStream::from_std(server).unwrap();
+            let (r, _) = server.write_all_owned(b"pong".to_vec()).await;
+            r.unwrap();
+            std_client.read_exact(&mut got).unwrap();
+            assert_eq!(&got, b"pong");
+        });
+    }
+}

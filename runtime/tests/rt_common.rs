@@ -758,3 +758,30 @@ fn thread_hooks_run_on_every_runtime_thread() {
     assert!(started.len() >= 3, "{} threads started", started.len());
     assert_eq!(*started, *stopped.lock().unwrap());
 }
+
+/// Guards from `Handle::enter` must drop in reverse order, as Tokio's: dropping an outer
+/// one first panics (it would leave the wrong runtime current); in order, the previous
+/// runtime is current again after each.
+#[test]
+fn enter_guards_dropped_out_of_order_panic() {
+    use zokio::runtime::Handle;
+    let rt1 = Builder::new_current_thread().build().unwrap();
+    let rt2 = Builder::new_current_thread().build().unwrap();
+    assert_ne!(rt1.handle().id(), rt2.handle().id());
+    assert_eq!(rt1.handle().id(), rt1.handle().clone().id());
+    {
+        let _a = rt1.enter();
+        {
+            let _b = rt2.enter();
+            assert_eq!(Handle::current().id(), rt2.handle().id());
+        }
+        assert_eq!(Handle::current().id(), rt1.handle().id());
+    }
+    assert!(Handle::try_current().is_err());
+    let outer = rt1.enter();
+    let inner = rt2.enter();
+    let msg = support::panic_message(move || drop(outer));
+    assert!(msg.contains("dropped out of order"), "{msg}");
+    // The context was reset by the outer guard; the inner one has nothing left to undo.
+    std::mem::forget(inner);
+}

@@ -27,6 +27,13 @@ impl<S: AsRawFd> Evented<S> {
         })
     }
 
+    /// The socket, deregistered from the driver (still non-blocking).
+    pub(super) fn into_inner(self) -> S {
+        let Evented { reg, io } = self;
+        drop(reg);
+        io
+    }
+
     /// As [`new`](Self::new) for a socket from `accept`, registered with the worker on the
     /// CPU its packets arrive on (`Registration::new_accepted`).
     pub(super) fn new_accepted(io: S) -> io::Result<Evented<S>> {
@@ -104,6 +111,15 @@ impl TcpListener {
         Ok(TcpListener {
             inner: Evented::new_listener(listener)?,
         })
+    }
+
+    /// The std listener, deregistered from the runtime's driver; it stays in
+    /// non-blocking mode, as Tokio's.
+    ///
+    /// # Errors
+    /// None today; `io::Result` as Tokio's signature.
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.inner.into_inner())
     }
 
     /// Waits for a connection. Cancel-safe: a connection is never lost by dropping the
@@ -208,6 +224,18 @@ impl TcpStream {
         Ok(TcpStream {
             inner: Arc::new(Evented::new(stream)?),
         })
+    }
+
+    /// The std stream, deregistered from the runtime's driver; it stays in non-blocking
+    /// mode (`set_nonblocking(false)` to use it with blocking calls), as Tokio's.
+    ///
+    /// # Errors
+    /// `Other` if an io_uring operation cancelled earlier still holds the socket (it
+    /// lets go when the kernel completes it).
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Arc::try_unwrap(self.inner)
+            .map(Evented::into_inner)
+            .map_err(|_| io::Error::other("a cancelled I/O operation still holds the socket"))
     }
 
     /// Reads into `buf`'s spare capacity (`capacity - len` bytes at most, not zeroed

@@ -15,6 +15,9 @@ use std::ptr::NonNull;
 
 struct Context {
     handle: RefCell<Option<scheduler::Handle>>,
+    /// How many `SetCurrentGuard`s are alive on this thread: each must drop at the depth
+    /// it was made at.
+    depth: Cell<usize>,
     scheduler: Cell<Option<NonNull<scheduler::Context>>>,
     entered: Cell<EnterRuntime>,
 }
@@ -36,6 +39,7 @@ thread_local! {
     static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
+            depth: Cell::new(0),
             scheduler: Cell::new(None),
             entered: Cell::new(EnterRuntime::NotEntered),
         }
@@ -80,6 +84,8 @@ pub(crate) fn with_handle<R>(
 #[must_use]
 pub(crate) struct SetCurrentGuard {
     prev: Option<scheduler::Handle>,
+    /// Guards alive on the thread, this one included; 0 if there was no context to set.
+    depth: usize,
 }
 
 /// Makes `handle` the current runtime handle until the guard drops. While the thread's
@@ -87,17 +93,46 @@ pub(crate) struct SetCurrentGuard {
 /// exit) there is no context to set: the guard then does nothing, and code run meanwhile
 /// sees no current runtime.
 pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {
-    let prev = CONTEXT
-        .try_with(|cx| cx.handle.replace(Some(handle.clone())))
-        .ok()
-        .flatten();
-    SetCurrentGuard { prev }
+    CONTEXT
+        .try_with(|cx| {
+            let depth = cx.depth.get() + 1;
+            cx.depth.set(depth);
+            SetCurrentGuard {
+                prev: cx.handle.replace(Some(handle.clone())),
+                depth,
+            }
+        })
+        .unwrap_or(SetCurrentGuard {
+            prev: None,
+            depth: 0,
+        })
 }
 
 impl Drop for SetCurrentGuard {
+    /// # Panics
+    /// If a guard made after this one is still alive (guards from `Handle::enter` dropped
+    /// out of order, which would leave the wrong runtime current), as Tokio's; not while
+    /// the thread is already panicking.
     fn drop(&mut self) {
+        if self.depth == 0 {
+            return;
+        }
         let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|cx| *cx.handle.borrow_mut() = prev);
+        let in_order = CONTEXT
+            .try_with(|cx| {
+                let in_order = cx.depth.get() == self.depth;
+                cx.depth.set(self.depth - 1);
+                *cx.handle.borrow_mut() = prev;
+                in_order
+            })
+            .unwrap_or(true);
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "`EnterGuard` values dropped out of order. Guards returned by \
+                 `zokio::runtime::Handle::enter()` must be dropped in the reverse order as \
+                 they were acquired."
+            );
+        }
     }
 }
 

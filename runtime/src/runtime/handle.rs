@@ -4,6 +4,7 @@ use crate::scheduler;
 use crate::task::JoinHandle;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A cloneable reference to a runtime: spawn onto it from any thread, read its metrics.
 ///
@@ -12,6 +13,20 @@ use std::marker::PhantomData;
 #[derive(Clone, Debug)]
 pub struct Handle {
     pub(crate) inner: scheduler::Handle,
+}
+
+// As for `Runtime` (see there): a caught panic leaves the runtime a handle reaches usable.
+impl std::panic::UnwindSafe for Handle {}
+impl std::panic::RefUnwindSafe for Handle {}
+
+/// A runtime's identifier ([`Handle::id`]); printed as a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(std::num::NonZeroU64);
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// Returned by [`Handle::enter`]; restores the previous current runtime when dropped.
@@ -104,6 +119,18 @@ impl Handle {
             scheduler::Handle::MultiThread(h) => &h.config,
         };
         config.name.as_deref()
+    }
+
+    /// The runtime's identifier: equal for every handle of one runtime, different between
+    /// runtimes that are alive at the same time (it is the address of the runtime's shared
+    /// state, as Tokio's is, so a runtime built after another was dropped may get the same
+    /// one).
+    pub fn id(&self) -> Id {
+        let addr = match &self.inner {
+            scheduler::Handle::CurrentThread(h) => Arc::as_ptr(h) as usize,
+            scheduler::Handle::MultiThread(h) => Arc::as_ptr(h) as usize,
+        };
+        Id(std::num::NonZeroU64::new(addr as u64).expect("an Arc's address is not null"))
     }
 
     /// Which scheduler this runtime uses.

@@ -22,7 +22,7 @@ mod runtime;
 pub use crate::driver::IoDriver;
 pub use builder::Builder;
 pub use context::TryCurrentError;
-pub use handle::{EnterGuard, Handle};
+pub use handle::{EnterGuard, Handle, Id};
 pub use local_runtime::{LocalOptions, LocalRuntime};
 pub use metrics::RuntimeMetrics;
 pub use runtime::{Runtime, RuntimeFlavor};

@@ -35,6 +35,13 @@ pub struct Runtime {
     is_shut_down: bool,
 }
 
+// A panic that unwinds out of `block_on` (or out of code holding a `&Runtime`) leaves the
+// runtime usable: the scheduler's state changes under locks or in the owning thread's
+// core, which `block_on` hands back (its guards run during the unwind), and a task's
+// panic is caught at the task. As Tokio's runtime.
+impl std::panic::UnwindSafe for Runtime {}
+impl std::panic::RefUnwindSafe for Runtime {}
+
 impl Runtime {
     pub(crate) fn from_parts(
         flavor: Flavor,
