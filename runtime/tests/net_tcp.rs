@@ -493,3 +493,116 @@ fn into_std_hands_over_working_sockets() {
         });
     }
 }
+
+/// Tokio's readiness API on every flavor and driver: an accepted socket starts out
+/// assumed ready (one `try_read` finds out), `try_*` never wait and fail with
+/// `WouldBlock` until readiness returns, `readable`/`writable` wait for it, and a closed
+/// peer shows as read-closed with `Ok(0)`.
+#[test]
+fn readiness_api_waits_and_tries() {
+    use futures::FutureExt;
+    use std::io::IoSliceMut;
+    use zokio::io::{Interest, Ready};
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            // Assumed readable once; the first try finds nothing and clears it.
+            let ready = server.ready(Interest::READABLE).await.unwrap();
+            assert!(ready.is_readable());
+            let mut buf = [0; 64];
+            let err = server.try_read(&mut buf).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+            assert!(
+                server.readable().now_or_never().is_none(),
+                "readable with nothing to read"
+            );
+            assert_eq!(
+                server.try_read(&mut buf).unwrap_err().kind(),
+                io::ErrorKind::WouldBlock
+            );
+            client.writable().await.unwrap();
+            assert_eq!(client.try_write(b"hello").unwrap(), 5);
+            let slices = [io::IoSlice::new(b" wo"), io::IoSlice::new(b"rld")];
+            assert_eq!(client.try_write_vectored(&slices).unwrap(), 6);
+            let mut got = Vec::new();
+            while got.len() < 11 {
+                server.readable().await.unwrap();
+                let (mut a, mut b) = ([0; 4], [0; 64]);
+                let mut bufs = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
+                match server.try_read_vectored(&mut bufs) {
+                    Ok(n) => {
+                        let all: Vec<u8> = a.iter().chain(b.iter()).copied().collect();
+                        got.extend_from_slice(&all[..n]);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            assert_eq!(got, b"hello world");
+            // Fill the send buffer: writable no longer resolves until the peer drains.
+            let chunk = vec![7u8; 1 << 16];
+            let mut sent = 0;
+            loop {
+                match client.try_write(&chunk) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            assert!(
+                client.writable().now_or_never().is_none(),
+                "writable while full"
+            );
+            let mut drained = 0;
+            let mut bytes = bytes::BytesMut::with_capacity(1 << 16);
+            while drained < sent {
+                let ready = server
+                    .ready(Interest::READABLE | Interest::WRITABLE)
+                    .await
+                    .unwrap();
+                assert!(ready.is_writable() || ready.is_readable(), "{ready:?}");
+                match server.try_read_buf(&mut bytes) {
+                    Ok(n) => {
+                        drained += n;
+                        bytes.clear();
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            client.writable().await.unwrap();
+            // try_io / async_io run the caller's own non-blocking call.
+            client.try_write(b"x").unwrap();
+            let n = server
+                .async_io(Interest::READABLE, || {
+                    use std::os::fd::AsRawFd;
+                    let mut one = [0u8; 1];
+                    // SAFETY: `one` is valid for a 1-byte write; the fd is open.
+                    let n =
+                        unsafe { libc::recv(server.as_raw_fd(), one.as_mut_ptr().cast(), 1, 0) };
+                    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+                })
+                .await
+                .unwrap();
+            assert_eq!(n, 1);
+            // The peer closes: read-closed, then end of stream.
+            drop(client);
+            let ready = server.ready(Interest::READABLE).await.unwrap();
+            assert!(ready.is_read_closed() || ready.is_readable());
+            loop {
+                match server.try_read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        server.readable().await.unwrap();
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            assert_ne!(ready & Ready::ALL, Ready::EMPTY);
+        });
+    }
+}

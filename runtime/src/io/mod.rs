@@ -17,7 +17,10 @@
 
 use std::io;
 
+mod ready;
 mod util;
+
+pub use ready::{Interest, Ready};
 
 pub use tokio::io::{
     copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, join, simplex,

@@ -3,6 +3,7 @@
 //! [`WriteHalf`], [`ReuniteError`]).
 
 use crate::driver::io::{Direction, Registration};
+use crate::io::{Interest, Ready};
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
@@ -851,3 +852,216 @@ macro_rules! fd_impls {
 
 fd_impls!(TcpListener);
 fd_impls!(TcpStream);
+
+/// Tokio's readiness API over a connected socket: wait for readiness, then try the
+/// operation without waiting. Readiness is the driver's cached view (a multishot poll on
+/// io_uring, edge-triggered epoll): `try_*` fails with `WouldBlock`, without a syscall,
+/// until an event says the socket may be ready, and an attempt that finds `WouldBlock`
+/// clears the readiness until the next event.
+impl Evented<std::net::TcpStream> {
+    async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        let ev = poll_fn(|cx| self.reg.poll_interest(cx, interest)).await?;
+        Ok(Ready::from_driver_bits(ev.bits()))
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+        self.reg.poll_interest(cx, interest).map_ok(drop)
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reg.try_io(Interest::READABLE, || (&self.io).read(buf))
+    }
+
+    fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.reg
+            .try_io(Interest::READABLE, || (&self.io).read_vectored(bufs))
+    }
+
+    fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.reg.try_io(Interest::READABLE, || {
+            let dst = buf.chunk_mut();
+            // SAFETY: `recv` writes at most `dst.len()` bytes into `dst` and reads none;
+            // the socket's fd is open for the call.
+            let n =
+                unsafe { libc::recv(self.io.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len(), 0) };
+            let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+            // SAFETY: `recv` initialised the first `n` bytes of the chunk.
+            unsafe { buf.advance_mut(n) };
+            Ok(n)
+        })
+    }
+
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.reg
+            .try_io(Interest::WRITABLE, || (&self.io).write(buf))
+    }
+
+    fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.reg
+            .try_io(Interest::WRITABLE, || (&self.io).write_vectored(bufs))
+    }
+
+    fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.reg.try_io(interest, f)
+    }
+
+    async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            let ev = poll_fn(|cx| self.reg.poll_interest(cx, interest)).await?;
+            match f() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.clear(ev),
+                r => return r,
+            }
+        }
+    }
+}
+
+/// `ready`, `try_io` and `async_io` of a stream or half, as Tokio's.
+macro_rules! readiness {
+    ($ty:ty) => {
+        impl $ty {
+            /// Waits until the socket is ready for `interest` (an error or hang-up counts),
+            /// and says for what. The readiness may be stale by the time an operation runs
+            /// (it then fails with `WouldBlock`: wait again).
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                self.inner.ready(interest).await
+            }
+
+            /// Runs `f` (a non-blocking operation on this socket's fd) if the cached
+            /// readiness allows `interest`, else fails with `WouldBlock`; an `f` that
+            /// finds `WouldBlock` clears that readiness until the next event.
+            ///
+            /// # Errors
+            /// `WouldBlock`, or what `f` returns.
+            pub fn try_io<R>(
+                &self,
+                interest: Interest,
+                f: impl FnOnce() -> io::Result<R>,
+            ) -> io::Result<R> {
+                self.inner.try_io(interest, f)
+            }
+
+            /// Waits for `interest` and runs `f` until it does not fail with
+            /// `WouldBlock`.
+            ///
+            /// # Errors
+            /// What `f` returns; `Other` once the runtime has shut down.
+            pub async fn async_io<R>(
+                &self,
+                interest: Interest,
+                f: impl FnMut() -> io::Result<R>,
+            ) -> io::Result<R> {
+                self.inner.async_io(interest, f).await
+            }
+        }
+    };
+}
+
+/// The read side of Tokio's readiness API, for a stream or read half.
+macro_rules! readiness_read {
+    ($ty:ty) => {
+        impl $ty {
+            /// Waits until the socket may be read (data, end of stream or an error). A
+            /// shorthand for `ready(Interest::READABLE)`.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub async fn readable(&self) -> io::Result<()> {
+                self.inner.ready(Interest::READABLE).await.map(drop)
+            }
+
+            /// Polls for read readiness, registering the task to be woken.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.inner.poll_ready(cx, Interest::READABLE)
+            }
+
+            /// Reads what has arrived into `buf` without waiting. `Ok(0)`: end of stream
+            /// (or an empty `buf`).
+            ///
+            /// # Errors
+            /// `WouldBlock` when nothing can be read now; else the OS error of `recv`.
+            pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                self.inner.try_read(buf)
+            }
+
+            /// As [`try_read`](Self::try_read), scattering into `bufs`.
+            ///
+            /// # Errors
+            /// As [`try_read`](Self::try_read).
+            pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+                self.inner.try_read_vectored(bufs)
+            }
+
+            /// As [`try_read`](Self::try_read), into the unfilled part of `buf` (not
+            /// zeroed first), advancing it.
+            ///
+            /// # Errors
+            /// As [`try_read`](Self::try_read).
+            pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+                self.inner.try_read_buf(buf)
+            }
+        }
+    };
+}
+
+/// The write side of Tokio's readiness API, for a stream or write half.
+macro_rules! readiness_write {
+    ($ty:ty) => {
+        impl $ty {
+            /// Waits until the socket may be written (room, a closed connection or an
+            /// error). A shorthand for `ready(Interest::WRITABLE)`.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub async fn writable(&self) -> io::Result<()> {
+                self.inner.ready(Interest::WRITABLE).await.map(drop)
+            }
+
+            /// Polls for write readiness, registering the task to be woken.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.inner.poll_ready(cx, Interest::WRITABLE)
+            }
+
+            /// Writes what fits now from `buf`, without waiting.
+            ///
+            /// # Errors
+            /// `WouldBlock` when the send buffer is full; else the OS error of `send`.
+            pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                self.inner.try_write(buf)
+            }
+
+            /// As [`try_write`](Self::try_write), gathering from `bufs`.
+            ///
+            /// # Errors
+            /// As [`try_write`](Self::try_write).
+            pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+                self.inner.try_write_vectored(bufs)
+            }
+        }
+    };
+}
+
+readiness!(TcpStream);
+readiness!(OwnedReadHalf);
+readiness!(OwnedWriteHalf);
+readiness!(ReadHalf<'_>);
+readiness!(WriteHalf<'_>);
+readiness_read!(TcpStream);
+readiness_read!(OwnedReadHalf);
+readiness_read!(ReadHalf<'_>);
+readiness_write!(TcpStream);
+readiness_write!(OwnedWriteHalf);
+readiness_write!(WriteHalf<'_>);

@@ -32,7 +32,7 @@
 
 mod epoll;
 mod poller;
-mod scheduled_io;
+pub(crate) mod scheduled_io;
 mod uring;
 
 pub(crate) use poller::{IoPark, IoUnpark, Poller, Registrant};
@@ -280,6 +280,12 @@ fn incoming_cpu(fd: RawFd) -> Option<usize> {
         .and_then(|c| usize::try_from(c).ok())
 }
 
+/// The driver bits a task waiting for `interest` wakes on: the interest's own, plus
+/// error and shutdown (a waiter must not sleep through either).
+fn interest_bits(interest: crate::io::Interest) -> usize {
+    interest.mask().to_driver_bits() | scheduled_io::ERROR | scheduled_io::SHUTDOWN
+}
+
 /// A socket registered with a poller; deregistered on drop.
 #[derive(Debug)]
 pub(crate) struct Registration {
@@ -307,7 +313,9 @@ impl Registration {
     }
 
     /// As [`new`](Self::new), for a socket returned by `accept`: placed with the worker on
-    /// the CPU its packets arrive on (see [`pick_by_incoming_cpu`]), when there is one.
+    /// the CPU its packets arrive on (see [`pick_by_incoming_cpu`]), when there is one,
+    /// and assumed readable and writable until an operation finds otherwise
+    /// ([`ScheduledIo::assume_ready`]).
     pub(crate) fn new_accepted(fd: RawFd) -> io::Result<Registration> {
         Self::register(fd, Kind::Accepted)
     }
@@ -343,6 +351,9 @@ impl Registration {
             None => Registrant::Outside,
         };
         let io = Arc::new(ScheduledIo::new());
+        if kind == Kind::Accepted {
+            io.assume_ready();
+        }
         let token = poller.register(fd, io.clone(), by)?;
         Ok(Registration {
             io,
@@ -362,6 +373,50 @@ impl Registration {
             return Poll::Ready(Err(io::Error::other("zokio runtime is shut down")));
         }
         self.io.poll_ready(cx, dir).map(Ok)
+    }
+
+    /// Waits until the socket is ready for `interest` (or hung up, errored, or the runtime
+    /// shut down: an error wakes every interest).
+    ///
+    /// # Errors
+    /// `Other` once the runtime has shut down.
+    pub(crate) fn poll_interest(
+        &self,
+        cx: &mut Context<'_>,
+        interest: crate::io::Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        if self.poller.is_shutdown() {
+            return Poll::Ready(Err(io::Error::other("zokio runtime is shut down")));
+        }
+        let mask = interest_bits(interest);
+        let ev = std::task::ready!(self.io.poll_ready_mask(cx, mask));
+        if ev.bits() & scheduled_io::SHUTDOWN != 0 {
+            return Poll::Ready(Err(io::Error::other("zokio runtime is shut down")));
+        }
+        Poll::Ready(Ok(ev))
+    }
+
+    /// Runs `op` if the socket's cached readiness says `interest` may succeed, else fails
+    /// with `WouldBlock` without a syscall; an `op` that fails with `WouldBlock` clears
+    /// the readiness it ran on (until the next event). Tokio's `try_io`.
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: crate::io::Interest,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Some(ev) = self.io.ready_now(interest_bits(interest)) else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        let r = op();
+        if matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.clear(ev);
+        }
+        r
+    }
+
+    /// The readiness `ev` saw proved stale (an operation found `WouldBlock`).
+    pub(crate) fn clear(&self, ev: ReadyEvent) {
+        self.io.clear(ev);
     }
 
     /// Runs `op` once `dir` is ready, until it does not fail with `WouldBlock` (clearing the

@@ -73,6 +73,13 @@ pub(crate) struct ReadyEvent {
     ready: usize,
 }
 
+impl ReadyEvent {
+    /// The readiness bits seen (within the mask asked for).
+    pub(crate) fn bits(&self) -> usize {
+        self.ready
+    }
+}
+
 /// One socket's readiness and waiters.
 #[derive(Debug, Default)]
 pub(crate) struct ScheduledIo {
@@ -90,6 +97,15 @@ struct Waiters {
 impl ScheduledIo {
     pub(crate) fn new() -> ScheduledIo {
         ScheduledIo::default()
+    }
+
+    /// Marks the socket readable and writable before any event (the tick unchanged, no
+    /// waiter woken): for a socket just returned by `accept`, whose peer has usually
+    /// written already, so the first read tries `recv` at once instead of waiting a
+    /// driver turn for the event. A first read that finds nothing clears it, as any
+    /// stale readiness. As Tokio does for accepted sockets.
+    pub(crate) fn assume_ready(&self) {
+        self.state.fetch_or(READABLE | WRITABLE, AcqRel);
     }
 
     /// An event arrived (on the poller's thread): set `ready` bits, advance the tick, and
@@ -118,30 +134,44 @@ impl ScheduledIo {
 
     /// Ready in `dir` now, or the task is stored to be woken when it is.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
-        let event = |cur: usize| ReadyEvent {
-            tick: cur >> TICK_SHIFT,
-            ready: cur & dir.mask(),
-        };
-        let cur = self.state.load(Acquire);
-        if cur & dir.mask() != 0 {
-            return Poll::Ready(event(cur));
+        self.poll_ready_mask(cx, dir.mask())
+    }
+
+    /// Ready for any bit of `mask` now, or the task is stored to be woken when it is: as
+    /// the reader if `mask` has read bits (or has neither read nor write bits: an error
+    /// wakes the reader), as the writer if it has write bits, or both.
+    pub(crate) fn poll_ready_mask(&self, cx: &mut Context<'_>, mask: usize) -> Poll<ReadyEvent> {
+        if let Some(ev) = self.ready_now(mask) {
+            return Poll::Ready(ev);
         }
-        let mut w = lock(&self.waiters);
-        let slot = match dir {
-            Direction::Read => &mut w.reader,
-            Direction::Write => &mut w.writer,
-        };
-        match slot {
-            Some(old) if old.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        let write = mask & (WRITABLE | WRITE_CLOSED) != 0;
+        let read = mask & (READABLE | READ_CLOSED) != 0 || !write;
+        let mut guard = lock(&self.waiters);
+        let w = &mut *guard;
+        for (wanted, slot) in [(read, &mut w.reader), (write, &mut w.writer)] {
+            if !wanted {
+                continue;
+            }
+            match slot {
+                Some(old) if old.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
         }
         // An event may have come between the load and storing the waker: the event's
         // waker take happens under the same lock, so checking again here cannot miss it.
-        let cur = self.state.load(Acquire);
-        if cur & dir.mask() != 0 {
-            return Poll::Ready(event(cur));
+        match self.ready_now(mask) {
+            Some(ev) => Poll::Ready(ev),
+            None => Poll::Pending,
         }
-        Poll::Pending
+    }
+
+    /// The readiness within `mask` now, if any.
+    pub(crate) fn ready_now(&self, mask: usize) -> Option<ReadyEvent> {
+        let cur = self.state.load(Acquire);
+        (cur & mask != 0).then_some(ReadyEvent {
+            tick: cur >> TICK_SHIFT,
+            ready: cur & mask,
+        })
     }
 
     /// The operation found the socket not ready after all (`WouldBlock`): clear what `ev`
