@@ -606,3 +606,36 @@ fn readiness_api_waits_and_tries() {
         });
     }
 }
+
+/// Several tasks accepting on one shared listener each get a connection: every task
+/// waiting in a direction is woken by its next event (with one waker slot per direction,
+/// only the last task to wait was, and the others waited forever).
+#[test]
+fn many_tasks_accept_on_one_listener() {
+    use std::sync::Arc;
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let addr = listener.local_addr().unwrap();
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let listener = listener.clone();
+                    zokio::spawn(async move { listener.accept().await.unwrap().0 })
+                })
+                .collect();
+            for _ in 0..8 {
+                zokio::task::yield_now().await;
+            }
+            let mut clients = Vec::new();
+            for _ in 0..8 {
+                clients.push(TcpStream::connect(addr).await.unwrap());
+            }
+            for task in tasks {
+                zokio::time::timeout(std::time::Duration::from_secs(20), task)
+                    .await
+                    .expect("an accepting task was never woken")
+                    .unwrap();
+            }
+        });
+    }
+}

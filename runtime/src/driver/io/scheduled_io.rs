@@ -90,8 +90,45 @@ pub(crate) struct ScheduledIo {
 
 #[derive(Debug, Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: WakerList,
+    writer: WakerList,
+}
+
+/// The tasks waiting in one direction. Usually one (a socket's reader), kept apart so it
+/// needs no allocation; more when tasks share the socket (several accepting on one
+/// listener, a `ready` and a read in flight at once): each is woken by the next edge.
+/// A task that stopped waiting stays listed until then and is woken once for nothing.
+#[derive(Debug, Default)]
+struct WakerList {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl WakerList {
+    /// Lists `waker` unless a waker that wakes the same way is listed already.
+    fn register(&mut self, waker: &Waker) {
+        let listed = self.first.iter_mut().chain(self.rest.iter_mut());
+        for w in listed {
+            if w.will_wake(waker) {
+                return;
+            }
+        }
+        match self.first {
+            None => self.first = Some(waker.clone()),
+            Some(_) => self.rest.push(waker.clone()),
+        }
+    }
+
+    fn take(&mut self) -> WakerList {
+        std::mem::take(self)
+    }
+
+    fn wake(self) {
+        self.first
+            .into_iter()
+            .chain(self.rest)
+            .for_each(Waker::wake);
+    }
 }
 
 impl ScheduledIo {
@@ -120,16 +157,17 @@ impl ScheduledIo {
             let r = if ready & Direction::Read.mask() != 0 {
                 w.reader.take()
             } else {
-                None
+                WakerList::default()
             };
             let wr = if ready & Direction::Write.mask() != 0 {
                 w.writer.take()
             } else {
-                None
+                WakerList::default()
             };
             (r, wr)
         };
-        reader.into_iter().chain(writer).for_each(Waker::wake);
+        reader.wake();
+        writer.wake();
     }
 
     /// Ready in `dir` now, or the task is stored to be woken when it is.
@@ -148,13 +186,9 @@ impl ScheduledIo {
         let read = mask & (READABLE | READ_CLOSED) != 0 || !write;
         let mut guard = lock(&self.waiters);
         let w = &mut *guard;
-        for (wanted, slot) in [(read, &mut w.reader), (write, &mut w.writer)] {
-            if !wanted {
-                continue;
-            }
-            match slot {
-                Some(old) if old.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
+        for (wanted, list) in [(read, &mut w.reader), (write, &mut w.writer)] {
+            if wanted {
+                list.register(cx.waker());
             }
         }
         // An event may have come between the load and storing the waker: the event's
@@ -197,6 +231,35 @@ mod tests {
         fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, SeqCst);
         }
+    }
+
+    /// Every task waiting in a direction is woken by its next event (several tasks
+    /// accepting on one listener), once each, however often each polled.
+    #[test]
+    fn every_waiter_of_a_direction_is_woken() {
+        let io = ScheduledIo::new();
+        let counts: Vec<Arc<Count>> = (0..3)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        let wakers: Vec<Waker> = counts.iter().map(|c| Waker::from(c.clone())).collect();
+        for _ in 0..2 {
+            for w in &wakers {
+                let mut cx = Context::from_waker(w);
+                assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+            }
+        }
+        io.set_readiness(WRITABLE);
+        assert!(
+            counts.iter().all(|c| c.0.load(SeqCst) == 0),
+            "woken by a write event"
+        );
+        io.set_readiness(READABLE);
+        for c in &counts {
+            assert_eq!(c.0.load(SeqCst), 1);
+        }
+        // The list was emptied: the next event wakes nobody.
+        io.set_readiness(READABLE);
+        assert!(counts.iter().all(|c| c.0.load(SeqCst) == 1));
     }
 
     #[test]
