@@ -6,7 +6,7 @@
 //! [`Semaphore`] (fair, FIFO), and on top of it [`Mutex`] (fair, guard held across
 //! `.await`) and [`RwLock`] (FIFO, so writers are never starved); [`Notify`] (no lost
 //! notification when `notify_one` comes first), [`Barrier`] (one leader per generation) and
-//! [`WaitGroup`] (Go-style add/done/wait).
+//! [`WaitGroup`] (Go-style add/done/wait), [`OnceCell`] (set once, asynchronously).
 //!
 //! Cancel safety: every waiting method says whether dropping its future mid-wait is safe;
 //! for the semaphore, the locks, `Notify` and `WaitGroup` it is: a dropped waiter leaves
@@ -17,6 +17,7 @@ mod barrier;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
@@ -28,6 +29,7 @@ pub use mutex::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
     RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
