@@ -2,6 +2,7 @@
 //!
 //! These types rely only on `std::task::Waker`, so they work on any executor:
 //! [`oneshot`] for one value, [`mpsc`] for a stream of values from many producers,
+//! [`broadcast`] for every value to every receiver,
 //! [`watch`] for the latest of a changing value,
 //! [`Semaphore`] (fair, FIFO), and on top of it [`Mutex`] (fair, guard held across
 //! `.await`) and [`RwLock`] (FIFO, so writers are never starved); [`Notify`] (no lost
@@ -14,6 +15,7 @@
 //! waiter. `Barrier::wait` is not: an arrival counts from its first poll.
 
 mod barrier;
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
