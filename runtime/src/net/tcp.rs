@@ -15,7 +15,7 @@ use std::task::{ready, Context, Poll};
 
 /// A non-blocking socket and its registration. The registration is declared first so it
 /// is dropped (deregistered) before the socket closes.
-pub(super) struct Evented<S> {
+pub(crate) struct Evented<S> {
     pub(super) reg: Registration,
     pub(super) io: S,
 }
@@ -24,6 +24,15 @@ impl<S: AsRawFd> Evented<S> {
     pub(super) fn new(io: S) -> io::Result<Evented<S>> {
         Ok(Evented {
             reg: Registration::new(io.as_raw_fd())?,
+            io,
+        })
+    }
+
+    /// As [`new`](Self::new) for one end of a fresh socket pair
+    /// (`Registration::new_pair`).
+    pub(super) fn new_pair(io: S) -> io::Result<Evented<S>> {
+        Ok(Evented {
+            reg: Registration::new_pair(io.as_raw_fd())?,
             io,
         })
     }
@@ -473,8 +482,8 @@ impl TcpStream {
 /// Reads into `buf`'s spare capacity without initialising it first: the kernel writes the
 /// bytes that arrive and the length grows by that many, so a 64 KiB buffer receiving a
 /// 4 KiB message costs a 4 KiB copy, not a 64 KiB memset as well.
-async fn read_owned(
-    inner: &Evented<std::net::TcpStream>,
+async fn read_owned<S: StreamSocket>(
+    inner: &Evented<S>,
     mut buf: Vec<u8>,
 ) -> (io::Result<usize>, Vec<u8>) {
     let start = buf.len();
@@ -498,10 +507,7 @@ async fn read_owned(
 }
 
 /// One `recv(2)` into possibly uninitialised memory; how many bytes it wrote.
-fn recv_uninit(
-    socket: &std::net::TcpStream,
-    dst: &mut [std::mem::MaybeUninit<u8>],
-) -> io::Result<usize> {
+fn recv_uninit(socket: &impl AsRawFd, dst: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
     // SAFETY: `dst` is valid for writes of `dst.len()` bytes, the kernel writes at most
     // that many and reads none of them, and the socket's fd is open for the call.
     let n = unsafe { libc::recv(socket.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len(), 0) };
@@ -512,8 +518,8 @@ fn recv_uninit(
     }
 }
 
-async fn write_all_owned(
-    inner: &Evented<std::net::TcpStream>,
+async fn write_all_owned<S: StreamSocket>(
+    inner: &Evented<S>,
     buf: Vec<u8>,
 ) -> (io::Result<()>, Vec<u8>) {
     let mut done = 0;
@@ -527,30 +533,30 @@ async fn write_all_owned(
     (Ok(()), buf)
 }
 
-fn poll_read(
-    inner: &Evented<std::net::TcpStream>,
+pub(crate) fn poll_read<S: StreamSocket>(
+    inner: &Evented<S>,
     cx: &mut Context<'_>,
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
     let len = buf.len();
-    poll_rw(inner, cx, Direction::Read, len, || (&inner.io).read(buf))
+    poll_rw(inner, cx, Direction::Read, len, || inner.io.read_std(buf))
 }
 
-fn poll_write(
-    inner: &Evented<std::net::TcpStream>,
+pub(crate) fn poll_write<S: StreamSocket>(
+    inner: &Evented<S>,
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
     poll_rw(inner, cx, Direction::Write, buf.len(), || {
-        (&inner.io).write(buf)
+        inner.io.write_std(buf)
     })
 }
 
 /// One read or write of up to `len` bytes through `op` once `dir` is ready: a coop yield
 /// point, and a short transfer clears the readiness it used (see
 /// `Registration::poll_io_until_drained`).
-fn poll_rw(
-    inner: &Evented<std::net::TcpStream>,
+fn poll_rw<S>(
+    inner: &Evented<S>,
     cx: &mut Context<'_>,
     dir: Direction,
     len: usize,
@@ -724,10 +730,55 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     }
 }
 
+/// A connected stream socket, TCP or Unix: what the stream helpers here (owned-buffer
+/// I/O, the async traits, the readiness API) need of it.
+pub(crate) trait StreamSocket: AsRawFd + Send + Sync + 'static {
+    /// `shutdown(2)` in `how`.
+    fn shutdown_std(&self, how: Shutdown) -> io::Result<()>;
+    /// One non-blocking `read`.
+    fn read_std(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// One non-blocking `readv`.
+    fn read_vectored_std(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize>;
+    /// One non-blocking `write`.
+    fn write_std(&self, buf: &[u8]) -> io::Result<usize>;
+    /// One non-blocking `writev`.
+    fn write_vectored_std(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize>;
+}
+
+/// `StreamSocket` for a std stream whose `&` implements `Read` and `Write`.
+macro_rules! stream_socket {
+    ($ty:ty) => {
+        impl StreamSocket for $ty {
+            fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
+                self.shutdown(how)
+            }
+
+            fn read_std(&self, buf: &mut [u8]) -> io::Result<usize> {
+                (&*self).read(buf)
+            }
+
+            fn read_vectored_std(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+                (&*self).read_vectored(bufs)
+            }
+
+            fn write_std(&self, buf: &[u8]) -> io::Result<usize> {
+                (&*self).write(buf)
+            }
+
+            fn write_vectored_std(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+                (&*self).write_vectored(bufs)
+            }
+        }
+    };
+}
+
+stream_socket!(std::net::TcpStream);
+stream_socket!(std::os::unix::net::UnixStream);
+
 /// Shuts down the write direction (FIN); a connection already gone (`NotConnected`, say
 /// after the peer's reset) counts as shut down, as in Tokio.
-fn shutdown_write(socket: &std::net::TcpStream) -> io::Result<()> {
-    match socket.shutdown(Shutdown::Write) {
+pub(crate) fn shutdown_write(socket: &impl StreamSocket) -> io::Result<()> {
+    match socket.shutdown_std(Shutdown::Write) {
         Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
         r => r,
     }
@@ -761,7 +812,7 @@ macro_rules! async_read {
                 cx: &mut Context<'_>,
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> Poll<io::Result<()>> {
-                poll_read_buf(&self.inner, cx, buf)
+                $crate::net::tcp::poll_read_buf(&self.inner, cx, buf)
             }
         }
 
@@ -771,7 +822,7 @@ macro_rules! async_read {
                 cx: &mut Context<'_>,
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
-                poll_read(&self.inner, cx, buf)
+                $crate::net::tcp::poll_read(&self.inner, cx, buf)
             }
         }
     };
@@ -793,7 +844,7 @@ macro_rules! async_write {
                 cx: &mut Context<'_>,
                 buf: &[u8],
             ) -> Poll<io::Result<usize>> {
-                poll_write(&self.inner, cx, buf)
+                $crate::net::tcp::poll_write(&self.inner, cx, buf)
             }
 
             fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -801,7 +852,7 @@ macro_rules! async_write {
             }
 
             fn $shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(shutdown_write(&self.inner.io))
+                Poll::Ready($crate::net::tcp::shutdown_write(&self.inner.io))
             }
         }
     };
@@ -815,8 +866,8 @@ async_write!(OwnedWriteHalf);
 async_write!(WriteHalf<'_>);
 
 /// Tokio's `poll_read`: one `recv` into `buf`'s unfilled part once the socket is readable.
-fn poll_read_buf(
-    inner: &Evented<std::net::TcpStream>,
+pub(crate) fn poll_read_buf<S: StreamSocket>(
+    inner: &Evented<S>,
     cx: &mut Context<'_>,
     buf: &mut tokio::io::ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
@@ -858,26 +909,31 @@ fd_impls!(TcpStream);
 /// io_uring, edge-triggered epoll): `try_*` fails with `WouldBlock`, without a syscall,
 /// until an event says the socket may be ready, and an attempt that finds `WouldBlock`
 /// clears the readiness until the next event.
-impl Evented<std::net::TcpStream> {
-    async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+impl<S: StreamSocket> Evented<S> {
+    pub(super) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
         let ev = poll_fn(|cx| self.reg.poll_interest(cx, interest)).await?;
         Ok(Ready::from_driver_bits(ev.bits()))
     }
 
-    fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+    pub(super) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<()>> {
         self.reg.poll_interest(cx, interest).map_ok(drop)
     }
 
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reg.try_io(Interest::READABLE, || (&self.io).read(buf))
-    }
-
-    fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+    pub(super) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.reg
-            .try_io(Interest::READABLE, || (&self.io).read_vectored(bufs))
+            .try_io(Interest::READABLE, || self.io.read_std(buf))
     }
 
-    fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+    pub(super) fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.reg
+            .try_io(Interest::READABLE, || self.io.read_vectored_std(bufs))
+    }
+
+    pub(super) fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
         self.reg.try_io(Interest::READABLE, || {
             let dst = buf.chunk_mut();
             // SAFETY: `recv` writes at most `dst.len()` bytes into `dst` and reads none;
@@ -891,21 +947,25 @@ impl Evented<std::net::TcpStream> {
         })
     }
 
-    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+    pub(super) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.reg
-            .try_io(Interest::WRITABLE, || (&self.io).write(buf))
+            .try_io(Interest::WRITABLE, || self.io.write_std(buf))
     }
 
-    fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    pub(super) fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         self.reg
-            .try_io(Interest::WRITABLE, || (&self.io).write_vectored(bufs))
+            .try_io(Interest::WRITABLE, || self.io.write_vectored_std(bufs))
     }
 
-    fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+    pub(super) fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
         self.reg.try_io(interest, f)
     }
 
-    async fn async_io<R>(
+    pub(super) async fn async_io<R>(
         &self,
         interest: Interest,
         mut f: impl FnMut() -> io::Result<R>,
@@ -1065,3 +1125,5 @@ readiness_read!(ReadHalf<'_>);
 readiness_write!(TcpStream);
 readiness_write!(OwnedWriteHalf);
 readiness_write!(WriteHalf<'_>);
+
+pub(super) use {async_read, async_write, fd_impls, readiness, readiness_read, readiness_write};

@@ -300,6 +300,8 @@ pub(crate) struct Registration {
 enum Kind {
     Accepted,
     Listener,
+    /// One end of a fresh `socketpair(2)`.
+    Pair,
     Other,
 }
 
@@ -318,6 +320,12 @@ impl Registration {
     /// ([`ScheduledIo::assume_ready`]).
     pub(crate) fn new_accepted(fd: RawFd) -> io::Result<Registration> {
         Self::register(fd, Kind::Accepted)
+    }
+
+    /// As [`new`](Self::new), for one end of a fresh socket pair: assumed writable until an
+    /// operation finds otherwise ([`ScheduledIo::assume_writable`]), as Tokio's.
+    pub(crate) fn new_pair(fd: RawFd) -> io::Result<Registration> {
+        Self::register(fd, Kind::Pair)
     }
 
     /// As [`new`](Self::new), for a listening socket. Registered by a thread outside the
@@ -351,8 +359,10 @@ impl Registration {
             None => Registrant::Outside,
         };
         let io = Arc::new(ScheduledIo::new());
-        if kind == Kind::Accepted {
-            io.assume_ready();
+        match kind {
+            Kind::Accepted => io.assume_ready(),
+            Kind::Pair => io.assume_writable(),
+            Kind::Listener | Kind::Other => {}
         }
         let token = poller.register(fd, io.clone(), by)?;
         Ok(Registration {

@@ -145,6 +145,13 @@ impl ScheduledIo {
         self.state.fetch_or(READABLE | WRITABLE, AcqRel);
     }
 
+    /// Marks the socket writable before any event, as [`assume_ready`](Self::assume_ready)
+    /// does: for one end of a fresh socket pair, whose send buffer is empty (and whose
+    /// peer has not written yet).
+    pub(crate) fn assume_writable(&self) {
+        self.state.fetch_or(WRITABLE, AcqRel);
+    }
+
     /// An event arrived (on the poller's thread): set `ready` bits, advance the tick, and
     /// wake the tasks waiting in the directions that became ready.
     pub(crate) fn set_readiness(&self, ready: usize) {
