@@ -21,7 +21,7 @@
 //! underlying calls (`NotFound`, `PermissionDenied`, ...), or `Other` if the runtime shut
 //! down before the operation ran.
 
-use crate::driver::io::{current_ring, OnCancel, Op, Poller};
+use crate::driver::io::{current_ring, OnCancel, Op, RingHandle};
 use io_uring::{opcode, types};
 use std::ffi::CString;
 use std::fmt;
@@ -39,9 +39,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use sync_wrapper::SyncWrapper;
 use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
-
-/// The ring to submit to, if the current runtime runs io_uring.
-type Ring = (Arc<Poller>, bool);
 
 /// A CQE result as `io::Result`: `-errno` is the OS error.
 fn cqe(res: i32) -> io::Result<usize> {
@@ -67,7 +64,7 @@ fn c_path(path: &Path) -> io::Result<CString> {
 /// # Safety
 /// As [`Op::submit`]: the SQE may point only into `data`, and at fds `data` keeps open.
 async unsafe fn ring_op<T: Send + 'static>(
-    ring: Ring,
+    ring: RingHandle,
     data: T,
     on_cancel: OnCancel,
     build: impl FnOnce(&mut T) -> io_uring::squeue::Entry,
@@ -83,7 +80,7 @@ async unsafe fn ring_op<T: Send + 'static>(
 }
 
 /// `OPENAT` relative to the working directory.
-async fn ring_open(ring: Ring, path: &Path, flags: i32) -> io::Result<File> {
+async fn ring_open(ring: RingHandle, path: &Path, flags: i32) -> io::Result<File> {
     let path = c_path(path)?;
     // SAFETY: the SQE points at the path's bytes, owned by the operation.
     let (res, _path) = unsafe {
@@ -103,7 +100,7 @@ async fn ring_open(ring: Ring, path: &Path, flags: i32) -> io::Result<File> {
 
 /// `READ` at `offset` into `buf`'s spare capacity, `max` bytes at most.
 async fn ring_read_at(
-    ring: Ring,
+    ring: RingHandle,
     file: Arc<std::fs::File>,
     buf: Vec<u8>,
     offset: u64,
@@ -131,7 +128,7 @@ async fn ring_read_at(
 
 /// `WRITE` of `buf[from..]` at `offset`.
 async fn ring_write_at(
-    ring: Ring,
+    ring: RingHandle,
     file: Arc<std::fs::File>,
     buf: Vec<u8>,
     from: usize,

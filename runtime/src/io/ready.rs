@@ -77,6 +77,12 @@ impl Interest {
     }
 }
 
+impl From<Interest> for crate::driver::io::ReadyMask {
+    fn from(interest: Interest) -> Self {
+        crate::driver::io::ReadyMask(interest.mask().to_driver_bits())
+    }
+}
+
 impl ops::BitOr for Interest {
     type Output = Interest;
 

@@ -1,7 +1,7 @@
 //! The epoll backend of a [`Poller`](super::Poller): an epoll set with the poller's wake-up
 //! eventfd in it, sockets added edge-triggered, `epoll_pwait2` with nanosecond timeouts.
 
-use super::poller::Event;
+use super::sys::{cvt, Event};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -12,14 +12,6 @@ const WAKE_TOKEN: u64 = u64::MAX;
 
 /// Events fetched per `epoll_wait`.
 const EVENTS: usize = 1024;
-
-pub(super) fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
 
 /// One epoll set.
 #[derive(Debug)]

@@ -33,10 +33,11 @@
 mod epoll;
 mod poller;
 pub(crate) mod scheduled_io;
+mod sys;
 mod uring;
 
 pub(crate) use poller::{IoPark, IoUnpark, Poller, Registrant};
-pub(crate) use scheduled_io::{Direction, ReadyEvent, ScheduledIo};
+pub(crate) use scheduled_io::{Direction, ReadyEvent, ReadyMask, ScheduledIo};
 pub(crate) use uring::OnCancel;
 
 use crate::driver::IoDriver;
@@ -144,14 +145,27 @@ pub(crate) fn build_pollers(n: usize, kind: IoDriver) -> io::Result<Vec<Arc<Poll
     }
 }
 
-/// The poller a task on this thread submits io_uring operations to, and whether this
-/// thread is the one that parks on it; `None` outside a runtime or on the epoll driver.
-pub(crate) fn current_ring() -> Option<(Arc<Poller>, bool)> {
+/// Where a task on this thread submits io_uring operations ([`current_ring`]).
+#[derive(Debug, Clone)]
+pub(crate) struct RingHandle {
+    /// The poller whose ring takes the operations.
+    pub(crate) poller: Arc<Poller>,
+    /// Whether this thread parks on that poller (it then submits with its next
+    /// `io_uring_enter`; another thread's submission wakes the owner).
+    pub(crate) is_owner: bool,
+}
+
+/// The ring a task on this thread submits io_uring operations to; `None` outside a
+/// runtime, after its shutdown, or on the epoll driver.
+pub(crate) fn current_ring() -> Option<RingHandle> {
     let (io, own) = current_io().ok()?;
     if io.driver() != IoDriver::IoUring || io.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
         return None;
     }
-    Some((io.poller_for(own).clone(), own.is_some()))
+    Some(RingHandle {
+        poller: io.poller_for(own).clone(),
+        is_owner: own.is_some(),
+    })
 }
 
 /// The current runtime's I/O handle and this thread's worker index in *that* runtime:
@@ -218,7 +232,10 @@ impl<T: Send + 'static> Op<T> {
     /// `build` may put into the SQE only pointers into its argument (or to memory that
     /// outlives the ring), and file descriptors that `T` keeps open.
     pub(crate) unsafe fn submit(
-        (poller, owner): (Arc<Poller>, bool),
+        RingHandle {
+            poller,
+            is_owner: owner,
+        }: RingHandle,
         data: T,
         on_cancel: OnCancel,
         build: impl FnOnce(&mut T) -> io_uring::squeue::Entry,
@@ -282,8 +299,8 @@ fn incoming_cpu(fd: RawFd) -> Option<usize> {
 
 /// The driver bits a task waiting for `interest` wakes on: the interest's own, plus
 /// error and shutdown (a waiter must not sleep through either).
-fn interest_bits(interest: crate::io::Interest) -> usize {
-    interest.mask().to_driver_bits() | scheduled_io::ERROR | scheduled_io::SHUTDOWN
+fn interest_bits(interest: impl Into<ReadyMask>) -> usize {
+    interest.into().0 | scheduled_io::ERROR | scheduled_io::SHUTDOWN
 }
 
 /// A socket registered with a poller; deregistered on drop.
@@ -393,7 +410,7 @@ impl Registration {
     pub(crate) fn poll_interest(
         &self,
         cx: &mut Context<'_>,
-        interest: crate::io::Interest,
+        interest: impl Into<ReadyMask>,
     ) -> Poll<io::Result<ReadyEvent>> {
         if self.poller.is_shutdown() {
             return Poll::Ready(Err(io::Error::other("zokio runtime is shut down")));
@@ -411,7 +428,7 @@ impl Registration {
     /// the readiness it ran on (until the next event). Tokio's `try_io`.
     pub(crate) fn try_io<R>(
         &self,
-        interest: crate::io::Interest,
+        interest: impl Into<ReadyMask>,
         op: impl FnOnce() -> io::Result<R>,
     ) -> io::Result<R> {
         let Some(ev) = self.io.ready_now(interest_bits(interest)) else {

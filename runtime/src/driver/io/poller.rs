@@ -1,9 +1,10 @@
 //! One poller per worker: the registration slab, the park state, and a backend (an epoll
 //! set or an io_uring ring) that the worker waits in.
 
-use super::epoll::{cvt, Epoll, EpollScratch};
+use super::epoll::{Epoll, EpollScratch};
 use super::scheduled_io::{ScheduledIo, SHUTDOWN};
-use super::uring::{OnCancel, Uring, GENERATION_MASK};
+use super::sys::{cvt, Event, GENERATION_MASK};
+use super::uring::{OnCancel, Uring};
 use crate::driver::IoDriver;
 use crate::loom::{lock, lock_for_condvar, Condvar, CondvarMutex, Mutex};
 use std::io;
@@ -29,15 +30,6 @@ pub(crate) enum Registrant {
     Sibling,
     /// A thread that is no worker of this runtime.
     Outside,
-}
-
-/// A socket event from a backend: readiness bits for the socket with slab `token`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Event {
-    pub(crate) token: u64,
-    pub(crate) readiness: usize,
-    /// io_uring: the multishot poll ended without being removed; arm it again.
-    pub(crate) rearm: bool,
 }
 
 #[derive(Debug)]

@@ -66,6 +66,11 @@ impl Direction {
     }
 }
 
+/// Readiness bits a caller waits for or tries on (`io::Interest` converts into it; the
+/// driver knows no public type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadyMask(pub(crate) usize);
+
 /// Readiness observed by a task, with the tick it was observed at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ReadyEvent {

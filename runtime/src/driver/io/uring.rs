@@ -34,8 +34,8 @@
 //!   still in flight cancels them and waits for their CQEs (at most a second; what is still
 //!   in flight after that is leaked, never freed under the kernel).
 
-use super::poller::Event;
 use super::scheduled_io::{ERROR, READABLE, WRITABLE};
+use super::sys::{Event, GENERATION_MASK};
 use crate::loom::{lock, Mutex};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use std::any::Any;
@@ -62,9 +62,6 @@ const TAG_WAKE: u64 = 2 << 62;
 /// the poll was firing at that moment).
 const TAG_IGNORE: u64 = 3 << 62;
 const REMOVE_FLAG: u64 = 1 << 61;
-
-/// Generations stay below 2^29 so a token never reaches the flag and tag bits.
-pub(crate) const GENERATION_MASK: u32 = (1 << 29) - 1;
 
 /// What to do with an operation's result if its future was dropped before it completed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
