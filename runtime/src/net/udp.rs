@@ -157,53 +157,6 @@ impl UdpSocket {
         crate::coop::poll_budgeted(cx, |cx| self.inner.reg.poll_io(cx, dir, &mut op))
     }
 
-    /// Waits until the socket is ready for `interest`, and says for what.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        let ev = poll_fn(|cx| self.inner.reg.poll_interest(cx, interest)).await?;
-        Ok(Ready::from_driver_bits(ev.bits()))
-    }
-
-    /// Waits until a datagram may be received.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.ready(Interest::READABLE).await.map(drop)
-    }
-
-    /// Waits until a datagram may be sent.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.ready(Interest::WRITABLE).await.map(drop)
-    }
-
-    /// Polls for receive readiness, registering the task to be woken.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner
-            .reg
-            .poll_interest(cx, Interest::READABLE)
-            .map_ok(drop)
-    }
-
-    /// Polls for send readiness, registering the task to be woken.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner
-            .reg
-            .poll_interest(cx, Interest::WRITABLE)
-            .map_ok(drop)
-    }
-
     /// Runs `f` if the cached readiness allows `interest`, else fails with
     /// `WouldBlock`; see `TcpStream::try_io`.
     ///
@@ -592,6 +545,65 @@ impl UdpSocket {
         self.sock().set_tclass_v6(tclass)
     }
 }
+
+/// The readiness methods of a datagram socket (`UdpSocket`, `UnixDatagram`), Tokio's:
+/// `ready`, `readable`, `writable`, `poll_recv_ready`, `poll_send_ready`.
+macro_rules! datagram_readiness {
+    ($ty:ty) => {
+        impl $ty {
+            /// Waits until the socket is ready for `interest`, and says for what.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                let ev = poll_fn(|cx| self.inner.reg.poll_interest(cx, interest)).await?;
+                Ok(Ready::from_driver_bits(ev.bits()))
+            }
+
+            /// Waits until a datagram may be received.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub async fn readable(&self) -> io::Result<()> {
+                self.ready(Interest::READABLE).await.map(drop)
+            }
+
+            /// Waits until a datagram may be sent.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub async fn writable(&self) -> io::Result<()> {
+                self.ready(Interest::WRITABLE).await.map(drop)
+            }
+
+            /// Polls for receive readiness, registering the task to be woken.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.inner
+                    .reg
+                    .poll_interest(cx, Interest::READABLE)
+                    .map_ok(drop)
+            }
+
+            /// Polls for send readiness, registering the task to be woken.
+            ///
+            /// # Errors
+            /// `Other` once the runtime has shut down.
+            pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.inner
+                    .reg
+                    .poll_interest(cx, Interest::WRITABLE)
+                    .map_ok(drop)
+            }
+        }
+    };
+}
+
+pub(super) use datagram_readiness;
+
+datagram_readiness!(UdpSocket);
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

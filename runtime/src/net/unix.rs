@@ -6,6 +6,7 @@
 use super::tcp::{
     async_read, async_write, fd_impls, readiness, readiness_read, readiness_write, Evented,
 };
+use super::udp::datagram_readiness;
 use crate::driver::io::Direction;
 use crate::io::{Interest, ReadBuf, Ready};
 use bytes::BufMut;
@@ -374,53 +375,6 @@ impl UnixDatagram {
         poll_fn(|cx| self.poll_op(cx, Direction::Read, || self.inner.io.recv_from(buf))).await
     }
 
-    /// Waits until the socket is ready for `interest`, and says for what.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        let ev = poll_fn(|cx| self.inner.reg.poll_interest(cx, interest)).await?;
-        Ok(Ready::from_driver_bits(ev.bits()))
-    }
-
-    /// Waits until a datagram may be received.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.ready(Interest::READABLE).await.map(drop)
-    }
-
-    /// Waits until a datagram may be sent.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.ready(Interest::WRITABLE).await.map(drop)
-    }
-
-    /// Polls for receive readiness, registering the task to be woken.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner
-            .reg
-            .poll_interest(cx, Interest::READABLE)
-            .map_ok(drop)
-    }
-
-    /// Polls for send readiness, registering the task to be woken.
-    ///
-    /// # Errors
-    /// `Other` once the runtime has shut down.
-    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner
-            .reg
-            .poll_interest(cx, Interest::WRITABLE)
-            .map_ok(drop)
-    }
-
     /// Polls to send `buf` to the connected peer.
     ///
     /// # Errors
@@ -620,6 +574,8 @@ fn init_chunk<B: BufMut>(buf: &mut B) -> &mut [u8] {
         std::slice::from_raw_parts_mut(chunk.as_mut_ptr(), len)
     }
 }
+
+datagram_readiness!(UnixDatagram);
 
 macro_rules! debug_addr {
     ($($ty:ident),*) => {$(
