@@ -12,15 +12,19 @@
 //! zokio's sockets and files also offer owned-buffer operations (`read_owned`,
 //! `write_all_owned`), which hand the buffer to the kernel as it is.
 //!
+//! [`stdout`] and [`stderr`] write through the blocking pool, as Tokio's do.
+//!
 //! [`nop`] measures the submission and completion path of the runtime's I/O driver with no
 //! I/O in it (zbench's `sched.io_ops`, `latency.io_submission` and `zsync.batch`).
 
 use std::io;
 
 mod ready;
+mod stdio;
 mod util;
 
 pub use ready::{Interest, Ready};
+pub use stdio::{stderr, stdout, Stderr, Stdout};
 
 pub use tokio::io::{
     copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, join, simplex,

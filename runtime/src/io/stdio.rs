@@ -1,0 +1,148 @@
+//! Standard output and error as Tokio's `AsyncWrite`: [`stdout`], [`stderr`].
+//!
+//! The standard streams may be terminals, pipes or files, none of which the I/O drivers
+//! can wait on in general, so each write runs on the runtime's blocking pool, as Tokio's
+//! do: a write copies its bytes (up to 2 MiB) into the stream's buffer and returns at
+//! once; the blocking write runs behind, and its error, if any, is returned by the next
+//! write or by `flush`. `flush` waits for it and flushes std's own buffer (std's stdout
+//! is line-buffered). Writes from one handle are in order; two handles (or `println!`
+//! beside one) may interleave, as with std.
+
+use crate::task::JoinHandle;
+use std::io::{self, Write};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::AsyncWrite;
+
+/// The most bytes one write hands to the blocking pool (as Tokio's: 2 MiB).
+const MAX_BUF: usize = 2 * 1024 * 1024;
+
+/// The process's standard output, from [`stdout`].
+#[derive(Debug)]
+pub struct Stdout {
+    inner: Blocking<io::Stdout>,
+}
+
+/// The process's standard error, from [`stderr`].
+#[derive(Debug)]
+pub struct Stderr {
+    inner: Blocking<io::Stderr>,
+}
+
+/// A handle to standard output. Must be used inside a zokio runtime (its writes run on the
+/// blocking pool).
+pub fn stdout() -> Stdout {
+    Stdout {
+        inner: Blocking::new(io::stdout()),
+    }
+}
+
+/// A handle to standard error, as [`stdout`].
+pub fn stderr() -> Stderr {
+    Stderr {
+        inner: Blocking::new(io::stderr()),
+    }
+}
+
+/// A blocking writer driven from the blocking pool: idle with its buffer, or busy with
+/// one write or flush in flight.
+#[derive(Debug)]
+enum Blocking<T> {
+    Idle(Option<(T, Vec<u8>)>),
+    Busy(JoinHandle<(io::Result<()>, T, Vec<u8>)>, Op),
+}
+
+/// What a busy writer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Write,
+    Flush,
+}
+
+impl<T: Write + Send + 'static> Blocking<T> {
+    fn new(inner: T) -> Blocking<T> {
+        Blocking::Idle(Some((inner, Vec::new())))
+    }
+
+    /// Waits for the operation in flight, if any; returns its result.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Blocking::Busy(handle, _) = self else {
+            return Poll::Ready(Ok(()));
+        };
+        let joined = ready!(Pin::new(handle).poll(cx));
+        let (result, inner, buf) = joined.map_err(|e| io::Error::other(e.to_string()))?;
+        *self = Blocking::Idle(Some((inner, buf)));
+        Poll::Ready(result)
+    }
+
+    /// Takes the writer and its (cleared) buffer out of an idle state.
+    fn take(&mut self) -> (T, Vec<u8>) {
+        let Blocking::Idle(idle) = self else {
+            unreachable!("taken only when idle");
+        };
+        let (inner, mut buf) = idle.take().expect("an idle writer holds its stream");
+        buf.clear();
+        (inner, buf)
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
+        ready!(self.poll_idle(cx))?;
+        let (mut inner, mut buf) = self.take();
+        let n = src.len().min(MAX_BUF);
+        buf.extend_from_slice(&src[..n]);
+        *self = Blocking::Busy(
+            crate::task::spawn_blocking(move || {
+                let result = inner.write_all(&buf);
+                (result, inner, buf)
+            }),
+            Op::Write,
+        );
+        Poll::Ready(Ok(n))
+    }
+
+    /// Waits for a write in flight, then flushes std's buffer on the pool (one flush per
+    /// call: a flush already in flight is waited for, not started again).
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Blocking::Busy(_, Op::Write) = self {
+            ready!(self.poll_idle(cx))?;
+        }
+        if let Blocking::Idle(_) = self {
+            let (mut inner, buf) = self.take();
+            *self = Blocking::Busy(
+                crate::task::spawn_blocking(move || {
+                    let result = inner.flush();
+                    (result, inner, buf)
+                }),
+                Op::Flush,
+            );
+        }
+        self.poll_idle(cx)
+    }
+}
+
+use std::future::Future;
+
+macro_rules! async_write_via_blocking {
+    ($ty:ty) => {
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                self.get_mut().inner.poll_write(cx, buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.get_mut().inner.poll_flush(cx)
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.get_mut().inner.poll_flush(cx)
+            }
+        }
+    };
+}
+
+async_write_via_blocking!(Stdout);
+async_write_via_blocking!(Stderr);
