@@ -635,8 +635,7 @@ fn readiness_api_waits_and_tries() {
 }
 
 /// Several tasks accepting on one shared listener each get a connection: every task
-/// waiting in a direction is woken by its next event (with one waker slot per direction,
-/// only the last task to wait was, and the others waited forever).
+/// waiting in a direction is woken by its next event, not only the last one to wait.
 #[test]
 fn many_tasks_accept_on_one_listener() {
     use std::sync::Arc;

@@ -9,6 +9,7 @@
 //! beside one) may interleave, as with std.
 
 use crate::task::JoinHandle;
+use std::future::Future;
 use std::io::{self, Write};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -120,8 +121,7 @@ impl<T: Write + Send + 'static> Blocking<T> {
     }
 }
 
-use std::future::Future;
-
+/// Tokio's `AsyncWrite` for a standard stream, through its [`Blocking`] writer.
 macro_rules! async_write_via_blocking {
     ($ty:ty) => {
         impl AsyncWrite for $ty {
