@@ -237,6 +237,60 @@ rt_test! {
         }
     }
 
+    /// Tasks spawned from inside the runtime (on a current-thread runtime: bound to the
+    /// core's own list) are counted while alive and cancelled at shutdown; a task spawned
+    /// by a destructor during shutdown is cancelled at once, not leaked.
+    #[test]
+    fn tasks_spawned_inside_are_counted_and_cancelled_at_shutdown() {
+        struct SpawnOnDrop(mpsc::Sender<zokio::task::JoinHandle<u8>>);
+        impl std::future::Future for SpawnOnDrop {
+            type Output = ();
+            fn poll(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<()> {
+                std::task::Poll::Pending
+            }
+        }
+        impl Drop for SpawnOnDrop {
+            fn drop(&mut self) {
+                let _ = self.0.send(zokio::spawn(async { 7 }));
+            }
+        }
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        let rt = rt();
+        let m = rt.metrics();
+        let spawned_before = m.spawned_tasks_count();
+        let (handles, done) = rt.block_on({
+            let drops = drops.clone();
+            async move {
+                let handles: Vec<_> = (0..100).map(|_| zokio::spawn(PendingDrop(drops.clone()))).collect();
+                let tx = tx.clone();
+                let spawner = zokio::spawn(SpawnOnDrop(tx));
+                let done = zokio::spawn(async { 3 });
+                zokio::task::yield_now().await;
+                (handles, (spawner, done))
+            }
+        });
+        assert_eq!(m.spawned_tasks_count() - spawned_before, 102);
+        let done = rt.block_on(done.1).unwrap();
+        assert_eq!(done, 3);
+        // The 100 pending tasks and the spawner; on a worker, the joined task may still be
+        // leaving the list just after waking its joiner.
+        let alive = m.num_alive_tasks();
+        assert!((101..=102).contains(&alive), "alive = {alive}");
+        drop(rt);
+        assert_eq!(drops.load(SeqCst), 100);
+        assert_eq!(m.num_alive_tasks(), 0);
+        let other = Builder::new_current_thread().build().unwrap();
+        for h in handles {
+            assert!(other.block_on(h).unwrap_err().is_cancelled());
+        }
+        let late = rx.recv().expect("the destructor ran and spawned");
+        assert!(other.block_on(late).unwrap_err().is_cancelled());
+    }
+
     #[test]
     fn join_handle_after_runtime_drop_reports_cancelled() {
         let rt = rt();

@@ -12,8 +12,15 @@
 //! something is scheduled. A task that woke itself goes to the back of the queue, like
 //! every other task here (there is no LIFO slot on one thread).
 //!
-//! Shutdown (the runtime dropped): close the injector and the owned list, cancel every task
-//! (dropping its future on this thread, in the runtime context), and drop what is queued.
+//! Two owned lists: a task spawned by the thread holding the core is bound to the core's
+//! own list (`UnsyncOwnedTasks`, no lock: only the core's holder touches it, and a task of
+//! the core completes only under the core), any other to the shared, locked list; the
+//! task's `UNSYNC_OWNED` state bit says which one to release it from.
+//!
+//! Shutdown (the runtime dropped): close the injector and both owned lists, cancel every
+//! task (dropping its future on this thread, in the runtime context), and drop what is
+//! queued. Only `Runtime::block_on`, which borrows the runtime, takes the core, so the core
+//! is always back when the runtime shuts down.
 
 use crate::blocking;
 use crate::coop;
@@ -22,7 +29,7 @@ use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::{Stats, WorkerMetrics};
 use crate::scheduler::{self, inject::Inject};
-use crate::task::list::OwnedTasks;
+use crate::task::list::{Bind, OwnedTasks, UnsyncOwnedTasks};
 use crate::task::{JoinHandle, Notified, Schedule, Task};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -63,10 +70,16 @@ pub(crate) struct Shared {
     unpark: Unparker,
     /// Length of the local queue, published for metrics.
     local_depth: AtomicUsize,
+    /// The core's owned list's `alive()` and `spawned()`, published for metrics by the
+    /// core's holder (one writer at a time).
+    core_alive: AtomicUsize,
+    core_spawned: AtomicUsize,
 }
 
 struct Core {
     tasks: VecDeque<TaskRef>,
+    /// Tasks spawned by the core's holder (see the module docs).
+    owned: UnsyncOwnedTasks<Arc<Handle>>,
     tick: u32,
     driver: Option<Driver>,
     stats: Stats,
@@ -115,6 +128,8 @@ impl CurrentThread {
                 woken: AtomicBool::new(false),
                 unpark: driver.unparker(),
                 local_depth: AtomicUsize::new(0),
+                core_alive: AtomicUsize::new(0),
+                core_spawned: AtomicUsize::new(0),
             },
             driver: driver_handle,
             blocking,
@@ -123,6 +138,7 @@ impl CurrentThread {
         });
         let core = Box::new(Core {
             tasks: VecDeque::with_capacity(64),
+            owned: UnsyncOwnedTasks::new(),
             tick: 0,
             driver: Some(driver),
             stats: Stats::default(),
@@ -217,9 +233,9 @@ impl CurrentThread {
         handle.shared.inject.close();
         let sched = scheduler::Handle::CurrentThread(handle.clone());
         let _current = context::set_current(&sched);
-        // If another thread is inside block_on (via a Handle), it keeps the core; the owned
-        // list shutdown below still cancels every task.
+        // `block_on` borrows the runtime, so nobody holds the core now.
         let core = self.take_core();
+        debug_assert!(core.is_some(), "the core is back at shutdown");
         let cx = scheduler::Context::CurrentThread(Context {
             handle: handle.clone(),
             core: RefCell::new(core),
@@ -229,6 +245,7 @@ impl CurrentThread {
             let scheduler::Context::CurrentThread(ct) = &cx else {
                 unreachable!()
             };
+            ct.shutdown_core_list();
             let queued: Vec<TaskRef> = match ct.core.borrow_mut().as_mut() {
                 Some(core) => core.tasks.drain(..).collect(),
                 None => Vec::new(),
@@ -342,6 +359,77 @@ impl Context {
         Arc::ptr_eq(&self.handle.driver.time, time).then_some(0)
     }
 
+    /// Spawns `future` onto the core's own list and queue, if this thread holds the core
+    /// (not borrowed elsewhere up the stack); otherwise hands the future back.
+    fn spawn_in_core<F>(&self, future: F) -> Result<JoinHandle<F::Output>, F>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let Ok(mut guard) = self.core.try_borrow_mut() else {
+            return Err(future);
+        };
+        let Some(core) = guard.as_mut() else {
+            return Err(future);
+        };
+        // SAFETY: the future and its output are `Send`.
+        let bound = unsafe { core.owned.bind_unchecked(future, self.handle.clone()) };
+        let shared = &self.handle.shared;
+        shared.core_alive.store(core.owned.alive(), Relaxed);
+        shared.core_spawned.store(core.owned.spawned(), Relaxed);
+        match bound {
+            Bind::Bound(join, notified) => {
+                core.tasks.push_back(notified);
+                Ok(join)
+            }
+            Bind::Closed(join, rejected) => {
+                drop(guard);
+                rejected.cancel();
+                Ok(join)
+            }
+        }
+    }
+
+    /// Unlinks a task of the core's own list (see [`Schedule::release`]); `None` if the
+    /// core is not here, which leaves the task linked (and its list reference held) until
+    /// the list is shut down.
+    fn release_from_core(&self, task: &Task<Arc<Handle>>) -> Option<Task<Arc<Handle>>> {
+        let mut core = self.core.try_borrow_mut().ok()?;
+        let core = core.as_mut()?;
+        // SAFETY: the task has `UNSYNC_OWNED` and this runtime's handle: it was bound to
+        // this core's list and no other.
+        let released = unsafe { core.owned.remove(task) };
+        self.handle
+            .shared
+            .core_alive
+            .store(core.owned.alive(), Relaxed);
+        released
+    }
+
+    /// Closes the core's own list and shuts its tasks down, one at a time with the core
+    /// not borrowed (their destructors may spawn: refused, cancelled at once).
+    fn shutdown_core_list(&self) {
+        loop {
+            let task = match self.core.borrow_mut().as_mut() {
+                Some(core) => {
+                    core.owned.close();
+                    core.owned.pop()
+                }
+                None => None,
+            };
+            match task {
+                Some(task) => task.shutdown(),
+                None => break,
+            }
+        }
+        if let Some(core) = self.core.borrow().as_ref() {
+            self.handle
+                .shared
+                .core_alive
+                .store(core.owned.alive(), Relaxed);
+        }
+    }
+
     fn schedule_local(&self, task: TaskRef) -> Result<(), TaskRef> {
         match self.core.try_borrow_mut() {
             Ok(mut core) => match core.as_mut() {
@@ -379,6 +467,16 @@ impl Shared {
     pub(crate) fn local_queue_depth(&self) -> usize {
         self.local_depth.load(Relaxed)
     }
+
+    /// Tasks spawned and not yet completed, over both owned lists; a relaxed snapshot.
+    pub(crate) fn alive_tasks(&self) -> usize {
+        self.owned.alive() + self.core_alive.load(Relaxed)
+    }
+
+    /// Tasks ever spawned, over both owned lists; a relaxed snapshot.
+    pub(crate) fn spawned_tasks(&self) -> u64 {
+        self.owned.spawned() + self.core_spawned.load(Relaxed) as u64
+    }
 }
 
 impl Handle {
@@ -387,7 +485,17 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        me.shared.owned.spawn(future, me)
+        // On the thread holding this runtime's core: its own list, no lock.
+        let future = context::with_scheduler(|cx| match cx {
+            Some(scheduler::Context::CurrentThread(cx)) if Arc::ptr_eq(&cx.handle, me) => {
+                cx.spawn_in_core(future)
+            }
+            _ => Err(future),
+        });
+        match future {
+            Ok(join) => join,
+            Err(future) => me.shared.owned.spawn(future, me),
+        }
     }
 
     fn schedule(&self, task: TaskRef) {
@@ -406,7 +514,16 @@ impl Handle {
 
 impl Schedule for Arc<Handle> {
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        self.shared.owned.remove(task)
+        if !task.state().load().is_unsync_owned() {
+            return self.shared.owned.remove(task);
+        }
+        // A task of the core's own list completes only under the core, on this thread.
+        context::with_scheduler(|cx| match cx {
+            Some(scheduler::Context::CurrentThread(cx)) if Arc::ptr_eq(&cx.handle, self) => {
+                cx.release_from_core(task)
+            }
+            _ => None,
+        })
     }
 
     fn schedule(&self, task: Notified<Self>) {

@@ -69,14 +69,14 @@ impl Handle {
 
     pub(crate) fn owned_spawned(&self) -> u64 {
         match self {
-            Handle::CurrentThread(h) => h.shared.owned.spawned(),
+            Handle::CurrentThread(h) => h.shared.spawned_tasks(),
             Handle::MultiThread(h) => h.shared.owned.spawned(),
         }
     }
 
     pub(crate) fn owned_alive(&self) -> usize {
         match self {
-            Handle::CurrentThread(h) => h.shared.owned.alive(),
+            Handle::CurrentThread(h) => h.shared.alive_tasks(),
             Handle::MultiThread(h) => h.shared.owned.alive(),
         }
     }

@@ -12,7 +12,7 @@ use crate::loom::{lock, Mutex};
 use crate::task::core::Header;
 use crate::task::{new_task_unchecked, JoinHandle, Notified, Schedule, Task};
 use crate::util::CachePadded;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -210,24 +210,139 @@ impl<S: 'static> Drop for OwnedTasks<S> {
     }
 }
 
-/// The owned list of a `LocalSet`: the same intrusive list without a lock or atomics, for a
-/// set whose tasks are all bound, released and shut down on its owner thread. It is
-/// neither `Send` nor `Sync`; the set reaches it only on that thread.
-pub(crate) struct LocalOwnedTasks<S: 'static> {
-    list: RefCell<List>,
-    len: Cell<usize>,
+/// An owned list without a lock, for whoever has `&mut` access to it: the core of a
+/// current-thread runtime (which one thread holds at a time, and every task of the list
+/// runs, completes and is shut down only under it), or, inside a `RefCell`, a `LocalSet` on
+/// its owner thread ([`LocalOwnedTasks`]). Binding and releasing touch no atomic.
+pub(crate) struct UnsyncOwnedTasks<S: 'static> {
+    list: List,
+    len: usize,
+    spawned: usize,
     _scheduler: PhantomData<S>,
+}
+
+/// What [`UnsyncOwnedTasks::bind_unchecked`] made of a new task.
+pub(crate) enum Bind<S: 'static, T> {
+    /// Linked into the list: schedule the `Notified`.
+    Bound(JoinHandle<T>, Notified<S>),
+    /// The list is closed: the caller must [`Rejected::cancel`] the task once it no longer
+    /// borrows the list (cancelling runs the future's destructor, which may spawn).
+    Closed(JoinHandle<T>, Rejected<S>),
+}
+
+/// A new task refused by a closed list.
+pub(crate) struct Rejected<S: 'static>(Task<S>, Notified<S>);
+
+impl<S: 'static> Rejected<S> {
+    /// Cancels the task: its `JoinHandle` yields `JoinError::Cancelled`.
+    pub(crate) fn cancel(self) {
+        drop(self.1);
+        self.0.shutdown();
+    }
+}
+
+impl<S: Schedule> UnsyncOwnedTasks<S> {
+    pub(crate) fn new() -> UnsyncOwnedTasks<S> {
+        UnsyncOwnedTasks {
+            list: List {
+                head: None,
+                closed: false,
+            },
+            len: 0,
+            spawned: 0,
+            _scheduler: PhantomData,
+        }
+    }
+
+    /// Allocates a task and links it into the list, unless the list is closed.
+    ///
+    /// # Safety
+    /// As `RawTask::new`: unless the future and its output are `Send`, the future is polled
+    /// and dropped only on the calling thread, the one this list is used on.
+    pub(crate) unsafe fn bind_unchecked<F>(&mut self, future: F, scheduler: S) -> Bind<S, F::Output>
+    where
+        F: Future + 'static,
+    {
+        // SAFETY: forwarded.
+        let (task, notified, join) = unsafe { new_task_unchecked(future, scheduler) };
+        if self.list.closed {
+            return Bind::Closed(join, Rejected(task, notified));
+        }
+        let ptr = task.into_raw();
+        // SAFETY: nothing shared the task yet; `&mut self` is the only access to the list
+        // and its links, and the new task is in no list yet.
+        unsafe {
+            ptr.as_ref().state.mark_unsync_owned();
+            push_front(&mut self.list, ptr);
+        }
+        self.len += 1;
+        self.spawned += 1;
+        Bind::Bound(join, notified)
+    }
+
+    /// Unlinks `task` if it is in the list, returning the list's reference.
+    ///
+    /// # Safety
+    /// `task` was bound to no list but this one, if to any.
+    pub(crate) unsafe fn remove(&mut self, task: &Task<S>) -> Option<Task<S>> {
+        let ptr = task.header_ptr();
+        // SAFETY: `&mut self` is the only access to the list; `ptr` is alive (the caller
+        // holds a reference) and was only ever linked into this list (the caller's word).
+        if !unsafe { unlink(&mut self.list, ptr) } {
+            return None;
+        }
+        self.len -= 1;
+        // SAFETY: the list owned one reference, now handed to the caller.
+        Some(unsafe { Task::from_raw(ptr) })
+    }
+
+    /// Closes the list: later binds are refused.
+    pub(crate) fn close(&mut self) {
+        self.list.closed = true;
+    }
+
+    /// Unlinks the first task, handing over the list's reference (for shutdown, which
+    /// shuts each one down with the list no longer borrowed).
+    pub(crate) fn pop(&mut self) -> Option<Task<S>> {
+        let ptr = self.list.head?;
+        // SAFETY: `ptr` is linked into this list, which `&mut self` gives us alone.
+        unsafe { unlink(&mut self.list, ptr) };
+        self.len -= 1;
+        // SAFETY: the list's reference moves to the caller.
+        Some(unsafe { Task::from_raw(ptr) })
+    }
+
+    /// Tasks currently in the list (bound and not yet completed).
+    pub(crate) fn alive(&self) -> usize {
+        self.len
+    }
+
+    /// Tasks ever bound to the list.
+    pub(crate) fn spawned(&self) -> usize {
+        self.spawned
+    }
+}
+
+impl<S: 'static> Drop for UnsyncOwnedTasks<S> {
+    fn drop(&mut self) {
+        // Every owner shuts its list down before dropping it; a task still here would leak.
+        if !std::thread::panicking() {
+            debug_assert!(self.list.head.is_none(), "owned task leaked");
+        }
+    }
+}
+
+/// The owned list of a `LocalSet`: an [`UnsyncOwnedTasks`] in a `RefCell`, for a set whose
+/// tasks are all bound, released and shut down on its owner thread. It is neither `Send`
+/// nor `Sync`; the set reaches it only on that thread.
+pub(crate) struct LocalOwnedTasks<S: 'static> {
+    tasks: RefCell<UnsyncOwnedTasks<S>>,
 }
 
 impl<S: Schedule> LocalOwnedTasks<S> {
     pub(crate) fn new() -> LocalOwnedTasks<S> {
         LocalOwnedTasks {
-            list: RefCell::new(List {
-                head: None,
-                closed: false,
-            }),
-            len: Cell::new(0),
-            _scheduler: PhantomData,
+            tasks: RefCell::new(UnsyncOwnedTasks::new()),
         }
     }
 
@@ -245,65 +360,39 @@ impl<S: Schedule> LocalOwnedTasks<S> {
         F: Future + 'static,
     {
         // SAFETY: forwarded.
-        let (task, notified, join) = unsafe { new_task_unchecked(future, scheduler) };
-        let mut list = self.list.borrow_mut();
-        if list.closed {
-            drop(list);
-            drop(notified);
-            task.shutdown();
-            return (join, None);
+        let bound = unsafe { self.tasks.borrow_mut().bind_unchecked(future, scheduler) };
+        match bound {
+            Bind::Bound(join, notified) => (join, Some(notified)),
+            Bind::Closed(join, rejected) => {
+                rejected.cancel();
+                (join, None)
+            }
         }
-        // SAFETY: this thread is the only one that touches the list and its links, and
-        // the new task is in no list yet.
-        unsafe { push_front(&mut list, task.into_raw()) };
-        self.len.set(self.len.get() + 1);
-        (join, Some(notified))
     }
 
     /// Unlinks `task` if it is in the list, returning the list's reference.
     pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
-        let ptr = task.header_ptr();
-        // SAFETY: only this thread touches the list; `ptr` is alive (the caller holds a
-        // reference) and was only ever linked into this list.
-        if !unsafe { unlink(&mut self.list.borrow_mut(), ptr) } {
-            return None;
-        }
-        self.len.set(self.len.get() - 1);
-        // SAFETY: the list owned one reference, now handed to the caller.
-        Some(unsafe { Task::from_raw(ptr) })
+        // SAFETY: the set's tasks are bound to this list only.
+        unsafe { self.tasks.borrow_mut().remove(task) }
     }
 
     /// Closes the list (later binds fail) and shuts down every task in it.
     pub(crate) fn close_and_shutdown_all(&self) {
-        self.list.borrow_mut().closed = true;
+        self.tasks.borrow_mut().close();
         // One at a time, with the list released: shutting a task down runs user
         // destructors, which may spawn (failing, as closed) or complete other tasks.
         loop {
-            let task = {
-                let mut list = self.list.borrow_mut();
-                let Some(ptr) = list.head else { break };
-                // SAFETY: `ptr` is linked into this list, touched only on this thread.
-                unsafe { unlink(&mut list, ptr) };
-                self.len.set(self.len.get() - 1);
-                // SAFETY: the list's reference moves to us.
-                unsafe { Task::<S>::from_raw(ptr) }
-            };
-            task.shutdown();
+            let task = self.tasks.borrow_mut().pop();
+            match task {
+                Some(task) => task.shutdown(),
+                None => break,
+            }
         }
     }
 
     /// Tasks currently in the list (spawned and not yet completed).
     pub(crate) fn alive(&self) -> usize {
-        self.len.get()
-    }
-}
-
-impl<S: 'static> Drop for LocalOwnedTasks<S> {
-    fn drop(&mut self) {
-        // A set shuts its list down before dropping it; a task still here would leak.
-        if !std::thread::panicking() {
-            debug_assert!(self.list.get_mut().head.is_none(), "owned task leaked");
-        }
+        self.tasks.borrow().alive()
     }
 }
 

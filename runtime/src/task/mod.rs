@@ -128,6 +128,11 @@ impl<S: 'static> Task<S> {
         self.raw.header_ptr()
     }
 
+    /// The task's state word.
+    pub(crate) fn state(&self) -> &state::State {
+        &self.raw.header().state
+    }
+
     /// Cancels the task for runtime shutdown (see `RawTask::shutdown`); consumes `self`.
     pub(crate) fn shutdown(self) {
         let raw = self.raw;

@@ -11,7 +11,9 @@
 //! | 3   | `JOIN_INTEREST` | a `JoinHandle` exists; it, not the runtime, will drop the output   |
 //! | 4   | `JOIN_WAKER`    | the trailer's waker slot is filled and owned by the runtime side   |
 //! | 5   | `CANCELLED`     | the task must be cancelled instead of polled (abort or shutdown)   |
-//! | 6.. | ref count       | references: owned list, `JoinHandle`, `Notified`, runner, wakers   |
+//! | 6   | `UNSYNC_OWNED`  | its owned list is an unsynchronized one (a current-thread core's, |
+//! |     |                 | a `LocalSet`'s); set before the task is shared, never changed      |
+//! | 7.. | ref count       | references: owned list, `JoinHandle`, `Notified`, runner, wakers   |
 //!
 //! Invariants:
 //! - `RUNNING` and `COMPLETE` are never both set; once `COMPLETE` is set it stays set.
@@ -41,7 +43,8 @@ const NOTIFIED: usize = 0b00_0100;
 const JOIN_INTEREST: usize = 0b00_1000;
 const JOIN_WAKER: usize = 0b01_0000;
 const CANCELLED: usize = 0b10_0000;
-const REF_SHIFT: usize = 6;
+const UNSYNC_OWNED: usize = 0b100_0000;
+const REF_SHIFT: usize = 7;
 const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A new task: three references (owned list, `JoinHandle`, the first `Notified`), a
@@ -102,6 +105,16 @@ impl State {
         State {
             val: AtomicUsize::new(INITIAL),
         }
+    }
+
+    /// Marks the task as bound to an unsynchronized owned list (`UnsyncOwnedTasks`).
+    ///
+    /// # Safety
+    /// No other thread can reach the task yet (it is not in any queue, list or handle that
+    /// was shared).
+    pub(crate) unsafe fn mark_unsync_owned(&self) {
+        self.val
+            .store(self.val.load(Relaxed) | UNSYNC_OWNED, Relaxed);
     }
 
     pub(crate) fn load(&self) -> Snapshot {
@@ -403,6 +416,10 @@ impl Snapshot {
 
     pub(crate) fn is_join_waker_set(self) -> bool {
         self.0 & JOIN_WAKER != 0
+    }
+
+    pub(crate) fn is_unsync_owned(self) -> bool {
+        self.0 & UNSYNC_OWNED != 0
     }
 
     pub(crate) fn ref_count(self) -> usize {
