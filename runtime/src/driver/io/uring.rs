@@ -155,6 +155,25 @@ fn timespec(d: Duration) -> types::Timespec {
         .nsec(d.subsec_nanos())
 }
 
+/// `io_uring_setup(2)`'s error, with the cause its errno usually has, so that a runtime
+/// that cannot be built says why (same kind, and the OS error in the message).
+fn setup_error(e: io::Error) -> io::Error {
+    let cause = match e.raw_os_error() {
+        Some(libc::EPERM) => {
+            "io_uring is disabled for this process (sysctl kernel.io_uring_disabled, or a \
+             seccomp filter such as a container runtime's); the epoll driver works without it"
+        }
+        Some(libc::ENOSYS) => "this kernel has no io_uring (built without it, or older than 5.1)",
+        Some(libc::ENOMEM) => "not enough locked memory for the ring (RLIMIT_MEMLOCK)",
+        _ => "",
+    };
+    let msg = match cause {
+        "" => format!("io_uring_setup failed: {e}"),
+        cause => format!("io_uring_setup failed: {e}: {cause}"),
+    };
+    io::Error::new(e.kind(), msg)
+}
+
 impl Uring {
     /// Sets up a ring with zokio's parameters and checks the features it relies on.
     fn setup() -> io::Result<IoUring> {
@@ -163,7 +182,8 @@ impl Uring {
             .setup_clamp()
             .setup_coop_taskrun()
             .setup_taskrun_flag()
-            .build(SQ_ENTRIES)?;
+            .build(SQ_ENTRIES)
+            .map_err(setup_error)?;
         let params = ring.params();
         if !params.is_feature_nodrop() || !params.is_feature_ext_arg() {
             return Err(io::Error::new(
@@ -644,5 +664,27 @@ impl Drop for Uring {
             out.clear();
             wake.clear();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::setup_error;
+    use std::io;
+
+    #[test]
+    fn setup_errors_name_io_uring_and_the_usual_cause() {
+        let denied = setup_error(io::Error::from_raw_os_error(libc::EPERM));
+        assert_eq!(denied.kind(), io::ErrorKind::PermissionDenied);
+        let msg = denied.to_string();
+        assert!(msg.starts_with("io_uring_setup failed: "), "{msg}");
+        assert!(msg.contains("kernel.io_uring_disabled"), "{msg}");
+        assert!(msg.contains("seccomp"), "{msg}");
+        let missing = setup_error(io::Error::from_raw_os_error(libc::ENOSYS)).to_string();
+        assert!(missing.contains("no io_uring"), "{missing}");
+        let memlock = setup_error(io::Error::from_raw_os_error(libc::ENOMEM)).to_string();
+        assert!(memlock.contains("RLIMIT_MEMLOCK"), "{memlock}");
+        let other = setup_error(io::Error::from_raw_os_error(libc::EINVAL)).to_string();
+        assert!(other.starts_with("io_uring_setup failed: "), "{other}");
     }
 }
