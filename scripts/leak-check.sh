@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Leak and memory-error checks on zokio (see scripts/README.md).
 #   scripts/leak-check.sh          valgrind memcheck over runtime/examples/spawn_abort_shutdown
-#                                  and the TCP tests (net_fd_leak, net_tcp)
+#                                  and the TCP, oneshot and LocalSet tests
 #   scripts/leak-check.sh --asan   also the runtime's tests under AddressSanitizer (nightly)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +23,12 @@ ZOKIO_DRIVER=epoll RUST_BACKTRACE=0 valgrind --quiet --fair-sched=yes --leak-che
 # READ delivers would be reported as uninitialised. The io_uring paths are covered by the
 # fd-leak counts, the checksummed file tests and `--asan`.
 # The oneshot tests too: its two halves free their shared allocation without an Arc
-# (whichever lets go last frees it), so a wrong free shows up here as a use-after-free.
-cargo test --release -p zokio --test net_fd_leak --test net_tcp --test sync_oneshot --no-run
-for t in net_fd_leak net_tcp sync_oneshot; do
+# (whichever lets go last frees it), so a wrong free shows up here as a use-after-free. And
+# the LocalSet tests: a local task and its set are freed by whichever thread drops the last
+# reference, counted in two parts (task/local_task.rs).
+cargo test --release -p zokio --test net_fd_leak --test net_tcp --test sync_oneshot \
+  --test task_local --no-run
+for t in net_fd_leak net_tcp sync_oneshot task_local; do
   bin=$(ls -t target/release/deps/${t}-* | grep -v '\.d$' | head -n 1)
   ZOKIO_TEST_DRIVERS=epoll ZOKIO_DRIVER=epoll RUST_BACKTRACE=0 \
     valgrind --quiet --fair-sched=yes --leak-check=full \

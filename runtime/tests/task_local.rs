@@ -17,6 +17,15 @@ use zokio::task::{self, LocalSet};
 #[macro_use]
 mod support;
 
+/// An output that counts its drops.
+struct CountDrop(Arc<AtomicUsize>);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
 rt_test! {
     #[test]
     fn not_send_futures_run_and_return_their_output() {
@@ -212,6 +221,183 @@ rt_test! {
             handle.await.unwrap_err()
         });
         assert!(err.is_cancelled());
+    }
+
+    /// A join handle dropped on another thread before the task completes: the owner
+    /// drops the output when the task completes, exactly once.
+    #[test]
+    fn a_join_handle_dropped_elsewhere_before_completion() {
+        let rt = rt();
+        let local = LocalSet::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (d, d2) = (drops.clone(), drops.clone());
+        local.block_on(&rt, async move {
+            let (tx, rx) = oneshot::channel::<()>();
+            let handle = task::spawn_local(async move {
+                let _rc = Rc::new(());
+                rx.await.unwrap();
+                CountDrop(d)
+            });
+            thread::spawn(move || drop(handle)).join().unwrap();
+            assert_eq!(d2.load(SeqCst), 0);
+            tx.send(()).unwrap();
+            for _ in 0..10_000 {
+                if d2.load(SeqCst) > 0 {
+                    break;
+                }
+                task::yield_now().await;
+            }
+        });
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    /// A join handle dropped on another thread after the task completed: the output is
+    /// dropped there, exactly once.
+    #[test]
+    #[allow(clippy::async_yields_async)] // the handle leaves the set, to be dropped elsewhere
+    fn a_join_handle_dropped_elsewhere_after_completion() {
+        let rt = rt();
+        let local = LocalSet::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let handle = local.block_on(&rt, async move {
+            let handle = task::spawn_local(async move { CountDrop(d) });
+            while !handle.is_finished() {
+                task::yield_now().await;
+            }
+            handle
+        });
+        assert_eq!(drops.load(SeqCst), 0, "the output waits for its handle");
+        thread::spawn(move || drop(handle)).join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+        drop(local);
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    /// Wakers of a local task cloned, woken and dropped on other threads while the task
+    /// runs, and one kept until after the set is gone: every wake reaches the task, and a
+    /// waker used after the set's drop does nothing (the leak check runs this under
+    /// valgrind: the task's memory and the set's are freed by the last of them).
+    #[test]
+    fn wakers_used_on_other_threads_outlive_the_set() {
+        let rt = rt();
+        let local = LocalSet::new();
+        let (waker_tx, waker_rx) = std::sync::mpsc::channel::<std::task::Waker>();
+        let kept = thread::spawn(move || {
+            let mut last = None;
+            for waker in waker_rx {
+                let clone = waker.clone();
+                clone.wake_by_ref();
+                drop(clone);
+                waker.wake_by_ref();
+                last = Some(waker);
+            }
+            last
+        });
+        let polls = Rc::new(Cell::new(0u32));
+        let p = polls.clone();
+        local.block_on(&rt, async move {
+            task::spawn_local(std::future::poll_fn(move |cx| {
+                p.set(p.get() + 1);
+                if p.get() == 50 {
+                    return std::task::Poll::Ready(());
+                }
+                waker_tx.send(cx.waker().clone()).unwrap();
+                std::task::Poll::Pending
+            }))
+            .await
+            .unwrap();
+        });
+        assert_eq!(polls.get(), 50);
+        drop(local);
+        let last = kept.join().unwrap().expect("a waker was kept");
+        last.wake_by_ref();
+        last.wake();
+    }
+
+    /// Stress: tasks whose wakers go through other threads (wake, wake_by_ref, clone and
+    /// drop) while some are aborted from other threads and some join handles are dropped
+    /// there; every task ends exactly once, by completing or by being cancelled.
+    #[test]
+    fn local_tasks_woken_and_aborted_from_other_threads() {
+        const TASKS: usize = 200;
+        const ROUNDS: u32 = 20;
+        let rt = rt();
+        let local = LocalSet::new();
+        let (waker_tx, waker_rx) = std::sync::mpsc::channel::<(usize, std::task::Waker)>();
+        let waker_rx = Arc::new(std::sync::Mutex::new(waker_rx));
+        let wakers: Vec<_> = (0..2)
+            .map(|t| {
+                let rx = waker_rx.clone();
+                thread::spawn(move || loop {
+                    let next = rx.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                    let Ok((i, waker)) = next else { return };
+                    match (i + t) % 3 {
+                        0 => waker.wake(),
+                        1 => {
+                            waker.wake_by_ref();
+                            drop(waker.clone());
+                        }
+                        _ => {
+                            let clone = waker.clone();
+                            drop(waker);
+                            clone.wake();
+                        }
+                    }
+                })
+            })
+            .collect();
+        let ended = Rc::new(Cell::new(0usize));
+        let e = ended.clone();
+        local.block_on(&rt, async move {
+            let mut handles = Vec::new();
+            for i in 0..TASKS {
+                let tx = waker_tx.clone();
+                let mut rounds = 0u32;
+                let handle = task::spawn_local(std::future::poll_fn(move |cx| {
+                    rounds += 1;
+                    if rounds > ROUNDS {
+                        return std::task::Poll::Ready(i);
+                    }
+                    tx.send((i, cx.waker().clone())).unwrap();
+                    std::task::Poll::Pending
+                }));
+                handles.push(handle);
+            }
+            drop(waker_tx);
+            let mut joined = Vec::new();
+            let mut threads = Vec::new();
+            for (i, handle) in handles.into_iter().enumerate() {
+                match i % 4 {
+                    0 => {
+                        let abort = handle.abort_handle();
+                        threads.push(thread::spawn(move || abort.abort()));
+                        joined.push(handle);
+                    }
+                    1 => threads.push(thread::spawn(move || drop(handle))),
+                    _ => joined.push(handle),
+                }
+            }
+            for handle in joined {
+                match handle.await {
+                    Ok(_) => e.set(e.get() + 1),
+                    Err(err) => {
+                        assert!(err.is_cancelled());
+                        e.set(e.get() + 1);
+                    }
+                }
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+        });
+        // Cancels what the detached quarter has left, dropping its senders: the waker
+        // threads then see the channel closed.
+        drop(local);
+        for t in wakers {
+            t.join().unwrap();
+        }
+        assert_eq!(ended.get(), TASKS - TASKS / 4);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! ├── Header   owned-list links, injector link, vtable, state word     (40 bytes)
 //! ├── Core     scheduler handle S, Stage<F> = future | output | consumed
 //! └── Trailer  the JoinHandle's waker slot, 16 bytes of margin        (32 bytes)
+//!              (a local task keeps its foreign state word in the margin)
 //! ```
 //!
 //! A `NonNull<Header>` is a pointer to the whole cell (`repr(C)`, header first), so the
@@ -19,6 +20,7 @@
 //!   `JOIN_INTEREST` was set at completion, else the completing thread.
 //! - `Trailer::waker`: see the `JOIN_WAKER` rules in `state.rs`.
 
+use crate::loom::atomic::AtomicUsize;
 use crate::loom::UnsafeCell;
 use crate::task::error::Repr as Failure;
 use crate::task::state::State;
@@ -62,6 +64,12 @@ pub(crate) struct Pointers {
 
 /// Type-specific operations, one static table per `(F, S)` pair.
 pub(crate) struct Vtable {
+    /// Adds one reference (an `AbortHandle`).
+    pub(crate) ref_inc: unsafe fn(NonNull<Header>),
+    /// Drops one reference, freeing the cell if it was the last.
+    pub(crate) ref_dec: unsafe fn(NonNull<Header>),
+    /// `abort()` from any thread.
+    pub(crate) abort: unsafe fn(NonNull<Header>),
     /// Runs the task: consumes one reference (the `Notified`'s).
     pub(crate) poll: unsafe fn(NonNull<Header>),
     /// Submits a `Notified` backed by one reference the caller gives up.
@@ -101,7 +109,10 @@ pub(crate) enum Stage<F: Future> {
 /// The `JoinHandle`'s waker slot, and the end of the cold margin (see [`Header`]).
 pub(crate) struct Trailer {
     pub(crate) waker: UnsafeCell<Option<Waker>>,
-    _margin: [u64; 2],
+    /// A local task's second state word, which threads other than its owner update
+    /// (`local_task.rs`); part of the margin, untouched, in every other task.
+    pub(crate) foreign: AtomicUsize,
+    _margin: u64,
 }
 
 impl<F: Future, S> Cell<F, S> {
@@ -123,7 +134,8 @@ impl<F: Future, S> Cell<F, S> {
             },
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
-                _margin: [0; 2],
+                foreign: AtomicUsize::new(0),
+                _margin: 0,
             },
         })
     }

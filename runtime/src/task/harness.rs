@@ -7,6 +7,7 @@
 use crate::coop;
 use crate::task::core::{Cell, Core, Header, Stage, Vtable};
 use crate::task::error::{JoinError, Repr as Failure};
+use crate::task::raw::RawTask;
 use crate::task::state::{TransitionToIdle, TransitionToRunning};
 use crate::task::waker::waker_ref;
 use crate::task::{Id, Notified, Schedule, Task};
@@ -27,6 +28,9 @@ pub(crate) struct Harness<F: Future, S: 'static> {
 /// drop of it happens on one thread, which `task::new_task_unchecked`'s callers guarantee.
 pub(crate) fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
     &Vtable {
+        ref_inc,
+        ref_dec,
+        abort,
         poll: poll::<F, S>,
         schedule: schedule::<F, S>,
         dealloc: dealloc::<F, S>,
@@ -34,6 +38,21 @@ pub(crate) fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
         drop_join_handle: drop_join_handle::<F, S>,
         shutdown: shutdown::<F, S>,
     }
+}
+
+unsafe fn ref_inc(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds a reference, so the header is alive.
+    unsafe { ptr.as_ref() }.state.ref_inc();
+}
+
+unsafe fn ref_dec(ptr: NonNull<Header>) {
+    // SAFETY: the caller gives up its reference to a live task.
+    unsafe { RawTask::from_raw(ptr) }.shared_drop_reference();
+}
+
+unsafe fn abort(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds a reference to a live task.
+    unsafe { RawTask::from_raw(ptr) }.shared_abort();
 }
 
 unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
@@ -61,13 +80,10 @@ unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
 ) {
     // SAFETY: as in `poll`; `dst` points to the JoinHandle's `Poll<Result<F::Output, _>>`.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
-    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
     if harness.can_read_output(waker) {
-        // SAFETY: complete with join interest: the JoinHandle owns the stage.
-        let output = unsafe { harness.cell().core.take_output() };
-        let output = output.map_err(|failure| failure.into_join_error(Id::of(ptr)));
-        // SAFETY: `dst` is valid for writes (the JoinHandle's stack slot).
-        unsafe { *dst = Poll::Ready(output) };
+        // SAFETY: complete with join interest: the JoinHandle owns the stage, and `dst` is
+        // its output slot.
+        unsafe { harness.read_output(dst) };
     }
 }
 
@@ -84,24 +100,24 @@ unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// # Safety
     /// `ptr` is the header of a live `Cell<F, S>`.
-    unsafe fn from_raw(ptr: NonNull<Header>) -> Harness<F, S> {
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Harness<F, S> {
         Harness { cell: ptr.cast() }
     }
 
-    fn cell(&self) -> &Cell<F, S> {
+    pub(crate) fn cell(&self) -> &Cell<F, S> {
         // SAFETY: the caller of `from_raw` promised a live cell; we hold a reference to it.
         unsafe { self.cell.as_ref() }
     }
 
-    fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header {
         &self.cell().header
     }
 
-    fn header_ptr(&self) -> NonNull<Header> {
+    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
         self.cell.cast()
     }
 
-    fn scheduler(&self) -> &S {
+    pub(crate) fn scheduler(&self) -> &S {
         &self.cell().core.scheduler
     }
 
@@ -113,13 +129,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             TransitionToRunning::Failed => return,
             TransitionToRunning::Dealloc => return self.dealloc(),
         }
-        if let Poll::Ready(output) = self.poll_future() {
-            // The future goes first, on its own: a panic in its `Drop` is ignored and the
-            // output kept, as in Tokio (the panic hook has reported it).
-            // SAFETY: we hold RUNNING, so the stage is ours.
-            let _ = unsafe { self.drop_stage() };
-            // SAFETY: as above; the stage is `Consumed`, so nothing is dropped here.
-            unsafe { self.cell().core.set_stage(Stage::Finished(output)) };
+        if self.poll_and_store(&waker_ref(self.header())) {
             return self.complete();
         }
         match self.header().state.transition_to_idle() {
@@ -134,11 +144,26 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
+    /// Polls the future with `waker`; if it completed (or panicked), drops it and stores
+    /// the output, returning `true`. The caller holds `RUNNING`.
+    pub(crate) fn poll_and_store(&self, waker: &Waker) -> bool {
+        let Poll::Ready(output) = self.poll_future(waker) else {
+            return false;
+        };
+        // The future goes first, on its own: a panic in its `Drop` is ignored and the
+        // output kept, as in Tokio (the panic hook has reported it).
+        // SAFETY: we hold RUNNING, so the stage is ours.
+        let _ = unsafe { self.drop_stage() };
+        // SAFETY: as above; the stage is `Consumed`, so nothing is dropped here.
+        unsafe { self.cell().core.set_stage(Stage::Finished(output)) };
+        true
+    }
+
     /// Polls the future under a fresh cooperative budget, catching panics. On a panic the
     /// future is dropped while the panic unwinds, as Tokio does: its `Drop` impls see
     /// `thread::panicking()`, and a `std::sync::Mutex` guard it holds poisons the mutex. (A
     /// destructor that panics then aborts the process, as any panic during unwinding does.)
-    fn poll_future(&self) -> Poll<Result<F::Output, Failure>> {
+    fn poll_future(&self, waker: &Waker) -> Poll<Result<F::Output, Failure>> {
         /// Drops the future if the poll unwinds; forgotten when the poll returns.
         struct DropOnUnwind<'a, F: Future, S>(&'a Core<F, S>);
         impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
@@ -148,8 +173,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             }
         }
         let core = &self.cell().core;
-        let waker = waker_ref(self.header());
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(waker);
         let id = Id::of(self.header_ptr());
         let result = catch_unwind(AssertUnwindSafe(|| {
             // The guard inside the task's context: a future dropped by the unwind still
@@ -180,7 +204,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// # Safety
     /// The caller owns the stage: it holds RUNNING, or the task is complete and the output
     /// is no one else's.
-    unsafe fn drop_stage(&self) -> std::thread::Result<()> {
+    pub(crate) unsafe fn drop_stage(&self) -> std::thread::Result<()> {
         let core = &self.cell().core;
         let id = Id::of(self.header_ptr());
         catch_unwind(AssertUnwindSafe(|| {
@@ -193,6 +217,13 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
 
     /// Drops the future (the task holds RUNNING) and stores the cancellation as output.
     fn cancel_and_complete(self) {
+        self.store_cancellation();
+        self.complete();
+    }
+
+    /// Drops the future and stores `JoinError::Cancelled` (or the panic of the future's
+    /// destructor) as the output. The caller holds `RUNNING`.
+    pub(crate) fn store_cancellation(&self) {
         let core = &self.cell().core;
         // SAFETY: the caller holds RUNNING.
         let dropped = unsafe { self.drop_stage() };
@@ -202,7 +233,6 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         };
         // SAFETY: still RUNNING.
         unsafe { core.set_stage(Stage::Finished(output)) };
-        self.complete();
     }
 
     /// Publishes the stored output, wakes the joiner, leaves the owned list and drops the
@@ -329,7 +359,21 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
-    fn dealloc(self) {
+    /// Reads the output into `dst` (a `*mut Poll<Result<F::Output, JoinError>>`).
+    ///
+    /// # Safety
+    /// The caller is the `JoinHandle`, the task is complete with join interest, and `dst`
+    /// is valid for writes of that type.
+    pub(crate) unsafe fn read_output(&self, dst: *mut ()) {
+        let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+        // SAFETY: the caller's contract: the JoinHandle owns the stage.
+        let output = unsafe { self.cell().core.take_output() };
+        let output = output.map_err(|failure| failure.into_join_error(Id::of(self.header_ptr())));
+        // SAFETY: the caller's contract.
+        unsafe { *dst = Poll::Ready(output) };
+    }
+
+    pub(crate) fn dealloc(self) {
         // SAFETY: no references remain; the cell came from `Box::into_raw` in `task::new`.
         drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
     }

@@ -64,7 +64,7 @@ impl<T> JoinHandle<T> {
 
     /// A handle that can abort this task after the `JoinHandle` is gone.
     pub fn abort_handle(&self) -> AbortHandle {
-        self.raw.header().state.ref_inc();
+        self.raw.ref_inc();
         AbortHandle { raw: self.raw }
     }
 }
@@ -120,7 +120,7 @@ impl AbortHandle {
 
 impl Clone for AbortHandle {
     fn clone(&self) -> AbortHandle {
-        self.raw.header().state.ref_inc();
+        self.raw.ref_inc();
         AbortHandle { raw: self.raw }
     }
 }

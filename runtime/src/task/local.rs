@@ -3,27 +3,33 @@
 //!
 //! ```text
 //! LocalSet (!Send: stays on its owner thread)
-//! └── Arc<Shared>   also held by every task of the set as its scheduler handle
+//! └── Arc<Shared>   every task holds a LocalHandle (a pointer) to it; the tasks together
+//!     │             hold one reference, released by the last task freed after the set
 //!     ├── owner     the owner thread's id
 //!     ├── local     touched only on the owner thread (checked), no atomics:
-//!     │   ├── queue     the run queue
-//!     │   ├── owned     every live task (LocalOwnedTasks), so dropping the set cancels them
-//!     │   └── flags     in a tick, a wake pending, closed
-//!     ├── remote    Mutex<run queue>: wakes from other threads; None once the set is gone
-//!     └── waker     the task that polls the set (`run_until`'s, or the set's own)
+//!     │   ├── queue       the run queue
+//!     │   ├── owned       every live task (LocalOwnedTasks), so dropping the set cancels them
+//!     │   ├── task_cells  the owner's part of the count of task cells
+//!     │   └── flags       in a tick, a wake pending, closed
+//!     ├── remote         Mutex<wake requests>: wakes and aborts from other threads; None
+//!     │                  once the set is gone
+//!     ├── foreign_cells  the other part of the count of task cells, and "set gone"
+//!     └── waker          the task that polls the set (`run_until`'s, or the set's own)
 //! ```
 //!
 //! A set runs its tasks only while it is polled: [`LocalSet::run_until`] (and
 //! [`LocalSet::block_on`], [`crate::runtime::LocalRuntime`]) polls the given future and then
 //! up to [`MAX_TASKS_PER_TICK`] tasks, and wakes itself again if more are ready, so the
-//! runtime around it keeps running its own tasks too. Tasks use the same cell, state word
-//! and [`JoinHandle`] as every other task; what makes a `!Send` future sound here is that
-//! it is polled only by the set's tick and dropped only by the set's drop, both on the
-//! owner thread, and that a wake from any other thread goes to the remote queue instead of
-//! touching the local one.
+//! runtime around it keeps running its own tasks too. Tasks use the same cell layout and
+//! [`JoinHandle`] as every other task, with their own state protocol (`local_task.rs`): the
+//! owner thread updates a task's state without atomic read-modify-writes, and another
+//! thread's wake or abort becomes a wake request in the remote queue, which the owner takes
+//! in its tick. What makes a `!Send` future sound here is that it is polled only by the
+//! set's tick and dropped only by the set's drop, both on the owner thread.
 
 use crate::loom::{lock, Mutex};
 use crate::task::list::LocalOwnedTasks;
+use crate::task::local_task::WakeRequest;
 use crate::task::{JoinHandle, Notified, Schedule, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -31,7 +37,11 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::ptr::NonNull;
+use std::sync::atomic::{
+    AtomicU64, AtomicUsize,
+    Ordering::{AcqRel, Relaxed},
+};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -44,7 +54,7 @@ const MAX_TASKS_PER_TICK: usize = 61;
 /// `REMOTE_FIRST_INTERVAL`).
 const REMOTE_FIRST_INTERVAL: u8 = 31;
 
-type LocalTask = Notified<Arc<Shared>>;
+type LocalTask = Notified<LocalHandle>;
 
 /// A set of tasks that run on the thread that owns the set, so their futures need not be
 /// `Send` (an `Rc`, a `RefCell` may live across an `.await`).
@@ -86,13 +96,19 @@ pub(crate) struct Shared {
     owner: u64,
     /// Only reached through [`Shared::local`], which checks the thread.
     local: LocalState,
-    remote: Mutex<Option<VecDeque<LocalTask>>>,
+    /// Wakes and aborts of the set's tasks from other threads (`local_task.rs`).
+    remote: Mutex<Option<VecDeque<WakeRequest>>>,
+    /// The other threads' part of the count of task cells, and `CELLS_CLOSED` (see
+    /// [`LocalHandle`]).
+    foreign_cells: AtomicUsize,
     waker: Mutex<Option<Waker>>,
 }
 
 struct LocalState {
     queue: RefCell<VecDeque<LocalTask>>,
-    owned: LocalOwnedTasks<Arc<Shared>>,
+    owned: LocalOwnedTasks<LocalHandle>,
+    /// The owner's part of the count of the set's task cells (see [`LocalHandle`]).
+    task_cells: Cell<isize>,
     /// Inside `tick`: a task scheduled now is found by the tick loop, no wake needed.
     in_tick: Cell<bool>,
     /// A wake of the set's waker is pending since its last poll.
@@ -187,7 +203,7 @@ where
     // SAFETY: the set's tasks are polled only by `tick` and cancelled only by the set's
     // drop, both on the owner thread (`Shared::local` checks it), which is this thread; a
     // wake from elsewhere only queues the task for the owner (`Shared::schedule`).
-    let (join, notified) = unsafe { local.owned.bind_unchecked(future, shared.clone()) };
+    let (join, notified) = unsafe { local.owned.bind_unchecked(future, LocalHandle::new(shared)) };
     if let Some(notified) = notified {
         shared.schedule(notified);
     }
@@ -198,20 +214,25 @@ impl LocalSet {
     /// An empty set, owned by the calling thread.
     pub fn new() -> LocalSet {
         let owner = current_thread_id().expect("LocalSet::new on a thread being torn down");
+        let shared = Arc::new(Shared {
+            owner,
+            local: LocalState {
+                queue: RefCell::new(VecDeque::with_capacity(64)),
+                owned: LocalOwnedTasks::new(),
+                in_tick: Cell::new(false),
+                woken: Cell::new(false),
+                closed: Cell::new(false),
+                task_cells: Cell::new(0),
+                tick: Cell::new(0),
+            },
+            remote: Mutex::new(Some(VecDeque::new())),
+            foreign_cells: AtomicUsize::new(0),
+            waker: Mutex::new(None),
+        });
+        // The reference the task cells hold together (see `LocalHandle`).
+        let _ = Arc::into_raw(shared.clone());
         LocalSet {
-            shared: Arc::new(Shared {
-                owner,
-                local: LocalState {
-                    queue: RefCell::new(VecDeque::with_capacity(64)),
-                    owned: LocalOwnedTasks::new(),
-                    in_tick: Cell::new(false),
-                    woken: Cell::new(false),
-                    closed: Cell::new(false),
-                    tick: Cell::new(0),
-                },
-                remote: Mutex::new(Some(VecDeque::new())),
-                waker: Mutex::new(None),
-            }),
+            shared,
             _not_send: PhantomData,
         }
     }
@@ -367,6 +388,7 @@ impl Drop for LocalSet {
             let remote = lock(&self.shared.remote).take();
             drop(remote);
         });
+        self.shared.close_cells(local);
         lock(&self.shared.waker).take();
     }
 }
@@ -424,40 +446,57 @@ impl Shared {
     fn next_task(&self, local: &LocalState) -> Option<LocalTask> {
         let tick = local.tick.get().wrapping_add(1);
         local.tick.set(tick);
-        let pop_local = || local.queue.borrow_mut().pop_front();
         if tick.is_multiple_of(REMOTE_FIRST_INTERVAL) {
-            self.pop_remote().or_else(pop_local)
-        } else {
-            pop_local().or_else(|| self.pop_remote())
+            self.take_wake_requests();
+        }
+        let task = local.queue.borrow_mut().pop_front();
+        task.or_else(|| {
+            self.take_wake_requests();
+            local.queue.borrow_mut().pop_front()
+        })
+    }
+
+    /// Takes the wake requests from other threads, which queue their tasks (at the back).
+    fn take_wake_requests(&self) {
+        let requests = lock(&self.remote).as_mut().map(std::mem::take);
+        for request in requests.into_iter().flatten() {
+            request.take();
         }
     }
 
-    fn pop_remote(&self) -> Option<LocalTask> {
-        lock(&self.remote).as_mut().and_then(VecDeque::pop_front)
+    /// Whether the calling thread owns the set.
+    pub(crate) fn is_owner_thread(&self) -> bool {
+        current_thread_id() == Some(self.owner)
     }
 
-    fn schedule(&self, task: LocalTask) {
-        if let Some(local) = self.local() {
-            if local.closed.get() {
-                return drop(task);
-            }
-            local.queue.borrow_mut().push_back(task);
-            if !local.in_tick.get() && !local.woken.replace(true) {
-                self.wake();
-            }
-            return;
-        }
+    /// Queues a wake request from another thread and wakes the set; drops it if the set
+    /// is gone (its tasks were cancelled, nothing will run them).
+    pub(crate) fn push_wake_request(&self, request: WakeRequest) {
         let mut remote = lock(&self.remote);
         match remote.as_mut() {
-            Some(queue) => queue.push_back(task),
+            Some(queue) => queue.push_back(request),
             None => {
-                // The set is gone and its tasks were cancelled: nothing will run this.
                 drop(remote);
-                return drop(task);
+                return drop(request);
             }
         }
         drop(remote);
         self.wake();
+    }
+
+    pub(crate) fn schedule(&self, task: LocalTask) {
+        // A local task is queued only on the owner thread: other threads queue a wake
+        // request instead (`local_task.rs`).
+        let local = self
+            .local()
+            .expect("a LocalSet's task is scheduled on its own thread");
+        if local.closed.get() {
+            return drop(task);
+        }
+        local.queue.borrow_mut().push_back(task);
+        if !local.in_tick.get() && !local.woken.replace(true) {
+            self.wake();
+        }
     }
 
     fn wake(&self) {
@@ -468,16 +507,91 @@ impl Shared {
     }
 }
 
-impl Schedule for Arc<Shared> {
+impl Shared {
+    /// The set is gone: folds the owner's count of task cells into the foreign one and
+    /// marks it closed, releasing the cells' shared reference to `Shared` if none is left
+    /// (else the last cell's drop releases it).
+    fn close_cells(self: &Arc<Shared>, local: &LocalState) {
+        let owner = local.task_cells.replace(0);
+        let fold = (owner as usize).wrapping_shl(1) | CELLS_CLOSED;
+        let prev = self.foreign_cells.fetch_add(fold, AcqRel);
+        if (prev.wrapping_add(fold) as isize) >> 1 == 0 {
+            // SAFETY: the reference `LocalSet::new` leaked for the cells, released once.
+            drop(unsafe { Arc::from_raw(Arc::as_ptr(self)) });
+        }
+    }
+}
+
+/// Set in `Shared::foreign_cells` once the set is gone.
+const CELLS_CLOSED: usize = 1;
+
+/// A local task's handle to its set: a pointer, where other schedulers' tasks hold an
+/// `Arc`, so spawning and freeing a task changes no atomic reference count.
+///
+/// The set's task cells together hold one reference to `Shared` (taken in
+/// [`LocalSet::new`]), which lives as long as any cell does: the number of cells is
+/// counted in two parts, the owner thread's (`task_cells`, plain) while the set exists, and
+/// `foreign_cells` (atomic) for cells freed on other threads (a waker dropped there can
+/// free a completed task) or after the set is gone. When the set drops, it folds its part
+/// in and sets `CELLS_CLOSED`; whoever brings the count to zero after that releases the
+/// reference.
+pub(crate) struct LocalHandle(NonNull<Shared>);
+
+// SAFETY: a pointer to a `Shared` (Sync) kept alive by the cells' reference; the owner-only
+// parts are reached through `Shared::local`, which checks the thread.
+unsafe impl Send for LocalHandle {}
+// SAFETY: as above.
+unsafe impl Sync for LocalHandle {}
+
+impl LocalHandle {
+    /// A handle for a new cell, counted on the owner thread.
+    fn new(shared: &Arc<Shared>) -> LocalHandle {
+        let local = shared
+            .local()
+            .expect("a LocalSet's tasks are created on its thread");
+        local.task_cells.set(local.task_cells.get() + 1);
+        LocalHandle(NonNull::from(&**shared))
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        // SAFETY: the cells' reference keeps `Shared` alive while this handle exists.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Drop for LocalHandle {
+    /// The cell is being freed: uncounts it.
+    fn drop(&mut self) {
+        let shared = self.shared();
+        if let Some(local) = shared.local() {
+            if !local.closed.get() {
+                return local.task_cells.set(local.task_cells.get() - 1);
+            }
+        }
+        let prev = shared.foreign_cells.fetch_sub(2, AcqRel);
+        if prev & CELLS_CLOSED != 0 && (prev as isize) >> 1 == 1 {
+            // SAFETY: the last cell after the set is gone: the cells' reference, released
+            // once.
+            drop(unsafe { Arc::from_raw(self.0.as_ptr()) });
+        }
+    }
+}
+
+impl Schedule for LocalHandle {
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         // Tasks complete only where they run: in the set's tick, on the owner thread.
         let local = self
+            .shared()
             .local()
             .expect("a LocalSet's task completed on another thread");
         local.owned.remove(task)
     }
 
     fn schedule(&self, task: Notified<Self>) {
-        Shared::schedule(self, task);
+        self.shared().schedule(task);
+    }
+
+    fn vtable<F: Future + 'static>() -> &'static crate::task::core::Vtable {
+        crate::task::local_task::vtable::<F>()
     }
 }

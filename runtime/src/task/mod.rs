@@ -16,8 +16,13 @@
 //! |             |                |                                  | the poll ends                 |
 //! | wakers      | `Waker`        | `clone()` of the poll's waker    | `wake()` or drop              |
 //!
+//! A `LocalSet`'s tasks use the same cell with a different protocol (`local_task.rs`): their
+//! owner thread counts references and changes state with plain stores, other threads through
+//! a second word, so their type-specific operations (the vtable, chosen by
+//! `Schedule::vtable`) include reference counting and abort.
+//!
 //! Schedulers meet tasks through the small `Schedule` trait (`schedule`, `release`,
-//! `yield_now`). The owned list (`list.rs`) holds every live task of a runtime so that
+//! `yield_now`, `vtable`). The owned list (`list.rs`) holds every live task of a runtime so that
 //! shutdown can drop every future, including tasks that no queue holds because they wait on
 //! a waker stored somewhere else.
 //!
@@ -32,6 +37,7 @@ mod join;
 mod join_set;
 pub(crate) mod list;
 pub(crate) mod local;
+mod local_task;
 pub(crate) mod raw;
 mod spawn;
 pub(crate) mod state;
@@ -88,6 +94,12 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// put it behind other work so a task that is always ready cannot starve the others.
     fn yield_now(&self, task: Notified<Self>) {
         self.schedule(task);
+    }
+
+    /// The operations of this scheduler's tasks of future `F`: by default the harness's,
+    /// whose state word every thread updates atomically.
+    fn vtable<F: Future + 'static>() -> &'static core::Vtable {
+        harness::vtable::<F, Self>()
     }
 }
 

@@ -2,7 +2,6 @@
 //! the typed owners (`Task`, `Notified`, `JoinHandle`, wakers) say which reference they hold.
 
 use crate::task::core::{Cell, Header};
-use crate::task::harness;
 use crate::task::state::TransitionToNotified;
 use crate::task::Schedule;
 use std::future::Future;
@@ -32,7 +31,7 @@ impl RawTask {
         F: Future + 'static,
         S: Schedule,
     {
-        let cell = Cell::new(future, scheduler, harness::vtable::<F, S>());
+        let cell = Cell::new(future, scheduler, S::vtable::<F>());
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
         RawTask { ptr }
     }
@@ -110,14 +109,34 @@ impl RawTask {
 
     /// `JoinHandle::abort` from any thread.
     pub(crate) fn remote_abort(self) {
+        // SAFETY: as in `poll`.
+        unsafe { (self.header().vtable.abort)(self.ptr) }
+    }
+
+    /// Adds one reference (for an `AbortHandle`).
+    pub(crate) fn ref_inc(self) {
+        // SAFETY: as in `poll`; the caller holds a reference.
+        unsafe { (self.header().vtable.ref_inc)(self.ptr) }
+    }
+
+    /// Drops one reference, freeing the cell if it was the last.
+    pub(crate) fn drop_reference(self) {
+        // SAFETY: as in `poll`; the caller gives up its reference.
+        unsafe { (self.header().vtable.ref_dec)(self.ptr) }
+    }
+
+    /// [`remote_abort`](Self::remote_abort) of a task whose state word every thread
+    /// updates atomically.
+    pub(crate) fn shared_abort(self) {
         if self.header().state.transition_to_notified_and_cancel() {
             // A reference was added for this Notified.
             self.schedule();
         }
     }
 
-    /// Drops one reference, freeing the cell if it was the last.
-    pub(crate) fn drop_reference(self) {
+    /// [`drop_reference`](Self::drop_reference) of a task whose state word every thread
+    /// updates atomically.
+    pub(crate) fn shared_drop_reference(self) {
         if self.header().state.ref_dec() {
             self.dealloc();
         }

@@ -159,6 +159,135 @@ impl State {
         }
     }
 
+    /// Runs a transition on the word as its only writer: a plain load and one release
+    /// store, no read-modify-write. Only for a local task's owner thread (`local_task.rs`),
+    /// where no other thread ever writes the word.
+    fn owner_update_action<T>(&self, f: impl FnOnce(Snapshot) -> (T, Option<Snapshot>)) -> T {
+        let (action, next) = f(Snapshot(self.val.load(Relaxed)));
+        if let Some(next) = next {
+            self.val.store(next.0, Release);
+        }
+        action
+    }
+
+    /// The word as its owner thread sees it (see `owner_update_action`).
+    pub(crate) fn owner_load(&self) -> Snapshot {
+        Snapshot(self.val.load(Relaxed))
+    }
+
+    /// [`transition_to_running`](Self::transition_to_running) by the owner thread of a
+    /// local task that is idle (the caller checked).
+    pub(crate) fn owner_transition_to_running(&self) -> TransitionToRunning {
+        self.owner_update_action(|mut s| {
+            debug_assert!(s.is_idle());
+            s.0 |= RUNNING;
+            s.0 &= !NOTIFIED;
+            let action = if s.is_cancelled() {
+                TransitionToRunning::Cancelled
+            } else {
+                TransitionToRunning::Success
+            };
+            (action, Some(s))
+        })
+    }
+
+    /// [`transition_to_idle`](Self::transition_to_idle) by a local task's owner thread.
+    /// The reference count is a wrapping part-count here (see
+    /// [`owner_ref_count`](Snapshot::owner_ref_count)), so nothing is deallocated.
+    pub(crate) fn owner_transition_to_idle(&self) -> TransitionToIdle {
+        self.owner_update_action(|mut s| {
+            debug_assert!(s.is_running());
+            if s.is_cancelled() {
+                return (TransitionToIdle::Cancelled, None);
+            }
+            s.0 &= !RUNNING;
+            if s.is_notified() {
+                // The runner's reference moves into the new Notified.
+                return (TransitionToIdle::OkNotified, Some(s));
+            }
+            s.0 = s.0.wrapping_sub(REF_ONE);
+            (TransitionToIdle::Ok, Some(s))
+        })
+    }
+
+    /// [`transition_to_notified_by_val`](Self::transition_to_notified_by_val) by a local
+    /// task's owner thread, for a task that is not complete: `Submit` or `DoNothing`.
+    pub(crate) fn owner_transition_to_notified_by_val(&self) -> TransitionToNotified {
+        self.owner_update_action(|mut s| {
+            debug_assert!(!s.is_complete());
+            if s.is_running() || s.is_notified() {
+                s.0 |= NOTIFIED;
+                s.0 = s.0.wrapping_sub(REF_ONE);
+                (TransitionToNotified::DoNothing, Some(s))
+            } else {
+                s.0 |= NOTIFIED;
+                (TransitionToNotified::Submit, Some(s))
+            }
+        })
+    }
+
+    /// [`transition_to_notified_by_ref`](Self::transition_to_notified_by_ref) by a local
+    /// task's owner thread, for a task that is not complete.
+    pub(crate) fn owner_transition_to_notified_by_ref(&self) -> TransitionToNotified {
+        self.owner_update_action(|mut s| {
+            debug_assert!(!s.is_complete());
+            if s.is_notified() {
+                (TransitionToNotified::DoNothing, None)
+            } else if s.is_running() {
+                s.0 |= NOTIFIED;
+                (TransitionToNotified::DoNothing, Some(s))
+            } else {
+                s.0 |= NOTIFIED;
+                s.0 = s.0.wrapping_add(REF_ONE);
+                (TransitionToNotified::Submit, Some(s))
+            }
+        })
+    }
+
+    /// [`transition_to_notified_and_cancel`](Self::transition_to_notified_and_cancel) by a
+    /// local task's owner thread.
+    pub(crate) fn owner_transition_to_notified_and_cancel(&self) -> bool {
+        self.owner_update_action(notified_and_cancel)
+    }
+
+    /// [`transition_to_shutdown`](Self::transition_to_shutdown) by a local task's owner
+    /// thread.
+    pub(crate) fn owner_transition_to_shutdown(&self) -> bool {
+        self.owner_update_action(shutdown)
+    }
+
+    /// `RUNNING` -> `COMPLETE` and drops `released` references, by a local task's owner
+    /// thread. Returns the word after the change.
+    pub(crate) fn owner_transition_to_complete(&self, released: usize) -> Snapshot {
+        self.owner_update_action(|s| {
+            debug_assert!(s.is_running() && !s.is_complete());
+            let next = Snapshot(((s.0 & !RUNNING) | COMPLETE).wrapping_sub(released * REF_ONE));
+            (next, Some(next))
+        })
+    }
+
+    /// The `JoinHandle` of a local task is dropped on the owner thread before completion:
+    /// clears `JOIN_INTEREST` and drops its reference.
+    pub(crate) fn owner_drop_join_interest(&self) {
+        self.owner_update_action(|s| {
+            debug_assert!(s.is_join_interested() && !s.is_complete());
+            (
+                (),
+                Some(Snapshot((s.0 & !JOIN_INTEREST).wrapping_sub(REF_ONE))),
+            )
+        })
+    }
+
+    /// Adds one reference on a local task's owner thread, before completion.
+    pub(crate) fn owner_ref_inc(&self) {
+        self.owner_update_action(|s| ((), Some(Snapshot(s.0.wrapping_add(REF_ONE)))))
+    }
+
+    /// Drops one reference on a local task's owner thread, before completion.
+    pub(crate) fn owner_ref_dec(&self) {
+        self.owner_update_action(|s| ((), Some(Snapshot(s.0.wrapping_sub(REF_ONE)))))
+    }
+
     /// Consumes a `Notified`: claims `RUNNING` and clears `NOTIFIED`. The `Notified`'s
     /// reference becomes the runner's reference on success.
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
@@ -186,25 +315,7 @@ impl State {
 
     /// After a `Pending` poll: releases `RUNNING` unless the task was cancelled meanwhile.
     pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
-        self.fetch_update_action(|mut s| {
-            debug_assert!(s.is_running());
-            if s.is_cancelled() {
-                return (TransitionToIdle::Cancelled, None);
-            }
-            s.0 &= !RUNNING;
-            let action = if s.is_notified() {
-                // The runner's reference moves into the new Notified.
-                TransitionToIdle::OkNotified
-            } else {
-                s.ref_dec();
-                if s.ref_count() == 0 {
-                    TransitionToIdle::OkDealloc
-                } else {
-                    TransitionToIdle::Ok
-                }
-            };
-            (action, Some(s))
-        })
+        self.fetch_update_action(idle)
     }
 
     /// Output stored: `RUNNING` → `COMPLETE`. Returns the snapshot before the change.
@@ -237,72 +348,24 @@ impl State {
     /// `wake()` (by value): consumes the waker's reference, moving it into a `Notified` when
     /// the task must be submitted.
     pub(crate) fn transition_to_notified_by_val(&self) -> TransitionToNotified {
-        self.fetch_update_action(|mut s| {
-            if s.is_running() {
-                s.0 |= NOTIFIED;
-                s.ref_dec();
-                debug_assert!(s.ref_count() > 0, "the runner holds a reference");
-                (TransitionToNotified::DoNothing, Some(s))
-            } else if s.is_complete() || s.is_notified() {
-                s.ref_dec();
-                let action = if s.ref_count() == 0 {
-                    TransitionToNotified::Dealloc
-                } else {
-                    TransitionToNotified::DoNothing
-                };
-                (action, Some(s))
-            } else {
-                s.0 |= NOTIFIED;
-                (TransitionToNotified::Submit, Some(s))
-            }
-        })
+        self.fetch_update_action(notified_by_val)
     }
 
     /// `wake_by_ref()`: adds a reference for the `Notified` when the task must be submitted.
     pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotified {
-        self.fetch_update_action(|mut s| {
-            if s.is_complete() || s.is_notified() {
-                (TransitionToNotified::DoNothing, None)
-            } else if s.is_running() {
-                s.0 |= NOTIFIED;
-                (TransitionToNotified::DoNothing, Some(s))
-            } else {
-                s.0 |= NOTIFIED;
-                s.ref_inc_unchecked();
-                (TransitionToNotified::Submit, Some(s))
-            }
-        })
+        self.fetch_update_action(notified_by_ref)
     }
 
     /// `abort()` from any thread. Returns `true` when the caller must submit a `Notified`
     /// (a reference was added for it) so that a worker cancels the idle task.
     pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
-        self.fetch_update_action(|mut s| {
-            if s.is_cancelled() || s.is_complete() {
-                (false, None)
-            } else if s.is_running() || s.is_notified() {
-                // The runner, or whoever runs the queued Notified, sees CANCELLED.
-                s.0 |= NOTIFIED | CANCELLED;
-                (false, Some(s))
-            } else {
-                s.0 |= NOTIFIED | CANCELLED;
-                s.ref_inc_unchecked();
-                (true, Some(s))
-            }
-        })
+        self.fetch_update_action(notified_and_cancel)
     }
 
     /// Runtime shutdown: marks the task cancelled and claims `RUNNING` if nobody holds it.
     /// Returns `true` when claimed: the caller must cancel and complete the task.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
-        self.fetch_update_action(|mut s| {
-            let claimed = s.is_idle();
-            if claimed {
-                s.0 |= RUNNING;
-            }
-            s.0 |= CANCELLED;
-            (claimed, Some(s))
-        })
+        self.fetch_update_action(shutdown)
     }
 
     /// The `JoinHandle` is dropped. Returns `(drop_output, drop_waker)`: whether the caller
@@ -388,6 +451,86 @@ impl State {
     }
 }
 
+// Transitions as functions of the word: each maps the current word to the action and the
+// new word (`None`: unchanged). `notified_and_cancel` and `shutdown` also serve a local
+// task's owner thread, whose other transitions count references differently.
+
+fn idle(mut s: Snapshot) -> (TransitionToIdle, Option<Snapshot>) {
+    debug_assert!(s.is_running());
+    if s.is_cancelled() {
+        return (TransitionToIdle::Cancelled, None);
+    }
+    s.0 &= !RUNNING;
+    let action = if s.is_notified() {
+        // The runner's reference moves into the new Notified.
+        TransitionToIdle::OkNotified
+    } else {
+        s.ref_dec();
+        if s.ref_count() == 0 {
+            TransitionToIdle::OkDealloc
+        } else {
+            TransitionToIdle::Ok
+        }
+    };
+    (action, Some(s))
+}
+
+fn notified_by_val(mut s: Snapshot) -> (TransitionToNotified, Option<Snapshot>) {
+    if s.is_running() {
+        s.0 |= NOTIFIED;
+        s.ref_dec();
+        debug_assert!(s.ref_count() > 0, "the runner holds a reference");
+        (TransitionToNotified::DoNothing, Some(s))
+    } else if s.is_complete() || s.is_notified() {
+        s.ref_dec();
+        let action = if s.ref_count() == 0 {
+            TransitionToNotified::Dealloc
+        } else {
+            TransitionToNotified::DoNothing
+        };
+        (action, Some(s))
+    } else {
+        s.0 |= NOTIFIED;
+        (TransitionToNotified::Submit, Some(s))
+    }
+}
+
+fn notified_by_ref(mut s: Snapshot) -> (TransitionToNotified, Option<Snapshot>) {
+    if s.is_complete() || s.is_notified() {
+        (TransitionToNotified::DoNothing, None)
+    } else if s.is_running() {
+        s.0 |= NOTIFIED;
+        (TransitionToNotified::DoNothing, Some(s))
+    } else {
+        s.0 |= NOTIFIED;
+        s.ref_inc_unchecked();
+        (TransitionToNotified::Submit, Some(s))
+    }
+}
+
+fn notified_and_cancel(mut s: Snapshot) -> (bool, Option<Snapshot>) {
+    if s.is_cancelled() || s.is_complete() {
+        (false, None)
+    } else if s.is_running() || s.is_notified() {
+        // The runner, or whoever runs the queued Notified, sees CANCELLED.
+        s.0 |= NOTIFIED | CANCELLED;
+        (false, Some(s))
+    } else {
+        s.0 |= NOTIFIED | CANCELLED;
+        s.ref_inc_unchecked();
+        (true, Some(s))
+    }
+}
+
+fn shutdown(mut s: Snapshot) -> (bool, Option<Snapshot>) {
+    let claimed = s.is_idle();
+    if claimed {
+        s.0 |= RUNNING;
+    }
+    s.0 |= CANCELLED;
+    (claimed, Some(s))
+}
+
 impl Snapshot {
     pub(crate) fn is_running(self) -> bool {
         self.0 & RUNNING != 0
@@ -420,6 +563,13 @@ impl Snapshot {
 
     pub(crate) fn is_unsync_owned(self) -> bool {
         self.0 & UNSYNC_OWNED != 0
+    }
+
+    /// A local task's owner part of its reference count: references added minus those
+    /// dropped through this word, which may be negative while other threads hold the rest
+    /// (`local_task.rs`).
+    pub(crate) fn owner_ref_count(self) -> isize {
+        (self.0 as isize) >> REF_SHIFT
     }
 
     pub(crate) fn ref_count(self) -> usize {

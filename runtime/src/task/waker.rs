@@ -60,5 +60,5 @@ unsafe fn wake_by_ref(ptr: *const ()) {
 
 unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: this waker owns one reference, which is dropped here.
-    unsafe { RawTask::from_raw(header(ptr)).drop_reference() };
+    unsafe { RawTask::from_raw(header(ptr)).shared_drop_reference() };
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 /// Tokio's API so that code using `tokio::time::Instant` ports by renaming.
 ///
 /// zokio's timers read this clock. With the `test-util` feature, a current-thread
-/// runtime's clock can be paused and advanced ([`pause`](crate::time::pause)), and
+/// runtime's clock can be paused and advanced (`time::pause`), and
 /// `now()` inside that runtime reads it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant {
