@@ -243,15 +243,6 @@ rt_test! {
     #[test]
     fn tasks_spawned_inside_are_counted_and_cancelled_at_shutdown() {
         struct SpawnOnDrop(mpsc::Sender<zokio::task::JoinHandle<u8>>);
-        impl std::future::Future for SpawnOnDrop {
-            type Output = ();
-            fn poll(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<()> {
-                std::task::Poll::Pending
-            }
-        }
         impl Drop for SpawnOnDrop {
             fn drop(&mut self) {
                 let _ = self.0.send(zokio::spawn(async { 7 }));
@@ -267,7 +258,11 @@ rt_test! {
             async move {
                 let handles: Vec<_> = (0..100).map(|_| zokio::spawn(PendingDrop(drops.clone()))).collect();
                 let tx = tx.clone();
-                let spawner = zokio::spawn(SpawnOnDrop(tx));
+                let on_drop = SpawnOnDrop(tx);
+                let spawner = zokio::spawn(async move {
+                    let _on_drop = on_drop;
+                    std::future::pending::<()>().await
+                });
                 let done = zokio::spawn(async { 3 });
                 zokio::task::yield_now().await;
                 (handles, (spawner, done))

@@ -27,6 +27,7 @@
 //! in its tick. What makes a `!Send` future sound here is that it is polled only by the
 //! set's tick and dropped only by the set's drop, both on the owner thread.
 
+use crate::loom::atomic::{AtomicUsize, Ordering::AcqRel};
 use crate::loom::{lock, Mutex};
 use crate::task::list::LocalOwnedTasks;
 use crate::task::local_task::WakeRequest;
@@ -38,10 +39,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{
-    AtomicU64, AtomicUsize,
-    Ordering::{AcqRel, Relaxed},
-};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -129,11 +127,19 @@ pub struct LocalEnterGuard {
     _not_send: PhantomData<*const ()>,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     /// The set [`spawn_local`] spawns onto.
     static CURRENT: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
     /// This thread's id for owner checks (0: not assigned yet).
     static THREAD_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+// Under loom the same, per modelled thread.
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: RefCell<Option<Arc<Shared>>> = RefCell::new(None);
+    static THREAD_ID: Cell<u64> = Cell::new(0);
 }
 
 /// A process-unique id for the calling thread, or `None` while its thread-locals are being
@@ -593,5 +599,164 @@ impl Schedule for LocalHandle {
 
     fn vtable<F: Future + 'static>() -> &'static crate::task::core::Vtable {
         crate::task::local_task::vtable::<F>()
+    }
+}
+
+/// Model checks of the local-task protocol (`local_task.rs`): the owner thread runs the set
+/// while another thread wakes, aborts, joins or drops. Each model ends by checking that
+/// every task cell was freed (the cells' reference to `Shared` is gone).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use loom::thread;
+    use std::task::Wake;
+
+    /// Runs the set's ready tasks until `done`, letting the other thread in between.
+    fn run_until(set: &LocalSet, done: impl Fn() -> bool) {
+        let _enter = set.enter();
+        loop {
+            while set.tick() {}
+            if done() {
+                return;
+            }
+            thread::yield_now();
+        }
+    }
+
+    fn assert_cells_freed(set: LocalSet) {
+        let shared = set.shared.clone();
+        drop(set);
+        assert_eq!(Arc::strong_count(&shared), 1, "a task cell was not freed");
+    }
+
+    /// Records that it was woken.
+    struct FlagWaker(AtomicBool);
+
+    impl Wake for FlagWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.store(true, SeqCst);
+        }
+    }
+
+    fn poll<T>(
+        handle: &mut JoinHandle<T>,
+        waker: &Waker,
+    ) -> Poll<Result<T, crate::task::JoinError>> {
+        Pin::new(handle).poll(&mut Context::from_waker(waker))
+    }
+
+    /// Pending until its waker, taken by another thread, wakes it; then ready.
+    fn wake_once(slot: crate::loom::Arc<Mutex<Option<Waker>>>) -> impl Future<Output = u32> {
+        let mut polled = false;
+        std::future::poll_fn(move |cx| {
+            if std::mem::replace(&mut polled, true) {
+                return Poll::Ready(7);
+            }
+            *lock(&slot) = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    }
+
+    #[test]
+    fn loom_local_wake_from_another_thread_races_completion() {
+        loom::model(|| {
+            let set = LocalSet::new();
+            let slot = crate::loom::Arc::new(Mutex::new(None::<Waker>));
+            let handle = set.spawn_local(wake_once(slot.clone()));
+            {
+                let _enter = set.enter();
+                set.tick();
+            }
+            let waker = lock(&slot).take().expect("polled once");
+            let other = thread::spawn(move || {
+                let clone = waker.clone();
+                waker.wake();
+                clone.wake_by_ref();
+                drop(clone);
+            });
+            run_until(&set, || handle.is_finished());
+            other.join().unwrap();
+            let mut handle = handle;
+            let noop = Waker::noop();
+            assert!(matches!(poll(&mut handle, noop), Poll::Ready(Ok(7))));
+            drop(handle);
+            assert_cells_freed(set);
+        });
+    }
+
+    #[test]
+    fn loom_local_join_from_another_thread_races_completion() {
+        loom::model(|| {
+            let set = LocalSet::new();
+            let handle = set.spawn_local(async { 5u32 });
+            let joiner = thread::spawn(move || {
+                let mut handle = handle;
+                let flag = std::sync::Arc::new(FlagWaker(AtomicBool::new(false)));
+                let waker = Waker::from(flag.clone());
+                let first = poll(&mut handle, &waker).map(|out| out.unwrap());
+                (handle, flag, waker, first)
+            });
+            {
+                let _enter = set.enter();
+                while set.tick() {}
+            }
+            let (mut handle, flag, waker, first) = joiner.join().unwrap();
+            if first.is_pending() {
+                // Completion must have woken the joiner, and the output must be there.
+                assert!(flag.0.load(SeqCst), "join waker lost");
+                assert!(matches!(poll(&mut handle, &waker), Poll::Ready(Ok(5))));
+            } else {
+                assert_eq!(first, Poll::Ready(5));
+            }
+            drop(handle);
+            assert_cells_freed(set);
+        });
+    }
+
+    #[test]
+    fn loom_local_join_handle_dropped_elsewhere_races_completion() {
+        struct Counted(crate::loom::Arc<AtomicUsize>);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, SeqCst);
+            }
+        }
+        loom::model(|| {
+            let set = LocalSet::new();
+            let drops = crate::loom::Arc::new(AtomicUsize::new(0));
+            let d = drops.clone();
+            let handle = set.spawn_local(async move { Counted(d) });
+            let dropper = thread::spawn(move || drop(handle));
+            {
+                let _enter = set.enter();
+                while set.tick() {}
+            }
+            dropper.join().unwrap();
+            assert_eq!(drops.load(SeqCst), 1, "the output is dropped once");
+            assert_cells_freed(set);
+        });
+    }
+
+    #[test]
+    fn loom_local_abort_from_another_thread_races_the_poll() {
+        loom::model(|| {
+            let set = LocalSet::new();
+            let slot = crate::loom::Arc::new(Mutex::new(None::<Waker>));
+            let handle = set.spawn_local(wake_once(slot.clone()));
+            let abort = handle.abort_handle();
+            let other = thread::spawn(move || abort.abort());
+            run_until(&set, || handle.is_finished() || lock(&slot).is_some());
+            other.join().unwrap();
+            run_until(&set, || handle.is_finished());
+            let mut handle = handle;
+            match poll(&mut handle, Waker::noop()) {
+                Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+                other => panic!("aborted task ended with {:?}", other.map(|r| r.map(|_| ()))),
+            }
+            drop(handle);
+            drop(lock(&slot).take());
+            assert_cells_freed(set);
+        });
     }
 }

@@ -178,16 +178,10 @@ impl State {
     /// [`transition_to_running`](Self::transition_to_running) by the owner thread of a
     /// local task that is idle (the caller checked).
     pub(crate) fn owner_transition_to_running(&self) -> TransitionToRunning {
-        self.owner_update_action(|mut s| {
+        self.owner_update_action(|s| {
             debug_assert!(s.is_idle());
-            s.0 |= RUNNING;
-            s.0 &= !NOTIFIED;
-            let action = if s.is_cancelled() {
-                TransitionToRunning::Cancelled
-            } else {
-                TransitionToRunning::Success
-            };
-            (action, Some(s))
+            let (action, next) = claim(s);
+            (action, Some(next))
         })
     }
 
@@ -302,14 +296,8 @@ impl State {
                 };
                 return (action, Some(s));
             }
-            s.0 |= RUNNING;
-            s.0 &= !NOTIFIED;
-            let action = if s.is_cancelled() {
-                TransitionToRunning::Cancelled
-            } else {
-                TransitionToRunning::Success
-            };
-            (action, Some(s))
+            let (action, next) = claim(s);
+            (action, Some(next))
         })
     }
 
@@ -454,6 +442,18 @@ impl State {
 // Transitions as functions of the word: each maps the current word to the action and the
 // new word (`None`: unchanged). `notified_and_cancel` and `shutdown` also serve a local
 // task's owner thread, whose other transitions count references differently.
+
+/// An idle task's `Notified` is consumed: `RUNNING` set, `NOTIFIED` cleared.
+fn claim(mut s: Snapshot) -> (TransitionToRunning, Snapshot) {
+    s.0 |= RUNNING;
+    s.0 &= !NOTIFIED;
+    let action = if s.is_cancelled() {
+        TransitionToRunning::Cancelled
+    } else {
+        TransitionToRunning::Success
+    };
+    (action, s)
+}
 
 fn idle(mut s: Snapshot) -> (TransitionToIdle, Option<Snapshot>) {
     debug_assert!(s.is_running());
