@@ -206,12 +206,13 @@ where
     let local = shared
         .local()
         .expect("a LocalSet's tasks are spawned on its own thread");
+    let handle = LocalHandle::new(shared, local);
     // SAFETY: the set's tasks are polled only by `tick` and cancelled only by the set's
     // drop, both on the owner thread (`Shared::local` checks it), which is this thread; a
-    // wake from elsewhere only queues the task for the owner (`Shared::schedule`).
-    let (join, notified) = unsafe { local.owned.bind_unchecked(future, LocalHandle::new(shared)) };
+    // wake from elsewhere only queues a wake request for the owner (`local_task.rs`).
+    let (join, notified) = unsafe { local.owned.bind_unchecked(future, handle) };
     if let Some(notified) = notified {
-        shared.schedule(notified);
+        shared.schedule_local(local, notified);
     }
     join
 }
@@ -496,6 +497,12 @@ impl Shared {
         let local = self
             .local()
             .expect("a LocalSet's task is scheduled on its own thread");
+        self.schedule_local(local, task);
+    }
+
+    /// [`schedule`](Self::schedule) with the owner-only state at hand (this is the owner
+    /// thread).
+    fn schedule_local(&self, local: &LocalState, task: LocalTask) {
         if local.closed.get() {
             return drop(task);
         }
@@ -550,11 +557,9 @@ unsafe impl Send for LocalHandle {}
 unsafe impl Sync for LocalHandle {}
 
 impl LocalHandle {
-    /// A handle for a new cell, counted on the owner thread.
-    fn new(shared: &Arc<Shared>) -> LocalHandle {
-        let local = shared
-            .local()
-            .expect("a LocalSet's tasks are created on its thread");
+    /// A handle for a new cell, counted on the owner thread (`local` is the set's
+    /// owner-only state, so this is that thread).
+    fn new(shared: &Arc<Shared>, local: &LocalState) -> LocalHandle {
         local.task_cells.set(local.task_cells.get() + 1);
         LocalHandle(NonNull::from(&**shared))
     }
