@@ -29,14 +29,15 @@
 
 use crate::loom::atomic::{AtomicUsize, Ordering::AcqRel};
 use crate::loom::{lock, Mutex};
+use crate::task::core::Header;
 use crate::task::list::LocalOwnedTasks;
-use crate::task::local_task::WakeRequest;
-use crate::task::{JoinHandle, Notified, Schedule, Task};
+use crate::task::{JoinHandle, Notified, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -588,22 +589,53 @@ impl Drop for LocalHandle {
     }
 }
 
-impl Schedule for LocalHandle {
-    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+impl Shared {
+    /// A task of the set completed: unlinks it from the owned list (see
+    /// [`Schedule::release`]).
+    pub(crate) fn release(&self, task: &Task<LocalHandle>) -> Option<Task<LocalHandle>> {
         // Tasks complete only where they run: in the set's tick, on the owner thread.
         let local = self
-            .shared()
             .local()
             .expect("a LocalSet's task completed on another thread");
         local.owned.remove(task)
     }
+}
 
-    fn schedule(&self, task: Notified<Self>) {
-        self.shared().schedule(task);
+/// A wake (or abort) of a local task from another thread, queued for its owner; owns one
+/// reference, counted in the foreign word.
+pub(crate) struct WakeRequest {
+    task: NonNull<Header>,
+    take: unsafe fn(NonNull<Header>),
+}
+
+// SAFETY: a reference to a task, whose shared parts are atomics; the owner thread alone
+// touches the rest (`take`).
+unsafe impl Send for WakeRequest {}
+
+impl WakeRequest {
+    /// # Safety
+    /// The caller hands over one reference to the task `task`, and `take` is its
+    /// type's `take_request`.
+    pub(crate) unsafe fn new(
+        task: NonNull<Header>,
+        take: unsafe fn(NonNull<Header>),
+    ) -> WakeRequest {
+        WakeRequest { task, take }
     }
 
-    fn vtable<F: Future + 'static>() -> &'static crate::task::core::Vtable {
-        crate::task::local_task::vtable::<F>()
+    /// On the owner thread: clears the request's bits and wakes (or aborts) the task,
+    /// queueing it on the set.
+    pub(crate) fn take(self) {
+        let me = ManuallyDrop::new(self);
+        // SAFETY: the request's reference is handed to `take`, on the owner thread.
+        unsafe { (me.take)(me.task) }
+    }
+}
+
+impl Drop for WakeRequest {
+    fn drop(&mut self) {
+        // SAFETY: the request owns one reference.
+        unsafe { crate::task::raw::RawTask::from_raw(self.task) }.drop_reference();
     }
 }
 

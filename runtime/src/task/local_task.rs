@@ -49,7 +49,7 @@
 use crate::loom::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use crate::task::core::{Header, Vtable};
 use crate::task::harness::Harness;
-use crate::task::local::LocalHandle;
+use crate::task::local::{LocalHandle, WakeRequest};
 use crate::task::state::{TransitionToIdle, TransitionToNotified, TransitionToRunning};
 use crate::task::{Notified, Schedule, Task};
 use std::future::Future;
@@ -316,39 +316,10 @@ fn request_wake<F: Future + 'static>(h: &H<F>, bits: usize) {
         }
     }
     if cur & WAKE == 0 {
-        let request = WakeRequest {
-            task: h.header_ptr(),
-            take: take_request::<F>,
-        };
+        // SAFETY: the reference just added (with WAKE) is the request's; `take_request`
+        // matches the task's future type.
+        let request = unsafe { WakeRequest::new(h.header_ptr(), take_request::<F>) };
         h.scheduler().shared().push_wake_request(request);
-    }
-}
-
-/// A wake (or abort) of a local task from another thread, queued for its owner; owns one
-/// reference, counted in the foreign word.
-pub(crate) struct WakeRequest {
-    task: NonNull<Header>,
-    take: unsafe fn(NonNull<Header>),
-}
-
-// SAFETY: a reference to a task, whose shared parts are atomics; the owner thread alone
-// touches the rest (`take`).
-unsafe impl Send for WakeRequest {}
-
-impl WakeRequest {
-    /// On the owner thread: clears the request's bits and wakes (or aborts) the task,
-    /// queueing it on the set.
-    pub(crate) fn take(self) {
-        let me = ManuallyDrop::new(self);
-        // SAFETY: the request's reference is handed to `take`, on the owner thread.
-        unsafe { (me.take)(me.task) }
-    }
-}
-
-impl Drop for WakeRequest {
-    fn drop(&mut self) {
-        // SAFETY: the request owns one reference.
-        unsafe { crate::task::raw::RawTask::from_raw(self.task) }.drop_reference();
     }
 }
 
@@ -509,4 +480,18 @@ fn waker_ref<F: Future + 'static>(h: &H<F>) -> ManuallyDrop<Waker> {
     // SAFETY: the vtable upholds the RawWaker contract for this task, and ManuallyDrop
     // keeps the borrowed waker from dropping a reference it does not own.
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+impl Schedule for LocalHandle {
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.shared().release(task)
+    }
+
+    fn schedule(&self, task: Notified<Self>) {
+        self.shared().schedule(task);
+    }
+
+    fn vtable<F: Future + 'static>() -> &'static Vtable {
+        vtable::<F>()
+    }
 }
