@@ -223,18 +223,9 @@ impl State {
     /// [`transition_to_notified_by_ref`](Self::transition_to_notified_by_ref) by a local
     /// task's owner thread, for a task that is not complete.
     pub(crate) fn owner_transition_to_notified_by_ref(&self) -> TransitionToNotified {
-        self.owner_update_action(|mut s| {
+        self.owner_update_action(|s| {
             debug_assert!(!s.is_complete());
-            if s.is_notified() {
-                (TransitionToNotified::DoNothing, None)
-            } else if s.is_running() {
-                s.0 |= NOTIFIED;
-                (TransitionToNotified::DoNothing, Some(s))
-            } else {
-                s.0 |= NOTIFIED;
-                s.0 = s.0.wrapping_add(REF_ONE);
-                (TransitionToNotified::Submit, Some(s))
-            }
+            notified_by_ref(s)
         })
     }
 
@@ -440,8 +431,9 @@ impl State {
 }
 
 // Transitions as functions of the word: each maps the current word to the action and the
-// new word (`None`: unchanged). `notified_and_cancel` and `shutdown` also serve a local
-// task's owner thread, whose other transitions count references differently.
+// new word (`None`: unchanged). `notified_by_ref`, `notified_and_cancel` and `shutdown`
+// also serve a local task's owner thread (they only add references, wrapping), whose
+// other transitions count references differently.
 
 /// An idle task's `Notified` is consumed: `RUNNING` set, `NOTIFIED` cleared.
 fn claim(mut s: Snapshot) -> (TransitionToRunning, Snapshot) {
@@ -581,8 +573,10 @@ impl Snapshot {
         self.0 -= REF_ONE;
     }
 
+    /// Adds one reference without the overflow check (the callers' counts are far from
+    /// it); wrapping, since a local task's owner part may be negative.
     fn ref_inc_unchecked(&mut self) {
-        self.0 += REF_ONE;
+        self.0 = self.0.wrapping_add(REF_ONE);
     }
 }
 
@@ -663,6 +657,38 @@ mod tests {
         assert!(state.set_join_waker().is_err());
         let (drop_output, drop_waker) = state.transition_to_join_handle_dropped();
         assert!(drop_output && drop_waker);
+    }
+
+    #[test]
+    fn a_local_tasks_owner_part_may_go_negative_and_back() {
+        // Three references counted by the owner (list, handle, Notified), all three
+        // dropped on the owner thread; then the runner's, created by the Notified.
+        let state = State::new();
+        for _ in 0..3 {
+            state.owner_ref_dec();
+        }
+        assert_eq!(state.owner_load().owner_ref_count(), 0);
+        assert_eq!(
+            state.owner_transition_to_running(),
+            TransitionToRunning::Success
+        );
+        assert_eq!(state.owner_transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(state.owner_load().owner_ref_count(), -1);
+        // Transitions that add a reference wrap through zero instead of overflowing.
+        assert!(state.owner_transition_to_notified_and_cancel());
+        assert_eq!(state.owner_load().owner_ref_count(), 0);
+        assert_eq!(
+            state.owner_transition_to_notified_by_ref(),
+            TransitionToNotified::DoNothing
+        );
+        state.owner_ref_inc();
+        assert_eq!(
+            state.owner_transition_to_running(),
+            TransitionToRunning::Cancelled
+        );
+        let after = state.owner_transition_to_complete(1);
+        assert!(after.is_complete() && !after.is_running());
+        assert_eq!(after.owner_ref_count(), 0);
     }
 
     #[test]
