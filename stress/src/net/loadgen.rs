@@ -17,7 +17,9 @@
 //!
 //! Latencies go into an hdrhistogram (ns, 3 significant digits). Errors are counted by kind
 //! (the `io::ErrorKind`, `bad status`, `bad body`, ...), and a connection that fails is
-//! replaced by a new one. Every connection is made before the clock starts; the target is
+//! replaced by a new one. A request unanswered after [`LoadConfig::request_timeout`] is a
+//! `TimedOut` error, so a stalled server cannot hold a run past its duration by more than
+//! that. Every connection is made before the clock starts; the target is
 //! probed first, so an unreachable target or a refused connection fails the run with the
 //! OS error (a usage error, not a measurement).
 //!
@@ -96,7 +98,16 @@ pub struct LoadConfig {
     /// The CPUs generator thread `t` is pinned to: the `t`-th of these, in turn (`None`:
     /// not pinned).
     pub cpus: Option<Cpus>,
+    /// How long one request (with its connect, for `ConnectEcho`) may take before it is
+    /// given up, counted as a `TimedOut` error and its connection made anew; default
+    /// [`REQUEST_TIMEOUT`]. A server that stops answering then ends the run on time with
+    /// errors instead of holding it forever.
+    pub request_timeout: Duration,
 }
+
+/// The default [`LoadConfig::request_timeout`]: 10 s, some thousand times the slowest
+/// healthy response zbench has seen on loopback (milliseconds, under overload).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl LoadConfig {
     /// A closed-loop run of `protocol` against `target` for `duration`, on one
@@ -116,6 +127,7 @@ impl LoadConfig {
             client_work: Duration::ZERO,
             threads: 1,
             cpus: None,
+            request_timeout: REQUEST_TIMEOUT,
         }
     }
 }
@@ -383,7 +395,9 @@ impl Conn {
     /// One request (connecting first if the connection is to be made). Bytes moved, or
     /// the error kind; after an error the connection is made anew for the next request.
     async fn exchange(&mut self, cfg: &LoadConfig) -> Result<u64, String> {
-        let r = self.try_exchange(cfg).await;
+        let r = tokio::time::timeout(cfg.request_timeout, self.try_exchange(cfg))
+            .await
+            .unwrap_or_else(|_| Err(kind(&io::ErrorKind::TimedOut.into())));
         if r.is_err() {
             self.stream = None;
             self.buf.clear();

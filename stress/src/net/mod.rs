@@ -578,8 +578,9 @@ fn measure<S: Server>(
 }
 
 /// One runtime's series from its load runs: a sample (the rate) per run, and the runs
-/// merged for its percentiles, errors, CPU figures and, when the generator was busy
-/// [`loadgen::GENERATOR_BOUND`] of the time or more, the mark that takes its verdict away.
+/// merged for its percentiles, errors, CPU figures and the mark that takes its verdict
+/// away: when a request timed out ([`LoadConfig::request_timeout`](loadgen::LoadConfig::request_timeout)), or else when the
+/// generator was busy [`loadgen::GENERATOR_BOUND`] of the time or more.
 fn series_of(name: &'static str, reports: Vec<LoadReport>) -> Series {
     let samples = reports.iter().map(LoadReport::rate).collect();
     let mut reports = reports.into_iter();
@@ -601,7 +602,14 @@ fn series_of(name: &'static str, reports: Vec<LoadReport>) -> Series {
             ),
             ("generator_cpu_percent", 100.0 * r.generator_busy()),
         ];
-        if r.generator_bound() {
+        let timed_out = r.errors.get("TimedOut").copied().unwrap_or(0);
+        if timed_out > 0 {
+            // A server that stopped answering: its rate is that of a broken server.
+            s.no_verdict = Some(format!(
+                "{timed_out} request(s) unanswered within the load generator's timeout: the \
+                 server stopped answering"
+            ));
+        } else if r.generator_bound() {
             s.no_verdict = Some(format!(
                 "generator-bound: the load generator's {} thread(s) used {:.0}% of their CPU time",
                 r.generator_threads,
@@ -960,6 +968,7 @@ mod tests {
                     client_work: Duration::ZERO,
                     threads: 1,
                     cpus: None,
+                    request_timeout: loadgen::REQUEST_TIMEOUT,
                 })
                 .unwrap()
             };
@@ -1037,6 +1046,7 @@ mod tests {
             client_work: Duration::ZERO,
             threads: 1,
             cpus: None,
+            request_timeout: loadgen::REQUEST_TIMEOUT,
         }
     }
 
@@ -1184,6 +1194,7 @@ mod tests {
             client_work: Duration::ZERO,
             threads: 1,
             cpus: None,
+            request_timeout: loadgen::REQUEST_TIMEOUT,
         })
         .unwrap();
         assert_eq!(r.requests, 0);
@@ -1191,6 +1202,43 @@ mod tests {
             r.errors.get("bad body").copied().unwrap_or(0) > 0,
             "{:?}",
             r.errors
+        );
+    }
+
+    #[test]
+    fn a_server_that_never_answers_ends_the_run_with_timeouts() {
+        // Accepts (the kernel does, from the backlog) and never reads or writes.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = silent.local_addr().unwrap();
+        let started = std::time::Instant::now();
+        let r = loadgen::run(&LoadConfig {
+            request_timeout: Duration::from_millis(300),
+            ..LoadConfig::new(
+                addr,
+                Protocol::Echo { bytes: 64 },
+                2,
+                Duration::from_millis(100),
+            )
+        })
+        .unwrap();
+        assert_eq!(r.requests, 0);
+        assert!(
+            r.errors.get("TimedOut").copied().unwrap_or(0) >= 2,
+            "{:?}",
+            r.errors
+        );
+        // Bounded by the timeout, not by the server: generous, since this checks an end,
+        // not a speed.
+        assert!(started.elapsed() < Duration::from_secs(60));
+        drop(silent);
+        let series = series_of("zokio", vec![r]);
+        assert!(
+            series
+                .no_verdict
+                .as_deref()
+                .is_some_and(|v| v.contains("stopped answering")),
+            "{:?}",
+            series.no_verdict
         );
     }
 
@@ -1207,6 +1255,7 @@ mod tests {
             client_work: Duration::ZERO,
             threads: 1,
             cpus: None,
+            request_timeout: loadgen::REQUEST_TIMEOUT,
         })
         .unwrap();
         assert!(r.requests > 0);
