@@ -25,6 +25,7 @@
 use crate::blocking;
 use crate::coop;
 use crate::driver::{self, Driver, Unparker};
+use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::{Stats, WorkerMetrics};
@@ -36,7 +37,6 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Poll, Wake, Waker};
 use std::time::Duration;

@@ -147,6 +147,8 @@ loom::thread_local! {
 /// destroyed (which makes every set's owner check fail there: such a thread wakes tasks
 /// through the remote queue).
 fn current_thread_id() -> Option<u64> {
+    // std's, not the loom facade's: a static needs a const constructor, and handing out
+    // ids is no part of any protocol a model checks.
     static NEXT: AtomicU64 = AtomicU64::new(1);
     THREAD_ID
         .try_with(|id| {

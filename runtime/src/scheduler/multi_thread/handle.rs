@@ -2,6 +2,7 @@ use super::idle::Idle;
 use super::queue;
 use crate::blocking;
 use crate::driver::{self, Unparker};
+use crate::loom::atomic::{AtomicBool, AtomicU32, Ordering::*};
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::WorkerMetrics;
@@ -10,7 +11,6 @@ use crate::task::list::OwnedTasks;
 use crate::task::{JoinHandle, Notified, Schedule, Task};
 use crate::util::thread_group::ThreadGroup;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 use std::sync::Arc;
 
 /// The shared side of a multi-thread runtime; every task holds an `Arc` of it.

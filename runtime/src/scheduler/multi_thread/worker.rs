@@ -6,6 +6,7 @@ use super::queue::{self, Overflow};
 use super::MAX_LIFO_POLLS_PER_TICK;
 use crate::blocking;
 use crate::driver;
+use crate::loom::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::{Stats, WorkerMetrics};
@@ -16,7 +17,6 @@ use crate::util::thread_group::ThreadGroup;
 use crate::util::FastRand;
 use std::cell::{RefCell, RefMut};
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
