@@ -8,9 +8,9 @@
 #![cfg(not(loom))]
 
 use std::process::Command;
-use zokio::io::{AsyncReadExt, AsyncWriteExt};
-use zokio::net::{TcpListener, TcpStream};
 use zokio::runtime::{Builder, IoDriver};
+
+mod support;
 
 /// Set in the child: the errno its io_uring calls fail with (`ENOSYS` or `EPERM`).
 const CHILD: &str = "ZOKIO_TEST_IO_URING_DENIED";
@@ -76,20 +76,7 @@ fn child_with_io_uring_denied() {
         assert_eq!(rt.metrics().io_driver(), IoDriver::Epoll, "{case}");
         let path = dir.join(format!("{workers:?}"));
         rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let server = zokio::spawn(async move {
-                let (mut s, _) = listener.accept().await.unwrap();
-                let mut buf = [0u8; 5];
-                s.read_exact(&mut buf).await.unwrap();
-                s.write_all(&buf).await.unwrap();
-            });
-            let mut c = TcpStream::connect(addr).await.unwrap();
-            c.write_all(b"hello").await.unwrap();
-            let mut back = [0u8; 5];
-            c.read_exact(&mut back).await.unwrap();
-            assert_eq!(&back, b"hello");
-            server.await.unwrap();
+            support::echo_once().await;
             zokio::fs::write(&path, b"on epoll").await.unwrap();
             assert_eq!(zokio::fs::read(&path).await.unwrap(), b"on epoll");
             zokio::time::sleep(std::time::Duration::from_millis(1)).await;

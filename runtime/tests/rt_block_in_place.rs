@@ -5,7 +5,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
-use zokio::io::{AsyncReadExt, AsyncWriteExt};
 use zokio::runtime::{Builder, Runtime};
 use zokio::task::block_in_place;
 
@@ -25,24 +24,7 @@ fn multi_thread(workers: usize) -> Vec<Runtime> {
         .collect()
 }
 
-/// A TCP round trip through a listener on 127.0.0.1, served by a spawned task.
-async fn echo_once() {
-    let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = zokio::spawn(async move {
-        let (mut s, _) = listener.accept().await.unwrap();
-        let mut buf = [0u8; 5];
-        s.read_exact(&mut buf).await.unwrap();
-        s.write_all(&buf).await.unwrap();
-    });
-    let mut c = zokio::net::TcpStream::connect(addr).await.unwrap();
-    c.write_all(b"hello").await.unwrap();
-    let mut back = [0u8; 5];
-    c.read_exact(&mut back).await.unwrap();
-    assert_eq!(&back, b"hello");
-    server.await.unwrap();
-}
-
+use support::echo_once;
 use support::panic_text as message;
 
 /// With one worker, a task blocked in place waits for a message that only another task

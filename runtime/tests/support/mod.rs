@@ -143,3 +143,24 @@ pub fn panic_message(f: impl FnOnce()) -> String {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
     panic_text(&*payload)
 }
+
+/// A TCP round trip through a listener on 127.0.0.1, served by a spawned task: 5 bytes
+/// written, read back and compared.
+#[allow(dead_code)] // not every test file that includes this module does network I/O
+pub async fn echo_once() {
+    use zokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = zokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).await.unwrap();
+        s.write_all(&buf).await.unwrap();
+    });
+    let mut c = zokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"hello").await.unwrap();
+    let mut back = [0u8; 5];
+    c.read_exact(&mut back).await.unwrap();
+    assert_eq!(&back, b"hello");
+    server.await.unwrap();
+}
