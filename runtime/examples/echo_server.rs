@@ -37,7 +37,11 @@ async fn main() -> std::io::Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => continue,
             Err(e) => return Err(e),
         };
-        stream.set_nodelay(true)?;
+        if let Err(e) = stream.set_nodelay(true) {
+            // The peer may be gone already: that connection, not the server, ends.
+            eprintln!("{peer}: set_nodelay: {e}");
+            continue;
+        }
         zokio::spawn(async move {
             let mut buf = Vec::with_capacity(16 * 1024);
             loop {

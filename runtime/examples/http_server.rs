@@ -8,7 +8,8 @@
 //!
 //! Listens on the address given (default `127.0.0.1:8080`) until the process is stopped.
 //! Each connection is served by its own task; hyper keeps connections alive between
-//! requests.
+//! requests. Out of file descriptors, the accept loop waits and tries again, as
+//! `examples/echo_server.rs` explains.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -33,8 +34,21 @@ async fn main() -> std::io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     eprintln!("http server listening on http://{}", listener.local_addr()?);
     loop {
-        let (stream, _) = listener.accept().await?;
-        stream.set_nodelay(true)?;
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                eprintln!("accept: {e}; waiting for descriptors to free up");
+                zokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            // The peer may be gone already: that connection, not the server, ends.
+            eprintln!("set_nodelay: {e}");
+            continue;
+        }
         zokio::spawn(async move {
             let served = hyper::server::conn::http1::Builder::new()
                 .timer(ZokioTimer)
