@@ -105,8 +105,8 @@ pub struct LoadConfig {
     pub request_timeout: Duration,
 }
 
-/// The default [`LoadConfig::request_timeout`]: 10 s, some thousand times the slowest
-/// healthy response zbench has seen on loopback (milliseconds, under overload).
+/// The default [`LoadConfig::request_timeout`]: 10 s, long enough that only a server that
+/// stopped answering reaches it (a loopback response under overload takes milliseconds).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl LoadConfig {

@@ -579,7 +579,7 @@ fn measure<S: Server>(
 
 /// One runtime's series from its load runs: a sample (the rate) per run, and the runs
 /// merged for its percentiles, errors, CPU figures and the mark that takes its verdict
-/// away: when a request timed out ([`LoadConfig::request_timeout`](loadgen::LoadConfig::request_timeout)), or else when the
+/// away: when a request timed out (see `LoadConfig::request_timeout`), or else when the
 /// generator was busy [`loadgen::GENERATOR_BOUND`] of the time or more.
 fn series_of(name: &'static str, reports: Vec<LoadReport>) -> Series {
     let samples = reports.iter().map(LoadReport::rate).collect();

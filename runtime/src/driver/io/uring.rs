@@ -696,8 +696,11 @@ mod tests {
     fn no_push_is_lost_while_other_threads_look_at_the_queue() {
         const MARK: u64 = TAG_IGNORE | 0x5eed;
         const PUSHES: usize = 50_000;
-        // SAFETY: a plain syscall; the fd is owned once.
-        let wake = unsafe { OwnedFd::from_raw_fd(libc::eventfd(0, libc::EFD_CLOEXEC)) };
+        // SAFETY: a plain syscall.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        assert!(fd >= 0, "eventfd: {}", io::Error::last_os_error());
+        // SAFETY: a new, valid fd, owned only here.
+        let wake = unsafe { OwnedFd::from_raw_fd(fd) };
         let Ok(uring) = Uring::new(wake.as_raw_fd()) else {
             return; // no io_uring here
         };
