@@ -66,6 +66,8 @@ pub mod net;
 pub mod pool;
 pub mod runtime;
 pub(crate) mod scheduler;
+#[cfg(not(loom))]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -14,6 +14,9 @@
 //!
 //! [`stdout`] and [`stderr`] write through the blocking pool, as Tokio's do.
 //!
+//! [`unix::AsyncFd`] waits for the readiness of any descriptor the I/O driver can watch
+//! (pipes, eventfd, pidfd, ...), as Tokio's.
+//!
 //! [`nop`] measures the submission and completion path of the runtime's I/O driver with no
 //! I/O in it (zbench's `sched.io_ops`, `latency.io_submission` and `zsync.batch`).
 
@@ -21,6 +24,7 @@ use std::io;
 
 mod ready;
 mod stdio;
+pub mod unix;
 mod util;
 
 pub use ready::{Interest, Ready};

@@ -83,6 +83,14 @@ impl ReadyEvent {
     pub(crate) fn bits(&self) -> usize {
         self.ready
     }
+
+    /// The same observation restricted to `bits` (to clear only part of it).
+    pub(crate) fn only(self, bits: usize) -> ReadyEvent {
+        ReadyEvent {
+            tick: self.tick,
+            ready: self.ready & bits,
+        }
+    }
 }
 
 /// One socket's readiness and waiters.
