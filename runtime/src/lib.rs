@@ -64,6 +64,8 @@ pub mod io;
 #[cfg(not(loom))]
 pub mod net;
 pub mod pool;
+#[cfg(not(loom))]
+pub mod process;
 pub mod runtime;
 pub(crate) mod scheduler;
 #[cfg(not(loom))]

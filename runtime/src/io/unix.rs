@@ -57,9 +57,9 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Registers `inner`'s descriptor for read and write readiness.
     ///
     /// # Errors
-    /// `PermissionDenied` (`EPERM`, as `epoll_ctl` gives) for a regular file or directory;
-    /// outside a zokio runtime or after its shutdown (`Other`); what `fstat` or
-    /// `epoll_ctl` return (`EBADF` for a closed descriptor).
+    /// What `epoll_ctl` returns for a descriptor it cannot watch, on both drivers (`EPERM`
+    /// for a regular file or directory, `EBADF` for a closed descriptor); outside a zokio
+    /// runtime or after its shutdown (`Other`).
     pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
         AsyncFd::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
@@ -305,19 +305,35 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
     }
 }
 
-/// Refuses regular files and directories, as `epoll_ctl` does (`EPERM`), on both
-/// drivers: an io_uring poll would accept them and report them always ready.
+/// Refuses what `epoll_ctl` refuses (`EPERM` for a regular file or directory, whose
+/// readiness cannot be waited for), on both drivers: an io_uring poll would accept them
+/// and report them always ready. Asks a probe epoll set of the process's own (`ADD`, then
+/// `DEL`), since the file type alone does not say (a pidfd is a regular file on kernels
+/// with pidfs, yet pollable).
 fn watchable(fd: RawFd) -> io::Result<()> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: `fstat` writes a `stat` into the pointer it is given and reads nothing else.
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } < 0 {
-        return Err(io::Error::last_os_error());
+    static PROBE: std::sync::OnceLock<Option<std::os::fd::OwnedFd>> = std::sync::OnceLock::new();
+    let probe = PROBE.get_or_init(|| {
+        // SAFETY: no pointers; a new descriptor or -1.
+        let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        // SAFETY: a new descriptor nobody else owns.
+        (epfd >= 0)
+            .then(|| unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(epfd) })
+    });
+    // Without epoll there is nothing to ask; the driver decides.
+    let Some(probe) = probe else { return Ok(()) };
+    let mut ev = libc::epoll_event { events: 0, u64: 0 };
+    // SAFETY: `ev` is a valid event for the call; `fd` is the caller's open descriptor.
+    if unsafe { libc::epoll_ctl(probe.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+        let e = io::Error::last_os_error();
+        // Another thread is probing the same descriptor: it is watchable.
+        return if e.raw_os_error() == Some(libc::EEXIST) {
+            Ok(())
+        } else {
+            Err(e)
+        };
     }
-    // SAFETY: `fstat` succeeded, so it filled `st`.
-    let mode = unsafe { st.assume_init() }.st_mode & libc::S_IFMT;
-    if mode == libc::S_IFREG || mode == libc::S_IFDIR {
-        return Err(io::Error::from_raw_os_error(libc::EPERM));
-    }
+    // SAFETY: as above; `DEL` ignores the event.
+    unsafe { libc::epoll_ctl(probe.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev) };
     Ok(())
 }
 

@@ -39,15 +39,25 @@ impl Denial {
 /// If the filter cannot be built for this architecture or the kernel refuses it (no
 /// seccomp, or a thread that cannot be synchronised).
 pub fn deny_io_uring(denial: Denial) -> io::Result<()> {
+    deny_syscalls(
+        &[
+            libc::SYS_io_uring_setup,
+            libc::SYS_io_uring_enter,
+            libc::SYS_io_uring_register,
+        ],
+        denial,
+    )
+}
+
+/// As [`deny_io_uring`], for any system calls (by number, `libc::SYS_*`): each fails with
+/// `denial`'s errno (`pidfd_open` with `ENOSYS` stands for a kernel older than 5.3).
+///
+/// # Errors
+/// As [`deny_io_uring`].
+pub fn deny_syscalls(syscalls: &[i64], denial: Denial) -> io::Result<()> {
     use seccompiler::{BpfProgram, SeccompAction, SeccompFilter};
-    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> = [
-        libc::SYS_io_uring_setup,
-        libc::SYS_io_uring_enter,
-        libc::SYS_io_uring_register,
-    ]
-    .into_iter()
-    .map(|nr| (nr, Vec::new()))
-    .collect();
+    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+        syscalls.iter().map(|&nr| (nr, Vec::new())).collect();
     let arch = std::env::consts::ARCH
         .try_into()
         .map_err(|e| io::Error::new(io::ErrorKind::Unsupported, format!("seccomp: {e}")))?;
