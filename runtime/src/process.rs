@@ -321,17 +321,15 @@ impl Child {
         }
     }
 
-    /// Sends `SIGKILL` without waiting for the exit.
+    /// Sends `SIGKILL` without waiting for the exit; nothing once the exit was collected.
     ///
     /// # Errors
-    /// `InvalidInput` once the exit was collected; what `kill(2)` returns.
+    /// What `kill(2)` returns.
     pub fn start_kill(&mut self) -> io::Result<()> {
         match &mut self.state {
             State::Running(child, _) => child.kill(),
-            State::Exited(_) => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the child process has exited and its exit was collected",
-            )),
+            // As Tokio's: killing a child whose exit was collected does nothing.
+            State::Exited(_) => Ok(()),
         }
     }
 
@@ -378,20 +376,42 @@ impl Child {
             let State::Running(_, exit) = &mut self.state else {
                 unreachable!("try_wait returned None for a running child");
             };
-            match exit {
-                Exit::Pidfd(fd) => {
+            let gone = match exit {
+                Exit::Pidfd(fd) => match fd.readable().await {
                     // Readable means exited: the next `try_wait` collects it. Cleared so
                     // that a `waitpid` that still finds nothing (something else collected
                     // the child: it then fails with ECHILD) waits instead of spinning.
-                    fd.readable().await?.clear_ready();
-                }
-                Exit::Sigchld(sigchld) => {
-                    if sigchld.recv().await.is_none() {
-                        return Err(io::Error::other("zokio runtime is shut down"));
+                    Ok(mut ready) => {
+                        ready.clear_ready();
+                        None
                     }
-                }
+                    Err(e) => Some(e),
+                },
+                Exit::Sigchld(sigchld) => match sigchld.recv().await {
+                    Some(()) => None,
+                    None => Some(io::Error::other("zokio runtime is shut down")),
+                },
+            };
+            if let Some(e) = gone {
+                // The runtime that spawned the child shut down: watch it from this one.
+                self.rewatch().map_err(|_| e)?;
             }
         }
+    }
+
+    /// Moves the exit watch of a running child to the current runtime's driver.
+    fn rewatch(&mut self) -> io::Result<()> {
+        let State::Running(_, exit) = &mut self.state else {
+            return Ok(());
+        };
+        *exit = match exit {
+            Exit::Pidfd(fd) => {
+                let dup = fd.get_ref().try_clone()?;
+                Exit::Pidfd(AsyncFd::with_interest(dup, crate::io::Interest::READABLE)?)
+            }
+            Exit::Sigchld(_) => Exit::Sigchld(signal(SignalKind::child())?),
+        };
+        Ok(())
     }
 
     /// Waits for the exit while reading stdout and stderr (those piped) to their end.
