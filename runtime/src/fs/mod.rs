@@ -1,6 +1,8 @@
 //! Files: [`File`] with owned-buffer positional and cursor I/O and Tokio's `AsyncRead`,
-//! `AsyncWrite` and `AsyncSeek`, and the whole-file helpers [`read()`],
-//! [`read_to_string()`], [`write()`], [`remove_file()`].
+//! `AsyncWrite` and `AsyncSeek`, opened by [`OpenOptions`]; the whole-file helpers
+//! [`read()`], [`read_to_string()`], [`write()`], [`remove_file()`]; and Tokio's path and
+//! directory functions ([`create_dir`], [`read_dir`], [`rename`], [`metadata`], ...), which
+//! run std's on the blocking pool (as Tokio's do) on both drivers.
 //!
 //! On the **io_uring** driver every operation is an io_uring operation on the calling
 //! worker's ring: `OPENAT` (open, create), `READ`/`WRITE` at an offset, `FSYNC`,
@@ -20,6 +22,16 @@
 //! Every function must be called inside a zokio runtime. Errors are the OS errors of the
 //! underlying calls (`NotFound`, `PermissionDenied`, ...), or `Other` if the runtime shut
 //! down before the operation ran.
+
+mod dir;
+mod open_options;
+
+pub use dir::{
+    canonicalize, copy, create_dir, create_dir_all, hard_link, metadata, read_dir, read_link,
+    remove_dir, remove_dir_all, rename, set_permissions, symlink, symlink_metadata, try_exists,
+    DirBuilder, DirEntry, ReadDir,
+};
+pub use open_options::OpenOptions;
 
 use crate::driver::io::{current_ring, OnCancel, Op, RingHandle};
 use io_uring::{opcode, types};
@@ -81,13 +93,18 @@ async unsafe fn ring_op<T: Send + 'static>(
 
 /// `OPENAT` relative to the working directory.
 async fn ring_open(ring: RingHandle, path: &Path, flags: i32) -> io::Result<File> {
+    ring_open_mode(ring, path, flags, 0o666).await
+}
+
+/// As [`ring_open`], creating with permission bits `mode` (before the umask).
+async fn ring_open_mode(ring: RingHandle, path: &Path, flags: i32, mode: u32) -> io::Result<File> {
     let path = c_path(path)?;
     // SAFETY: the SQE points at the path's bytes, owned by the operation.
     let (res, _path) = unsafe {
         ring_op(ring, path, OnCancel::CloseFd, |p| {
             opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), p.as_ptr())
                 .flags(flags | libc::O_CLOEXEC)
-                .mode(0o666)
+                .mode(mode)
                 .build()
         })
         .await
@@ -320,6 +337,17 @@ impl File {
     pub fn set_max_buf_size(&mut self, max_buf_size: usize) {
         assert!(max_buf_size > 0, "`max_buf_size` must be greater than 0");
         self.max_buf_size = max_buf_size;
+    }
+
+    /// The most bytes one `AsyncRead`/`AsyncWrite` operation moves (see
+    /// [`set_max_buf_size`](Self::set_max_buf_size)).
+    pub fn max_buf_size(&self) -> usize {
+        self.max_buf_size
+    }
+
+    /// A new [`OpenOptions`], as `OpenOptions::new()`.
+    pub fn options() -> OpenOptions {
+        OpenOptions::new()
     }
 
     /// The std file, after any `AsyncWrite` still in flight has finished (its error, if
