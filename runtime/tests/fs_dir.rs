@@ -30,7 +30,11 @@ fn open_options_follow_std() {
             f.flush().await.unwrap();
             drop(f);
             assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
-            let again = OpenOptions::new().write(true).create_new(true).open(&p).await;
+            let again = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+                .await;
             assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
             // append adds at the end.
             let mut f = OpenOptions::new().append(true).open(&p).await.unwrap();
@@ -39,15 +43,28 @@ fn open_options_follow_std() {
             drop(f);
             assert_eq!(std::fs::read(&p).unwrap(), b"hello world");
             // read + write without truncate keeps the contents; truncate empties.
-            let mut f = fs::File::options().read(true).write(true).open(&p).await.unwrap();
+            let mut f = fs::File::options()
+                .read(true)
+                .write(true)
+                .open(&p)
+                .await
+                .unwrap();
             let mut s = String::new();
             f.read_to_string(&mut s).await.unwrap();
             assert_eq!(s, "hello world");
             drop(f);
-            OpenOptions::new().write(true).truncate(true).open(&p).await.unwrap();
+            OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&p)
+                .await
+                .unwrap();
             assert_eq!(std::fs::metadata(&p).unwrap().len(), 0);
             // Missing file without create.
-            let missing = OpenOptions::new().read(true).open(dir.path().join("nope")).await;
+            let missing = OpenOptions::new()
+                .read(true)
+                .open(dir.path().join("nope"))
+                .await;
             assert_eq!(missing.unwrap_err().kind(), io::ErrorKind::NotFound);
             // Combinations std refuses, refused the same way on both drivers.
             for bad in [
@@ -100,7 +117,10 @@ fn directories_links_and_metadata() {
                 .create(root.join("m/n"))
                 .await
                 .unwrap();
-            assert_eq!(fs::metadata(root.join("m/n")).await.unwrap().mode() & 0o777, 0o700);
+            assert_eq!(
+                fs::metadata(root.join("m/n")).await.unwrap().mode() & 0o777,
+                0o700
+            );
             assert!(DirBuilder::new().create(root.join("p/q")).await.is_err());
 
             let f = a.join("f");
@@ -123,7 +143,9 @@ fn directories_links_and_metadata() {
                 fs::canonicalize(root.join("soft")).await.unwrap(),
                 std::fs::canonicalize(&f).unwrap()
             );
-            fs::rename(root.join("copy"), root.join("moved")).await.unwrap();
+            fs::rename(root.join("copy"), root.join("moved"))
+                .await
+                .unwrap();
             assert!(!fs::try_exists(root.join("copy")).await.unwrap());
             let mut perm = fs::metadata(&f).await.unwrap().permissions();
             perm.set_mode(0o640);

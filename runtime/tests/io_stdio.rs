@@ -54,3 +54,63 @@ fn stdout_and_stderr_write_in_order_through_the_blocking_pool() {
         assert!(stderr.contains("to stderr\n"), "flavor {k}: {stderr}");
     }
 }
+
+const STDIN_CHILD: &str = "ZOKIO_STDIN_CHILD";
+
+/// Half a megabyte piped into the child's stdin comes back, in order, through
+/// `io::stdin` read in small and large pieces.
+#[test]
+fn stdin_reads_what_was_piped_in() {
+    use std::io::Write;
+    use zokio::io::AsyncReadExt;
+    if let Ok(k) = std::env::var(STDIN_CHILD) {
+        let k: usize = k.parse().unwrap();
+        let rt = support::flavors().swap_remove(k);
+        let got = rt.block_on(async {
+            let mut stdin = zokio::io::stdin();
+            let mut first = [0u8; 7];
+            stdin.read_exact(&mut first).await.unwrap();
+            let mut rest = Vec::new();
+            stdin.read_to_end(&mut rest).await.unwrap();
+            // At the end, reads keep returning 0.
+            assert_eq!(stdin.read(&mut [0u8; 4]).await.unwrap(), 0);
+            [&first[..], &rest].concat()
+        });
+        std::io::stdout()
+            .write_all(format!("got {} bytes, sum {}\n", got.len(), sum(&got)).as_bytes())
+            .unwrap();
+        return;
+    }
+    let data: Vec<u8> = (0..512 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let exe = std::env::current_exe().unwrap();
+    for k in 0..support::flavors().len() {
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "stdin_reads_what_was_piped_in",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(STDIN_CHILD, k.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let feed = data.clone();
+        let writer = std::thread::spawn(move || input.write_all(&feed).unwrap());
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert!(output.status.success(), "child {k} failed: {output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let expected = format!("got {} bytes, sum {}\n", data.len(), sum(&data));
+        assert!(stdout.contains(&expected), "flavor {k}: {stdout}");
+    }
+}
+
+/// An order-sensitive checksum.
+fn sum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |acc, &b| {
+        acc.wrapping_mul(31).wrapping_add(u64::from(b))
+    })
+}

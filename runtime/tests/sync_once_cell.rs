@@ -94,3 +94,44 @@ fn values_are_taken_and_dropped_once() {
     assert_eq!(a.clone(), a);
     assert_ne!(a, OnceCell::new());
 }
+
+mod set_once {
+    use super::*;
+
+    static STATIC_SET_ONCE: zokio::sync::SetOnce<u32> = zokio::sync::SetOnce::const_new();
+
+    rt_test! {
+        #[test]
+        fn set_once_wakes_every_waiter_and_refuses_a_second_value() {
+            use zokio::sync::{SetOnce, SetOnceError};
+            rt().block_on(async {
+                let once = Arc::new(SetOnce::new());
+                let waiters: Vec<_> = (0..8)
+                    .map(|_| {
+                        let once = once.clone();
+                        zokio::spawn(async move { *once.wait().await })
+                    })
+                    .collect();
+                // Each waiter is waiting (or has not run yet: either way it must see the value).
+                zokio::task::yield_now().await;
+                assert!(!once.initialized());
+                assert_eq!(once.get(), None);
+                once.set(5).unwrap();
+                assert_eq!(once.set(6), Err(SetOnceError(6)));
+                for w in waiters {
+                    assert_eq!(w.await.unwrap(), 5);
+                }
+                // After it is set, `wait` returns at once.
+                {
+                    let mut wait = pin!(once.wait());
+                    assert!(matches!(poll!(&mut wait), std::task::Poll::Ready(5)));
+                }
+                assert_eq!(Arc::try_unwrap(once).unwrap().into_inner(), Some(5));
+                assert_eq!(SetOnce::from(3).get(), Some(&3));
+                assert_eq!(SetOnce::new_with(None::<u8>).clone(), SetOnce::new());
+                assert!(STATIC_SET_ONCE.set(1).is_ok() || STATIC_SET_ONCE.get() == Some(&1));
+                assert_eq!(*STATIC_SET_ONCE.wait().await, 1);
+            });
+        }
+    }
+}

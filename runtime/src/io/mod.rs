@@ -12,7 +12,8 @@
 //! zokio's sockets and files also offer owned-buffer operations (`read_owned`,
 //! `write_all_owned`), which hand the buffer to the kernel as it is.
 //!
-//! [`stdout`] and [`stderr`] write through the blocking pool, as Tokio's do.
+//! [`stdin`] reads and [`stdout`] and [`stderr`] write through the blocking pool, as
+//! Tokio's do.
 //!
 //! [`unix::AsyncFd`] waits for the readiness of any descriptor the I/O driver can watch
 //! (pipes, eventfd, pidfd, ...), as Tokio's.
@@ -28,7 +29,7 @@ pub mod unix;
 mod util;
 
 pub use ready::{Interest, Ready};
-pub use stdio::{stderr, stdout, Stderr, Stdout};
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 
 pub use tokio::io::{
     copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, join, simplex,

@@ -1,4 +1,11 @@
-//! Standard output and error as Tokio's `AsyncWrite`: [`stdout`], [`stderr`].
+//! Standard input as Tokio's `AsyncRead` ([`stdin`]), standard output and error as its
+//! `AsyncWrite` ([`stdout`], [`stderr`]).
+//!
+//! A read of [`Stdin`] runs std's blocking read on the blocking pool (as Tokio's does),
+//! into a buffer of up to 2 MiB whose bytes later reads return first. A read in flight
+//! cannot be interrupted: if nothing arrives on an interactive terminal, the pool thread
+//! stays blocked, and a runtime shutdown waits for it (as with Tokio, whose docs
+//! recommend a dedicated thread for interactive input).
 //!
 //! The standard streams may be terminals, pipes or files, none of which the I/O drivers
 //! can wait on in general, so each write runs on the runtime's blocking pool, as Tokio's
@@ -10,10 +17,10 @@
 
 use crate::task::JoinHandle;
 use std::future::Future;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The most bytes one write hands to the blocking pool (as Tokio's: 2 MiB).
 const MAX_BUF: usize = 2 * 1024 * 1024;
@@ -28,6 +35,83 @@ pub struct Stdout {
 #[derive(Debug)]
 pub struct Stderr {
     inner: Blocking<io::Stderr>,
+}
+
+/// The process's standard input, from [`stdin`].
+#[derive(Debug)]
+pub struct Stdin {
+    state: Reader,
+}
+
+/// A blocking reader driven from the blocking pool.
+#[derive(Debug)]
+enum Reader {
+    /// Idle with the stream, its buffer and how much of the buffer was returned.
+    Idle(Option<(io::Stdin, Vec<u8>, usize)>),
+    Busy(JoinHandle<(io::Result<usize>, io::Stdin, Vec<u8>)>),
+}
+
+/// A handle to standard input. Must be used inside a zokio runtime (its reads run on the
+/// blocking pool).
+pub fn stdin() -> Stdin {
+    Stdin {
+        state: Reader::Idle(Some((io::stdin(), Vec::new(), 0))),
+    }
+}
+
+impl AsyncRead for Stdin {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        dst: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let state = &mut self.get_mut().state;
+        if dst.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            match state {
+                Reader::Idle(idle) => {
+                    let (inner, mut buf, pos) = idle.take().expect("an idle reader holds stdin");
+                    if pos < buf.len() {
+                        let n = (buf.len() - pos).min(dst.remaining());
+                        dst.put_slice(&buf[pos..pos + n]);
+                        *idle = Some((inner, buf, pos + n));
+                        return Poll::Ready(Ok(()));
+                    }
+                    let want = dst.remaining().min(MAX_BUF);
+                    buf.clear();
+                    buf.resize(want, 0);
+                    let mut inner = inner;
+                    *state = Reader::Busy(crate::task::spawn_blocking(move || {
+                        let result = inner.read(&mut buf);
+                        (result, inner, buf)
+                    }));
+                }
+                Reader::Busy(handle) => {
+                    let joined = ready!(Pin::new(handle).poll(cx));
+                    let (result, inner, mut buf) = match joined {
+                        Ok(done) => done,
+                        Err(e) => {
+                            // The read never ran (the pool shut down): std's handle is a
+                            // shared one, so a new handle is the same stream.
+                            *state = Reader::Idle(Some((io::stdin(), Vec::new(), 0)));
+                            return Poll::Ready(Err(io::Error::other(e.to_string())));
+                        }
+                    };
+                    let n = *result.as_ref().unwrap_or(&0);
+                    buf.truncate(n);
+                    *state = Reader::Idle(Some((inner, buf, 0)));
+                    match result {
+                        // End of input: nothing put into `dst`.
+                        Ok(0) => return Poll::Ready(Ok(())),
+                        Ok(_) => {}
+                        Err(e) => return Poll::Ready(Err(e)),
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A handle to standard output. Must be used inside a zokio runtime (its writes run on the

@@ -7,7 +7,7 @@
 //! [`Semaphore`] (fair, FIFO), and on top of it [`Mutex`] (fair, guard held across
 //! `.await`) and [`RwLock`] (FIFO, so writers are never starved); [`Notify`] (no lost
 //! notification when `notify_one` comes first), [`Barrier`] (one leader per generation) and
-//! [`WaitGroup`] (Go-style add/done/wait), [`OnceCell`] (set once, asynchronously).
+//! [`WaitGroup`] (Go-style add/done/wait), [`OnceCell`] (set once, asynchronously), [`SetOnce`] (set once, waited for).
 //!
 //! Cancel safety: every waiting method says whether dropping its future mid-wait is safe;
 //! for the semaphore, the locks, `Notify` and `WaitGroup` it is: a dropped waiter leaves
@@ -23,6 +23,7 @@ mod once_cell;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
+mod set_once;
 mod wait_queue;
 pub mod watch;
 
@@ -39,3 +40,4 @@ pub use rwlock::{
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+pub use set_once::{SetOnce, SetOnceError};
