@@ -112,3 +112,59 @@ fn datagrams_by_path_and_on_a_pair() {
         });
     }
 }
+
+#[test]
+fn owned_halves_move_to_tasks_reunite_and_shut_down_on_drop() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (a, mut b) = UnixStream::pair().unwrap();
+            let (mut rd, mut wr) = a.into_split();
+            let writer = zokio::spawn(async move {
+                wr.write_all(b"from the write half").await.unwrap();
+                wr
+            });
+            let mut buf = vec![0; 19];
+            b.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, b"from the write half");
+            let wr = writer.await.unwrap();
+            b.write_all(b"back").await.unwrap();
+            let mut four = [0; 4];
+            rd.read_exact(&mut four).await.unwrap();
+            assert_eq!(&four, b"back");
+            assert!(rd.peer_addr().unwrap().is_unnamed());
+            // Halves of different streams are refused and given back.
+            let (c, _d) = UnixStream::pair().unwrap();
+            let (other_rd, other_wr) = c.into_split();
+            let err = rd.reunite(other_wr).unwrap_err();
+            let (rd, _) = (err.0, err.1);
+            drop(other_rd);
+            // Reunited, the stream still works and nothing was shut down.
+            let mut a = rd.reunite(wr).unwrap();
+            a.write_all(b"!").await.unwrap();
+            let mut one = [0; 1];
+            b.read_exact(&mut one).await.unwrap();
+            assert_eq!(&one, b"!");
+            // Dropping a write half shuts down the write direction: the peer reads EOF.
+            let (_rd, wr) = a.into_split();
+            drop(wr);
+            let mut rest = Vec::new();
+            b.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty());
+        });
+    }
+}
+
+#[test]
+fn peer_cred_names_this_process() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let (a, b) = UnixStream::pair().unwrap();
+            for s in [&a, &b] {
+                let cred = s.peer_cred().unwrap();
+                // SAFETY: these calls have no preconditions.
+                let (uid, gid, pid) = unsafe { (libc::getuid(), libc::getgid(), libc::getpid()) };
+                assert_eq!((cred.uid(), cred.gid(), cred.pid()), (uid, gid, Some(pid)));
+            }
+        });
+    }
+}

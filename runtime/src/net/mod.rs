@@ -23,12 +23,15 @@
 //! say): every task waiting in a direction is woken by its next event.
 //!
 //! Unix domain sockets ([`UnixListener`], [`UnixStream`], [`UnixDatagram`]) work the same
-//! way, and a Unix stream shares the TCP stream's code.
+//! way, and a Unix stream shares the TCP stream's code. [`TcpSocket`] and [`UnixSocket`]
+//! set a socket's options before it connects or listens.
 
+mod socket;
 pub mod tcp;
 mod udp;
 pub mod unix;
 
+pub use socket::{TcpSocket, UnixSocket};
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -208,6 +208,14 @@ impl TcpStream {
             Type::STREAM.nonblocking().cloexec(),
             Some(Protocol::TCP),
         )?;
+        TcpStream::connect_socket(socket, addr).await
+    }
+
+    /// Connects the non-blocking `socket` to `addr` and waits for the handshake.
+    pub(super) async fn connect_socket(
+        socket: socket2::Socket,
+        addr: SocketAddr,
+    ) -> io::Result<TcpStream> {
         match socket.connect(&addr.into()) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}

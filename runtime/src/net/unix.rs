@@ -18,6 +18,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net as std_unix;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 /// The address of a Unix socket (std's type, as a path, unnamed or abstract).
@@ -30,7 +31,7 @@ pub struct UnixListener {
 
 /// A connected Unix stream socket.
 pub struct UnixStream {
-    inner: Evented<std_unix::UnixStream>,
+    inner: Arc<Evented<std_unix::UnixStream>>,
 }
 
 /// A Unix datagram socket.
@@ -99,7 +100,7 @@ impl UnixListener {
         stream.set_nonblocking(true)?;
         Poll::Ready(Ok((
             UnixStream {
-                inner: Evented::new_accepted(stream)?,
+                inner: Arc::new(Evented::new_accepted(stream)?),
             },
             addr,
         )))
@@ -134,7 +135,15 @@ impl UnixStream {
             return UnixStream::connect_addr(&addr).await;
         }
         let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
-        match socket.connect(&SockAddr::unix(path)?) {
+        UnixStream::connect_socket(socket, &SockAddr::unix(path)?).await
+    }
+
+    /// Connects the non-blocking stream `socket` to `addr` and waits until it is done.
+    pub(super) async fn connect_socket(
+        socket: socket2::Socket,
+        addr: &socket2::SockAddr,
+    ) -> io::Result<UnixStream> {
+        match socket.connect(addr) {
             Ok(()) => {}
             Err(e)
                 if e.raw_os_error() == Some(libc::EINPROGRESS)
@@ -142,9 +151,9 @@ impl UnixStream {
             Err(e) => return Err(e),
         }
         let stream = UnixStream {
-            inner: Evented::new(std_unix::UnixStream::from(std::os::fd::OwnedFd::from(
-                socket,
-            )))?,
+            inner: Arc::new(Evented::new(std_unix::UnixStream::from(
+                std::os::fd::OwnedFd::from(socket),
+            ))?),
         };
         // Writable means the connection finished, one way or the other.
         poll_fn(|cx| stream.inner.reg.poll_ready(cx, Direction::Write)).await?;
@@ -181,7 +190,7 @@ impl UnixStream {
         let end = |s: std_unix::UnixStream| -> io::Result<UnixStream> {
             s.set_nonblocking(true)?;
             Ok(UnixStream {
-                inner: Evented::new_pair(s)?,
+                inner: Arc::new(Evented::new_pair(s)?),
             })
         };
         Ok((end(a)?, end(b)?))
@@ -194,16 +203,43 @@ impl UnixStream {
     pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         Ok(UnixStream {
-            inner: Evented::new(stream)?,
+            inner: Arc::new(Evented::new(stream)?),
         })
     }
 
     /// The std stream, deregistered from the runtime's driver (still non-blocking).
     ///
     /// # Errors
-    /// None today; `io::Result` as Tokio's signature.
+    /// `Other` if an io_uring operation cancelled earlier still holds the socket (it
+    /// lets go when the kernel completes it).
     pub fn into_std(self) -> io::Result<std_unix::UnixStream> {
-        Ok(self.inner.into_inner())
+        Arc::try_unwrap(self.inner)
+            .map(Evented::into_inner)
+            .map_err(|_| io::Error::other("a cancelled I/O operation still holds the socket"))
+    }
+
+    /// Splits into a read half and a write half that can move to different tasks, as
+    /// Tokio's. Dropping the write half shuts down the write direction (the peer reads end
+    /// of stream), unless it is [`forget`](OwnedWriteHalf::forget)-ten.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        (
+            OwnedReadHalf {
+                inner: self.inner.clone(),
+            },
+            OwnedWriteHalf {
+                inner: self.inner,
+                shutdown_on_drop: true,
+            },
+        )
+    }
+
+    /// The credentials of the peer process, as the kernel recorded them when the
+    /// connection (or pair) was made (`SO_PEERCRED`).
+    ///
+    /// # Errors
+    /// The OS error of `getsockopt`.
+    pub fn peer_cred(&self) -> io::Result<UCred> {
+        peer_cred(&self.inner.io)
     }
 
     /// The local address.
@@ -254,16 +290,176 @@ impl fmt::Debug for WriteHalf<'_> {
     }
 }
 
+/// The read half of a [`UnixStream`], from [`UnixStream::into_split`].
+pub struct OwnedReadHalf {
+    inner: Arc<Evented<std_unix::UnixStream>>,
+}
+
+/// The write half of a [`UnixStream`], from [`UnixStream::into_split`]; shuts down the
+/// write direction when dropped.
+pub struct OwnedWriteHalf {
+    inner: Arc<Evented<std_unix::UnixStream>>,
+    shutdown_on_drop: bool,
+}
+
+impl OwnedReadHalf {
+    /// Puts the halves of one stream back together (the write half then no longer shuts
+    /// down the write direction, as it would when dropped).
+    ///
+    /// # Errors
+    /// [`ReuniteError`], with both halves, if they come from different streams.
+    pub fn reunite(self, other: OwnedWriteHalf) -> Result<UnixStream, ReuniteError> {
+        if !Arc::ptr_eq(&self.inner, &other.inner) {
+            return Err(ReuniteError(self, other));
+        }
+        other.forget();
+        Ok(UnixStream { inner: self.inner })
+    }
+
+    /// See [`UnixStream::peer_addr`].
+    ///
+    /// # Errors
+    /// As there.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.peer_addr()
+    }
+
+    /// See [`UnixStream::local_addr`].
+    ///
+    /// # Errors
+    /// As there.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.local_addr()
+    }
+}
+
+impl OwnedWriteHalf {
+    /// Drops the half without shutting down the write direction.
+    pub fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+
+    /// See [`UnixStream::peer_addr`].
+    ///
+    /// # Errors
+    /// As there.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.peer_addr()
+    }
+
+    /// See [`UnixStream::local_addr`].
+    ///
+    /// # Errors
+    /// As there.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.local_addr()
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            let _ = self.inner.io.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedReadHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("unix::OwnedReadHalf")
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for OwnedWriteHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("unix::OwnedWriteHalf")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error of [`OwnedReadHalf::reunite`]: the two halves came from different streams;
+/// they are given back.
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same socket")
+    }
+}
+
+impl std::error::Error for ReuniteError {}
+
+/// The credentials of a Unix socket's peer process ([`UnixStream::peer_cred`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UCred {
+    pid: Option<libc::pid_t>,
+    uid: libc::uid_t,
+    gid: libc::gid_t,
+}
+
+impl UCred {
+    /// The peer's user id.
+    pub fn uid(&self) -> libc::uid_t {
+        self.uid
+    }
+
+    /// The peer's group id.
+    pub fn gid(&self) -> libc::gid_t {
+        self.gid
+    }
+
+    /// The peer's process id (always known on Linux).
+    pub fn pid(&self) -> Option<libc::pid_t> {
+        self.pid
+    }
+}
+
+fn peer_cred(socket: &impl AsRawFd) -> io::Result<UCred> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for the call and `len` is `cred`'s size; the
+    // kernel writes at most `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(UCred {
+        pid: Some(cred.pid),
+        uid: cred.uid,
+        gid: cred.gid,
+    })
+}
+
 async_read!(UnixStream);
+async_read!(OwnedReadHalf);
 async_read!(ReadHalf<'_>);
 async_write!(UnixStream);
+async_write!(OwnedWriteHalf);
 async_write!(WriteHalf<'_>);
 readiness!(UnixStream);
+readiness!(OwnedReadHalf);
+readiness!(OwnedWriteHalf);
 readiness!(ReadHalf<'_>);
 readiness!(WriteHalf<'_>);
 readiness_read!(UnixStream);
+readiness_read!(OwnedReadHalf);
 readiness_read!(ReadHalf<'_>);
 readiness_write!(UnixStream);
+readiness_write!(OwnedWriteHalf);
 readiness_write!(WriteHalf<'_>);
 fd_impls!(UnixListener);
 fd_impls!(UnixStream);

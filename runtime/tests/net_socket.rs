@@ -1,0 +1,149 @@
+//! `net::TcpSocket` and `net::UnixSocket` on every scheduler flavor and driver: options
+//! read back, bind, listen and connect, `SO_REUSEPORT` sharing a port, datagram sockets,
+//! and calls on the wrong kind of socket.
+
+#![cfg(not(loom))]
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use zokio::io::{AsyncReadExt, AsyncWriteExt};
+use zokio::net::{TcpSocket, UnixSocket};
+
+mod support;
+use support::flavors;
+
+#[test]
+fn tcp_socket_options_listen_and_connect() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let server = TcpSocket::new_v4().unwrap();
+            server.set_reuseaddr(true).unwrap();
+            assert!(server.reuseaddr().unwrap());
+            server.set_recv_buffer_size(64 * 1024).unwrap();
+            assert!(server.recv_buffer_size().unwrap() >= 64 * 1024);
+            server.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let addr = server.local_addr().unwrap();
+            assert_ne!(addr.port(), 0);
+            let listener = server.listen(128).unwrap();
+            assert_eq!(listener.local_addr().unwrap(), addr);
+
+            let client = TcpSocket::new_v4().unwrap();
+            client.set_nodelay(true).unwrap();
+            assert!(client.nodelay().unwrap());
+            client.set_keepalive(true).unwrap();
+            assert!(client.keepalive().unwrap());
+            client.set_linger(Some(Duration::from_secs(1))).unwrap();
+            assert_eq!(client.linger().unwrap(), Some(Duration::from_secs(1)));
+            client.set_send_buffer_size(32 * 1024).unwrap();
+            assert!(client.send_buffer_size().unwrap() >= 32 * 1024);
+            assert!(client.take_error().unwrap().is_none());
+            let (mut stream, accepted) = zokio::join!(client.connect(addr), listener.accept());
+            let (mut peer, _) = accepted.unwrap();
+            let stream = stream.as_mut().unwrap();
+            assert!(stream.nodelay().unwrap());
+            stream.write_all(b"hi").await.unwrap();
+            let mut two = [0; 2];
+            peer.read_exact(&mut two).await.unwrap();
+            assert_eq!(&two, b"hi");
+
+            // Nothing listens on a port just closed: refused.
+            let closed = {
+                let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                s.local_addr().unwrap()
+            };
+            let e = TcpSocket::new_v4()
+                .unwrap()
+                .connect(closed)
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+
+            // The socket of a std stream shows its options.
+            let std_stream = std::net::TcpStream::connect(addr).unwrap();
+            std_stream.set_nodelay(true).unwrap();
+            assert!(TcpSocket::from_std_stream(std_stream).nodelay().unwrap());
+        });
+    }
+}
+
+#[test]
+fn reuseport_lets_two_listeners_share_a_port() {
+    for rt in flavors() {
+        rt.block_on(async {
+            let bind = |addr: SocketAddr| {
+                let s = TcpSocket::new_v4().unwrap();
+                s.set_reuseport(true).unwrap();
+                assert!(s.reuseport().unwrap());
+                s.bind(addr).unwrap();
+                s
+            };
+            let first = bind("127.0.0.1:0".parse().unwrap());
+            let addr = first.local_addr().unwrap();
+            let second = bind(addr);
+            let _a = first.listen(16).unwrap();
+            let _b = second.listen(16).unwrap();
+            // Without SO_REUSEPORT the port is taken.
+            let third = TcpSocket::new_v4().unwrap();
+            assert_eq!(
+                third.bind(addr).unwrap_err().kind(),
+                io::ErrorKind::AddrInUse
+            );
+        });
+    }
+}
+
+#[test]
+fn unix_socket_streams_and_datagrams() {
+    for (k, rt) in flavors().into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        rt.block_on(async move {
+            let path = dir.path().join(format!("s{k}.sock"));
+            let server = UnixSocket::new_stream().unwrap();
+            server.bind(&path).unwrap();
+            assert_eq!(
+                server.local_addr().unwrap().as_pathname(),
+                Some(path.as_path())
+            );
+            let listener = server.listen(16).unwrap();
+            let (client, accepted) = zokio::join!(
+                UnixSocket::new_stream().unwrap().connect(&path),
+                listener.accept()
+            );
+            let mut client = client.unwrap();
+            let (mut peer, _) = accepted.unwrap();
+            client.write_all(b"unix").await.unwrap();
+            let mut four = [0; 4];
+            peer.read_exact(&mut four).await.unwrap();
+            assert_eq!(&four, b"unix");
+            let e = UnixSocket::new_stream()
+                .unwrap()
+                .connect(dir.path().join("missing.sock"))
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::NotFound);
+
+            let dpath = dir.path().join(format!("d{k}.sock"));
+            let d = UnixSocket::new_datagram().unwrap();
+            d.bind(&dpath).unwrap();
+            let d = d.datagram().unwrap();
+            let sender = UnixSocket::new_datagram().unwrap().datagram().unwrap();
+            sender.send_to(b"dgram", &dpath).await.unwrap();
+            let mut buf = [0; 16];
+            let n = d.recv(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"dgram");
+
+            // The wrong kind of socket for the call.
+            let e = UnixSocket::new_datagram().unwrap().listen(1).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+            let e = UnixSocket::new_stream().unwrap().datagram().unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+            let e = UnixSocket::new_datagram()
+                .unwrap()
+                .connect(&path)
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        });
+    }
+}
