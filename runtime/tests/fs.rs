@@ -176,9 +176,12 @@ fn tokio_io_traits_share_the_files_position() {
             // A clone and into_std both start where the reader stopped, not past its
             // read-ahead.
             let mut f = File::open(&path).await.unwrap();
+            f.set_max_buf_size(128);
             let mut three = [0; 3];
             f.read_exact(&mut three).await.unwrap();
             let mut clone = f.try_clone().await.unwrap();
+            // The clone keeps the buffer size too.
+            assert_eq!(clone.max_buf_size(), 128);
             let mut from_clone = String::new();
             clone.read_to_string(&mut from_clone).await.unwrap();
             assert_eq!(from_clone, "\ntwo\n");

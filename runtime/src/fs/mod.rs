@@ -389,6 +389,7 @@ impl File {
         let file = self.std.clone();
         let mut clone = File::from_std(blocking(move || file.try_clone()).await??);
         clone.pos = self.pos;
+        clone.max_buf_size = self.max_buf_size;
         Ok(clone)
     }
 
