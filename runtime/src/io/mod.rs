@@ -1,12 +1,11 @@
 //! I/O traits and helpers, Tokio's names: [`AsyncRead`] / [`AsyncWrite`] (with
-//! [`ReadBuf`]) and their `…Ext` traits, buffered readers and writers, [`duplex`],
-//! [`split`] and the rest of Tokio's `io-util`, re-exported from Tokio, whose I/O traits
+//! [`ReadBuf`]) and their `…Ext` traits, buffered readers and writers, [`split`] and the
+//! rest of Tokio's `io-util`, re-exported from Tokio, whose I/O traits
 //! and utilities need no runtime (zokio builds Tokio without its `rt` feature).
-//! [`copy`], [`copy_buf`], [`copy_bidirectional`], [`empty`], [`repeat`] and [`sink`] are
-//! zokio's own: they spend zokio's cooperative budget, so that a loop over streams that
-//! are always ready yields (Tokio's spend Tokio's budget, which zokio's tasks never
-//! touch). Tokio's `duplex` streams do not spend zokio's budget: a loop that only ever
-//! finds them ready does not yield. zokio's [`TcpStream`](crate::net::TcpStream) and its
+//! [`copy`], [`copy_buf`], [`copy_bidirectional`], [`duplex`], [`simplex`], [`empty`],
+//! [`repeat`] and [`sink`] are zokio's own: they spend zokio's cooperative budget, so that
+//! a loop over streams that are always ready yields (Tokio's spend Tokio's budget, which
+//! zokio's tasks never touch). zokio's [`TcpStream`](crate::net::TcpStream) and its
 //! halves (owned and borrowed) implement the traits, so Tokio code that reads and writes through them
 //! (`stream.read(&mut buf)`, `write_all(b"...")`, `BufReader::new(stream)`) runs unchanged.
 //! zokio's sockets and files also offer owned-buffer operations (`read_owned`,
@@ -24,6 +23,7 @@
 use std::io;
 
 mod copy;
+mod duplex;
 mod ready;
 mod stdio;
 pub mod unix;
@@ -33,11 +33,11 @@ pub use ready::{Interest, Ready};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 
 pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf};
+pub use duplex::{duplex, simplex, DuplexStream, SimplexStream};
 pub use tokio::io::{
-    duplex, join, simplex, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt,
-    AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter,
-    DuplexStream, Error, ErrorKind, Join, Lines, ReadBuf, ReadHalf, Result, SeekFrom,
-    SimplexStream, Split, Take, WriteHalf,
+    join, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt,
+    AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter, Error, ErrorKind, Join, Lines,
+    ReadBuf, ReadHalf, Result, SeekFrom, Split, Take, WriteHalf,
 };
 pub use util::{empty, repeat, sink, Empty, Repeat, Sink};
 
