@@ -147,3 +147,56 @@ fn unix_socket_streams_and_datagrams() {
         });
     }
 }
+
+#[test]
+fn stream_options_std_conversions_and_lookup_host() {
+    use std::convert::TryFrom;
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = zokio::net::TcpListener::try_from(
+                std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+            )
+            .unwrap();
+            let addr = listener.local_addr().unwrap();
+            let stream =
+                zokio::net::TcpStream::try_from(std::net::TcpStream::connect(addr).unwrap())
+                    .unwrap();
+            stream.set_quickack(true).unwrap();
+            assert!(stream.quickack().unwrap());
+            stream.set_quickack(false).unwrap();
+            assert!(!stream.quickack().unwrap());
+            stream.set_ttl(42).unwrap();
+            assert_eq!(stream.ttl().unwrap(), 42);
+            let udp =
+                zokio::net::UdpSocket::try_from(std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+                    .unwrap();
+            assert!(udp.local_addr().unwrap().ip().is_loopback());
+            let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+            zokio::net::UnixStream::try_from(a).unwrap();
+            let (d, _e) = std::os::unix::net::UnixDatagram::pair().unwrap();
+            zokio::net::UnixDatagram::try_from(d).unwrap();
+
+            let literal: Vec<SocketAddr> = zokio::net::lookup_host("127.0.0.1:80")
+                .await
+                .unwrap()
+                .collect();
+            assert_eq!(literal, ["127.0.0.1:80".parse().unwrap()]);
+            let local: Vec<SocketAddr> = zokio::net::lookup_host(("localhost", 8080))
+                .await
+                .unwrap()
+                .collect();
+            assert!(
+                local
+                    .iter()
+                    .all(|a| a.ip().is_loopback() && a.port() == 8080),
+                "{local:?}"
+            );
+            assert!(!local.is_empty());
+            assert!(zokio::net::lookup_host("no-such-host.invalid:80")
+                .await
+                .is_err());
+            let malformed = zokio::net::lookup_host("not an address").await;
+            assert_eq!(malformed.err().unwrap().kind(), io::ErrorKind::InvalidInput);
+        });
+    }
+}

@@ -32,6 +32,6 @@ mod udp;
 pub mod unix;
 
 pub use socket::{TcpSocket, UnixSocket};
-pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use tcp::{lookup_host, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

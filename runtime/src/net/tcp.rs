@@ -453,6 +453,39 @@ impl TcpStream {
         socket2::SockRef::from(&self.inner.io).linger()
     }
 
+    /// Sets `TCP_QUICKACK`: acknowledge at once rather than delaying ACKs (the kernel
+    /// may turn it off again by itself; Linux only).
+    ///
+    /// # Errors
+    /// The OS error of `setsockopt`.
+    pub fn set_quickack(&self, quickack: bool) -> io::Result<()> {
+        socket2::SockRef::from(&self.inner.io).set_quickack(quickack)
+    }
+
+    /// Whether `TCP_QUICKACK` is set.
+    ///
+    /// # Errors
+    /// The OS error of `getsockopt`.
+    pub fn quickack(&self) -> io::Result<bool> {
+        socket2::SockRef::from(&self.inner.io).quickack()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of the packets sent.
+    ///
+    /// # Errors
+    /// The OS error of `setsockopt`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.io.set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    ///
+    /// # Errors
+    /// The OS error of `getsockopt`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.io.ttl()
+    }
+
     /// `set_linger(Some(Duration::ZERO))`: closing resets the connection at once.
     ///
     /// # Errors
@@ -728,6 +761,27 @@ impl fmt::Display for ReuniteError {
 }
 
 impl std::error::Error for ReuniteError {}
+
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    /// [`TcpListener::from_std`].
+    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
+    }
+}
+
+/// Resolves `host` (a `"name:port"` string, a `(name, port)` pair, a socket address) to
+/// its socket addresses, as Tokio's `lookup_host`. A host name is resolved with std's
+/// `getaddrinfo` on the calling thread, as zokio's `connect` and `bind` do (Tokio runs it
+/// on the blocking pool); an IP literal needs no lookup.
+///
+/// # Errors
+/// The resolver's error (`Other` with its message for an unknown host); `InvalidInput`
+/// for a malformed address.
+pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    Ok(host.to_socket_addrs()?.collect::<Vec<_>>().into_iter())
+}
 
 impl TryFrom<std::net::TcpStream> for TcpStream {
     type Error = io::Error;

@@ -786,3 +786,30 @@ macro_rules! debug_addr {
 }
 
 debug_addr!(UnixListener, UnixStream, UnixDatagram);
+
+impl TryFrom<std_unix::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// [`UnixListener::from_std`].
+    fn try_from(listener: std_unix::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
+    }
+}
+
+impl TryFrom<std_unix::UnixStream> for UnixStream {
+    type Error = io::Error;
+
+    /// [`UnixStream::from_std`].
+    fn try_from(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
+        UnixStream::from_std(stream)
+    }
+}
+
+impl TryFrom<std_unix::UnixDatagram> for UnixDatagram {
+    type Error = io::Error;
+
+    /// [`UnixDatagram::from_std`].
+    fn try_from(socket: std_unix::UnixDatagram) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(socket)
+    }
+}
