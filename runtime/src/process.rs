@@ -389,7 +389,7 @@ impl Child {
                 },
                 Exit::Sigchld(sigchld) => match sigchld.recv().await {
                     Some(()) => None,
-                    None => Some(io::Error::other("zokio runtime is shut down")),
+                    None => Some(crate::runtime::shutdown_error()),
                 },
             };
             if let Some(e) = gone {

@@ -200,3 +200,21 @@ fn stream_options_std_conversions_and_lookup_host() {
         });
     }
 }
+
+#[test]
+fn io_after_the_runtime_shut_down_is_a_recognisable_error() {
+    use zokio::runtime::is_rt_shutdown_err;
+    for (first, second) in flavors().into_iter().zip(flavors()) {
+        let listener =
+            first.block_on(async { zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap() });
+        drop(first);
+        let e = second.block_on(listener.accept()).unwrap_err();
+        assert!(is_rt_shutdown_err(&e), "{e}");
+        assert_eq!(e.to_string(), "zokio runtime is shut down");
+    }
+    // Same kind and message, but not the runtime's: not recognised.
+    assert!(!is_rt_shutdown_err(&io::Error::other(
+        "zokio runtime is shut down"
+    )));
+    assert!(!is_rt_shutdown_err(&io::ErrorKind::Interrupted.into()));
+}

@@ -176,7 +176,7 @@ async fn ring_write_all_at(
     let mut done = 0;
     while done < buf.len() {
         let Some(ring) = current_ring() else {
-            return (Err(io::Error::other("zokio runtime is shut down")), buf);
+            return (Err(crate::runtime::shutdown_error()), buf);
         };
         let (r, b) = ring_write_at(ring, file.clone(), buf, done, offset + done as u64).await;
         buf = b;
@@ -828,7 +828,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
                 buf.reserve(buf.capacity().max(8192));
             }
             let Some(ring) = current_ring() else {
-                return Err(io::Error::other("zokio runtime is shut down"));
+                return Err(crate::runtime::shutdown_error());
             };
             let offset = buf.len() as u64;
             let (r, b) = ring_read_at(ring, file.std.clone(), buf, offset, usize::MAX).await;

@@ -26,3 +26,28 @@ pub use handle::{EnterGuard, Handle, Id};
 pub use local_runtime::{LocalOptions, LocalRuntime};
 pub use metrics::RuntimeMetrics;
 pub use runtime::{Runtime, RuntimeFlavor};
+
+/// Whether `err` is the error zokio's I/O returns because the runtime whose driver the
+/// socket, file or child process was registered with has shut down (Tokio's
+/// `is_rt_shutdown_err`). Told by the error's type, not its message.
+pub fn is_rt_shutdown_err(err: &std::io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<RuntimeShutdown>())
+}
+
+/// The error of an I/O operation whose runtime has shut down (`Other`, "zokio runtime is
+/// shut down"); [`is_rt_shutdown_err`] recognises it.
+pub(crate) fn shutdown_error() -> std::io::Error {
+    std::io::Error::other(RuntimeShutdown)
+}
+
+/// The inner error of [`shutdown_error`].
+#[derive(Debug)]
+struct RuntimeShutdown;
+
+impl std::fmt::Display for RuntimeShutdown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("zokio runtime is shut down")
+    }
+}
+
+impl std::error::Error for RuntimeShutdown {}

@@ -36,6 +36,6 @@ pub async fn ctrl_c() -> io::Result<()> {
     let mut interrupt = unix::signal(unix::SignalKind::interrupt())?;
     match interrupt.recv().await {
         Some(()) => Ok(()),
-        None => Err(io::Error::other("zokio runtime is shut down")),
+        None => Err(crate::runtime::shutdown_error()),
     }
 }

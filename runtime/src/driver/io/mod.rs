@@ -357,7 +357,7 @@ impl Registration {
     fn register(fd: RawFd, kind: Kind) -> io::Result<Registration> {
         let (io_handle, own) = current_io()?;
         if io_handle.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(io::Error::other("zokio runtime is shut down"));
+            return Err(crate::runtime::shutdown_error());
         }
         let (i, poller) = if kind == Kind::Accepted {
             io_handle.poller_for_accepted(own, fd)
@@ -397,7 +397,7 @@ impl Registration {
         dir: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
         if self.poller.is_shutdown() {
-            return Poll::Ready(Err(io::Error::other("zokio runtime is shut down")));
+            return Poll::Ready(Err(crate::runtime::shutdown_error()));
         }
         self.io.poll_ready(cx, dir).map(Ok)
     }
@@ -413,12 +413,12 @@ impl Registration {
         interest: impl Into<ReadyMask>,
     ) -> Poll<io::Result<ReadyEvent>> {
         if self.poller.is_shutdown() {
-            return Poll::Ready(Err(io::Error::other("zokio runtime is shut down")));
+            return Poll::Ready(Err(crate::runtime::shutdown_error()));
         }
         let mask = interest_bits(interest);
         let ev = std::task::ready!(self.io.poll_ready_mask(cx, mask));
         if ev.bits() & scheduled_io::SHUTDOWN != 0 {
-            return Poll::Ready(Err(io::Error::other("zokio runtime is shut down")));
+            return Poll::Ready(Err(crate::runtime::shutdown_error()));
         }
         Poll::Ready(Ok(ev))
     }
