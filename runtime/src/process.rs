@@ -278,9 +278,7 @@ impl Child {
         let exit = match fallback {
             Some(sigchld) => Ok(Exit::Sigchld(sigchld)),
             None => match pidfd_open(child.id()) {
-                Ok(fd) => {
-                    AsyncFd::with_interest(fd, crate::io::Interest::READABLE).map(Exit::Pidfd)
-                }
+                Ok(fd) => AsyncFd::owned(fd, crate::io::Interest::READABLE).map(Exit::Pidfd),
                 // Said to be there, then refused (a seccomp filter, say): SIGCHLD. The
                 // child may have exited before this listener: `wait` checks first.
                 Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
@@ -407,7 +405,7 @@ impl Child {
         *exit = match exit {
             Exit::Pidfd(fd) => {
                 let dup = fd.get_ref().try_clone()?;
-                Exit::Pidfd(AsyncFd::with_interest(dup, crate::io::Interest::READABLE)?)
+                Exit::Pidfd(AsyncFd::owned(dup, crate::io::Interest::READABLE)?)
             }
             Exit::Sigchld(_) => Exit::Sigchld(signal(SignalKind::child())?),
         };
@@ -521,7 +519,10 @@ struct Pipe(AsyncFd<OwnedFd>);
 impl Pipe {
     fn new(fd: OwnedFd) -> io::Result<Pipe> {
         set_nonblocking(fd.as_raw_fd(), true)?;
-        Ok(Pipe(AsyncFd::new(fd)?))
+        Ok(Pipe(AsyncFd::owned(
+            fd,
+            crate::io::Interest::READABLE | crate::io::Interest::WRITABLE,
+        )?))
     }
 
     fn into_owned_fd(self) -> io::Result<OwnedFd> {

@@ -23,6 +23,12 @@ fn pipe() -> (OwnedFd, OwnedFd) {
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
 }
 
+/// Registers a descriptor this process owns.
+fn register(fd: OwnedFd) -> AsyncFd<OwnedFd> {
+    // SAFETY: an `OwnedFd` keeps its descriptor open and unchanged until dropped.
+    unsafe { AsyncFd::register(fd) }.unwrap()
+}
+
 fn read_fd(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for `buf.len()` bytes of writes.
     let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
@@ -48,9 +54,10 @@ fn a_guard_reports_readiness_and_try_io_clears_it_on_would_block() {
     for rt in flavors() {
         rt.block_on(async {
             let (r, w) = pipe();
-            let r = AsyncFd::with_interest(r, Interest::READABLE).unwrap();
+            // SAFETY: as in `register`.
+            let r = unsafe { AsyncFd::register_with_interest(r, Interest::READABLE) }.unwrap();
             assert_eq!(r.interest(), Interest::READABLE);
-            let w = AsyncFd::new(w).unwrap();
+            let w = register(w);
             assert!(w.writable().await.unwrap().ready().is_writable());
             // Nothing written yet: not readable.
             assert!(r.readable().now_or_never().is_none());
@@ -75,6 +82,28 @@ fn a_guard_reports_readiness_and_try_io_clears_it_on_would_block() {
                 .await
                 .unwrap();
             assert_eq!(&buf[..n], b"!");
+            // try_io: the first attempt may still run on the readiness left by the last
+            // read, finds WouldBlock and clears it; after that no attempt calls `f` until
+            // an event, and then `f` gets the data.
+            let calls = std::cell::Cell::new(0);
+            let attempt = |buf: &mut [u8]| {
+                r.try_io(Interest::READABLE, |fd| {
+                    calls.set(calls.get() + 1);
+                    read_fd(fd, buf)
+                })
+            };
+            let e = attempt(&mut buf).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+            let after_clear = calls.get();
+            assert_eq!(
+                attempt(&mut buf).unwrap_err().kind(),
+                io::ErrorKind::WouldBlock
+            );
+            assert_eq!(calls.get(), after_clear, "try_io ran f without readiness");
+            write_fd(w.get_ref(), b"?").unwrap();
+            r.readable().await.unwrap().retain_ready();
+            let n = attempt(&mut buf).unwrap();
+            assert_eq!(&buf[..n], b"?");
         });
     }
 }
@@ -85,8 +114,8 @@ fn async_io_moves_a_megabyte_through_a_full_pipe() {
     for rt in flavors() {
         rt.block_on(async {
             let (r, w) = pipe();
-            let mut r = AsyncFd::new(r).unwrap();
-            let w = AsyncFd::new(w).unwrap();
+            let mut r = register(r);
+            let w = register(w);
             let writer = zokio::spawn(async move {
                 let chunk: Vec<u8> = (0..8192u32).map(|i| (i % 251) as u8).collect();
                 let mut sent = 0;
@@ -126,7 +155,7 @@ fn mutable_guards_and_clearing_part_of_the_readiness() {
     for rt in flavors() {
         rt.block_on(async {
             let (r, w) = pipe();
-            let mut w = AsyncFd::new(w).unwrap();
+            let mut w = register(w);
             let mut guard = w.writable_mut().await.unwrap();
             assert!(guard.ready().is_writable());
             // Clearing the read side leaves the write readiness.
@@ -150,13 +179,13 @@ fn into_inner_deregisters_and_keeps_the_descriptor_open() {
     for rt in flavors() {
         rt.block_on(async {
             let (r, w) = pipe();
-            let w = AsyncFd::new(w).unwrap();
+            let w = register(w);
             let w = w.into_inner();
             assert_eq!(write_fd(&w, b"ok").unwrap(), 2);
             let mut buf = [0; 2];
             assert_eq!(read_fd(&r, &mut buf).unwrap(), 2);
             // It can be registered again.
-            let w = AsyncFd::new(w).unwrap();
+            let w = register(w);
             w.writable().await.unwrap();
         });
     }
@@ -168,17 +197,21 @@ fn regular_files_and_calls_outside_a_runtime_are_refused() {
     for rt in flavors() {
         let file = file.try_clone().unwrap();
         rt.block_on(async move {
+            // The deprecated constructor is still Tokio's.
+            #[allow(deprecated)]
             let e = AsyncFd::new(file).unwrap_err();
             assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}");
             let dir = std::fs::File::open(std::env::temp_dir()).unwrap();
-            let (dir, e) = AsyncFd::try_new(dir).unwrap_err().into_parts();
+            // SAFETY: the `File` owns its descriptor.
+            let (dir, e) = unsafe { AsyncFd::register(dir) }.unwrap_err().into_parts();
             assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}");
             // The value came back open.
             dir.metadata().unwrap();
         });
     }
     let (r, _w) = pipe();
-    let (r, e) = AsyncFd::try_new(r).unwrap_err().into_parts();
+    // SAFETY: the `OwnedFd` owns its descriptor.
+    let (r, e) = unsafe { AsyncFd::register(r) }.unwrap_err().into_parts();
     assert!(e.to_string().contains("runtime"), "{e}");
     assert!(r.as_raw_fd() >= 0);
 }

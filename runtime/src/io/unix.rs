@@ -47,50 +47,44 @@ pub struct AsyncFdReadyMutGuard<'a, T: AsRawFd> {
 #[derive(Debug)]
 pub struct TryIoError(());
 
-/// [`AsyncFd::try_new`] failed: the error and the value, given back.
-pub struct AsyncFdTryNewError<T> {
+/// [`AsyncFd::register`] failed: the error and the value, given back.
+pub struct AsyncFdRegisterError<T> {
     inner: T,
     cause: io::Error,
 }
 
 impl<T: AsRawFd> AsyncFd<T> {
-    /// Registers `inner`'s descriptor for read and write readiness.
+    /// Registers `inner`'s descriptor for read and write readiness; on failure gives
+    /// `inner` back with the error.
     ///
-    /// # Errors
-    /// What `epoll_ctl` returns for a descriptor it cannot watch, on both drivers (`EPERM`
-    /// for a regular file or directory, `EBADF` for a closed descriptor); outside a zokio
-    /// runtime or after its shutdown (`Other`).
-    pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
-        AsyncFd::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
-    }
-
-    /// Registers `inner`'s descriptor; `interest` is what this value's methods wait for
-    /// by default (the drivers watch both directions regardless).
+    /// # Safety
+    /// `inner.as_raw_fd()` is an open descriptor that stays open, refers to the same open
+    /// file and is what `as_raw_fd` returns, until this `AsyncFd` is dropped, turned back
+    /// with [`into_inner`](Self::into_inner) or forgotten (Tokio's contract: the driver
+    /// deregisters by descriptor number, so a number closed and reused meanwhile would
+    /// name another file). An `OwnedFd`, a socket or a pipe end owned by `inner` keeps it.
     ///
     /// # Errors
     /// As [`new`](Self::new).
-    pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
-        AsyncFd::try_with_interest(inner, interest).map_err(|e| e.cause)
+    pub unsafe fn register(inner: T) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
+        // SAFETY: the caller's contract.
+        unsafe { AsyncFd::register_with_interest(inner, Interest::READABLE | Interest::WRITABLE) }
     }
 
-    /// As [`new`](Self::new), giving `inner` back on failure.
+    /// As [`register`](Self::register); `interest` is what this value's methods wait for
+    /// by default (the drivers watch both directions regardless).
+    ///
+    /// # Safety
+    /// As [`register`](Self::register).
     ///
     /// # Errors
-    /// As [`new`](Self::new), with `inner`.
-    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
-        AsyncFd::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
-    }
-
-    /// As [`with_interest`](Self::with_interest), giving `inner` back on failure.
-    ///
-    /// # Errors
-    /// As [`new`](Self::new), with `inner`.
-    pub fn try_with_interest(
+    /// As [`new`](Self::new).
+    pub unsafe fn register_with_interest(
         inner: T,
         interest: Interest,
-    ) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+    ) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
         if let Err(cause) = watchable(inner.as_raw_fd()) {
-            return Err(AsyncFdTryNewError { inner, cause });
+            return Err(AsyncFdRegisterError { inner, cause });
         }
         match Registration::new(inner.as_raw_fd()) {
             Ok(reg) => Ok(AsyncFd {
@@ -98,8 +92,91 @@ impl<T: AsRawFd> AsyncFd<T> {
                 interest,
                 inner,
             }),
-            Err(cause) => Err(AsyncFdTryNewError { inner, cause }),
+            Err(cause) => Err(AsyncFdRegisterError { inner, cause }),
         }
+    }
+
+    /// Registers `inner`'s descriptor for read and write readiness. Deprecated as in Tokio:
+    /// it cannot check [`register`](Self::register)'s contract, which it needs.
+    ///
+    /// # Errors
+    /// What `epoll_ctl` returns for a descriptor it cannot watch, on both drivers (`EPERM`
+    /// for a regular file or directory, `EBADF` for a closed descriptor); outside a zokio
+    /// runtime or after its shutdown (`Other`).
+    #[deprecated(
+        note = "cannot check the descriptor stays open and the same; use `AsyncFd::register`"
+    )]
+    pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
+        // SAFETY: not checked (the reason for the deprecation, as in Tokio).
+        unsafe { AsyncFd::register(inner) }.map_err(|e| e.cause)
+    }
+
+    /// As [`register_with_interest`](Self::register_with_interest), deprecated as
+    /// [`new`](Self::new) is.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    #[deprecated(
+        note = "cannot check the descriptor stays open and the same; use `AsyncFd::register_with_interest`"
+    )]
+    pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+        // SAFETY: not checked (the reason for the deprecation).
+        unsafe { AsyncFd::register_with_interest(inner, interest) }.map_err(|e| e.cause)
+    }
+
+    /// As [`register`](Self::register), deprecated as [`new`](Self::new) is.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), with `inner`.
+    #[deprecated(
+        note = "cannot check the descriptor stays open and the same; use `AsyncFd::register`"
+    )]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
+        // SAFETY: not checked (the reason for the deprecation).
+        unsafe { AsyncFd::register(inner) }
+    }
+
+    /// As [`register_with_interest`](Self::register_with_interest), deprecated as
+    /// [`new`](Self::new) is.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), with `inner`.
+    #[deprecated(
+        note = "cannot check the descriptor stays open and the same; use `AsyncFd::register_with_interest`"
+    )]
+    pub fn try_with_interest(
+        inner: T,
+        interest: Interest,
+    ) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
+        // SAFETY: not checked (the reason for the deprecation).
+        unsafe { AsyncFd::register_with_interest(inner, interest) }
+    }
+
+    /// Runs `f` if the cached readiness allows `interest`, else fails with `WouldBlock`
+    /// without calling it; an `f` that finds `WouldBlock` clears that readiness until the
+    /// next event.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or what `f` returns.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.reg.try_io(interest, || f(&self.inner))
+    }
+
+    /// As [`try_io`](Self::try_io), with mutable access to the inner value.
+    ///
+    /// # Errors
+    /// As [`try_io`](Self::try_io).
+    pub fn try_io_mut<R>(
+        &mut self,
+        interest: Interest,
+        f: impl FnOnce(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let inner = &mut self.inner;
+        self.reg.try_io(interest, || f(inner))
     }
 
     /// The inner value.
@@ -282,6 +359,15 @@ impl<T: AsRawFd> AsyncFd<T> {
                 r => return r,
             }
         }
+    }
+}
+
+impl AsyncFd<std::os::fd::OwnedFd> {
+    /// [`register_with_interest`](Self::register_with_interest) for a descriptor this value
+    /// owns, which meets the contract by itself.
+    pub(crate) fn owned(fd: std::os::fd::OwnedFd, interest: Interest) -> io::Result<Self> {
+        // SAFETY: an `OwnedFd` keeps its descriptor open and unchanged until dropped.
+        unsafe { AsyncFd::register_with_interest(fd, interest) }.map_err(|e| e.cause)
     }
 }
 
@@ -475,35 +561,40 @@ impl fmt::Display for TryIoError {
 
 impl std::error::Error for TryIoError {}
 
-impl<T> AsyncFdTryNewError<T> {
+/// The former name of [`AsyncFdRegisterError`], as Tokio keeps it.
+#[doc(hidden)]
+#[deprecated(note = "use `AsyncFdRegisterError`")]
+pub type AsyncFdTryNewError<T> = AsyncFdRegisterError<T>;
+
+impl<T> AsyncFdRegisterError<T> {
     /// The error and the value that could not be registered.
     pub fn into_parts(self) -> (T, io::Error) {
         (self.inner, self.cause)
     }
 }
 
-impl<T> fmt::Debug for AsyncFdTryNewError<T> {
+impl<T> fmt::Debug for AsyncFdRegisterError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncFdTryNewError")
+        f.debug_struct("AsyncFdRegisterError")
             .field("cause", &self.cause)
             .finish_non_exhaustive()
     }
 }
 
-impl<T> fmt::Display for AsyncFdTryNewError<T> {
+impl<T> fmt::Display for AsyncFdRegisterError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.cause, f)
     }
 }
 
-impl<T> std::error::Error for AsyncFdTryNewError<T> {
+impl<T> std::error::Error for AsyncFdRegisterError<T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.cause)
     }
 }
 
-impl<T> From<AsyncFdTryNewError<T>> for io::Error {
-    fn from(e: AsyncFdTryNewError<T>) -> io::Error {
+impl<T> From<AsyncFdRegisterError<T>> for io::Error {
+    fn from(e: AsyncFdRegisterError<T>) -> io::Error {
         e.cause
     }
 }

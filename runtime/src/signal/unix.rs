@@ -130,7 +130,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let slot = &globals.slots[signum as usize];
     let dup = globals.receiver.try_clone()?;
     // Registered first: outside a runtime this fails before a handler is installed.
-    let pipe = AsyncFd::new(OwnedFd::from(dup))?;
+    let pipe = AsyncFd::owned(OwnedFd::from(dup), crate::io::Interest::READABLE)?;
     slot.install(signum, globals.sender.as_raw_fd())?;
     Ok(Signal {
         signum,
