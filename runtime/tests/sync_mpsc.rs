@@ -337,7 +337,13 @@ fn blocking_send_and_recv_on_plain_threads() {
             tx.blocking_send(i).unwrap();
         }
     });
-    let got: Vec<u32> = (0..10).map(|_| urx.blocking_recv().unwrap()).collect();
+    let mut got: Vec<u32> = (0..5).map(|_| urx.blocking_recv().unwrap()).collect();
+    // The rest in batches of at most 3, each call returning at least one.
+    while got.len() < 10 {
+        let before = got.len();
+        let n = urx.blocking_recv_many(&mut got, 3);
+        assert!((1..=3).contains(&n) && got.len() == before + n, "{n}");
+    }
     sender.join().unwrap();
     assert_eq!(got, (0..10).map(|i| i * 2).collect::<Vec<_>>());
     assert_eq!(
@@ -345,6 +351,7 @@ fn blocking_send_and_recv_on_plain_threads() {
         None,
         "the relay ends when the sender is gone"
     );
+    assert_eq!(urx.blocking_recv_many(&mut got, 3), 0);
     let _: Option<mpsc::error::SendError<u32>> = None;
 }
 

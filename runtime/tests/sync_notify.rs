@@ -18,6 +18,32 @@ use support::flag_waker;
 
 rt_test! {
     #[test]
+    fn owned_notified_moves_into_a_task() {
+        rt().block_on(async {
+            let n = Arc::new(Notify::new());
+            // Counts for notify_waiters from its creation, before the task first polls it.
+            let early = n.clone().notified_owned();
+            let waiter = zokio::spawn(early);
+            n.notify_waiters();
+            waiter.await.unwrap();
+            // enable: registered for notify_one without a poll.
+            let mut owned = pin!(n.clone().notified_owned());
+            assert!(!owned.as_mut().enable());
+            n.notify_one();
+            assert!(owned.as_mut().enable());
+            assert!(poll!(owned.as_mut()).is_ready());
+            // A dropped, chosen owned waiter passes the notification on.
+            let mut first = Box::pin(n.clone().notified_owned());
+            let mut second = pin!(n.clone().notified_owned());
+            assert!(poll!(first.as_mut()).is_pending());
+            assert!(poll!(second.as_mut()).is_pending());
+            n.notify_one();
+            drop(first);
+            assert!(poll!(second.as_mut()).is_ready());
+        });
+    }
+
+    #[test]
     fn notify_one_before_wait_is_not_lost() {
         rt().block_on(async {
             let n = Notify::new();

@@ -36,6 +36,7 @@ pub fn is_rt_shutdown_err(err: &std::io::Error) -> bool {
 
 /// The error of an I/O operation whose runtime has shut down (`Other`, "zokio runtime is
 /// shut down"); [`is_rt_shutdown_err`] recognises it.
+#[cfg_attr(loom, allow(dead_code))] // its callers (I/O) are not built under loom
 pub(crate) fn shutdown_error() -> std::io::Error {
     std::io::Error::other(RuntimeShutdown)
 }

@@ -1022,6 +1022,16 @@ impl<T> Receiver<T> {
         crate::runtime::context::block_outside_runtime(self.recv())
     }
 
+    /// [`recv_many`](Self::recv_many) from a thread outside any runtime, blocking it
+    /// until at least one message or the end of the channel.
+    ///
+    /// # Panics
+    /// As [`blocking_recv`](Self::blocking_recv).
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buf: &mut Vec<T>, limit: usize) -> usize {
+        crate::runtime::context::block_outside_runtime(self.recv_many(buf, limit))
+    }
+
     /// Receives the next message; `None` once every sender is gone and the queue is empty.
     /// Cancel-safe.
     pub async fn recv(&mut self) -> Option<T> {
@@ -1248,6 +1258,15 @@ impl<T> UnboundedReceiver<T> {
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
         self.0.blocking_recv()
+    }
+
+    /// See [`Receiver::blocking_recv_many`].
+    ///
+    /// # Panics
+    /// As [`Receiver::blocking_recv`].
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buf: &mut Vec<T>, limit: usize) -> usize {
+        self.0.blocking_recv_many(buf, limit)
     }
 
     /// See [`Receiver::recv`]. Cancel-safe.

@@ -14,7 +14,9 @@ use crate::loom::{lock, Mutex};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Notifies one task or all waiting tasks. See the module documentation.
@@ -104,8 +106,16 @@ impl State {
 
 /// The future returned by [`Notify::notified`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Notified<'a> {
-    notify: &'a Notify,
+pub struct Notified<'a>(Waiting<&'a Notify>);
+
+/// The future returned by [`Notify::notified_owned`]: as [`Notified`], holding an `Arc`
+/// of the `Notify` instead of a borrow, so it can be stored or moved into a task.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct OwnedNotified(Waiting<Arc<Notify>>);
+
+/// The state of one wait, on a borrowed or an owned `Notify`.
+struct Waiting<N: Deref<Target = Notify>> {
+    notify: N,
     generation: u64,
     stage: Stage,
 }
@@ -179,11 +189,13 @@ impl Notify {
     ///
     /// Cancel-safe: dropping it after `notify_one` picked it passes the notification on.
     pub fn notified(&self) -> Notified<'_> {
-        Notified {
-            notify: self,
-            generation: lock(&self.state).generation,
-            stage: Stage::Init,
-        }
+        Notified(Waiting::new(self))
+    }
+
+    /// As [`notified`](Self::notified), owning an `Arc` of this `Notify` (Tokio's
+    /// `notified_owned`).
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        OwnedNotified(Waiting::new(self))
     }
 }
 
@@ -194,7 +206,26 @@ impl Notified<'_> {
     /// waker is registered until the future is polled.
     pub fn enable(self: Pin<&mut Self>) -> bool {
         // `Notified` is `Unpin`: its fields are plain data.
-        self.get_mut().poll_notified(None).is_ready()
+        self.get_mut().0.poll_notified(None).is_ready()
+    }
+}
+
+impl OwnedNotified {
+    /// As [`Notified::enable`].
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        // `OwnedNotified` is `Unpin`: its fields are plain data and an `Arc`.
+        self.get_mut().0.poll_notified(None).is_ready()
+    }
+}
+
+impl<N: Deref<Target = Notify>> Waiting<N> {
+    fn new(notify: N) -> Waiting<N> {
+        let generation = lock(&notify.state).generation;
+        Waiting {
+            notify,
+            generation,
+            stage: Stage::Init,
+        }
     }
 
     /// Polls the notification, registering `waker` if given.
@@ -246,11 +277,19 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_notified(Some(cx.waker()))
+        self.get_mut().0.poll_notified(Some(cx.waker()))
     }
 }
 
-impl Drop for Notified<'_> {
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().0.poll_notified(Some(cx.waker()))
+    }
+}
+
+impl<N: Deref<Target = Notify>> Drop for Waiting<N> {
     fn drop(&mut self) {
         let Stage::Waiting(id) = self.stage else {
             return;
@@ -289,6 +328,12 @@ impl fmt::Debug for Notify {
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for OwnedNotified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified").finish_non_exhaustive()
     }
 }
 
