@@ -20,9 +20,10 @@
 
 use crate::io::unix::AsyncFd;
 use crate::io::{AsyncRead, AsyncWrite, ReadBuf};
+use crate::net::unix::pipe::PipeEnd;
 use crate::signal::unix::{signal, Signal, SignalKind};
 use std::ffi::OsStr;
-use std::fmt;
+
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
@@ -30,7 +31,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::process::{ExitStatus, Output, Stdio};
 use std::sync::Mutex;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 /// A process to spawn: std's `Command` builder, with Tokio's additions
 /// ([`kill_on_drop`](Self::kill_on_drop)) and asynchronous [`status`](Self::status) and
@@ -494,101 +495,12 @@ fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
-/// Sets or clears `O_NONBLOCK` on `fd`.
-fn set_nonblocking(fd: RawFd, nonblocking: bool) -> io::Result<()> {
-    // SAFETY: `F_GETFL` / `F_SETFL` take no pointers.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let flags = if nonblocking {
-        flags | libc::O_NONBLOCK
-    } else {
-        flags & !libc::O_NONBLOCK
-    };
-    // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// One pipe end of this process, non-blocking, on the I/O driver.
-struct Pipe(AsyncFd<OwnedFd>);
-
-impl Pipe {
-    fn new(fd: OwnedFd) -> io::Result<Pipe> {
-        set_nonblocking(fd.as_raw_fd(), true)?;
-        Ok(Pipe(AsyncFd::owned(
-            fd,
-            crate::io::Interest::READABLE | crate::io::Interest::WRITABLE,
-        )?))
-    }
-
-    fn into_owned_fd(self) -> io::Result<OwnedFd> {
-        let fd = self.0.into_inner();
-        set_nonblocking(fd.as_raw_fd(), false)?;
-        Ok(fd)
-    }
-
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        loop {
-            let mut ready = ready!(self.0.poll_read_ready(cx))?;
-            let dst = buf.initialize_unfilled();
-            let read = ready.try_io(|fd| {
-                // SAFETY: `dst` is valid for `dst.len()` bytes of writes; the descriptor
-                // is open while `fd` lives.
-                let n = unsafe { libc::read(fd.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len()) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match read {
-                Ok(Ok(n)) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Ok(Err(e)) => return Poll::Ready(Err(e)),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-
-    fn poll_write(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
-        loop {
-            let mut ready = ready!(self.0.poll_write_ready(cx))?;
-            let written = ready.try_io(|fd| {
-                // SAFETY: `src` is valid for `src.len()` bytes of reads; the descriptor is
-                // open while `fd` lives.
-                let n = unsafe { libc::write(fd.as_raw_fd(), src.as_ptr().cast(), src.len()) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match written {
-                Ok(r) => return Poll::Ready(r),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-}
-
-impl fmt::Debug for Pipe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Pipe").field(&self.0.as_raw_fd()).finish()
-    }
-}
-
 macro_rules! child_pipe {
     ($name:ident, $std:ty, $doc:literal) => {
         #[doc = $doc]
         #[derive(Debug)]
         pub struct $name {
-            pipe: Pipe,
+            pipe: PipeEnd,
         }
 
         impl $name {
@@ -599,7 +511,7 @@ macro_rules! child_pipe {
             /// Outside a zokio runtime; what `fcntl` or the driver's registration return.
             pub fn from_std(inner: $std) -> io::Result<$name> {
                 Ok($name {
-                    pipe: Pipe::new(OwnedFd::from(inner))?,
+                    pipe: PipeEnd::new(OwnedFd::from(inner))?,
                 })
             }
 
@@ -609,19 +521,19 @@ macro_rules! child_pipe {
             /// # Errors
             /// What `fcntl` returns.
             pub fn into_owned_fd(self) -> io::Result<OwnedFd> {
-                self.pipe.into_owned_fd()
+                self.pipe.into_owned_fd(true)
             }
         }
 
         impl AsRawFd for $name {
             fn as_raw_fd(&self) -> RawFd {
-                self.pipe.0.as_raw_fd()
+                self.pipe.fd().as_raw_fd()
             }
         }
 
         impl AsFd for $name {
             fn as_fd(&self) -> BorrowedFd<'_> {
-                self.pipe.0.get_ref().as_fd()
+                self.pipe.fd()
             }
         }
 

@@ -3,6 +3,8 @@
 //! (a multishot poll on io_uring, epoll otherwise), and a stream shares the TCP stream's
 //! code for Tokio's `AsyncRead`/`AsyncWrite` and readiness API.
 
+pub mod pipe;
+
 use super::tcp::{
     async_read, async_write, fd_impls, readiness, readiness_read, readiness_write, Evented,
 };
