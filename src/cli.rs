@@ -57,6 +57,16 @@ pub(crate) struct RunArgs {
     /// point.
     #[arg(long)]
     pub(crate) pin: bool,
+    /// Finish the run whose journal is in DIR (a run that was killed, or whose machine
+    /// went down): measure the workloads it lacks and write DIR/results.json with every
+    /// workload once. Every setting (workloads, runtimes, seed, ...) comes from the
+    /// journal.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["quick", "out", "seed", "runtimes", "baseline", "workers", "zokio_driver", "client_threads", "pin"]
+    )]
+    pub(crate) resume: Option<PathBuf>,
 }
 
 pub(crate) fn parse_driver(s: &str) -> Result<zokio::runtime::IoDriver, String> {
@@ -87,8 +97,12 @@ pub(crate) enum Command {
     All(RunArgs),
     /// Run the workloads whose names match any of the glob patterns (e.g. 'sched.*').
     Run {
-        /// Glob patterns over workload names.
-        #[arg(required = true, value_name = "PATTERN")]
+        /// Glob patterns over workload names (none with `--resume`).
+        #[arg(
+            required_unless_present = "resume",
+            conflicts_with = "resume",
+            value_name = "PATTERN"
+        )]
         patterns: Vec<String>,
         #[command(flatten)]
         args: RunArgs,

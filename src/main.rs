@@ -16,6 +16,7 @@ use zbench_suite::suite::Workload;
 
 mod cli;
 mod cmd;
+mod journal;
 mod progress;
 mod table;
 
@@ -175,5 +176,6 @@ fn run_info(started: String) -> RunInfo {
         zokio_io_driver: None,
         runtimes: Vec::new(),
         baseline: String::new(),
+        parts: Vec::new(),
     }
 }

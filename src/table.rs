@@ -25,6 +25,15 @@ pub(crate) fn print_run(file: &ResultFile) {
         names.join(", "),
         file.run.baseline,
     );
+    if file.run.parts.len() > 1 {
+        let parts: Vec<String> = file
+            .run
+            .parts
+            .iter()
+            .map(|p| format!("{} workload(s) from {}", p.workloads.len(), p.started_utc))
+            .collect();
+        println!("resumed run, {} parts: {}", parts.len(), parts.join("; "));
+    }
     println!(
         "{:<38} {:<21} {:>10} {:<11} {:>22}  verdict",
         "workload", "runtime", "median", "unit", "ratio [95% CI]"

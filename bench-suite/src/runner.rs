@@ -144,15 +144,33 @@ pub fn run(
     let mut records = Records::default();
     for w in workloads {
         progress(w);
-        let (here, not_applicable) = applicable(w, ctx)?;
-        records.not_applicable.extend(not_applicable);
-        if here.runtimes.is_empty() {
-            continue;
-        }
+        records.extend(run_one(w, ctx, seed)?);
+    }
+    Ok(records)
+}
+
+/// Runs one workload as [`run`] does, returning its records alone.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_one(w: &Workload, ctx: &Ctx, seed: u64) -> Result<Records, String> {
+    let mut records = Records::default();
+    let (here, not_applicable) = applicable(w, ctx)?;
+    records.not_applicable.extend(not_applicable);
+    if !here.runtimes.is_empty() {
         let outcome = (w.run)(&here).map_err(|e| format!("workload {} failed: {e}", w.name))?;
         record(&mut records, w, &here, &outcome.points, seed);
     }
     Ok(records)
+}
+
+impl Records {
+    /// Appends `other`'s records after these.
+    pub fn extend(&mut self, other: Records) {
+        self.results.extend(other.results);
+        self.comparisons.extend(other.comparisons);
+        self.not_applicable.extend(other.not_applicable);
+    }
 }
 
 /// `ctx` narrowed to the runtimes that have what `w` needs, and a record for each of the

@@ -72,6 +72,19 @@ pub struct RunInfo {
     /// The runtime every ratio is taken against (zbench/1: `tokio`).
     #[serde(default = "v1_baseline")]
     pub baseline: String,
+    /// The parts the run was measured in: one, unless it was killed and finished with
+    /// `--resume` (each resumption is a part). Empty in files from before `--resume`.
+    #[serde(default)]
+    pub parts: Vec<RunPart>,
+}
+
+/// One part of a run ([`RunInfo::parts`]): when it started and the workloads it measured.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunPart {
+    /// Start of this part, RFC 3339 UTC.
+    pub started_utc: String,
+    /// The workloads this part measured, in order.
+    pub workloads: Vec<String>,
 }
 
 fn v1_runtimes() -> Vec<RuntimeRecord> {
@@ -463,6 +476,7 @@ pub(crate) mod tests {
                 zokio_io_driver: Some("io_uring".into()),
                 runtimes: v1_runtimes(),
                 baseline: "tokio".into(),
+                parts: Vec::new(),
             },
             machine: MachineInfo {
                 cpu_model: "test cpu".into(),

@@ -2,6 +2,7 @@
 //! table and the claims audit, write the result file and the report pages.
 
 use crate::cli::{Format, RunArgs};
+use crate::journal::{Entry, Journal, Settings};
 use crate::{catalogue, prepare_out_dir, run_info, table, unknown_runtime, utc_now, UsageError};
 use anyhow::{Context, Result};
 use zbench_report::schema::{self, ResultFile, RunInfo};
@@ -54,6 +55,56 @@ fn runtimes(names: &[String]) -> Result<Vec<&'static str>> {
 }
 
 pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
+    let started = utc_now();
+    let Some(resume_dir) = &args.resume else {
+        let settings = settings(&workloads, args)?;
+        check(&settings)?;
+        let dir = prepare_out_dir(args.out.as_deref(), &started)?;
+        let journal = Journal::create(&dir, &started, &settings)?;
+        return finish_run(
+            settings,
+            workloads,
+            dir,
+            journal,
+            Vec::new(),
+            vec![started],
+            args,
+        );
+    };
+    let resumed = Journal::resume(resume_dir, &started)?;
+    let all = catalogue();
+    let workloads = resumed
+        .settings
+        .workloads
+        .iter()
+        .map(|name| {
+            all.iter().find(|w| w.name == name).copied().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the journal names workload {name:?}, which this zbench does not know"
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    check(&resumed.settings)?;
+    eprintln!(
+        "zbench: resuming {}: {} of {} workloads done",
+        resume_dir.display(),
+        resumed.done.len(),
+        workloads.len()
+    );
+    finish_run(
+        resumed.settings,
+        workloads,
+        resume_dir.clone(),
+        resumed.journal,
+        resumed.done,
+        resumed.part_starts,
+        args,
+    )
+}
+
+/// The settings of a new run, from its command line.
+fn settings(workloads: &[Workload], args: &RunArgs) -> Result<Settings> {
     // zokio's driver travels as a value to every runtime and child the run builds:
     // --zokio-driver, else ZOKIO_DRIVER, else auto.
     let zokio_driver = match (args.zokio_driver, std::env::var("ZOKIO_DRIVER")) {
@@ -65,30 +116,68 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
         })?,
         (None, Err(_)) => zokio::runtime::IoDriver::Auto,
     };
+    let runtimes = runtimes(&args.runtimes)?;
+    let baseline = zbench_suite::rt::known(args.baseline.trim())
+        .ok_or_else(|| unknown_runtime(args.baseline.trim()))?;
+    Ok(Settings {
+        workloads: workloads.iter().map(|w| w.name.to_owned()).collect(),
+        quick: args.quick,
+        seed: args.seed.unwrap_or_else(rand::random),
+        runtimes: runtimes.iter().map(|r| (*r).to_owned()).collect(),
+        baseline: baseline.to_owned(),
+        workers: args.workers,
+        zokio_driver: zokio_driver.name().to_owned(),
+        client_threads: args.client_threads,
+        pin: args.pin,
+    })
+}
+
+/// Checks what can be checked before measuring: a network placement this machine cannot
+/// give is a usage error.
+fn check(settings: &Settings) -> Result<()> {
+    net_options(settings)
+        .placement(usize::from(settings.workers))
+        .map_err(UsageError)?;
+    Ok(())
+}
+
+fn net_options(settings: &Settings) -> zbench_suite::placement::NetOptions {
+    zbench_suite::placement::NetOptions {
+        client_threads: settings.client_threads.map(usize::from),
+        pin: settings.pin,
+    }
+}
+
+/// Measures the workloads the journal does not hold yet, then writes the result file with
+/// every workload (journalled and new, in run order) and removes the journal.
+fn finish_run(
+    settings: Settings,
+    workloads: Vec<Workload>,
+    dir: std::path::PathBuf,
+    mut journal: Journal,
+    done: Vec<Entry>,
+    part_starts: Vec<String>,
+    args: &RunArgs,
+) -> Result<()> {
+    let zokio_driver = zokio::runtime::IoDriver::from_name(&settings.zokio_driver)
+        .ok_or_else(|| anyhow::anyhow!("unknown zokio driver {:?}", settings.zokio_driver))?;
     let options = zbench_suite::rt::RunOptions {
         zokio_driver,
         cpus: None,
     };
-    let net = zbench_suite::placement::NetOptions {
-        client_threads: args.client_threads.map(usize::from),
-        pin: args.pin,
-    };
-    // Checked here, so that a placement this machine cannot give is a usage error.
-    net.placement(usize::from(args.workers))
-        .map_err(UsageError)?;
     let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
         .io_driver(zokio_driver)
         .build()
         .map(|rt| rt.metrics().io_driver().name().to_owned());
-    let mut cfg = if args.quick {
+    let mut cfg = if settings.quick {
         MeasureConfig::QUICK
     } else {
         MeasureConfig::FULL
     };
-    cfg.workers = usize::from(args.workers);
-    let runtimes = runtimes(&args.runtimes)?;
-    let baseline = zbench_suite::rt::known(args.baseline.trim())
-        .ok_or_else(|| unknown_runtime(args.baseline.trim()))?;
+    cfg.workers = usize::from(settings.workers);
+    let runtimes = runtimes(&settings.runtimes)?;
+    let baseline = zbench_suite::rt::known(&settings.baseline)
+        .ok_or_else(|| unknown_runtime(&settings.baseline))?;
     cfg.rounds = zbench_suite::measure::rounds_for(cfg.rounds, runtimes.len());
     if !runtimes.contains(&baseline) {
         eprintln!(
@@ -107,24 +196,44 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     };
     let ctx = Ctx {
         options,
-        net,
+        net: net_options(&settings),
         child_exe: std::env::current_exe().ok(),
-        stress_duration: std::time::Duration::from_secs(if args.quick { 2 } else { 10 }),
+        stress_duration: std::time::Duration::from_secs(if settings.quick { 2 } else { 10 }),
         ..Ctx::new(cfg, runtimes.clone(), baseline)
     };
-    let started = utc_now();
-    let dir = prepare_out_dir(args.out.as_deref(), &started)?;
-    let seed = args.seed.unwrap_or_else(rand::random);
+    let seed = settings.seed;
     let machine = machine::describe();
-    let progress = crate::progress::Progress::new(workloads.len());
-    let records = runner::run(&workloads, &ctx, seed, |w| progress.start(w.name))
-        .map_err(anyhow::Error::msg)?;
+    let mut order: Vec<(usize, String)> =
+        done.iter().map(|e| (e.part, e.workload.clone())).collect();
+    let mut by_name: std::collections::HashMap<String, runner::Records> = done
+        .into_iter()
+        .map(|e| (e.workload.clone(), e.into_records()))
+        .collect();
+    let remaining: Vec<&Workload> = workloads
+        .iter()
+        .filter(|w| !by_name.contains_key(w.name))
+        .collect();
+    let progress = crate::progress::Progress::new(remaining.len());
+    for w in remaining {
+        progress.start(w.name);
+        let records = runner::run_one(w, &ctx, seed).map_err(anyhow::Error::msg)?;
+        let entry = Entry::new(w.name, journal.part, records);
+        journal.append(&entry)?;
+        order.push((journal.part, w.name.to_owned()));
+        by_name.insert(w.name.to_owned(), entry.into_records());
+    }
     progress.finish();
+    let mut records = runner::Records::default();
+    for w in &workloads {
+        if let Some(r) = by_name.remove(w.name) {
+            records.extend(r);
+        }
+    }
     let claims = runner::audit_claims(&records, &catalogue());
     let file = ResultFile {
         schema: schema::SCHEMA.to_owned(),
         run: RunInfo {
-            quick: args.quick,
+            quick: settings.quick,
             seed,
             warmup_ms: cfg.warmup.as_millis() as u64,
             rounds: cfg.rounds,
@@ -134,7 +243,8 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
                 .map(|n| runtime_record(n, &options))
                 .collect(),
             baseline: baseline.to_owned(),
-            ..run_info(started)
+            parts: crate::journal::parts(&part_starts, &order),
+            ..run_info(part_starts[0].clone())
         },
         machine,
         results: records.results,
@@ -145,6 +255,7 @@ pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let path = dir.join("results.json");
     schema::write_atomic(&path, &file)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    journal.finish()?;
     match args.format {
         Format::Table => {
             table::print_run(&file);

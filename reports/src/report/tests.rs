@@ -232,6 +232,7 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             zokio_io_driver: Some("epoll".into()),
             runtimes: Vec::new(),
             baseline: "tokio".into(),
+            parts: Vec::new(),
         },
         machine: MachineInfo {
             cpu_model: "test cpu".into(),
