@@ -192,3 +192,35 @@ fn tokio_io_traits_share_the_files_position() {
         });
     }
 }
+
+/// File operations from a thread that does not drive a current-thread runtime (in
+/// `Handle::block_on`, or on the blocking pool) complete even though nobody is reaping
+/// the runtime's ring: they take the blocking pool. Before, on io_uring, they waited
+/// forever for a completion nobody reaped.
+#[test]
+fn file_operations_outside_a_current_thread_runtimes_driver_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, b"contents").unwrap();
+    for driver in support::drivers() {
+        let path = path.clone();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = zokio::runtime::Builder::new_current_thread()
+                .io_driver(driver)
+                .build()
+                .unwrap();
+            let _enter = rt.enter();
+            let handle = zokio::runtime::Handle::current();
+            let read = handle.block_on(zokio::fs::read(&path)).unwrap();
+            let written = handle.block_on(zokio::fs::write(path.with_extension("copy"), &read));
+            let _ = done.send((read, written.is_ok()));
+        });
+        // Bounded: a hang fails the test instead of stalling the run.
+        let (read, written) = finished
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{driver:?}: a file operation never completed"));
+        assert_eq!(read, b"contents");
+        assert!(written);
+    }
+}

@@ -162,6 +162,19 @@ pub(crate) fn current_ring() -> Option<RingHandle> {
     if io.driver() != IoDriver::IoUring || io.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
         return None;
     }
+    // A current-thread runtime is driven only inside its `Runtime::block_on`: a thread
+    // that is not its driver (in `Handle::block_on`, or on the blocking pool) could
+    // submit to its ring, but nothing says anyone is reaping it, and the completion would
+    // wait for the next `block_on`, maybe forever. Those callers take the blocking-pool
+    // path, as every caller does on epoll (and as Tokio's `fs` always does).
+    if own.is_none()
+        && crate::runtime::context::with_handle(|h| {
+            matches!(h, crate::scheduler::Handle::CurrentThread(_))
+        })
+        .unwrap_or(false)
+    {
+        return None;
+    }
     Some(RingHandle {
         poller: io.poller_for(own).clone(),
         is_owner: own.is_some(),
