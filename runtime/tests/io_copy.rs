@@ -199,3 +199,22 @@ fn a_copy_loop_over_ready_streams_yields() {
         });
     }
 }
+
+#[test]
+fn a_zero_buffer_size_panics_naming_the_direction() {
+    for (a_to_b, b_to_a, name) in [(0, 1, "a_to_b_buf_size"), (1, 0, "b_to_a_buf_size")] {
+        let message = support::panic_message(|| {
+            let rt = zokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let (mut a, mut b) = zokio::io::duplex(8);
+            let _ = rt.block_on(zokio::io::copy_bidirectional_with_sizes(
+                &mut a, &mut b, a_to_b, b_to_a,
+            ));
+        });
+        assert!(
+            message.contains(&format!("`{name}` must be greater than 0")),
+            "{message}"
+        );
+    }
+}

@@ -218,3 +218,29 @@ fn io_after_the_runtime_shut_down_is_a_recognisable_error() {
     )));
     assert!(!is_rt_shutdown_err(&io::ErrorKind::Interrupted.into()));
 }
+
+#[test]
+fn vectored_writes_send_every_slice_in_one_call() {
+    use zokio::io::AsyncWrite;
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (client, accepted) =
+                zokio::join!(zokio::net::TcpStream::connect(addr), listener.accept());
+            let (mut client, (mut server, _)) = (client.unwrap(), accepted.unwrap());
+            assert!(client.is_write_vectored());
+            let bufs = [io::IoSlice::new(b"ab"), io::IoSlice::new(b"cd")];
+            // An accepted socket is assumed writable: the first poll writes both slices.
+            assert_eq!(server.write_vectored(&bufs).await.unwrap(), 4);
+            let mut four = [0; 4];
+            client.read_exact(&mut four).await.unwrap();
+            assert_eq!(&four, b"abcd");
+            let (mut a, mut b) = zokio::net::UnixStream::pair().unwrap();
+            assert_eq!(a.write_vectored(&bufs).await.unwrap(), 4);
+            b.read_exact(&mut four).await.unwrap();
+            assert_eq!(&four, b"abcd");
+            client.write_all(b"!").await.unwrap();
+        });
+    }
+}

@@ -1,5 +1,6 @@
 //! A misuse panic names the caller's line, not zokio's (`#[track_caller]` all the way
-//! down), as Tokio's do. One test in its own binary: it installs a panic hook, which is
+//! down), as Tokio's do: nested `block_on`, `block_in_place` on a current-thread runtime,
+//! an `RwLock` for no reader, merging permits of two semaphores. One test in its own binary: it installs a panic hook, which is
 //! process-wide.
 
 use std::sync::{Arc, Mutex};
@@ -55,6 +56,30 @@ fn nested_block_on_panics_point_at_the_caller() {
         (
             "block_in_place on the current-thread runtime",
             Box::new(|| current.block_on(async { zokio::task::block_in_place(|| ()) })),
+        ),
+        (
+            "RwLock::with_max_readers(_, 0)",
+            Box::new(|| drop(zokio::sync::RwLock::with_max_readers((), 0))),
+        ),
+        (
+            "SemaphorePermit::merge of another semaphore's permit",
+            Box::new(|| {
+                let (a, b) = (
+                    zokio::sync::Semaphore::new(1),
+                    zokio::sync::Semaphore::new(1),
+                );
+                let mut p = a.try_acquire().unwrap();
+                p.merge(b.try_acquire().unwrap());
+            }),
+        ),
+        (
+            "OwnedSemaphorePermit::merge of another semaphore's permit",
+            Box::new(|| {
+                let a = Arc::new(zokio::sync::Semaphore::new(1));
+                let b = Arc::new(zokio::sync::Semaphore::new(1));
+                let mut p = a.try_acquire_owned().unwrap();
+                p.merge(b.try_acquire_owned().unwrap());
+            }),
         ),
     ];
     for (what, case) in cases {

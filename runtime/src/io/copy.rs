@@ -35,7 +35,7 @@ struct Copier {
 impl Copier {
     fn new(size: usize) -> Copier {
         Copier {
-            buf: vec![0; size.max(1)].into_boxed_slice(),
+            buf: vec![0; size].into_boxed_slice(),
             pos: 0,
             cap: 0,
             read_done: false,
@@ -238,6 +238,9 @@ where
 ///
 /// # Errors
 /// As [`copy_bidirectional`].
+///
+/// # Panics
+/// If either size is 0 (at the first poll), as Tokio's.
 pub async fn copy_bidirectional_with_sizes<A, B>(
     a: &mut A,
     b: &mut B,
@@ -248,6 +251,8 @@ where
     A: AsyncRead + AsyncWrite + Unpin + ?Sized,
     B: AsyncRead + AsyncWrite + Unpin + ?Sized,
 {
+    assert!(a_to_b_size > 0, "`a_to_b_buf_size` must be greater than 0");
+    assert!(b_to_a_size > 0, "`b_to_a_buf_size` must be greater than 0");
     let mut a_to_b = OneWay::Copying(Copier::new(a_to_b_size));
     let mut b_to_a = OneWay::Copying(Copier::new(b_to_a_size));
     poll_fn(|cx| {

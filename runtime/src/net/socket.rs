@@ -364,7 +364,7 @@ impl UnixSocket {
         let kind = if self.stream { "stream" } else { "datagram" };
         Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("`{what}` cannot be called on a {kind} socket"),
+            format!("{what} cannot be called on a {kind} socket"),
         ))
     }
 }

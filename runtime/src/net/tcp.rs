@@ -583,6 +583,18 @@ pub(crate) fn poll_read<S: StreamSocket>(
     poll_rw(inner, cx, Direction::Read, len, || inner.io.read_std(buf))
 }
 
+/// One `writev(2)` of `bufs` once the socket is writable (see [`poll_write`]).
+pub(crate) fn poll_write_vectored<S: StreamSocket>(
+    inner: &Evented<S>,
+    cx: &mut Context<'_>,
+    bufs: &[io::IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    let len = bufs.iter().map(|b| b.len()).sum();
+    poll_rw(inner, cx, Direction::Write, len, || {
+        inner.io.write_vectored_std(bufs)
+    })
+}
+
 pub(crate) fn poll_write<S: StreamSocket>(
     inner: &Evented<S>,
     cx: &mut Context<'_>,
@@ -896,10 +908,14 @@ macro_rules! async_read {
 /// the connection is already gone, as in Tokio.
 macro_rules! async_write {
     ($ty:ty) => {
-        async_write!(@ $ty, tokio::io::AsyncWrite, poll_shutdown);
-        async_write!(@ $ty, futures_io::AsyncWrite, poll_close);
+        async_write!(@ $ty, tokio::io::AsyncWrite, poll_shutdown,
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+        );
+        async_write!(@ $ty, futures_io::AsyncWrite, poll_close,);
     };
-    (@ $ty:ty, $trait:path, $shutdown:ident) => {
+    (@ $ty:ty, $trait:path, $shutdown:ident, $($extra:item)?) => {
         impl $trait for $ty {
             fn poll_write(
                 self: Pin<&mut Self>,
@@ -908,6 +924,16 @@ macro_rules! async_write {
             ) -> Poll<io::Result<usize>> {
                 $crate::net::tcp::poll_write(&self.inner, cx, buf)
             }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                $crate::net::tcp::poll_write_vectored(&self.inner, cx, bufs)
+            }
+
+            $($extra)?
 
             fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 Poll::Ready(Ok(()))

@@ -155,6 +155,7 @@ impl<T> RwLock<T> {
     ///
     /// # Panics
     /// If `max_reads` is 0 or more than `u32::MAX >> 3`.
+    #[track_caller]
     pub fn with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
         assert!(
             max_reads <= MAX_READS,

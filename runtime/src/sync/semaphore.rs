@@ -444,6 +444,7 @@ impl<'a> SemaphorePermit<'a> {
     ///
     /// # Panics
     /// If `other` came from a different semaphore.
+    #[track_caller]
     pub fn merge(&mut self, mut other: SemaphorePermit<'a>) {
         assert!(
             std::ptr::eq(self.sem, other.sem),
@@ -489,6 +490,7 @@ impl OwnedSemaphorePermit {
     ///
     /// # Panics
     /// If `other` came from a different semaphore.
+    #[track_caller]
     pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
         assert!(
             Arc::ptr_eq(&self.sem, &other.sem),
