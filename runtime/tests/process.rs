@@ -178,24 +178,7 @@ fn outside_a_runtime_spawn_fails_and_leaves_no_child() {
 
 #[test]
 fn without_pidfd_exits_are_seen_through_sigchld() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_without_pidfd",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(NO_PIDFD, "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "the child failed:\n{text}");
-    assert!(text.contains("1 passed"), "the child ran nothing:\n{text}");
+    support::run_ignored_in_child("child_without_pidfd", (NO_PIDFD, "1"));
 }
 
 #[test]

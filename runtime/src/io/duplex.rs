@@ -186,6 +186,54 @@ fn budgeted<T>(
     result
 }
 
+/// Tokio's `AsyncRead` and `AsyncWrite` for `$ty`, reading from its pipe `$read` and
+/// writing to its pipe `$write` (the same pipe for a [`SimplexStream`]).
+macro_rules! pipe_io {
+    ($ty:ty, $read:ident, $write:ident) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                budgeted(cx, &self.$read, |p, cx| p.poll_read(cx, buf))
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                budgeted(cx, &self.$write, |p, cx| p.poll_write(cx, &[buf]))
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                budgeted(cx, &self.$write, |p, cx| p.poll_write(cx, bufs))
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                let after = lock(&self.$write).close_write();
+                after.run();
+                Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
 /// One end of a bidirectional in-memory stream, from [`duplex`]: what one end writes the
 /// other reads. Dropping an end closes both directions for the other (its reads end after
 /// the buffered bytes; its writes fail with `BrokenPipe`).
@@ -212,47 +260,7 @@ pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
     )
 }
 
-impl AsyncRead for DuplexStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        budgeted(cx, &self.read, |p, cx| p.poll_read(cx, buf))
-    }
-}
-
-impl AsyncWrite for DuplexStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, &self.write, |p, cx| p.poll_write(cx, &[buf]))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, &self.write, |p, cx| p.poll_write(cx, bufs))
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let after = lock(&self.write).close_write();
-        after.run();
-        Poll::Ready(Ok(()))
-    }
-}
+pipe_io!(DuplexStream, read, write);
 
 impl Drop for DuplexStream {
     fn drop(&mut self) {
@@ -286,44 +294,4 @@ pub fn simplex(max_buf_size: usize) -> (ReadHalf<SimplexStream>, WriteHalf<Simpl
     tokio::io::split(SimplexStream::new_unsplit(max_buf_size))
 }
 
-impl AsyncRead for SimplexStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        budgeted(cx, &self.pipe, |p, cx| p.poll_read(cx, buf))
-    }
-}
-
-impl AsyncWrite for SimplexStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, &self.pipe, |p, cx| p.poll_write(cx, &[buf]))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        budgeted(cx, &self.pipe, |p, cx| p.poll_write(cx, bufs))
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let after = lock(&self.pipe).close_write();
-        after.run();
-        Poll::Ready(Ok(()))
-    }
-}
+pipe_io!(SimplexStream, pipe, pipe);

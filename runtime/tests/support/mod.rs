@@ -164,3 +164,35 @@ pub async fn echo_once() {
     assert_eq!(&back, b"hello");
     server.await.unwrap();
 }
+
+/// Runs the ignored test `name` of this test binary in a child process with `env` set,
+/// and panics (with its output) unless it ran and passed: for a test that must change the
+/// whole process (a seccomp filter, say), which the parent test stays out of.
+#[allow(dead_code)] // not every test file that includes this module runs a child
+pub fn run_ignored_in_child(name: &str, env: (&str, &str)) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(env.0, env.1)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{name} with {env:?}: the child failed:\n{text}"
+    );
+    // It ran (a filter that matched no test would pass too).
+    assert!(
+        text.contains("1 passed"),
+        "{name} with {env:?}: the child ran nothing:\n{text}"
+    );
+}
