@@ -25,6 +25,17 @@ fn state(pid: u32) -> Option<char> {
         .and_then(|(_, rest)| rest.chars().next())
 }
 
+/// Spawns and waits for children until the dropped child `pid` is gone (collected):
+/// each spawn and wait collects dropped children that have exited. Bounded: 1000 rounds.
+async fn collected_by_later_spawns(pid: u32) {
+    let mut rounds = 0;
+    while state(pid).is_some() {
+        rounds += 1;
+        assert!(rounds < 1000, "pid {pid} still {:?}", state(pid));
+        Command::new("true").status().await.unwrap();
+    }
+}
+
 fn exit_statuses_output_and_errors() {
     for rt in flavors() {
         rt.block_on(async {
@@ -124,14 +135,7 @@ fn kill_and_kill_on_drop() {
                 .unwrap();
             let pid = child.id().unwrap();
             drop(child);
-            let mut rounds = 0;
-            while state(pid).is_some() {
-                // Bounded: each round spawns and waits for a child, which collects the
-                // dropped one once it has died.
-                rounds += 1;
-                assert!(rounds < 1000, "pid {pid} still {:?}", state(pid));
-                Command::new("true").status().await.unwrap();
-            }
+            collected_by_later_spawns(pid).await;
         });
     }
 }
@@ -151,12 +155,7 @@ fn a_dropped_child_keeps_running_and_is_collected_after_it_exits() {
                 state(pid)
             );
             drop(stdin);
-            let mut rounds = 0;
-            while state(pid).is_some() {
-                rounds += 1;
-                assert!(rounds < 1000, "pid {pid} still {:?}", state(pid));
-                Command::new("true").status().await.unwrap();
-            }
+            collected_by_later_spawns(pid).await;
         });
     }
 }
