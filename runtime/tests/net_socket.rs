@@ -244,3 +244,25 @@ fn vectored_writes_send_every_slice_in_one_call() {
         });
     }
 }
+
+#[test]
+fn urgent_data_is_priority_readiness() {
+    use std::os::fd::AsRawFd;
+    use zokio::io::Interest;
+    for rt in flavors() {
+        rt.block_on(async {
+            let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (client, accepted) =
+                zokio::join!(zokio::net::TcpStream::connect(addr), listener.accept());
+            let (client, (server, _)) = (client.unwrap(), accepted.unwrap());
+            // One byte of TCP urgent data raises POLLPRI on the receiver.
+            // SAFETY: a valid one-byte buffer and an open socket.
+            let sent =
+                unsafe { libc::send(client.as_raw_fd(), b"!".as_ptr().cast(), 1, libc::MSG_OOB) };
+            assert_eq!(sent, 1, "{}", io::Error::last_os_error());
+            let ready = server.ready(Interest::PRIORITY).await.unwrap();
+            assert!(ready.is_priority(), "{ready:?}");
+        });
+    }
+}

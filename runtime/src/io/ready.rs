@@ -21,8 +21,7 @@ impl Interest {
     pub const WRITABLE: Interest = Interest(W);
     /// An error is pending on the socket.
     pub const ERROR: Interest = Interest(E);
-    /// Priority (out-of-band) data. zokio's drivers do not watch for it: a task waiting
-    /// only for it waits until an error, a hang-up or the runtime's shutdown.
+    /// Priority data (`POLLPRI`: TCP urgent data, an exceptional condition on a file).
     pub const PRIORITY: Interest = Interest(P);
 
     /// Whether it includes [`READABLE`](Self::READABLE).
@@ -131,7 +130,7 @@ impl Ready {
     pub const READ_CLOSED: Ready = Ready(0b00_0100);
     /// The connection is closed for writing.
     pub const WRITE_CLOSED: Ready = Ready(0b00_1000);
-    /// Priority data (never reported by zokio's drivers).
+    /// Priority data (`POLLPRI`).
     pub const PRIORITY: Ready = Ready(0b01_0000);
     /// An error is pending.
     pub const ERROR: Ready = Ready(0b10_0000);
@@ -183,6 +182,7 @@ impl Ready {
             (s::READ_CLOSED, Ready::READ_CLOSED),
             (s::WRITE_CLOSED, Ready::WRITE_CLOSED),
             (s::ERROR, Ready::ERROR),
+            (s::PRIORITY, Ready::PRIORITY),
         ] {
             if bits & bit != 0 {
                 r |= ready;
@@ -200,6 +200,7 @@ impl Ready {
             (Ready::READ_CLOSED, s::READ_CLOSED),
             (Ready::WRITE_CLOSED, s::WRITE_CLOSED),
             (Ready::ERROR, s::ERROR),
+            (Ready::PRIORITY, s::PRIORITY),
         ]
         .into_iter()
         .filter(|(r, _)| self.0 & r.0 != 0)

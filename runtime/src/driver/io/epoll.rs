@@ -48,7 +48,11 @@ impl Epoll {
     /// Adds `fd` edge-triggered for read and write, reporting events with `token`.
     pub(crate) fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
         let mut ev = libc::epoll_event {
-            events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
+            events: (libc::EPOLLIN
+                | libc::EPOLLOUT
+                | libc::EPOLLRDHUP
+                | libc::EPOLLPRI
+                | libc::EPOLLET) as u32,
             u64: token,
         };
         // SAFETY: `ev` outlives the call; a bad fd is reported as an error.

@@ -12,7 +12,9 @@ pub(crate) const WRITE_CLOSED: usize = 0b0_1000;
 pub(crate) const ERROR: usize = 0b1_0000;
 /// The runtime shut down: every waiter wakes.
 pub(crate) const SHUTDOWN: usize = 0b10_0000;
-const READY_MASK: usize = 0b11_1111;
+/// Priority data (`POLLPRI`: TCP urgent data, say).
+pub(crate) const PRIORITY: usize = 0b100_0000;
+const READY_MASK: usize = 0b111_1111;
 const TICK_SHIFT: u32 = 8;
 
 /// `poll(2)`/`epoll` event bits as readiness bits. The two share their values (`POLLIN` =
@@ -36,6 +38,9 @@ pub(crate) fn from_poll_bits(events: u32) -> usize {
     if e & libc::EPOLLERR != 0 {
         r |= ERROR;
     }
+    if e & libc::EPOLLPRI != 0 {
+        r |= PRIORITY;
+    }
     r
 }
 
@@ -46,6 +51,7 @@ const _: () = assert!(
         && libc::POLLERR as i32 == libc::EPOLLERR
         && libc::POLLHUP as i32 == libc::EPOLLHUP
         && libc::POLLRDHUP as i32 == libc::EPOLLRDHUP
+        && libc::POLLPRI as i32 == libc::EPOLLPRI
 );
 
 /// Which way a task waits.
@@ -60,7 +66,8 @@ pub(crate) enum Direction {
 impl Direction {
     fn mask(self) -> usize {
         match self {
-            Direction::Read => READABLE | READ_CLOSED | ERROR | SHUTDOWN,
+            // Priority data wakes the readers: a task waiting for it waits as a reader.
+            Direction::Read => READABLE | READ_CLOSED | PRIORITY | ERROR | SHUTDOWN,
             Direction::Write => WRITABLE | WRITE_CLOSED | ERROR | SHUTDOWN,
         }
     }
@@ -232,7 +239,7 @@ impl ScheduledIo {
     /// saw, unless a newer event arrived since (then the next attempt may succeed). Closed,
     /// error and shutdown bits stay set.
     pub(crate) fn clear(&self, ev: ReadyEvent) {
-        let clear = ev.ready & (READABLE | WRITABLE);
+        let clear = ev.ready & (READABLE | WRITABLE | PRIORITY);
         let _ = self.state.fetch_update(AcqRel, Acquire, |cur| {
             ((cur >> TICK_SHIFT) == ev.tick).then_some(cur & !clear)
         });

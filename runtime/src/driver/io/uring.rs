@@ -330,8 +330,12 @@ impl Uring {
         // POLLERR and POLLHUP are asked for explicitly: the kernel wakes the poll for them
         // anyway, but reports in the CQE only the bits requested (a UDP socket's ICMP
         // error then came back as a bare POLLOUT and its reader slept on).
-        let mask =
-            (libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP | libc::POLLERR | libc::POLLHUP) as u32;
+        let mask = (libc::POLLIN
+            | libc::POLLOUT
+            | libc::POLLRDHUP
+            | libc::POLLPRI
+            | libc::POLLERR
+            | libc::POLLHUP) as u32;
         let sqe = opcode::PollAdd::new(types::Fd(fd), mask)
             .multi(true)
             .build()
