@@ -23,6 +23,7 @@ use crate::io::{AsyncRead, AsyncWrite, ReadBuf};
 use crate::net::unix::pipe::PipeEnd;
 use crate::signal::unix::{signal, Signal, SignalKind};
 use std::ffi::OsStr;
+use std::future::Future;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -207,27 +208,33 @@ impl Command {
         })
     }
 
-    /// Spawns the child and waits for it to exit (its stdio inherited unless set).
+    /// Spawns the child now (its stdio inherited unless set) and returns a future of its
+    /// exit, which does not borrow the command (as Tokio's).
     ///
     /// # Errors
-    /// As [`spawn`](Self::spawn) and [`Child::wait`].
-    pub async fn status(&mut self) -> io::Result<ExitStatus> {
-        let mut child = self.spawn()?;
-        // Piped streams nobody reads would fill and stall the child: close them.
-        child.stdin.take();
-        child.stdout.take();
-        child.stderr.take();
-        child.wait().await
+    /// As [`spawn`](Self::spawn) (from the future) and [`Child::wait`].
+    pub fn status(&mut self) -> impl Future<Output = io::Result<ExitStatus>> + Send + 'static {
+        let child = self.spawn();
+        async move {
+            let mut child = child?;
+            // Piped streams nobody reads would fill and stall the child: close them.
+            child.stdin.take();
+            child.stdout.take();
+            child.stderr.take();
+            child.wait().await
+        }
     }
 
-    /// Spawns the child with stdout and stderr piped, and collects both and its exit.
+    /// Spawns the child now with stdout and stderr piped, and returns a future that
+    /// collects both and its exit; it does not borrow the command (as Tokio's).
     ///
     /// # Errors
-    /// As [`spawn`](Self::spawn) and [`Child::wait_with_output`].
-    pub async fn output(&mut self) -> io::Result<Output> {
+    /// As [`spawn`](Self::spawn) (from the future) and [`Child::wait_with_output`].
+    pub fn output(&mut self) -> impl Future<Output = io::Result<Output>> + Send + 'static {
         self.std.stdout(Stdio::piped());
         self.std.stderr(Stdio::piped());
-        self.spawn()?.wait_with_output().await
+        let child = self.spawn();
+        async move { child?.wait_with_output().await }
     }
 }
 

@@ -41,3 +41,46 @@ fn channel_halves_are_unpin_for_any_message() {
     unpin::<zokio::sync::oneshot::Receiver<NotUnpin>>();
     unpin::<zokio::task::JoinHandle<NotUnpin>>();
 }
+
+/// The I/O, process and signal types added for Tokio's API are Send and Sync as Tokio's
+/// are, and the ones Tokio declares unwind-safe are too.
+#[test]
+fn io_process_and_signal_types_match_tokio() {
+    use std::os::fd::OwnedFd;
+    send_sync::<zokio::fs::ReadDir>();
+    send_sync::<zokio::fs::DirEntry>();
+    send_sync::<zokio::fs::OpenOptions>();
+    send_sync::<zokio::io::unix::AsyncFd<OwnedFd>>();
+    send_sync::<zokio::io::DuplexStream>();
+    send_sync::<zokio::io::Stdin>();
+    send_sync::<zokio::net::TcpSocket>();
+    send_sync::<zokio::net::UnixSocket>();
+    send_sync::<zokio::net::unix::OwnedReadHalf>();
+    send_sync::<zokio::net::unix::OwnedWriteHalf>();
+    send_sync::<zokio::net::unix::pipe::Sender>();
+    send_sync::<zokio::net::unix::pipe::Receiver>();
+    send_sync::<zokio::process::Child>();
+    send_sync::<zokio::process::Command>();
+    send_sync::<zokio::signal::unix::Signal>();
+    send_sync::<zokio::sync::SetOnce<u8>>();
+    send_sync::<zokio::sync::OwnedNotified>();
+    fn future_send<F: std::future::Future + Send + 'static>(_: F) {}
+    // Tokio's `status` and `output` spawn at the call and do not borrow the command
+    // (type-checked only: the closure is never called).
+    let _ = || {
+        future_send(zokio::process::Command::new("true").status());
+        future_send(zokio::process::Command::new("true").output());
+        future_send(zokio::signal::ctrl_c());
+    };
+
+    fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+    unwind_safe::<zokio::sync::Notify>();
+    unwind_safe::<zokio::task::JoinHandle<()>>();
+    unwind_safe::<zokio::net::TcpListener>();
+    unwind_safe::<zokio::net::TcpSocket>();
+    unwind_safe::<zokio::net::TcpStream>();
+    unwind_safe::<zokio::net::UdpSocket>();
+    unwind_safe::<zokio::net::UnixDatagram>();
+    unwind_safe::<zokio::net::UnixListener>();
+    unwind_safe::<zokio::net::UnixStream>();
+}

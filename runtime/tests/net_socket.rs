@@ -35,6 +35,8 @@ fn tcp_socket_options_listen_and_connect() {
             assert!(client.keepalive().unwrap());
             client.set_linger(Some(Duration::from_secs(1))).unwrap();
             assert_eq!(client.linger().unwrap(), Some(Duration::from_secs(1)));
+            client.set_tos_v4(0x10).unwrap();
+            assert_eq!(client.tos_v4().unwrap(), 0x10);
             client.set_send_buffer_size(32 * 1024).unwrap();
             assert!(client.send_buffer_size().unwrap() >= 32 * 1024);
             assert!(client.take_error().unwrap().is_none());
@@ -47,6 +49,13 @@ fn tcp_socket_options_listen_and_connect() {
             peer.read_exact(&mut two).await.unwrap();
             assert_eq!(&two, b"hi");
 
+            // IPv6: the traffic class, where this machine has IPv6.
+            if let Ok(v6) = TcpSocket::new_v6() {
+                v6.set_tclass_v6(0x20).unwrap();
+                assert_eq!(v6.tclass_v6().unwrap(), 0x20);
+                v6.set_zero_linger().unwrap();
+                assert_eq!(v6.linger().unwrap(), Some(Duration::ZERO));
+            }
             // Nothing listens on a port just closed: refused.
             let closed = {
                 let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

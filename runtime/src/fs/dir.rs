@@ -203,8 +203,9 @@ type Batch = (VecDeque<io::Result<DirEntry>>, Option<std::fs::ReadDir>);
 enum State {
     /// Entries read ahead, and the directory if not finished.
     Idle(VecDeque<io::Result<DirEntry>>, Option<std::fs::ReadDir>),
-    /// A batch being read on the pool.
-    Busy(Pin<Box<dyn Future<Output = io::Result<Batch>> + Send>>),
+    /// A batch being read on the pool (reached only through `&mut`, so `ReadDir` is
+    /// `Sync`, as Tokio's).
+    Busy(sync_wrapper::SyncWrapper<Pin<Box<dyn Future<Output = io::Result<Batch>> + Send>>>),
 }
 
 impl std::fmt::Debug for State {
@@ -245,14 +246,16 @@ impl ReadDir {
                     let Some(mut dir) = dir.take() else {
                         return Poll::Ready(Ok(None));
                     };
-                    self.state = State::Busy(Box::pin(blocking(move || {
-                        let entries = next_batch(&mut dir);
-                        let rest = (entries.len() == BATCH).then_some(dir);
-                        (entries, rest)
-                    })));
+                    self.state = State::Busy(sync_wrapper::SyncWrapper::new(Box::pin(blocking(
+                        move || {
+                            let entries = next_batch(&mut dir);
+                            let rest = (entries.len() == BATCH).then_some(dir);
+                            (entries, rest)
+                        },
+                    ))));
                 }
                 State::Busy(batch) => {
-                    let r = ready!(batch.as_mut().poll(cx));
+                    let r = ready!(batch.get_mut().as_mut().poll(cx));
                     match r {
                         Ok((entries, rest)) => self.state = State::Idle(entries, rest),
                         Err(e) => {

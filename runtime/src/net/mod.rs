@@ -35,3 +35,25 @@ pub use socket::{TcpSocket, UnixSocket};
 pub use tcp::{lookup_host, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+/// `UnwindSafe` and `RefUnwindSafe` for socket types, as Tokio's: their state is the
+/// kernel's socket and the driver's registration, each updated in one step, so a panic
+/// in code holding one leaves nothing half-updated.
+macro_rules! unwind_safe {
+    ($($ty:ty),*) => {
+        $(
+            impl std::panic::UnwindSafe for $ty {}
+            impl std::panic::RefUnwindSafe for $ty {}
+        )*
+    };
+}
+
+unwind_safe!(
+    TcpListener,
+    TcpStream,
+    TcpSocket,
+    UdpSocket,
+    UnixDatagram,
+    UnixListener,
+    UnixStream
+);

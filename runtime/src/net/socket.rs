@@ -141,6 +141,46 @@ impl TcpSocket {
         self.inner.linger()
     }
 
+    /// `set_linger(Some(Duration::ZERO))`: closing resets the connection at once.
+    ///
+    /// # Errors
+    /// As [`set_linger`](Self::set_linger).
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
+    }
+
+    /// `IP_TOS` of an IPv4 socket: the type-of-service byte of the packets sent.
+    ///
+    /// # Errors
+    /// The OS error of `setsockopt` (on an IPv6 socket, say).
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.inner.set_tos(tos)
+    }
+
+    /// `IP_TOS`.
+    ///
+    /// # Errors
+    /// The OS error of `getsockopt`.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.inner.tos()
+    }
+
+    /// `IPV6_TCLASS` of an IPv6 socket: the traffic class of the packets sent.
+    ///
+    /// # Errors
+    /// The OS error of `setsockopt` (on an IPv4 socket, say).
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.inner.set_tclass_v6(tclass)
+    }
+
+    /// `IPV6_TCLASS`.
+    ///
+    /// # Errors
+    /// The OS error of `getsockopt`.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.inner.tclass_v6()
+    }
+
     /// `TCP_NODELAY`: send small segments at once instead of coalescing them (Nagle).
     ///
     /// # Errors

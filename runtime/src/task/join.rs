@@ -139,3 +139,8 @@ impl fmt::Debug for AbortHandle {
             .finish()
     }
 }
+
+// As Tokio's: a `JoinHandle` only reads the task's state through atomics and its own
+// slot; a panic in code holding one leaves nothing half-updated that it could observe.
+impl<T> std::panic::UnwindSafe for JoinHandle<T> {}
+impl<T> std::panic::RefUnwindSafe for JoinHandle<T> {}
