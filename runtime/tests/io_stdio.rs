@@ -114,3 +114,22 @@ fn sum(bytes: &[u8]) -> u64 {
         acc.wrapping_mul(31).wrapping_add(u64::from(b))
     })
 }
+
+/// After the runtime shut down, a write to stdout or stderr fails at once with the
+/// runtime's shutdown error (`runtime::is_rt_shutdown_err`), as Tokio's.
+#[test]
+fn writes_after_shutdown_fail_with_the_shutdown_error() {
+    use zokio::runtime::is_rt_shutdown_err;
+    for rt in support::flavors() {
+        let handle = rt.handle().clone();
+        rt.shutdown_timeout(std::time::Duration::from_secs(10));
+        let e = handle
+            .block_on(async { zokio::io::stdout().write_all(b"x").await })
+            .unwrap_err();
+        assert!(is_rt_shutdown_err(&e), "{e}");
+        let e = handle
+            .block_on(async { zokio::io::stderr().write_all(b"x").await })
+            .unwrap_err();
+        assert!(is_rt_shutdown_err(&e), "{e}");
+    }
+}

@@ -96,7 +96,7 @@ impl AsyncRead for Stdin {
                             // The read never ran (the pool shut down): std's handle is a
                             // shared one, so a new handle is the same stream.
                             *state = Reader::Idle(Some((io::stdin(), Vec::new(), 0)));
-                            return Poll::Ready(Err(io::Error::other(e.to_string())));
+                            return Poll::Ready(Err(join_error(e)));
                         }
                     };
                     let n = *result.as_ref().unwrap_or(&0);
@@ -155,24 +155,34 @@ impl<T: Write + Send + 'static> Blocking<T> {
             return Poll::Ready(Ok(()));
         };
         let joined = ready!(Pin::new(handle).poll(cx));
-        let (result, inner, buf) = joined.map_err(|e| io::Error::other(e.to_string()))?;
-        *self = Blocking::Idle(Some((inner, buf)));
-        Poll::Ready(result)
+        match joined {
+            Ok((result, inner, buf)) => {
+                *self = Blocking::Idle(Some((inner, buf)));
+                Poll::Ready(result)
+            }
+            Err(e) => {
+                // The operation never ran (the pool shut down) and the stream went with
+                // it: this writer is done.
+                *self = Blocking::Idle(None);
+                Poll::Ready(Err(join_error(e)))
+            }
+        }
     }
 
-    /// Takes the writer and its (cleared) buffer out of an idle state.
-    fn take(&mut self) -> (T, Vec<u8>) {
+    /// Takes the writer and its (cleared) buffer out of an idle state; fails once an
+    /// operation was lost to the pool's shutdown.
+    fn take(&mut self) -> io::Result<(T, Vec<u8>)> {
         let Blocking::Idle(idle) = self else {
             unreachable!("taken only when idle");
         };
-        let (inner, mut buf) = idle.take().expect("an idle writer holds its stream");
+        let (inner, mut buf) = idle.take().ok_or_else(crate::runtime::shutdown_error)?;
         buf.clear();
-        (inner, buf)
+        Ok((inner, buf))
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
         ready!(self.poll_idle(cx))?;
-        let (mut inner, mut buf) = self.take();
+        let (mut inner, mut buf) = self.take()?;
         let n = src.len().min(MAX_BUF);
         buf.extend_from_slice(&src[..n]);
         *self = Blocking::Busy(
@@ -182,6 +192,11 @@ impl<T: Write + Send + 'static> Blocking<T> {
             }),
             Op::Write,
         );
+        // A pool that has shut down refuses the operation at once (the handle is already
+        // finished, cancelled): say so now rather than at the next write or flush.
+        if matches!(self, Blocking::Busy(h, _) if h.is_finished()) {
+            ready!(self.poll_idle(cx))?;
+        }
         Poll::Ready(Ok(n))
     }
 
@@ -192,7 +207,7 @@ impl<T: Write + Send + 'static> Blocking<T> {
             ready!(self.poll_idle(cx))?;
         }
         if let Blocking::Idle(_) = self {
-            let (mut inner, buf) = self.take();
+            let (mut inner, buf) = self.take()?;
             *self = Blocking::Busy(
                 crate::task::spawn_blocking(move || {
                     let result = inner.flush();
@@ -230,3 +245,13 @@ macro_rules! async_write_via_blocking {
 
 async_write_via_blocking!(Stdout);
 async_write_via_blocking!(Stderr);
+
+/// The error of a blocking-pool operation that did not complete: the runtime's shutdown
+/// error (`runtime::is_rt_shutdown_err`) if the pool cancelled it, else the join error.
+fn join_error(e: crate::task::JoinError) -> io::Error {
+    if e.is_cancelled() {
+        crate::runtime::shutdown_error()
+    } else {
+        io::Error::other(e.to_string())
+    }
+}
