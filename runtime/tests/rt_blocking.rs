@@ -1,4 +1,4 @@
-//! The blocking pool: thread limit, keep-alive exit, cancellation of queued closures.
+//! The blocking pool: thread limit, keep-alive exit, what shutdown does to queued and later closures.
 
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -73,30 +73,37 @@ fn idle_blocking_threads_exit_after_keep_alive() {
     }
 }
 
+/// A closure queued behind a busy thread when the runtime shuts down still runs (as
+/// Tokio's: closures handed to `spawn_blocking` before the shutdown run), and its handle
+/// gives its result; one spawned after the shutdown is refused (cancelled).
 #[test]
-fn queued_closure_is_cancelled_at_shutdown_and_never_runs() {
-    let rt = Builder::new_current_thread()
-        .max_blocking_threads(1)
-        .build()
-        .unwrap();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let (started_tx, started_rx) = mpsc::channel::<()>();
-    // Occupies the only thread until released.
-    let busy = rt.spawn_blocking(move || {
-        started_tx.send(()).unwrap();
-        let _ = release_rx.recv();
-    });
-    started_rx.recv().unwrap();
-    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let r = ran.clone();
-    let queued = rt.spawn_blocking(move || r.store(true, std::sync::atomic::Ordering::SeqCst));
-    // Shut down without waiting; then let the busy closure finish.
-    rt.shutdown_background();
-    release_tx.send(()).unwrap();
-    let other = Builder::new_current_thread().build().unwrap();
-    assert!(other.block_on(queued).unwrap_err().is_cancelled());
-    other.block_on(busy).unwrap();
-    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+fn queued_closure_runs_after_shutdown_and_later_ones_are_refused() {
+    for current_thread in [true, false] {
+        let mut builder = if current_thread {
+            Builder::new_current_thread()
+        } else {
+            Builder::new_multi_thread()
+        };
+        let rt = builder.max_blocking_threads(1).build().unwrap();
+        let handle = rt.handle().clone();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        // Occupies the only thread until released.
+        let busy = rt.spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+        });
+        started_rx.recv().unwrap();
+        let queued = rt.spawn_blocking(|| 42);
+        // Shut down without waiting; then let the busy closure finish.
+        rt.shutdown_background();
+        let refused = handle.spawn_blocking(|| 7);
+        release_tx.send(()).unwrap();
+        let other = Builder::new_current_thread().build().unwrap();
+        other.block_on(busy).unwrap();
+        assert_eq!(other.block_on(queued).unwrap(), 42);
+        assert!(other.block_on(refused).unwrap_err().is_cancelled());
+    }
 }
 
 /// The last reference to a runtime dropped inside one of its blocking closures: the pool's

@@ -6,8 +6,9 @@
 //! async task, polled once), so its `JoinHandle`, `abort` (effective while queued) and panic
 //! capture behave exactly like an async task's.
 //!
-//! Shutdown cancels queued closures and waits (with the runtime's timeout, if any) for the
-//! running ones, which cannot be interrupted.
+//! Shutdown refuses new closures (their `JoinHandle`s yield a cancelled `JoinError`); the
+//! closures already handed over still run, queued ones included, as with Tokio, and the
+//! runtime waits for them (with its timeout, if any): they cannot be interrupted.
 
 mod pool;
 

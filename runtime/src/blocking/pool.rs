@@ -140,18 +140,16 @@ impl BlockingPool {
         &self.spawner
     }
 
-    /// Cancels queued closures, tells idle threads to exit, and waits for all threads up to
-    /// `timeout` (None: forever). Returns `true` if every thread exited.
+    /// Refuses new closures, tells idle threads to exit, and waits up to `timeout` (None:
+    /// forever) for every thread, which first runs what is queued (as Tokio's pool does: a
+    /// closure handed to `spawn_blocking` before the shutdown runs). Returns `true` if every
+    /// thread exited.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
         let inner = &self.spawner.inner;
-        let queued: Vec<_> = {
+        {
             let mut shared = lock(&inner.shared);
             shared.shutdown = true;
             inner.condvar.notify_all();
-            shared.queue.drain(..).collect()
-        };
-        for task in queued {
-            task.0.shutdown();
         }
         inner.threads.wait(timeout)
     }

@@ -25,8 +25,9 @@ pub(crate) enum Flavor {
 /// A zokio runtime: a scheduler, its worker threads and its blocking pool.
 ///
 /// Dropping it shuts it down: every task still alive is cancelled (its future is dropped,
-/// its `JoinHandle` yields a cancelled `JoinError`), worker threads exit, queued blocking
-/// closures are cancelled, and the drop waits for running blocking closures to return. Use
+/// its `JoinHandle` yields a cancelled `JoinError`), worker threads exit, blocking closures
+/// spawned after it are refused, and the drop waits for the blocking closures spawned
+/// before it (running or queued) to return, as Tokio's does. Use
 /// [`shutdown_timeout`](Self::shutdown_timeout) to bound that wait.
 pub struct Runtime {
     flavor: Flavor,
