@@ -20,18 +20,17 @@
 
 use crate::io::unix::AsyncFd;
 use crate::io::{AsyncRead, AsyncWrite, ReadBuf};
+use crate::loom::{lock, Mutex};
 use crate::net::unix::pipe::PipeEnd;
 use crate::signal::unix::{signal, Signal, SignalKind};
 use std::ffi::OsStr;
 use std::future::Future;
-
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::pin::Pin;
 use std::process::{ExitStatus, Output, Stdio};
-use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 /// A process to spawn: std's `Command` builder, with Tokio's additions
@@ -299,22 +298,18 @@ impl Child {
             Ok(exit) => exit,
             Err(e) => return Err((child, e)),
         };
-        let pipes = (|| {
-            Ok::<_, io::Error>((
-                child.stdin.take().map(ChildStdin::from_std).transpose()?,
-                child.stdout.take().map(ChildStdout::from_std).transpose()?,
-                child.stderr.take().map(ChildStderr::from_std).transpose()?,
-            ))
-        })();
-        match pipes {
-            Ok((stdin, stdout, stderr)) => Ok(Child {
+        let stdin = child.stdin.take().map(ChildStdin::from_std).transpose();
+        let stdout = child.stdout.take().map(ChildStdout::from_std).transpose();
+        let stderr = child.stderr.take().map(ChildStderr::from_std).transpose();
+        match (stdin, stdout, stderr) {
+            (Ok(stdin), Ok(stdout), Ok(stderr)) => Ok(Child {
                 stdin,
                 stdout,
                 stderr,
                 state: State::Running(child, exit),
                 kill_on_drop,
             }),
-            Err(e) => Err((child, e)),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err((child, e)),
         }
     }
 
@@ -472,10 +467,6 @@ fn reap_orphans() {
     if !orphans.is_empty() {
         orphans.retain_mut(|c| matches!(c.try_wait(), Ok(None)));
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether this kernel has `pidfd_open` (Linux 5.3), asked once.

@@ -233,11 +233,7 @@ fn vectored_writes_send_every_slice_in_one_call() {
     use zokio::io::AsyncWrite;
     for rt in flavors() {
         rt.block_on(async {
-            let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let (client, accepted) =
-                zokio::join!(zokio::net::TcpStream::connect(addr), listener.accept());
-            let (mut client, (mut server, _)) = (client.unwrap(), accepted.unwrap());
+            let (mut client, mut server) = connected_pair().await;
             assert!(client.is_write_vectored());
             let bufs = [io::IoSlice::new(b"ab"), io::IoSlice::new(b"cd")];
             // An accepted socket is assumed writable: the first poll writes both slices.
@@ -260,11 +256,7 @@ fn urgent_data_is_priority_readiness() {
     use zokio::io::Interest;
     for rt in flavors() {
         rt.block_on(async {
-            let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let (client, accepted) =
-                zokio::join!(zokio::net::TcpStream::connect(addr), listener.accept());
-            let (client, (server, _)) = (client.unwrap(), accepted.unwrap());
+            let (client, server) = connected_pair().await;
             // One byte of TCP urgent data raises POLLPRI on the receiver.
             // SAFETY: a valid one-byte buffer and an open socket.
             let sent =
@@ -274,4 +266,12 @@ fn urgent_data_is_priority_readiness() {
             assert!(ready.is_priority(), "{ready:?}");
         });
     }
+}
+
+/// A connected TCP client and the server's accepted end, over 127.0.0.1.
+async fn connected_pair() -> (zokio::net::TcpStream, zokio::net::TcpStream) {
+    let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = zokio::join!(zokio::net::TcpStream::connect(addr), listener.accept());
+    (client.unwrap(), accepted.unwrap().0)
 }

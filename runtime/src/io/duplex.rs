@@ -1,6 +1,6 @@
 //! In-memory pipes, Tokio's [`duplex`] and [`simplex`]: a bounded byte buffer between a
 //! writer and a reader, each operation spending zokio's cooperative budget (Tokio's spend
-//! Tokio's, which zokio's tasks never set, so a loop over them never yielded).
+//! Tokio's budget, which zokio's tasks never set: a loop over them would never yield).
 //!
 //! One pipe is a buffer of at most `max_buf_size` bytes behind a mutex, with the waker of
 //! a reader waiting for bytes and of a writer waiting for room. A write copies what fits
@@ -11,11 +11,12 @@
 //! wakers dropped, after the mutex is released, since either may run arbitrary code (drop
 //! the peer, poll the other side).
 
+use crate::loom::{lock, Mutex};
 use bytes::{Buf, BytesMut};
 use std::io::{self, IoSlice};
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, ReadHalf, WriteHalf};
 
@@ -161,11 +162,6 @@ impl Pipe {
             dropped: None,
         }
     }
-}
-
-fn lock(pipe: &Mutex<Pipe>) -> MutexGuard<'_, Pipe> {
-    // A panic while a pipe is locked leaves it consistent (every update is one step).
-    pipe.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Runs `op` on the locked pipe as one budgeted operation, then the wake-ups it asks for.

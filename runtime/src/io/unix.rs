@@ -362,12 +362,13 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 }
 
-impl AsyncFd<std::os::fd::OwnedFd> {
-    /// [`register_with_interest`](Self::register_with_interest) for a descriptor this value
-    /// owns, which meets the contract by itself.
-    pub(crate) fn owned(fd: std::os::fd::OwnedFd, interest: Interest) -> io::Result<Self> {
-        // SAFETY: an `OwnedFd` keeps its descriptor open and unchanged until dropped.
-        unsafe { AsyncFd::register_with_interest(fd, interest) }.map_err(|e| e.cause)
+impl<T: AsRawFd + Into<std::os::fd::OwnedFd>> AsyncFd<T> {
+    /// [`register_with_interest`](Self::register_with_interest) for a value that owns its
+    /// descriptor (an `OwnedFd`, a std socket: what converts into an `OwnedFd`), which
+    /// meets the contract by itself.
+    pub(crate) fn owned(inner: T, interest: Interest) -> io::Result<Self> {
+        // SAFETY: such a value keeps its descriptor open and unchanged until dropped.
+        unsafe { AsyncFd::register_with_interest(inner, interest) }.map_err(|e| e.cause)
     }
 }
 

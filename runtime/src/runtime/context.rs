@@ -80,6 +80,11 @@ pub(crate) fn with_handle<R>(
         .ok_or(TryCurrentError { destroyed: false })
 }
 
+/// Whether the current runtime (see [`with_handle`]) is a current-thread one.
+pub(crate) fn in_current_thread_runtime() -> bool {
+    with_handle(|h| matches!(h, scheduler::Handle::CurrentThread(_))).unwrap_or(false)
+}
+
 /// Restores the previous current handle on drop.
 #[must_use]
 pub(crate) struct SetCurrentGuard {

@@ -2,13 +2,14 @@
 //! one [`SignalKind`] (see the [module docs](super) for how).
 
 use crate::io::unix::AsyncFd;
+use crate::loom::{lock, Mutex};
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
 /// A signal number, with Tokio's constructors for the common ones.
@@ -106,7 +107,7 @@ pub struct Signal {
     /// The slot's generation this listener has received up to.
     seen: u64,
     /// A duplicate of the self-pipe's read end, on this runtime's I/O driver.
-    pipe: AsyncFd<OwnedFd>,
+    pipe: AsyncFd<UnixStream>,
 }
 
 /// Starts listening for `kind`, installing its handler the first time (see the
@@ -130,7 +131,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let slot = &globals.slots[signum as usize];
     let dup = globals.receiver.try_clone()?;
     // Registered first: outside a runtime this fails before a handler is installed.
-    let pipe = AsyncFd::owned(OwnedFd::from(dup), crate::io::Interest::READABLE)?;
+    let pipe = AsyncFd::owned(dup, crate::io::Interest::READABLE)?;
     slot.install(signum, globals.sender.as_raw_fd())?;
     Ok(Signal {
         signum,
@@ -169,7 +170,7 @@ impl Signal {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(_)) => return Poll::Ready(None),
                 Poll::Ready(Ok(mut ready)) => {
-                    drain(self.pipe.get_ref().as_raw_fd());
+                    drain(self.pipe.get_ref());
                     ready.clear_ready();
                     globals.deliver_pending();
                 }
@@ -189,14 +190,9 @@ impl Drop for Signal {
 
 /// Reads the self-pipe until it is empty (or fails: a stray error leaves it to the next
 /// event).
-fn drain(fd: RawFd) {
-    // SAFETY: `fd` is the open descriptor of the `AsyncFd` the caller holds; the
-    // `ManuallyDrop` keeps the borrowed `UnixStream` from closing it.
-    let mut stream = std::mem::ManuallyDrop::new(unsafe {
-        <UnixStream as std::os::fd::FromRawFd>::from_raw_fd(fd)
-    });
+fn drain(mut pipe: &UnixStream) {
     let mut buf = [0u8; 128];
-    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    while matches!(pipe.read(&mut buf), Ok(n) if n > 0) {}
 }
 
 /// Process-wide state, made by the first [`signal`] call.
@@ -296,10 +292,4 @@ impl Slot {
             }
         }
     }
-}
-
-/// Locks a waiter map; a panic while it was held left it consistent (a map insert or
-/// removal either happened or not), so poisoning is ignored.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

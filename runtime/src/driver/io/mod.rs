@@ -167,12 +167,7 @@ pub(crate) fn current_ring() -> Option<RingHandle> {
     // submit to its ring, but nothing says anyone is reaping it, and the completion would
     // wait for the next `block_on`, maybe forever. Those callers take the blocking-pool
     // path, as every caller does on epoll (and as Tokio's `fs` always does).
-    if own.is_none()
-        && crate::runtime::context::with_handle(|h| {
-            matches!(h, crate::scheduler::Handle::CurrentThread(_))
-        })
-        .unwrap_or(false)
-    {
+    if own.is_none() && crate::runtime::context::in_current_thread_runtime() {
         return None;
     }
     Some(RingHandle {
