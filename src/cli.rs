@@ -57,6 +57,13 @@ pub(crate) struct RunArgs {
     /// point.
     #[arg(long)]
     pub(crate) pin: bool,
+    /// What to measure: `wall-clock` (time: each workload's own unit), `instructions`
+    /// (user-space instructions per operation, counted by Valgrind's Callgrind in a child
+    /// process per workload; needs valgrind) or `allocations` (heap allocations and bytes
+    /// per operation, counted by zbench's allocator). Counts do not move with the
+    /// machine's load: gate on them with `compare --metric instructions`.
+    #[arg(long, value_name = "MEASURE", default_value = "wall-clock", value_parser = parse_measure)]
+    pub(crate) measure: zbench_report::schema::Measure,
     /// Finish the run whose journal is in DIR (a run that was killed, or whose machine
     /// went down): measure the workloads it lacks and write DIR/results.json with every
     /// workload once. Every setting (workloads, runtimes, seed, ...) comes from the
@@ -64,9 +71,15 @@ pub(crate) struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["quick", "out", "seed", "runtimes", "baseline", "workers", "zokio_driver", "client_threads", "pin"]
+        conflicts_with_all = ["quick", "out", "seed", "runtimes", "baseline", "workers", "zokio_driver", "client_threads", "pin", "measure"]
     )]
     pub(crate) resume: Option<PathBuf>,
+}
+
+pub(crate) fn parse_measure(s: &str) -> Result<zbench_report::schema::Measure, String> {
+    zbench_report::schema::Measure::from_name(s).ok_or_else(|| {
+        format!("unknown measure {s:?}: expected wall-clock, instructions or allocations")
+    })
 }
 
 pub(crate) fn parse_driver(s: &str) -> Result<zokio::runtime::IoDriver, String> {
@@ -121,12 +134,14 @@ pub(crate) enum Command {
         base: PathBuf,
         /// The run under test.
         new: PathBuf,
-        /// Relative change that counts: `5%` or `0.05`.
-        #[arg(long, default_value = "5%", value_parser = parse_threshold)]
-        threshold: f64,
+        /// Relative change that counts: `5%` or `0.05` [default: 5%; 1% with
+        /// `--metric instructions` or `allocations`].
+        #[arg(long, value_parser = parse_threshold)]
+        threshold: Option<f64>,
         /// `ratio`: `--runtime`'s ratio to the baseline on each workload, from the same run
         /// (survives a slower machine); `absolute`: each runtime's raw figure (same machine
-        /// only).
+        /// only); `instructions`, `allocations`: the ratio in two files of runs that counted
+        /// them (`--measure`), which do not move when nothing changed.
         #[arg(long, value_enum, default_value_t = MetricArg::Ratio)]
         metric: MetricArg,
         /// The runtime whose ratios the `ratio` metric gates on.
@@ -181,6 +196,20 @@ pub(crate) enum Command {
         /// A results.json written by `zbench all` or `zbench run`.
         file: PathBuf,
     },
+    /// Internal: one workload of a counted run, in a process of its own (under Valgrind for
+    /// instructions); writes its records as JSON to OUT.
+    #[command(name = "__counted", hide = true)]
+    Counted {
+        /// The workload.
+        workload: String,
+        /// The run's settings, as JSON (the journal's header).
+        settings: PathBuf,
+        /// Where to write the records.
+        out: PathBuf,
+    },
+    /// Internal: whether zokio's io_uring driver runs under Callgrind (run under it).
+    #[command(name = "__io-uring-probe", hide = true)]
+    IoUringProbe,
     /// Internal: one measurement in a fresh process (memory figures), printed on stdout.
     #[command(name = "__child", hide = true)]
     Child {
@@ -202,6 +231,8 @@ pub(crate) enum Command {
 pub(crate) enum MetricArg {
     Ratio,
     Absolute,
+    Instructions,
+    Allocations,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -35,6 +35,9 @@ pub(crate) struct Settings {
     pub(crate) zokio_driver: String,
     pub(crate) client_threads: Option<u16>,
     pub(crate) pin: bool,
+    /// What the run measures (wall clock in journals from before `--measure`).
+    #[serde(default)]
+    pub(crate) measure: zbench_report::schema::Measure,
 }
 
 /// One line of the journal.

@@ -14,6 +14,11 @@ use std::time::SystemTime;
 use zbench_report::schema::{self, RunInfo};
 use zbench_suite::suite::Workload;
 
+/// Counts allocations in `--measure allocations` runs; the system allocator otherwise (one
+/// relaxed load more per call, the same for every runtime).
+#[global_allocator]
+static ALLOCATOR: zbench_suite::counting::CountingAlloc = zbench_suite::counting::CountingAlloc;
+
 mod cli;
 mod cmd;
 mod journal;
@@ -67,12 +72,16 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         } => {
             let runtime = zbench_suite::rt::known(runtime.trim())
                 .ok_or_else(|| unknown_runtime(runtime.trim()))?;
+            use zbench_report::compare::Metric;
+            let metric = match metric {
+                MetricArg::Ratio => Metric::Ratio,
+                MetricArg::Absolute => Metric::Absolute,
+                MetricArg::Instructions => Metric::Instructions,
+                MetricArg::Allocations => Metric::Allocations,
+            };
             let opts = zbench_report::compare::Options {
-                threshold,
-                metric: match metric {
-                    MetricArg::Ratio => zbench_report::compare::Metric::Ratio,
-                    MetricArg::Absolute => zbench_report::compare::Metric::Absolute,
-                },
+                threshold: threshold.unwrap_or_else(|| metric.default_threshold()),
+                metric,
                 seed,
                 runtime,
             };
@@ -81,6 +90,14 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::List { runtimes } => cmd::list::list(runtimes),
         Command::All(args) => cmd::run::measure(catalogue(), &args),
         Command::Run { patterns, args } => cmd::run::measure(cmd::run::select(&patterns)?, &args),
+        Command::Counted {
+            workload,
+            settings,
+            out,
+        } => cmd::run::counted_child(&workload, &settings, &out),
+        Command::IoUringProbe => {
+            zbench_suite::callgrind::io_uring_probe().map_err(anyhow::Error::msg)
+        }
         Command::Child {
             job,
             runtime,
@@ -177,5 +194,6 @@ fn run_info(started: String) -> RunInfo {
         runtimes: Vec::new(),
         baseline: String::new(),
         parts: Vec::new(),
+        measure: schema::Measure::WallClock,
     }
 }

@@ -25,6 +25,9 @@ pub(crate) fn print_run(file: &ResultFile) {
         names.join(", "),
         file.run.baseline,
     );
+    if file.run.measure.is_count() {
+        println!("measure: {}", file.run.measure.describe());
+    }
     if file.run.parts.len() > 1 {
         let parts: Vec<String> = file
             .run

@@ -31,7 +31,7 @@ fn iter_timed<R, T: Into<Timed>>(b: &mut Bencher<'_>, rt: &R, body: fn(&R) -> T)
             .map(|_| {
                 let start = Instant::now();
                 let timed = body(rt).into();
-                timed.elapsed.unwrap_or_else(|| start.elapsed())
+                timed.phase.map_or_else(|| start.elapsed(), |p| p.elapsed)
             })
             .sum()
     });

@@ -7,8 +7,10 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod callgrind;
 pub mod catalogue;
 pub mod child;
+pub mod counting;
 pub mod machine;
 pub mod measure;
 pub mod placement;

@@ -12,10 +12,140 @@
 //! [`interleave`] is the one loop every measuring strategy (rates, latency histograms,
 //! child processes, scaling and parameter sweeps, network load) runs its samples through.
 //! A rate sample is one call of a workload body, which returns how many operations it did
-//! and, when it times only one phase of its work itself, how long that phase took; the
-//! sample's figure is operations per second.
+//! and, when it measures only one phase of its work itself (with a [`Meter`]), what that
+//! phase cost; the sample's figure is operations per second.
+//!
+//! What a run measures is set once per process ([`set_measure`]): time (the default), or
+//! a count per operation ([`Measure::Instructions`] under Callgrind,
+//! [`Measure::Allocations`] with zbench's counting allocator). A [`Meter`] reads all of
+//! them; [`rate`] turns a call's cost into the sample of the run's measure.
 
+use crate::{callgrind, counting};
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use std::time::{Duration, Instant};
+pub use zbench_report::schema::Measure;
+
+static MEASURE: AtomicU8 = AtomicU8::new(0);
+
+/// Sets what this process measures, for every [`Meter`] from now on. Counting
+/// allocations switches the counting allocator on.
+///
+/// # Errors
+/// [`Measure::Allocations`] in a process whose global allocator is not
+/// [`counting::CountingAlloc`] (the zbench binary installs it).
+pub fn set_measure(m: Measure) -> Result<(), String> {
+    if m == Measure::Allocations && !counting::installed() {
+        return Err("allocations cannot be counted: this program's global allocator is not zbench's counting allocator".into());
+    }
+    counting::set_counting(m == Measure::Allocations);
+    MEASURE.store(
+        Measure::ALL.iter().position(|x| *x == m).unwrap_or(0) as u8,
+        Relaxed,
+    );
+    Ok(())
+}
+
+/// What this process measures ([`Measure::WallClock`] unless [`set_measure`] said
+/// otherwise).
+pub fn measure() -> Measure {
+    Measure::ALL[usize::from(MEASURE.load(Relaxed)) % Measure::ALL.len()]
+}
+
+/// How the error of [`wall_clock_only`] starts: the runner records such a workload as not
+/// applicable in a run that counts, with the rest of the message as the reason.
+pub const NOT_COUNTED: &str = "cannot count ";
+
+/// The error of a strategy that can only measure time, in a run that counts: `what` says
+/// what its figure is (a memory figure read from a child's RSS, say).
+///
+/// # Errors
+/// When the run counts instructions or allocations.
+pub fn wall_clock_only(what: &str) -> Result<(), String> {
+    match measure() {
+        Measure::WallClock => Ok(()),
+        m => Err(format!("{NOT_COUNTED}{} per operation: {what}", m.name())),
+    }
+}
+
+/// Names what the next samples measure (`runtime`, warm-up or not) where a run keeps a
+/// record of each sample: the dump index of an instruction run ([`callgrind::set_label`]).
+pub fn label(runtime: &str, phase: Phase) {
+    if measure() == Measure::Instructions {
+        let phase = match phase {
+            Phase::WarmUp => "warm-up",
+            Phase::Measure => "measure",
+        };
+        callgrind::set_label(&format!("{runtime} {phase}"));
+    }
+}
+
+/// Measures one phase of work as the run's measure asks: its time always, and its
+/// instructions or allocations on every thread when the run counts them. Meters nest
+/// (a body's own phase inside the strategy's whole call); in an instruction run the outer
+/// meter's count then covers only the part after the inner one.
+#[derive(Debug)]
+pub struct Meter {
+    start: Instant,
+    allocations: counting::Counts,
+    instructions: Option<callgrind::Phase>,
+}
+
+/// What a [`Meter`] read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cost {
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Instructions or allocations, per the run's measure (0 when it measures time).
+    pub count: u64,
+    /// Bytes the allocations asked for (allocation runs only, else 0).
+    pub bytes: u64,
+}
+
+impl Meter {
+    /// Starts measuring.
+    pub fn start() -> Meter {
+        let m = measure();
+        let allocations = if m == Measure::Allocations {
+            counting::snapshot()
+        } else {
+            counting::Counts::default()
+        };
+        let instructions = (m == Measure::Instructions).then(callgrind::Phase::begin);
+        Meter {
+            start: Instant::now(),
+            allocations,
+            instructions,
+        }
+    }
+
+    /// Stops measuring and returns what the phase cost.
+    ///
+    /// # Panics
+    /// In an instruction run, if Callgrind's count cannot be read ([`callgrind::Phase::end`]).
+    pub fn stop(self) -> Cost {
+        let elapsed = self.start.elapsed();
+        match (self.instructions, measure()) {
+            (Some(phase), _) => Cost {
+                elapsed,
+                count: phase.end(),
+                bytes: 0,
+            },
+            (None, Measure::Allocations) => {
+                let c = counting::snapshot().since(self.allocations);
+                Cost {
+                    elapsed,
+                    count: c.allocations,
+                    bytes: c.bytes,
+                }
+            }
+            (None, _) => Cost {
+                elapsed,
+                count: 0,
+                bytes: 0,
+            },
+        }
+    }
+}
 
 /// How long and how often to measure.
 #[derive(Debug, Clone, Copy)]
@@ -44,28 +174,69 @@ impl MeasureConfig {
     };
 }
 
-/// What one call of a workload body did: operations, and the time they took when the body
-/// timed one phase itself (spawning without running, say); `None` means "the whole call".
+/// What one call of a workload body did: operations, and what they cost when the body
+/// measured one phase itself with a [`Meter`] (spawning without running, say); `None`
+/// means "the whole call".
 #[derive(Debug, Clone, Copy)]
 pub struct Timed {
     /// Operations performed.
     pub ops: u64,
-    /// Time of the measured phase, if not the whole call.
-    pub elapsed: Option<Duration>,
+    /// Cost of the measured phase, if not the whole call.
+    pub phase: Option<Cost>,
+}
+
+impl Timed {
+    /// `ops` operations whose cost `phase` measured.
+    pub fn phase(ops: u64, phase: Cost) -> Timed {
+        Timed {
+            ops,
+            phase: Some(phase),
+        }
+    }
 }
 
 impl From<u64> for Timed {
     fn from(ops: u64) -> Timed {
-        Timed { ops, elapsed: None }
+        Timed { ops, phase: None }
     }
 }
 
-/// Calls `f` once and returns its rate in operations per second.
+/// Calls `f` once and returns its sample in the run's measure: operations per second, or
+/// instructions or allocations per operation.
 pub fn rate<T: Into<Timed>>(f: impl FnOnce() -> T) -> f64 {
-    let start = Instant::now();
+    sample(f).value
+}
+
+/// One sample of a call: its figure in the run's measure, and in an allocation run the
+/// bytes allocated per operation beside it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Operations per second, or instructions or allocations per operation.
+    pub value: f64,
+    /// Bytes allocated per operation (allocation runs; 0 otherwise).
+    pub bytes_per_op: f64,
+}
+
+/// Calls `f` once and returns its [`Sample`] (see [`rate`]).
+pub fn sample<T: Into<Timed>>(f: impl FnOnce() -> T) -> Sample {
+    let meter = Meter::start();
     let timed = f().into();
-    let elapsed = timed.elapsed.unwrap_or_else(|| start.elapsed());
-    timed.ops as f64 / elapsed.as_secs_f64()
+    let whole = meter.stop();
+    per_op(timed.ops, timed.phase.unwrap_or(whole))
+}
+
+/// The sample of `ops` operations that cost `cost`, in the run's measure (see [`rate`]).
+pub fn per_op(ops: u64, cost: Cost) -> Sample {
+    match measure() {
+        Measure::WallClock => Sample {
+            value: ops as f64 / cost.elapsed.as_secs_f64(),
+            bytes_per_op: 0.0,
+        },
+        _ => Sample {
+            value: cost.count as f64 / ops as f64,
+            bytes_per_op: cost.bytes as f64 / ops as f64,
+        },
+    }
 }
 
 /// Whether a call is warm-up (its result is dropped) or a measured sample.
@@ -118,10 +289,14 @@ pub fn interleave<S, E>(
         match warm_up {
             WarmUp::None => {}
             WarmUp::Once => drop(sampler(Phase::WarmUp)?),
+            WarmUp::For(d) if d.is_zero() => {}
             WarmUp::For(d) => {
                 let start = Instant::now();
-                while start.elapsed() < d {
+                loop {
                     drop(sampler(Phase::WarmUp)?);
+                    if start.elapsed() >= d {
+                        break;
+                    }
                 }
             }
         }
@@ -212,6 +387,28 @@ mod tests {
     }
 
     #[test]
+    fn a_timed_warm_up_calls_at_least_once_unless_zero() {
+        for (d, at_least, at_most) in [(Duration::ZERO, 0, 0), (Duration::from_nanos(1), 1, 1)] {
+            let calls = RefCell::new(0);
+            let mut sides: Vec<Sampler<'_, Result<u32, Infallible>>> = vec![Box::new(|phase| {
+                if phase == Phase::WarmUp {
+                    // Long enough that a nanosecond has passed after the first call.
+                    std::thread::sleep(Duration::from_micros(10));
+                    *calls.borrow_mut() += 1;
+                }
+                Ok(0)
+            })];
+            interleave(1, WarmUp::For(d), &mut sides).unwrap();
+            drop(sides);
+            let calls = calls.into_inner();
+            assert!(
+                (at_least..=at_most).contains(&calls),
+                "{d:?}: {calls} calls"
+            );
+        }
+    }
+
+    #[test]
     fn a_sampler_error_stops_the_measurement() {
         let mut sides: Vec<Sampler<'_, Result<u32, String>>> = vec![
             Box::new(|_| Ok(1)),
@@ -225,9 +422,15 @@ mod tests {
 
     #[test]
     fn a_timed_phase_is_used_instead_of_the_whole_call() {
-        let r = rate(|| Timed {
-            ops: 1_000,
-            elapsed: Some(Duration::from_millis(2)),
+        let r = rate(|| {
+            Timed::phase(
+                1_000,
+                Cost {
+                    elapsed: Duration::from_millis(2),
+                    count: 0,
+                    bytes: 0,
+                },
+            )
         });
         assert!((r - 5e5).abs() < 1e-3);
     }

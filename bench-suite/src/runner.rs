@@ -1,5 +1,6 @@
 //! Runs workloads and turns their outcomes into result records and the claims audit.
 
+use crate::measure;
 use crate::rt;
 use crate::stats::summarize;
 use crate::suite::{Ctx, Point, Series, Workload};
@@ -46,24 +47,29 @@ fn params_json(w: &Workload, ctx: &Ctx, point: &Point) -> BTreeMap<String, serde
 
 /// Adds one workload's outcome to `records`: a result per series, and a comparison of every
 /// series with the point's baseline (the run's, unless the point names another) where both
-/// have the same number of samples (paired by round).
+/// have the same number of samples (paired by round). The figures are in the process's
+/// [`measure::measure`]: a count per operation (lower is better) in a run that counts.
 pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], seed: u64) {
+    let measure = measure::measure();
     for point in points {
         let params = params_json(w, ctx, point);
         let tag = serde_json::to_string(&params).unwrap_or_default();
         let seed_of = |what: &str| sub_seed(seed, &format!("{}{tag}", w.name), what);
         let baseline = point.baseline.unwrap_or(ctx.baseline);
         // Measured samples become the reported figure here, in one place, per w.figure
-        // (or as measured, for a point with a figure of its own).
+        // (or as measured, for a point with a figure of its own or a count per operation).
+        let counted = measure.is_count();
         let report = |xs: &[f64]| -> Vec<f64> {
-            match point.figure {
-                Some(_) => xs.to_vec(),
-                None => xs.iter().map(|x| w.figure.report(*x)).collect(),
+            if counted || point.figure.is_some() {
+                xs.to_vec()
+            } else {
+                xs.iter().map(|x| w.figure.report(*x)).collect()
             }
         };
         let (unit, higher_is_better) = match point.figure {
-            Some(f) => (f.unit, f.higher_is_better),
-            None => (w.unit, w.figure.higher_is_better()),
+            _ if counted => (measure.unit(point.figure.map_or(w.unit, |f| f.unit)), false),
+            Some(f) => (f.unit.to_owned(), f.higher_is_better),
+            None => (w.unit.to_owned(), w.figure.higher_is_better()),
         };
         let figures: Vec<(&Series, Vec<f64>)> = point
             .series
@@ -78,7 +84,7 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                 claim_ids: w.claims.iter().map(|c| (*c).to_owned()).collect(),
                 runtime: series.name.to_owned(),
                 params: params.clone(),
-                unit: unit.to_owned(),
+                unit: unit.clone(),
                 higher_is_better,
                 samples: samples.clone(),
                 stats: summarize(samples, seed_of(series.name)),
@@ -90,6 +96,7 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), *v))
                     .collect(),
+                measure,
             });
         }
         let Some((base_series, base)) = figures.iter().find(|(s, _)| s.name == baseline) else {
@@ -125,6 +132,7 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                     }),
                 ratios,
                 higher_is_better,
+                measure,
             });
         }
     }
@@ -158,7 +166,21 @@ pub fn run_one(w: &Workload, ctx: &Ctx, seed: u64) -> Result<Records, String> {
     let (here, not_applicable) = applicable(w, ctx)?;
     records.not_applicable.extend(not_applicable);
     if !here.runtimes.is_empty() {
-        let outcome = (w.run)(&here).map_err(|e| format!("workload {} failed: {e}", w.name))?;
+        let outcome = match (w.run)(&here) {
+            Ok(outcome) => outcome,
+            // A workload whose figure cannot be counted, in a run that counts.
+            Err(e) if e.starts_with(measure::NOT_COUNTED) && measure::measure().is_count() => {
+                records
+                    .not_applicable
+                    .extend(here.runtimes.iter().map(|name| NotApplicable {
+                        workload: w.name.to_owned(),
+                        runtime: (*name).to_owned(),
+                        reason: e.clone(),
+                    }));
+                return Ok(records);
+            }
+            Err(e) => return Err(format!("workload {} failed: {e}", w.name)),
+        };
         record(&mut records, w, &here, &outcome.points, seed);
     }
     Ok(records)
@@ -199,7 +221,32 @@ pub fn applicable(w: &Workload, ctx: &Ctx) -> Result<(Ctx, Vec<NotApplicable>), 
 /// The claims audit: every claim of CLAIMS.md, judged on the workload that measured it
 /// (its last point, e.g. the most workers); "not run" for claims whose workload exists but
 /// was not selected, "not yet measured" for claims with no workload yet.
+///
+/// The documented figures are times, rates and sizes: a run that counted instructions or
+/// allocations judges none of them ("not run", saying so).
 pub fn audit_claims(records: &Records, catalogue: &[Workload]) -> Vec<ClaimAudit> {
+    if let Some(m) = records
+        .results
+        .iter()
+        .map(|r| r.measure)
+        .find(|m| m.is_count())
+    {
+        return claims::CLAIMS
+            .iter()
+            .map(|claim| match catalogue.iter().find(|w| w.claims.contains(&claim.id)) {
+                Some(w) => {
+                    let mut a = claims::not_run(claim, w.name);
+                    a.explanation = format!(
+                        "this run counted {} per operation, and the documented figure is not a count; `zbench run {}` measures it",
+                        m.name(),
+                        w.name
+                    );
+                    a
+                }
+                None => claims::audit(claim, None),
+            })
+            .collect();
+    }
     claims::CLAIMS
         .iter()
         .map(|claim| {

@@ -12,7 +12,7 @@
 //! - [`child_processes`]: one fresh process per sample (memory figures).
 //! - [`scaling`] and [`sweep`]: [`rates`] at each worker count or parameter value.
 
-use crate::measure::{self, interleave, Phase, Sampler, Timed, WarmUp};
+use crate::measure::{self, interleave, Cost, Measure, Meter, Phase, Sampler, Timed, WarmUp};
 use crate::rt::{self, RunOptions, Runtime, Visitor};
 use crate::suite::{Ctx, Point, Series};
 use hdrhistogram::Histogram;
@@ -114,10 +114,12 @@ struct Shards {
 /// One sample's start signal for every shard.
 type Shot = std::sync::Arc<std::sync::Barrier>;
 
-/// What one shard did in one sample: its timed window and operations.
+/// What one shard did in one sample: its timed window, what the whole call cost, and its
+/// operations.
 struct ShardRun {
     start: std::time::Instant,
     end: std::time::Instant,
+    cost: Cost,
     timed: Timed,
 }
 
@@ -155,15 +157,18 @@ impl Shards {
                         // Reached even when preparing panicked: the others wait for it.
                         go.wait();
                         let start = std::time::Instant::now();
+                        let meter = Meter::start();
                         let run = prepared.and_then(|()| {
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                                 body.run(&rt, &ctx)
                             }))
                         });
+                        let cost = meter.stop();
                         let run = run
                             .map(|timed| ShardRun {
                                 start,
                                 end: std::time::Instant::now(),
+                                cost,
                                 timed,
                             })
                             .map_err(|_| format!("{} shard {index} panicked", R::NAME));
@@ -193,8 +198,9 @@ impl Shards {
 
     /// Runs the body once on every shard at once: total operations over the time from the
     /// first shard's start to the last one's end (or, for bodies that time one phase
-    /// themselves, over the longest shard's phase).
-    fn sample(&self) -> Result<f64, String> {
+    /// themselves, over the longest shard's phase). A run that counts has one shard
+    /// ([`shard_count`]): its count over its operations.
+    fn sample(&self) -> Result<measure::Sample, String> {
         let go = std::sync::Arc::new(std::sync::Barrier::new(self.jobs.len()));
         for job in &self.jobs {
             job.send(go.clone()).map_err(|_| "a shard thread is gone")?;
@@ -207,7 +213,16 @@ impl Shards {
             })
             .collect::<Result<Vec<ShardRun>, String>>()?;
         let ops: u64 = runs.iter().map(|r| r.timed.ops).sum();
-        let phases: Vec<_> = runs.iter().filter_map(|r| r.timed.elapsed).collect();
+        if measure::measure().is_count() {
+            let [run] = &runs[..] else {
+                return Err(format!("{} shards in a counted run", runs.len()));
+            };
+            return Ok(measure::per_op(ops, run.timed.phase.unwrap_or(run.cost)));
+        }
+        let phases: Vec<_> = runs
+            .iter()
+            .filter_map(|r| r.timed.phase.map(|p| p.elapsed))
+            .collect();
         let elapsed = if phases.is_empty() {
             let start = runs
                 .iter()
@@ -223,7 +238,14 @@ impl Shards {
         } else {
             phases.into_iter().max().expect("not empty")
         };
-        Ok(ops as f64 / elapsed.as_secs_f64())
+        Ok(measure::per_op(
+            ops,
+            Cost {
+                elapsed,
+                count: 0,
+                bytes: 0,
+            },
+        ))
     }
 }
 
@@ -236,9 +258,11 @@ impl Drop for Shards {
     }
 }
 
-/// How many thread-per-core runtimes an N-worker row of `B` runs on (see [`RateBody`]).
+/// How many thread-per-core runtimes an N-worker row of `B` runs on (see [`RateBody`]);
+/// one in a run that counts instructions or allocations, whose counts are over the whole
+/// process and so cannot be told apart between shards running at once.
 fn shard_count<B: RateBody>(workers: usize) -> usize {
-    if B::SPLIT {
+    if B::SPLIT && !measure::measure().is_count() {
         workers
     } else {
         1
@@ -260,28 +284,34 @@ impl<B> Clone for RateSampler<'_, B> {
 impl<B> Copy for RateSampler<'_, B> {}
 
 impl<'a, B: RateBody> MakeSampler<'a> for RateSampler<'a, B> {
-    type Sample = f64;
+    type Sample = measure::Sample;
 
-    fn make<R: Runtime>(self) -> Sampler<'a, Result<f64, String>> {
+    fn make<R: Runtime>(self) -> Sampler<'a, Result<measure::Sample, String>> {
         match self.flavor {
             Flavor::MultiThread(workers) if R::THREAD_PER_CORE => {
                 match Shards::new::<R, B>(shard_count::<B>(workers), self.ctx, self.body) {
-                    Ok(shards) => Box::new(move |_| shards.sample()),
+                    Ok(shards) => Box::new(move |phase| {
+                        measure::label(R::NAME, phase);
+                        shards.sample()
+                    }),
                     Err(e) => Box::new(move |_| Err(e.clone())),
                 }
             }
             flavor => {
                 let rt: R = flavor.build(&self.ctx.options);
-                Box::new(move |_| {
+                Box::new(move |phase| {
                     self.body.prepare(self.ctx);
-                    Ok(measure::rate(|| self.body.run(&rt, self.ctx)))
+                    measure::label(R::NAME, phase);
+                    Ok(measure::sample(|| self.body.run(&rt, self.ctx)))
                 })
             }
         }
     }
 }
 
-/// Measures `body` on a runtime of `flavor` of each kind in the run: one point, in ops/s.
+/// Measures `body` on a runtime of `flavor` of each kind in the run: one point, in ops/s
+/// (or, in a run that counts, instructions or allocations per operation, with the median
+/// bytes allocated per operation as extra `bytes_allocated_per_op` of an allocation run).
 /// A thread-per-core runtime's series of an N-worker point records how many runtimes ran
 /// it (extra `thread_per_core_runtimes`).
 ///
@@ -293,16 +323,45 @@ pub fn rates<B: RateBody>(ctx: &Ctx, flavor: Flavor, body: &B) -> Result<Point, 
         WarmUp::For(ctx.cfg.warmup),
         RateSampler { ctx, flavor, body },
     )?;
-    let mut point = Point::from_samples(series);
+    let mut point = from_samples(series);
     if let Flavor::MultiThread(workers) = flavor {
-        for s in &mut point.series {
-            if rt::info(s.name).is_some_and(|i| i.thread_per_core) {
-                let shards = shard_count::<B>(workers);
-                s.extra.push(("thread_per_core_runtimes", shards as f64));
-            }
-        }
+        mark_thread_per_core(&mut point, shard_count::<B>(workers));
     }
     Ok(point)
+}
+
+/// Records on each thread-per-core runtime's series how many of its runtimes ran the point
+/// (extra `thread_per_core_runtimes`).
+fn mark_thread_per_core(point: &mut Point, shards: usize) {
+    for s in &mut point.series {
+        if rt::info(s.name).is_some_and(|i| i.thread_per_core) {
+            s.extra.push(("thread_per_core_runtimes", shards as f64));
+        }
+    }
+}
+
+/// A point of [`measure::Sample`]s: their values as samples, and in an allocation run the
+/// median bytes per operation of each series as its extra `bytes_allocated_per_op`.
+pub fn from_samples(series: PerRuntime<measure::Sample>) -> Point {
+    let bytes: Vec<f64> = series
+        .iter()
+        .map(|(_, samples)| {
+            let b: Vec<f64> = samples.iter().map(|s| s.bytes_per_op).collect();
+            crate::stats::median(&b)
+        })
+        .collect();
+    let mut point = Point::from_samples(
+        series
+            .into_iter()
+            .map(|(name, samples)| (name, samples.iter().map(|s| s.value).collect()))
+            .collect(),
+    );
+    if measure::measure() == Measure::Allocations {
+        for (s, b) in point.series.iter_mut().zip(bytes) {
+            s.extra.push(("bytes_allocated_per_op", b));
+        }
+    }
+    point
 }
 
 /// One point per worker count from 1 to the machine's cores (at least 2), `workers` in
@@ -369,9 +428,10 @@ impl<B> Clone for HistogramSampler<'_, B> {
 impl<B> Copy for HistogramSampler<'_, B> {}
 
 impl<'a, B: HistogramBody> MakeSampler<'a> for HistogramSampler<'a, B> {
-    type Sample = Histogram<u64>;
+    /// The round's histogram, and its count per recorded value in a run that counts.
+    type Sample = (Histogram<u64>, measure::Sample);
 
-    fn make<R: Runtime>(self) -> Sampler<'a, Result<Histogram<u64>, String>> {
+    fn make<R: Runtime>(self) -> Sampler<'a, Result<Self::Sample, String>> {
         // A latency body's work is one set of tasks: a thread-per-core runtime runs it on
         // one of its runtimes.
         let rt: R = if R::THREAD_PER_CORE {
@@ -384,7 +444,14 @@ impl<'a, B: HistogramBody> MakeSampler<'a> for HistogramSampler<'a, B> {
                 Phase::WarmUp => (self.per_round / 4).max(1),
                 Phase::Measure => self.per_round,
             };
-            Ok(self.body.run(&rt, n))
+            measure::label(R::NAME, phase);
+            let mut histogram = None;
+            let sample = measure::sample(|| {
+                histogram = Some(self.body.run(&rt, n));
+                n as u64
+            });
+            let histogram = histogram.ok_or("the latency body recorded nothing")?;
+            Ok((histogram, sample))
         })
     }
 }
@@ -392,7 +459,8 @@ impl<'a, B: HistogramBody> MakeSampler<'a> for HistogramSampler<'a, B> {
 /// A latency workload on multi-thread runtimes (one runtime of a thread-per-core kind,
 /// recorded as `thread_per_core_runtimes`): after a quarter round of warm-up per runtime,
 /// interleaved rounds of `per_round` values; each round's p50 is one sample, and the
-/// percentiles are over every recorded value.
+/// percentiles are over every recorded value. In a run that counts, a round's sample is
+/// its instructions or allocations per recorded value, and there are no percentiles.
 ///
 /// # Errors
 /// As [`each_runtime`].
@@ -410,9 +478,19 @@ pub fn histograms<B: HistogramBody>(
             body,
         },
     )?;
+    if measure::measure().is_count() {
+        let counted = rounds
+            .into_iter()
+            .map(|(name, rounds)| (name, rounds.into_iter().map(|(_, s)| s).collect()))
+            .collect();
+        let mut point = from_samples(counted);
+        mark_thread_per_core(&mut point, 1);
+        return Ok(point);
+    }
     let series = rounds
         .into_iter()
-        .map(|(name, hists)| {
+        .map(|(name, rounds)| {
+            let hists: Vec<Histogram<u64>> = rounds.into_iter().map(|(h, _)| h).collect();
             let mut all = crate::workloads::latency_histogram();
             for h in &hists {
                 all.add(h).map_err(|e| e.to_string())?;
@@ -464,6 +542,7 @@ pub fn child_processes(
     n: usize,
     params: Vec<(&'static str, serde_json::Value)>,
 ) -> Result<Point, String> {
+    measure::wall_clock_only("a memory figure, read from a fresh process's resident memory")?;
     let exe = ctx.child_exe.as_deref();
     let (workers, driver) = (ctx.cfg.workers, ctx.options.zokio_driver);
     let mut samplers: Vec<Sampler<'_, Result<f64, String>>> = ctx

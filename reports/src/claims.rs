@@ -182,8 +182,12 @@ pub fn fmt_num(x: f64) -> String {
         format!("{x:.0}")
     } else if a >= 10.0 {
         format!("{x:.1}")
-    } else {
+    } else if a >= 0.1 || a == 0.0 || !a.is_finite() {
         format!("{x:.2}")
+    } else {
+        // Three significant digits, down to a millionth (allocations per operation).
+        let digits = (2 - a.log10().floor() as i32).clamp(3, 6) as usize;
+        format!("{x:.digits$}")
     }
 }
 

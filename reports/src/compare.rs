@@ -1,6 +1,6 @@
 //! Comparing two result files, and the regression gate.
 //!
-//! Two metrics:
+//! Four metrics:
 //! - [`Metric::Ratio`] (the default) compares one runtime's ratio to the baseline on each
 //!   workload (zokio's, unless [`Options::runtime`] names another), measured in the same run
 //!   of each file. A slower CI machine slows both runtimes, so the ratio
@@ -8,6 +8,13 @@
 //!   Tokio dropped its absolute-time dashboard for its false alarms, tokio PR #4090).
 //! - [`Metric::Absolute`] compares each runtime's raw figures: meaningful only between runs
 //!   on the same machine.
+//! - [`Metric::Instructions`] and [`Metric::Allocations`] compare the ratio as
+//!   [`Metric::Ratio`] does, in two files that counted instructions (or allocations) per
+//!   operation (`zbench --measure`): counts that do not move with the machine's load, so a
+//!   threshold of 1% ([`COUNT_THRESHOLD`]) holds where wall-clock figures need 5%.
+//!
+//! Figures of different measures are never compared: both files must have measured the
+//! same thing (what the metric counts, for the last two), or [`compare`] refuses them.
 //!
 //! Entries are matched by workload name and parameters (and runtime, for absolute figures).
 //! A workload present in both files under different parameters is reported as such and not
@@ -20,7 +27,7 @@
 //! threshold and its whole interval lies on the worse side of zero; *improved* symmetrically;
 //! anything else (within the threshold, or an interval straddling zero) is *unchanged*.
 
-use crate::schema::{ResultFile, READABLE};
+use crate::schema::{Measure, ResultFile, READABLE};
 use crate::stats::{bootstrap_ratio_of_medians_ci, median};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -34,6 +41,46 @@ pub enum Metric {
     Ratio,
     /// Each runtime's raw figure.
     Absolute,
+    /// The ratio of instructions per operation (`--measure instructions` files).
+    Instructions,
+    /// The ratio of allocations per operation (`--measure allocations` files).
+    Allocations,
+}
+
+/// The default threshold of the counted metrics: 1%.
+pub const COUNT_THRESHOLD: f64 = 0.01;
+
+/// The default threshold of the wall-clock metrics: 5%.
+pub const WALL_CLOCK_THRESHOLD: f64 = 0.05;
+
+impl Metric {
+    /// The measure a file must have for this metric.
+    pub fn measure(self) -> Option<Measure> {
+        match self {
+            Metric::Ratio | Metric::Absolute => None,
+            Metric::Instructions => Some(Measure::Instructions),
+            Metric::Allocations => Some(Measure::Allocations),
+        }
+    }
+
+    /// The threshold used when none is given.
+    pub fn default_threshold(self) -> f64 {
+        if self.measure().is_some() {
+            COUNT_THRESHOLD
+        } else {
+            WALL_CLOCK_THRESHOLD
+        }
+    }
+
+    /// How a report names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Metric::Ratio => "ratio to the baseline",
+            Metric::Absolute => "absolute",
+            Metric::Instructions => "instructions per operation, ratio to the baseline",
+            Metric::Allocations => "allocations per operation, ratio to the baseline",
+        }
+    }
 }
 
 /// What [`compare`] was asked.
@@ -52,7 +99,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            threshold: 0.05,
+            threshold: WALL_CLOCK_THRESHOLD,
             metric: Metric::Ratio,
             seed: 0,
             runtime: "zokio",
@@ -172,6 +219,9 @@ pub enum CompareError {
         /// New file's schema.
         new: String,
     },
+    /// The files measured different things, or not what the metric compares.
+    #[error("{0}")]
+    Measure(String),
 }
 
 /// The outcome of [`compare`].
@@ -206,7 +256,7 @@ struct Entry {
 
 fn entries(file: &ResultFile, metric: Metric, runtime: &str) -> Vec<Entry> {
     match metric {
-        Metric::Ratio => file
+        Metric::Ratio | Metric::Instructions | Metric::Allocations => file
             .comparisons
             .iter()
             .filter(|c| c.runtime == runtime)
@@ -256,6 +306,26 @@ pub fn compare(base: &ResultFile, new: &ResultFile, opts: Options) -> Result<Rep
             base: base.schema.clone(),
             new: new.schema.clone(),
         });
+    }
+    let (mb, mn) = (base.run.measure, new.run.measure);
+    match opts.metric.measure() {
+        Some(wanted) if mb != wanted || mn != wanted => {
+            return Err(CompareError::Measure(format!(
+                "--metric {} compares two files of `--measure {}` runs; base measured {}, new measured {}",
+                wanted.name(),
+                wanted.name(),
+                mb.name(),
+                mn.name()
+            )))
+        }
+        None if mb != mn => {
+            return Err(CompareError::Measure(format!(
+                "base measured {} and new measured {}: figures of different measures are never compared",
+                mb.name(),
+                mn.name()
+            )))
+        }
+        _ => {}
     }
     let base_entries = entries(base, opts.metric, opts.runtime);
     let new_entries = entries(new, opts.metric, opts.runtime);
@@ -407,10 +477,7 @@ impl Report {
         let _ = writeln!(
             out,
             "### zbench compare ({} metric, threshold {})\n",
-            match self.metric {
-                Metric::Ratio => "ratio to the baseline",
-                Metric::Absolute => "absolute",
-            },
+            self.metric.describe(),
             pct(self.threshold).trim_start_matches('+')
         );
         let _ = writeln!(
@@ -539,7 +606,82 @@ mod tests {
             no_verdict: None,
             stats: stats(ratios),
             higher_is_better: hib,
+            measure: Measure::WallClock,
         }
+    }
+
+    /// A file of a `--measure m` run holding `comparisons` of that measure.
+    fn counted(m: Measure, mut comparisons: Vec<Comparison>) -> ResultFile {
+        for c in &mut comparisons {
+            c.measure = m;
+            c.higher_is_better = false;
+        }
+        let mut f = file(comparisons);
+        f.run.measure = m;
+        f
+    }
+
+    #[test]
+    fn instruction_ratios_gate_at_one_percent() {
+        let opts = Options {
+            metric: Metric::Instructions,
+            threshold: Metric::Instructions.default_threshold(),
+            ..Options::default()
+        };
+        // Counts barely move: 0.5x, then 0.5075x (1.5% more instructions relative to
+        // Tokio) and 0.503x (0.6% more, within the threshold).
+        let base = counted(
+            Measure::Instructions,
+            vec![
+                comparison("a", 2, false, &[0.5; 4]),
+                comparison("b", 2, false, &[0.5; 4]),
+            ],
+        );
+        let new = counted(
+            Measure::Instructions,
+            vec![
+                comparison("a", 2, false, &[0.5075; 4]),
+                comparison("b", 2, false, &[0.503; 4]),
+            ],
+        );
+        let r = compare(&base, &new, opts).unwrap();
+        assert_eq!(r.rows[0].verdict, Verdict::Regressed);
+        assert_eq!(r.rows[1].verdict, Verdict::Unchanged);
+        assert!(r.regressed());
+        let r = compare(&new, &base, opts).unwrap();
+        assert_eq!(r.rows[0].verdict, Verdict::Improved);
+        assert!(compare(&base, &base, opts)
+            .unwrap()
+            .rows
+            .iter()
+            .all(|r| r.verdict == Verdict::Unchanged));
+        assert!(r.to_markdown().contains("instructions per operation"));
+    }
+
+    #[test]
+    fn figures_of_different_measures_are_never_compared() {
+        let wall = file(vec![comparison("a", 2, true, &noisy(1.0))]);
+        let instr = counted(
+            Measure::Instructions,
+            vec![comparison("a", 2, false, &[0.5; 4])],
+        );
+        let alloc = counted(
+            Measure::Allocations,
+            vec![comparison("a", 2, false, &[0.5; 4])],
+        );
+        let with = |metric| Options {
+            metric,
+            ..Options::default()
+        };
+        // A counted metric on files that did not count it.
+        let e = compare(&wall, &wall, with(Metric::Instructions)).unwrap_err();
+        assert!(e.to_string().contains("measured wall_clock"), "{e}");
+        let e = compare(&instr, &alloc, with(Metric::Allocations)).unwrap_err();
+        assert!(e.to_string().contains("base measured instructions"), "{e}");
+        // Two files of different measures, whatever the metric.
+        let e = compare(&wall, &instr, Options::default()).unwrap_err();
+        assert!(e.to_string().contains("never compared"), "{e}");
+        assert!(compare(&alloc, &alloc, with(Metric::Allocations)).is_ok());
     }
 
     fn file(comparisons: Vec<Comparison>) -> ResultFile {

@@ -18,6 +18,92 @@ pub const SCHEMA: &str = "zbench/2";
 /// below).
 pub const READABLE: &[&str] = &["zbench/1", SCHEMA];
 
+/// What a run's figures measure. One run measures one thing; every figure records it, so
+/// that figures of different measures are never compared with each other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Time on the wall clock: operations per second, nanoseconds, bytes, as each
+    /// workload's unit says (the default, and every file from before `--measure`).
+    #[default]
+    WallClock,
+    /// User-space instructions per operation, counted by Valgrind's Callgrind over the
+    /// measured phase only (every thread of the process; the kernel's work is not counted).
+    Instructions,
+    /// Heap allocations per operation, counted by zbench's global allocator over the
+    /// measured phase (every thread of the process); the bytes they asked for beside it.
+    Allocations,
+}
+
+impl Measure {
+    /// Every measure, in the order `--measure` lists them.
+    pub const ALL: [Measure; 3] = [
+        Measure::WallClock,
+        Measure::Instructions,
+        Measure::Allocations,
+    ];
+
+    /// The name on the command line and in the result file: `wall_clock`, `instructions`,
+    /// `allocations`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::WallClock => "wall_clock",
+            Measure::Instructions => "instructions",
+            Measure::Allocations => "allocations",
+        }
+    }
+
+    /// Parses [`name`](Self::name) (also `wall-clock`).
+    pub fn from_name(s: &str) -> Option<Measure> {
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.name() == s || m.name().replace('_', "-") == s)
+    }
+
+    /// Whether figures are counts per operation (instructions, allocations) rather than
+    /// the workload's own unit.
+    pub fn is_count(self) -> bool {
+        self != Measure::WallClock
+    }
+
+    /// The unit of a counted figure of a workload whose wall-clock unit is `unit`:
+    /// `instructions/task` for `tasks/s`, `allocations/switch` for `ns/switch`,
+    /// `instructions/op` for anything else. `unit` unchanged for [`Measure::WallClock`].
+    pub fn unit(self, unit: &str) -> String {
+        let what = match self {
+            Measure::WallClock => return unit.to_owned(),
+            Measure::Instructions => "instructions",
+            Measure::Allocations => "allocations",
+        };
+        let op = unit
+            .strip_suffix("/s")
+            .map(|op| {
+                // tasks -> task, switches -> switch, msg -> msg.
+                op.strip_suffix("ches")
+                    .map(|stem| &op[..stem.len() + 2])
+                    .or_else(|| op.strip_suffix('s'))
+                    .unwrap_or(op)
+            })
+            .or_else(|| unit.strip_prefix("ns/"))
+            .filter(|op| !op.is_empty())
+            .unwrap_or("op");
+        format!("{what}/{op}")
+    }
+
+    /// A sentence saying what the figures are, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Measure::WallClock => "wall-clock figures in each workload's unit",
+            Measure::Instructions => "user-space instructions per operation, counted by Valgrind's Callgrind over the measured phase of every thread (kernel work is not counted: I/O figures are user-space only); not times, and never compared with wall-clock figures",
+            Measure::Allocations => "heap allocations per operation, counted by zbench's global allocator over the measured phase of every thread; not times, and never compared with wall-clock figures",
+        }
+    }
+}
+
+fn is_wall_clock(m: &Measure) -> bool {
+    *m == Measure::WallClock
+}
+
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultFile {
@@ -76,6 +162,10 @@ pub struct RunInfo {
     /// `--resume` (each resumption is a part). Empty in files from before `--resume`.
     #[serde(default)]
     pub parts: Vec<RunPart>,
+    /// What every figure of the run measures (absent, and wall clock, in files from before
+    /// `--measure`).
+    #[serde(default)]
+    pub measure: Measure,
 }
 
 /// One part of a run ([`RunInfo::parts`]): when it started and the workloads it measured.
@@ -264,6 +354,9 @@ pub struct WorkloadResult {
     /// empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, f64>,
+    /// What the samples measure (absent for wall-clock figures).
+    #[serde(default, skip_serializing_if = "is_wall_clock")]
+    pub measure: Measure,
 }
 
 /// One runtime against the baseline (Tokio, unless stated) on one workload point, from
@@ -289,6 +382,9 @@ pub struct Comparison {
     /// Whether a ratio above 1 means the runtime is better (throughput) or worse (latency,
     /// memory): copied from the workload.
     pub higher_is_better: bool,
+    /// What the compared figures measure (absent for wall-clock figures).
+    #[serde(default, skip_serializing_if = "is_wall_clock")]
+    pub measure: Measure,
 }
 
 /// The audit of one documented claim.
@@ -477,6 +573,7 @@ pub(crate) mod tests {
                 runtimes: v1_runtimes(),
                 baseline: "tokio".into(),
                 parts: Vec::new(),
+                measure: Measure::WallClock,
             },
             machine: MachineInfo {
                 cpu_model: "test cpu".into(),
@@ -503,6 +600,7 @@ pub(crate) mod tests {
                 errors: 0,
                 no_verdict: None,
                 extra: Default::default(),
+                measure: Measure::WallClock,
             }],
             not_applicable: vec![],
             comparisons: vec![Comparison {
@@ -514,6 +612,7 @@ pub(crate) mod tests {
                 stats,
                 no_verdict: None,
                 higher_is_better: true,
+                measure: Measure::WallClock,
             }],
             claims: vec![],
         }
@@ -541,6 +640,26 @@ pub(crate) mod tests {
         assert!(!file.comparisons.is_empty());
         assert!(file.comparisons.iter().all(|c| c.runtime == "zokio"));
         assert!(file.not_applicable.is_empty());
+    }
+
+    #[test]
+    fn counted_units_name_the_operation() {
+        assert_eq!(Measure::Instructions.unit("tasks/s"), "instructions/task");
+        assert_eq!(Measure::Allocations.unit("ns/switch"), "allocations/switch");
+        assert_eq!(Measure::Instructions.unit("ns/op"), "instructions/op");
+        assert_eq!(Measure::Instructions.unit("ns"), "instructions/op");
+        assert_eq!(Measure::Allocations.unit("msg/s"), "allocations/msg");
+        assert_eq!(
+            Measure::Allocations.unit("switches/s"),
+            "allocations/switch"
+        );
+        assert_eq!(
+            Measure::Instructions.unit("round trips/s"),
+            "instructions/round trip"
+        );
+        assert_eq!(Measure::WallClock.unit("tasks/s"), "tasks/s");
+        assert_eq!(Measure::from_name("wall-clock"), Some(Measure::WallClock));
+        assert_eq!(Measure::from_name("cycles"), None);
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub(crate) fn load_command(a: LoadArgs) -> Result<()> {
             no_verdict: None,
             errors,
             extra: Default::default(),
+            measure: schema::Measure::WallClock,
         }],
         comparisons: Vec::new(),
         not_applicable: Vec::new(),

@@ -5,7 +5,8 @@ use crate::cli::{Format, RunArgs};
 use crate::journal::{Entry, Journal, Settings};
 use crate::{catalogue, prepare_out_dir, run_info, table, unknown_runtime, utc_now, UsageError};
 use anyhow::{Context, Result};
-use zbench_report::schema::{self, ResultFile, RunInfo};
+use zbench_report::schema::{self, Measure, ResultFile, RunInfo};
+use zbench_suite::callgrind;
 use zbench_suite::measure::MeasureConfig;
 use zbench_suite::suite::{Ctx, Workload};
 use zbench_suite::{machine, runner};
@@ -57,8 +58,11 @@ fn runtimes(names: &[String]) -> Result<Vec<&'static str>> {
 pub(crate) fn measure(workloads: Vec<Workload>, args: &RunArgs) -> Result<()> {
     let started = utc_now();
     let Some(resume_dir) = &args.resume else {
-        let settings = settings(&workloads, args)?;
+        let mut settings = settings(&workloads, args)?;
         check(&settings)?;
+        if settings.measure == Measure::Instructions {
+            instruction_driver(&mut settings)?;
+        }
         let dir = prepare_out_dir(args.out.as_deref(), &started)?;
         let journal = Journal::create(&dir, &started, &settings)?;
         return finish_run(
@@ -129,16 +133,192 @@ fn settings(workloads: &[Workload], args: &RunArgs) -> Result<Settings> {
         zokio_driver: zokio_driver.name().to_owned(),
         client_threads: args.client_threads,
         pin: args.pin,
+        measure: args.measure,
     })
 }
 
 /// Checks what can be checked before measuring: a network placement this machine cannot
-/// give is a usage error.
+/// give is a usage error; an instruction run without Valgrind fails here (exit 1).
 fn check(settings: &Settings) -> Result<()> {
     net_options(settings)
         .placement(usize::from(settings.workers))
         .map_err(UsageError)?;
+    if settings.measure == Measure::Instructions {
+        callgrind::valgrind_version().map_err(anyhow::Error::msg)?;
+    }
     Ok(())
+}
+
+/// zokio's driver in an instruction run: its io_uring driver where Valgrind lets other
+/// threads run while one waits in `io_uring_enter` (a probe says), else epoll, with a note
+/// on stderr; the result file records the driver used. An explicit `--zokio-driver
+/// io_uring` that cannot run is an error.
+fn instruction_driver(settings: &mut Settings) -> Result<()> {
+    use zokio::runtime::IoDriver;
+    let driver = IoDriver::from_name(&settings.zokio_driver).unwrap_or(IoDriver::Auto);
+    if driver == IoDriver::Epoll || !settings.runtimes.iter().any(|r| r == "zokio") {
+        return Ok(());
+    }
+    // Without io_uring in the kernel, auto is epoll anyway.
+    if zokio::runtime::Builder::new_current_thread()
+        .io_driver(IoDriver::IoUring)
+        .build()
+        .is_err()
+    {
+        return Ok(());
+    }
+    let exe = std::env::current_exe().context("cannot find zbench's own executable")?;
+    let Err(why) = callgrind::io_uring_under_callgrind(&exe, std::time::Duration::from_secs(10))
+    else {
+        return Ok(());
+    };
+    let version = callgrind::valgrind_version().unwrap_or_default();
+    if driver == IoDriver::IoUring {
+        anyhow::bail!(
+            "zokio's io_uring driver cannot be counted under {version}: {why}; measure with --zokio-driver epoll"
+        );
+    }
+    eprintln!(
+        "zbench: zokio runs its epoll driver in this instruction run: under {version}, {why}"
+    );
+    settings.zokio_driver = IoDriver::Epoll.name().to_owned();
+    Ok(())
+}
+
+/// Rounds per workload of an instruction run, whatever its size: counts barely move from
+/// round to round, and each round runs under Callgrind, tens of times slower than natively.
+const INSTRUCTION_ROUNDS: usize = 3;
+
+/// What a run measures with, from its settings.
+struct Setup {
+    ctx: Ctx,
+    cfg: MeasureConfig,
+    options: zbench_suite::rt::RunOptions,
+    runtimes: Vec<&'static str>,
+    baseline: &'static str,
+    zokio_io_driver: String,
+}
+
+fn setup(settings: &Settings) -> Result<Setup> {
+    let zokio_driver = zokio::runtime::IoDriver::from_name(&settings.zokio_driver)
+        .ok_or_else(|| anyhow::anyhow!("unknown zokio driver {:?}", settings.zokio_driver))?;
+    let options = zbench_suite::rt::RunOptions {
+        zokio_driver,
+        cpus: None,
+    };
+    let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
+        .io_driver(zokio_driver)
+        .build()
+        .map(|rt| rt.metrics().io_driver().name().to_owned());
+    let mut cfg = if settings.quick {
+        MeasureConfig::QUICK
+    } else {
+        MeasureConfig::FULL
+    };
+    if settings.measure == Measure::Instructions {
+        // One warm-up call (time-based warm-up means nothing at Callgrind's pace).
+        cfg.warmup = std::time::Duration::from_nanos(1);
+        cfg.rounds = INSTRUCTION_ROUNDS;
+    }
+    cfg.workers = usize::from(settings.workers);
+    let runtimes = runtimes(&settings.runtimes)?;
+    let baseline = zbench_suite::rt::known(&settings.baseline)
+        .ok_or_else(|| unknown_runtime(&settings.baseline))?;
+    cfg.rounds = zbench_suite::measure::rounds_for(cfg.rounds, runtimes.len());
+    let zokio_io_driver = match zokio_io_driver {
+        Ok(name) => name,
+        Err(e) if runtimes.contains(&"zokio") => {
+            return Err(anyhow::anyhow!(
+                "zokio cannot build a runtime on the {} driver: {e}",
+                zokio_driver.name()
+            ))
+        }
+        Err(e) => format!("none ({e})"),
+    };
+    let ctx = Ctx {
+        options,
+        net: net_options(settings),
+        child_exe: std::env::current_exe().ok(),
+        stress_duration: std::time::Duration::from_secs(if settings.quick { 2 } else { 10 }),
+        ..Ctx::new(cfg, runtimes.clone(), baseline)
+    };
+    Ok(Setup {
+        ctx,
+        cfg,
+        options,
+        runtimes,
+        baseline,
+        zokio_io_driver,
+    })
+}
+
+/// `zbench __counted WORKLOAD SETTINGS OUT`: measures one workload of a counted run in
+/// this process (started under Callgrind by [`under_callgrind`]) and writes its records
+/// to OUT as JSON.
+pub(crate) fn counted_child(
+    workload: &str,
+    settings: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<()> {
+    let text = std::fs::read_to_string(settings)
+        .with_context(|| format!("cannot read {}", settings.display()))?;
+    let settings: Settings = serde_json::from_str(&text)
+        .with_context(|| format!("malformed settings {}", settings.display()))?;
+    let w = catalogue()
+        .into_iter()
+        .find(|w| w.name == workload)
+        .ok_or_else(|| UsageError(format!("unknown workload {workload:?}")))?;
+    zbench_suite::measure::set_measure(settings.measure).map_err(anyhow::Error::msg)?;
+    let setup = setup(&settings)?;
+    let records = runner::run_one(&w, &setup.ctx, settings.seed).map_err(anyhow::Error::msg)?;
+    let entry = Entry::new(w.name, 0, records);
+    std::fs::write(out, serde_json::to_vec(&entry)?)
+        .with_context(|| format!("cannot write {}", out.display()))
+}
+
+/// Measures workload `w` of an instruction run in a child process under Callgrind
+/// (`zbench __counted`), keeping its dumps in `DIR/callgrind/WORKLOAD/` with an index of
+/// which runtime and phase each dump is (`callgrind.out.index`), for `callgrind_annotate`.
+fn under_callgrind(
+    w: &Workload,
+    settings: &Settings,
+    dir: &std::path::Path,
+) -> Result<runner::Records> {
+    let here = dir.join("callgrind").join(w.name);
+    // Dumps of an earlier, killed part of this run would be read as this one's.
+    if here.exists() {
+        std::fs::remove_dir_all(&here)
+            .with_context(|| format!("cannot clear {}", here.display()))?;
+    }
+    std::fs::create_dir_all(&here).with_context(|| format!("cannot create {}", here.display()))?;
+    let settings_path = here.join("settings.json");
+    std::fs::write(&settings_path, serde_json::to_vec_pretty(settings)?)?;
+    let records_path = here.join("records.json");
+    let exe = std::env::current_exe().context("cannot find zbench's own executable")?;
+    let out = callgrind::valgrind_command(&here.join("callgrind.out"))
+        .arg(&exe)
+        .arg("__counted")
+        .arg(w.name)
+        .arg(&settings_path)
+        .arg(&records_path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("cannot start valgrind")?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+        anyhow::bail!(
+            "workload {} failed under Callgrind ({}):\n{}",
+            w.name,
+            out.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let text = std::fs::read_to_string(&records_path)
+        .with_context(|| format!("cannot read {}", records_path.display()))?;
+    let entry: Entry = serde_json::from_str(&text)
+        .with_context(|| format!("malformed records {}", records_path.display()))?;
+    Ok(entry.into_records())
 }
 
 fn net_options(settings: &Settings) -> zbench_suite::placement::NetOptions {
@@ -159,48 +339,22 @@ fn finish_run(
     part_starts: Vec<String>,
     args: &RunArgs,
 ) -> Result<()> {
-    let zokio_driver = zokio::runtime::IoDriver::from_name(&settings.zokio_driver)
-        .ok_or_else(|| anyhow::anyhow!("unknown zokio driver {:?}", settings.zokio_driver))?;
-    let options = zbench_suite::rt::RunOptions {
-        zokio_driver,
-        cpus: None,
-    };
-    let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
-        .io_driver(zokio_driver)
-        .build()
-        .map(|rt| rt.metrics().io_driver().name().to_owned());
-    let mut cfg = if settings.quick {
-        MeasureConfig::QUICK
-    } else {
-        MeasureConfig::FULL
-    };
-    cfg.workers = usize::from(settings.workers);
-    let runtimes = runtimes(&settings.runtimes)?;
-    let baseline = zbench_suite::rt::known(&settings.baseline)
-        .ok_or_else(|| unknown_runtime(&settings.baseline))?;
-    cfg.rounds = zbench_suite::measure::rounds_for(cfg.rounds, runtimes.len());
+    let Setup {
+        ctx,
+        cfg,
+        options,
+        runtimes,
+        baseline,
+        zokio_io_driver,
+    } = setup(&settings)?;
     if !runtimes.contains(&baseline) {
         eprintln!(
             "zbench: the baseline {baseline} is not among --runtimes: no ratios will be taken"
         );
     }
-    let zokio_io_driver = match zokio_io_driver {
-        Ok(name) => name,
-        Err(e) if runtimes.contains(&"zokio") => {
-            return Err(anyhow::anyhow!(
-                "zokio cannot build a runtime on the {} driver: {e}",
-                zokio_driver.name()
-            ))
-        }
-        Err(e) => format!("none ({e})"),
-    };
-    let ctx = Ctx {
-        options,
-        net: net_options(&settings),
-        child_exe: std::env::current_exe().ok(),
-        stress_duration: std::time::Duration::from_secs(if settings.quick { 2 } else { 10 }),
-        ..Ctx::new(cfg, runtimes.clone(), baseline)
-    };
+    if settings.measure == Measure::Allocations {
+        zbench_suite::measure::set_measure(Measure::Allocations).map_err(anyhow::Error::msg)?;
+    }
     let seed = settings.seed;
     let machine = machine::describe();
     let mut order: Vec<(usize, String)> =
@@ -216,7 +370,11 @@ fn finish_run(
     let progress = crate::progress::Progress::new(remaining.len());
     for w in remaining {
         progress.start(w.name);
-        let records = runner::run_one(w, &ctx, seed).map_err(anyhow::Error::msg)?;
+        let records = if settings.measure == Measure::Instructions {
+            under_callgrind(w, &settings, &dir)?
+        } else {
+            runner::run_one(w, &ctx, seed).map_err(anyhow::Error::msg)?
+        };
         let entry = Entry::new(w.name, journal.part, records);
         journal.append(&entry)?;
         order.push((journal.part, w.name.to_owned()));
@@ -244,6 +402,7 @@ fn finish_run(
                 .collect(),
             baseline: baseline.to_owned(),
             parts: crate::journal::parts(&part_starts, &order),
+            measure: settings.measure,
             ..run_info(part_starts[0].clone())
         },
         machine,

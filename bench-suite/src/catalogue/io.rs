@@ -110,6 +110,9 @@ pub const IO_SUBMISSIONS: usize = 1_000;
 pub const NO_BASELINE: &str = "none";
 
 fn batch_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    crate::measure::wall_clock_only(
+        "its figure is submissions per io_uring_enter, itself a count, not a cost per operation",
+    )?;
     use crate::workloads::io::{zokio_batch, TempFile};
     if !ctx.runs(Zokio::NAME) {
         return Ok(Outcome::default());

@@ -281,8 +281,14 @@ fn reference_point(
         return Ok(None);
     }
     let mut samplers: Vec<Sampler<'_, Result<f64, String>>> = vec![
-        Box::new(|_| Ok(rate(&mut zokio))),
-        Box::new(|_| Ok(rate(&mut other))),
+        Box::new(|phase| {
+            crate::measure::label(Zokio::NAME, phase);
+            Ok(rate(&mut zokio))
+        }),
+        Box::new(|phase| {
+            crate::measure::label(reference, phase);
+            Ok(rate(&mut other))
+        }),
     ];
     let out = interleave(ctx.cfg.rounds, WarmUp::For(ctx.cfg.warmup), &mut samplers)?;
     let mut out = out.into_iter();

@@ -444,8 +444,8 @@ pub fn whole_file_writes<R: Runtime>(
     let path =
         move |dir: &std::path::Path, t: usize, i: usize| dir.join(format!("s{shard}-t{t}-{i}"));
     let base = std::sync::Arc::new(dir.to_owned());
-    let elapsed = rt.run(async move {
-        let start = Instant::now();
+    let cost = rt.run(async move {
+        let meter = crate::measure::Meter::start();
         let writers: Vec<_> = (0..tasks)
             .map(|t| {
                 let base = base.clone();
@@ -462,7 +462,7 @@ pub fn whole_file_writes<R: Runtime>(
         for w in writers {
             w.await;
         }
-        start.elapsed()
+        meter.stop()
     });
     for t in 0..tasks {
         for i in 0..per {
@@ -478,10 +478,7 @@ pub fn whole_file_writes<R: Runtime>(
             );
         }
     }
-    crate::measure::Timed {
-        ops: (per * tasks) as u64,
-        elapsed: Some(elapsed),
-    }
+    crate::measure::Timed::phase((per * tasks) as u64, cost)
 }
 
 /// `latency.io_submission`: inside a task, creates `n` no-op futures and polls each once
@@ -492,9 +489,9 @@ pub fn io_submission<R: Runtime>(rt: &R, n: usize) -> crate::measure::Timed {
     rt.run(async move {
         let mut ops: Vec<_> = (0..n).map(|_| Box::pin(R::io_nop())).collect();
         let mut ready = vec![false; n];
-        let elapsed = {
+        let cost = {
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-            let start = Instant::now();
+            let meter = crate::measure::Meter::start();
             for (op, ready) in ops.iter_mut().zip(&mut ready) {
                 // An operation ready at once is fine: it was submitted (and completed).
                 if let std::task::Poll::Ready(r) = std::future::Future::poll(op.as_mut(), &mut cx) {
@@ -502,17 +499,14 @@ pub fn io_submission<R: Runtime>(rt: &R, n: usize) -> crate::measure::Timed {
                     *ready = true;
                 }
             }
-            start.elapsed()
+            meter.stop()
         };
         for (op, ready) in ops.into_iter().zip(ready) {
             if !ready {
                 op.await.expect("no-op");
             }
         }
-        crate::measure::Timed {
-            ops: n as u64,
-            elapsed: Some(elapsed),
-        }
+        crate::measure::Timed::phase(n as u64, cost)
     })
 }
 
@@ -576,7 +570,7 @@ mod tests {
             dirs.prepare(shard);
             let t = whole_file_writes(&Zokio::multi_thread(2), &dirs.dir(), shard, 4, 20, 5_000);
             assert_eq!(t.ops, 20);
-            assert!(t.elapsed.is_some(), "only the writes are timed");
+            assert!(t.phase.is_some(), "only the writes are timed");
         }
         assert_eq!(count(), 40);
         // Preparing retires the shard's own files: emptied, moved out, never deleted.
@@ -606,7 +600,7 @@ mod tests {
             io_submission(&Tokio::multi_thread(2), 100),
         ] {
             assert_eq!(t.ops, 100);
-            assert!(t.elapsed.is_some());
+            assert!(t.phase.is_some());
         }
     }
 

@@ -17,7 +17,6 @@ use crate::measure::Timed;
 use crate::rt::Runtime;
 use hdrhistogram::Histogram;
 use std::future::Future;
-use std::time::Instant;
 
 /// A latency histogram: 1 ns to 60 s, 3 significant digits. Every latency workload and the
 /// load generator record into histograms of these bounds, so theirs can be merged.
@@ -35,15 +34,12 @@ where
     R: Runtime,
     F: Future<Output = ()> + Send + 'static,
 {
-    let elapsed = rt.run(async move {
-        let start = Instant::now();
+    let cost = rt.run(async move {
+        let meter = crate::measure::Meter::start();
         body.await;
-        start.elapsed()
+        meter.stop()
     });
-    Timed {
-        ops,
-        elapsed: Some(elapsed),
-    }
+    Timed::phase(ops, cost)
 }
 
 #[cfg(test)]
@@ -65,12 +61,12 @@ mod tests {
                 }
             }
         };
-        let start = Instant::now();
+        let start = std::time::Instant::now();
         let timed = time_in_task(rt, 1_000, body);
         let whole = start.elapsed();
         assert_eq!(ran.load(Relaxed), 1_000, "body did not run to completion");
         assert_eq!(timed.ops, 1_000);
-        let phase = timed.elapsed.expect("time_in_task times its phase");
+        let phase = timed.phase.expect("time_in_task times its phase").elapsed;
         assert!(
             phase <= whole,
             "phase {phase:?} longer than the call {whole:?}"

@@ -6,11 +6,10 @@
 //! when it gives back and takes again (the contended case's gain). Plain threads, no
 //! runtime: the pool is runtime-agnostic.
 
-use crate::measure::Timed;
+use crate::measure::{Meter, Timed};
 use crossbeam_queue::ArrayQueue;
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
-use std::time::Instant;
 
 /// Idle objects each pool holds (prefilled).
 pub const CAPACITY: usize = 64;
@@ -70,28 +69,25 @@ pub fn cycles<P: Pool>(threads: usize, ops: usize) -> Timed {
     let pool = Arc::new(P::prefilled());
     let per = ops / threads;
     let start = Arc::new(Barrier::new(threads));
-    let run = move |pool: Arc<P>, start: Arc<Barrier>| {
+    let run = move |pool: Arc<P>, start: Arc<Barrier>, meter: bool| {
         start.wait();
-        let t0 = Instant::now();
+        let meter = meter.then(Meter::start);
         for _ in 0..per {
             pool.cycle();
         }
-        t0
+        meter
     };
     let others: Vec<_> = (1..threads)
         .map(|_| {
             let (pool, start) = (pool.clone(), start.clone());
-            std::thread::spawn(move || run(pool, start))
+            std::thread::spawn(move || run(pool, start, false))
         })
         .collect();
-    let t0 = run(pool, start);
+    let meter = run(pool, start, true).expect("the first thread meters");
     for t in others {
         t.join().expect("pool thread");
     }
-    Timed {
-        ops: (per * threads) as u64,
-        elapsed: Some(t0.elapsed()),
-    }
+    Timed::phase((per * threads) as u64, meter.stop())
 }
 
 #[cfg(test)]

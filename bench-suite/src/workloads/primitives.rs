@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Instant;
 
 /// Inside a task, polls `n` already-ready futures with the task's own `Context` (so with
 /// the runtime's waker); only the polling is timed. Ops: `n` polls.
@@ -107,14 +106,14 @@ pub fn memory_allocation<R: Runtime>(rt: &R, n: usize) -> Timed {
 pub fn spawn_without_running<R: Runtime>(rt: &R, n: usize) -> Timed {
     let done = Arc::new(AtomicUsize::new(0));
     rt.block_on(async move {
-        let start = Instant::now();
+        let meter = crate::measure::Meter::start();
         for _ in 0..n {
             let done = done.clone();
             drop(R::spawn_local(async move {
                 done.fetch_add(1, Relaxed);
             }));
         }
-        let elapsed = start.elapsed();
+        let cost = meter.stop();
         // Wait in a task of its own: a runtime may poll its `block_on` future again at
         // once when it wakes itself, without running other tasks in between (monoio does).
         R::spawn_local(async move {
@@ -123,10 +122,7 @@ pub fn spawn_without_running<R: Runtime>(rt: &R, n: usize) -> Timed {
             }
         })
         .await;
-        Timed {
-            ops: n as u64,
-            elapsed: Some(elapsed),
-        }
+        Timed::phase(n as u64, cost)
     })
 }
 

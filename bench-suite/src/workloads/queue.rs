@@ -5,12 +5,11 @@
 //! keeps stealing about half the queue into its own and draining it; ops = items that went
 //! through either side. One generic body per shape, over [`StealQueue`].
 
-use crate::measure::Timed;
+use crate::measure::{Meter, Timed};
 use crossbeam_deque::{Steal, Stealer, Worker};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
-use std::time::Instant;
 use zokio::bench_internals::{run_queue, RunQueue, Stealer as ZokioStealer};
 
 /// Items per burst: half the local queue, so zokio's ring never overflows.
@@ -130,7 +129,7 @@ pub fn with_thief<Q: StealQueue>(items: usize) -> Timed {
             }
         })
     };
-    let start = Instant::now();
+    let meter = Meter::start();
     let mut mine = 0u64;
     for chunk in 0..items / BURST {
         for i in 0..BURST {
@@ -149,13 +148,10 @@ pub fn with_thief<Q: StealQueue>(items: usize) -> Timed {
     while mine + taken.load(Relaxed) < total {
         std::hint::spin_loop();
     }
-    let elapsed = start.elapsed();
+    let cost = meter.stop();
     stop.store(true, Release);
     thread.join().expect("thief thread");
-    Timed {
-        ops: total,
-        elapsed: Some(elapsed),
-    }
+    Timed::phase(total, cost)
 }
 
 #[cfg(test)]

@@ -213,6 +213,12 @@ pub(crate) fn index(
         .filter(|(_, n)| *n > 0)
         .collect();
     let body = html! {
+        @if f.run.measure.is_count() {
+            p.measure {
+                strong { "Measure: " (f.run.measure.name()) ". " }
+                "Every figure of this run is " (f.run.measure.describe()) "."
+            }
+        }
         p {
             "Runtimes " (f.run.runtimes.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))
             ", each against " (f.run.baseline) " (or the named reference), measured in the same run with interleaved rounds. "
@@ -228,6 +234,7 @@ pub(crate) fn index(
             tr { th { "started / finished (UTC)" } td { (f.run.started_utc) " / " (f.run.finished_utc) } }
             tr { th { "zbench" } td { (f.run.zbench_version) ", " (f.run.build_profile) " build, commit " (f.run.git_commit.as_deref().unwrap_or("unknown")) } }
             tr { th { "zokio I/O driver" } td { (f.run.zokio_io_driver.as_deref().unwrap_or("not recorded")) } }
+            tr { th { "measure" } td { (f.run.measure.name()) } }
             tr { th { "rounds, warm-up" } td { (f.run.rounds) " interleaved rounds per workload, " (f.run.warmup_ms) " ms warm-up per runtime" @if f.run.quick { " (quick run)" } } }
             tr { th { "bootstrap seed" } td { (f.run.seed) } }
             tr { th { "command" } td { code { (f.run.command_line.join(" ")) } } }

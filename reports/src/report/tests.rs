@@ -44,6 +44,7 @@ fn result(
         errors: 0,
         no_verdict: None,
         extra: Default::default(),
+        measure: Default::default(),
     }
 }
 
@@ -75,6 +76,7 @@ fn comparison(
         stats: stats(ratio),
         no_verdict: None,
         higher_is_better: higher,
+        measure: Default::default(),
     }
 }
 
@@ -233,6 +235,7 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             runtimes: Vec::new(),
             baseline: "tokio".into(),
             parts: Vec::new(),
+            measure: Default::default(),
         },
         machine: MachineInfo {
             cpu_model: "test cpu".into(),
@@ -551,6 +554,19 @@ fn written_pages_link_only_charts_that_exist_and_every_chart_is_shown() {
     }
     // No temporary files are left behind.
     assert!(charts.iter().all(|c| !c.contains(".tmp-")));
+}
+
+#[test]
+fn a_counted_run_says_what_its_figures_are() {
+    let mut f = sample(1.0, false);
+    f.run.measure = crate::schema::Measure::Instructions;
+    let site = render(&[run(f, "a.json")]).unwrap();
+    let index = svg(&site, "index.html");
+    assert!(index.contains("Measure: instructions"), "{index}");
+    assert!(index.contains("counted by Valgrind"), "{index}");
+    // A wall-clock run has no such banner.
+    let site = render(&[run(sample(1.0, false), "a.json")]).unwrap();
+    assert!(!svg(&site, "index.html").contains("Measure: "));
 }
 
 #[test]

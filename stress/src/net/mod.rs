@@ -634,7 +634,13 @@ fn schedule(ctx: &Ctx) -> (usize, Duration) {
 /// the run, up to all of it, so each runtime's latency shows its knee.
 pub const OFFERED_SHARES: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
 
+/// Why a network workload with an in-process load generator has no count per operation
+/// (`--measure`).
+const GENERATOR_IN_PROCESS: &str =
+    "its load generator (or wrk) runs in this process beside the server, so its instructions and allocations would be counted with the server's";
+
 fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    zbench_suite::measure::wall_clock_only(GENERATOR_IN_PROCESS)?;
     let (rounds, each) = schedule(ctx);
     let body = Bytes::from_static(HELLO);
     let load = |mode, body_len| {
@@ -719,6 +725,7 @@ fn served_as_offered(point: &mut Point, rate: f64) {
 }
 
 fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    zbench_suite::measure::wall_clock_only(GENERATOR_IN_PROCESS)?;
     let (rounds, each) = schedule(ctx);
     let points = measure(
         ctx,
@@ -828,6 +835,9 @@ pub fn idle_connections<R: Runtime>(rt: &R, cap: usize) -> io::Result<(usize, f6
 }
 
 fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    zbench_suite::measure::wall_clock_only(
+        "its figure is connections held, not a cost per operation",
+    )?;
     struct Idle(usize, RunOptions);
     impl MakeSampler<'static> for Idle {
         type Sample = (usize, f64, String);
@@ -883,6 +893,7 @@ fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
 pub const FILE_SETS: [(usize, usize); 2] = [(1, 256 << 20), (1_000, 64 * 1024)];
 
 fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    zbench_suite::measure::wall_clock_only(GENERATOR_IN_PROCESS)?;
     let (rounds, each) = schedule(ctx);
     let mut points = Vec::new();
     for (count, bytes) in FILE_SETS {
