@@ -1,7 +1,7 @@
 //! Runs workloads and turns their outcomes into result records and the claims audit.
 
-use crate::measure;
-use crate::rt;
+use crate::measure::{self, Measure};
+use crate::rt::{self, Cap};
 use crate::stats::summarize;
 use crate::suite::{Ctx, Point, Series, Workload};
 use std::collections::BTreeMap;
@@ -50,7 +50,18 @@ fn params_json(w: &Workload, ctx: &Ctx, point: &Point) -> BTreeMap<String, serde
 /// have the same number of samples (paired by round). The figures are in the process's
 /// [`measure::measure`]: a count per operation (lower is better) in a run that counts.
 pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], seed: u64) {
-    let measure = measure::measure();
+    record_as(measure::measure(), records, w, ctx, points, seed);
+}
+
+/// [`record`] of figures in `measure`.
+fn record_as(
+    measure: Measure,
+    records: &mut Records,
+    w: &Workload,
+    ctx: &Ctx,
+    points: &[Point],
+    seed: u64,
+) {
     for point in points {
         let params = params_json(w, ctx, point);
         let tag = serde_json::to_string(&params).unwrap_or_default();
@@ -67,10 +78,27 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
             }
         };
         let (unit, higher_is_better) = match point.figure {
-            _ if counted => (measure.unit(point.figure.map_or(w.unit, |f| f.unit)), false),
+            _ if counted => {
+                let unit = measure.unit(point.figure.map_or(w.unit, |f| f.unit));
+                // The kernel's part of an I/O operation is not counted: the unit says so.
+                let io = w.needs.iter().any(|c| {
+                    matches!(
+                        c,
+                        Cap::Tcp | Cap::Files | Cap::IoNop | Cap::SendFile | Cap::Hyper
+                    )
+                });
+                match measure {
+                    Measure::Instructions if io => (format!("user-space {unit}"), false),
+                    _ => (unit, false),
+                }
+            }
             Some(f) => (f.unit.to_owned(), f.higher_is_better),
             None => (w.unit.to_owned(), w.figure.higher_is_better()),
         };
+        // Under Callgrind a multi-thread runtime's workers run one at a time, which moves
+        // their counts from run to run more than a current-thread runtime's: marked.
+        let serialised =
+            (measure == Measure::Instructions && w.multi_thread).then_some(ctx.cfg.workers as f64);
         let figures: Vec<(&Series, Vec<f64>)> = point
             .series
             .iter()
@@ -95,6 +123,7 @@ pub fn record(records: &mut Records, w: &Workload, ctx: &Ctx, points: &[Point], 
                     .extra
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), *v))
+                    .chain(serialised.map(|n| ("serialised_workers".to_owned(), n)))
                     .collect(),
                 measure,
             });
@@ -503,6 +532,41 @@ mod tests {
         let spawn = audit.iter().find(|a| a.claim_id == "zsync.spawn").unwrap();
         assert_eq!((spawn.zokio, spawn.tokio), (Some(1.0), Some(2.0)));
         assert_eq!(spawn.peers, [("smol".to_owned(), 3.0)].into());
+    }
+
+    #[test]
+    fn counted_figures_are_per_operation_lower_is_better_and_io_is_user_space() {
+        let c = ctx(vec!["zokio", "tokio"]);
+        let points = series_of_the_run(&c).unwrap().points;
+        let mut w = workload(&[Cap::MultiThread], series_of_the_run);
+        w.unit = "tasks/s";
+        w.figure = Figure::NanosPerOp;
+        let mut records = Records::default();
+        record_as(Measure::Instructions, &mut records, &w, &c, &points, 1);
+        let r = &records.results[0];
+        assert_eq!(r.unit, "instructions/task");
+        assert!(!r.higher_is_better);
+        assert_eq!(r.measure, Measure::Instructions);
+        // Samples are kept as counted, not turned into nanoseconds per operation.
+        assert_eq!(r.samples, vec![1.0; 4]);
+        assert_eq!(records.comparisons[0].measure, Measure::Instructions);
+        assert_eq!(
+            r.extra["serialised_workers"], 2.0,
+            "multi-thread under Callgrind"
+        );
+        assert!(!records.comparisons[0].higher_is_better);
+
+        w.needs = &[Cap::MultiThread, Cap::Tcp];
+        w.unit = "round trips/s";
+        let mut records = Records::default();
+        record_as(Measure::Instructions, &mut records, &w, &c, &points, 1);
+        assert_eq!(
+            records.results[0].unit,
+            "user-space instructions/round trip"
+        );
+        let mut records = Records::default();
+        record_as(Measure::Allocations, &mut records, &w, &c, &points, 1);
+        assert_eq!(records.results[0].unit, "allocations/round trip");
     }
 
     #[test]
