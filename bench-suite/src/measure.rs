@@ -225,6 +225,15 @@ pub fn sample<T: Into<Timed>>(f: impl FnOnce() -> T) -> Sample {
     per_op(timed.ops, timed.phase.unwrap_or(whole))
 }
 
+/// Counted samples taken in this process ([`per_op`] in a run that counts).
+static COUNTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many samples [`per_op`] has counted in this process: a workload that took none
+/// in a run that counts measured something else, whatever its figures say.
+pub fn counted_samples() -> u64 {
+    COUNTED.load(Relaxed)
+}
+
 /// The sample of `ops` operations that cost `cost`, in the run's measure (see [`rate`]).
 pub fn per_op(ops: u64, cost: Cost) -> Sample {
     match measure() {
@@ -233,7 +242,10 @@ pub fn per_op(ops: u64, cost: Cost) -> Sample {
             bytes_per_op: 0.0,
         },
         _ => Sample {
-            value: cost.count as f64 / ops as f64,
+            value: {
+                COUNTED.fetch_add(1, Relaxed);
+                cost.count as f64 / ops as f64
+            },
             bytes_per_op: cost.bytes as f64 / ops as f64,
         },
     }

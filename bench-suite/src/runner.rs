@@ -194,24 +194,41 @@ pub fn run_one(w: &Workload, ctx: &Ctx, seed: u64) -> Result<Records, String> {
     let mut records = Records::default();
     let (here, not_applicable) = applicable(w, ctx)?;
     records.not_applicable.extend(not_applicable);
-    if !here.runtimes.is_empty() {
-        let outcome = match (w.run)(&here) {
-            Ok(outcome) => outcome,
-            // A workload whose figure cannot be counted, in a run that counts.
-            Err(e) if e.starts_with(measure::NOT_COUNTED) && measure::measure().is_count() => {
-                records
-                    .not_applicable
-                    .extend(here.runtimes.iter().map(|name| NotApplicable {
-                        workload: w.name.to_owned(),
-                        runtime: (*name).to_owned(),
-                        reason: e.clone(),
-                    }));
-                return Ok(records);
-            }
-            Err(e) => return Err(format!("workload {} failed: {e}", w.name)),
-        };
-        record(&mut records, w, &here, &outcome.points, seed);
+    if here.runtimes.is_empty() {
+        return Ok(records);
     }
+    let counted_before = measure::counted_samples();
+    let result = (w.run)(&here);
+    let counts = measure::measure().is_count();
+    let uncounted = match result {
+        // In a run that counts, a workload whose figure cannot be counted says so, and one
+        // whose figures did not come through a counted sample measured something else,
+        // whatever unit they would be given: both are not applicable.
+        Err(e) if counts && e.starts_with(measure::NOT_COUNTED) => e,
+        Ok(outcome)
+            if counts
+                && measure::counted_samples() == counted_before
+                && outcome.points.iter().any(|p| !p.series.is_empty()) =>
+        {
+            format!(
+                "{}{} per operation: its figure is not measured per operation",
+                measure::NOT_COUNTED,
+                measure::measure().name()
+            )
+        }
+        Ok(outcome) => {
+            record(&mut records, w, &here, &outcome.points, seed);
+            return Ok(records);
+        }
+        Err(e) => return Err(format!("workload {} failed: {e}", w.name)),
+    };
+    records
+        .not_applicable
+        .extend(here.runtimes.iter().map(|name| NotApplicable {
+            workload: w.name.to_owned(),
+            runtime: (*name).to_owned(),
+            reason: uncounted.clone(),
+        }));
     Ok(records)
 }
 

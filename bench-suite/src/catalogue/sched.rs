@@ -171,6 +171,7 @@ pub(super) fn building_blocks() -> Vec<Workload> {
             needs: &[],
             description: "size of the future of a trivial async fn(u64) -> u64 (compile time, same for every runtime)",
             run: |ctx| {
+                crate::measure::wall_clock_only("a future's size in bytes, known at compile time")?;
                 let (size, _output) = asyncfn::future_size();
                 let each = ctx.runtimes.iter().map(|&name| (name, vec![size as f64])).collect();
                 Ok(Outcome::one(Point::from_samples(each)))
