@@ -591,7 +591,13 @@ fn workload_section(
         figures.push(site.add_chart(
             src,
             svg,
-            format!("{name}: median per runtime against worker threads, with ideal-linear lines"),
+            if first.higher_is_better {
+                format!(
+                    "{name}: median per runtime against worker threads, with ideal-linear lines"
+                )
+            } else {
+                format!("{name}: median per runtime against worker threads")
+            },
             caption(
                 file,
                 rs,
