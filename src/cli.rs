@@ -196,6 +196,17 @@ pub(crate) enum Command {
         /// A results.json written by `zbench all` or `zbench run`.
         file: PathBuf,
     },
+    /// Print the functions that spent the most instructions of their own in Callgrind dumps
+    /// of an instruction run (`DIR/callgrind/WORKLOAD/callgrind.out.N`; the index beside
+    /// them says which runtime and phase each dump is).
+    Functions {
+        /// Dump files.
+        #[arg(required = true, value_name = "DUMP")]
+        dumps: Vec<PathBuf>,
+        /// How many functions per dump.
+        #[arg(long, default_value_t = 15)]
+        top: usize,
+    },
     /// Internal: one workload of a counted run, in a process of its own (under Valgrind for
     /// instructions); writes its records as JSON to OUT.
     #[command(name = "__counted", hide = true)]

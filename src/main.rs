@@ -118,6 +118,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             duration,
         } => cmd::serve::serve(&workload, &runtime, listen, workers, duration),
         Command::Load(args) => cmd::load::load_command(args),
+        Command::Functions { dumps, top } => cmd::functions::functions(&dumps, top),
         Command::Claims { file } => {
             let results = schema::read(&file)?;
             table::print_claims(&results.claims);

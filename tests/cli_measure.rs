@@ -216,4 +216,22 @@ fn an_instruction_run_counts_the_same_in_two_runs_on_a_current_thread_runtime() 
     let first = index.lines().next().unwrap().split('\t').next().unwrap();
     let dump = std::fs::read_to_string(cg.join(format!("callgrind.out.{first}"))).unwrap();
     assert!(dump.contains("Trigger: --dump-before=zbench_phase_end"));
+
+    // `zbench functions` lists where a zokio phase's instructions went: zokio's own code.
+    let zokio = index
+        .lines()
+        .find(|l| l.contains("zokio measure"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap();
+    let path = cg.join(format!("callgrind.out.{zokio}"));
+    let out = zbench(&["functions", path.to_str().unwrap(), "--top", "5"]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 6, "{text}");
+    assert!(
+        text.lines().skip(1).any(|l| l.contains("zokio::")),
+        "{text}"
+    );
+    let missing = zbench(&["functions", "/nonexistent/callgrind.out.1"]);
+    assert_eq!(missing.status.code(), Some(1));
 }

@@ -150,6 +150,65 @@ pub fn instructions(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("the total {value:?} is not a count"))
 }
 
+/// Every function's own instructions (`Ir`, not counting the functions it calls) in one
+/// Callgrind dump, largest first. Reads the format Callgrind writes: `fn=` starts a
+/// function's cost lines (`fn=(id) name` or `cfn=(id) name` defines a compressed name,
+/// `fn=(id)` reuses it);
+/// the cost line after a `calls=` line is that call's inclusive cost and is skipped.
+///
+/// # Errors
+/// No `events:` line naming `Ir`.
+pub fn self_costs(text: &str) -> Result<Vec<(String, u64)>, String> {
+    let events = text
+        .lines()
+        .find_map(|l| l.strip_prefix("events:"))
+        .ok_or("no `events:` line: not a Callgrind dump")?;
+    let column = events
+        .split_whitespace()
+        .position(|e| e == "Ir")
+        .ok_or_else(|| format!("no Ir among the events ({})", events.trim()))?;
+    let mut names: std::collections::HashMap<String, String> = Default::default();
+    let mut costs: std::collections::HashMap<String, u64> = Default::default();
+    let mut current: Option<String> = None;
+    let mut after_call = false;
+    // `fn=` and `cfn=` share one table of compressed names.
+    let mut name_of = |rest: &str| {
+        let rest = rest.trim();
+        match rest.strip_prefix('(').and_then(|r| r.split_once(')')) {
+            Some((id, "")) => names.get(id).cloned().unwrap_or_else(|| format!("({id})")),
+            Some((id, name)) => {
+                names.insert(id.to_owned(), name.trim().to_owned());
+                name.trim().to_owned()
+            }
+            None => rest.to_owned(),
+        }
+    };
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("fn=") {
+            current = Some(name_of(rest));
+            after_call = false;
+        } else if let Some(rest) = line.strip_prefix("cfn=") {
+            name_of(rest);
+        } else if line.starts_with("calls=") {
+            after_call = true;
+        } else if line.starts_with(|c: char| c.is_ascii_digit() || "+-*".contains(c)) {
+            if std::mem::take(&mut after_call) {
+                continue;
+            }
+            let Some(f) = &current else { continue };
+            // A position (or several, with --dump-instr), then the events in order.
+            let mut fields = line.split_whitespace();
+            let _position = fields.next();
+            if let Some(v) = fields.nth(column).and_then(|v| v.parse::<u64>().ok()) {
+                *costs.entry(f.clone()).or_default() += v;
+            }
+        }
+    }
+    let mut costs: Vec<(String, u64)> = costs.into_iter().collect();
+    costs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(costs)
+}
+
 /// The Valgrind command line that runs `exe args...` with instructions counted between
 /// the markers, the dumps written to `out` (the caller sets [`OUT_ENV`] to `out` as well).
 pub fn valgrind_command(out: &Path) -> std::process::Command {
@@ -302,6 +361,25 @@ mod tests {
         assert!(instructions("events: Ir\nsummary: lots\n")
             .unwrap_err()
             .contains("not a count"));
+    }
+
+    #[test]
+    fn self_costs_add_up_to_the_dump_and_skip_inclusive_call_costs() {
+        let costs = self_costs(SAMPLE).unwrap();
+        let sum: u64 = costs.iter().map(|(_, c)| c).sum();
+        let total = instructions(SAMPLE).unwrap();
+        // Every instruction is some function's own, once: the sum is the dump's total.
+        assert!(
+            sum <= total && sum * 1000 >= total * 999,
+            "{sum} of {total}"
+        );
+        assert!(costs.windows(2).all(|w| w[0].1 >= w[1].1), "largest first");
+        // A compressed name and the cost after a call line.
+        let text = "events: Ir\nfn=(1) outer\n3 10\ncfn=(2) inner\ncalls=1 5\n4 100\nfn=(2)\n5 100\nfn=(1)\n6 1\n";
+        assert_eq!(
+            self_costs(text).unwrap(),
+            [("inner".to_owned(), 100), ("outer".to_owned(), 11)]
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub(crate) mod child;
 pub(crate) mod compare;
+pub(crate) mod functions;
 pub(crate) mod list;
 pub(crate) mod load;
 pub(crate) mod report;
