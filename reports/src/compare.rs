@@ -154,6 +154,10 @@ pub struct Row {
     pub change_ci: (f64, f64),
     /// The verdict, oriented so that regressed means worse.
     pub verdict: Verdict,
+    /// Whether the verdict can fail the gate: not for a multi-thread point of an
+    /// instruction run (`serialised_workers` on its figures), whose count moves by up to
+    /// tens of percent between runs of one build as Callgrind interleaves its workers.
+    pub gated: bool,
 }
 
 /// Something that prevented comparing a workload.
@@ -238,9 +242,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether any figure regressed (the gate fails).
+    /// Whether any gated figure regressed (the gate fails).
     pub fn regressed(&self) -> bool {
-        self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
+        self.rows
+            .iter()
+            .any(|r| r.gated && r.verdict == Verdict::Regressed)
     }
 }
 
@@ -252,6 +258,23 @@ struct Entry {
     unit: String,
     higher_is_better: bool,
     samples: Vec<f64>,
+    gated: bool,
+}
+
+/// Whether the figures of `runtime` at a point are a multi-thread point of an instruction
+/// run, which Callgrind runs one worker at a time (`serialised_workers`).
+fn serialised(
+    file: &ResultFile,
+    workload: &str,
+    params: &BTreeMap<String, serde_json::Value>,
+    runtime: &str,
+) -> bool {
+    file.results.iter().any(|r| {
+        r.workload == workload
+            && r.runtime == runtime
+            && &r.params == params
+            && r.extra.contains_key("serialised_workers")
+    })
 }
 
 fn entries(file: &ResultFile, metric: Metric, runtime: &str) -> Vec<Entry> {
@@ -267,6 +290,9 @@ fn entries(file: &ResultFile, metric: Metric, runtime: &str) -> Vec<Entry> {
                 unit: "x".to_owned(),
                 higher_is_better: c.higher_is_better,
                 samples: c.ratios.clone(),
+                gated: metric != Metric::Instructions
+                    || !(serialised(file, &c.workload, &c.params, &c.runtime)
+                        || serialised(file, &c.workload, &c.params, &c.baseline)),
             })
             .collect(),
         Metric::Absolute => file
@@ -279,6 +305,7 @@ fn entries(file: &ResultFile, metric: Metric, runtime: &str) -> Vec<Entry> {
                 unit: r.unit.clone(),
                 higher_is_better: r.higher_is_better,
                 samples: r.samples.clone(),
+                gated: true,
             })
             .collect(),
     }
@@ -420,6 +447,7 @@ fn row(base: &Entry, new: &Entry, opts: Options, seed: u64) -> Row {
         change,
         change_ci,
         verdict,
+        gated: base.gated && new.gated,
     }
 }
 
@@ -463,7 +491,11 @@ impl Report {
                     pct(r.change_ci.0),
                     pct(r.change_ci.1)
                 ),
-                r.verdict.label(),
+                if r.gated {
+                    r.verdict.label().to_owned()
+                } else {
+                    format!("{} (not gated)", r.verdict.label())
+                },
                 params_text(&r.params)
             );
         }
@@ -487,8 +519,9 @@ impl Report {
         let _ = writeln!(out, "|---|---|---|---:|---:|---:|---|");
         for r in &self.rows {
             let mark = match r.verdict {
-                Verdict::Regressed => "**regressed**",
-                v => v.label(),
+                Verdict::Regressed if r.gated => "**regressed**".to_owned(),
+                v if !r.gated => format!("{} (not gated: multi-thread under Callgrind)", v.label()),
+                v => v.label().to_owned(),
             };
             let _ = writeln!(
                 out,
@@ -516,14 +549,20 @@ impl Report {
             }
         }
         let count = |v| self.rows.iter().filter(|r| r.verdict == v).count();
+        let ungated = self.rows.iter().filter(|r| !r.gated).count();
         let _ = writeln!(
             out,
-            "\n{} compared: {} regressed, {} improved, {} unchanged; {} not compared",
+            "\n{} compared: {} regressed, {} improved, {} unchanged; {} not compared{}",
             self.rows.len(),
             count(Verdict::Regressed),
             count(Verdict::Improved),
             count(Verdict::Unchanged),
-            self.problems.len()
+            self.problems.len(),
+            if ungated > 0 {
+                format!("; {ungated} multi-thread under Callgrind, shown but not gated")
+            } else {
+                String::new()
+            }
         );
     }
 }
@@ -656,6 +695,20 @@ mod tests {
             .iter()
             .all(|r| r.verdict == Verdict::Unchanged));
         assert!(r.to_markdown().contains("instructions per operation"));
+
+        // A multi-thread point of an instruction run is shown but does not gate.
+        let mut serial_new = new.clone();
+        let mut result = serial_new.results[0].clone();
+        result.workload = "a".into();
+        result.runtime = "zokio".into();
+        result.params = serial_new.comparisons[0].params.clone();
+        result.extra.insert("serialised_workers".into(), 2.0);
+        serial_new.results = vec![result];
+        let r = compare(&base, &serial_new, opts).unwrap();
+        assert_eq!(r.rows[0].verdict, Verdict::Regressed);
+        assert!(!r.rows[0].gated);
+        assert!(!r.regressed(), "only a point that is not gated regressed");
+        assert!(r.to_table().contains("not gated"), "{}", r.to_table());
     }
 
     #[test]
