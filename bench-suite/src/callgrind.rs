@@ -118,20 +118,28 @@ pub fn dump_path(base: &Path, n: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Which column of a Callgrind dump's cost lines (after the position) holds `Ir`.
+///
+/// # Errors
+/// The text has no `events:` line naming `Ir`.
+fn ir_column(text: &str) -> Result<usize, String> {
+    let events = text
+        .lines()
+        .find_map(|l| l.strip_prefix("events:"))
+        .ok_or("no `events:` line: not a Callgrind dump")?;
+    events
+        .split_whitespace()
+        .position(|e| e == "Ir")
+        .ok_or_else(|| format!("no Ir among the events ({})", events.trim()))
+}
+
 /// The instructions (`Ir`) of one Callgrind dump: its `summary:` line (the part's total),
 /// or its `totals:` line in a file without one.
 ///
 /// # Errors
 /// The text has no `events:` line naming `Ir`, or no total.
 pub fn instructions(text: &str) -> Result<u64, String> {
-    let events = text
-        .lines()
-        .find_map(|l| l.strip_prefix("events:"))
-        .ok_or("no `events:` line: not a Callgrind dump")?;
-    let column = events
-        .split_whitespace()
-        .position(|e| e == "Ir")
-        .ok_or_else(|| format!("no Ir among the events ({})", events.trim()))?;
+    let column = ir_column(text)?;
     let total = |prefix: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(prefix))
@@ -153,20 +161,13 @@ pub fn instructions(text: &str) -> Result<u64, String> {
 /// Every function's own instructions (`Ir`, not counting the functions it calls) in one
 /// Callgrind dump, largest first. Reads the format Callgrind writes: `fn=` starts a
 /// function's cost lines (`fn=(id) name` or `cfn=(id) name` defines a compressed name,
-/// `fn=(id)` reuses it);
-/// the cost line after a `calls=` line is that call's inclusive cost and is skipped.
+/// `fn=(id)` reuses it); the cost line after a `calls=` line is that call's inclusive cost
+/// and is skipped.
 ///
 /// # Errors
 /// No `events:` line naming `Ir`.
 pub fn self_costs(text: &str) -> Result<Vec<(String, u64)>, String> {
-    let events = text
-        .lines()
-        .find_map(|l| l.strip_prefix("events:"))
-        .ok_or("no `events:` line: not a Callgrind dump")?;
-    let column = events
-        .split_whitespace()
-        .position(|e| e == "Ir")
-        .ok_or_else(|| format!("no Ir among the events ({})", events.trim()))?;
+    let column = ir_column(text)?;
     let mut names: std::collections::HashMap<String, String> = Default::default();
     let mut costs: std::collections::HashMap<String, u64> = Default::default();
     let mut current: Option<String> = None;
