@@ -3,8 +3,9 @@
 //! The process measured runs under
 //! `valgrind --tool=callgrind --zero-before=zbench_phase_begin --dump-before=zbench_phase_end`
 //! ([`valgrind_command`]). Callgrind calls its options on entry to the two marker
-//! functions below: entering [`phase_begin`] zeroes every cost counted so far, on every
-//! thread; entering [`phase_end`] writes everything counted since, on every thread, as the
+//! functions below: entering [`zbench_phase_begin`] zeroes every cost counted so far, on
+//! every thread; entering [`zbench_phase_end`] writes everything counted since, on every
+//! thread, as the
 //! next numbered dump file, `BASE.1`, `BASE.2`, ... (`BASE` is the `--callgrind-out-file`,
 //! passed to the process in [`OUT_ENV`]). The dump is complete when `phase_end` returns,
 //! so the process reads its own count back at once ([`Phase::end`]).
@@ -56,7 +57,7 @@ static LABEL: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
 /// Names the phases measured from now on (`zokio measure`, say) in the dump index: each
 /// dump's number, label and count go on a line of `BASE.index`, so that a reader finds the
-/// dump of a runtime's round to open with `callgrind_annotate`.
+/// dump of a runtime's round to open with `zbench functions`.
 pub fn set_label(label: &str) {
     let mut l = LABEL.lock().unwrap_or_else(|e| e.into_inner());
     l.clear();
@@ -109,6 +110,12 @@ impl Phase {
             ),
         }
     }
+}
+
+/// Dumps this process has written so far: a phase that sees this move while it runs had a
+/// phase inside it, which took the count ([`crate::measure::Meter`]).
+pub fn dumps() -> usize {
+    DUMPS.load(Relaxed)
 }
 
 /// The file of dump `n` (from 1) of a run whose `--callgrind-out-file` is `base`.

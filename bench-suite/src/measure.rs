@@ -80,14 +80,16 @@ pub fn label(runtime: &str, phase: Phase) {
 }
 
 /// Measures one phase of work as the run's measure asks: its time always, and its
-/// instructions or allocations on every thread when the run counts them. Meters nest
-/// (a body's own phase inside the strategy's whole call); in an instruction run the outer
-/// meter's count then covers only the part after the inner one.
+/// instructions or allocations on every thread when the run counts them. Meters nest (a
+/// body's own phase inside the strategy's whole call), and the inner one's cost is the one
+/// used; in an instruction run an outer meter that had a phase inside it writes no dump of
+/// its own and reads 0 instructions.
 #[derive(Debug)]
 pub struct Meter {
     start: Instant,
     allocations: counting::Counts,
-    instructions: Option<callgrind::Phase>,
+    /// The Callgrind phase, and the dumps written before it began.
+    instructions: Option<(callgrind::Phase, usize)>,
 }
 
 /// What a [`Meter`] read.
@@ -110,7 +112,8 @@ impl Meter {
         } else {
             counting::Counts::default()
         };
-        let instructions = (m == Measure::Instructions).then(callgrind::Phase::begin);
+        let instructions =
+            (m == Measure::Instructions).then(|| (callgrind::Phase::begin(), callgrind::dumps()));
         Meter {
             start: Instant::now(),
             allocations,
@@ -125,7 +128,13 @@ impl Meter {
     pub fn stop(self) -> Cost {
         let elapsed = self.start.elapsed();
         match (self.instructions, measure()) {
-            (Some(phase), _) => Cost {
+            // A meter inside this one dumped its phase: nothing of this one's is needed.
+            (Some((_, before)), _) if callgrind::dumps() != before => Cost {
+                elapsed,
+                count: 0,
+                bytes: 0,
+            },
+            (Some((phase, _)), _) => Cost {
                 elapsed,
                 count: phase.end(),
                 bytes: 0,
@@ -241,13 +250,13 @@ pub fn per_op(ops: u64, cost: Cost) -> Sample {
             value: ops as f64 / cost.elapsed.as_secs_f64(),
             bytes_per_op: 0.0,
         },
-        _ => Sample {
-            value: {
-                COUNTED.fetch_add(1, Relaxed);
-                cost.count as f64 / ops as f64
-            },
-            bytes_per_op: cost.bytes as f64 / ops as f64,
-        },
+        _ => {
+            COUNTED.fetch_add(1, Relaxed);
+            Sample {
+                value: cost.count as f64 / ops as f64,
+                bytes_per_op: cost.bytes as f64 / ops as f64,
+            }
+        }
     }
 }
 

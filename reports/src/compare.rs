@@ -155,8 +155,8 @@ pub struct Row {
     /// The verdict, oriented so that regressed means worse.
     pub verdict: Verdict,
     /// Whether the verdict can fail the gate: not for a multi-thread point of an
-    /// instruction run (`serialised_workers` on its figures), whose count moves by up to
-    /// tens of percent between runs of one build as Callgrind interleaves its workers.
+    /// instruction run (`serialised_workers` on its figures), whose count moves between
+    /// runs of one build as Callgrind interleaves its workers differently.
     pub gated: bool,
 }
 

@@ -189,17 +189,9 @@ fn instruction_driver(settings: &mut Settings) -> Result<()> {
 /// round to round, and each round runs under Callgrind, tens of times slower than natively.
 const INSTRUCTION_ROUNDS: usize = 3;
 
-/// What a run measures with, from its settings.
-struct Setup {
-    ctx: Ctx,
-    cfg: MeasureConfig,
-    options: zbench_suite::rt::RunOptions,
-    runtimes: Vec<&'static str>,
-    baseline: &'static str,
-    zokio_io_driver: String,
-}
-
-fn setup(settings: &Settings) -> Result<Setup> {
+/// What a run measures with, from its settings: the context every workload gets, and the
+/// I/O driver zokio's runtimes run on (as the result file names it).
+fn setup(settings: &Settings) -> Result<(Ctx, String)> {
     let zokio_driver = zokio::runtime::IoDriver::from_name(&settings.zokio_driver)
         .ok_or_else(|| anyhow::anyhow!("unknown zokio driver {:?}", settings.zokio_driver))?;
     let options = zbench_suite::rt::RunOptions {
@@ -242,14 +234,7 @@ fn setup(settings: &Settings) -> Result<Setup> {
         stress_duration: std::time::Duration::from_secs(if settings.quick { 2 } else { 10 }),
         ..Ctx::new(cfg, runtimes.clone(), baseline)
     };
-    Ok(Setup {
-        ctx,
-        cfg,
-        options,
-        runtimes,
-        baseline,
-        zokio_io_driver,
-    })
+    Ok((ctx, zokio_io_driver))
 }
 
 /// `zbench __counted WORKLOAD SETTINGS OUT`: measures one workload of a counted run in
@@ -269,8 +254,8 @@ pub(crate) fn counted_child(
         .find(|w| w.name == workload)
         .ok_or_else(|| UsageError(format!("unknown workload {workload:?}")))?;
     zbench_suite::measure::set_measure(settings.measure).map_err(anyhow::Error::msg)?;
-    let setup = setup(&settings)?;
-    let records = runner::run_one(&w, &setup.ctx, settings.seed).map_err(anyhow::Error::msg)?;
+    let (ctx, _) = setup(&settings)?;
+    let records = runner::run_one(&w, &ctx, settings.seed).map_err(anyhow::Error::msg)?;
     let entry = Entry::new(w.name, 0, records);
     std::fs::write(out, serde_json::to_vec(&entry)?)
         .with_context(|| format!("cannot write {}", out.display()))
@@ -278,7 +263,7 @@ pub(crate) fn counted_child(
 
 /// Measures workload `w` of an instruction run in a child process under Callgrind
 /// (`zbench __counted`), keeping its dumps in `DIR/callgrind/WORKLOAD/` with an index of
-/// which runtime and phase each dump is (`callgrind.out.index`), for `callgrind_annotate`.
+/// which runtime and phase each dump is (`callgrind.out.index`), for `zbench functions`.
 fn under_callgrind(
     w: &Workload,
     settings: &Settings,
@@ -339,15 +324,9 @@ fn finish_run(
     part_starts: Vec<String>,
     args: &RunArgs,
 ) -> Result<()> {
-    let Setup {
-        ctx,
-        cfg,
-        options,
-        runtimes,
-        baseline,
-        zokio_io_driver,
-    } = setup(&settings)?;
-    if !runtimes.contains(&baseline) {
+    let (ctx, zokio_io_driver) = setup(&settings)?;
+    let baseline = ctx.baseline;
+    if !ctx.runs(baseline) {
         eprintln!(
             "zbench: the baseline {baseline} is not among --runtimes: no ratios will be taken"
         );
@@ -393,12 +372,13 @@ fn finish_run(
         run: RunInfo {
             quick: settings.quick,
             seed,
-            warmup_ms: cfg.warmup.as_millis() as u64,
-            rounds: cfg.rounds,
+            warmup_ms: ctx.cfg.warmup.as_millis() as u64,
+            rounds: ctx.cfg.rounds,
             zokio_io_driver: Some(zokio_io_driver),
-            runtimes: runtimes
+            runtimes: ctx
+                .runtimes
                 .iter()
-                .map(|n| runtime_record(n, &options))
+                .map(|n| runtime_record(n, &ctx.options))
                 .collect(),
             baseline: baseline.to_owned(),
             parts: crate::journal::parts(&part_starts, &order),
