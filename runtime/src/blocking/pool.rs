@@ -73,6 +73,8 @@ impl BlockingSchedule {
 }
 
 impl Schedule for BlockingSchedule {
+    type TaskExtra = ();
+
     fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
         #[cfg(feature = "test-util")]
         if let Some(time) = &self.holds_clock {

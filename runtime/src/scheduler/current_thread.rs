@@ -513,6 +513,8 @@ impl Handle {
 }
 
 impl Schedule for Arc<Handle> {
+    type TaskExtra = ();
+
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         if !task.state().load().is_unsync_owned() {
             return self.shared.owned.remove(task);

@@ -1,18 +1,28 @@
 //! The injector: a runtime-wide FIFO of tasks for remote spawns and wakes (from threads that
 //! are not workers of the runtime) and for local-queue overflow.
 //!
-//! An intrusive singly linked list through `Header::queue_next`, so pushing allocates
-//! nothing, behind one mutex. `len` is kept in an atomic so workers can skip the lock when
-//! the injector is empty, which is the common case. Once closed (shutdown), pushes drop the
-//! task's `Notified` reference instead of queueing it; the task itself is cancelled through
-//! the owned list.
+//! A ring buffer of task pointers (`VecDeque`) behind one mutex. It is not intrusive, so a
+//! task cell carries no link for it: the 8 bytes would be paid by every task, queued or not,
+//! while the ring costs 8 bytes per task only while queued (and keeps its capacity, up to
+//! `RETAINED` slots once it empties). Pushing allocates only when the ring grows. `len` is
+//! kept in an atomic so workers can skip the lock when the injector is empty, which is the
+//! common case. Once closed (shutdown), pushes drop the task's `Notified` reference instead
+//! of queueing it; the task itself is cancelled through the owned list.
 
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
 use crate::task::core::Header;
 use crate::task::Notified;
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+
+/// The most tasks one [`Inject::pop_n`] detaches.
+pub(crate) const MAX_BATCH: usize = 128;
+
+/// Slots an emptied ring keeps; a larger one is shrunk to this when it empties, so a burst
+/// of remote spawns does not hold its peak memory for the runtime's life.
+const RETAINED: usize = 1024;
 
 pub(crate) struct Inject<S: 'static> {
     synced: Mutex<Synced>,
@@ -21,38 +31,29 @@ pub(crate) struct Inject<S: 'static> {
 }
 
 struct Synced {
-    head: Option<NonNull<Header>>,
-    tail: Option<NonNull<Header>>,
+    /// Each entry is one `Notified` reference, owned by the injector.
+    queue: VecDeque<NonNull<Header>>,
     closed: bool,
 }
 
-// SAFETY: the list links are only followed under the mutex; the tasks are Send.
+// SAFETY: the entries are task references, which may be sent between threads (tasks are
+// Send, their references atomic); they are only touched under the mutex.
 unsafe impl Send for Synced {}
 
-/// A chain of tasks detached from the injector, popped one by one without the lock.
+/// Tasks detached from the injector (at most [`MAX_BATCH`]), handed out one by one without
+/// the lock.
 pub(crate) struct Batch<S: 'static> {
-    next: Option<NonNull<Header>>,
-    remaining: usize,
+    tasks: [Option<NonNull<Header>>; MAX_BATCH],
+    next: usize,
+    end: usize,
     _scheduler: PhantomData<S>,
-}
-
-fn set_next(ptr: NonNull<Header>, next: Option<NonNull<Header>>) {
-    // SAFETY: the caller owns the task's Notified (or holds the injector lock while the task
-    // is linked in), which grants exclusive use of `queue_next`.
-    unsafe { ptr.as_ref().queue_next.with_mut(|p| *p = next) };
-}
-
-fn get_next(ptr: NonNull<Header>) -> Option<NonNull<Header>> {
-    // SAFETY: as in `set_next`.
-    unsafe { ptr.as_ref().queue_next.with(|p| *p) }
 }
 
 impl<S: 'static> Inject<S> {
     pub(crate) fn new() -> Inject<S> {
         Inject {
             synced: Mutex::new(Synced {
-                head: None,
-                tail: None,
+                queue: VecDeque::new(),
                 closed: false,
             }),
             len: AtomicUsize::new(0),
@@ -77,89 +78,73 @@ impl<S: 'static> Inject<S> {
 
     /// Queues one task (dropped if closed).
     pub(crate) fn push(&self, task: Notified<S>) {
-        let ptr = task.into_raw();
-        set_next(ptr, None);
-        self.push_chain(ptr, ptr, 1);
-    }
-
-    /// Queues a batch in order.
-    pub(crate) fn push_batch(&self, tasks: impl Iterator<Item = Notified<S>>) {
-        let mut first: Option<NonNull<Header>> = None;
-        let mut last: Option<NonNull<Header>> = None;
-        let mut count = 0;
-        for task in tasks {
-            let ptr = task.into_raw();
-            set_next(ptr, None);
-            match last {
-                Some(prev) => set_next(prev, Some(ptr)),
-                None => first = Some(ptr),
-            }
-            last = Some(ptr);
-            count += 1;
-        }
-        if let (Some(first), Some(last)) = (first, last) {
-            self.push_chain(first, last, count);
-        }
-    }
-
-    fn push_chain(&self, first: NonNull<Header>, last: NonNull<Header>, count: usize) {
         let mut synced = lock(&self.synced);
         if synced.closed {
             drop(synced);
-            // SAFETY: the chain holds `count` Notified references handed to us.
-            drop(unsafe { Batch::<S>::from_chain(Some(first), count) });
-            return;
+            return drop(task);
         }
-        match synced.tail {
-            Some(tail) => set_next(tail, Some(first)),
-            None => synced.head = Some(first),
+        synced.queue.push_back(task.into_raw());
+        self.publish_len(&synced);
+    }
+
+    /// Queues a batch in order (dropped if closed).
+    pub(crate) fn push_batch(&self, tasks: impl Iterator<Item = Notified<S>>) {
+        let mut synced = lock(&self.synced);
+        if synced.closed {
+            drop(synced);
+            return tasks.for_each(drop);
         }
-        synced.tail = Some(last);
-        // Written under the lock, so the read-modify-write need not be atomic; Release makes
-        // the links visible to a worker that sees the new length.
-        self.len.store(self.len.load(Relaxed) + count, Release);
+        synced.queue.extend(tasks.map(Notified::into_raw));
+        self.publish_len(&synced);
+    }
+
+    /// Stores the queue's length; called under the lock after a change, so a plain store
+    /// suffices. Release makes the queued entries visible to a worker that sees the length.
+    fn publish_len(&self, synced: &Synced) {
+        self.len.store(synced.queue.len(), Release);
     }
 
     /// Pops the oldest task.
     pub(crate) fn pop(&self) -> Option<Notified<S>> {
-        self.pop_n(1).next()
-    }
-
-    /// Detaches up to `n` of the oldest tasks.
-    pub(crate) fn pop_n(&self, n: usize) -> Batch<S> {
-        if n == 0 || self.is_empty() {
-            return empty_batch();
+        if self.is_empty() {
+            return None;
         }
         let mut synced = lock(&self.synced);
-        let len = self.len.load(Relaxed);
-        let n = n.min(len);
-        if n == 0 {
-            return empty_batch();
-        }
-        let first = synced.head;
-        let mut last = first;
-        for _ in 1..n {
-            last = last.and_then(get_next);
-        }
-        match last {
-            Some(last) => {
-                synced.head = get_next(last);
-                set_next(last, None);
-                if synced.head.is_none() {
-                    synced.tail = None;
-                }
-            }
-            None => unreachable!("injector length out of sync with its list"),
-        }
-        self.len.store(len - n, Release);
-        // SAFETY: we detached exactly `n` linked tasks, each a Notified reference.
-        unsafe { Batch::from_chain(first, n) }
+        let ptr = synced.queue.pop_front()?;
+        Self::popped(&mut synced);
+        self.publish_len(&synced);
+        // SAFETY: each entry is a Notified reference the injector owned; now the caller's.
+        Some(unsafe { Notified::from_raw(ptr) })
     }
-}
 
-fn empty_batch<S: 'static>() -> Batch<S> {
-    // SAFETY: an empty chain.
-    unsafe { Batch::from_chain(None, 0) }
+    /// Detaches up to `n` (at most [`MAX_BATCH`]) of the oldest tasks.
+    pub(crate) fn pop_n(&self, n: usize) -> Batch<S> {
+        let mut batch = Batch {
+            tasks: [None; MAX_BATCH],
+            next: 0,
+            end: 0,
+            _scheduler: PhantomData,
+        };
+        if n == 0 || self.is_empty() {
+            return batch;
+        }
+        let mut synced = lock(&self.synced);
+        let n = n.min(MAX_BATCH).min(synced.queue.len());
+        for (slot, ptr) in batch.tasks.iter_mut().zip(synced.queue.drain(..n)) {
+            *slot = Some(ptr);
+        }
+        batch.end = n;
+        Self::popped(&mut synced);
+        self.publish_len(&synced);
+        batch
+    }
+
+    /// After entries were taken: gives back the memory of a ring a burst made large.
+    fn popped(synced: &mut Synced) {
+        if synced.queue.is_empty() && synced.queue.capacity() > RETAINED {
+            synced.queue.shrink_to(RETAINED);
+        }
+    }
 }
 
 impl<S: 'static> Drop for Inject<S> {
@@ -169,35 +154,22 @@ impl<S: 'static> Drop for Inject<S> {
     }
 }
 
-impl<S: 'static> Batch<S> {
-    /// # Safety
-    /// `first` starts a chain of exactly `count` tasks linked by `queue_next`, each owned as
-    /// a Notified reference by the caller.
-    unsafe fn from_chain(first: Option<NonNull<Header>>, count: usize) -> Batch<S> {
-        Batch {
-            next: first,
-            remaining: count,
-            _scheduler: PhantomData,
-        }
-    }
-}
-
 impl<S: 'static> Iterator for Batch<S> {
     type Item = Notified<S>;
 
     fn next(&mut self) -> Option<Notified<S>> {
-        if self.remaining == 0 {
+        if self.next == self.end {
             return None;
         }
-        let ptr = self.next?;
-        self.next = get_next(ptr);
-        self.remaining -= 1;
-        // SAFETY: each task in the chain is one Notified reference owned by the batch.
+        let ptr = self.tasks[self.next].take()?;
+        self.next += 1;
+        // SAFETY: each detached entry is one Notified reference owned by the batch.
         Some(unsafe { Notified::from_raw(ptr) })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
+        let remaining = self.end - self.next;
+        (remaining, Some(remaining))
     }
 }
 
@@ -212,5 +184,148 @@ impl<S: 'static> Drop for Batch<S> {
 impl<S: 'static> std::fmt::Debug for Inject<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inject").field("len", &self.len()).finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::task::{self, Id, JoinHandle, Schedule, Task};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    /// A scheduler whose tasks are only ever queued by the test.
+    struct Unscheduled;
+
+    impl Schedule for Unscheduled {
+        type TaskExtra = ();
+
+        fn release(&self, _: &Task<Self>) -> Option<Task<Self>> {
+            None
+        }
+
+        fn schedule(&self, task: Notified<Self>) {
+            drop(task);
+        }
+    }
+
+    /// Pending forever; counts its drops (a drop means the cell was freed or cancelled).
+    struct Idle(Arc<AtomicUsize>);
+
+    impl Future for Idle {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Pending
+        }
+    }
+
+    impl Drop for Idle {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    /// `n` tasks of a test: their `Notified`s, their ids in the same order, and what keeps
+    /// them alive (each task's owned-list reference and its `JoinHandle`).
+    struct Tasks {
+        notified: Vec<Notified<Unscheduled>>,
+        ids: Vec<Id>,
+        held: Vec<(Task<Unscheduled>, JoinHandle<()>)>,
+    }
+
+    fn tasks(n: usize, drops: &Arc<AtomicUsize>) -> Tasks {
+        let mut out = Tasks {
+            notified: Vec::new(),
+            ids: Vec::new(),
+            held: Vec::new(),
+        };
+        for _ in 0..n {
+            let (task, note, join) = task::new_task(Idle(drops.clone()), Unscheduled);
+            out.ids.push(join.id());
+            out.notified.push(note);
+            out.held.push((task, join));
+        }
+        out
+    }
+
+    fn id(task: &Notified<Unscheduled>) -> Id {
+        Id::of(task.header_ptr())
+    }
+
+    #[test]
+    fn tasks_leave_in_the_order_they_came_in_one_by_one_and_in_batches() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let inject = Inject::<Unscheduled>::new();
+        let Tasks {
+            notified,
+            ids,
+            held: _held,
+        } = tasks(300, &drops);
+        let mut notified = notified.into_iter();
+        inject.push(notified.next().unwrap());
+        inject.push_batch(notified.by_ref().take(200));
+        for task in notified {
+            inject.push(task);
+        }
+        assert_eq!(inject.len(), 300);
+        let mut out = Vec::new();
+        out.push(id(&inject.pop().unwrap()));
+        let batch = inject.pop_n(1000);
+        assert_eq!(batch.size_hint(), (MAX_BATCH, Some(MAX_BATCH)));
+        out.extend(batch.map(|t| id(&t)));
+        assert_eq!(inject.len(), 300 - 1 - MAX_BATCH);
+        out.extend(inject.pop_n(MAX_BATCH).map(|t| id(&t)));
+        while let Some(task) = inject.pop() {
+            out.push(id(&task));
+        }
+        assert_eq!(out, ids);
+        assert!(inject.is_empty());
+        assert_eq!(inject.pop_n(5).count(), 0);
+        assert_eq!(
+            drops.load(SeqCst),
+            0,
+            "no task may be freed while referenced"
+        );
+    }
+
+    #[test]
+    fn a_closed_injector_drops_what_is_pushed_and_drop_releases_what_is_queued() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let inject = Inject::<Unscheduled>::new();
+        let Tasks { notified, held, .. } = tasks(4, &drops);
+        let mut notified = notified.into_iter();
+        inject.push(notified.next().unwrap());
+        assert!(inject.close());
+        assert!(!inject.close());
+        inject.push(notified.next().unwrap());
+        inject.push_batch(notified);
+        assert_eq!(inject.len(), 1, "pushes after close are not queued");
+        drop(held);
+        assert_eq!(drops.load(SeqCst), 3, "their references were dropped");
+        drop(inject);
+        assert_eq!(
+            drops.load(SeqCst),
+            4,
+            "the queued reference goes with the injector"
+        );
+    }
+
+    #[test]
+    fn a_ring_grown_by_a_burst_shrinks_when_it_empties() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let inject = Inject::<Unscheduled>::new();
+        let Tasks {
+            notified,
+            held: _held,
+            ..
+        } = tasks(3 * RETAINED, &drops);
+        inject.push_batch(notified.into_iter());
+        assert!(lock(&inject.synced).queue.capacity() >= 3 * RETAINED);
+        while inject.pop_n(MAX_BATCH).count() > 0 {}
+        assert!(inject.is_empty());
+        assert!(lock(&inject.synced).queue.capacity() <= RETAINED);
     }
 }

@@ -2,55 +2,53 @@
 //!
 //! ```text
 //! Cell (repr C)
-//! ├── Header   owned-list links, injector link, vtable, state word     (40 bytes)
-//! ├── Core     scheduler handle S, Stage<F> = future | output | consumed
-//! └── Trailer  the JoinHandle's waker slot, 16 bytes of margin        (32 bytes)
-//!              (a local task keeps its foreign state word in the margin)
+//! ├── Header   owned-list links, vtable, state word                      (32 bytes)
+//! ├── Core     scheduler handle S, Stage<F> = future | output | failure | consumed
+//! └── Trailer  the JoinHandle's waker slot, then S::TaskExtra: nothing, a local task's
+//!              foreign state word, or the multi-thread scheduler's 8-byte [`Margin`]
 //! ```
+//!
+//! A task of a two-word future with a niche is a 72-byte cell (80 on a multi-thread
+//! runtime). The injector is not intrusive (`scheduler/inject.rs`), so the header has no queue link.
 //!
 //! A `NonNull<Header>` is a pointer to the whole cell (`repr(C)`, header first), so the
 //! type-erased parts of the runtime (queues, wakers, the owned list) only handle headers and
 //! reach the typed parts through the vtable.
 //!
 //! Who may touch what:
-//! - `Header::queue_next`: whoever owns the task's `Notified` (at most one exists), or the
-//!   injector while the task is linked into it (under the injector lock).
 //! - `Header::owned`: the owned list, under the lock of the task's shard.
 //! - `Core::stage`: the thread holding `RUNNING`; after `COMPLETE`, the `JoinHandle` if
 //!   `JOIN_INTEREST` was set at completion, else the completing thread.
 //! - `Trailer::waker`: see the `JOIN_WAKER` rules in `state.rs`.
 
-use crate::loom::atomic::AtomicUsize;
 use crate::loom::UnsafeCell;
 use crate::task::error::Repr as Failure;
 use crate::task::state::State;
+use crate::task::Schedule;
 use std::future::Future;
 use std::ptr::NonNull;
 use std::task::Waker;
 
 /// The type-erased part of every task, at offset 0 of its cell.
 ///
-/// Fields that polls and same-worker wake-ups never touch come first (24 bytes: the
-/// owned-list and injector links) and last (the [`Trailer`], 32 bytes). Together they
-/// keep the bytes every poll reads or writes (vtable, state word, scheduler handle,
-/// future) off the cache lines of the allocations beside the task, often other tasks
-/// polled on another worker: with glibc (16-byte alignment, an 8-byte chunk header between
-/// allocations), 56 cold bytes between the hot bytes of two neighbouring cells leave no
-/// 64-byte line holding both. With the state word first, tasks spawned one after another
-/// (side by side in memory, then spread over workers by stealing) made each poll's
-/// compare-and-swap share a line with the neighbour's future: `tokio_shapes.yield_many`
-/// ran at 0.86x Tokio, 1.4x with this layout, which costs 16 bytes per task. Tried: 128-byte
-/// alignment as Tokio does (glibc's `memalign` path halved zokio's spawn rate and made
-/// each task 316 bytes), and all 40 cold bytes first with no margin (0.95x). The margin
-/// also moved `memory.io_driver` from 21.8k to 25.9k bytes per current-thread runtime,
-/// where no task is spawned: a heap layout effect whose cause was not found.
+/// Fields that polls and same-worker wake-ups never touch come first (the owned-list
+/// links, 16 bytes) and last (the [`Trailer`], 16 bytes or more). Together with glibc's
+/// 8-byte chunk header they keep the bytes every poll reads or writes (vtable, state word,
+/// scheduler handle, future) off the cache lines of the cells beside the task, often
+/// other tasks polled on another worker: tasks spawned one after another lie side by side
+/// in memory and are then spread over workers by stealing. With the state word first, or
+/// with no margin, neighbouring tasks' polls share lines, and `tokio_shapes.yield_many`
+/// and `scale.workers_yield` on two workers lose a third of their rate (measured; see the
+/// commits that set this layout). The [`Margin`] is the price: 8 bytes per task of a
+/// multi-thread runtime, which for a small future decide between glibc's 80- and 96-byte
+/// chunks; a current-thread runtime or a `LocalSet` polls its tasks on one thread and
+/// pays nothing. Tried: 128-byte alignment as Tokio does (glibc's `memalign` path halved
+/// zokio's spawn rate and made each task 316 bytes).
 #[repr(C)]
 pub(crate) struct Header {
     /// Links for the intrusive owned-task list (written when the task and its list
     /// neighbours are added and removed).
     pub(crate) owned: UnsafeCell<Pointers>,
-    /// Link for the intrusive injector list.
-    pub(crate) queue_next: UnsafeCell<Option<NonNull<Header>>>,
     pub(crate) vtable: &'static Vtable,
     pub(crate) state: State,
 }
@@ -87,10 +85,10 @@ pub(crate) struct Vtable {
 
 /// The whole task allocation.
 #[repr(C)]
-pub(crate) struct Cell<F: Future, S> {
+pub(crate) struct Cell<F: Future, S: Schedule> {
     pub(crate) header: Header,
     pub(crate) core: Core<F, S>,
-    pub(crate) trailer: Trailer,
+    pub(crate) trailer: Trailer<S::TaskExtra>,
 }
 
 /// The scheduler handle and the future or its output.
@@ -100,22 +98,46 @@ pub(crate) struct Core<F: Future, S> {
 }
 
 /// Where the task is in its life.
+///
+/// The output and the failure are two variants, not one `Result`, and a failure is one
+/// word: so both fit beside a niche of the future (a `bool`, an `Option`'s or an enum's
+/// tag), and the stage of such a future whose output is no wider than the rest of it is as
+/// wide as the future itself, with no separate tag. (An `async` block's state byte is no
+/// niche to rustc: its stage is one word wider than the block.)
 pub(crate) enum Stage<F: Future> {
     Running(F),
-    Finished(Result<F::Output, Failure>),
+    Finished(F::Output),
+    Failed(Failure),
     Consumed,
 }
 
-/// The `JoinHandle`'s waker slot, and the end of the cold margin (see [`Header`]).
-pub(crate) struct Trailer {
-    pub(crate) waker: UnsafeCell<Option<Waker>>,
-    /// A local task's second state word, which threads other than its owner update
-    /// (`local_task.rs`); part of the margin, untouched, in every other task.
-    pub(crate) foreign: AtomicUsize,
-    _margin: u64,
+impl<F: Future> Stage<F> {
+    /// The stage holding a task's result.
+    pub(crate) fn finished(output: Result<F::Output, Failure>) -> Stage<F> {
+        match output {
+            Ok(output) => Stage::Finished(output),
+            Err(failure) => Stage::Failed(failure),
+        }
+    }
 }
 
-impl<F: Future, S> Cell<F, S> {
+/// The `JoinHandle`'s waker slot and the scheduler's per-task extra.
+pub(crate) struct Trailer<E> {
+    pub(crate) waker: UnsafeCell<Option<Waker>>,
+    /// What the scheduler keeps per task ([`Schedule::TaskExtra`]): nothing, a local task's
+    /// second state word, which threads other than its owner update (`local_task.rs`), or
+    /// a [`Margin`].
+    pub(crate) extra: E,
+}
+
+/// Eight bytes nobody reads or writes: the multi-thread scheduler's per-task extra, which
+/// widens the cold gap between the hot bytes of neighbouring cells (see [`Header`]).
+#[derive(Default)]
+pub(crate) struct Margin {
+    _bytes: u64,
+}
+
+impl<F: Future, S: Schedule> Cell<F, S> {
     /// Allocates a new task in its initial state (see `State::new`).
     pub(crate) fn new(future: F, scheduler: S, vtable: &'static Vtable) -> Box<Cell<F, S>> {
         Box::new(Cell {
@@ -124,7 +146,6 @@ impl<F: Future, S> Cell<F, S> {
                     prev: None,
                     next: None,
                 }),
-                queue_next: UnsafeCell::new(None),
                 vtable,
                 state: State::new(),
             },
@@ -134,8 +155,7 @@ impl<F: Future, S> Cell<F, S> {
             },
             trailer: Trailer {
                 waker: UnsafeCell::new(None),
-                foreign: AtomicUsize::new(0),
-                _margin: 0,
+                extra: S::TaskExtra::default(),
             },
         })
     }
@@ -159,14 +179,15 @@ impl<F: Future, S> Core<F, S> {
         // SAFETY: the caller has exclusive access to a completed stage.
         self.stage.with_mut(
             |ptr| match std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed) {
-                Stage::Finished(output) => output,
+                Stage::Finished(output) => Ok(output),
+                Stage::Failed(failure) => Err(failure),
                 _ => panic!("JoinHandle polled after completion"),
             },
         )
     }
 }
 
-impl Trailer {
+impl<E> Trailer<E> {
     /// # Safety
     /// The caller owns the waker slot (see `JOIN_WAKER` in `state.rs`).
     pub(crate) unsafe fn set_waker(&self, waker: Option<Waker>) {
@@ -196,21 +217,62 @@ impl Trailer {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::task::error::{JoinError, Repr};
+    use crate::task::error::Repr;
     use std::mem::size_of;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    /// A waiter as `memory.per_task` spawns: a shared pointer and a flag (a niche).
+    struct Waiter {
+        _shared: Arc<()>,
+        _registered: bool,
+    }
+
+    impl Future for Waiter {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Pending
+        }
+    }
+
+    fn stage_overhead<F: Future>(_: &F) -> usize {
+        size_of::<Stage<F>>() - size_of::<F>()
+    }
 
     #[test]
-    fn a_stored_failure_is_two_words_without_the_id() {
-        // The id is added on read, so the task cell of a small future does not grow:
-        // its stage (future | output | consumed) is as wide as without task ids.
-        type Small = std::future::Ready<()>;
-        #[allow(dead_code)] // only measured
-        enum WithIds<F: std::future::Future> {
-            Running(F),
-            Finished(Result<F::Output, JoinError>),
-            Consumed,
-        }
-        assert_eq!(size_of::<Repr>(), 16);
-        assert!(size_of::<Stage<Small>>() < size_of::<WithIds<Small>>());
+    fn an_idle_waiter_fits_a_small_heap_chunk() {
+        // glibc serves 72 bytes from an 80-byte chunk, 80 bytes from a 96-byte one.
+        type MultiThread = Arc<crate::scheduler::multi_thread::Handle>;
+        type CurrentThread = Arc<crate::scheduler::current_thread::Handle>;
+        assert_eq!(size_of::<Cell<Waiter, CurrentThread>>(), 72);
+        assert_eq!(size_of::<Cell<Waiter, MultiThread>>(), 80);
+        assert_eq!(
+            size_of::<Cell<Waiter, crate::task::local::LocalHandle>>(),
+            80
+        );
+    }
+
+    #[test]
+    fn a_stored_failure_is_one_word_without_the_id() {
+        // The id is added on read, and a panic payload is boxed once more.
+        assert_eq!(size_of::<Repr>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn the_stage_of_a_future_with_a_niche_is_no_wider_than_the_future() {
+        let waiter = Waiter {
+            _shared: Arc::new(()),
+            _registered: false,
+        };
+        assert_eq!(stage_overhead(&waiter), 0);
+        // rustc gives an `async` block's state no niche (Rust 1.95), so its stage needs a
+        // tag of its own, as does a future with no niche.
+        let shared = Arc::new(());
+        let block = async move {
+            let _shared = shared;
+            std::future::pending::<()>().await;
+        };
+        assert_eq!(stage_overhead(&block), size_of::<usize>());
     }
 }

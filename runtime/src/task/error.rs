@@ -12,14 +12,21 @@ pub struct JoinError {
 }
 
 /// A [`JoinError`] without its task id, as a task cell stores it: the id is the cell's
-/// address, added when the `JoinHandle` reads the output, so storing the failure costs no
-/// bytes beyond the payload pointer (the cell's output slot stays 16 bytes wide).
+/// address, added when the `JoinHandle` reads the output. One word: the panic payload's
+/// fat box is boxed once more (an allocation only when a task panics), so a failure fits
+/// beside the niche of a typical future and the cell's stage is no wider than the future
+/// (see `task::core::Stage`).
 pub(crate) enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    Panic(Box<Box<dyn Any + Send + 'static>>),
 }
 
 impl Repr {
+    /// The failure of a task whose poll (or drop) panicked with `payload`.
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Repr {
+        Repr::Panic(Box::new(payload))
+    }
+
     pub(crate) fn into_join_error(self, id: Id) -> JoinError {
         JoinError { repr: self, id }
     }
@@ -55,14 +62,14 @@ impl JoinError {
     /// Returns the panic payload, or the error itself if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload),
+            Repr::Panic(payload) => Ok(*payload),
             Repr::Cancelled => Err(self),
         }
     }
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p
+            Repr::Panic(p) => (**p)
                 .downcast_ref::<&'static str>()
                 .copied()
                 .or_else(|| p.downcast_ref::<String>().map(String::as_str)),

@@ -18,7 +18,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 /// Typed access to one task cell.
-pub(crate) struct Harness<F: Future, S: 'static> {
+pub(crate) struct Harness<F: Future, S: Schedule> {
     cell: NonNull<Cell<F, S>>,
 }
 
@@ -155,7 +155,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         // SAFETY: we hold RUNNING, so the stage is ours.
         let _ = unsafe { self.drop_stage() };
         // SAFETY: as above; the stage is `Consumed`, so nothing is dropped here.
-        unsafe { self.cell().core.set_stage(Stage::Finished(output)) };
+        unsafe { self.cell().core.set_stage(Stage::finished(output)) };
         true
     }
 
@@ -194,7 +194,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         match result {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(Failure::Panic(payload))),
+            Err(payload) => Poll::Ready(Err(Failure::panic(payload))),
         }
     }
 
@@ -229,10 +229,10 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         let dropped = unsafe { self.drop_stage() };
         let output = match dropped {
             Ok(()) => Err(Failure::Cancelled),
-            Err(payload) => Err(Failure::Panic(payload)),
+            Err(payload) => Err(Failure::panic(payload)),
         };
         // SAFETY: still RUNNING.
-        unsafe { core.set_stage(Stage::Finished(output)) };
+        unsafe { core.set_stage(Stage::finished(output)) };
     }
 
     /// Publishes the stored output, wakes the joiner, leaves the owned list and drops the

@@ -10,7 +10,7 @@
 //!   RUNNING COMPLETE NOTIFIED     release stores; read by anyone (is_finished)
 //!   JOIN_INTEREST CANCELLED
 //!   refs: owner part (wrapping)
-//! foreign word (Trailer::foreign) read-modify-written by any thread
+//! foreign word (Trailer::extra)  read-modify-written by any thread
 //!   WAKE     a wake request is queued in the set's remote queue (holds one reference)
 //!   CANCEL   abort requested from another thread
 //!   COMPLETE the output is published for the JoinHandle (set by the owner at completion
@@ -104,7 +104,7 @@ fn counts_here<F: Future + 'static>(h: &H<F>) -> bool {
 }
 
 fn foreign<F: Future + 'static>(h: &H<F>) -> &crate::loom::atomic::AtomicUsize {
-    &h.cell().trailer.foreign
+    &h.cell().trailer.extra
 }
 
 unsafe fn ref_inc<F: Future + 'static>(ptr: NonNull<Header>) {
@@ -483,6 +483,8 @@ fn waker_ref<F: Future + 'static>(h: &H<F>) -> ManuallyDrop<Waker> {
 }
 
 impl Schedule for LocalHandle {
+    type TaskExtra = crate::loom::atomic::AtomicUsize;
+
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.shared().release(task)
     }

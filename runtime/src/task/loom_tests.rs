@@ -21,6 +21,8 @@ struct Mock {
 }
 
 impl Schedule for Arc<Mock> {
+    type TaskExtra = ();
+
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.owned.remove(task)
     }

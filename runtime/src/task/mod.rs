@@ -83,6 +83,11 @@ use std::ptr::NonNull;
 /// How a scheduler receives its tasks. Implemented by each flavor's shared handle (an
 /// `Arc`), which every task stores.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// What each task of this scheduler keeps after its join waker (`core::Trailer`):
+    /// `()` for tasks whose one state word every thread updates atomically; a local task's
+    /// second state word (`local_task.rs`).
+    type TaskExtra: Default + Send + Sync + 'static;
+
     /// The task completed: unlink it from the owned list and return the list's reference,
     /// or `None` if it is not (or no longer) in the list.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;

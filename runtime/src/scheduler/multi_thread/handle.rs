@@ -140,6 +140,10 @@ impl Handle {
 }
 
 impl Schedule for Arc<Handle> {
+    /// Keeps the hot bytes of tasks polled on different workers off each other's cache
+    /// lines (see `task::core::Header`).
+    type TaskExtra = crate::task::core::Margin;
+
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.shared.owned.remove(task)
     }
