@@ -159,8 +159,8 @@ impl Meter {
 /// How long and how often to measure.
 #[derive(Debug, Clone, Copy)]
 pub struct MeasureConfig {
-    /// Time spent running each side before measuring (per side).
-    pub warmup: Duration,
+    /// How each side is warmed up before measuring (per side).
+    pub warmup: WarmUp,
     /// Rounds of paired samples; rounded up to a multiple of the number of sides, so that
     /// each goes first equally often.
     pub rounds: usize,
@@ -171,13 +171,13 @@ pub struct MeasureConfig {
 impl MeasureConfig {
     /// CI-sized: 0.2 s warm-up, 10 rounds, 2 workers.
     pub const QUICK: MeasureConfig = MeasureConfig {
-        warmup: Duration::from_millis(200),
+        warmup: WarmUp::For(Duration::from_millis(200)),
         rounds: 10,
         workers: 2,
     };
     /// Default: 1 s warm-up, 30 rounds, 2 workers.
     pub const FULL: MeasureConfig = MeasureConfig {
-        warmup: Duration::from_secs(1),
+        warmup: WarmUp::For(Duration::from_secs(1)),
         rounds: 30,
         workers: 2,
     };
@@ -281,6 +281,38 @@ pub enum WarmUp {
     None,
 }
 
+impl WarmUp {
+    /// Calls `f` as this warm-up says: until the time has passed (at least once when
+    /// non-zero), once, or never.
+    ///
+    /// # Errors
+    /// The first error `f` returns; it is not called again.
+    pub fn run<E>(self, mut f: impl FnMut() -> Result<(), E>) -> Result<(), E> {
+        match self {
+            WarmUp::None => Ok(()),
+            WarmUp::Once => f(),
+            WarmUp::For(d) if d.is_zero() => Ok(()),
+            WarmUp::For(d) => {
+                let start = Instant::now();
+                loop {
+                    f()?;
+                    if start.elapsed() >= d {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The warm-up's duration, for the result file: zero unless time-based.
+    pub fn duration(self) -> Duration {
+        match self {
+            WarmUp::For(d) => d,
+            WarmUp::Once | WarmUp::None => Duration::ZERO,
+        }
+    }
+}
+
 /// One side of an interleaved measurement: called once per round (and for warm-up).
 pub type Sampler<'a, S> = Box<dyn FnMut(Phase) -> S + 'a>;
 
@@ -307,20 +339,7 @@ pub fn interleave<S, E>(
     samplers: &mut [Sampler<'_, Result<S, E>>],
 ) -> Result<Vec<Vec<S>>, E> {
     for sampler in samplers.iter_mut() {
-        match warm_up {
-            WarmUp::None => {}
-            WarmUp::Once => drop(sampler(Phase::WarmUp)?),
-            WarmUp::For(d) if d.is_zero() => {}
-            WarmUp::For(d) => {
-                let start = Instant::now();
-                loop {
-                    drop(sampler(Phase::WarmUp)?);
-                    if start.elapsed() >= d {
-                        break;
-                    }
-                }
-            }
-        }
+        warm_up.run(|| sampler(Phase::WarmUp).map(drop))?;
     }
     let n = samplers.len();
     let rounds = rounds_for(rounds, n);

@@ -318,11 +318,7 @@ impl<'a, B: RateBody> MakeSampler<'a> for RateSampler<'a, B> {
 /// # Errors
 /// As [`each_runtime`].
 pub fn rates<B: RateBody>(ctx: &Ctx, flavor: Flavor, body: &B) -> Result<Point, String> {
-    let series = each_runtime(
-        ctx,
-        WarmUp::For(ctx.cfg.warmup),
-        RateSampler { ctx, flavor, body },
-    )?;
+    let series = each_runtime(ctx, ctx.cfg.warmup, RateSampler { ctx, flavor, body })?;
     let mut point = from_samples(series);
     if let Flavor::MultiThread(workers) = flavor {
         mark_thread_per_core(&mut point, shard_count::<B>(workers));
@@ -642,7 +638,7 @@ mod tests {
     fn thread_per_core_rows_run_one_runtime_per_worker_each_with_its_share() {
         let ctx = Ctx::new(
             MeasureConfig {
-                warmup: Duration::ZERO,
+                warmup: WarmUp::None,
                 rounds: 2,
                 workers: 3,
             },
@@ -699,7 +695,7 @@ mod tests {
     fn every_shard_prepares_before_any_shard_runs() {
         let ctx = Ctx::new(
             MeasureConfig {
-                warmup: Duration::ZERO,
+                warmup: WarmUp::None,
                 rounds: 3,
                 workers: 3,
             },

@@ -209,7 +209,7 @@ fn setup(settings: &Settings) -> Result<(Ctx, String)> {
     };
     if settings.measure == Measure::Instructions {
         // One warm-up call (time-based warm-up means nothing at Callgrind's pace).
-        cfg.warmup = std::time::Duration::from_nanos(1);
+        cfg.warmup = zbench_suite::measure::WarmUp::Once;
         cfg.rounds = INSTRUCTION_ROUNDS;
     }
     cfg.workers = usize::from(settings.workers);
@@ -372,7 +372,7 @@ fn finish_run(
         run: RunInfo {
             quick: settings.quick,
             seed,
-            warmup_ms: ctx.cfg.warmup.as_millis() as u64,
+            warmup_ms: ctx.cfg.warmup.duration().as_millis() as u64,
             rounds: ctx.cfg.rounds,
             zokio_io_driver: Some(zokio_io_driver),
             runtimes: ctx

@@ -119,10 +119,10 @@ fn batch_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     }
     let file = TempFile::new(IO_READ_BYTES);
     let z = Zokio::multi_thread(ctx.cfg.workers);
-    let start = std::time::Instant::now();
-    while start.elapsed() < ctx.cfg.warmup {
+    let Ok(()) = ctx.cfg.warmup.run(|| {
         zokio_batch(&z, &file, IO_TASKS, IO_READS, IO_READ_BYTES);
-    }
+        Ok::<(), std::convert::Infallible>(())
+    });
     let Some(samples) = (0..ctx.cfg.rounds)
         .map(|_| zokio_batch(&z, &file, IO_TASKS, IO_READS, IO_READ_BYTES))
         .collect::<Option<Vec<f64>>>()

@@ -178,7 +178,7 @@ mod tests {
     fn every_workload_runs_once_on_every_runtime_with_known_claims() {
         let mut ctx = Ctx::new(
             MeasureConfig {
-                warmup: Duration::ZERO,
+                warmup: crate::measure::WarmUp::None,
                 rounds: 1,
                 workers: 2,
             },

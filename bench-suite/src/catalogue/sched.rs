@@ -277,7 +277,7 @@ fn reference_point(
     mut zokio: impl FnMut() -> Timed,
     mut other: impl FnMut() -> Timed,
 ) -> Result<Option<Point>, String> {
-    use crate::measure::{interleave, rate, Sampler, WarmUp};
+    use crate::measure::{interleave, rate, Sampler};
     if !ctx.runs(Zokio::NAME) {
         return Ok(None);
     }
@@ -291,7 +291,7 @@ fn reference_point(
             Ok(rate(&mut other))
         }),
     ];
-    let out = interleave(ctx.cfg.rounds, WarmUp::For(ctx.cfg.warmup), &mut samplers)?;
+    let out = interleave(ctx.cfg.rounds, ctx.cfg.warmup, &mut samplers)?;
     let mut out = out.into_iter();
     let mut p = Point::from_samples(vec![
         (Zokio::NAME, out.next().unwrap_or_default()),

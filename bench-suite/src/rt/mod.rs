@@ -6,7 +6,7 @@
 //! is monomorphised for each adapter and called without boxing inside its loop.
 //!
 //! Adding a runtime means one adapter file implementing [`Runtime`] and one line
-//! (`module::Type`) in the [`registry!`] list below, which declares the module too. What an adapter lacks it declares in [`Runtime::CAPS`]; a
+//! (`module::Type`) in the `registry!` list below, which declares the module too. What an adapter lacks it declares in [`Runtime::CAPS`]; a
 //! workload that needs a missing capability is recorded as "not applicable" for that
 //! runtime, with the reason, and its body is never called there.
 //!

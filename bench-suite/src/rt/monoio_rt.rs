@@ -9,7 +9,7 @@
 //! in [`Local`], which checks on every use that it is still on its thread.
 //!
 //! monoio has no `yield_now`, and a future that wakes itself does not yield there (see
-//! [`YieldNow`], the adapter's). It has no no-op operation and no mutex or `Notify`
+//! `YieldNow`, the adapter's). It has no no-op operation and no mutex or `Notify`
 //! (the workloads that need them are not applicable), and no spawn from another thread.
 
 use super::one_thread::{self, LocalMpscReceiver, LocalMpscSender, LocalOneshotReceiver};
@@ -33,7 +33,7 @@ type FusionRuntime = monoio::FusionRuntime<
 >;
 
 /// A monoio runtime, used on the thread that built it, and its identity (for
-/// [`YieldNow`]).
+/// `YieldNow`).
 pub struct Monoio(Local<RefCell<FusionRuntime>>, u64);
 
 impl Drop for Monoio {
@@ -55,7 +55,7 @@ thread_local! {
     static YIELDED: RefCell<Yielded> = RefCell::new(Yielded::default());
 }
 
-/// Tasks that yielded ([`YieldNow`]), waiting for the waker task to wake them.
+/// Tasks that yielded (`YieldNow`), waiting for the waker task to wake them.
 #[derive(Default)]
 struct Yielded {
     /// The runtime they belong to.
@@ -112,7 +112,7 @@ impl Future for YieldNow {
     }
 }
 
-/// The waker task of [`YieldNow`]: each time it runs, it wakes the tasks that yielded
+/// The waker task of `YieldNow`: each time it runs, it wakes the tasks that yielded
 /// since it last ran, in order, then waits to be woken by the next one. It keeps a spare
 /// vector, swapped with the state's, so that no round allocates.
 struct WakeYielded(Vec<Waker>);

@@ -359,7 +359,7 @@ impl WriteDirs {
 const SHM_FREE_BYTES: u64 = 256 << 20;
 
 /// Where `fs.write_64k` makes its directory: `$ZBENCH_WRITE_DIR` if set; else `/dev/shm`
-/// when it is a tmpfs with [`SHM_FREE_BYTES`] free; else the system temporary directory.
+/// when it is a tmpfs with `SHM_FREE_BYTES` free; else the system temporary directory.
 ///
 /// Why tmpfs first: there the file is the page cache, with no write-back or disk
 /// allocator, so the figure is each runtime's path (its thread hand-offs or ring, the

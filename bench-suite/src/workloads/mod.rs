@@ -1,4 +1,4 @@
-//! Workload bodies, each generic over [`Runtime`](crate::rt::Runtime). Every function runs
+//! Workload bodies, each generic over [`Runtime`]. Every function runs
 //! one complete sample: when it returns, all the tasks it spawned have finished their work
 //! (the pitfall of tokio issue #3904, where unfinished tasks leak into the next sample).
 
