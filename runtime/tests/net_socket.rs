@@ -275,3 +275,41 @@ async fn connected_pair() -> (zokio::net::TcpStream, zokio::net::TcpStream) {
     let (client, accepted) = zokio::join!(zokio::net::TcpStream::connect(addr), listener.accept());
     (client.unwrap(), accepted.unwrap().0)
 }
+
+/// A host name is looked up on the blocking pool, not on the worker; a literal needs no
+/// lookup. The trait is nameable, as Tokio's, for functions that forward an address.
+#[test]
+fn host_names_are_looked_up_on_the_blocking_pool() {
+    async fn bind_any(addr: impl zokio::net::ToSocketAddrs) -> io::Result<SocketAddr> {
+        zokio::net::TcpListener::bind(addr).await?.local_addr()
+    }
+    for rt in flavors() {
+        rt.block_on(async {
+            let metrics = zokio::runtime::Handle::current().metrics();
+            let bound = bind_any("127.0.0.1:0").await.unwrap();
+            assert!(bound.ip().is_loopback());
+            bind_any(&(std::net::Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+            assert_eq!(metrics.num_blocking_threads(), 0, "literals need no lookup");
+
+            let bound = bind_any(String::from("localhost:0")).await.unwrap();
+            assert!(bound.ip().is_loopback());
+            assert!(
+                metrics.num_blocking_threads() >= 1,
+                "the lookup ran on the blocking pool"
+            );
+            let server = zokio::net::UdpSocket::bind(("localhost", 0)).await.unwrap();
+            let at = server.local_addr().unwrap();
+            let client = zokio::net::UdpSocket::bind((at.ip(), 0)).await.unwrap();
+            client
+                .send_to(b"ping", ("localhost", at.port()))
+                .await
+                .unwrap();
+            let mut buf = [0; 8];
+            let (n, from) = server.recv_from(&mut buf).await.unwrap();
+            assert_eq!(
+                (&buf[..n], from),
+                (&b"ping"[..], client.local_addr().unwrap())
+            );
+        });
+    }
+}

@@ -26,11 +26,13 @@
 //! way, and a Unix stream shares the TCP stream's code. [`TcpSocket`] and [`UnixSocket`]
 //! set a socket's options before it connects or listens.
 
+mod addr;
 mod socket;
 pub mod tcp;
 mod udp;
 pub mod unix;
 
+pub use addr::ToSocketAddrs;
 pub use socket::{TcpSocket, UnixSocket};
 pub use tcp::{lookup_host, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -4,10 +4,12 @@
 
 use crate::driver::io::{Direction, Registration};
 use crate::io::{Interest, Ready};
+use crate::net::addr::resolve;
+use crate::net::ToSocketAddrs;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -62,18 +64,6 @@ impl<S: AsRawFd> Evented<S> {
     }
 }
 
-/// Resolves `addr` (blocking only for host names; IP literals resolve at once).
-pub(super) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
-    if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "address resolved to nothing",
-        ));
-    }
-    Ok(addrs)
-}
-
 fn bind_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(
@@ -103,7 +93,7 @@ impl TcpListener {
     /// 128, which drops or resets connections under a connection storm).
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let mut last = None;
-        for a in resolve(addr)? {
+        for a in resolve(addr).await? {
             match bind_listener(a) {
                 Ok(l) => return TcpListener::from_std(l),
                 Err(e) => last = Some(e),
@@ -192,7 +182,7 @@ impl TcpStream {
     /// `NetworkUnreachable`, ...; or an error outside a runtime.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last = None;
-        for a in resolve(addr)? {
+        for a in resolve(addr).await? {
             match TcpStream::connect_addr(a).await {
                 Ok(s) => return Ok(s),
                 Err(e) => last = Some(e),
@@ -784,15 +774,14 @@ impl TryFrom<std::net::TcpListener> for TcpListener {
 }
 
 /// Resolves `host` (a `"name:port"` string, a `(name, port)` pair, a socket address) to
-/// its socket addresses, as Tokio's `lookup_host`. A host name is resolved with std's
-/// `getaddrinfo` on the calling thread, as zokio's `connect` and `bind` do (Tokio runs it
-/// on the blocking pool); an IP literal needs no lookup.
+/// its socket addresses, as Tokio's `lookup_host`. A host name is looked up on the blocking
+/// pool with std's resolver (`getaddrinfo`); an IP literal needs no lookup.
 ///
 /// # Errors
 /// The resolver's error (`Other` with its message for an unknown host); `InvalidInput`
-/// for a malformed address.
+/// for a malformed address or one that resolves to nothing.
 pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
-    Ok(host.to_socket_addrs()?.collect::<Vec<_>>().into_iter())
+    Ok(resolve(host).await?.into_iter())
 }
 
 impl TryFrom<std::net::TcpStream> for TcpStream {

@@ -1,15 +1,17 @@
 //! `UdpSocket`.
 
-use super::tcp::{resolve, Evented};
+use super::addr::resolve;
+use super::tcp::Evented;
 use crate::driver::io::Direction;
 use crate::io::{Interest, ReadBuf, Ready};
+use crate::net::ToSocketAddrs;
 use bytes::BufMut;
 use socket2::SockRef;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::mem::MaybeUninit;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
@@ -26,7 +28,7 @@ impl UdpSocket {
     /// The OS error of the last address tried, or an error outside a runtime.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         let mut last = None;
-        for a in resolve(addr)? {
+        for a in resolve(addr).await? {
             match std::net::UdpSocket::bind(a) {
                 Ok(s) => return UdpSocket::from_std(s),
                 Err(e) => last = Some(e),
@@ -53,7 +55,7 @@ impl UdpSocket {
     /// The OS error of `connect(2)` for every resolved address.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let mut last = None;
-        for a in resolve(addr)? {
+        for a in resolve(addr).await? {
             match self.inner.io.connect(a) {
                 Ok(()) => return Ok(()),
                 Err(e) => last = Some(e),
@@ -63,14 +65,14 @@ impl UdpSocket {
     }
 
     /// Sends `buf` to `target` as one datagram; returns the bytes sent. `target` is
-    /// resolved first (blocking only for a host name) and its first address used, as
+    /// resolved first (a host name on the blocking pool) and its first address used, as
     /// Tokio does.
     ///
     /// # Errors
     /// `InvalidInput` if `target` resolves to nothing; the OS error (e.g.
     /// `ConnectionRefused` reported for an earlier datagram).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = resolve(target)?[0];
+        let target = resolve(target).await?[0];
         poll_fn(|cx| self.poll_op(cx, Direction::Write, || self.inner.io.send_to(buf, target)))
             .await
     }
