@@ -52,6 +52,6 @@ if [ "${1:-}" = "--asan" ]; then
   fi
   RUSTFLAGS="-Zsanitizer=address --cfg zokio_no_block_cache" RUSTDOCFLAGS="-Zsanitizer=address" \
     cargo +nightly test -p zokio --target x86_64-unknown-linux-gnu \
-    --target-dir target/asan --tests
+    --target-dir target/asan --tests --no-fail-fast
   echo "leak-check: AddressSanitizer run passed"
 fi

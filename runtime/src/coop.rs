@@ -13,6 +13,7 @@
 //! "Reducing tail latencies with automatic cooperative task yielding", 2020).
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::num::NonZeroU64;
 use std::task::{Context, Poll};
 
@@ -122,9 +123,9 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
         }
         Some(n) => {
             c.units.set(Some(n - 1));
-            Poll::Ready(RestoreOnPending(Cell::new(true)))
+            Poll::Ready(RestoreOnPending::new(true))
         }
-        None => Poll::Ready(RestoreOnPending(Cell::new(false))),
+        None => Poll::Ready(RestoreOnPending::new(false)),
     })
 }
 
@@ -144,13 +145,21 @@ pub(crate) fn poll_budgeted<T>(
     ret
 }
 
-/// Returns the spent unit on drop unless the operation made progress.
+/// A unit of the task's cooperative budget, spent by
+/// [`poll_proceed`](crate::task::coop::poll_proceed): given back when dropped, unless
+/// [`made_progress`](Self::made_progress) was called. Not `Send`: the budget is the polling
+/// thread's.
 #[derive(Debug)]
-pub(crate) struct RestoreOnPending(Cell<bool>);
+pub struct RestoreOnPending(Cell<bool>, PhantomData<*const ()>);
 
 impl RestoreOnPending {
+    fn new(restore: bool) -> RestoreOnPending {
+        RestoreOnPending(Cell::new(restore), PhantomData)
+    }
+
+    /// The operation made progress: the unit stays spent.
     #[inline]
-    pub(crate) fn made_progress(&self) {
+    pub fn made_progress(&self) {
         self.0.set(false);
     }
 }

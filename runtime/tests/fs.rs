@@ -224,3 +224,24 @@ fn file_operations_outside_a_current_thread_runtimes_driver_complete() {
         assert!(written);
     }
 }
+
+#[test]
+fn set_modified_and_set_times_change_the_file_times() {
+    use std::time::{Duration, SystemTime};
+    let dir = tempfile::tempdir().unwrap();
+    for (k, rt) in flavors().into_iter().enumerate() {
+        let path = dir.path().join(format!("times-{k}"));
+        rt.block_on(async {
+            let file = File::create(&path).await.unwrap();
+            let modified = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+            file.set_modified(modified).await.unwrap();
+            assert_eq!(file.metadata().await.unwrap().modified().unwrap(), modified);
+            let accessed = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000);
+            let times = std::fs::FileTimes::new().set_accessed(accessed);
+            file.set_times(times).await.unwrap();
+            let meta = fs::metadata(&path).await.unwrap();
+            assert_eq!(meta.accessed().unwrap(), accessed);
+            assert_eq!(meta.modified().unwrap(), modified, "left as it was");
+        });
+    }
+}

@@ -198,6 +198,59 @@ rt_test! {
     }
 
     #[test]
+    fn a_cooperative_future_that_is_always_ready_lets_other_tasks_run() {
+        let rt = rt();
+        rt.block_on(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            let spinner = zokio::spawn(async move {
+                let mut n = 0u64;
+                while !s.load(SeqCst) {
+                    n += 1;
+                    assert!(n < 10_000_000, "the other task never ran");
+                    // Ready at every poll: without the wrapper this loop never yields.
+                    task::coop::cooperative(std::future::ready(())).await;
+                }
+                n
+            });
+            zokio::spawn(async move { stop.store(true, SeqCst) }).await.unwrap();
+            assert!(spinner.await.unwrap() > 0);
+        });
+    }
+
+    #[test]
+    fn poll_proceed_spends_a_unit_only_when_the_operation_made_progress() {
+        let rt = rt();
+        rt.block_on(async {
+            zokio::spawn(async {
+                task::yield_now().await; // a fresh budget
+                let (progress, restored) = std::future::poll_fn(|cx| {
+                    use std::task::Poll;
+                    // Units dropped without progress are given back: never runs out.
+                    for _ in 0..1000 {
+                        let Poll::Ready(unit) = task::coop::poll_proceed(cx) else {
+                            return Poll::Ready((0, false));
+                        };
+                        drop(unit);
+                    }
+                    let mut progress = 0;
+                    while let Poll::Ready(unit) = task::coop::poll_proceed(cx) {
+                        unit.made_progress();
+                        progress += 1;
+                        assert!(progress <= 1000, "the budget never ran out");
+                    }
+                    Poll::Ready((progress, !task::coop::has_budget_remaining()))
+                })
+                .await;
+                assert!(progress > 0 && progress < 1000, "{progress}");
+                assert!(restored, "spent after the loop");
+            })
+            .await
+            .unwrap();
+        });
+    }
+
+    #[test]
     fn unconstrained_polls_never_run_out_of_budget() {
         let rt = rt();
         rt.block_on(async {

@@ -411,6 +411,15 @@ impl File {
         blocking(move || file.set_times(times)).await?
     }
 
+    /// Sets the file's modification time (`futimens`, on the blocking pool), as
+    /// [`set_times`](Self::set_times) with only that time.
+    ///
+    /// # Errors
+    /// The OS error of `futimens`.
+    pub async fn set_modified(&self, time: std::time::SystemTime) -> io::Result<()> {
+        self.set_times(FileTimes::new().set_modified(time)).await
+    }
+
     /// Sets the file's permissions (`fchmod`, on the blocking pool).
     ///
     /// # Errors

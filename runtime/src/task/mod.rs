@@ -59,7 +59,17 @@ pub use task_local::{AccessError, LocalKey};
 /// The cooperative budget under Tokio's `task::coop` path: each task poll may make a
 /// bounded number of steps through zokio's leaf futures before they return `Pending`.
 pub mod coop {
-    pub use super::yield_now::{consume_budget, unconstrained, Unconstrained};
+    pub use super::yield_now::{consume_budget, cooperative, unconstrained, Coop, Unconstrained};
+    pub use crate::coop::RestoreOnPending;
+
+    /// Spends one unit of the current task's budget for an operation about to be tried, as
+    /// Tokio's function of the same name: `Pending` (the task already woken to run again
+    /// after the others) when the budget is spent; else a guard that gives the unit back
+    /// when dropped, unless [`RestoreOnPending::made_progress`] says the operation made
+    /// progress. Outside a task poll no budget applies and it is always ready.
+    pub fn poll_proceed(cx: &mut std::task::Context<'_>) -> std::task::Poll<RestoreOnPending> {
+        crate::coop::poll_proceed(cx)
+    }
 
     /// Whether the current task poll has budget left (`true` outside a task poll, where
     /// no budget applies).

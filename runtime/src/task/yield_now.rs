@@ -61,6 +61,34 @@ pub fn unconstrained<F: Future>(inner: F) -> Unconstrained<F> {
     Unconstrained { inner }
 }
 
+pin_project_lite::pin_project! {
+    /// The future returned by [`cooperative`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Coop<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+/// Makes `inner` spend the task's cooperative budget as zokio's own leaf futures do: each
+/// poll costs one unit, given back if `inner` is not ready; with the budget spent, `inner`
+/// is not polled and the task yields (it is woken to run again after the others). As
+/// Tokio's function of the same name: for a future of another library that may be ready
+/// on every poll (a channel that is never empty, say).
+pub fn cooperative<F: Future>(inner: F) -> Coop<F> {
+    Coop { inner }
+}
+
+impl<F: Future> Future for Coop<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let inner = self.project().inner;
+        crate::coop::poll_budgeted(cx, |cx| inner.poll(cx))
+    }
+}
+
 impl<F: Future> Future for Unconstrained<F> {
     type Output = F::Output;
 
