@@ -15,6 +15,8 @@ use zokio::runtime::IoDriver;
 pub enum Job {
     /// Bytes per idle task with `n` tasks alive.
     IdleTaskMemory,
+    /// Bytes per task waiting on a oneshot channel of its own, `n` alive.
+    OneshotTaskMemory,
     /// Bytes per worker, comparing runtimes of 1 and `n` workers.
     PerWorkerMemory,
     /// `memory.io_driver`: bytes per driver instance.
@@ -26,6 +28,7 @@ impl Job {
     pub fn name(self) -> &'static str {
         match self {
             Job::IdleTaskMemory => "idle-task-memory",
+            Job::OneshotTaskMemory => "oneshot-task-memory",
             Job::PerWorkerMemory => "per-worker-memory",
             Job::IoDriverMemory => "io-driver-memory",
         }
@@ -35,6 +38,7 @@ impl Job {
     pub fn parse(s: &str) -> Option<Job> {
         [
             Job::IdleTaskMemory,
+            Job::OneshotTaskMemory,
             Job::PerWorkerMemory,
             Job::IoDriverMemory,
         ]
@@ -55,14 +59,19 @@ impl Visitor for RunJob {
 
     fn visit<R: Runtime>(self) -> io::Result<f64> {
         match self.job {
-            Job::IdleTaskMemory => {
+            Job::IdleTaskMemory | Job::OneshotTaskMemory => {
                 // A thread-per-core runtime's tasks live on one of its runtimes.
                 let rt = if R::THREAD_PER_CORE {
                     R::current_thread_with(&self.options)
                 } else {
                     R::multi_thread_with(self.workers, &self.options)
                 };
-                Ok(memory::idle_task_memory(&rt, self.n)?.bytes_per_task())
+                let measured = if self.job == Job::IdleTaskMemory {
+                    memory::idle_task_memory(&rt, self.n)?
+                } else {
+                    memory::oneshot_waiter_memory(&rt, self.n)?
+                };
+                Ok(measured.bytes_per_task())
             }
             Job::PerWorkerMemory => memory::per_worker_memory::<R>(self.n),
             Job::IoDriverMemory => memory::io_driver_memory::<R>(self.n),

@@ -31,6 +31,17 @@ pub(super) fn memory() -> Vec<Workload> {
             run: |ctx| strategy::child_processes(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
         },
         Workload {
+            name: "memory.per_task_oneshot",
+            unit: "bytes/task",
+            params: &[("tasks", N(IDLE_TASKS)), ("waits_on", T("a oneshot channel of its own (the runtime's)")), ("process", T("fresh per runtime"))],
+            claims: &[],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            needs: MULTI,
+            description: "RSS growth per task waiting on its own oneshot channel of the runtime (task and channel; the harness holds the senders), one child process per measurement; a thread-per-core runtime holds them all on one of its runtimes",
+            run: |ctx| strategy::child_processes(ctx, Job::OneshotTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
+        },
+        Workload {
             name: "memory.io_driver",
             unit: "bytes",
             params: &[("drivers", N(IO_DRIVERS)), ("process", T("fresh per runtime"))],

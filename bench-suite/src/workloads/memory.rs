@@ -8,7 +8,7 @@
 //! allocator keeps around, so measure each runtime in a fresh process: memory freed by one
 //! runtime would otherwise be reused by the next and flatter it.
 
-use crate::rt::Runtime;
+use crate::rt::{OneshotSender, Runtime};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -136,22 +136,107 @@ impl IdleTaskMemory {
 pub fn idle_task_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTaskMemory> {
     let gate = Arc::new(Gate::with_capacity(n));
     touch_spare_capacity(&mut gate.waiters.lock().expect("gate lock"));
+    let (waiting, release) = (gate.clone(), gate.clone());
+    waiting_task_memory(
+        rt,
+        n,
+        Vec::<()>::new(),
+        move |_| gate.wait(),
+        move || waiting.registered(),
+        move |_| release.open(),
+    )
+}
+
+/// Tasks waiting on a oneshot in [`oneshot_waiter_memory`] that have been polled once.
+static ONESHOT_WAITERS: AtomicUsize = AtomicUsize::new(0);
+
+pin_project_lite::pin_project! {
+    /// A task's wait on its runtime's oneshot receiver, counted in [`ONESHOT_WAITERS`] at
+    /// its first poll.
+    struct OneshotWait<F> {
+        #[pin]
+        rx: F,
+        counted: bool,
+    }
+}
+
+impl<F: Future<Output = Option<()>>> Future for OneshotWait<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let ready = this
+            .rx
+            .poll(cx)
+            .map(|v| assert!(v.is_some(), "sender dropped"));
+        if !std::mem::replace(this.counted, true) {
+            ONESHOT_WAITERS.fetch_add(1, SeqCst);
+        }
+        ready
+    }
+}
+
+/// As [`idle_task_memory`], each task waiting on its own channel of the runtime's oneshot
+/// ([`Runtime::oneshot`]), whose sender the harness holds: so the figure is the task and
+/// the channel, what a task parked on a reply costs.
+///
+/// # Errors
+/// If RSS cannot be read.
+pub fn oneshot_waiter_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTaskMemory> {
+    ONESHOT_WAITERS.store(0, SeqCst);
+    waiting_task_memory(
+        rt,
+        n,
+        Vec::with_capacity(n),
+        |senders: &mut Vec<R::OneshotSender<()>>| {
+            let (tx, rx) = R::oneshot::<()>();
+            senders.push(tx);
+            OneshotWait { rx, counted: false }
+        },
+        || ONESHOT_WAITERS.load(SeqCst),
+        |senders| {
+            for tx in senders {
+                if tx.send(()).is_err() {
+                    panic!("a waiting task dropped its receiver");
+                }
+            }
+        },
+    )
+}
+
+/// The measurement of [`idle_task_memory`] and [`oneshot_waiter_memory`]: spawns `n` tasks
+/// awaiting `waiter(&mut keep)`, waits until `registered()` reaches `n`, reads RSS, then
+/// calls `release(keep)` and joins every task. `keep`'s spare capacity, and that of the
+/// handle vector, are made resident before the baseline reading.
+fn waiting_task_memory<R, K, W>(
+    rt: &R,
+    n: usize,
+    mut keep: Vec<K>,
+    mut waiter: impl FnMut(&mut Vec<K>) -> W + Send + 'static,
+    registered: impl Fn() -> usize + Send + 'static,
+    release: impl FnOnce(Vec<K>) + Send + 'static,
+) -> io::Result<IdleTaskMemory>
+where
+    R: Runtime,
+    K: Send + 'static,
+    W: Future<Output = ()> + Send + 'static,
+{
+    touch_spare_capacity(&mut keep);
     let mut handles: Vec<R::JoinHandle<()>> = Vec::with_capacity(n);
     touch_spare_capacity(&mut handles);
     let before = rss_bytes()?;
     let after = rt.run(async move {
         for _ in 0..n {
-            handles.push(R::spawn_local(gate.wait()));
+            handles.push(R::spawn_local(waiter(&mut keep)));
         }
-        let parked = gate.clone();
         R::spawn_local(async move {
-            while parked.registered() < n {
+            while registered() < n {
                 R::yield_now().await;
             }
         })
         .await;
         let after = rss_bytes();
-        gate.open();
+        release(keep);
         for h in handles {
             h.await;
         }
