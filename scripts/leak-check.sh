@@ -2,7 +2,8 @@
 # Leak and memory-error checks on zokio (see scripts/README.md).
 #   scripts/leak-check.sh          valgrind memcheck over runtime/examples/spawn_abort_shutdown
 #                                  and the TCP, oneshot and LocalSet tests
-#   scripts/leak-check.sh --asan   also the runtime's tests under AddressSanitizer (nightly)
+#   scripts/leak-check.sh --asan   also every zokio test binary under AddressSanitizer
+#                                  (nightly; skipped with a message without one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -831,6 +831,10 @@ fn enter_guards_dropped_out_of_order_panic() {
     let inner = rt2.enter();
     let msg = support::panic_message(move || drop(outer));
     assert!(msg.contains("dropped out of order"), "{msg}");
-    // The context was reset by the outer guard; the inner one has nothing left to undo.
-    std::mem::forget(inner);
+    // The context was reset by the outer guard; the inner one has nothing left to undo
+    // (it must not make rt1 current again, nor panic a second time).
+    drop(inner);
+    assert!(Handle::try_current().is_err());
+    let _again = rt2.enter();
+    assert_eq!(Handle::current().id(), rt2.handle().id());
 }

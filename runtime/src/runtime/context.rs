@@ -125,6 +125,11 @@ impl Drop for SetCurrentGuard {
         let prev = self.prev.take();
         let in_order = CONTEXT
             .try_with(|cx| {
+                if cx.depth.get() < self.depth {
+                    // An outer guard dropped first has already reset the context past
+                    // this one (and panicked for it): nothing is left to undo.
+                    return true;
+                }
                 let in_order = cx.depth.get() == self.depth;
                 cx.depth.set(self.depth - 1);
                 *cx.handle.borrow_mut() = prev;
