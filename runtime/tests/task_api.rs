@@ -178,43 +178,13 @@ rt_test! {
     }
 
     #[test]
-    fn consume_budget_lets_other_tasks_run() {
+    fn loops_that_spend_the_budget_let_other_tasks_run() {
         let rt = rt();
         rt.block_on(async {
-            let stop = Arc::new(AtomicBool::new(false));
-            let s = stop.clone();
-            let spinner = zokio::spawn(async move {
-                let mut n = 0u64;
-                while !s.load(SeqCst) {
-                    n += 1;
-                    assert!(n < 10_000_000, "the other task never ran");
-                    task::consume_budget().await;
-                }
-                n
-            });
-            zokio::spawn(async move { stop.store(true, SeqCst) }).await.unwrap();
-            assert!(spinner.await.unwrap() > 0);
-        });
-    }
-
-    #[test]
-    fn a_cooperative_future_that_is_always_ready_lets_other_tasks_run() {
-        let rt = rt();
-        rt.block_on(async {
-            let stop = Arc::new(AtomicBool::new(false));
-            let s = stop.clone();
-            let spinner = zokio::spawn(async move {
-                let mut n = 0u64;
-                while !s.load(SeqCst) {
-                    n += 1;
-                    assert!(n < 10_000_000, "the other task never ran");
-                    // Ready at every poll: without the wrapper this loop never yields.
-                    task::coop::cooperative(std::future::ready(())).await;
-                }
-                n
-            });
-            zokio::spawn(async move { stop.store(true, SeqCst) }).await.unwrap();
-            assert!(spinner.await.unwrap() > 0);
+            spinner_lets_another_task_run(task::consume_budget).await;
+            // Ready at every poll: without the wrapper this loop would never yield.
+            spinner_lets_another_task_run(|| task::coop::cooperative(std::future::ready(())))
+                .await;
         });
     }
 
@@ -401,4 +371,27 @@ fn join_set_drops_a_replaced_waker_outside_its_lock() {
         .poll_join_next(&mut Context::from_waker(Waker::noop()))
         .is_pending());
     assert_eq!(set.try_join_next().unwrap().unwrap(), 42);
+}
+
+/// Spawns a task that loops on `step().await` until a second task has run: on one thread
+/// that happens only if `step` makes the looping task yield.
+async fn spinner_lets_another_task_run<F>(step: impl Fn() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()> + Send,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let spinner = zokio::spawn(async move {
+        let mut n = 0u64;
+        while !s.load(SeqCst) {
+            n += 1;
+            assert!(n < 10_000_000, "the other task never ran");
+            step().await;
+        }
+        n
+    });
+    zokio::spawn(async move { stop.store(true, SeqCst) })
+        .await
+        .unwrap();
+    assert!(spinner.await.unwrap() > 0);
 }
