@@ -29,6 +29,8 @@ struct Inner {
     thread_name: ThreadNameFn,
     stack_size: Option<usize>,
     hooks: ThreadHooks,
+    /// The CPUs every blocking thread is pinned to as it starts (`None`: unpinned).
+    cpus: Option<Arc<[usize]>>,
     max_threads: usize,
     keep_alive: Duration,
     threads: Arc<ThreadGroup>,
@@ -119,6 +121,7 @@ impl BlockingPool {
         thread_name: ThreadNameFn,
         stack_size: Option<usize>,
         hooks: ThreadHooks,
+        cpus: Option<Arc<[usize]>>,
         max_threads: usize,
         keep_alive: Duration,
     ) -> BlockingPool {
@@ -130,6 +133,7 @@ impl BlockingPool {
                     thread_name,
                     stack_size,
                     hooks,
+                    cpus,
                     max_threads,
                     keep_alive,
                     threads: Arc::new(ThreadGroup::default()),
@@ -207,6 +211,12 @@ impl Spawner {
         let result = builder.spawn(move || {
             let _member = inner.threads.member();
             let _current = context::set_current(&handle);
+            if let Some(cpus) = &inner.cpus {
+                // Checked when the runtime was built; a CPU taken away since leaves the
+                // thread where the kernel put it (`blocking_affinity` in the metrics
+                // says what was asked).
+                let _ = crate::runtime::affinity::pin_current_thread(cpus);
+            }
             let _hooks = inner.hooks.enter();
             inner.run();
         });
@@ -214,6 +224,11 @@ impl Spawner {
             drop(threads.member());
         }
         result.map(drop)
+    }
+
+    /// The CPUs blocking threads are pinned to, if any.
+    pub(crate) fn cpus(&self) -> Option<&[usize]> {
+        self.inner.cpus.as_deref()
     }
 
     pub(crate) fn num_threads(&self) -> usize {

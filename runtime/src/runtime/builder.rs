@@ -1,4 +1,5 @@
 use crate::blocking::BlockingPool;
+use crate::runtime::affinity::{self, WorkerAffinity};
 use crate::runtime::config::{Config, ThreadHooks, ThreadNameFn};
 use crate::runtime::runtime::{Flavor, Runtime};
 use crate::runtime::IoDriver;
@@ -38,6 +39,8 @@ pub struct Builder {
     io_driver: IoDriver,
     start_paused: bool,
     name: Option<Arc<str>>,
+    worker_affinity: WorkerAffinity,
+    blocking_affinity: Option<Vec<usize>>,
 }
 
 impl Builder {
@@ -66,6 +69,8 @@ impl Builder {
             io_driver: IoDriver::Auto,
             start_paused: false,
             name: None,
+            worker_affinity: WorkerAffinity::Unpinned,
+            blocking_affinity: None,
         }
     }
 
@@ -108,6 +113,28 @@ impl Builder {
         F: Fn() -> String + Send + Sync + 'static,
     {
         self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Pins each worker thread of the multi-thread flavor to one CPU (see
+    /// [`WorkerAffinity`]); each worker pins itself as it starts, before its start hook.
+    /// Checked by [`build`](Self::build) against the CPUs the building thread may run on.
+    /// [`RuntimeMetrics::worker_cpu`](crate::runtime::RuntimeMetrics::worker_cpu) gives
+    /// each worker's CPU. Default: [`WorkerAffinity::Unpinned`]. zokio's own: Tokio has no
+    /// such option (pin from `on_thread_start` there).
+    ///
+    /// A current-thread runtime runs its tasks on the thread calling `block_on`, which
+    /// zokio does not start: `build` refuses any affinity but `Unpinned` for it.
+    pub fn worker_affinity(&mut self, affinity: WorkerAffinity) -> &mut Self {
+        self.worker_affinity = affinity;
+        self
+    }
+
+    /// Restricts every blocking-pool thread (either flavor) to the CPUs `cpus`, set by each
+    /// thread as it starts, before its start hook. Checked by [`build`](Self::build) as
+    /// [`worker_affinity`](Self::worker_affinity) is. Default: unrestricted.
+    pub fn blocking_affinity(&mut self, cpus: impl IntoIterator<Item = usize>) -> &mut Self {
+        self.blocking_affinity = Some(cpus.into_iter().collect());
         self
     }
 
@@ -252,9 +279,22 @@ impl Builder {
     /// # Errors
     /// If the OS refuses to start a worker thread or to create a poller (an epoll set or
     /// ring, e.g. `EMFILE`); with [`IoDriver::IoUring`], if the kernel refuses io_uring;
-    /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name, or for `start_paused` on
-    /// the multi-thread flavor.
+    /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name, for `start_paused` on the
+    /// multi-thread flavor, for a worker or blocking affinity that is empty or names a CPU
+    /// the building thread may not run on, or for a worker affinity on the current-thread
+    /// flavor.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let workers = self.worker_threads.unwrap_or_else(default_workers);
+        if self.flavor == RuntimeFlavor::CurrentThread
+            && self.worker_affinity != WorkerAffinity::Unpinned
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "worker_affinity: a current-thread runtime has no worker threads (its tasks run on the thread calling block_on; pin that thread yourself)",
+            ));
+        }
+        let worker_cpus = self.worker_affinity.resolve(workers)?;
+        let blocking_cpus = affinity::resolve_blocking(self.blocking_affinity.as_deref())?;
         let config = Config {
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,
@@ -265,11 +305,13 @@ impl Builder {
             io_driver: self.io_driver.resolve_env()?,
             start_paused: self.start_paused,
             name: self.name.clone(),
+            worker_cpus,
         };
         let blocking_pool = BlockingPool::new(
             self.blocking_thread_name(),
             self.thread_stack_size,
             self.hooks.clone(),
+            blocking_cpus,
             self.max_blocking_threads,
             self.keep_alive,
         );
@@ -283,7 +325,6 @@ impl Builder {
                 )
             }
             RuntimeFlavor::MultiThread => {
-                let workers = self.worker_threads.unwrap_or_else(default_workers);
                 let handle = multi_thread::launch(workers, config, spawner)?;
                 (Flavor::MultiThread, scheduler::Handle::MultiThread(handle))
             }
@@ -337,6 +378,8 @@ impl fmt::Debug for Builder {
             .field("lifo_slot", &self.lifo_slot)
             .field("io_driver", &self.io_driver)
             .field("name", &self.name)
+            .field("worker_affinity", &self.worker_affinity)
+            .field("blocking_affinity", &self.blocking_affinity)
             .finish()
     }
 }

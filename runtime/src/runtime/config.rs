@@ -74,6 +74,8 @@ pub(crate) struct Config {
     pub(crate) start_paused: bool,
     /// The runtime's name (`Builder::name`), if given.
     pub(crate) name: Option<Arc<str>>,
+    /// Each worker's CPU (`Builder::worker_affinity`), indexed by worker; `None`: unpinned.
+    pub(crate) worker_cpus: Option<Arc<[usize]>>,
 }
 
 impl fmt::Debug for Config {
@@ -85,6 +87,7 @@ impl fmt::Debug for Config {
             .field("thread_stack_size", &self.thread_stack_size)
             .field("io_driver", &self.io_driver)
             .field("name", &self.name)
+            .field("worker_cpus", &self.worker_cpus)
             .field("on_thread_start", &self.hooks.start.is_some())
             .field("on_thread_stop", &self.hooks.stop.is_some())
             .field("on_thread_park", &self.hooks.park.is_some())

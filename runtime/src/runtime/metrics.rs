@@ -5,7 +5,7 @@
 
 use crate::runtime::Handle;
 use crate::scheduler;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 /// Published per-worker counters.
 #[derive(Debug, Default)]
@@ -17,6 +17,15 @@ pub(crate) struct WorkerMetrics {
     unparks: AtomicU64,
     overflows: AtomicU64,
     lifo_polls: AtomicU64,
+    /// The CPU the worker pinned itself to, plus one; 0 while unpinned.
+    cpu: AtomicUsize,
+}
+
+impl WorkerMetrics {
+    /// Records the CPU the worker pinned itself to.
+    pub(crate) fn set_cpu(&self, cpu: usize) {
+        self.cpu.store(cpu + 1, Relaxed);
+    }
 }
 
 /// A worker's own counters, published with [`Stats::submit`].
@@ -138,6 +147,23 @@ impl RuntimeMetrics {
     /// Times worker `worker`'s local queue was full and half of it moved to the injector.
     pub fn worker_overflow_count(&self, worker: usize) -> u64 {
         self.worker(worker).overflows.load(Relaxed)
+    }
+
+    /// The CPU worker `worker` is pinned to
+    /// ([`Builder::worker_affinity`](crate::runtime::Builder::worker_affinity)), once it
+    /// has pinned itself; `None` for an unpinned worker (and on the current-thread flavor).
+    pub fn worker_cpu(&self, worker: usize) -> Option<usize> {
+        self.worker(worker).cpu.load(Relaxed).checked_sub(1)
+    }
+
+    /// The CPUs blocking-pool threads are restricted to
+    /// ([`Builder::blocking_affinity`](crate::runtime::Builder::blocking_affinity)),
+    /// ascending; `None` if unrestricted.
+    pub fn blocking_affinity(&self) -> Option<Vec<usize>> {
+        self.inner()
+            .blocking_spawner()
+            .cpus()
+            .map(<[usize]>::to_vec)
     }
 
     /// The I/O driver the runtime runs (`IoUring` or `Epoll`, never `Auto`).

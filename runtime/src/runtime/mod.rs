@@ -9,6 +9,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub(crate) mod affinity;
 mod builder;
 pub(crate) mod config;
 pub(crate) mod context;
@@ -20,6 +21,7 @@ pub(crate) mod park;
 mod runtime;
 
 pub use crate::driver::IoDriver;
+pub use affinity::WorkerAffinity;
 pub use builder::Builder;
 pub use context::TryCurrentError;
 pub use handle::{EnterGuard, Handle, Id};

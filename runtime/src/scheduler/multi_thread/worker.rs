@@ -180,6 +180,13 @@ fn spawn_worker(
     let worker_handle = handle.clone();
     let spawned = handle.config.thread_builder().spawn(move || {
         let _member = worker_handle.shared.threads.member();
+        if let Some(cpus) = &worker_handle.config.worker_cpus {
+            // Checked when the runtime was built; a CPU taken away since leaves the worker
+            // where the kernel put it, and its metrics say unpinned.
+            if crate::runtime::affinity::pin_current_thread(&[cpus[index]]).is_ok() {
+                worker_handle.shared.worker_metrics[index].set_cpu(cpus[index]);
+            }
+        }
         let _hooks = worker_handle.config.hooks.enter();
         if let Some(core) = take_core() {
             run(worker_handle, index, core);
