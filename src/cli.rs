@@ -186,6 +186,10 @@ pub(crate) enum Command {
         /// How long to serve, then exit (e.g. 60s, 10m).
         #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
         duration: std::time::Duration,
+        /// Print a line `zbench serve: stats alive_tasks=N` at this interval (e.g. 1s): the
+        /// runtime's alive tasks, `-` where it does not count them (what a soak watches).
+        #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+        stats: Option<std::time::Duration>,
     },
     /// Drive a `zbench serve` server with the built-in load generator (or wrk) and print
     /// requests/s, latency percentiles and errors; `--out` writes a result file recording
@@ -309,4 +313,13 @@ pub(crate) struct LoadArgs {
     /// Directory for results.json.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+}
+
+/// A non-zero duration (`humantime`'s syntax: 1s, 500ms).
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be more than zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }

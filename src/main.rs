@@ -116,7 +116,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             listen,
             workers,
             duration,
-        } => cmd::serve::serve(&workload, &runtime, listen, workers, duration),
+            stats,
+        } => cmd::serve::serve(&workload, &runtime, listen, workers, duration, stats),
         Command::Load(args) => cmd::load::load_command(args),
         Command::Functions { dumps, top } => cmd::functions::functions(&dumps, top),
         Command::Claims { file } => {

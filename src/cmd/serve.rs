@@ -6,13 +6,21 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Serves `workload` on `runtime` at `listen` for `duration`, then exits.
+/// Prints one `--stats` line: the runtime's alive tasks, `-` where it does not count them.
+fn print_stats(tasks: Option<usize>) {
+    let tasks = tasks.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    println!("zbench serve: stats alive_tasks={tasks}");
+}
+
 pub(crate) fn serve(
     workload: &str,
     runtime: &str,
     listen: SocketAddr,
     workers: u16,
     duration: Duration,
+    stats: Option<Duration>,
 ) -> Result<()> {
+    let printer: &mut dyn FnMut(Option<usize>) = &mut print_stats;
     zbench_stress::net::remote::serve(
         workload,
         runtime,
@@ -25,6 +33,7 @@ pub(crate) fn serve(
                 humantime::format_duration(duration)
             )
         },
+        stats.map(|every| (every, printer)),
     )
     .map_err(|e| match e.kind() {
         std::io::ErrorKind::InvalidInput => UsageError(e.to_string()).into(),

@@ -184,6 +184,13 @@ pub trait Runtime: Sized + Send + Sync + 'static {
         unsupported("a path for tasks that are not Send")
     }
 
+    /// Tasks alive on this runtime now (spawned and not finished), where the runtime
+    /// counts them (zokio's and Tokio's `RuntimeMetrics::num_alive_tasks`); `None` where it
+    /// does not. `zbench serve --stats` prints it, so a soak can see tasks pile up.
+    fn alive_tasks(&self) -> Option<usize> {
+        None
+    }
+
     /// Yields to the scheduler once.
     fn yield_now() -> impl Future<Output = ()> + Send;
 

@@ -186,6 +186,10 @@ impl Runtime for Tokio {
         TokioJoin(tokio::task::spawn_local(future))
     }
 
+    fn alive_tasks(&self) -> Option<usize> {
+        Some(self.0.metrics().num_alive_tasks())
+    }
+
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
     }

@@ -188,6 +188,10 @@ impl Runtime for Zokio {
         ZokioJoin(zokio::task::spawn_local(future))
     }
 
+    fn alive_tasks(&self) -> Option<usize> {
+        Some(self.0.metrics().num_alive_tasks())
+    }
+
     fn yield_now() -> impl Future<Output = ()> + Send {
         zokio::task::yield_now()
     }

@@ -344,8 +344,18 @@ async fn serve_until<R: Runtime>(
 /// or the shards of a thread-per-core one.
 /// Held, never read: dropping it stops the server.
 enum Serving<R> {
-    Shared(#[allow(dead_code)] R),
+    Shared(R),
     Sharded(#[allow(dead_code)] ShardedServer),
+}
+
+impl<R: Runtime> Serving<R> {
+    /// Tasks alive on the serving runtime, where it counts them (one shared runtime).
+    fn alive_tasks(&self) -> Option<usize> {
+        match self {
+            Serving::Shared(rt) => rt.alive_tasks(),
+            Serving::Sharded(_) => None,
+        }
+    }
 }
 
 /// Starts `server` on runtime `R` at `listen` as `R` is meant to serve: on one runtime of

@@ -23,8 +23,14 @@ fn unknown(workload: &str) -> io::Error {
     )
 }
 
+/// `serve`'s periodic report: the interval, and what receives the runtime's alive tasks.
+pub type Stats<'a> = (Duration, &'a mut dyn FnMut(Option<usize>));
+
 /// Serves `workload` on `runtime` (a registered name, `workers` threads) at `listen` for
-/// `duration`, then stops. `ready` is called with the bound address once it listens.
+/// `duration`, then stops. `ready` is called with the bound address once it listens. With
+/// `stats = Some((interval, f))`, `f` is called at that interval with the runtime's alive
+/// tasks ([`Runtime::alive_tasks`]; `None` where the runtime does not count them, or
+/// serves on one runtime per thread).
 ///
 /// # Errors
 /// Unknown workload or runtime, or a runtime lacking what the workload needs (hyper, for
@@ -37,15 +43,17 @@ pub fn serve(
     workers: usize,
     duration: Duration,
     ready: impl FnOnce(SocketAddr),
+    stats: Option<Stats<'_>>,
 ) -> io::Result<()> {
-    struct Serve<'a, F> {
+    struct Serve<'a, 's, F> {
         workload: &'a str,
         listen: SocketAddr,
         workers: usize,
         duration: Duration,
         ready: F,
+        stats: Option<Stats<'s>>,
     }
-    impl<F: FnOnce(SocketAddr)> Visitor for Serve<'_, F> {
+    impl<F: FnOnce(SocketAddr)> Visitor for Serve<'_, '_, F> {
         type Output = io::Result<()>;
 
         fn visit<R: Runtime>(self) -> io::Result<()> {
@@ -63,7 +71,21 @@ pub fn serve(
                 other => return Err(unknown(other)),
             };
             (self.ready)(addr);
-            std::thread::sleep(self.duration);
+            let end = std::time::Instant::now() + self.duration;
+            let mut stats = self.stats;
+            loop {
+                let left = end.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                match &mut stats {
+                    Some((every, f)) => {
+                        std::thread::sleep((*every).min(left));
+                        f(serving.alive_tasks());
+                    }
+                    None => std::thread::sleep(left),
+                }
+            }
             drop(serving);
             Ok(())
         }
@@ -94,6 +116,7 @@ pub fn serve(
         workers,
         duration,
         ready,
+        stats,
     };
     rt::dispatch(runtime, serve).expect("a registered runtime")
 }
@@ -285,6 +308,7 @@ Transfer/sec:      7.00MB
     fn serve_and_load_halves_talk_to_each_other() {
         let (tx, rx) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
+            let mut stats = Vec::new();
             serve(
                 "net.http_requests",
                 "zokio",
@@ -292,7 +316,12 @@ Transfer/sec:      7.00MB
                 2,
                 Duration::from_millis(1500),
                 |a| tx.send(a).unwrap(),
-            )
+                Some((Duration::from_millis(200), &mut |tasks| stats.push(tasks))),
+            )?;
+            // The accept loop at least, counted by zokio at every interval.
+            assert!(stats.len() >= 5, "{stats:?}");
+            assert!(stats.iter().all(|t| t.is_some_and(|n| n >= 1)), "{stats:?}");
+            io::Result::Ok(())
         });
         let addr = rx.recv().unwrap();
         let r = load(
@@ -316,7 +345,7 @@ Transfer/sec:      7.00MB
     #[test]
     fn bad_names_are_clear_errors() {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        let e = serve("net.nope", "zokio", any, 1, Duration::ZERO, |_| {}).unwrap_err();
+        let e = serve("net.nope", "zokio", any, 1, Duration::ZERO, |_| {}, None).unwrap_err();
         assert!(e.to_string().contains("no remote halves"), "{e}");
         let e = serve(
             "net.http_requests",
@@ -325,6 +354,7 @@ Transfer/sec:      7.00MB
             1,
             Duration::ZERO,
             |_| {},
+            None,
         )
         .unwrap_err();
         assert!(e.to_string().contains("unknown runtime"), "{e}");
@@ -333,7 +363,16 @@ Transfer/sec:      7.00MB
         for name in rt::NAMES {
             for workload in REMOTE_WORKLOADS {
                 let mut bound = None;
-                serve(workload, name, any, 2, Duration::ZERO, |a| bound = Some(a)).unwrap();
+                serve(
+                    workload,
+                    name,
+                    any,
+                    2,
+                    Duration::ZERO,
+                    |a| bound = Some(a),
+                    None,
+                )
+                .unwrap();
                 assert!(bound.is_some_and(|a| a.port() != 0), "{workload} on {name}");
             }
         }
