@@ -241,19 +241,6 @@ mod tests {
     }
 
     #[test]
-    fn an_idle_waiter_fits_a_small_heap_chunk() {
-        // glibc serves 72 bytes from an 80-byte chunk, 80 bytes from a 96-byte one.
-        type MultiThread = Arc<crate::scheduler::multi_thread::Handle>;
-        type CurrentThread = Arc<crate::scheduler::current_thread::Handle>;
-        assert_eq!(size_of::<Cell<Waiter, CurrentThread>>(), 72);
-        assert_eq!(size_of::<Cell<Waiter, MultiThread>>(), 80);
-        assert_eq!(
-            size_of::<Cell<Waiter, crate::task::local::LocalHandle>>(),
-            80
-        );
-    }
-
-    #[test]
     fn a_stored_failure_is_one_word_without_the_id() {
         // The id is added on read, and a panic payload is boxed once more.
         assert_eq!(size_of::<Repr>(), size_of::<usize>());
