@@ -57,6 +57,13 @@ pub(crate) struct RunArgs {
     /// point.
     #[arg(long)]
     pub(crate) pin: bool,
+    /// Pin each worker of a multi-thread runtime (each shard thread of a thread-per-core
+    /// runtime) to one CPU, worker i to the i-th CPU this process may use (of the server's
+    /// CPUs under `--pin`), on every runtime: zokio through its `worker_affinity`, the
+    /// others from their thread-start hooks. Recorded in the result file; compare a run
+    /// with and without it to see what pinning does.
+    #[arg(long)]
+    pub(crate) pin_workers: bool,
     /// What to measure: `wall-clock` (time: each workload's own unit), `instructions`
     /// (user-space instructions per operation, counted by Valgrind's Callgrind in a child
     /// process per workload; needs valgrind) or `allocations` (heap allocations and bytes

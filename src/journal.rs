@@ -35,6 +35,9 @@ pub(crate) struct Settings {
     pub(crate) zokio_driver: String,
     pub(crate) client_threads: Option<u16>,
     pub(crate) pin: bool,
+    /// `--pin-workers` (false in journals from before it).
+    #[serde(default)]
+    pub(crate) pin_workers: bool,
     /// What the run measures (wall clock in journals from before `--measure`).
     #[serde(default)]
     pub(crate) measure: zbench_report::schema::Measure,

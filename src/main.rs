@@ -197,5 +197,6 @@ fn run_info(started: String) -> RunInfo {
         baseline: String::new(),
         parts: Vec::new(),
         measure: schema::Measure::WallClock,
+        worker_placement: None,
     }
 }

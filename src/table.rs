@@ -28,6 +28,9 @@ pub(crate) fn print_run(file: &ResultFile) {
     if file.run.measure.is_count() {
         println!("measure: {}", file.run.measure.describe());
     }
+    if let Some(placement) = &file.run.worker_placement {
+        println!("workers pinned: {placement}");
+    }
     if file.run.parts.len() > 1 {
         let parts: Vec<String> = file
             .run

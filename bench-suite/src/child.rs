@@ -93,7 +93,7 @@ pub fn run_here(
 ) -> io::Result<f64> {
     let options = RunOptions {
         zokio_driver: driver,
-        cpus: None,
+        ..RunOptions::default()
     };
     let job = RunJob {
         job,

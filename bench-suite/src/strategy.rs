@@ -142,6 +142,7 @@ impl Shards {
             let thread = std::thread::Builder::new()
                 .name(format!("zbench-shard-{index}"))
                 .spawn(move || {
+                    ctx.options.pin_worker(index);
                     let built = std::panic::catch_unwind(|| R::current_thread_with(&ctx.options));
                     let Ok(rt) = built else {
                         let _ =

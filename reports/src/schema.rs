@@ -166,6 +166,11 @@ pub struct RunInfo {
     /// `--measure`).
     #[serde(default)]
     pub measure: Measure,
+    /// Where the workers of multi-thread runtimes ran: `None` where the kernel put them;
+    /// `Some("one CPU each: 0,1")` under `--pin-workers` (worker *i* on the *i*-th CPU
+    /// listed, wrapping). Absent in files from before `--pin-workers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_placement: Option<String>,
 }
 
 /// One part of a run ([`RunInfo::parts`]): when it started and the workloads it measured.
@@ -574,6 +579,7 @@ pub(crate) mod tests {
                 baseline: "tokio".into(),
                 parts: Vec::new(),
                 measure: Measure::WallClock,
+                worker_placement: None,
             },
             machine: MachineInfo {
                 cpu_model: "test cpu".into(),

@@ -133,6 +133,7 @@ fn settings(workloads: &[Workload], args: &RunArgs) -> Result<Settings> {
         zokio_driver: zokio_driver.name().to_owned(),
         client_threads: args.client_threads,
         pin: args.pin,
+        pin_workers: args.pin_workers,
         measure: args.measure,
     })
 }
@@ -197,6 +198,7 @@ fn setup(settings: &Settings) -> Result<(Ctx, String)> {
     let options = zbench_suite::rt::RunOptions {
         zokio_driver,
         cpus: None,
+        one_cpu_each: settings.pin_workers,
     };
     let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
         .io_driver(zokio_driver)
@@ -383,6 +385,7 @@ fn finish_run(
             baseline: baseline.to_owned(),
             parts: crate::journal::parts(&part_starts, &order),
             measure: settings.measure,
+            worker_placement: worker_placement(&ctx.options),
             ..run_info(part_starts[0].clone())
         },
         machine,
@@ -428,4 +431,13 @@ fn runtime_record(name: &str, options: &zbench_suite::rt::RunOptions) -> schema:
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
     }
+}
+
+/// The result file's record of `--pin-workers`: the CPUs workers 0, 1, ... get, in order
+/// (the network servers under `--pin` take theirs from the server's CPUs instead).
+fn worker_placement(options: &zbench_suite::rt::RunOptions) -> Option<String> {
+    let cpus = zbench_suite::placement::Cpus::of_current_thread().ok()?;
+    options
+        .one_cpu_each
+        .then(|| format!("one CPU each: {cpus}"))
 }

@@ -244,9 +244,41 @@ pub struct RunOptions {
     /// workloads under `--pin`; adapters pin their worker threads (and blocking threads,
     /// where the runtime has a hook for them) as each starts.
     pub cpus: Option<crate::placement::Cpus>,
+    /// Pin each worker of a multi-thread runtime (each shard thread of a thread-per-core
+    /// one) to one CPU: worker *i* to the *i*-th CPU of [`cpus`](Self::cpus), or of the
+    /// CPUs this process may use, wrapping around (`--pin-workers`). Blocking threads keep
+    /// to `cpus` as before. zokio's adapter asks its `Builder::worker_affinity`; the
+    /// others pin from their thread-start hooks or their own threads.
+    pub one_cpu_each: bool,
 }
 
 impl RunOptions {
+    /// The CPU worker `index` gets under [`one_cpu_each`](Self::one_cpu_each), if set.
+    pub fn worker_cpu(&self, index: usize) -> Option<usize> {
+        if !self.one_cpu_each {
+            return None;
+        }
+        let ids = match self.cpus {
+            Some(cpus) => cpus.ids(),
+            None => crate::placement::Cpus::of_current_thread().ok()?.ids(),
+        };
+        (!ids.is_empty()).then(|| ids[index % ids.len()])
+    }
+
+    /// Pins the calling thread, worker `index` of its runtime, to its CPU under
+    /// [`one_cpu_each`](Self::one_cpu_each), else as
+    /// [`pin_current_thread`](Self::pin_current_thread) does.
+    pub fn pin_worker(&self, index: usize) {
+        match self.worker_cpu(index) {
+            Some(cpu) => {
+                if let Err(e) = crate::placement::Cpus::of(&[cpu]).pin_current_thread() {
+                    eprintln!("zbench: cannot pin worker {index} to CPU {cpu}: {e}");
+                }
+            }
+            None => self.pin_current_thread(),
+        }
+    }
+
     /// Pins the calling thread to [`cpus`](Self::cpus), if set; an error is printed (the
     /// placement was checked when the run started, so it means the machine changed).
     pub fn pin_current_thread(&self) {
@@ -885,6 +917,43 @@ mod tests {
         }
         for &name in NAMES {
             assert_eq!(dispatch(name, Yield), Some((true, true)), "{name}");
+        }
+    }
+
+    /// Under `one_cpu_each`, worker i gets the i-th allowed CPU, wrapping; every worker
+    /// of a multi-thread runtime then runs on one CPU (read back from inside tasks).
+    #[test]
+    fn one_cpu_each_pins_every_worker_of_every_shared_runtime() {
+        let allowed = crate::placement::Cpus::of_current_thread().unwrap().ids();
+        let options = RunOptions {
+            one_cpu_each: true,
+            ..RunOptions::default()
+        };
+        assert_eq!(options.worker_cpu(0), Some(allowed[0]));
+        assert_eq!(options.worker_cpu(allowed.len()), Some(allowed[0]));
+        assert_eq!(RunOptions::default().worker_cpu(0), None);
+        struct Pinned(RunOptions);
+        impl Visitor for Pinned {
+            type Output = Vec<Vec<usize>>;
+            fn visit<R: Runtime>(self) -> Vec<Vec<usize>> {
+                if R::THREAD_PER_CORE {
+                    return Vec::new(); // its shard threads are pinned by the strategy
+                }
+                let rt = R::multi_thread_with(2, &self.0);
+                let where_ = || crate::placement::Cpus::of_current_thread().unwrap().ids();
+                let hs: Vec<_> = (0..16).map(|_| rt.spawn(async move { where_() })).collect();
+                rt.block_on(async move {
+                    let mut seen = Vec::new();
+                    for h in hs {
+                        seen.push(h.await);
+                    }
+                    seen
+                })
+            }
+        }
+        for &name in NAMES {
+            let seen = dispatch(name, Pinned(options)).unwrap();
+            assert!(seen.iter().all(|cpus| cpus.len() == 1), "{name}: {seen:?}");
         }
     }
 }

@@ -269,7 +269,7 @@ impl Runtime for Smol {
                 std::thread::Builder::new()
                     .name(format!("smol-worker-{i}"))
                     .spawn(move || {
-                        options.pin_current_thread();
+                        options.pin_worker(i);
                         let _enter = Enter::new(&ex);
                         let _ = smol::block_on(ex.run(stop.recv()));
                     })

@@ -127,13 +127,24 @@ impl Runtime for Tokio {
         Tokio::multi_thread_with(workers, &super::RunOptions::default())
     }
 
+    /// Tokio starts its workers first, at build, each calling the start hook: the first
+    /// `workers` calls are the workers (pinned one CPU each under `one_cpu_each`), later
+    /// ones blocking threads (kept to `options.cpus`).
     fn multi_thread_with(workers: usize, options: &super::RunOptions) -> Tokio {
         let options = *options;
+        let started = std::sync::atomic::AtomicUsize::new(0);
         Tokio(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
                 .enable_all()
-                .on_thread_start(move || options.pin_current_thread())
+                .on_thread_start(move || {
+                    let index = started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if index < workers {
+                        options.pin_worker(index);
+                    } else {
+                        options.pin_current_thread();
+                    }
+                })
                 .build()
                 .expect("build tokio runtime"),
         )

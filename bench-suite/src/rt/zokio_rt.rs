@@ -124,15 +124,24 @@ impl Runtime for Zokio {
         Zokio::current_thread_with(&super::RunOptions::default())
     }
 
+    /// Under `one_cpu_each`, through zokio's own `worker_affinity` (and `blocking_affinity`
+    /// for the blocking threads); else every thread pins itself to `options.cpus` in the
+    /// start hook.
     fn multi_thread_with(workers: usize, options: &super::RunOptions) -> Zokio {
+        let mut builder = zokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(workers).io_driver(options.zokio_driver);
+        if options.one_cpu_each {
+            let cpus: Vec<usize> = (0..workers).filter_map(|i| options.worker_cpu(i)).collect();
+            builder.worker_affinity(zokio::runtime::WorkerAffinity::Cpus(cpus));
+            if let Some(set) = options.cpus {
+                builder.blocking_affinity(set.ids());
+            }
+        } else {
+            let options = *options;
+            builder.on_thread_start(move || options.pin_current_thread());
+        }
         Zokio(
-            zokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .io_driver(options.zokio_driver)
-                .on_thread_start({
-                    let options = *options;
-                    move || options.pin_current_thread()
-                })
+            builder
                 .build()
                 .unwrap_or_else(|e| panic!("build zokio runtime: {e}")),
         )

@@ -235,6 +235,7 @@ pub(crate) fn index(
             tr { th { "zbench" } td { (f.run.zbench_version) ", " (f.run.build_profile) " build, commit " (f.run.git_commit.as_deref().unwrap_or("unknown")) } }
             tr { th { "zokio I/O driver" } td { (f.run.zokio_io_driver.as_deref().unwrap_or("not recorded")) } }
             tr { th { "measure" } td { (f.run.measure.name()) } }
+            tr { th { "worker placement" } td { (f.run.worker_placement.as_deref().unwrap_or("where the kernel put them")) } }
             tr { th { "rounds, warm-up" } td { (f.run.rounds) " interleaved rounds per workload, " (f.run.warmup_ms) " ms warm-up per runtime" @if f.run.quick { " (quick run)" } } }
             tr { th { "bootstrap seed" } td { (f.run.seed) } }
             tr { th { "command" } td { code { (f.run.command_line.join(" ")) } } }

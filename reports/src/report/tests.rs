@@ -236,6 +236,7 @@ fn sample(scale: f64, with_extra: bool) -> ResultFile {
             baseline: "tokio".into(),
             parts: Vec::new(),
             measure: Default::default(),
+            worker_placement: Some("one CPU each: 0,1".into()),
         },
         machine: MachineInfo {
             cpu_model: "test cpu".into(),

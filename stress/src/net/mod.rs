@@ -253,7 +253,7 @@ impl ShardedServer {
             let thread = std::thread::Builder::new()
                 .name(format!("{}-shard-{i}", R::NAME))
                 .spawn(move || {
-                    options.pin_current_thread();
+                    options.pin_worker(i);
                     let rt = R::current_thread_with(&options);
                     rt.block_on(async move {
                         use std::os::fd::AsRawFd;
