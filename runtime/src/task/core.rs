@@ -9,7 +9,8 @@
 //! ```
 //!
 //! A task of a two-word future with a niche is a 72-byte cell (80 on a multi-thread
-//! runtime). The injector is not intrusive (`scheduler/inject.rs`), so the header has no queue link.
+//! runtime). The injector is not intrusive (`scheduler/inject.rs`), so the header has no
+//! queue link.
 //!
 //! A `NonNull<Header>` is a pointer to the whole cell (`repr(C)`, header first), so the
 //! type-erased parts of the runtime (queues, wakers, the owned list) only handle headers and

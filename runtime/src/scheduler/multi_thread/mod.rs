@@ -4,8 +4,9 @@
 //!
 //! N worker threads, each owning a `Core`: a local run queue (`queue.rs`, a 256-slot ring
 //! that only its owner pushes to), a LIFO slot, a driver to park on, and counters. Shared
-//! by all: the injector (`scheduler/inject.rs`, a mutex-guarded intrusive FIFO), the idle
-//! tracker (`idle.rs`), each worker's steal handle and unparker, and the owned-task list.
+//! by all: the injector (`scheduler/inject.rs`, a mutex-guarded ring of task pointers),
+//! the idle tracker (`idle.rs`), each worker's steal handle and unparker, and the
+//! owned-task list.
 //!
 //! ## Where a scheduled task goes
 //!
