@@ -118,25 +118,10 @@ impl Context {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use crate::task::core::test_support::Waiter;
     use crate::task::core::Cell;
-    use std::future::Future;
     use std::mem::size_of;
-    use std::pin::Pin;
     use std::sync::Arc;
-    use std::task::{Context, Poll};
-
-    /// A waiter as `memory.per_task` spawns: a shared pointer and a flag (a niche).
-    struct Waiter {
-        _shared: Arc<()>,
-        _registered: bool,
-    }
-
-    impl Future for Waiter {
-        type Output = ();
-        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-            Poll::Pending
-        }
-    }
 
     /// Each scheduler's task cell for a small future: glibc serves 72 bytes from an
     /// 80-byte chunk, 80 bytes from a 96-byte one (see `task::core::Header` for why the

@@ -215,19 +215,19 @@ impl<E> Trailer<E> {
     }
 }
 
+/// A future shaped like the idle task of `memory.per_task`, for layout tests here and in
+/// the schedulers.
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use crate::task::error::Repr;
-    use std::mem::size_of;
+pub(crate) mod test_support {
+    use std::future::Future;
     use std::pin::Pin;
     use std::sync::Arc;
     use std::task::{Context, Poll};
 
-    /// A waiter as `memory.per_task` spawns: a shared pointer and a flag (a niche).
-    struct Waiter {
-        _shared: Arc<()>,
-        _registered: bool,
+    /// A shared pointer and a flag (a niche); pending forever.
+    pub(crate) struct Waiter {
+        pub(crate) _shared: Arc<()>,
+        pub(crate) _registered: bool,
     }
 
     impl Future for Waiter {
@@ -236,6 +236,15 @@ mod tests {
             Poll::Pending
         }
     }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::test_support::Waiter;
+    use super::*;
+    use crate::task::error::Repr;
+    use std::mem::size_of;
+    use std::sync::Arc;
 
     fn stage_overhead<F: Future>(_: &F) -> usize {
         size_of::<Stage<F>>() - size_of::<F>()
