@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-/// The most tasks one [`Inject::pop_n`] detaches.
+/// The most tasks one [`Inject::pop_n`] takes.
 pub(crate) const MAX_BATCH: usize = 128;
 
 /// Slots an emptied ring keeps; a larger one is shrunk to this when it empties, so a burst
@@ -39,15 +39,6 @@ struct Synced {
 // SAFETY: the entries are task references, which may be sent between threads (tasks are
 // Send, their references atomic); they are only touched under the mutex.
 unsafe impl Send for Synced {}
-
-/// Tasks detached from the injector (at most [`MAX_BATCH`]), handed out one by one without
-/// the lock.
-pub(crate) struct Batch<S: 'static> {
-    tasks: [Option<NonNull<Header>>; MAX_BATCH],
-    next: usize,
-    end: usize,
-    _scheduler: PhantomData<S>,
-}
 
 impl<S: 'static> Inject<S> {
     pub(crate) fn new() -> Inject<S> {
@@ -117,26 +108,24 @@ impl<S: 'static> Inject<S> {
         Some(unsafe { Notified::from_raw(ptr) })
     }
 
-    /// Detaches up to `n` (at most [`MAX_BATCH`]) of the oldest tasks.
-    pub(crate) fn pop_n(&self, n: usize) -> Batch<S> {
-        let mut batch = Batch {
-            tasks: [None; MAX_BATCH],
-            next: 0,
-            end: 0,
-            _scheduler: PhantomData,
-        };
+    /// Takes up to `n` (at most [`MAX_BATCH`]) of the oldest tasks, handing each to `each`
+    /// in order, under the injector's lock (so `each` must not use the injector); returns
+    /// how many. A callback rather than a returned batch: a worker then needs no batch
+    /// buffer on its stack (an extra stack page per worker, counted in
+    /// `memory.scheduler_per_worker`).
+    pub(crate) fn pop_n(&self, n: usize, mut each: impl FnMut(Notified<S>)) -> usize {
         if n == 0 || self.is_empty() {
-            return batch;
+            return 0;
         }
         let mut synced = lock(&self.synced);
         let n = n.min(MAX_BATCH).min(synced.queue.len());
-        for (slot, ptr) in batch.tasks.iter_mut().zip(synced.queue.drain(..n)) {
-            *slot = Some(ptr);
+        for ptr in synced.queue.drain(..n) {
+            // SAFETY: each entry is a Notified reference the injector owned; now `each`'s.
+            each(unsafe { Notified::from_raw(ptr) });
         }
-        batch.end = n;
         Self::popped(&mut synced);
         self.publish_len(&synced);
-        batch
+        n
     }
 
     /// After entries were taken: gives back the memory of a ring a burst made large.
@@ -151,33 +140,6 @@ impl<S: 'static> Drop for Inject<S> {
     fn drop(&mut self) {
         // Drop the remaining Notified references.
         while self.pop().is_some() {}
-    }
-}
-
-impl<S: 'static> Iterator for Batch<S> {
-    type Item = Notified<S>;
-
-    fn next(&mut self) -> Option<Notified<S>> {
-        if self.next == self.end {
-            return None;
-        }
-        let ptr = self.tasks[self.next].take()?;
-        self.next += 1;
-        // SAFETY: each detached entry is one Notified reference owned by the batch.
-        Some(unsafe { Notified::from_raw(ptr) })
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let remaining = self.end - self.next;
-        (remaining, Some(remaining))
-    }
-}
-
-impl<S: 'static> Drop for Batch<S> {
-    fn drop(&mut self) {
-        for task in self.by_ref() {
-            drop(task);
-        }
     }
 }
 
@@ -273,17 +235,16 @@ mod tests {
         assert_eq!(inject.len(), 300);
         let mut out = Vec::new();
         out.push(id(&inject.pop().unwrap()));
-        let batch = inject.pop_n(1000);
-        assert_eq!(batch.size_hint(), (MAX_BATCH, Some(MAX_BATCH)));
-        out.extend(batch.map(|t| id(&t)));
+        let taken = inject.pop_n(1000, |t| out.push(id(&t)));
+        assert_eq!(taken, MAX_BATCH);
         assert_eq!(inject.len(), 300 - 1 - MAX_BATCH);
-        out.extend(inject.pop_n(MAX_BATCH).map(|t| id(&t)));
+        inject.pop_n(MAX_BATCH, |t| out.push(id(&t)));
         while let Some(task) = inject.pop() {
             out.push(id(&task));
         }
         assert_eq!(out, ids);
         assert!(inject.is_empty());
-        assert_eq!(inject.pop_n(5).count(), 0);
+        assert_eq!(inject.pop_n(5, |_| panic!("empty")), 0);
         assert_eq!(
             drops.load(SeqCst),
             0,
@@ -324,7 +285,7 @@ mod tests {
         } = tasks(3 * RETAINED, &drops);
         inject.push_batch(notified.into_iter());
         assert!(lock(&inject.synced).queue.capacity() >= 3 * RETAINED);
-        while inject.pop_n(MAX_BATCH).count() > 0 {}
+        while inject.pop_n(MAX_BATCH, drop) > 0 {}
         assert!(inject.is_empty());
         assert!(lock(&inject.synced).queue.capacity() <= RETAINED);
     }

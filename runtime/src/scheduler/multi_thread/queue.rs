@@ -120,6 +120,22 @@ impl<T: 'static> Local<T> {
         CAPACITY - tail.wrapping_sub(steal) as usize
     }
 
+    /// Pushes to the back if the queue has room, else gives `item` back.
+    pub(crate) fn push_back_if_room(&mut self, item: T) -> Result<(), T> {
+        let (steal, _) = unpack(self.inner.head.load(Acquire));
+        // Only this thread writes `tail`.
+        let tail = self.inner.tail.load(Relaxed);
+        if tail.wrapping_sub(steal) >= CAPACITY as u32 {
+            return Err(item);
+        }
+        // SAFETY: slot `tail` is outside [steal, tail), so no thief reads it, and only the
+        // owner writes slots.
+        unsafe { self.inner.put(tail, item) };
+        // Release: a thief that reads the new tail (Acquire) sees the item.
+        self.inner.tail.store(tail.wrapping_add(1), Release);
+        Ok(())
+    }
+
     /// Pushes to the back; when full, moves half of the queue and `item` to `overflow`.
     /// Returns `true` if it overflowed (for metrics).
     pub(crate) fn push_back_or_overflow(
@@ -146,8 +162,7 @@ impl<T: 'static> Local<T> {
                 Err(returned) => item = returned,
             }
         };
-        // SAFETY: slot `tail` is outside [steal, tail), so no thief reads it, and only the
-        // owner writes slots.
+        // SAFETY: as in `push_back_if_room`: slot `tail` is outside [steal, tail).
         unsafe { self.inner.put(tail, item) };
         // Release: a thief that reads the new tail (Acquire) sees the item.
         self.inner.tail.store(tail.wrapping_add(1), Release);

@@ -634,14 +634,22 @@ impl Core {
         // Take a fair share of the injector: len / workers + 1, at most half a local queue.
         let room = self.run_queue.remaining_slots().min(queue::CAPACITY / 2);
         let n = (inject.len() / handle.num_workers() + 1).min(room).max(1);
-        let mut batch = inject.pop_n(n);
-        let first = batch.next()?;
-        for task in batch {
-            // Fits: we took at most `room` tasks.
-            let overflowed = self.run_queue.push_back_or_overflow(task, inject);
-            self.stats.overflows += u64::from(overflowed);
+        let mut first = None;
+        // Stays empty (no allocation): we take at most `room` tasks, and thieves only ever
+        // make more room.
+        let mut spilled = Vec::new();
+        let run_queue = &mut self.run_queue;
+        inject.pop_n(n, |task| {
+            if first.is_none() {
+                first = Some(task);
+            } else if let Err(task) = run_queue.push_back_if_room(task) {
+                spilled.push(task);
+            }
+        });
+        if !spilled.is_empty() {
+            inject.push_batch(spilled.into_iter());
         }
-        Some(first)
+        first
     }
 
     fn steal_work(&mut self, handle: &Handle, index: usize) -> Option<Task> {
