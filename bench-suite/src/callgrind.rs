@@ -5,10 +5,10 @@
 //! ([`valgrind_command`]). Callgrind calls its options on entry to the two marker
 //! functions below: entering [`zbench_phase_begin`] zeroes every cost counted so far, on
 //! every thread; entering [`zbench_phase_end`] writes everything counted since, on every
-//! thread, as the
-//! next numbered dump file, `BASE.1`, `BASE.2`, ... (`BASE` is the `--callgrind-out-file`,
-//! passed to the process in [`OUT_ENV`]). The dump is complete when `phase_end` returns,
-//! so the process reads its own count back at once ([`Phase::end`]).
+//! thread, as the next numbered dump file, `BASE.1`, `BASE.2`, ... (`BASE` is the
+//! `--callgrind-out-file`, passed to the process in [`OUT_ENV`]). The dump is complete
+//! when `zbench_phase_end` returns, so the process reads its own count back at once
+//! ([`Phase::end`]).
 //!
 //! Callgrind's options rather than client requests: every Rust binding of Valgrind's
 //! client requests needs Valgrind's C headers (some also libclang) when zbench is built,

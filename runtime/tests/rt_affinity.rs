@@ -60,9 +60,19 @@ fn one_core_each_pins_worker_i_to_the_ith_allowed_cpu() {
     for i in 0..workers {
         assert_eq!(metrics.worker_cpu(i), Some(allowed[i % allowed.len()]));
     }
-    // Tasks run on the pinned workers.
-    let seen = rt.block_on(async { zokio::spawn(async { my_cpus() }).await.unwrap() });
+    // Tasks run on the pinned workers; a blocking thread a worker starts does not inherit
+    // the worker's one CPU.
+    let (seen, blocking) = rt.block_on(async {
+        zokio::spawn(async {
+            let blocking = zokio::task::spawn_blocking(my_cpus).await.unwrap();
+            (my_cpus(), blocking)
+        })
+        .await
+        .unwrap()
+    });
     assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(blocking, allowed);
+    assert_eq!(metrics.blocking_affinity(), Some(allowed.clone()));
 }
 
 #[test]

@@ -195,9 +195,18 @@ const INSTRUCTION_ROUNDS: usize = 3;
 fn setup(settings: &Settings) -> Result<(Ctx, String)> {
     let zokio_driver = zokio::runtime::IoDriver::from_name(&settings.zokio_driver)
         .ok_or_else(|| anyhow::anyhow!("unknown zokio driver {:?}", settings.zokio_driver))?;
+    // Under --pin-workers every other thread is kept to the CPUs this process may use:
+    // a blocking thread started by a pinned worker would otherwise inherit its one CPU.
+    let cpus = match settings.pin_workers {
+        true => Some(
+            zbench_suite::placement::Cpus::of_current_thread()
+                .context("cannot read this process's CPUs for --pin-workers")?,
+        ),
+        false => None,
+    };
     let options = zbench_suite::rt::RunOptions {
         zokio_driver,
-        cpus: None,
+        cpus,
         one_cpu_each: settings.pin_workers,
     };
     let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
@@ -436,8 +445,6 @@ fn runtime_record(name: &str, options: &zbench_suite::rt::RunOptions) -> schema:
 /// The result file's record of `--pin-workers`: the CPUs workers 0, 1, ... get, in order
 /// (the network servers under `--pin` take theirs from the server's CPUs instead).
 fn worker_placement(options: &zbench_suite::rt::RunOptions) -> Option<String> {
-    let cpus = zbench_suite::placement::Cpus::of_current_thread().ok()?;
-    options
-        .one_cpu_each
-        .then(|| format!("one CPU each: {cpus}"))
+    let cpus = options.cpus.filter(|_| options.one_cpu_each)?;
+    Some(format!("one CPU each: {cpus}"))
 }

@@ -241,8 +241,10 @@ pub struct RunOptions {
     pub zokio_driver: zokio::runtime::IoDriver,
     /// The CPUs every thread a multi-thread runtime of the run starts is pinned to
     /// (`None`: wherever the kernel puts them). Set for the servers of the network
-    /// workloads under `--pin`; adapters pin their worker threads (and blocking threads,
-    /// where the runtime has a hook for them) as each starts.
+    /// workloads under `--pin`, and to the CPUs the process may use under `--pin-workers`
+    /// (so a blocking thread started by a pinned worker does not inherit its one CPU);
+    /// adapters pin their worker threads (and blocking threads, where the runtime has a
+    /// hook for them) as each starts.
     pub cpus: Option<crate::placement::Cpus>,
     /// Pin each worker of a multi-thread runtime (each shard thread of a thread-per-core
     /// one) to one CPU: worker *i* to the *i*-th CPU of [`cpus`](Self::cpus), or of the

@@ -256,9 +256,11 @@ impl Runtime for Smol {
         Smol::multi_thread_with(workers, &super::RunOptions::default())
     }
 
-    /// Pins the executor's threads under `options.cpus`; async-io's reactor thread (which
-    /// smol starts once per process, to drive I/O while no executor thread blocks on the
-    /// reactor) is not this runtime's to place.
+    /// Pins the executor's threads under `options.cpus` (one CPU each under
+    /// `one_cpu_each`); async-io's reactor thread (which smol starts once per process, to
+    /// drive I/O while no executor thread blocks on the reactor) is not this runtime's to
+    /// place, and `blocking`'s threads have no start hook: one started by a pinned
+    /// executor thread keeps that thread's CPU.
     fn multi_thread_with(workers: usize, options: &super::RunOptions) -> Smol {
         let options = *options;
         let ex = Arc::new(Executor::new());

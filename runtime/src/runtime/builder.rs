@@ -132,7 +132,9 @@ impl Builder {
 
     /// Restricts every blocking-pool thread (either flavor) to the CPUs `cpus`, set by each
     /// thread as it starts, before its start hook. Checked by [`build`](Self::build) as
-    /// [`worker_affinity`](Self::worker_affinity) is. Default: unrestricted.
+    /// [`worker_affinity`](Self::worker_affinity) is. Default: the CPUs of the thread that
+    /// starts it, except with a `worker_affinity`, when the CPUs the building thread may
+    /// run on (not the one CPU of the pinned worker that started it).
     pub fn blocking_affinity(&mut self, cpus: impl IntoIterator<Item = usize>) -> &mut Self {
         self.blocking_affinity = Some(cpus.into_iter().collect());
         self
@@ -294,7 +296,12 @@ impl Builder {
             ));
         }
         let worker_cpus = self.worker_affinity.resolve(workers)?;
-        let blocking_cpus = affinity::resolve_blocking(self.blocking_affinity.as_deref())?;
+        let mut blocking_cpus = affinity::resolve_blocking(self.blocking_affinity.as_deref())?;
+        if blocking_cpus.is_none() && worker_cpus.is_some() {
+            // A blocking thread started by a pinned worker would inherit its one CPU: give
+            // blocking threads the CPUs the building thread may run on instead.
+            blocking_cpus = Some(affinity::allowed_cpus()?.into());
+        }
         let config = Config {
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,

@@ -158,7 +158,8 @@ impl RuntimeMetrics {
 
     /// The CPUs blocking-pool threads are restricted to
     /// ([`Builder::blocking_affinity`](crate::runtime::Builder::blocking_affinity)),
-    /// ascending; `None` if unrestricted.
+    /// ascending (with a worker affinity and no blocking affinity, the building thread's
+    /// CPUs); `None` if neither was set.
     pub fn blocking_affinity(&self) -> Option<Vec<usize>> {
         self.inner()
             .blocking_spawner()

@@ -17,9 +17,6 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-/// The most tasks one [`Inject::pop_n`] takes.
-pub(crate) const MAX_BATCH: usize = 128;
-
 /// Slots an emptied ring keeps; a larger one is shrunk to this when it empties, so a burst
 /// of remote spawns does not hold its peak memory for the runtime's life.
 const RETAINED: usize = 1024;
@@ -97,20 +94,14 @@ impl<S: 'static> Inject<S> {
 
     /// Pops the oldest task.
     pub(crate) fn pop(&self) -> Option<Notified<S>> {
-        if self.is_empty() {
-            return None;
-        }
-        let mut synced = lock(&self.synced);
-        let ptr = synced.queue.pop_front()?;
-        Self::popped(&mut synced);
-        self.publish_len(&synced);
-        // SAFETY: each entry is a Notified reference the injector owned; now the caller's.
-        Some(unsafe { Notified::from_raw(ptr) })
+        let mut task = None;
+        self.pop_n(1, |t| task = Some(t));
+        task
     }
 
-    /// Takes up to `n` (at most [`MAX_BATCH`]) of the oldest tasks, handing each to `each`
-    /// in order, under the injector's lock (so `each` must not use the injector); returns
-    /// how many. A callback rather than a returned batch: a worker then needs no batch
+    /// Takes up to `n` of the oldest tasks, handing each to `each` in order, under the
+    /// injector's lock (so `each` must not use the injector, and callers keep `n` small: a
+    /// worker takes at most half a local queue); returns how many. A callback rather than a returned batch: a worker then needs no batch
     /// buffer on its stack (an extra stack page per worker, counted in
     /// `memory.scheduler_per_worker`).
     pub(crate) fn pop_n(&self, n: usize, mut each: impl FnMut(Notified<S>)) -> usize {
@@ -118,7 +109,7 @@ impl<S: 'static> Inject<S> {
             return 0;
         }
         let mut synced = lock(&self.synced);
-        let n = n.min(MAX_BATCH).min(synced.queue.len());
+        let n = n.min(synced.queue.len());
         for ptr in synced.queue.drain(..n) {
             // SAFETY: each entry is a Notified reference the injector owned; now `each`'s.
             each(unsafe { Notified::from_raw(ptr) });
@@ -235,10 +226,10 @@ mod tests {
         assert_eq!(inject.len(), 300);
         let mut out = Vec::new();
         out.push(id(&inject.pop().unwrap()));
-        let taken = inject.pop_n(1000, |t| out.push(id(&t)));
-        assert_eq!(taken, MAX_BATCH);
-        assert_eq!(inject.len(), 300 - 1 - MAX_BATCH);
-        inject.pop_n(MAX_BATCH, |t| out.push(id(&t)));
+        let taken = inject.pop_n(128, |t| out.push(id(&t)));
+        assert_eq!(taken, 128);
+        assert_eq!(inject.len(), 300 - 1 - 128);
+        assert_eq!(inject.pop_n(100, |t| out.push(id(&t))), 100);
         while let Some(task) = inject.pop() {
             out.push(id(&task));
         }
@@ -285,7 +276,7 @@ mod tests {
         } = tasks(3 * RETAINED, &drops);
         inject.push_batch(notified.into_iter());
         assert!(lock(&inject.synced).queue.capacity() >= 3 * RETAINED);
-        while inject.pop_n(MAX_BATCH, drop) > 0 {}
+        while inject.pop_n(128, drop) > 0 {}
         assert!(inject.is_empty());
         assert!(lock(&inject.synced).queue.capacity() <= RETAINED);
     }

@@ -39,8 +39,8 @@ use std::task::Waker;
 /// other tasks polled on another worker: tasks spawned one after another lie side by side
 /// in memory and are then spread over workers by stealing. With the state word first, or
 /// with no margin, neighbouring tasks' polls share lines, and `tokio_shapes.yield_many`
-/// and `scale.workers_yield` on two workers lose a third of their rate (measured; see the
-/// commits that set this layout). The [`Margin`] is the price: 8 bytes per task of a
+/// and `scale.workers_yield` on two workers lose much of their rate (the figures are in
+/// the commits that set this layout). The [`Margin`] is the price: 8 bytes per task of a
 /// multi-thread runtime, which for a small future decide between glibc's 80- and 96-byte
 /// chunks; a current-thread runtime or a `LocalSet` polls its tasks on one thread and
 /// pays nothing. Tried: 128-byte alignment as Tokio does (glibc's `memalign` path halved

@@ -456,7 +456,7 @@ impl<'a, S: Server, C: Fn(SocketAddr) -> LoadConfig> MakeSampler<'a> for LoadSam
 
     fn make<R: Runtime>(self) -> Sampler<'a, Result<LoadReport, String>> {
         let options = RunOptions {
-            cpus: self.placement.server_cpus,
+            cpus: self.placement.server_cpus.or(self.options.cpus),
             ..self.options
         };
         let started = start_server::<R, S>(
