@@ -1,6 +1,8 @@
 use crate::blocking::BlockingPool;
 use crate::runtime::affinity::{self, WorkerAffinity};
 use crate::runtime::config::{Config, ThreadHooks, ThreadNameFn};
+use crate::runtime::histogram::HistogramConfiguration;
+use crate::runtime::metrics::MetricsConfig;
 use crate::runtime::runtime::{Flavor, Runtime};
 use crate::runtime::IoDriver;
 use crate::runtime::{Handle, LocalOptions, LocalRuntime, RuntimeFlavor};
@@ -41,6 +43,10 @@ pub struct Builder {
     name: Option<Arc<str>>,
     worker_affinity: WorkerAffinity,
     blocking_affinity: Option<Vec<usize>>,
+    poll_time_histogram: Option<HistogramConfiguration>,
+    poll_time_histogram_configuration: HistogramConfiguration,
+    schedule_latency_histogram: Option<HistogramConfiguration>,
+    schedule_latency_histogram_configuration: HistogramConfiguration,
 }
 
 impl Builder {
@@ -71,6 +77,10 @@ impl Builder {
             name: None,
             worker_affinity: WorkerAffinity::Unpinned,
             blocking_affinity: None,
+            poll_time_histogram: None,
+            poll_time_histogram_configuration: HistogramConfiguration::default(),
+            schedule_latency_histogram: None,
+            schedule_latency_histogram_configuration: HistogramConfiguration::default(),
         }
     }
 
@@ -276,6 +286,89 @@ impl Builder {
         self
     }
 
+    /// Makes every worker keep a histogram of how long each task poll took, read with
+    /// [`RuntimeMetrics::poll_time_histogram_bucket_count`]. Costs two clock reads per
+    /// poll (`Instant::now`, tens of ns each). Buckets: Tokio's default of 10 linear
+    /// buckets of 100 µs, or those of
+    /// [`metrics_poll_time_histogram_configuration`](Self::metrics_poll_time_histogram_configuration).
+    /// Default: off.
+    ///
+    /// [`RuntimeMetrics::poll_time_histogram_bucket_count`]: crate::runtime::RuntimeMetrics::poll_time_histogram_bucket_count
+    pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Self {
+        self.poll_time_histogram = Some(self.poll_time_histogram_configuration);
+        self
+    }
+
+    /// The buckets of the poll-time histogram, if enabled (this does not enable it).
+    /// A layout with a zero width, zero buckets or more than 4,096 buckets makes
+    /// [`build`](Self::build) fail.
+    pub fn metrics_poll_time_histogram_configuration(
+        &mut self,
+        configuration: HistogramConfiguration,
+    ) -> &mut Self {
+        self.poll_time_histogram_configuration = configuration;
+        if self.poll_time_histogram.is_some() {
+            self.poll_time_histogram = Some(configuration);
+        }
+        self
+    }
+
+    /// Makes every worker keep a histogram of schedule latencies: the time from a task's
+    /// wake-up (or spawn) until a worker starts polling it, read with
+    /// [`RuntimeMetrics::schedule_latency_histogram_bucket_count`]. Costs a clock read
+    /// per schedule and one per poll; the time is kept in 8 bytes every multi-thread task
+    /// has anyway. Multi-thread flavor only: a current-thread task has no such word, and
+    /// [`build`](Self::build) refuses the option there rather than make every task 8
+    /// bytes larger. Buckets as for the poll-time histogram. Default: off.
+    ///
+    /// [`RuntimeMetrics::schedule_latency_histogram_bucket_count`]: crate::runtime::RuntimeMetrics::schedule_latency_histogram_bucket_count
+    pub fn enable_metrics_schedule_latency_histogram(&mut self) -> &mut Self {
+        self.schedule_latency_histogram = Some(self.schedule_latency_histogram_configuration);
+        self
+    }
+
+    /// The buckets of the schedule-latency histogram, if enabled (this does not enable
+    /// it); refused by [`build`](Self::build) as for the poll-time histogram.
+    pub fn metrics_schedule_latency_histogram_configuration(
+        &mut self,
+        configuration: HistogramConfiguration,
+    ) -> &mut Self {
+        self.schedule_latency_histogram_configuration = configuration;
+        if self.schedule_latency_histogram.is_some() {
+            self.schedule_latency_histogram = Some(configuration);
+        }
+        self
+    }
+
+    /// The histograms to keep, or why the configuration is refused.
+    fn metrics_config(&self) -> io::Result<MetricsConfig> {
+        let invalid = |option: &str, why: String| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("{option}: {why}"))
+        };
+        let poll_time = self.poll_time_histogram.map(|c| c.layout);
+        if let Some(layout) = poll_time {
+            layout
+                .check()
+                .map_err(|why| invalid("metrics_poll_time_histogram_configuration", why))?;
+        }
+        let schedule_latency = self.schedule_latency_histogram.map(|c| c.layout);
+        if let Some(layout) = schedule_latency {
+            if self.flavor == RuntimeFlavor::CurrentThread {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "enable_metrics_schedule_latency_histogram: the current-thread flavor keeps no per-task word for the schedule time (use the multi-thread flavor)",
+                ));
+            }
+            layout
+                .check()
+                .map_err(|why| invalid("metrics_schedule_latency_histogram_configuration", why))?;
+        }
+        Ok(MetricsConfig {
+            poll_time,
+            schedule_latency,
+        })
+    }
+
     /// Builds the runtime and starts its worker threads.
     ///
     /// # Errors
@@ -284,9 +377,12 @@ impl Builder {
     /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name, for `start_paused` on the
     /// multi-thread flavor, for a worker or blocking affinity that is empty or names a CPU
     /// the building thread may not run on, or for a worker affinity on the current-thread
+    /// flavor, or for a histogram configuration `metrics_*_histogram_configuration`
+    /// refuses; `Unsupported` for the schedule-latency histogram on the current-thread
     /// flavor.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = self.worker_threads.unwrap_or_else(default_workers);
+        let metrics = self.metrics_config()?;
         if self.flavor == RuntimeFlavor::CurrentThread
             && self.worker_affinity != WorkerAffinity::Unpinned
         {
@@ -313,6 +409,7 @@ impl Builder {
             start_paused: self.start_paused,
             name: self.name.clone(),
             worker_cpus,
+            metrics,
         };
         let blocking_pool = BlockingPool::new(
             self.blocking_thread_name(),
@@ -387,6 +484,11 @@ impl fmt::Debug for Builder {
             .field("name", &self.name)
             .field("worker_affinity", &self.worker_affinity)
             .field("blocking_affinity", &self.blocking_affinity)
+            .field("poll_time_histogram", &self.poll_time_histogram)
+            .field(
+                "schedule_latency_histogram",
+                &self.schedule_latency_histogram,
+            )
             .finish()
     }
 }

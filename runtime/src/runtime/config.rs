@@ -76,6 +76,8 @@ pub(crate) struct Config {
     pub(crate) name: Option<Arc<str>>,
     /// Each worker's CPU (`Builder::worker_affinity`), indexed by worker; `None`: unpinned.
     pub(crate) worker_cpus: Option<Arc<[usize]>>,
+    /// The histograms the workers keep (`Builder::enable_metrics_*_histogram`).
+    pub(crate) metrics: crate::runtime::metrics::MetricsConfig,
 }
 
 impl fmt::Debug for Config {
@@ -88,6 +90,7 @@ impl fmt::Debug for Config {
             .field("io_driver", &self.io_driver)
             .field("name", &self.name)
             .field("worker_cpus", &self.worker_cpus)
+            .field("metrics", &self.metrics)
             .field("on_thread_start", &self.hooks.start.is_some())
             .field("on_thread_stop", &self.hooks.stop.is_some())
             .field("on_thread_park", &self.hooks.park.is_some())

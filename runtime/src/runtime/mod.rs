@@ -14,6 +14,7 @@ mod builder;
 pub(crate) mod config;
 pub(crate) mod context;
 mod handle;
+pub(crate) mod histogram;
 mod local_runtime;
 pub(crate) mod metrics;
 pub(crate) mod park;
@@ -25,6 +26,9 @@ pub use affinity::WorkerAffinity;
 pub use builder::Builder;
 pub use context::TryCurrentError;
 pub use handle::{EnterGuard, Handle, Id};
+pub use histogram::{
+    HistogramConfiguration, InvalidHistogramConfiguration, LogHistogram, LogHistogramBuilder,
+};
 pub use local_runtime::{LocalOptions, LocalRuntime};
 pub use metrics::RuntimeMetrics;
 pub use runtime::{Runtime, RuntimeFlavor};

@@ -39,7 +39,7 @@ use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type TaskRef = Notified<Arc<Handle>>;
 
@@ -124,7 +124,7 @@ impl CurrentThread {
             shared: Shared {
                 inject: Inject::new(),
                 owned: OwnedTasks::new(1),
-                metrics: WorkerMetrics::default(),
+                metrics: WorkerMetrics::new(&config.metrics),
                 woken: AtomicBool::new(false),
                 unpark: driver.unparker(),
                 local_depth: AtomicUsize::new(0),
@@ -141,7 +141,7 @@ impl CurrentThread {
             owned: UnsyncOwnedTasks::new(),
             tick: 0,
             driver: Some(driver),
-            stats: Stats::default(),
+            stats: Stats::new(&handle.config.metrics),
         });
         let scheduler = CurrentThread {
             core: Mutex::new(Some(core)),
@@ -298,10 +298,18 @@ impl Context {
                 if task.is_some() {
                     core.stats.polls += 1;
                 }
-                task
+                task.map(|task| (task, core.stats.times_polls()))
             };
             match task {
-                Some(task) => task.run(),
+                Some((task, timed)) => {
+                    let start = timed.then(Instant::now);
+                    task.run();
+                    if let Some(start) = start {
+                        if let Some(core) = self.core.borrow_mut().as_mut() {
+                            core.stats.record_poll_time(start.elapsed());
+                        }
+                    }
+                }
                 None => return self.park(None),
             }
         }
@@ -318,14 +326,15 @@ impl Context {
         let (mut driver, idle) = {
             let mut core = self.core.borrow_mut();
             let core = core.as_mut().expect("core present while driving");
-            core.stats.submit(&self.handle.shared.metrics);
+            if timeout.is_none() {
+                core.stats.about_to_park(&self.handle.shared.metrics);
+            } else {
+                core.stats.submit(&self.handle.shared.metrics);
+            }
             self.handle
                 .shared
                 .local_depth
                 .store(core.tasks.len(), Relaxed);
-            if timeout.is_none() {
-                core.stats.parks += 1;
-            }
             // Tasks queued by the park hook (or remotely) run before any sleep.
             let idle = core.tasks.is_empty() && self.handle.shared.inject.is_empty();
             (
@@ -346,7 +355,7 @@ impl Context {
             let core = core.as_mut().expect("core present while driving");
             core.driver = Some(driver);
             if timeout.is_none() {
-                core.stats.unparks += 1;
+                core.stats.unparked(&self.handle.shared.metrics);
             }
         }
         if timeout.is_none() {

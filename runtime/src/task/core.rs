@@ -82,6 +82,8 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
     /// Cancels the task for runtime shutdown; consumes one reference.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// Bytes from the header to the trailer's `extra` ([`Cell::EXTRA_OFFSET`]).
+    pub(crate) extra_offset: usize,
 }
 
 /// The whole task allocation.
@@ -131,11 +133,41 @@ pub(crate) struct Trailer<E> {
     pub(crate) extra: E,
 }
 
-/// Eight bytes nobody reads or writes: the multi-thread scheduler's per-task extra, which
-/// widens the cold gap between the hot bytes of neighbouring cells (see [`Header`]).
+/// The multi-thread scheduler's per-task extra: eight bytes that widen the cold gap between
+/// the hot bytes of neighbouring cells (see [`Header`]). Nobody touches them unless the
+/// runtime keeps a schedule-latency histogram, which stores here when the task was last
+/// scheduled (written by the scheduling thread, read by the polling one after it took the
+/// task from a queue, which orders the two).
 #[derive(Default)]
 pub(crate) struct Margin {
-    _bytes: u64,
+    /// Nanoseconds from the runtime's metrics epoch to the task's last schedule, plus one;
+    /// 0: never stamped. A plain `std` atomic under loom too: it carries a figure, never
+    /// synchronisation.
+    scheduled_at: std::sync::atomic::AtomicU64,
+}
+
+impl Margin {
+    /// Records that the task was scheduled `nanos` after the metrics epoch.
+    pub(crate) fn set_scheduled_at(&self, nanos: u64) {
+        self.scheduled_at.store(
+            nanos.saturating_add(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// When the task was last scheduled, in ns after the metrics epoch; `None` if never.
+    pub(crate) fn scheduled_at(&self) -> Option<u64> {
+        self.scheduled_at
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .checked_sub(1)
+    }
+}
+
+impl<F: Future, S: Schedule> Cell<F, S> {
+    /// Bytes from the header (the cell's start) to the trailer's `extra`, so schedulers can
+    /// reach it through a type-erased task.
+    pub(crate) const EXTRA_OFFSET: usize = std::mem::offset_of!(Cell<F, S>, trailer)
+        + std::mem::offset_of!(Trailer<S::TaskExtra>, extra);
 }
 
 impl<F: Future, S: Schedule> Cell<F, S> {

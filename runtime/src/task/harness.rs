@@ -37,6 +37,7 @@ pub(crate) fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
         try_read_output: try_read_output::<F, S>,
         drop_join_handle: drop_join_handle::<F, S>,
         shutdown: shutdown::<F, S>,
+        extra_offset: Cell::<F, S>::EXTRA_OFFSET,
     }
 }
 

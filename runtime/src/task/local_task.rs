@@ -87,6 +87,7 @@ pub(crate) fn vtable<F: Future + 'static>() -> &'static Vtable {
         try_read_output: try_read_output::<F>,
         drop_join_handle: drop_join_handle::<F>,
         shutdown: shutdown::<F>,
+        extra_offset: crate::task::core::Cell::<F, LocalHandle>::EXTRA_OFFSET,
     }
 }
 

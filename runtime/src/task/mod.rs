@@ -160,6 +160,25 @@ impl<S: 'static> Task<S> {
         &self.raw.header().state
     }
 
+    /// The scheduler's per-task extra ([`Schedule::TaskExtra`]).
+    pub(crate) fn extra(&self) -> &S::TaskExtra
+    where
+        S: Schedule,
+    {
+        let header = self.raw.header();
+        // SAFETY: a task of scheduler `S` is a `core::Cell<_, S>` whose vtable holds the
+        // offset of its `trailer.extra`, an `S::TaskExtra`; the reference `self` owns keeps
+        // the cell alive for the borrow, and the pointer came from the cell's allocation.
+        unsafe {
+            &*self
+                .header_ptr()
+                .as_ptr()
+                .cast::<u8>()
+                .add(header.vtable.extra_offset)
+                .cast::<S::TaskExtra>()
+        }
+    }
+
     /// Cancels the task for runtime shutdown (see `RawTask::shutdown`); consumes `self`.
     pub(crate) fn shutdown(self) {
         let raw = self.raw;

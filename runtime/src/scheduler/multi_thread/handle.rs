@@ -38,6 +38,9 @@ pub(crate) struct Shared {
     /// time a worker woken for a yield parks again after fewer than [`SHORT_WAKE_POLLS`]
     /// polls; back to 0 when one runs longer.
     pub(crate) yield_wake_backoff: AtomicU32,
+    /// The origin of the schedule times kept in tasks' margins, if the runtime keeps the
+    /// schedule-latency histogram (`Builder::enable_metrics_schedule_latency_histogram`).
+    pub(crate) schedule_epoch: Option<std::time::Instant>,
 }
 
 /// See [`Shared::yield_wake_backoff`]: at most 255 of 256 yield wake-ups are skipped, so
@@ -79,6 +82,9 @@ impl Handle {
     /// Routes a task to the current worker's queues if this thread is one of our workers,
     /// else to the injector.
     pub(crate) fn schedule_task(&self, task: Notified<Arc<Handle>>, is_yield: bool) {
+        if let Some(epoch) = self.shared.schedule_epoch {
+            stamp(epoch, &task);
+        }
         context::with_scheduler(|cx| {
             if let Some(scheduler::Context::MultiThread(cx)) = cx {
                 if std::ptr::eq(&*cx.handle, self) {
@@ -137,6 +143,13 @@ impl Handle {
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shared.is_shutdown.load(Acquire)
     }
+}
+
+/// Records in `task`'s margin when it was scheduled (the schedule-latency histogram).
+#[cold]
+fn stamp(epoch: std::time::Instant, task: &Notified<Arc<Handle>>) {
+    let nanos = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    task.0.extra().set_scheduled_at(nanos);
 }
 
 impl Schedule for Arc<Handle> {

@@ -18,7 +18,7 @@ use crate::util::FastRand;
 use std::cell::{RefCell, RefMut};
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type Task = Notified<Arc<Handle>>;
 
@@ -135,7 +135,7 @@ pub(crate) fn launch(
             is_searching: false,
             is_shutdown: false,
             rand: FastRand::new(seed(i)),
-            stats: Stats::default(),
+            stats: Stats::new(&config.metrics),
             yield_wakes: YieldWakes::default(),
         }));
     }
@@ -145,7 +145,10 @@ pub(crate) fn launch(
             inject: Inject::new(),
             idle: Idle::new(num_workers),
             owned: OwnedTasks::new(num_workers * 4),
-            worker_metrics: (0..num_workers).map(|_| WorkerMetrics::default()).collect(),
+            worker_metrics: (0..num_workers)
+                .map(|_| WorkerMetrics::new(&config.metrics))
+                .collect(),
+            schedule_epoch: config.metrics.schedule_latency.map(|_| Instant::now()),
             threads: Arc::new(ThreadGroup::default()),
             is_shutdown: AtomicBool::new(false),
             yield_wake_backoff: AtomicU32::new(0),
@@ -345,7 +348,17 @@ impl Context {
         &self.handle.shared
     }
 
+    /// The worker loop, in one of two copies: with the metrics histograms' measuring code
+    /// or without any (the runtime's histogram configuration never changes).
     fn run(&self) {
+        if self.core().stats.keeps_histograms() {
+            self.run_loop::<true>();
+        } else {
+            self.run_loop::<false>();
+        }
+    }
+
+    fn run_loop<const HISTOGRAMS: bool>(&self) {
         loop {
             let next = {
                 let mut core = self.core();
@@ -365,7 +378,7 @@ impl Context {
                 core.next_task(&self.handle)
             };
             if let Some(task) = next {
-                if !self.run_task(task) {
+                if !self.run_task::<HISTOGRAMS>(task) {
                     return;
                 }
                 continue;
@@ -385,7 +398,7 @@ impl Context {
                 self.poll_driver();
                 let next = self.core().next_task(&self.handle);
                 if let Some(task) = next {
-                    if !self.run_task(task) {
+                    if !self.run_task::<HISTOGRAMS>(task) {
                         return;
                     }
                     continue;
@@ -393,7 +406,7 @@ impl Context {
             }
             let stolen = self.core().steal_work(&self.handle, self.index);
             if let Some(task) = stolen {
-                if !self.run_task(task) {
+                if !self.run_task::<HISTOGRAMS>(task) {
                     return;
                 }
                 continue;
@@ -407,7 +420,7 @@ impl Context {
     /// Returns `false` if a task handed the core off (`block_in_place`): the thread must
     /// then stop running the worker, which goes on on another thread.
     #[must_use]
-    fn run_task(&self, task: Task) -> bool {
+    fn run_task<const HISTOGRAMS: bool>(&self, task: Task) -> bool {
         {
             let mut core = self.core();
             if core.is_searching {
@@ -419,7 +432,7 @@ impl Context {
             }
             core.stats.polls += 1;
         }
-        task.run();
+        self.poll::<HISTOGRAMS>(task);
         let mut lifo_polls = 0;
         loop {
             let next = {
@@ -442,8 +455,45 @@ impl Context {
                 core.stats.lifo_polls += 1;
                 task
             };
-            next.run();
+            self.poll::<HISTOGRAMS>(next);
             lifo_polls += 1;
+        }
+    }
+
+    /// Polls `task`; through [`poll_measured`](Self::poll_measured) in the loop that keeps
+    /// histograms, so that a runtime without one runs no timing code.
+    #[inline(always)]
+    fn poll<const HISTOGRAMS: bool>(&self, task: Task) {
+        if HISTOGRAMS {
+            self.poll_measured(task);
+        } else {
+            task.run();
+        }
+    }
+
+    /// Polls `task`, counting its schedule latency and poll time in the histograms the
+    /// runtime keeps. A poll that handed the core off (`block_in_place`) goes without its
+    /// poll time: its worker's counters went with the core.
+    #[inline(never)]
+    fn poll_measured(&self, task: Task) {
+        let timed = {
+            let mut core = self.core();
+            if core.stats.tracks_schedule_latency() {
+                if let (Some(epoch), Some(at)) =
+                    (self.shared().schedule_epoch, task.0.extra().scheduled_at())
+                {
+                    let now = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    core.stats.record_schedule_latency(now.saturating_sub(at));
+                }
+            }
+            core.stats.times_polls()
+        };
+        let start = timed.then(Instant::now);
+        task.run();
+        if let Some(start) = start {
+            if let Ok(mut core) = RefMut::filter_map(self.core.borrow_mut(), Option::as_mut) {
+                core.stats.record_poll_time(start.elapsed());
+            }
         }
     }
 
@@ -561,11 +611,20 @@ impl Context {
             core.yield_wakes
                 .parking(polls, &self.shared().yield_wake_backoff);
         }
+        let metrics = &self.shared().worker_metrics[self.index];
+        let mut first = true;
         loop {
             let mut driver = {
                 let mut core = self.core();
-                core.stats.parks += 1;
-                core.stats.submit(&self.shared().worker_metrics[self.index]);
+                if first {
+                    core.stats.about_to_park(metrics);
+                    first = false;
+                } else {
+                    // Woken with no work for it (another worker took it): parks again,
+                    // counted as a park but still one park/unpark pair.
+                    core.stats.parks += 1;
+                    core.stats.submit(metrics);
+                }
                 core.driver.take().expect("driver present while awake")
             };
             driver.park();
@@ -573,10 +632,11 @@ impl Context {
             core.driver = Some(driver);
             if self.handle.is_shutdown() {
                 core.is_shutdown = true;
+                core.stats.unparked(metrics);
                 return;
             }
             if core.transition_from_parked(&self.shared().idle, self.index) {
-                core.stats.unparks += 1;
+                core.stats.unparked(metrics);
                 if self.shared().remotes[self.index]
                     .woken_for_yield
                     .swap(false, Relaxed)
