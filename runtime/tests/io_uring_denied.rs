@@ -2,7 +2,8 @@
 //! `kernel.io_uring_disabled` sysctl, or a container runtime's seccomp profile), a default
 //! runtime falls back to epoll and serves sockets, files and timers, its metrics say
 //! `epoll`, and asking for io_uring explicitly fails `build()` with an error that names
-//! io_uring and the likely cause. Checked in a child process (this test binary again)
+//! io_uring and the likely cause, as does asking for io_uring ring options (SQPOLL, ring
+//! sizes) with the default driver. Checked in a child process (this test binary again)
 //! whose seccomp filter makes every io_uring system call fail with that error.
 
 #![cfg(not(loom))]
@@ -74,6 +75,25 @@ fn child_with_io_uring_denied() {
         for c in cause {
             assert!(err.contains(c), "{case}: {err:?} does not say {c:?}");
         }
+        // Ring options need io_uring: no silent fallback to epoll, and the error names
+        // the option and the cause.
+        let err = builder()
+            .io_uring_sqpoll(std::time::Duration::from_millis(10))
+            .build()
+            .map(drop)
+            .expect_err("SQPOLL without io_uring")
+            .to_string();
+        assert!(err.contains("io_uring_sqpoll"), "{case}: {err}");
+        for c in cause {
+            assert!(err.contains(c), "{case}: {err:?} does not say {c:?}");
+        }
+        let err = builder()
+            .io_uring_entries(256, 1024)
+            .build()
+            .map(drop)
+            .expect_err("ring sizes without io_uring")
+            .to_string();
+        assert!(err.contains("io_uring"), "{case}: {err}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -27,7 +27,13 @@
 //!   `UNLINKAT`, `NOP`); sockets stay readiness-based through multishot `POLL_ADD`, so the
 //!   same non-blocking socket code runs on both drivers. How SQEs are batched into one
 //!   `io_uring_enter`, how a parked worker sleeps and is woken, CQ overflow and
-//!   cancellation: `io/uring.rs`.
+//!   cancellation: `io/uring.rs`. Rings are set up as [`RingConfig`] says
+//!   (`Builder::io_uring_entries`, `Builder::io_uring_sqpoll`): with SQPOLL, one ring
+//!   with no operations is set up at build time and every worker's ring attaches to its
+//!   kernel polling thread (`IORING_SETUP_ATTACH_WQ`), so a runtime has one such thread
+//!   however many workers it has; the task-run flags are left off, which the kernel
+//!   refuses with SQPOLL. A ring configuration other than the default needs io_uring:
+//!   `Auto` then fails instead of falling back to epoll.
 //! - **epoll** (`io/epoll.rs`): readiness-based with non-blocking sockets, an eventfd for
 //!   unparks, `epoll_pwait2` for nanosecond timeouts (`epoll_wait` before Linux 5.11);
 //!   files go to the blocking pool, as Tokio's do. Used when io_uring setup fails
@@ -120,6 +126,72 @@ impl IoDriver {
     }
 }
 
+/// SQ entries per ring by default; the CQ has four times as many. A ring costs 20 KiB of
+/// kernel memory mapped into the process (SQEs 8 KiB, SQ and CQ rings 12 KiB; counted in
+/// RSS), set up when its worker first does I/O (zbench's `memory.io_driver` and
+/// `memory.scheduler_per_worker`). Larger batches than this take one extra
+/// `io_uring_enter` each. `Builder::io_uring_entries` changes both sizes.
+const SQ_ENTRIES: u32 = 128;
+
+/// Most SQ entries the kernel accepts (`IORING_MAX_ENTRIES`); CQ entries may be twice that.
+pub(crate) const MAX_SQ_ENTRIES: u32 = 32_768;
+
+/// How each of a runtime's rings is set up (`Builder::io_uring_entries`,
+/// `Builder::io_uring_sqpoll`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RingConfig {
+    /// Submission queue entries (the kernel rounds up to a power of two).
+    pub(crate) sq_entries: u32,
+    /// Completion queue entries, at least `sq_entries` (rounded up likewise).
+    pub(crate) cq_entries: u32,
+    /// `IORING_SETUP_SQPOLL`: a kernel thread takes SQEs from the ring without
+    /// `io_uring_enter`, and sleeps after this long without any (ms resolution). All of a
+    /// runtime's rings share one such thread (`IORING_SETUP_ATTACH_WQ`).
+    pub(crate) sqpoll_idle: Option<Duration>,
+}
+
+impl Default for RingConfig {
+    fn default() -> RingConfig {
+        RingConfig {
+            sq_entries: SQ_ENTRIES,
+            cq_entries: SQ_ENTRIES * 4,
+            sqpoll_idle: None,
+        }
+    }
+}
+
+impl RingConfig {
+    /// Why the kernel would refuse these sizes or this idle time, if it would.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let RingConfig {
+            sq_entries: sq,
+            cq_entries: cq,
+            sqpoll_idle,
+        } = *self;
+        if sq == 0 || sq > MAX_SQ_ENTRIES {
+            return Err(format!(
+                "io_uring_entries: {sq} submission entries (1 to {MAX_SQ_ENTRIES})"
+            ));
+        }
+        if cq < sq || cq > 2 * MAX_SQ_ENTRIES {
+            return Err(format!(
+                "io_uring_entries: {cq} completion entries ({sq} to {}, at least as many as submission entries)",
+                2 * MAX_SQ_ENTRIES
+            ));
+        }
+        if let Some(idle) = sqpoll_idle {
+            let ms = idle.as_millis();
+            if ms == 0 || ms > u128::from(u32::MAX) {
+                return Err(format!(
+                    "io_uring_sqpoll: idle time {idle:?} (1 ms to {} ms, whole milliseconds)",
+                    u32::MAX
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One per worker (and one for the current-thread scheduler); used only by its thread.
 #[derive(Debug)]
 pub(crate) struct Driver {
@@ -163,12 +235,13 @@ pub(crate) struct Unparker {
 pub(crate) fn build(
     n: usize,
     kind: IoDriver,
+    ring: RingConfig,
     clock: crate::time::Clock,
 ) -> std::io::Result<(Vec<Driver>, Handle)> {
     #[cfg(not(loom))]
-    let pollers = io::build_pollers(n, kind)?;
+    let pollers = io::build_pollers(n, kind, ring)?;
     #[cfg(loom)]
-    let _ = kind;
+    let _ = (kind, ring);
     #[cfg(not(loom))]
     let parks: Vec<WorkerPark> = pollers.iter().map(|p| io::IoPark::new(p.clone())).collect();
     #[cfg(loom)]
@@ -265,7 +338,7 @@ impl Unparker {
 #[cfg(all(test, not(loom)))]
 pub(crate) fn park_thread_for_tests() -> (WorkerPark, Unparker) {
     let park = io::IoPark::new(Arc::new(
-        io::Poller::new(IoDriver::Epoll).expect("epoll set"),
+        io::Poller::new(IoDriver::Epoll, io::RingSetup::default()).expect("epoll set"),
     ));
     let unpark = Unparker {
         inner: park.unparker(),

@@ -1,4 +1,5 @@
 use crate::blocking::BlockingPool;
+use crate::driver::RingConfig;
 use crate::runtime::affinity::{self, WorkerAffinity};
 use crate::runtime::config::{Config, ThreadHooks, ThreadNameFn};
 use crate::runtime::histogram::HistogramConfiguration;
@@ -39,6 +40,7 @@ pub struct Builder {
     event_interval: u32,
     lifo_slot: bool,
     io_driver: IoDriver,
+    io_uring: RingConfig,
     start_paused: bool,
     name: Option<Arc<str>>,
     worker_affinity: WorkerAffinity,
@@ -73,6 +75,7 @@ impl Builder {
             event_interval: 61,
             lifo_slot: true,
             io_driver: IoDriver::Auto,
+            io_uring: RingConfig::default(),
             start_paused: false,
             name: None,
             worker_affinity: WorkerAffinity::Unpinned,
@@ -261,6 +264,37 @@ impl Builder {
         self
     }
 
+    /// Sizes of each worker's io_uring submission and completion queues, in entries (the
+    /// kernel rounds each up to a power of two). Default: 128 and 512. A larger SQ lets
+    /// more operations share one `io_uring_enter`; a larger CQ holds more completions
+    /// before they wait in the kernel's overflow list; each ring's memory grows with them
+    /// (64 bytes per SQE, 16 per CQE). Needs the io_uring driver: with it set, `Auto`
+    /// does not fall back to epoll, and `Epoll` makes [`build`](Self::build) fail.
+    ///
+    /// [`build`](Self::build) fails with `InvalidInput` unless `1 <= sq <= 32,768` and
+    /// `sq <= cq <= 65,536`.
+    pub fn io_uring_entries(&mut self, sq: u32, cq: u32) -> &mut Self {
+        self.io_uring.sq_entries = sq;
+        self.io_uring.cq_entries = cq;
+        self
+    }
+
+    /// Sets up each io_uring ring with `IORING_SETUP_SQPOLL`: a kernel thread takes
+    /// submissions from the rings as they are queued, so workers submit without
+    /// `io_uring_enter`; after `idle` (whole milliseconds) without submissions it sleeps,
+    /// and the next submission wakes it with one `io_uring_enter`. The runtime's rings
+    /// share one such thread (`IORING_SETUP_ATTACH_WQ`). It spins on a CPU while there is
+    /// work, which on a machine with few cores takes time from the workers. Default: off.
+    ///
+    /// Needs the io_uring driver, as [`io_uring_entries`](Self::io_uring_entries). If the
+    /// kernel refuses SQPOLL (before Linux 5.11 it needs `CAP_SYS_NICE`),
+    /// [`build`](Self::build) fails with the kernel's error rather than run without it;
+    /// `InvalidInput` for an `idle` under 1 ms or over `u32::MAX` ms.
+    pub fn io_uring_sqpoll(&mut self, idle: Duration) -> &mut Self {
+        self.io_uring.sqpoll_idle = Some(idle);
+        self
+    }
+
     /// Accepted for source compatibility with Tokio; zokio's drivers are always enabled.
     pub fn enable_all(&mut self) -> &mut Self {
         self
@@ -377,12 +411,16 @@ impl Builder {
     /// `InvalidInput` if `ZOKIO_DRIVER` holds an unknown name, for `start_paused` on the
     /// multi-thread flavor, for a worker or blocking affinity that is empty or names a CPU
     /// the building thread may not run on, or for a worker affinity on the current-thread
-    /// flavor, or for a histogram configuration `metrics_*_histogram_configuration`
+    /// flavor, for ring sizes or an SQPOLL idle time out of range or set with the epoll
+    /// driver, or for a histogram configuration `metrics_*_histogram_configuration`
     /// refuses; `Unsupported` for the schedule-latency histogram on the current-thread
     /// flavor.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = self.worker_threads.unwrap_or_else(default_workers);
         let metrics = self.metrics_config()?;
+        self.io_uring
+            .check()
+            .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
         if self.flavor == RuntimeFlavor::CurrentThread
             && self.worker_affinity != WorkerAffinity::Unpinned
         {
@@ -406,6 +444,7 @@ impl Builder {
             thread_stack_size: self.thread_stack_size,
             hooks: self.hooks.clone(),
             io_driver: self.io_driver.resolve_env()?,
+            io_uring: self.io_uring,
             start_paused: self.start_paused,
             name: self.name.clone(),
             worker_cpus,
@@ -481,6 +520,7 @@ impl fmt::Debug for Builder {
             .field("event_interval", &self.event_interval)
             .field("lifo_slot", &self.lifo_slot)
             .field("io_driver", &self.io_driver)
+            .field("io_uring", &self.io_uring)
             .field("name", &self.name)
             .field("worker_affinity", &self.worker_affinity)
             .field("blocking_affinity", &self.blocking_affinity)

@@ -70,6 +70,8 @@ pub(crate) struct Config {
     pub(crate) hooks: ThreadHooks,
     /// Which I/O driver the workers' pollers use.
     pub(crate) io_driver: crate::driver::IoDriver,
+    /// How each io_uring ring is set up (`Builder::io_uring_entries`, `io_uring_sqpoll`).
+    pub(crate) io_uring: crate::driver::RingConfig,
     /// Whether the clock starts paused (`Builder::start_paused`, `test-util` only).
     pub(crate) start_paused: bool,
     /// The runtime's name (`Builder::name`), if given.
@@ -88,6 +90,7 @@ impl fmt::Debug for Config {
             .field("lifo_slot", &self.lifo_slot)
             .field("thread_stack_size", &self.thread_stack_size)
             .field("io_driver", &self.io_driver)
+            .field("io_uring", &self.io_uring)
             .field("name", &self.name)
             .field("worker_cpus", &self.worker_cpus)
             .field("metrics", &self.metrics)

@@ -426,6 +426,31 @@ impl RuntimeMetrics {
         crate::runtime::IoDriver::Epoll
     }
 
+    /// Each io_uring ring's submission and completion queue sizes, in entries, as the
+    /// kernel sets them up (powers of two; [`Builder::io_uring_entries`]); `None` on
+    /// epoll.
+    ///
+    /// [`Builder::io_uring_entries`]: crate::runtime::Builder::io_uring_entries
+    pub fn io_uring_entries(&self) -> Option<(u32, u32)> {
+        let ring = &self.inner().config().io_uring;
+        (self.io_driver() == crate::runtime::IoDriver::IoUring).then(|| {
+            (
+                ring.sq_entries.next_power_of_two(),
+                ring.cq_entries.next_power_of_two(),
+            )
+        })
+    }
+
+    /// The idle time after which the rings' shared SQPOLL thread sleeps
+    /// ([`Builder::io_uring_sqpoll`]); `None` without SQPOLL (and on epoll).
+    ///
+    /// [`Builder::io_uring_sqpoll`]: crate::runtime::Builder::io_uring_sqpoll
+    pub fn io_uring_sqpoll(&self) -> Option<Duration> {
+        let idle = self.inner().config().io_uring.sqpoll_idle?;
+        (self.io_driver() == crate::runtime::IoDriver::IoUring)
+            .then(|| Duration::from_millis(idle.as_millis() as u64))
+    }
+
     /// Sockets registered with worker `worker`'s I/O poller plus io_uring operations in
     /// flight on it, now: where the runtime's I/O is placed. A socket is registered with the
     /// worker that creates it; one from `accept`, with the worker last seen on the CPU its
@@ -445,12 +470,15 @@ impl RuntimeMetrics {
 
     /// `io_uring_enter` calls that submitted at least one SQE, over all workers' rings
     /// (0 on epoll). With [`io_submitted_entries`](Self::io_submitted_entries), gives the
-    /// mean batch: SQEs per submitting syscall.
+    /// mean batch: SQEs per submitting syscall. With SQPOLL
+    /// ([`Builder::io_uring_sqpoll`](crate::runtime::Builder::io_uring_sqpoll)), the
+    /// calls that woke the kernel's polling thread (0 while it keeps up).
     pub fn io_submit_calls(&self) -> u64 {
         self.io_submit_stats().0
     }
 
-    /// SQEs submitted to the kernel over all workers' rings (0 on epoll).
+    /// SQEs submitted to the kernel over all workers' rings (0 on epoll); with SQPOLL,
+    /// SQEs queued for the polling thread.
     pub fn io_submitted_entries(&self) -> u64 {
         self.io_submit_stats().1
     }

@@ -118,7 +118,8 @@ impl CurrentThread {
     ) -> std::io::Result<(CurrentThread, Arc<Handle>)> {
         let clock = crate::time::Clock::new(true, config.start_paused)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        let (mut drivers, driver_handle) = driver::build(1, config.io_driver, clock)?;
+        let (mut drivers, driver_handle) =
+            driver::build(1, config.io_driver, config.io_uring, clock)?;
         let driver = drivers.pop().expect("one driver");
         let handle = Arc::new(Handle {
             shared: Shared {

@@ -53,6 +53,13 @@ impl Handle {
         }
     }
 
+    pub(crate) fn config(&self) -> &crate::runtime::config::Config {
+        match self {
+            Handle::CurrentThread(h) => &h.config,
+            Handle::MultiThread(h) => &h.config,
+        }
+    }
+
     pub(crate) fn blocking_spawner(&self) -> &blocking::Spawner {
         match self {
             Handle::CurrentThread(h) => &h.blocking,

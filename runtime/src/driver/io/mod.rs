@@ -36,7 +36,7 @@ pub(crate) mod scheduled_io;
 mod sys;
 mod uring;
 
-pub(crate) use poller::{IoPark, IoUnpark, Poller, Registrant};
+pub(crate) use poller::{IoPark, IoUnpark, Poller, Registrant, RingSetup};
 pub(crate) use scheduled_io::{Direction, ReadyEvent, ReadyMask, ScheduledIo};
 pub(crate) use uring::OnCancel;
 
@@ -135,11 +135,34 @@ impl IoHandle {
 ///
 /// # Errors
 /// As [`Poller::new`].
-pub(crate) fn build_pollers(n: usize, kind: IoDriver) -> io::Result<Vec<Arc<Poller>>> {
+///
+/// A ring configuration other than the default (`Builder::io_uring_entries`,
+/// `io_uring_sqpoll`) needs io_uring: with it, `Auto` does not fall back to epoll but
+/// fails with io_uring's error, and `Epoll` is refused (`InvalidInput`).
+pub(crate) fn build_pollers(
+    n: usize,
+    kind: IoDriver,
+    ring: crate::driver::RingConfig,
+) -> io::Result<Vec<Arc<Poller>>> {
     let build = |kind| -> io::Result<Vec<Arc<Poller>>> {
-        (0..n).map(|_| Poller::new(kind).map(Arc::new)).collect()
+        let setup = match kind {
+            IoDriver::IoUring => RingSetup {
+                config: ring,
+                sqpoll_anchor: uring::Uring::probe_with(&ring)?,
+            },
+            _ => RingSetup::default(),
+        };
+        (0..n)
+            .map(|_| Poller::new(kind, setup.clone()).map(Arc::new))
+            .collect()
     };
+    let configured = ring != crate::driver::RingConfig::default();
     match kind {
+        IoDriver::Epoll if configured => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "io_uring_entries / io_uring_sqpoll set on a runtime with the epoll driver (Builder::io_driver or ZOKIO_DRIVER)",
+        )),
+        IoDriver::Auto if configured => build(IoDriver::IoUring),
         IoDriver::Auto => build(IoDriver::IoUring).or_else(|_| build(IoDriver::Epoll)),
         k => build(k),
     }
@@ -545,7 +568,7 @@ mod tests {
         use std::os::unix::net::UnixStream;
         use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
         use std::time::{Duration, Instant};
-        let Ok(poller) = Poller::new(IoDriver::IoUring) else {
+        let Ok(poller) = Poller::new(IoDriver::IoUring, RingSetup::default()) else {
             // No io_uring here; the epoll backend registers at once.
             return;
         };
@@ -608,7 +631,7 @@ mod tests {
 
     #[test]
     fn a_poller_records_the_cpu_of_the_thread_that_polls_it() {
-        let poller = Arc::new(Poller::new(IoDriver::Epoll).unwrap());
+        let poller = Arc::new(Poller::new(IoDriver::Epoll, RingSetup::default()).unwrap());
         assert_eq!(poller.cpu(), None, "before its first poll");
         let mut park = IoPark::new(poller.clone());
         park.park_timeout(std::time::Duration::ZERO);

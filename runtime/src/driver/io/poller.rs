@@ -6,6 +6,7 @@ use super::scheduled_io::{ScheduledIo, SHUTDOWN};
 use super::sys::{cvt, Event, GENERATION_MASK};
 use super::uring::{OnCancel, Uring};
 use crate::driver::IoDriver;
+use crate::driver::RingConfig;
 use crate::loom::{lock, lock_for_condvar, Condvar, CondvarMutex, Mutex};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -40,14 +41,33 @@ enum Backend {
 }
 
 /// A worker's ring, set up when the worker (or a thread submitting to it) first does I/O:
-/// a ring costs 20 KiB of locked memory (SQ 128, CQ 512), and workers that never do I/O
-/// (most of a CPU-bound runtime's) park on the condvar and need none. Boxed: a ring's
-/// state is some 400 bytes.
-#[derive(Debug, Default)]
+/// a ring costs 20 KiB of locked memory (SQ 128, CQ 512 by default), and workers that
+/// never do I/O (most of a CPU-bound runtime's) park on the condvar and need none. Boxed:
+/// a ring's state is some 400 bytes.
+#[derive(Debug)]
 struct LazyRing {
     ring: std::sync::OnceLock<Box<Uring>>,
     /// Serialises set-up, so two threads registering at once make one ring.
     init: Mutex<()>,
+    setup: RingSetup,
+}
+
+/// How a runtime's rings are set up: the builder's sizes and SQPOLL idle time, and with
+/// SQPOLL the ring (set up at build time, holding no operations) whose polling thread
+/// every worker's ring shares.
+#[derive(Clone, Default)]
+pub(crate) struct RingSetup {
+    pub(crate) config: RingConfig,
+    pub(crate) sqpoll_anchor: Option<Arc<io_uring::IoUring>>,
+}
+
+impl std::fmt::Debug for RingSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingSetup")
+            .field("config", &self.config)
+            .field("sqpoll_anchor", &self.sqpoll_anchor.is_some())
+            .finish()
+    }
 }
 
 /// A worker's poller: its backend, registrations and park state.
@@ -114,7 +134,7 @@ impl Poller {
     ///
     /// # Errors
     /// What `eventfd`, `epoll_create1`/`epoll_ctl` or `io_uring_setup` return.
-    pub(crate) fn new(driver: IoDriver) -> io::Result<Poller> {
+    pub(crate) fn new(driver: IoDriver, setup: RingSetup) -> io::Result<Poller> {
         let uring = driver == IoDriver::IoUring;
         // The ring reads the eventfd with a READ, which must block (a non-blocking fd
         // would complete at once with EAGAIN); epoll wants it non-blocking.
@@ -122,8 +142,14 @@ impl Poller {
         // SAFETY: a plain syscall; the returned fd is owned exactly once.
         let wake = unsafe { OwnedFd::from_raw_fd(cvt(libc::eventfd(0, flags))?) };
         let backend = if uring {
-            Uring::probe()?;
-            Backend::Uring(LazyRing::default())
+            if setup.config == RingConfig::default() {
+                Uring::probe()?;
+            }
+            Backend::Uring(LazyRing {
+                ring: std::sync::OnceLock::new(),
+                init: Mutex::new(()),
+                setup,
+            })
         } else {
             Backend::Epoll(Epoll::new(wake.as_raw_fd())?)
         };
@@ -184,7 +210,11 @@ impl Poller {
         }
         let _init = lock(&lazy.init);
         if lazy.ring.get().is_none() {
-            let ring = Box::new(Uring::new(self.wake.as_raw_fd())?);
+            let ring = Box::new(Uring::new(
+                self.wake.as_raw_fd(),
+                &lazy.setup.config,
+                lazy.setup.sqpoll_anchor.as_deref(),
+            )?);
             let _ = lazy.ring.set(ring);
         }
         Ok(lazy.ring.get().expect("set above"))

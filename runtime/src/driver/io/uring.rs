@@ -36,22 +36,17 @@
 
 use super::scheduled_io::{ERROR, READABLE, WRITABLE};
 use super::sys::{Event, GENERATION_MASK};
+use crate::driver::RingConfig;
 use crate::loom::{lock, Mutex};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-
-/// SQ entries per ring; the CQ has four times as many. A ring costs 20 KiB of kernel
-/// memory mapped into the process (SQEs 8 KiB, SQ and CQ rings 12 KiB; counted in RSS),
-/// built with the runtime whether or not the worker ever does I/O (zbench's
-/// `memory.io_driver` and `memory.scheduler_per_worker`). Larger batches than this take
-/// one extra `io_uring_enter` each.
-const SQ_ENTRIES: u32 = 128;
 
 /// The top two bits of `user_data` say what a CQE is for; the rest is a slab token.
 const TAG_MASK: u64 = 0b11 << 62;
@@ -94,6 +89,9 @@ pub(crate) struct Uring {
     closing: AtomicBool,
     submit_calls: AtomicU64,
     submitted: AtomicU64,
+    /// Set up with `IORING_SETUP_SQPOLL`: the kernel's polling thread takes SQEs, so
+    /// entries are counted as they are queued and calls only when one wakes that thread.
+    sqpoll: bool,
 }
 
 impl std::fmt::Debug for Uring {
@@ -175,15 +173,36 @@ fn setup_error(e: io::Error) -> io::Error {
 }
 
 impl Uring {
-    /// Sets up a ring with zokio's parameters and checks the features it relies on.
-    fn setup() -> io::Result<IoUring> {
-        let ring = IoUring::builder()
-            .setup_cqsize(SQ_ENTRIES * 4)
-            .setup_clamp()
-            .setup_coop_taskrun()
-            .setup_taskrun_flag()
-            .build(SQ_ENTRIES)
-            .map_err(setup_error)?;
+    /// Sets up a ring as `config` says and checks the features zokio relies on; with
+    /// SQPOLL and `attach`, sharing the polling thread of ring `attach`.
+    fn setup(config: &RingConfig, attach: Option<RawFd>) -> io::Result<IoUring> {
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(config.cq_entries).setup_clamp();
+        match config.sqpoll_idle {
+            // The kernel refuses the task-run flags with SQPOLL: completions are posted by
+            // its polling thread, not as task work of the submitter.
+            Some(idle) => {
+                builder.setup_sqpoll(idle.as_millis() as u32);
+                if let Some(fd) = attach {
+                    builder.setup_attach_wq(fd);
+                }
+            }
+            None => {
+                builder.setup_coop_taskrun().setup_taskrun_flag();
+            }
+        }
+        let ring = builder.build(config.sq_entries).map_err(|e| {
+            let e = setup_error(e);
+            match config.sqpoll_idle {
+                Some(_) => io::Error::new(
+                    e.kind(),
+                    format!(
+                        "io_uring_sqpoll: {e} (SQPOLL needs Linux 5.11, or CAP_SYS_NICE before it)"
+                    ),
+                ),
+                None => e,
+            }
+        })?;
         let params = ring.params();
         if !params.is_feature_nodrop() || !params.is_feature_ext_arg() {
             return Err(io::Error::new(
@@ -207,12 +226,26 @@ impl Uring {
             std::sync::OnceLock::new();
         PROBE
             .get_or_init(|| {
-                Uring::setup()
+                Uring::setup(&RingConfig::default(), None)
                     .map(drop)
                     .map_err(|e| (e.kind(), e.to_string()))
             })
             .clone()
             .map_err(|(kind, msg)| io::Error::new(kind, msg))
+    }
+
+    /// Checks that rings set up as `config` says work here: the default through
+    /// [`probe`](Self::probe); any other by setting one up now. With SQPOLL that ring is
+    /// returned, to stay open as the one whose polling thread the runtime's rings share.
+    ///
+    /// # Errors
+    /// As [`probe`](Self::probe), the message naming the builder option for SQPOLL.
+    pub(crate) fn probe_with(config: &RingConfig) -> io::Result<Option<Arc<IoUring>>> {
+        if *config == RingConfig::default() {
+            return Uring::probe().map(|()| None);
+        }
+        let ring = Uring::setup(config, None)?;
+        Ok(config.sqpoll_idle.map(|_| Arc::new(ring)))
     }
 
     /// A ring whose wake-up is a READ on `wake` (a blocking eventfd the caller keeps open as
@@ -222,8 +255,12 @@ impl Uring {
     /// If `io_uring_setup` fails (ENOSYS, EPERM under seccomp or
     /// `kernel.io_uring_disabled`, ENOMEM over the locked-memory limit), or the kernel lacks
     /// `IORING_FEAT_NODROP` or `IORING_FEAT_EXT_ARG` (Linux 5.11): `Unsupported`.
-    pub(crate) fn new(wake: RawFd) -> io::Result<Uring> {
-        let ring = Uring::setup()?;
+    pub(crate) fn new(
+        wake: RawFd,
+        config: &RingConfig,
+        sqpoll_anchor: Option<&IoUring>,
+    ) -> io::Result<Uring> {
+        let ring = Uring::setup(config, sqpoll_anchor.map(AsRawFd::as_raw_fd))?;
         let uring = Uring {
             ring,
             sq: Mutex::new(()),
@@ -234,6 +271,7 @@ impl Uring {
             closing: AtomicBool::new(false),
             submit_calls: AtomicU64::new(0),
             submitted: AtomicU64::new(0),
+            sqpoll: config.sqpoll_idle.is_some(),
         };
         // Queued, not submitted: whichever thread sets the ring up (possibly another
         // worker registering a socket here), the READ must be the owner's, since the
@@ -270,6 +308,9 @@ impl Uring {
             // SAFETY: the caller's contract.
             let pushed = self.with_sq_locked(|queue| unsafe { queue.push(sqe) });
             if pushed.is_ok() {
+                if self.sqpoll {
+                    self.submitted.fetch_add(1, Relaxed);
+                }
                 break;
             }
             // Full: hand what is queued to the kernel, then retry.
@@ -299,17 +340,19 @@ impl Uring {
     }
 
     /// Whether SQEs are queued that the kernel has not taken yet.
+    #[cfg(test)]
     fn has_queued(&self) -> bool {
         let _g = lock(&self.sq);
         self.with_sq_locked(|queue| !queue.is_empty())
     }
 
-    /// Submits what is queued (no waiting), counting it.
+    /// Submits what is queued (no waiting), counting it. The caller holds `sq`.
     fn submit_queued(&self) -> io::Result<()> {
+        let wakes = self.wakes_sqpoll_thread();
         loop {
             match self.ring.submitter().submit() {
                 Ok(n) => {
-                    self.count_submit(n);
+                    self.count_submit(n, wakes);
                     return Ok(());
                 }
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
@@ -318,11 +361,23 @@ impl Uring {
         }
     }
 
-    fn count_submit(&self, n: usize) {
-        if n > 0 {
+    /// Counts an `io_uring_enter` that took `n` SQEs; with SQPOLL, whose entries were
+    /// counted as queued, one that `wakes` the polling thread.
+    fn count_submit(&self, n: usize, wakes: bool) {
+        if self.sqpoll {
+            if wakes {
+                self.submit_calls.fetch_add(1, Relaxed);
+            }
+        } else if n > 0 {
             self.submit_calls.fetch_add(1, Relaxed);
             self.submitted.fetch_add(n as u64, Relaxed);
         }
+    }
+
+    /// With SQPOLL, whether the polling thread sleeps (the next enter wakes it); the caller
+    /// holds `sq`.
+    fn wakes_sqpoll_thread(&self) -> bool {
+        self.sqpoll && self.with_sq_locked(|queue| queue.need_wakeup())
     }
 
     /// Arms a multishot poll for `fd`'s read and write readiness, reported with `token`.
@@ -356,8 +411,11 @@ impl Uring {
     /// that race (`EALREADY`) whenever the poll had just been armed. Kernels without sync
     /// cancel get the `POLL_REMOVE`, retried from `reap` on `EALREADY`.
     pub(crate) fn delete(&self, token: u64) {
-        if self.has_queued() {
-            let _ = self.submit_queued();
+        {
+            let _g = lock(&self.sq);
+            if self.with_sq_locked(|queue| !queue.is_empty()) {
+                let _ = self.submit_queued();
+            }
         }
         let cancel = types::CancelBuilder::user_data(TAG_SOCKET | token);
         match self.ring.submitter().register_sync_cancel(None, cancel) {
@@ -489,6 +547,10 @@ impl Uring {
         wake: &mut Vec<Waker>,
     ) -> (bool, usize) {
         let submitter = self.ring.submitter();
+        let wakes = {
+            let _g = lock(&self.sq);
+            self.wakes_sqpoll_thread()
+        };
         let entered = match timeout {
             Some(Duration::ZERO) => {
                 let (queued, overflow, taskrun) = {
@@ -514,7 +576,7 @@ impl Uring {
         // An error is a timeout, an interruption or completions to reap first: reaping
         // follows anyway.
         if let Ok(n) = entered {
-            self.count_submit(n);
+            self.count_submit(n, wakes);
         }
         self.reap(out, wake)
     }
@@ -705,7 +767,7 @@ mod tests {
         assert!(fd >= 0, "eventfd: {}", io::Error::last_os_error());
         // SAFETY: a new, valid fd, owned only here.
         let wake = unsafe { OwnedFd::from_raw_fd(fd) };
-        let Ok(uring) = Uring::new(wake.as_raw_fd()) else {
+        let Ok(uring) = Uring::new(wake.as_raw_fd(), &RingConfig::default(), None) else {
             return; // no io_uring here
         };
         let uring = Arc::new(uring);
@@ -743,7 +805,10 @@ mod tests {
         }
         stop.store(true, SeqCst);
         lookers.into_iter().for_each(|t| t.join().unwrap());
-        uring.submit_queued().unwrap();
+        {
+            let _g = lock(&uring.sq);
+            uring.submit_queued().unwrap();
+        }
         // No-ops complete inline; a few rounds catch any posted late.
         for _ in 0..100 {
             completed += reap(&uring);

@@ -119,7 +119,8 @@ pub(crate) fn launch(
     let mut cores = Vec::with_capacity(num_workers);
     let clock = crate::time::Clock::new(false, config.start_paused)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let (drivers, driver_handle) = driver::build(num_workers, config.io_driver, clock)?;
+    let (drivers, driver_handle) =
+        driver::build(num_workers, config.io_driver, config.io_uring, clock)?;
     for (i, driver) in drivers.into_iter().enumerate() {
         let (steal, run_queue) = queue::local();
         remotes.push(Remote {
