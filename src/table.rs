@@ -54,20 +54,19 @@ pub(crate) fn print_run(file: &ResultFile) {
         seen.push((&r.workload, params));
     }
     for (workload, params) in seen {
-        // Points of multi-point workloads are told apart by the parameter that varies.
+        // Points of multi-point workloads are told apart by the parameters that vary.
         let siblings: Vec<_> = file
             .results
             .iter()
             .filter(|r| r.workload == workload)
             .collect();
-        let varying = params
-            .keys()
-            .map(String::as_str)
-            .find(|k| siblings.iter().any(|o| o.params.get(*k) != params.get(*k)));
-        let mut label = match varying.and_then(|k| params.get(k).map(|v| (k, v))) {
-            Some((k, v)) => format!("{workload} {k}={v}"),
-            None => workload.to_owned(),
-        };
+        let mut label = workload.to_owned();
+        for (k, v) in params
+            .iter()
+            .filter(|(k, _)| siblings.iter().any(|o| o.params.get(*k) != params.get(*k)))
+        {
+            label.push_str(&format!(" {k}={v}"));
+        }
         for r in file
             .results
             .iter()

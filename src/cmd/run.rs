@@ -208,6 +208,7 @@ fn setup(settings: &Settings) -> Result<(Ctx, String)> {
         zokio_driver,
         cpus,
         one_cpu_each: settings.pin_workers,
+        ring: Default::default(),
     };
     let zokio_io_driver = zokio::runtime::Builder::new_current_thread()
         .io_driver(zokio_driver)

@@ -3,7 +3,7 @@
 use super::MULTI;
 use crate::measure::Timed;
 use crate::rt::Zokio;
-use crate::rt::{Cap, Runtime};
+use crate::rt::{Cap, RingOptions, Runtime};
 use crate::strategy::{self, Flavor, HistogramBody, RateBody};
 use crate::suite::Series;
 use crate::suite::{Ctx, Figure, Outcome, Param::*, Point, Workload};
@@ -158,6 +158,71 @@ fn echo_latency_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     Ok(Outcome { points })
 }
 
+/// `net.tcp_echo`: one point per message size.
+fn echo_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    let sweep = sweep_rate!(split ctx, bytes: usize = crate::workloads::io::ECHO_SIZES, |rt, b| crate::workloads::io::tcp_echo(rt, ctx.share(ECHO_CONNECTIONS), b, ECHO_ROUNDS));
+    sweep(ctx)
+}
+
+/// The ring set-ups the `io_uring.*` workloads compare: each runtime's own, SQPOLL with a
+/// 10 ms idle time, and 1,024 submission entries.
+pub const RING_SETUPS: [(&str, RingOptions); 3] = [
+    (
+        "default",
+        RingOptions {
+            sq_entries: None,
+            sqpoll_idle_ms: None,
+        },
+    ),
+    (
+        "sqpoll_10ms",
+        RingOptions {
+            sq_entries: None,
+            sqpoll_idle_ms: Some(10),
+        },
+    ),
+    (
+        "sq_1024",
+        RingOptions {
+            sq_entries: Some(1024),
+            sqpoll_idle_ms: None,
+        },
+    ),
+];
+
+/// Runs `outcome` once per ring set-up of [`RING_SETUPS`] (a `ring` parameter on each of
+/// its points), on the runtimes with io_uring rings. zokio is left out when it runs its
+/// epoll driver in this run (no ring to set up). Ratios are taken against the run's
+/// baseline when it has rings (`--baseline zokio`); Tokio and smol have none.
+fn ring_sweep(ctx: &Ctx, outcome: fn(&Ctx) -> Result<Outcome, String>) -> Result<Outcome, String> {
+    crate::measure::wall_clock_only(
+        "SQPOLL moves submission work to a kernel thread, which user-space counts miss",
+    )?;
+    let mut ctx = ctx.clone();
+    if ctx.runs(Zokio::NAME) {
+        let probe = zokio::runtime::Builder::new_current_thread()
+            .io_driver(ctx.options.zokio_driver)
+            .build()
+            .map_err(|e| format!("build zokio runtime: {e}"))?;
+        if probe.metrics().io_driver() != zokio::runtime::IoDriver::IoUring {
+            eprintln!("zbench: io_uring.*: zokio left out, it runs its epoll driver in this run");
+            ctx.runtimes.retain(|&r| r != Zokio::NAME);
+        }
+    }
+    let mut points = Vec::new();
+    for (label, ring) in RING_SETUPS {
+        ctx.options.ring = ring;
+        for mut point in outcome(&ctx)?.points {
+            point.params.insert(0, ("ring", label.into()));
+            points.push(point);
+        }
+    }
+    Ok(Outcome { points })
+}
+
+/// The `io_uring.*` workloads' description of the set-ups (a parameter of each).
+const RING_SETUP_TEXT: &str = "ring set-ups: each runtime's own default (zokio SQ 128/CQ 512, monoio and compio SQ 1,024), SQPOLL with a 10 ms idle time (zokio: one polling thread shared by its workers' rings), SQ 1,024 (zokio CQ 4,096); zokio on io_uring only; ratios against the run's baseline where it has rings (--baseline zokio)";
+
 /// I/O through each runtime's driver and file API (127.0.0.1 and a temporary file).
 pub(super) fn io() -> Vec<Workload> {
     vec![
@@ -170,7 +235,7 @@ pub(super) fn io() -> Vec<Workload> {
             multi_thread: true,
             needs: &[Cap::MultiThread, Cap::Tcp],
             description: "64 client tasks each echo requests of 64 B, then 4 KiB, through server tasks (one per connection, reading into a 64 KiB buffer) on 127.0.0.1, one request in flight per connection; both ends on the runtime under test",
-            run: sweep_rate!(split ctx, bytes: usize = crate::workloads::io::ECHO_SIZES, |rt, b| crate::workloads::io::tcp_echo(rt, ctx.share(ECHO_CONNECTIONS), b, ECHO_ROUNDS)),
+            run: echo_outcome,
         },
         Workload {
             name: "latency.tcp_echo",
@@ -215,6 +280,39 @@ pub(super) fn io() -> Vec<Workload> {
             needs: &[Cap::MultiThread, Cap::Files],
             description: "1 task, then 16 tasks, write new 64 KiB files into one directory (on tmpfs when /dev/shm has room: the page cache is the file, no write-back or disk allocator; the file_system param says which) through each runtime's whole-file write from an owned buffer (monoio, compio: fs::write; zokio: File::create + write_all_at, no copy; Tokio, smol: fs::write, which copies) (create, write, close), only the writes timed; before every sample the previous sample's files are truncated and moved out (never deleted: journal-less ext4 slows every create after a deletion for a minute) and the file system flushed (syncfs), so each starts with no dirty pages or write-back pending; every file checked afterwards. zokio on io_uring, monoio and compio: OPENAT/WRITE on their rings (the kernel runs the creating OPENAT on its io-wq threads); on epoll, Tokio and smol: the blocking pool",
             run: file_write_outcome,
+        },
+        Workload {
+            name: "io_uring.tcp_echo",
+            unit: "round trips/s",
+            params: &[("ring", T("default,sqpoll_10ms,sq_1024")), ("ring_setups", T(RING_SETUP_TEXT)), ("connections", N(ECHO_CONNECTIONS)), ("bytes", T("64,4096")), ("round_trips_per_connection", N(ECHO_ROUNDS))],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp, Cap::RingSetup],
+            description: "net.tcp_echo under each io_uring ring set-up; 2 workers and the kernel's SQPOLL thread share the machine's cores",
+            run: |ctx| ring_sweep(ctx, echo_outcome),
+        },
+        Workload {
+            name: "io_uring.io_ops",
+            unit: "ops/s",
+            params: &[("ring", T("default,sqpoll_10ms,sq_1024")), ("ring_setups", T(RING_SETUP_TEXT)), ("tasks", N(IO_TASKS)), ("iterations", N(IO_READS)), ("bytes", N(IO_READ_BYTES))],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files, Cap::IoNop, Cap::RingSetup],
+            description: "sched.io_ops under each io_uring ring set-up",
+            run: |ctx| ring_sweep(ctx, io_ops_outcome),
+        },
+        Workload {
+            name: "io_uring.read_64k",
+            unit: "files/s",
+            params: &[("ring", T("default,sqpoll_10ms,sq_1024")), ("ring_setups", T(RING_SETUP_TEXT)), ("files", N(FILE_COUNT)), ("bytes", N(FILE_BYTES)), ("reads", N(FILE_READS))],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Files, Cap::RingSetup],
+            description: "fs.read_64k under each io_uring ring set-up",
+            run: |ctx| ring_sweep(ctx, file_read_outcome),
         },
         Workload {
             name: "latency.io_submission",

@@ -183,6 +183,7 @@ impl Runtime for Compio {
     const NAME: &'static str = "compio";
     const VERSION: &'static str = env!("ZBENCH_VERSION_COMPIO");
     const CAPS: &'static [super::Cap] = &[
+        super::Cap::RingSetup,
         super::Cap::MultiThread,
         super::Cap::CurrentThread,
         super::Cap::Semaphore,
@@ -236,7 +237,22 @@ impl Runtime for Compio {
     }
 
     fn current_thread() -> Self {
-        let rt = compio::runtime::Runtime::new()
+        Compio::current_thread_with(&super::RunOptions::default())
+    }
+
+    /// With the run's ring set-up through compio's `ProactorBuilder` (`capacity`: SQ
+    /// entries; `sqpoll_idle`).
+    fn current_thread_with(options: &super::RunOptions) -> Self {
+        let mut proactor = compio::driver::ProactorBuilder::new();
+        if let Some(sq) = options.ring.sq_entries {
+            proactor.capacity(sq);
+        }
+        if let Some(ms) = options.ring.sqpoll_idle_ms {
+            proactor.sqpoll_idle(std::time::Duration::from_millis(u64::from(ms)));
+        }
+        let rt = compio::runtime::RuntimeBuilder::new()
+            .with_proactor(proactor)
+            .build()
             .unwrap_or_else(|e| panic!("build compio runtime: {e}"));
         Compio(Local::new(rt))
     }

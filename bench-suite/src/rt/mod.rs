@@ -252,6 +252,20 @@ pub struct RunOptions {
     /// to `cpus` as before. zokio's adapter asks its `Builder::worker_affinity`; the
     /// others pin from their thread-start hooks or their own threads.
     pub one_cpu_each: bool,
+    /// How runtimes with io_uring rings set them up ([`Cap::RingSetup`]); the default
+    /// leaves each runtime's own set-up. Set per point by the `io_uring.*` workloads.
+    pub ring: RingOptions,
+}
+
+/// An io_uring ring set-up asked of every runtime of the run that has rings
+/// ([`Cap::RingSetup`]); `None` fields keep the runtime's own default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RingOptions {
+    /// Submission queue entries per ring (zokio's completion queue gets four times as
+    /// many, its default ratio; monoio and compio size their own).
+    pub sq_entries: Option<u32>,
+    /// `IORING_SETUP_SQPOLL` with this idle time, ms: a kernel thread takes submissions.
+    pub sqpoll_idle_ms: Option<u32>,
 }
 
 impl RunOptions {
@@ -326,6 +340,9 @@ pub enum Cap {
     /// Tasks whose futures are not `Send`, run on the spawning thread
     /// ([`Runtime::spawn_not_send`]).
     LocalTasks,
+    /// io_uring rings whose set-up the adapter takes from [`RunOptions::ring`] (SQPOLL,
+    /// queue sizes).
+    RingSetup,
 }
 
 impl Cap {
@@ -344,6 +361,7 @@ impl Cap {
         Cap::Hyper,
         Cap::SendFile,
         Cap::LocalTasks,
+        Cap::RingSetup,
     ];
 
     /// Short name, as listed and recorded.
@@ -362,6 +380,7 @@ impl Cap {
             Cap::Hyper => "hyper",
             Cap::SendFile => "send_file",
             Cap::LocalTasks => "local_tasks",
+            Cap::RingSetup => "ring_setup",
         }
     }
 
@@ -383,6 +402,7 @@ impl Cap {
             Cap::Hyper => "no hyper server integration",
             Cap::SendFile => "no zero-copy file send (sendfile(2)) on its sockets",
             Cap::LocalTasks => "no path for tasks whose futures are not Send",
+            Cap::RingSetup => "no io_uring rings to set up (its I/O runs on epoll)",
         }
     }
 }

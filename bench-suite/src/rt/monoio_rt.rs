@@ -258,6 +258,7 @@ impl Runtime for Monoio {
     const NAME: &'static str = "monoio";
     const VERSION: &'static str = env!("ZBENCH_VERSION_MONOIO");
     const CAPS: &'static [super::Cap] = &[
+        super::Cap::RingSetup,
         super::Cap::MultiThread,
         super::Cap::CurrentThread,
         super::Cap::Semaphore,
@@ -311,8 +312,22 @@ impl Runtime for Monoio {
     }
 
     fn current_thread() -> Self {
-        let rt = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-            .enable_timer()
+        Monoio::current_thread_with(&super::RunOptions::default())
+    }
+
+    /// With the run's ring set-up through monoio's `RuntimeBuilder` (`with_entries`: SQ
+    /// entries, at least 256; SQPOLL through `uring_builder`).
+    fn current_thread_with(options: &super::RunOptions) -> Self {
+        let mut builder = monoio::RuntimeBuilder::<monoio::FusionDriver>::new().enable_timer();
+        if let Some(sq) = options.ring.sq_entries {
+            builder = builder.with_entries(sq);
+        }
+        if let Some(ms) = options.ring.sqpoll_idle_ms {
+            let mut uring = monoio_io_uring::IoUring::builder();
+            uring.setup_sqpoll(ms);
+            builder = builder.uring_builder(uring);
+        }
+        let rt = builder
             .build()
             .unwrap_or_else(|e| panic!("build monoio runtime: {e}"));
         Monoio(

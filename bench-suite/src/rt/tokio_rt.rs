@@ -92,7 +92,21 @@ impl super::AsyncSemaphore for tokio::sync::Semaphore {
 impl Runtime for Tokio {
     const NAME: &'static str = "tokio";
     const VERSION: &'static str = env!("ZBENCH_VERSION_TOKIO");
-    const CAPS: &'static [super::Cap] = super::Cap::ALL;
+    const CAPS: &'static [super::Cap] = &[
+        super::Cap::MultiThread,
+        super::Cap::ForeignWake,
+        super::Cap::CurrentThread,
+        super::Cap::RemoteSpawn,
+        super::Cap::Mutex,
+        super::Cap::Semaphore,
+        super::Cap::Notify,
+        super::Cap::Tcp,
+        super::Cap::Files,
+        super::Cap::IoNop,
+        super::Cap::Hyper,
+        super::Cap::SendFile,
+        super::Cap::LocalTasks,
+    ];
     const EQUIVALENTS: &'static [(&'static str, &'static str)] = &[
         (
             "io_nop",

@@ -130,6 +130,7 @@ impl Runtime for Zokio {
     fn multi_thread_with(workers: usize, options: &super::RunOptions) -> Zokio {
         let mut builder = zokio::runtime::Builder::new_multi_thread();
         builder.worker_threads(workers).io_driver(options.zokio_driver);
+        ring_setup(&mut builder, options.ring);
         if options.one_cpu_each {
             let cpus: Vec<usize> = (0..workers).filter_map(|i| options.worker_cpu(i)).collect();
             builder.worker_affinity(zokio::runtime::WorkerAffinity::Cpus(cpus));
@@ -148,9 +149,11 @@ impl Runtime for Zokio {
     }
 
     fn current_thread_with(options: &super::RunOptions) -> Zokio {
+        let mut builder = zokio::runtime::Builder::new_current_thread();
+        builder.io_driver(options.zokio_driver);
+        ring_setup(&mut builder, options.ring);
         Zokio(
-            zokio::runtime::Builder::new_current_thread()
-                .io_driver(options.zokio_driver)
+            builder
                 .build()
                 .unwrap_or_else(|e| panic!("build zokio runtime: {e}")),
         )
@@ -333,5 +336,16 @@ impl super::AsyncFile for zokio::fs::File {
             Ok(file) => file.write_all_at(contents, 0).await,
             Err(e) => (Err(e), contents),
         }
+    }
+}
+
+/// Applies the run's ring set-up (`Builder::io_uring_entries` with zokio's CQ:SQ ratio of
+/// 4, `Builder::io_uring_sqpoll`); the default leaves zokio's.
+fn ring_setup(builder: &mut zokio::runtime::Builder, ring: super::RingOptions) {
+    if let Some(sq) = ring.sq_entries {
+        builder.io_uring_entries(sq, sq.saturating_mul(4));
+    }
+    if let Some(ms) = ring.sqpoll_idle_ms {
+        builder.io_uring_sqpoll(std::time::Duration::from_millis(u64::from(ms)));
     }
 }
