@@ -163,12 +163,30 @@ impl BlockingPool {
 
 impl Spawner {
     /// Queues `f`; `handle` becomes the current runtime on the thread that runs it.
+    #[track_caller]
     pub(crate) fn spawn_blocking<F, R>(&self, handle: &scheduler::Handle, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, join) = task::unowned(BlockingTask(Some(f)), BlockingSchedule::new(handle));
+        self.spawn_blocking_named(handle, f, None)
+    }
+
+    /// [`spawn_blocking`](Self::spawn_blocking) with the task's name (its `tracing` span's
+    /// `task.name`; `task::Builder::name`).
+    #[track_caller]
+    pub(crate) fn spawn_blocking_named<F, R>(
+        &self,
+        handle: &scheduler::Handle,
+        f: F,
+        name: Option<&str>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let future = crate::util::trace::task(BlockingTask(Some(f)), "blocking", name);
+        let (task, join) = task::unowned(future, BlockingSchedule::new(handle));
         let mut shared = lock(&self.inner.shared);
         if shared.shutdown {
             drop(shared);

@@ -68,15 +68,18 @@ impl Handle {
 
     /// Spawns a task on this runtime. From a worker thread of this runtime the task goes to
     /// that worker's queue; from anywhere else, to the injector.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future)
+        self.inner
+            .spawn(crate::util::trace::task(future, "task", None))
     }
 
     /// Runs a blocking closure on the runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

@@ -87,6 +87,7 @@ impl LocalRuntime {
 
     /// Runs a blocking closure on the runtime's blocking pool; see
     /// [`task::spawn_blocking`](crate::task::spawn_blocking).
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

@@ -85,6 +85,7 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime from any thread; see [`Handle::spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -95,6 +96,7 @@ impl Runtime {
 
     /// Runs a blocking closure on this runtime's blocking pool; see
     /// [`task::spawn_blocking`](crate::task::spawn_blocking).
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

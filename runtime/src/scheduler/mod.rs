@@ -132,14 +132,16 @@ mod tests {
 
     /// Each scheduler's task cell for a small future: glibc serves 72 bytes from an
     /// 80-byte chunk, 80 bytes from a 96-byte one (see `task::core::Header` for why the
-    /// multi-thread scheduler's cells carry 8 bytes more).
+    /// multi-thread scheduler's cells carry 8 bytes more). The `tracing` feature adds the
+    /// span id to every header.
     #[test]
     fn an_idle_waiter_fits_a_small_heap_chunk() {
         type MultiThread = Arc<super::multi_thread::Handle>;
         type CurrentThread = Arc<super::current_thread::Handle>;
         type Local = crate::task::local::LocalHandle;
-        assert_eq!(size_of::<Cell<Waiter, CurrentThread>>(), 72);
-        assert_eq!(size_of::<Cell<Waiter, MultiThread>>(), 80);
-        assert_eq!(size_of::<Cell<Waiter, Local>>(), 80);
+        let span_id = if cfg!(feature = "tracing") { 8 } else { 0 };
+        assert_eq!(size_of::<Cell<Waiter, CurrentThread>>(), 72 + span_id);
+        assert_eq!(size_of::<Cell<Waiter, MultiThread>>(), 80 + span_id);
+        assert_eq!(size_of::<Cell<Waiter, Local>>(), 80 + span_id);
     }
 }

@@ -52,6 +52,10 @@ pub(crate) struct Header {
     pub(crate) owned: UnsafeCell<Pointers>,
     pub(crate) vtable: &'static Vtable,
     pub(crate) state: State,
+    /// The id of the task's `runtime.spawn` span (`util/trace.rs`), for waker events;
+    /// written once, before the task is shared.
+    #[cfg(feature = "tracing")]
+    pub(crate) tracing_id: Option<std::num::NonZeroU64>,
 }
 
 /// Previous/next links of a doubly linked intrusive list.
@@ -181,6 +185,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 }),
                 vtable,
                 state: State::new(),
+                #[cfg(feature = "tracing")]
+                tracing_id: None,
             },
             core: Core {
                 scheduler,

@@ -22,6 +22,12 @@ impl Id {
         self.0
     }
 
+    /// The id as a number, as recorded in the task's `tracing` span.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+
     pub(crate) fn of(header: NonNull<Header>) -> Id {
         // A pointer to a live allocation is never null.
         Id(NonZeroU64::new(header.as_ptr() as u64).expect("a task header is never null"))

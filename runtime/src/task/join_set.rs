@@ -159,6 +159,7 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// Spawns `future` on the runtime of `handle` and adds it to the set.
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,

@@ -173,6 +173,16 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_local_traced(crate::util::trace::task(future, "local", None))
+}
+
+/// [`spawn_local`] of a future already wrapped in its `tracing` span (`util/trace.rs`).
+#[track_caller]
+pub(crate) fn spawn_local_traced<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     // Borrowed, not cloned: a spawn costs no reference count beyond the task's own. A
     // future dropped inside (the set is closed) may spawn again: a second shared borrow.
     let mut future = Some(future);
@@ -266,6 +276,16 @@ impl LocalSet {
     /// outside any runtime.
     #[track_caller]
     pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawn_local_traced(crate::util::trace::task(future, "local", None))
+    }
+
+    /// [`spawn_local`](Self::spawn_local) of a future already wrapped in its `tracing`
+    /// span.
+    pub(crate) fn spawn_local_traced<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,

@@ -29,6 +29,7 @@
 //! Panics in a task's future are caught by the harness (`harness.rs`) and surface as
 //! [`JoinError`]; they never unwind into a worker.
 
+mod builder;
 pub(crate) mod core;
 mod error;
 pub(crate) mod harness;
@@ -48,6 +49,7 @@ mod yield_now;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use builder::Builder;
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};

@@ -31,7 +31,13 @@ impl RawTask {
         F: Future + 'static,
         S: Schedule,
     {
-        let cell = Cell::new(future, scheduler, S::vtable::<F>());
+        #[allow(unused_mut)] // written only with the `tracing` feature
+        let mut cell = Cell::new(future, scheduler, S::vtable::<F>());
+        #[cfg(feature = "tracing")]
+        {
+            let id = crate::task::Id::of(NonNull::from(&cell.header));
+            cell.header.tracing_id = crate::util::trace::allocated(id);
+        }
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
         RawTask { ptr }
     }

@@ -39,6 +39,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let future = crate::util::trace::task(future, "task", None);
     match crate::runtime::context::with_handle(|handle| handle.spawn(future)) {
         Ok(join) => join,
         Err(_) => panic!("zokio::spawn must be called from the context of a zokio runtime"),

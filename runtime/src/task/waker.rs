@@ -42,23 +42,39 @@ fn header(ptr: *const ()) -> NonNull<Header> {
     unsafe { NonNull::new_unchecked(ptr as *mut Header) }
 }
 
+/// Emits the `tracing` event of waker operation `op` (`util/trace.rs`); nothing without
+/// the `tracing` feature.
+#[inline(always)]
+fn trace_op(ptr: *const (), op: &'static str) {
+    #[cfg(feature = "tracing")]
+    // SAFETY: called while the waker keeps the task alive; `tracing_id` is written once,
+    // before the task is shared.
+    crate::util::trace::waker_op(unsafe { header(ptr).as_ref() }.tracing_id, op);
+    #[cfg(not(feature = "tracing"))]
+    let _ = (ptr, op);
+}
+
 unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
+    trace_op(ptr, "waker.clone");
     // SAFETY: the waker being cloned keeps the task alive.
     unsafe { header(ptr).as_ref() }.state.ref_inc();
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
 unsafe fn wake_by_val(ptr: *const ()) {
+    trace_op(ptr, "waker.wake");
     // SAFETY: this waker owns one reference, which `wake_by_val` consumes.
     unsafe { RawTask::from_raw(header(ptr)).wake_by_val() };
 }
 
 unsafe fn wake_by_ref(ptr: *const ()) {
+    trace_op(ptr, "waker.wake_by_ref");
     // SAFETY: the waker keeps the task alive for the call.
     unsafe { RawTask::from_raw(header(ptr)).wake_by_ref() };
 }
 
 unsafe fn drop_waker(ptr: *const ()) {
+    trace_op(ptr, "waker.drop");
     // SAFETY: this waker owns one reference, which is dropped here.
     unsafe { RawTask::from_raw(header(ptr)).shared_drop_reference() };
 }

@@ -4,6 +4,7 @@ pub(crate) mod block_cache;
 mod cache_padded;
 mod rand;
 pub(crate) mod thread_group;
+pub(crate) mod trace;
 
 pub(crate) use cache_padded::CachePadded;
 pub(crate) use rand::FastRand;

@@ -1,0 +1,91 @@
+//! `tracing` instrumentation of tasks (Cargo feature `tracing`), under the span, event,
+//! target and field names Tokio uses, so that subscribers written for Tokio's
+//! instrumentation (tokio-console's `console-subscriber` among them) read zokio's:
+//!
+//! - Each spawned task's future runs inside a span `runtime.spawn`, target `tokio::task`,
+//!   with fields `kind` (`task`, `local` or `blocking`), `task.name` (from
+//!   [`task::Builder::name`](crate::task::Builder::name), empty otherwise), `task.id`,
+//!   `size.bytes` (the future's size) and `loc.file`, `loc.line`, `loc.col` (the spawning
+//!   call site). Every poll enters it; it closes when the future is dropped (completion or
+//!   cancellation).
+//! - Waker operations are `TRACE` events of target `tokio::task::waker` with field `op`
+//!   (`waker.clone`, `waker.drop`, `waker.wake`, `waker.wake_by_ref`) and `task.id`, the
+//!   task span's id (as Tokio's are).
+//!
+//! zokio's task id is its allocation's address, known only once the task's cell exists,
+//! after the span that wraps its future was created: `task.id` is therefore declared empty
+//! and recorded right after the task is allocated, before it can first run.
+//!
+//! Without the feature every function here is the identity or does nothing, inlined away:
+//! no field, branch or call is left on a hot path.
+
+#[cfg(feature = "tracing")]
+mod on {
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::num::NonZeroU64;
+    use tracing::instrument::{Instrument, Instrumented};
+
+    thread_local! {
+        /// The span of the task this thread is spawning: set by [`task`], taken by the
+        /// task's cell when it is allocated ([`allocated`]), on the same thread with no
+        /// other spawn in between.
+        static SPAWNING: RefCell<Option<tracing::Span>> = const { RefCell::new(None) };
+    }
+
+    /// Wraps `future` in its task span (see the module docs).
+    #[track_caller]
+    pub(crate) fn task<F: Future>(
+        future: F,
+        kind: &'static str,
+        name: Option<&str>,
+    ) -> Instrumented<F> {
+        let location = std::panic::Location::caller();
+        let span = tracing::trace_span!(
+            target: "tokio::task",
+            parent: None,
+            "runtime.spawn",
+            kind = %kind,
+            task.name = %name.unwrap_or_default(),
+            task.id = tracing::field::Empty,
+            size.bytes = std::mem::size_of::<F>(),
+            loc.file = location.file(),
+            loc.line = location.line(),
+            loc.col = location.column(),
+        );
+        if !span.is_disabled() {
+            SPAWNING.with_borrow_mut(|spawning| *spawning = Some(span.clone()));
+        }
+        future.instrument(span)
+    }
+
+    /// Called by a task cell just allocated, whose id is `id`: records the id on the span
+    /// [`task`] created for it, if any, and returns the span's id for the cell to keep.
+    pub(crate) fn allocated(id: crate::task::Id) -> Option<NonZeroU64> {
+        let span = SPAWNING.with_borrow_mut(Option::take)?;
+        span.record("task.id", id.as_u64());
+        span.id().map(|id| id.into_non_zero_u64())
+    }
+
+    /// Emits the waker event `op` for the task whose span id is `span`.
+    pub(crate) fn waker_op(span: Option<NonZeroU64>, op: &'static str) {
+        if let Some(span) = span {
+            tracing::trace!(target: "tokio::task::waker", op = op, task.id = span.get());
+        }
+    }
+}
+
+#[cfg(feature = "tracing")]
+pub(crate) use on::*;
+
+#[cfg(not(feature = "tracing"))]
+mod off {
+    /// Without the `tracing` feature: `future` itself.
+    #[inline(always)]
+    pub(crate) fn task<F>(future: F, _kind: &'static str, _name: Option<&str>) -> F {
+        future
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+pub(crate) use off::*;

@@ -1,0 +1,217 @@
+//! With the `tracing` feature, zokio's tasks emit Tokio's instrumentation: a span
+//! `runtime.spawn` (target `tokio::task`) per task with its kind, name, id, size and spawn
+//! location, entered on every poll and closed when the future is dropped, and waker events
+//! (target `tokio::task::waker`) naming the span. Checked with a subscriber layer that
+//! records both, on the current-thread and multi-thread flavors.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
+use zokio::runtime::Builder;
+
+/// What the layer saw of one task span.
+#[derive(Debug, Default, Clone)]
+struct TaskSpan {
+    fields: HashMap<String, String>,
+    enters: usize,
+    closed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    tasks: HashMap<u64, TaskSpan>,
+    /// Waker events: (op, task.id).
+    waker_ops: Vec<(String, u64)>,
+}
+
+struct Fields<'a>(&'a mut HashMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_owned(), value.to_string());
+    }
+}
+
+struct Recorder(Arc<Mutex<Seen>>);
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: Context<'_, S>) {
+        let meta = attrs.metadata();
+        if meta.name() == "runtime.spawn" && meta.target() == "tokio::task" {
+            let mut task = TaskSpan::default();
+            attrs.record(&mut Fields(&mut task.fields));
+            self.0.lock().unwrap().tasks.insert(id.into_u64(), task);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, _: Context<'_, S>) {
+        if let Some(task) = self.0.lock().unwrap().tasks.get_mut(&id.into_u64()) {
+            values.record(&mut Fields(&mut task.fields));
+        }
+    }
+
+    fn on_enter(&self, id: &Id, _: Context<'_, S>) {
+        if let Some(task) = self.0.lock().unwrap().tasks.get_mut(&id.into_u64()) {
+            task.enters += 1;
+        }
+    }
+
+    fn on_close(&self, id: Id, _: Context<'_, S>) {
+        if let Some(task) = self.0.lock().unwrap().tasks.get_mut(&id.into_u64()) {
+            task.closed = true;
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() == "tokio::task::waker" {
+            let mut fields = HashMap::new();
+            event.record(&mut Fields(&mut fields));
+            let op = fields.remove("op").unwrap_or_default();
+            let task = fields
+                .get("task.id")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            self.0.lock().unwrap().waker_ops.push((op, task));
+        }
+    }
+}
+
+fn seen() -> &'static Arc<Mutex<Seen>> {
+    static SEEN: OnceLock<Arc<Mutex<Seen>>> = OnceLock::new();
+    SEEN.get_or_init(|| {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        tracing_subscriber::registry()
+            .with(Recorder(seen.clone()))
+            .init();
+        seen
+    })
+}
+
+/// The span of the task named `name`: (span id, what was seen).
+fn task_named(name: &str) -> (u64, TaskSpan) {
+    let seen = seen().lock().unwrap();
+    let found: Vec<_> = seen
+        .tasks
+        .iter()
+        .filter(|(_, t)| t.fields.get("task.name").map(String::as_str) == Some(name))
+        .collect();
+    assert_eq!(found.len(), 1, "spans named {name}: {found:?}");
+    (*found[0].0, found[0].1.clone())
+}
+
+#[test]
+fn task_spans_and_waker_events_carry_tokio_names() {
+    let seen = seen().clone();
+    for (flavor, rt) in [
+        ("current", Builder::new_current_thread().build().unwrap()),
+        (
+            "multi",
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
+    ] {
+        let name = format!("yielder-{flavor}");
+        let (id, line) = rt.block_on(async {
+            let yielder = async {
+                for _ in 0..3 {
+                    zokio::task::yield_now().await;
+                }
+            };
+            let builder = zokio::task::Builder::new().name(&name);
+            #[rustfmt::skip]
+            let (handle, line) = (builder.spawn(yielder).unwrap(), line!());
+            let id = handle.id();
+            handle.await.unwrap();
+            (id, line)
+        });
+        let (span, task) = task_named(&name);
+        let f = &task.fields;
+        assert_eq!(f["kind"], "task", "{flavor}");
+        assert_eq!(f["task.id"], id.to_string(), "{flavor}");
+        assert!(
+            f["loc.file"].ends_with("tests/tracing.rs"),
+            "{flavor}: {f:?}"
+        );
+        assert_eq!(f["loc.line"], line.to_string(), "{flavor}");
+        assert!(f["size.bytes"].parse::<usize>().unwrap() > 0, "{flavor}");
+        // Three yields: four polls, each inside the span; closed once the task is done.
+        assert!(task.enters >= 4, "{flavor}: {} enters", task.enters);
+        assert!(task.closed, "{flavor}: span still open");
+        // yield_now wakes the task through its waker: events name the span.
+        let ops: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .waker_ops
+            .iter()
+            .filter(|(_, task)| *task == span)
+            .map(|(op, _)| op.clone())
+            .collect();
+        assert!(
+            ops.iter()
+                .any(|op| op == "waker.wake_by_ref" || op == "waker.wake"),
+            "{flavor}: waker ops {ops:?}"
+        );
+
+        // Blocking tasks and local tasks, named the same way.
+        let blocking = format!("blocking-{flavor}");
+        rt.block_on(async {
+            zokio::task::Builder::new()
+                .name(&blocking)
+                .spawn_blocking(|| 1)
+                .unwrap()
+                .await
+                .unwrap()
+        });
+        assert_eq!(task_named(&blocking).1.fields["kind"], "blocking");
+        let local = format!("local-{flavor}");
+        let set = zokio::task::LocalSet::new();
+        set.block_on(&rt, async {
+            zokio::task::Builder::new()
+                .name(&local)
+                .spawn_local(async { std::rc::Rc::new(1) })
+                .unwrap()
+                .await
+                .unwrap()
+        });
+        let (_, local_task) = task_named(&local);
+        assert_eq!(local_task.fields["kind"], "local");
+        assert!(
+            local_task.enters >= 1 && local_task.closed,
+            "{local_task:?}"
+        );
+    }
+    // Unnamed tasks have an empty name, as Tokio's.
+    let rt = Builder::new_current_thread().build().unwrap();
+    let (id, line) = rt.block_on(async {
+        #[rustfmt::skip]
+        let (handle, line) = (zokio::spawn(async {}), line!());
+        let id = handle.id();
+        handle.await.unwrap();
+        (id, line)
+    });
+    // Ids are addresses, reused once a task is gone: the spawn line tells this one apart.
+    let seen = seen.lock().unwrap();
+    let unnamed = seen
+        .tasks
+        .values()
+        .find(|t| {
+            t.fields.get("task.id") == Some(&id.to_string())
+                && t.fields.get("loc.line") == Some(&line.to_string())
+        })
+        .expect("the unnamed task's span");
+    assert_eq!(unnamed.fields["task.name"], "");
+    assert_eq!(unnamed.fields["kind"], "task");
+}
