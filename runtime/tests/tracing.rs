@@ -181,16 +181,27 @@ fn task_spans_and_waker_events_carry_tokio_names() {
         set.block_on(&rt, async {
             zokio::task::Builder::new()
                 .name(&local)
-                .spawn_local(async { std::rc::Rc::new(1) })
+                .spawn_local(async {
+                    zokio::task::yield_now().await;
+                    std::rc::Rc::new(1)
+                })
                 .unwrap()
                 .await
                 .unwrap()
         });
-        let (_, local_task) = task_named(&local);
+        let (local_span, local_task) = task_named(&local);
         assert_eq!(local_task.fields["kind"], "local");
         assert!(
-            local_task.enters >= 1 && local_task.closed,
+            local_task.enters >= 2 && local_task.closed,
             "{local_task:?}"
+        );
+        assert!(
+            seen.lock()
+                .unwrap()
+                .waker_ops
+                .iter()
+                .any(|(_, task)| *task == local_span),
+            "{flavor}: no waker event names the local task's span"
         );
     }
     // Unnamed tasks have an empty name, as Tokio's.

@@ -435,12 +435,14 @@ impl<F: Future + 'static> LocalWaker<F> {
         RawWakerVTable::new(Self::clone, Self::wake, Self::wake_by_ref, Self::drop);
 
     unsafe fn clone(ptr: *const ()) -> RawWaker {
+        crate::task::waker::trace_op(ptr, "waker.clone");
         // SAFETY: the waker being cloned holds a reference to this local task.
         unsafe { ref_inc::<F>(header(ptr)) };
         RawWaker::new(ptr, &Self::VTABLE)
     }
 
     unsafe fn wake(ptr: *const ()) {
+        crate::task::waker::trace_op(ptr, "waker.wake");
         // SAFETY: this waker owns a reference, which the wake consumes.
         let h = unsafe { harness::<F>(header(ptr)) };
         if counts_here(&h) {
@@ -451,6 +453,7 @@ impl<F: Future + 'static> LocalWaker<F> {
     }
 
     unsafe fn wake_by_ref(ptr: *const ()) {
+        crate::task::waker::trace_op(ptr, "waker.wake_by_ref");
         // SAFETY: the waker keeps the task alive for the call.
         let h = unsafe { harness::<F>(header(ptr)) };
         if !counts_here(&h) {
@@ -462,6 +465,7 @@ impl<F: Future + 'static> LocalWaker<F> {
     }
 
     unsafe fn drop(ptr: *const ()) {
+        crate::task::waker::trace_op(ptr, "waker.drop");
         // SAFETY: this waker owns a reference, dropped here.
         unsafe { ref_dec::<F>(header(ptr)) };
     }

@@ -45,7 +45,7 @@ fn header(ptr: *const ()) -> NonNull<Header> {
 /// Emits the `tracing` event of waker operation `op` (`util/trace.rs`); nothing without
 /// the `tracing` feature.
 #[inline(always)]
-fn trace_op(ptr: *const (), op: &'static str) {
+pub(crate) fn trace_op(ptr: *const (), op: &'static str) {
     #[cfg(feature = "tracing")]
     // SAFETY: called while the waker keeps the task alive; `tracing_id` is written once,
     // before the task is shared.

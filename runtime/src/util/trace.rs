@@ -21,6 +21,7 @@
 
 #[cfg(feature = "tracing")]
 mod on {
+    use std::any::TypeId;
     use std::cell::RefCell;
     use std::future::Future;
     use std::num::NonZeroU64;
@@ -30,12 +31,12 @@ mod on {
         /// The span of the task this thread is spawning: set by [`task`], taken by the
         /// task's cell when it is allocated ([`allocated`]), on the same thread with no
         /// other spawn in between.
-        static SPAWNING: RefCell<Option<tracing::Span>> = const { RefCell::new(None) };
+        static SPAWNING: RefCell<Option<(tracing::Span, TypeId)>> = const { RefCell::new(None) };
     }
 
     /// Wraps `future` in its task span (see the module docs).
     #[track_caller]
-    pub(crate) fn task<F: Future>(
+    pub(crate) fn task<F: Future + 'static>(
         future: F,
         kind: &'static str,
         name: Option<&str>,
@@ -54,15 +55,22 @@ mod on {
             loc.col = location.column(),
         );
         if !span.is_disabled() {
-            SPAWNING.with_borrow_mut(|spawning| *spawning = Some(span.clone()));
+            let future_type = TypeId::of::<Instrumented<F>>();
+            SPAWNING.with_borrow_mut(|spawning| *spawning = Some((span.clone(), future_type)));
         }
         future.instrument(span)
     }
 
-    /// Called by a task cell just allocated, whose id is `id`: records the id on the span
-    /// [`task`] created for it, if any, and returns the span's id for the cell to keep.
-    pub(crate) fn allocated(id: crate::task::Id) -> Option<NonZeroU64> {
-        let span = SPAWNING.with_borrow_mut(Option::take)?;
+    /// Called by a task cell of future `F` just allocated, whose id is `id`: records the id
+    /// on the span [`task`] created for it, if any, and returns the span's id for the cell
+    /// to keep. A span left by a spawn that never allocated (it panicked outside a runtime)
+    /// is for a future of another type, or replaced by the next spawn's: the type check
+    /// keeps it off an unrelated task.
+    pub(crate) fn allocated<F: 'static>(id: crate::task::Id) -> Option<NonZeroU64> {
+        let (span, future_type) = SPAWNING.with_borrow_mut(Option::take)?;
+        if future_type != TypeId::of::<F>() {
+            return None;
+        }
         span.record("task.id", id.as_u64());
         span.id().map(|id| id.into_non_zero_u64())
     }
@@ -82,7 +90,7 @@ pub(crate) use on::*;
 mod off {
     /// Without the `tracing` feature: `future` itself.
     #[inline(always)]
-    pub(crate) fn task<F>(future: F, _kind: &'static str, _name: Option<&str>) -> F {
+    pub(crate) fn task<F: 'static>(future: F, _kind: &'static str, _name: Option<&str>) -> F {
         future
     }
 }
