@@ -27,6 +27,11 @@ struct Seen {
     tasks: HashMap<u64, TaskSpan>,
     /// Waker events: (op, task.id).
     waker_ops: Vec<(String, u64)>,
+    /// `runtime.resource` spans: id -> fields.
+    resources: HashMap<u64, HashMap<String, String>>,
+    /// Resource events (poll ops and state updates): (target, fields, the resource span
+    /// they happened in, if any).
+    resource_events: Vec<(String, HashMap<String, String>, Option<u64>)>,
 }
 
 struct Fields<'a>(&'a mut HashMap<String, String>);
@@ -52,6 +57,14 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
             let mut task = TaskSpan::default();
             attrs.record(&mut Fields(&mut task.fields));
             self.0.lock().unwrap().tasks.insert(id.into_u64(), task);
+        } else if meta.name() == "runtime.resource" {
+            let mut fields = HashMap::new();
+            attrs.record(&mut Fields(&mut fields));
+            self.0
+                .lock()
+                .unwrap()
+                .resources
+                .insert(id.into_u64(), fields);
         }
     }
 
@@ -73,8 +86,23 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
         }
     }
 
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() == "tokio::task::waker" {
+    fn on_event(&self, event: &Event<'_>, cx: Context<'_, S>) {
+        let target = event.metadata().target();
+        if target.starts_with("runtime::resource::") {
+            let mut fields = HashMap::new();
+            event.record(&mut Fields(&mut fields));
+            // The resource span the event happened in: the current span or an ancestor.
+            let resource = cx.event_scope(event).and_then(|mut scope| {
+                scope
+                    .find(|span| span.name() == "runtime.resource")
+                    .map(|span| span.id().into_u64())
+            });
+            let mut seen = self.0.lock().unwrap();
+            seen.resource_events
+                .push((target.to_owned(), fields, resource));
+            return;
+        }
+        if target == "tokio::task::waker" {
             let mut fields = HashMap::new();
             event.record(&mut Fields(&mut fields));
             let op = fields.remove("op").unwrap_or_default();
@@ -225,4 +253,56 @@ fn task_spans_and_waker_events_carry_tokio_names() {
         .expect("the unnamed task's span");
     assert_eq!(unnamed.fields["task.name"], "");
     assert_eq!(unnamed.fields["kind"], "task");
+}
+
+#[test]
+fn sleeps_are_timer_resources_with_their_polls() {
+    let seen = seen().clone();
+    for rt in [
+        Builder::new_current_thread().build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    ] {
+        let line = rt.block_on(async {
+            #[rustfmt::skip]
+            let (sleep, line) = (zokio::time::sleep(std::time::Duration::from_millis(20)), line!());
+            sleep.await;
+            line
+        });
+        let seen = seen.lock().unwrap();
+        let (&resource, fields) = seen
+            .resources
+            .iter()
+            .find(|(_, f)| f.get("loc.line") == Some(&line.to_string()))
+            .expect("a runtime.resource span at the sleep's line");
+        assert_eq!(fields["concrete_type"], "Sleep");
+        assert_eq!(fields["kind"], "timer");
+        let events: Vec<_> = seen
+            .resource_events
+            .iter()
+            .filter(|(_, _, r)| *r == Some(resource))
+            .collect();
+        // Armed for 20 ms, then polled: pending, then ready (the timer fired).
+        assert!(
+            events
+                .iter()
+                .any(|(t, f, _)| t == "runtime::resource::state_update"
+                    && f.get("duration")
+                        .is_some_and(|d| d.parse::<u64>().is_ok_and(|d| d <= 20))
+                    && f.get("duration.unit").map(String::as_str) == Some("ms")),
+            "{events:?}"
+        );
+        let polls: Vec<&str> = events
+            .iter()
+            .filter(|(t, f, _)| {
+                t == "runtime::resource::poll_op"
+                    && f.get("op_name").map(String::as_str) == Some("poll_elapsed")
+            })
+            .map(|(_, f, _)| f["is_ready"].as_str())
+            .collect();
+        assert_eq!(polls.first(), Some(&"false"), "{polls:?}");
+        assert_eq!(polls.last(), Some(&"true"), "{polls:?}");
+    }
 }

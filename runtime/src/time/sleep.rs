@@ -54,6 +54,8 @@ pub struct Sleep {
     deadline: Instant,
     timer: Option<TimerRef>,
     elapsed: bool,
+    /// Its `tracing` resource spans (`util/trace.rs`); nothing without the feature.
+    trace: crate::util::trace::SleepTrace,
 }
 
 impl Sleep {
@@ -68,6 +70,7 @@ impl Sleep {
             deadline,
             timer: None,
             elapsed: false,
+            trace: crate::util::trace::SleepTrace::new(deadline),
         }
     }
 
@@ -85,6 +88,7 @@ impl Sleep {
     /// poll waits for the new deadline.
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
+        this.trace.reset(deadline);
         this.deadline = deadline;
         this.elapsed = false;
         if let Some(timer) = this.timer {
@@ -107,6 +111,17 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        let traced = this.trace.enter();
+        let result = this.poll_elapsed(cx);
+        traced.done(result.is_ready());
+        result
+    }
+}
+
+impl Sleep {
+    #[inline(always)]
+    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         if this.elapsed {
             return Poll::Ready(());
         }

@@ -1,7 +1,8 @@
 //! tokio-console sees zokio's tasks: zokio (feature `tracing`) runs named tasks with
 //! console-subscriber's layer installed; a gRPC client of console's API on 127.0.0.1
 //! (console-api's `InstrumentClient`, what the `tokio-console` binary uses) must receive
-//! those tasks, with their names, and their poll counts.
+//! those tasks, with their names, and their poll counts, and a sleeping task's timer as a
+//! `Sleep` resource.
 
 use console_api::instrument::instrument_client::InstrumentClient;
 use console_api::instrument::InstrumentRequest;
@@ -64,6 +65,15 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
         handles.push(handle);
     }
 
+    // A third task sleeping: a timer resource for the console's resources view.
+    let sleeper = zokio::task::Builder::new()
+        .name("console-check-sleeper")
+        .spawn_on(
+            async { zokio::time::sleep(Duration::from_secs(60)).await },
+            rt.handle(),
+        )
+        .unwrap();
+
     // The client: console's gRPC API, from a Tokio runtime of its own.
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -89,12 +99,16 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
         // Task span id -> name, and span id -> polls, as updates arrive.
         let mut names: HashMap<u64, String> = HashMap::new();
         let mut polls: HashMap<String, u64> = HashMap::new();
+        let mut resources: Vec<String> = Vec::new();
         while Instant::now() < deadline {
             let update = tokio::time::timeout(Duration::from_secs(5), updates.message())
                 .await
                 .expect("no update within 5 s")
                 .expect("update stream")
                 .expect("update stream ended");
+            if let Some(update) = update.resource_update {
+                resources.extend(update.new_resources.into_iter().map(|r| r.concrete_type));
+            }
             let Some(tasks) = update.task_update else {
                 continue;
             };
@@ -112,12 +126,20 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
             }
             if polls.get("console-check-a").is_some_and(|&p| p >= 6)
                 && polls.get("console-check-b").is_some_and(|&p| p >= 10)
+                && resources.iter().any(|r| r == "Sleep")
             {
                 break;
             }
         }
-        polls
+        (polls, resources)
     });
+    let (polls, resources) = polls;
+    eprintln!("console saw resources {resources:?}");
+    assert!(
+        resources.iter().any(|r| r == "Sleep"),
+        "console saw no Sleep resource: {resources:?}"
+    );
+    sleeper.abort();
     eprintln!("console saw polls {polls:?}");
     // Each task polled once per yield plus its first poll (and it is now waiting).
     assert!(
