@@ -36,7 +36,7 @@ impl RawTask {
         #[cfg(feature = "tracing")]
         {
             let id = crate::task::Id::of(NonNull::from(&cell.header));
-            cell.header.tracing_id = crate::util::trace::allocated::<F>(id);
+            cell.header.tracing_id = crate::util::trace::allocated::<F>(id.as_u64());
         }
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
         RawTask { ptr }

@@ -32,6 +32,7 @@ mod elapsed;
 mod instant;
 mod interval;
 mod sleep;
+mod sleep_trace;
 mod timeout;
 mod wheel;
 

@@ -55,7 +55,7 @@ pub struct Sleep {
     timer: Option<TimerRef>,
     elapsed: bool,
     /// Its `tracing` resource spans (`util/trace.rs`); nothing without the feature.
-    trace: crate::util::trace::SleepTrace,
+    trace: super::sleep_trace::SleepTrace,
 }
 
 impl Sleep {
@@ -70,7 +70,7 @@ impl Sleep {
             deadline,
             timer: None,
             elapsed: false,
-            trace: crate::util::trace::SleepTrace::new(deadline),
+            trace: super::sleep_trace::SleepTrace::new(deadline),
         }
     }
 

@@ -12,7 +12,7 @@
 //!   (`waker.clone`, `waker.drop`, `waker.wake`, `waker.wake_by_ref`) and `task.id`, the
 //!   task span's id (as Tokio's are).
 //!
-//! - Each [`Sleep`](crate::time::Sleep) is a resource as Tokio's is: a span
+//! - Each [`Sleep`](crate::time::Sleep) is a resource as Tokio's is (`time/sleep_trace.rs`): a span
 //!   `runtime.resource` (`concrete_type = "Sleep"`, `kind = "timer"`, the creating call
 //!   site), inside it a `runtime::resource::state_update` event with the duration (`ms`,
 //!   `override`) when the sleep is armed or reset, and an async-op span
@@ -70,110 +70,18 @@ mod on {
         future.instrument(span)
     }
 
-    /// Called by a task cell of future `F` just allocated, whose id is `id`: records the id
+    /// Called by a task cell of future `F` just allocated, whose id (`task::Id`) is `id`: records the id
     /// on the span [`task`] created for it, if any, and returns the span's id for the cell
     /// to keep. A span left by a spawn that never allocated (it panicked outside a runtime)
     /// is for a future of another type, or replaced by the next spawn's: the type check
     /// keeps it off an unrelated task.
-    pub(crate) fn allocated<F: 'static>(id: crate::task::Id) -> Option<NonZeroU64> {
+    pub(crate) fn allocated<F: 'static>(id: u64) -> Option<NonZeroU64> {
         let (span, future_type) = SPAWNING.with_borrow_mut(Option::take)?;
         if future_type != TypeId::of::<F>() {
             return None;
         }
-        span.record("task.id", id.as_u64());
+        span.record("task.id", id);
         span.id().map(|id| id.into_non_zero_u64())
-    }
-
-    /// The `tracing` spans of one [`Sleep`](crate::time::Sleep) (see the module docs).
-    #[derive(Debug)]
-    pub(crate) struct SleepTrace {
-        resource: tracing::Span,
-        async_op: tracing::Span,
-        async_op_poll: tracing::Span,
-    }
-
-    impl SleepTrace {
-        /// The spans of a sleep created here, armed until `deadline`.
-        #[track_caller]
-        pub(crate) fn new(deadline: crate::time::Instant) -> SleepTrace {
-            let duration = deadline.saturating_duration_since(crate::time::Instant::now());
-            let location = std::panic::Location::caller();
-            let resource = tracing::trace_span!(
-                target: "tokio::time::sleep",
-                parent: None,
-                "runtime.resource",
-                concrete_type = "Sleep",
-                kind = "timer",
-                loc.file = location.file(),
-                loc.line = location.line(),
-                loc.col = location.column(),
-            );
-            let async_op = resource.in_scope(|| {
-                state_update(duration);
-                tracing::trace_span!(
-                    target: "tokio::time::sleep",
-                    "runtime.resource.async_op",
-                    source = "Sleep::new_timeout",
-                )
-            });
-            let async_op_poll = async_op.in_scope(|| {
-                tracing::trace_span!(
-                    target: "tokio::time::sleep",
-                    "runtime.resource.async_op.poll",
-                )
-            });
-            SleepTrace {
-                resource,
-                async_op,
-                async_op_poll,
-            }
-        }
-
-        /// Enters the sleep's spans for one poll; [`SleepPoll::done`] reports its result.
-        pub(crate) fn enter(&self) -> SleepPoll {
-            SleepPoll(
-                self.resource.clone().entered(),
-                self.async_op.clone().entered(),
-                self.async_op_poll.clone().entered(),
-            )
-        }
-
-        /// The sleep was reset to end at `deadline`.
-        pub(crate) fn reset(&self, deadline: crate::time::Instant) {
-            let duration = deadline.saturating_duration_since(crate::time::Instant::now());
-            self.resource.in_scope(|| state_update(duration));
-        }
-    }
-
-    /// One poll of a sleep, inside its spans (innermost last, exited in reverse).
-    pub(crate) struct SleepPoll(
-        tracing::span::EnteredSpan,
-        tracing::span::EnteredSpan,
-        tracing::span::EnteredSpan,
-    );
-
-    impl SleepPoll {
-        /// Reports the poll's result (`ready`: the timer fired) and leaves the spans.
-        pub(crate) fn done(self, ready: bool) {
-            tracing::trace!(
-                target: "runtime::resource::poll_op",
-                op_name = "poll_elapsed",
-                is_ready = ready,
-            );
-            let SleepPoll(resource, async_op, poll) = self;
-            drop(poll);
-            drop(async_op);
-            drop(resource);
-        }
-    }
-
-    fn state_update(duration: std::time::Duration) {
-        tracing::trace!(
-            target: "runtime::resource::state_update",
-            duration = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            duration.unit = "ms",
-            duration.op = "override",
-        );
     }
 
     /// Emits the waker event `op` for the task whose span id is `span`.
@@ -189,33 +97,6 @@ pub(crate) use on::*;
 
 #[cfg(not(feature = "tracing"))]
 mod off {
-    /// Without the `tracing` feature: nothing, and every method does nothing.
-    #[derive(Debug)]
-    pub(crate) struct SleepTrace;
-
-    impl SleepTrace {
-        #[inline(always)]
-        pub(crate) fn new(_deadline: crate::time::Instant) -> SleepTrace {
-            SleepTrace
-        }
-
-        #[inline(always)]
-        pub(crate) fn enter(&self) -> SleepPoll {
-            SleepPoll
-        }
-
-        #[inline(always)]
-        pub(crate) fn reset(&self, _deadline: crate::time::Instant) {}
-    }
-
-    /// Without the `tracing` feature: nothing.
-    pub(crate) struct SleepPoll;
-
-    impl SleepPoll {
-        #[inline(always)]
-        pub(crate) fn done(self, _ready: bool) {}
-    }
-
     /// Without the `tracing` feature: `future` itself.
     #[inline(always)]
     pub(crate) fn task<F: 'static>(future: F, _kind: &'static str, _name: Option<&str>) -> F {
