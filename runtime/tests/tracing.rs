@@ -306,3 +306,22 @@ fn sleeps_are_timer_resources_with_their_polls() {
         assert_eq!(polls.last(), Some(&"true"), "{polls:?}");
     }
 }
+
+#[test]
+fn block_on_futures_have_their_own_span() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    #[rustfmt::skip]
+    let (value, line) = (rt.block_on(async { zokio::task::yield_now().await; 7 }), line!());
+    assert_eq!(value, 7);
+    let seen = seen().lock().unwrap();
+    let span = seen
+        .tasks
+        .values()
+        .find(|t| {
+            t.fields.get("kind").map(String::as_str) == Some("block_on")
+                && t.fields.get("loc.line") == Some(&line.to_string())
+        })
+        .expect("a block_on span at the call's line");
+    assert!(span.enters >= 2, "{span:?}");
+    assert!(span.closed, "{span:?}");
+}

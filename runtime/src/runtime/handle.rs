@@ -97,6 +97,7 @@ impl Handle {
     /// If called from inside a runtime.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let future = crate::util::trace::block_on(future);
         let _enter = context::enter_runtime(&self.inner, true);
         park::block_on(future)
     }

@@ -73,6 +73,7 @@ impl Runtime {
     /// that drives tasks would deadlock them. If `future` panics, the panic propagates.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let future = crate::util::trace::block_on(future);
         match (&self.flavor, &self.handle.inner) {
             (Flavor::CurrentThread(scheduler), scheduler::Handle::CurrentThread(handle)) => {
                 scheduler.block_on(handle, future)

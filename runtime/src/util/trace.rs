@@ -2,8 +2,9 @@
 //! target and field names Tokio uses, so that subscribers written for Tokio's
 //! instrumentation (tokio-console's `console-subscriber` among them) read zokio's:
 //!
-//! - Each spawned task's future runs inside a span `runtime.spawn`, target `tokio::task`,
-//!   with fields `kind` (`task`, `local` or `blocking`), `task.name` (from
+//! - Each spawned task's future (and each `block_on` future) runs inside a span
+//!   `runtime.spawn`, target `tokio::task`, with fields `kind` (`task`, `local`,
+//!   `blocking` or `block_on`), `task.name` (from
 //!   [`task::Builder::name`](crate::task::Builder::name), empty otherwise), `task.id`,
 //!   `size.bytes` (the future's size) and `loc.file`, `loc.line`, `loc.col` (the spawning
 //!   call site). Every poll enters it; it closes when the future is dropped (completion or
@@ -70,6 +71,26 @@ mod on {
         future.instrument(span)
     }
 
+    /// Wraps the future of a `block_on` call in its span: `runtime.spawn` as a task's, with
+    /// `kind = "block_on"` and no `task.id` (it has no task cell), as Tokio's.
+    #[track_caller]
+    pub(crate) fn block_on<F: Future>(future: F) -> Instrumented<F> {
+        let location = std::panic::Location::caller();
+        let span = tracing::trace_span!(
+            target: "tokio::task",
+            parent: None,
+            "runtime.spawn",
+            kind = "block_on",
+            task.name = "",
+            task.id = tracing::field::Empty,
+            size.bytes = std::mem::size_of::<F>(),
+            loc.file = location.file(),
+            loc.line = location.line(),
+            loc.col = location.column(),
+        );
+        future.instrument(span)
+    }
+
     /// Called by a task cell of future `F` just allocated, whose id (`task::Id`) is `id`: records the id
     /// on the span [`task`] created for it, if any, and returns the span's id for the cell
     /// to keep. A span left by a spawn that never allocated (it panicked outside a runtime)
@@ -100,6 +121,12 @@ mod off {
     /// Without the `tracing` feature: `future` itself.
     #[inline(always)]
     pub(crate) fn task<F: 'static>(future: F, _kind: &'static str, _name: Option<&str>) -> F {
+        future
+    }
+
+    /// Without the `tracing` feature: `future` itself.
+    #[inline(always)]
+    pub(crate) fn block_on<F>(future: F) -> F {
         future
     }
 }
