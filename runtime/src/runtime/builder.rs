@@ -45,10 +45,9 @@ pub struct Builder {
     name: Option<Arc<str>>,
     worker_affinity: WorkerAffinity,
     blocking_affinity: Option<Vec<usize>>,
-    poll_time_histogram: Option<HistogramConfiguration>,
-    poll_time_histogram_configuration: HistogramConfiguration,
-    schedule_latency_histogram: Option<HistogramConfiguration>,
-    schedule_latency_histogram_configuration: HistogramConfiguration,
+    /// Whether each histogram is kept, and its layout (set with or without it).
+    poll_time_histogram: (bool, HistogramConfiguration),
+    schedule_latency_histogram: (bool, HistogramConfiguration),
 }
 
 impl Builder {
@@ -80,10 +79,8 @@ impl Builder {
             name: None,
             worker_affinity: WorkerAffinity::Unpinned,
             blocking_affinity: None,
-            poll_time_histogram: None,
-            poll_time_histogram_configuration: HistogramConfiguration::default(),
-            schedule_latency_histogram: None,
-            schedule_latency_histogram_configuration: HistogramConfiguration::default(),
+            poll_time_histogram: (false, HistogramConfiguration::default()),
+            schedule_latency_histogram: (false, HistogramConfiguration::default()),
         }
     }
 
@@ -329,7 +326,7 @@ impl Builder {
     ///
     /// [`RuntimeMetrics::poll_time_histogram_bucket_count`]: crate::runtime::RuntimeMetrics::poll_time_histogram_bucket_count
     pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Self {
-        self.poll_time_histogram = Some(self.poll_time_histogram_configuration);
+        self.poll_time_histogram.0 = true;
         self
     }
 
@@ -340,10 +337,7 @@ impl Builder {
         &mut self,
         configuration: HistogramConfiguration,
     ) -> &mut Self {
-        self.poll_time_histogram_configuration = configuration;
-        if self.poll_time_histogram.is_some() {
-            self.poll_time_histogram = Some(configuration);
-        }
+        self.poll_time_histogram.1 = configuration;
         self
     }
 
@@ -357,7 +351,7 @@ impl Builder {
     ///
     /// [`RuntimeMetrics::schedule_latency_histogram_bucket_count`]: crate::runtime::RuntimeMetrics::schedule_latency_histogram_bucket_count
     pub fn enable_metrics_schedule_latency_histogram(&mut self) -> &mut Self {
-        self.schedule_latency_histogram = Some(self.schedule_latency_histogram_configuration);
+        self.schedule_latency_histogram.0 = true;
         self
     }
 
@@ -367,10 +361,7 @@ impl Builder {
         &mut self,
         configuration: HistogramConfiguration,
     ) -> &mut Self {
-        self.schedule_latency_histogram_configuration = configuration;
-        if self.schedule_latency_histogram.is_some() {
-            self.schedule_latency_histogram = Some(configuration);
-        }
+        self.schedule_latency_histogram.1 = configuration;
         self
     }
 
@@ -379,13 +370,16 @@ impl Builder {
         let invalid = |option: &str, why: String| {
             io::Error::new(io::ErrorKind::InvalidInput, format!("{option}: {why}"))
         };
-        let poll_time = self.poll_time_histogram.map(|c| c.layout);
+        let kept = |(on, configuration): (bool, HistogramConfiguration)| {
+            on.then_some(configuration.layout)
+        };
+        let poll_time = kept(self.poll_time_histogram);
         if let Some(layout) = poll_time {
             layout
                 .check()
                 .map_err(|why| invalid("metrics_poll_time_histogram_configuration", why))?;
         }
-        let schedule_latency = self.schedule_latency_histogram.map(|c| c.layout);
+        let schedule_latency = kept(self.schedule_latency_histogram);
         if let Some(layout) = schedule_latency {
             if self.flavor == RuntimeFlavor::CurrentThread {
                 return Err(io::Error::new(

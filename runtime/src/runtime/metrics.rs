@@ -86,8 +86,6 @@ pub(crate) struct Stats {
     busy: Duration,
     /// When the current busy stretch (or its part not yet added to `busy`) began.
     busy_since: Instant,
-    /// Either histogram below is kept: one flag for the hot path to test.
-    histograms: bool,
     poll_times: Option<Counts>,
     schedule_latencies: Option<Counts>,
 }
@@ -126,7 +124,6 @@ impl Stats {
             park_unparks: 0,
             busy: Duration::ZERO,
             busy_since: Instant::now(),
-            histograms: config.poll_time.is_some() || config.schedule_latency.is_some(),
             poll_times: config.poll_time.map(Counts::new),
             schedule_latencies: config.schedule_latency.map(Counts::new),
         }
@@ -135,7 +132,7 @@ impl Stats {
     /// Whether polls go through the measuring path (either histogram kept).
     #[inline]
     pub(crate) fn keeps_histograms(&self) -> bool {
-        self.histograms
+        self.poll_times.is_some() || self.schedule_latencies.is_some()
     }
 
     /// Whether each poll is to be timed for the poll-time histogram.
