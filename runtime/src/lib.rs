@@ -57,6 +57,8 @@ mod blocking;
 pub mod compat;
 pub(crate) mod coop;
 pub(crate) mod driver;
+#[cfg(all(feature = "fault-injection", not(loom)))]
+pub mod fault;
 #[cfg(not(loom))]
 pub mod fs;
 #[cfg(not(loom))]

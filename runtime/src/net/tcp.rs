@@ -214,13 +214,22 @@ impl TcpStream {
         let stream = TcpStream {
             inner: Arc::new(Evented::new(std::net::TcpStream::from(socket))?),
         };
-        // Writable means the handshake finished, one way or the other.
-        poll_fn(|cx| stream.inner.reg.poll_ready(cx, Direction::Write)).await?;
-        if let Some(e) = stream.inner.io.take_error()? {
-            return Err(e);
+        // Writable means the handshake finished, one way or the other; or the readiness
+        // was spurious (the kernel may report it, and tests/faults.rs injects it): then
+        // the socket has no error, no peer and no hang-up yet, and the wait goes on.
+        loop {
+            let ev = poll_fn(|cx| stream.inner.reg.poll_ready(cx, Direction::Write)).await?;
+            if let Some(e) = stream.inner.io.take_error()? {
+                return Err(e);
+            }
+            match stream.inner.io.peer_addr() {
+                Ok(_) => return Ok(stream),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected && !ev.is_closed_or_error() => {
+                    stream.inner.reg.clear(ev)
+                }
+                Err(e) => return Err(e),
+            }
         }
-        stream.inner.io.peer_addr()?;
-        Ok(stream)
     }
 
     /// Wraps a connected std stream (made non-blocking here).
@@ -356,10 +365,10 @@ impl TcpStream {
         len: usize,
     ) -> Poll<io::Result<usize>> {
         let fd = self.inner.io.as_raw_fd();
-        poll_rw(&self.inner, cx, Direction::Read, len, || {
+        poll_rw(&self.inner, cx, Direction::Read, len, |offer| {
             // SAFETY: the caller hands us `len` writable bytes at `ptr` for this call; the
-            // kernel writes at most `len` of them.
-            let n = unsafe { libc::read(fd, ptr.cast(), len) };
+            // kernel writes at most `offer <= len` of them.
+            let n = unsafe { libc::read(fd, ptr.cast(), offer) };
             if n < 0 {
                 Err(io::Error::last_os_error())
             } else {
@@ -524,8 +533,8 @@ async fn read_owned<S: StreamSocket>(
     }
     let r = poll_fn(|cx| {
         let dst = buf.spare_capacity_mut();
-        poll_rw(inner, cx, Direction::Read, spare, || {
-            recv_uninit(&inner.io, dst)
+        poll_rw(inner, cx, Direction::Read, spare, |offer| {
+            recv_uninit(&inner.io, &mut dst[..offer])
         })
     })
     .await;
@@ -570,7 +579,9 @@ pub(crate) fn poll_read<S: StreamSocket>(
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
     let len = buf.len();
-    poll_rw(inner, cx, Direction::Read, len, || inner.io.read_std(buf))
+    poll_rw(inner, cx, Direction::Read, len, |offer| {
+        inner.io.read_std(&mut buf[..offer])
+    })
 }
 
 /// One `writev(2)` of `bufs` once the socket is writable (see [`poll_write`]).
@@ -580,8 +591,24 @@ pub(crate) fn poll_write_vectored<S: StreamSocket>(
     bufs: &[io::IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
     let len = bufs.iter().map(|b| b.len()).sum();
-    poll_rw(inner, cx, Direction::Write, len, || {
-        inner.io.write_vectored_std(bufs)
+    poll_rw(inner, cx, Direction::Write, len, |offer| {
+        if offer == len {
+            inner.io.write_vectored_std(bufs)
+        } else {
+            // Offered fewer bytes (fault injection): the slices' first `offer` bytes, all
+            // of them, or a transfer short of the offer would read as a full socket.
+            let mut left = offer;
+            let prefix: Vec<io::IoSlice<'_>> = bufs
+                .iter()
+                .filter(|b| !b.is_empty())
+                .map_while(|b| {
+                    let take = b.len().min(left);
+                    left -= take;
+                    (take > 0).then(|| io::IoSlice::new(&b[..take]))
+                })
+                .collect();
+            inner.io.write_vectored_std(&prefix)
+        }
     })
 }
 
@@ -590,29 +617,41 @@ pub(crate) fn poll_write<S: StreamSocket>(
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    poll_rw(inner, cx, Direction::Write, buf.len(), || {
-        inner.io.write_std(buf)
+    poll_rw(inner, cx, Direction::Write, buf.len(), |offer| {
+        inner.io.write_std(&buf[..offer])
     })
 }
 
 /// One read or write of up to `len` bytes through `op` once `dir` is ready: a coop yield
 /// point, and a short transfer clears the readiness it used (see
-/// `Registration::poll_io_until_drained`).
+/// `Registration::poll_io_until_drained`). `op` gets how many bytes to offer the system
+/// call: `len`, or fewer under fault injection (see [`crate::fault`]).
 fn poll_rw<S>(
     inner: &Evented<S>,
     cx: &mut Context<'_>,
     dir: Direction,
     len: usize,
-    op: impl FnMut() -> io::Result<usize>,
+    mut op: impl FnMut(usize) -> io::Result<usize>,
 ) -> Poll<io::Result<usize>> {
     if len == 0 {
         return Poll::Ready(Ok(0));
     }
+    let offer = transfer_len(len);
     crate::coop::poll_budgeted(cx, |cx| {
         inner
             .reg
-            .poll_io_until_drained(cx, dir, op, |&n| n > 0 && n < len)
+            .poll_io_until_drained(cx, dir, || op(offer), |&n| n > 0 && n < offer)
     })
+}
+
+#[cfg(feature = "fault-injection")]
+use crate::fault::transfer_len;
+
+/// Every byte asked for is offered (no fault injection).
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+fn transfer_len(len: usize) -> usize {
+    len
 }
 
 impl fmt::Debug for TcpStream {
@@ -952,9 +991,9 @@ pub(crate) fn poll_read_buf<S: StreamSocket>(
     // nothing initialised is de-initialised.
     let dst = unsafe { buf.unfilled_mut() };
     let want = dst.len();
-    let n = ready!(poll_rw(inner, cx, Direction::Read, want, || recv_uninit(
-        &inner.io, dst
-    )))?;
+    let n = ready!(poll_rw(inner, cx, Direction::Read, want, |offer| {
+        recv_uninit(&inner.io, &mut dst[..offer])
+    }))?;
     // SAFETY: `recv_uninit` returned `n`: the kernel wrote the first `n` bytes of the
     // unfilled part.
     unsafe { buf.assume_init(n) };

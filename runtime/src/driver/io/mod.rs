@@ -430,7 +430,26 @@ impl Registration {
         if self.poller.is_shutdown() {
             return Poll::Ready(Err(crate::runtime::shutdown_error()));
         }
-        self.io.poll_ready(cx, dir).map(Ok)
+        match self.io.poll_ready(cx, dir) {
+            Poll::Ready(ev) => Poll::Ready(Ok(ev)),
+            Poll::Pending => self.pending(dir.mask()),
+        }
+    }
+
+    /// A wait found the socket not ready for `mask`: `Pending`, the task's waker stored.
+    /// Under fault injection, sometimes a spurious event for `mask` at once (see
+    /// [`crate::fault`]).
+    #[inline(always)]
+    fn pending<T>(&self, mask: usize) -> Poll<T> {
+        #[cfg(all(feature = "fault-injection", not(loom)))]
+        {
+            let bits = mask & (scheduled_io::READABLE | scheduled_io::WRITABLE);
+            if bits != 0 && crate::fault::spurious_readiness() {
+                self.io.set_readiness(bits);
+            }
+        }
+        let _ = mask;
+        Poll::Pending
     }
 
     /// Waits until the socket is ready for `interest` (or hung up, errored, or the runtime
@@ -447,7 +466,9 @@ impl Registration {
             return Poll::Ready(Err(crate::runtime::shutdown_error()));
         }
         let mask = interest_bits(interest);
-        let ev = std::task::ready!(self.io.poll_ready_mask(cx, mask));
+        let Poll::Ready(ev) = self.io.poll_ready_mask(cx, mask) else {
+            return self.pending(mask);
+        };
         if ev.bits() & scheduled_io::SHUTDOWN != 0 {
             return Poll::Ready(Err(crate::runtime::shutdown_error()));
         }
@@ -502,8 +523,19 @@ impl Registration {
     ) -> Poll<io::Result<R>> {
         loop {
             let ev = std::task::ready!(self.poll_ready(cx, dir))?;
-            match op() {
+            #[cfg(all(feature = "fault-injection", not(loom)))]
+            let r = match crate::fault::interrupted() {
+                Some(e) => Err(e),
+                None => op(),
+            };
+            #[cfg(not(all(feature = "fault-injection", not(loom))))]
+            let r = op();
+            match r {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear(ev),
+                // A signal came before anything was transferred: the readiness still
+                // holds, so try again (as std's `read_exact` and `write_all` do), rather
+                // than fail a caller such as `io::copy` that has no reason to expect it.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(r) => {
                     if drained(&r) {
                         self.io.clear(ev);

@@ -64,7 +64,7 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
-    fn mask(self) -> usize {
+    pub(crate) fn mask(self) -> usize {
         match self {
             // Priority data wakes the readers: a task waiting for it waits as a reader.
             Direction::Read => READABLE | READ_CLOSED | PRIORITY | ERROR | SHUTDOWN,
@@ -89,6 +89,12 @@ impl ReadyEvent {
     /// The readiness bits seen (within the mask asked for).
     pub(crate) fn bits(&self) -> usize {
         self.ready
+    }
+
+    /// Whether it saw a hang-up or an error (bits that stay set: waiting again would
+    /// return at once).
+    pub(crate) fn is_closed_or_error(&self) -> bool {
+        self.ready & (READ_CLOSED | WRITE_CLOSED | ERROR) != 0
     }
 
     /// The same observation restricted to `bits` (to clear only part of it).
