@@ -39,7 +39,9 @@
 //!
 //! Every atomic and lock in the scheduler and task code goes through `loom.rs`, a facade that
 //! swaps `std` for [`loom`](https://docs.rs/loom) under `--cfg loom`; the loom models run with
-//! `RUSTFLAGS="--cfg loom" cargo test -p zokio --release --lib loom_`.
+//! `RUSTFLAGS="--cfg loom" cargo test -p zokio --release --lib loom_`. Adding `--cfg
+//! zokio_shuttle` swaps in [shuttle](https://docs.rs/shuttle) instead, whose randomised
+//! schedulers run the larger `shuttle_` scenarios.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(

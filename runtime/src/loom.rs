@@ -13,7 +13,7 @@
 //! spins adaptively and yields before it sleeps: 4→1 bounded went from 5.2M to 13M msg/s.
 //! The locks a `Condvar` waits on (`CondvarMutex`) stay std's, which the condvar needs.
 
-#[cfg(loom)]
+#[cfg(all(loom, not(zokio_shuttle)))]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic;
@@ -42,8 +42,42 @@ mod imp {
     }
 }
 
+/// `--cfg loom --cfg zokio_shuttle`: the same code as under loom (the same modules left
+/// out, workers parking on a condvar), over [shuttle](https://docs.rs/shuttle)'s
+/// primitives, whose randomised and PCT schedulers run whole scenarios too large for
+/// loom's exhaustive search. Run: `RUSTFLAGS="--cfg loom --cfg zokio_shuttle"
+/// CARGO_TARGET_DIR=target/shuttle cargo test -p zokio --release --lib shuttle_`.
+#[cfg(all(loom, zokio_shuttle))]
+mod imp {
+    pub(crate) use super::std_cell::UnsafeCell;
+    pub(crate) use shuttle::sync::atomic;
+    pub(crate) use shuttle::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use shuttle::sync::{Mutex as CondvarMutex, MutexGuard as CondvarMutexGuard};
+
+    pub(crate) use shuttle::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+    /// Locks `mutex`, ignoring poisoning (see `lock_for_condvar`).
+    pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Read-locks `lock`, ignoring poisoning.
+    pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+        lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Write-locks `lock`, ignoring poisoning.
+    pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+        lock.write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 #[cfg(not(loom))]
 mod imp {
+    pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use parking_lot::{Mutex, MutexGuard};
     pub(crate) use std::sync::atomic;
     pub(crate) use std::sync::{Arc, Condvar};
@@ -68,8 +102,12 @@ mod imp {
     pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
         lock.write()
     }
+}
 
-    /// `std::cell::UnsafeCell` with loom's closure-based access API.
+/// `std::cell::UnsafeCell` with loom's closure-based access API (outside loom, and under
+/// shuttle, which does not track cell accesses).
+#[cfg(any(not(loom), zokio_shuttle))]
+mod std_cell {
     #[derive(Debug)]
     pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 

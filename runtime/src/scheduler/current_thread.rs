@@ -26,6 +26,7 @@ use crate::blocking;
 use crate::coop;
 use crate::driver::{self, Driver, Unparker};
 use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::{lock, Mutex};
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::{Stats, WorkerMetrics};
@@ -37,7 +38,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -152,12 +153,12 @@ impl CurrentThread {
     }
 
     fn take_core(&self) -> Option<Box<Core>> {
-        lock_std(&self.core).take()
+        lock(&self.core).take()
     }
 
     fn release_core(&self, core: Box<Core>) {
-        *lock_std(&self.core) = Some(core);
-        for waker in lock_std(&self.waiters).drain(..) {
+        *lock(&self.core) = Some(core);
+        for waker in lock(&self.waiters).drain(..) {
             waker.wake();
         }
     }
@@ -179,7 +180,7 @@ impl CurrentThread {
             // the core whenever it is released.
             let (park, waker) = crate::runtime::park::current_thread_parker();
             {
-                let mut waiters = lock_std(&self.waiters);
+                let mut waiters = lock(&self.waiters);
                 if !waiters.iter().any(|w| w.will_wake(&waker)) {
                     waiters.push(waker.clone());
                 }
@@ -188,7 +189,7 @@ impl CurrentThread {
             if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                 return out;
             }
-            if lock_std(&self.core).is_none() {
+            if lock(&self.core).is_none() {
                 park.park();
             }
         }
@@ -263,10 +264,6 @@ impl CurrentThread {
             self.release_core(core);
         }
     }
-}
-
-fn lock_std<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Context {

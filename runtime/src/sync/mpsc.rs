@@ -1446,6 +1446,77 @@ impl<T> fmt::Debug for Permit<'_, T> {
     }
 }
 
+/// Randomised schedules (shuttle's PCT and random schedulers; see `src/loom.rs`) of a
+/// channel large enough for its batching: capacity 8 returns slots every 2 messages and
+/// hands them to waiting senders once 4 are free, which loom's capacity-1 model never runs.
+#[cfg(all(test, loom, zokio_shuttle))]
+mod shuttle_tests {
+    use super::*;
+    use futures::FutureExt;
+    use shuttle::future::block_on;
+    use shuttle::thread;
+
+    const SENDERS: u32 = 4;
+    const EACH: u32 = 12;
+
+    /// Sender `id`'s messages, through the API it is given: `send`; `reserve` and the
+    /// permit; `reserve_many(3)`; or a `reserve` polled once and dropped when it has to
+    /// wait (a waiter that leaves, perhaps after a slot was handed to it), then `send`.
+    fn sender(tx: Sender<(u32, u32)>, id: u32) {
+        block_on(async move {
+            let mut seq = 0;
+            while seq < EACH {
+                match id {
+                    0 => tx.send((id, seq)).await.unwrap(),
+                    1 => tx.reserve().await.unwrap().send((id, seq)),
+                    2 => {
+                        let n = (EACH - seq).min(3);
+                        let permits = tx.reserve_many(n as usize).await.unwrap();
+                        for permit in permits {
+                            permit.send((id, seq));
+                            seq += 1;
+                        }
+                        continue;
+                    }
+                    _ => match tx.reserve().now_or_never() {
+                        Some(permit) => permit.unwrap().send((id, seq)),
+                        None => tx.send((id, seq)).await.unwrap(),
+                    },
+                }
+                seq += 1;
+            }
+        });
+    }
+
+    fn scenario() {
+        let (tx, mut rx) = channel::<(u32, u32)>(8);
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|id| {
+                let tx = tx.clone();
+                thread::spawn(move || sender(tx, id))
+            })
+            .collect();
+        drop(tx);
+        // Every message once, each sender's in its order; `None` only after all senders
+        // left. A lost wake-up is a deadlock shuttle reports.
+        let mut next = [0u32; SENDERS as usize];
+        while let Some((id, seq)) = block_on(rx.recv()) {
+            assert_eq!(seq, next[id as usize], "sender {id} out of order");
+            next[id as usize] += 1;
+        }
+        assert_eq!(next, [EACH; SENDERS as usize]);
+        for s in senders {
+            s.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn shuttle_mpsc_batched_release_and_handoff_lose_nothing() {
+        shuttle::check_pct(scenario, 20_000, 3);
+        shuttle::check_random(scenario, 20_000);
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;

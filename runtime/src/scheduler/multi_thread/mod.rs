@@ -95,3 +95,6 @@ pub(crate) const MAX_LIFO_POLLS_PER_TICK: usize = 3;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+
+#[cfg(all(test, loom, zokio_shuttle))]
+mod shuttle_tests;

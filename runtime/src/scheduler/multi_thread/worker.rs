@@ -7,6 +7,7 @@ use super::MAX_LIFO_POLLS_PER_TICK;
 use crate::blocking;
 use crate::driver;
 use crate::loom::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use crate::loom::{lock, Mutex};
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::{Stats, WorkerMetrics};
@@ -17,7 +18,7 @@ use crate::util::thread_group::ThreadGroup;
 use crate::util::FastRand;
 use std::cell::{RefCell, RefMut};
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Task = Notified<Arc<Handle>>;
@@ -226,7 +227,7 @@ pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
     impl Drop for Reclaim {
         fn drop(&mut self) {
             let Some(slot) = &self.0 else { return };
-            let core = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let core = lock(&slot).take();
             if let Some(core) = core {
                 context::with_scheduler(|cx| {
                     if let Some(scheduler::Context::MultiThread(cx)) = cx {
@@ -289,12 +290,10 @@ fn hand_off_core() -> Result<Option<Option<Arc<Mutex<Option<Box<Core>>>>>>, &'st
         let notify = core.should_notify_others();
         let handoff = Arc::new(Mutex::new(Some(core)));
         let theirs = handoff.clone();
-        let spawned = spawn_worker(&cx.handle, cx.index, move || {
-            theirs.lock().unwrap_or_else(|e| e.into_inner()).take()
-        });
+        let spawned = spawn_worker(&cx.handle, cx.index, move || lock(&theirs).take());
         if spawned.is_err() {
             // No thread to take the core: keep it and block in place with it.
-            *slot = handoff.lock().unwrap_or_else(|e| e.into_inner()).take();
+            *slot = lock(&handoff).take();
             return Ok(Some(None));
         }
         drop(slot);
