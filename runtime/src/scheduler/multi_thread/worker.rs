@@ -227,7 +227,7 @@ pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
     impl Drop for Reclaim {
         fn drop(&mut self) {
             let Some(slot) = &self.0 else { return };
-            let core = lock(&slot).take();
+            let core = lock(slot).take();
             if let Some(core) = core {
                 context::with_scheduler(|cx| {
                     if let Some(scheduler::Context::MultiThread(cx)) = cx {
