@@ -469,6 +469,16 @@ pub enum ReadError {
         /// serde_json's error, with line and column.
         cause: serde_json::Error,
     },
+    /// Valid, but of a later schema version than this zbench knows.
+    #[error(
+        "result file {path} was written by a newer zbench (schema {found:?}; this one reads {READABLE:?}): read it with that zbench or a later one"
+    )]
+    Newer {
+        /// The file.
+        path: PathBuf,
+        /// What the file says.
+        found: String,
+    },
     /// Valid, but of another schema version.
     #[error("result file {path} has schema {found:?}; this zbench reads {READABLE:?}")]
     Schema {
@@ -477,6 +487,13 @@ pub enum ReadError {
         /// What the file says.
         found: String,
     },
+}
+
+/// The version number of a `zbench/N` schema tag (0 for any other tag).
+fn schema_version(tag: &str) -> u32 {
+    tag.strip_prefix("zbench/")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Reads and validates a result file.
@@ -493,6 +510,12 @@ pub fn read(path: &Path) -> Result<ResultFile, ReadError> {
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
         match map.get("schema").and_then(|s| s.as_str()) {
             Some(s) if READABLE.contains(&s) => {}
+            Some(other) if schema_version(other) > schema_version(SCHEMA) => {
+                return Err(ReadError::Newer {
+                    path: path.to_owned(),
+                    found: other.to_owned(),
+                })
+            }
             Some(other) => {
                 return Err(ReadError::Schema {
                     path: path.to_owned(),
