@@ -1,8 +1,10 @@
 //! With the `tracing` feature, zokio's tasks emit Tokio's instrumentation: a span
 //! `runtime.spawn` (target `tokio::task`) per task with its kind, name, id, size and spawn
 //! location, entered on every poll and closed when the future is dropped, and waker events
-//! (target `tokio::task::waker`) naming the span. Checked with a subscriber layer that
-//! records both, on the current-thread and multi-thread flavors.
+//! (target `tokio::task::waker`) naming the span; sleeps are timer resources; and the I/O
+//! driver reports its submissions, completions and readiness events (target
+//! `zokio::io::driver`: Tokio's driver has no instrumentation to match). Checked with a
+//! subscriber layer that records them, on the current-thread and multi-thread flavors.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -32,6 +34,8 @@ struct Seen {
     /// Resource events (poll ops and state updates): (target, fields, the resource span
     /// they happened in, if any).
     resource_events: Vec<(String, HashMap<String, String>, Option<u64>)>,
+    /// I/O driver events (target `zokio::io::driver`): their fields.
+    driver_events: Vec<HashMap<String, String>>,
 }
 
 struct Fields<'a>(&'a mut HashMap<String, String>);
@@ -100,6 +104,12 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
             let mut seen = self.0.lock().unwrap();
             seen.resource_events
                 .push((target.to_owned(), fields, resource));
+            return;
+        }
+        if target == "zokio::io::driver" {
+            let mut fields = HashMap::new();
+            event.record(&mut Fields(&mut fields));
+            self.0.lock().unwrap().driver_events.push(fields);
             return;
         }
         if target == "tokio::task::waker" {
@@ -324,4 +334,62 @@ fn block_on_futures_have_their_own_span() {
         .expect("a block_on span at the call's line");
     assert!(span.enters >= 2, "{span:?}");
     assert!(span.closed, "{span:?}");
+}
+
+#[test]
+fn the_io_driver_reports_submissions_completions_and_readiness() {
+    let seen = seen().clone();
+    let mut drivers = vec![zokio::runtime::IoDriver::Epoll];
+    if Builder::new_current_thread()
+        .io_driver(zokio::runtime::IoDriver::IoUring)
+        .build()
+        .is_ok()
+    {
+        drivers.push(zokio::runtime::IoDriver::IoUring);
+    }
+    let dir = std::env::temp_dir().join(format!("zokio-trace-{}", std::process::id()));
+    std::fs::write(&dir, b"traced bytes").unwrap();
+    for driver in drivers {
+        seen.lock().unwrap().driver_events.clear();
+        let rt = Builder::new_current_thread()
+            .io_driver(driver)
+            .build()
+            .unwrap();
+        let read = rt.block_on(async {
+            use zokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = zokio::spawn(async move {
+                let mut s = zokio::net::TcpStream::connect(addr).await.unwrap();
+                s.write_all(b"x").await.unwrap();
+            });
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut byte = [0u8; 1];
+            s.read_exact(&mut byte).await.unwrap();
+            client.await.unwrap();
+            zokio::fs::read(&dir).await.unwrap()
+        });
+        assert_eq!(read, b"traced bytes");
+        let events = std::mem::take(&mut seen.lock().unwrap().driver_events);
+        let ops = |op: &str| {
+            events
+                .iter()
+                .filter(|f| f.get("op").map(String::as_str) == Some(op))
+                .count()
+        };
+        assert!(ops("readiness") > 0, "{driver:?}: {events:?}");
+        if driver == zokio::runtime::IoDriver::IoUring {
+            // The sockets' polls and the file's operations go through the ring.
+            assert!(ops("submit") > 0 && ops("complete") > 0, "{events:?}");
+            // Each completion of an operation carries the kernel's result.
+            assert!(
+                events
+                    .iter()
+                    .filter(|f| f.get("op").map(String::as_str) == Some("complete"))
+                    .all(|f| f.contains_key("result") && f.contains_key("user_data")),
+                "{events:?}"
+            );
+        }
+    }
+    std::fs::remove_file(&dir).unwrap();
 }

@@ -22,6 +22,15 @@
 //!   `runtime::resource::poll_op` event (`op_name = "poll_elapsed"`, `is_ready`), whose
 //!   `is_ready = true` is the timer firing.
 //!
+//! - The I/O driver reports what it does as `TRACE` events of target `zokio::io::driver`
+//!   (Tokio's driver has no instrumentation whose names could be matched): `op =
+//!   "submit"` for each io_uring SQE pushed (`opcode`, `user_data`, `now`: submitted at
+//!   once rather than with the next enter), `op = "complete"` for each CQE reaped
+//!   (`user_data`, `result`: the kernel's `res`, `more`: a multishot poll goes on), and `op
+//!   = "readiness"` for each readiness change handed to a socket's waiters on either
+//!   driver (`readiness`: the driver's bits, `READABLE` 1, `WRITABLE` 2, `READ_CLOSED` 4,
+//!   `WRITE_CLOSED` 8, `ERROR` 16).
+//!
 //! zokio's task id is its allocation's address, known only once the task's cell exists,
 //! after the span that wraps its future was created: `task.id` is therefore declared empty
 //! and recorded right after the task is allocated, before it can first run.

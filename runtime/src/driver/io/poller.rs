@@ -408,6 +408,12 @@ impl Poller {
         let n = ready.len();
         for (io, bits) in ready.drain(..) {
             if bits != 0 {
+                #[cfg(feature = "tracing")]
+                tracing::trace!(
+                    target: "zokio::io::driver",
+                    op = "readiness",
+                    readiness = bits,
+                );
                 io.set_readiness(bits);
             }
         }

@@ -303,6 +303,14 @@ impl Uring {
     /// # Safety
     /// Every pointer in `sqe` must stay valid until its CQE is reaped.
     unsafe fn push(&self, sqe: &squeue::Entry, now: bool) -> io::Result<()> {
+        #[cfg(feature = "tracing")]
+        tracing::trace!(
+            target: "zokio::io::driver",
+            op = "submit",
+            opcode = sqe.get_opcode(),
+            user_data = sqe.get_user_data(),
+            now,
+        );
         let _g = lock(&self.sq);
         loop {
             // SAFETY: the caller's contract.
@@ -590,6 +598,14 @@ impl Uring {
             let queue = unsafe { self.ring.completion_shared() };
             for cqe in queue {
                 let user_data = cqe.user_data();
+                #[cfg(feature = "tracing")]
+                tracing::trace!(
+                    target: "zokio::io::driver",
+                    op = "complete",
+                    user_data,
+                    result = cqe.result(),
+                    more = cqueue::more(cqe.flags()),
+                );
                 let token = user_data & !TAG_MASK;
                 match user_data & TAG_MASK {
                     TAG_SOCKET => out.push(Event {
