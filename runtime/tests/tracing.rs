@@ -319,11 +319,13 @@ fn sleeps_are_timer_resources_with_their_polls() {
 
 #[test]
 fn block_on_futures_have_their_own_span() {
+    // The subscriber first: this test may run before any other installed it.
+    let seen = seen().clone();
     let rt = Builder::new_current_thread().build().unwrap();
     #[rustfmt::skip]
     let (value, line) = (rt.block_on(async { zokio::task::yield_now().await; 7 }), line!());
     assert_eq!(value, 7);
-    let seen = seen().lock().unwrap();
+    let seen = seen.lock().unwrap();
     let span = seen
         .tasks
         .values()
@@ -331,7 +333,7 @@ fn block_on_futures_have_their_own_span() {
             t.fields.get("kind").map(String::as_str) == Some("block_on")
                 && t.fields.get("loc.line") == Some(&line.to_string())
         })
-        .expect("a block_on span at the call's line");
+        .unwrap_or_else(|| panic!("a block_on span at line {line}: {:?}", seen.tasks));
     assert!(span.enters >= 2, "{span:?}");
     assert!(span.closed, "{span:?}");
 }
@@ -392,4 +394,79 @@ fn the_io_driver_reports_submissions_completions_and_readiness() {
         }
     }
     std::fs::remove_file(&dir).unwrap();
+}
+
+#[test]
+fn mutexes_and_semaphores_are_sync_resources_with_their_state() {
+    let seen = seen().clone();
+    let rt = Builder::new_current_thread().build().unwrap();
+    #[rustfmt::skip]
+    let (mutex_line, sem_line) = rt.block_on(async {
+        let (m, mutex_line) = (std::sync::Arc::new(zokio::sync::Mutex::new(0)), line!());
+        let (s, sem_line) = (zokio::sync::Semaphore::new(2), line!());
+        // Contended: the second lock waits (a pending poll), then gets it.
+        let held = m.lock().await;
+        let waiter = zokio::spawn({
+            let m = m.clone();
+            async move { *m.lock().await += 1 }
+        });
+        zokio::task::yield_now().await;
+        drop(held);
+        waiter.await.unwrap();
+        let permit = s.acquire().await.unwrap();
+        drop(permit);
+        (mutex_line, sem_line)
+    });
+    let seen = seen.lock().unwrap();
+    let resource_at = |line: u32| {
+        let (&id, fields) = seen
+            .resources
+            .iter()
+            .find(|(_, f)| f.get("loc.line") == Some(&line.to_string()))
+            .unwrap_or_else(|| panic!("a runtime.resource span at line {line}"));
+        assert_eq!(fields["kind"], "Sync");
+        (id, fields["concrete_type"].clone())
+    };
+    let events_of = |id: u64| -> Vec<(String, HashMap<String, String>)> {
+        seen.resource_events
+            .iter()
+            .filter(|(_, _, r)| *r == Some(id))
+            .map(|(t, f, _)| (t.clone(), f.clone()))
+            .collect()
+    };
+
+    let (mutex, kind) = resource_at(mutex_line);
+    assert_eq!(kind, "Mutex");
+    let events = events_of(mutex);
+    let locked: Vec<&str> = events
+        .iter()
+        .filter(|(t, _)| t == "runtime::resource::state_update")
+        .filter_map(|(_, f)| f.get("locked").map(String::as_str))
+        .collect();
+    // Created unlocked; locked and unlocked twice (the holder, then the waiter).
+    assert_eq!(
+        locked,
+        ["false", "true", "false", "true", "false"],
+        "{events:?}"
+    );
+    let polls: Vec<&str> = events
+        .iter()
+        .filter(|(t, f)| t == "runtime::resource::poll_op" && f["op_name"] == "poll")
+        .map(|(_, f)| f["is_ready"].as_str())
+        .collect();
+    assert!(
+        polls.contains(&"false") && polls.last() == Some(&"true"),
+        "{polls:?}"
+    );
+
+    let (sem, kind) = resource_at(sem_line);
+    assert_eq!(kind, "Semaphore");
+    let permits: Vec<(String, String)> = events_of(sem)
+        .iter()
+        .filter(|(t, f)| t == "runtime::resource::state_update" && f.contains_key("permits"))
+        .map(|(_, f)| (f["permits"].clone(), f["permits.op"].clone()))
+        .collect();
+    let expected = [("2", "override"), ("1", "sub"), ("1", "add")]
+        .map(|(n, op)| (n.to_owned(), op.to_owned()));
+    assert_eq!(permits, expected);
 }

@@ -4,6 +4,7 @@
 
 use super::semaphore::{Semaphore, TryAcquireError};
 use crate::runtime::context::block_outside_runtime;
+use crate::util::trace::{resource_state, Resource};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
@@ -29,8 +30,56 @@ use std::sync::Arc;
 /// # });
 /// ```
 pub struct Mutex<T: ?Sized> {
-    sem: Semaphore,
+    raw: RawMutex,
     value: UnsafeCell<T>,
+}
+
+/// The lock itself: a one-permit semaphore, and (with the `tracing` feature) Tokio's
+/// `Mutex` resource span, whose `locked` state every acquisition and release reports.
+struct RawMutex {
+    sem: Semaphore,
+    resource: Resource,
+}
+
+impl RawMutex {
+    #[track_caller]
+    fn new() -> RawMutex {
+        let resource = Resource::mutex();
+        resource_state!(resource, locked = false);
+        // Inside the mutex's span: the semaphore's resource is its child, as in Tokio.
+        let sem = resource.in_scope(|| Semaphore::new(1));
+        RawMutex { sem, resource }
+    }
+
+    /// Waits for the permit; a guard gives it back with [`release`](Self::release).
+    async fn acquire(&self) {
+        let acquire = async {
+            self.sem
+                .acquire()
+                .await
+                .expect("a mutex's semaphore is never closed")
+                .forget();
+        };
+        self.resource.async_op(acquire, "Mutex::lock").await;
+        resource_state!(self.resource, locked = true);
+    }
+
+    /// Takes the permit if it is free and nobody waits.
+    fn try_acquire(&self) -> bool {
+        match self.sem.try_acquire() {
+            Ok(permit) => {
+                permit.forget();
+                resource_state!(self.resource, locked = true);
+                true
+            }
+            Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => false,
+        }
+    }
+
+    fn release(&self) {
+        resource_state!(self.resource, locked = false);
+        self.sem.release(1);
+    }
 }
 
 // SAFETY: the value is only reached through a guard, and at most one guard exists at a time
@@ -63,7 +112,7 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
 /// drop. It cannot be mapped back, so it has no [`mutex`](MutexGuard::mutex).
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct MappedMutexGuard<'a, T: ?Sized> {
-    sem: &'a Semaphore,
+    raw: &'a RawMutex,
     /// Points into the locked value, which outlives `'a`.
     data: *mut T,
     /// Send/Sync as `&mut T`.
@@ -111,9 +160,10 @@ impl std::error::Error for TryLockError {}
 
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
+    #[track_caller]
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
-            sem: Semaphore::new(1),
+            raw: RawMutex::new(),
             value: UnsafeCell::new(value),
         }
     }
@@ -123,7 +173,10 @@ impl<T> Mutex<T> {
     #[cfg(not(loom))]
     pub const fn const_new(value: T) -> Mutex<T> {
         Mutex {
-            sem: Semaphore::const_new(1),
+            raw: RawMutex {
+                sem: Semaphore::const_new(1),
+                resource: Resource::none(),
+            },
             value: UnsafeCell::new(value),
         }
     }
@@ -135,21 +188,12 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
-    /// Takes the semaphore's permit for a guard, which gives it back on drop.
-    async fn acquire(&self) {
-        self.sem
-            .acquire()
-            .await
-            .expect("a mutex's semaphore is never closed")
-            .forget();
-    }
-
     /// Waits for the lock, in FIFO order with other waiters.
     ///
     /// Cancel-safe: dropping the future while it waits leaves the queue without the lock,
     /// and the next waiter is woken if the lock is free.
     pub async fn lock(&self) -> MutexGuard<'_, T> {
-        self.acquire().await;
+        self.raw.acquire().await;
         MutexGuard {
             lock: self,
             _marker: PhantomData,
@@ -158,7 +202,7 @@ impl<T: ?Sized> Mutex<T> {
 
     /// [`lock`](Self::lock) through an `Arc`, returning a `'static` guard. Cancel-safe.
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
-        self.acquire().await;
+        self.raw.acquire().await;
         OwnedMutexGuard { lock: self }
     }
 
@@ -167,16 +211,13 @@ impl<T: ?Sized> Mutex<T> {
     /// # Errors
     /// [`TryLockError`] otherwise.
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
-        match self.sem.try_acquire() {
-            Ok(permit) => {
-                permit.forget();
-                Ok(MutexGuard {
-                    lock: self,
-                    _marker: PhantomData,
-                })
-            }
-            Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => Err(TryLockError(())),
+        if !self.raw.try_acquire() {
+            return Err(TryLockError(()));
         }
+        Ok(MutexGuard {
+            lock: self,
+            _marker: PhantomData,
+        })
     }
 
     /// [`try_lock`](Self::try_lock) through an `Arc`, returning a `'static` guard.
@@ -184,10 +225,9 @@ impl<T: ?Sized> Mutex<T> {
     /// # Errors
     /// [`TryLockError`] if the lock is taken or others wait for it.
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
-        self.sem
-            .try_acquire()
-            .map_err(|_| TryLockError(()))?
-            .forget();
+        if !self.raw.try_acquire() {
+            return Err(TryLockError(()));
+        }
         Ok(OwnedMutexGuard { lock: self })
     }
 
@@ -227,11 +267,11 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         F: FnOnce(&mut T) -> &mut U,
     {
         let data: *mut U = f(&mut *this);
-        let sem = &this.lock.sem;
+        let raw = &this.lock.raw;
         // The permit moves to the new guard.
         std::mem::forget(this);
         MappedMutexGuard {
-            sem,
+            raw,
             data,
             _marker: PhantomData,
         }
@@ -249,10 +289,10 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
             Some(data) => data,
             None => return Err(this),
         };
-        let sem = &this.lock.sem;
+        let raw = &this.lock.raw;
         std::mem::forget(this);
         Ok(MappedMutexGuard {
-            sem,
+            raw,
             data,
             _marker: PhantomData,
         })
@@ -266,10 +306,10 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
         F: FnOnce(&mut T) -> &mut U,
     {
         let data: *mut U = f(&mut *this);
-        let sem = this.sem;
+        let raw = this.raw;
         std::mem::forget(this);
         MappedMutexGuard {
-            sem,
+            raw,
             data,
             _marker: PhantomData,
         }
@@ -287,10 +327,10 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
             Some(data) => data,
             None => return Err(this),
         };
-        let sem = this.sem;
+        let raw = this.raw;
         std::mem::forget(this);
         Ok(MappedMutexGuard {
-            sem,
+            raw,
             data,
             _marker: PhantomData,
         })
@@ -405,7 +445,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.raw.release();
     }
 }
 
@@ -427,7 +467,7 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
 
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.raw.release();
     }
 }
 
@@ -450,7 +490,7 @@ impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.sem.release(1);
+        self.raw.release();
     }
 }
 
@@ -473,7 +513,7 @@ impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
 
 impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.raw.release();
     }
 }
 

@@ -21,6 +21,7 @@ use super::wait_queue::WaitQueue;
 use crate::coop;
 use crate::loom::{lock, Mutex};
 use crate::runtime::context::block_outside_runtime;
+use crate::util::trace::{resource_state, Resource};
 use std::fmt;
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -29,6 +30,9 @@ use std::task::{Context, Poll, Waker};
 /// A counting semaphore with FIFO fairness. See the module documentation.
 pub struct Semaphore {
     state: Mutex<State>,
+    /// With the `tracing` feature, Tokio's `Semaphore` resource span: the permit count's
+    /// changes are its state updates.
+    resource: Resource,
 }
 
 struct State {
@@ -101,14 +105,18 @@ impl Semaphore {
     ///
     /// # Panics
     /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    #[track_caller]
     pub fn new(permits: usize) -> Semaphore {
         assert!(permits <= Self::MAX_PERMITS, "too many permits: {permits}");
+        let resource = Resource::semaphore();
+        resource_state!(resource, permits = permits, permits.op = "override");
         Semaphore {
             state: Mutex::new(State {
                 permits,
                 closed: false,
                 waiters: WaitQueue::new(),
             }),
+            resource,
         }
     }
 
@@ -127,6 +135,7 @@ impl Semaphore {
                 closed: false,
                 waiters: WaitQueue::new(),
             }),
+            resource: Resource::none(),
         }
     }
 
@@ -149,6 +158,7 @@ impl Semaphore {
                 .expect("semaphore permits overflow");
             st.head_if_ready()
         };
+        resource_state!(self.resource, permits = n, permits.op = "add");
         if let Some(w) = wake {
             w.wake();
         }
@@ -161,6 +171,8 @@ impl Semaphore {
         let mut st = lock(&self.state);
         let removed = st.permits.min(n);
         st.permits -= removed;
+        drop(st);
+        resource_state!(self.resource, permits = removed, permits.op = "sub");
         removed
     }
 
@@ -325,6 +337,8 @@ impl Semaphore {
             return Err(TryAcquireError::NoPermits);
         }
         st.permits -= n;
+        drop(st);
+        resource_state!(self.resource, permits = n, permits.op = "sub");
         Ok(())
     }
 
@@ -334,7 +348,7 @@ impl Semaphore {
             sem: self,
             id: None,
         };
-        poll_fn(|cx| {
+        let wait = poll_fn(|cx| {
             // A coop yield point, as Tokio's: a free lock is ready at once, so a task
             // taking one in a loop would otherwise never give its worker up.
             let Poll::Ready(coop) = coop::poll_proceed(cx) else {
@@ -346,8 +360,8 @@ impl Semaphore {
                 coop.made_progress();
             }
             ret
-        })
-        .await
+        });
+        self.resource.async_op(wait, "Semaphore::acquire").await
     }
 
     /// An acquirer out of coop budget yields; if it would have to wait anyway, it joins
@@ -381,6 +395,7 @@ impl Semaphore {
             // Permits may remain for the next in line.
             let next = st.head_if_ready();
             drop(st);
+            resource_state!(self.resource, permits = n, permits.op = "sub");
             if let Some(w) = next {
                 w.wake();
             }

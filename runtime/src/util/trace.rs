@@ -22,6 +22,13 @@
 //!   `runtime::resource::poll_op` event (`op_name = "poll_elapsed"`, `is_ready`), whose
 //!   `is_ready = true` is the timer firing.
 //!
+//! - `sync::Mutex` and `sync::Semaphore` are Tokio's sync resources: a `runtime.resource`
+//!   span (`concrete_type` `Mutex` or `Semaphore`, `kind = "Sync"`, the creating call
+//!   site; a mutex's semaphore is its child), `runtime::resource::state_update` events
+//!   (`locked = true/false`; `permits = n` with `permits.op` `override`, `add` or `sub`),
+//!   and an async op per wait (`source` `Mutex::lock` or `Semaphore::acquire`) whose polls
+//!   are `runtime::resource::poll_op` events (`op_name = "poll"`, `is_ready`). A primitive
+//!   made by `const_new` has no span, as in Tokio.
 //! - The I/O driver reports what it does as `TRACE` events of target `zokio::io::driver`
 //!   (Tokio's driver has no instrumentation whose names could be matched): `op =
 //!   "submit"` for each io_uring SQE pushed (`opcode`, `user_data`, `now`: submitted at
@@ -114,6 +121,110 @@ mod on {
         span.id().map(|id| id.into_non_zero_u64())
     }
 
+    /// A synchronisation primitive's `runtime.resource` span (Tokio's: `kind = "Sync"`),
+    /// for its state updates ([`resource_state!`]) and async ops ([`Resource::async_op`]).
+    #[derive(Debug, Clone)]
+    pub(crate) struct Resource(tracing::Span);
+
+    macro_rules! resource_span {
+        ($target:literal, $concrete:literal) => {{
+            let location = std::panic::Location::caller();
+            Resource(tracing::trace_span!(
+                target: $target,
+                parent: None,
+                "runtime.resource",
+                concrete_type = $concrete,
+                kind = "Sync",
+                loc.file = location.file(),
+                loc.line = location.line(),
+                loc.col = location.column(),
+            ))
+        }};
+    }
+
+    impl Resource {
+        /// No span (a primitive made in a `const` context, as Tokio's `const_new`).
+        pub(crate) const fn none() -> Resource {
+            Resource(tracing::Span::none())
+        }
+
+        /// A `Mutex`'s span, at the caller's location.
+        #[track_caller]
+        pub(crate) fn mutex() -> Resource {
+            resource_span!("tokio::sync::mutex", "Mutex")
+        }
+
+        /// A `Semaphore`'s span, at the caller's location.
+        #[track_caller]
+        pub(crate) fn semaphore() -> Resource {
+            resource_span!("tokio::sync::semaphore", "Semaphore")
+        }
+
+        /// Runs `f` inside the span (a primitive made inside another is its child).
+        pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+            self.0.in_scope(f)
+        }
+
+        /// Wraps `future` in an async op of this resource (`runtime.resource.async_op`
+        /// with `source`, and its `runtime.resource.async_op.poll` span); each poll enters
+        /// the three spans and emits a `runtime::resource::poll_op` event (`op_name =
+        /// "poll"`, `is_ready`), as Tokio's `trace::async_op` does.
+        pub(crate) fn async_op<F: Future>(&self, future: F, source: &'static str) -> AsyncOp<F> {
+            let (async_op, async_op_poll) = self.0.in_scope(|| {
+                let op = tracing::trace_span!(
+                    "runtime.resource.async_op",
+                    source = source,
+                    inherits_child_attrs = false,
+                );
+                let poll = op.in_scope(|| tracing::trace_span!("runtime.resource.async_op.poll"));
+                (op, poll)
+            });
+            AsyncOp {
+                inner: future,
+                resource: self.0.clone(),
+                async_op,
+                async_op_poll,
+            }
+        }
+
+        /// The span, for [`resource_state!`].
+        pub(crate) fn span(&self) -> &tracing::Span {
+            &self.0
+        }
+    }
+
+    pin_project_lite::pin_project! {
+        /// A future inside its resource's async-op spans (see [`Resource::async_op`]).
+        pub(crate) struct AsyncOp<F> {
+            #[pin]
+            inner: F,
+            resource: tracing::Span,
+            async_op: tracing::Span,
+            async_op_poll: tracing::Span,
+        }
+    }
+
+    impl<F: Future> Future for AsyncOp<F> {
+        type Output = F::Output;
+
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<F::Output> {
+            let this = self.project();
+            let _resource = this.resource.enter();
+            let _op = this.async_op.enter();
+            let _poll = this.async_op_poll.enter();
+            let poll = this.inner.poll(cx);
+            tracing::trace!(
+                target: "runtime::resource::poll_op",
+                op_name = "poll",
+                is_ready = poll.is_ready(),
+            );
+            poll
+        }
+    }
+
     /// Emits the waker event `op` for the task whose span id is `span`.
     pub(crate) fn waker_op(span: Option<NonZeroU64>, op: &'static str) {
         if let Some(span) = span {
@@ -138,7 +249,52 @@ mod off {
     pub(crate) fn block_on<F>(future: F) -> F {
         future
     }
+
+    /// Without the `tracing` feature: nothing, and every method does nothing.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct Resource;
+
+    impl Resource {
+        #[inline(always)]
+        pub(crate) const fn none() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
+        pub(crate) fn mutex() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
+        pub(crate) fn semaphore() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
+        pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+            f()
+        }
+
+        /// Without the `tracing` feature: `future` itself.
+        #[inline(always)]
+        pub(crate) fn async_op<F>(&self, future: F, _source: &'static str) -> F {
+            future
+        }
+    }
 }
 
 #[cfg(not(feature = "tracing"))]
 pub(crate) use off::*;
+
+/// A `runtime::resource::state_update` event with the given fields inside `resource`'s
+/// span, as Tokio's primitives emit (`locked = true`, `permits = n, permits.op = "add"`);
+/// nothing at all without the `tracing` feature.
+macro_rules! resource_state {
+    ($resource:expr, $($fields:tt)*) => {
+        #[cfg(feature = "tracing")]
+        $resource.span().in_scope(|| {
+            tracing::trace!(target: "runtime::resource::state_update", $($fields)*)
+        });
+    };
+}
+pub(crate) use resource_state;

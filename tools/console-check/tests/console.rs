@@ -1,8 +1,8 @@
 //! tokio-console sees zokio's tasks: zokio (feature `tracing`) runs named tasks with
 //! console-subscriber's layer installed; a gRPC client of console's API on 127.0.0.1
 //! (console-api's `InstrumentClient`, what the `tokio-console` binary uses) must receive
-//! those tasks, with their names, and their poll counts, and a sleeping task's timer as a
-//! `Sleep` resource.
+//! those tasks, with their names, and their poll counts, a sleeping task's timer as a
+//! `Sleep` resource, and a held `sync::Mutex` as a `Mutex` resource.
 
 use console_api::instrument::instrument_client::InstrumentClient;
 use console_api::instrument::InstrumentRequest;
@@ -74,6 +74,25 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
         )
         .unwrap();
 
+    // A fourth task holding a zokio Mutex: a sync resource.
+    let mutex = std::sync::Arc::new(zokio::sync::Mutex::new(0u32));
+    let locker = zokio::task::Builder::new()
+        .name("console-check-locker")
+        .spawn_on(
+            {
+                let mutex = mutex.clone();
+                let mut done = done_rx.clone();
+                async move {
+                    let mut held = mutex.lock().await;
+                    *held += 1;
+                    let _ = done.wait_for(|d| *d).await;
+                }
+            },
+            rt.handle(),
+        )
+        .unwrap();
+    handles.push(locker);
+
     // The client: console's gRPC API, from a Tokio runtime of its own.
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -127,6 +146,7 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
             if polls.get("console-check-a").is_some_and(|&p| p >= 6)
                 && polls.get("console-check-b").is_some_and(|&p| p >= 10)
                 && resources.iter().any(|r| r == "Sleep")
+                && resources.iter().any(|r| r == "Mutex")
             {
                 break;
             }
@@ -138,6 +158,10 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
     assert!(
         resources.iter().any(|r| r == "Sleep"),
         "console saw no Sleep resource: {resources:?}"
+    );
+    assert!(
+        resources.iter().any(|r| r == "Mutex"),
+        "console saw no Mutex resource: {resources:?}"
     );
     sleeper.abort();
     eprintln!("console saw polls {polls:?}");
