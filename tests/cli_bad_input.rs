@@ -22,9 +22,9 @@ fn stderr_line(out: &Output) -> String {
     errors[0].to_owned()
 }
 
-/// A complete result file of one quick point, written by this zbench.
-fn good_file(dir: &Path) -> std::path::PathBuf {
-    let out = zbench(&[
+/// The arguments of a quick one-point zokio run writing into `dir`.
+fn quick_run(dir: &Path) -> Vec<&str> {
+    vec![
         "run",
         "zsync.spawn",
         "--quick",
@@ -35,7 +35,12 @@ fn good_file(dir: &Path) -> std::path::PathBuf {
         "--no-report",
         "--out",
         dir.to_str().unwrap(),
-    ]);
+    ]
+}
+
+/// A complete result file of one quick point, written by this zbench.
+fn good_file(dir: &Path) -> std::path::PathBuf {
+    let out = zbench(&quick_run(dir));
     assert!(
         out.status.success(),
         "{}",
@@ -102,18 +107,7 @@ fn an_output_directory_that_cannot_take_the_result_file_leaves_nothing_behind() 
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zbench"));
-    cmd.args([
-        "run",
-        "zsync.spawn",
-        "--quick",
-        "--runtimes",
-        "zokio",
-        "--baseline",
-        "zokio",
-        "--no-report",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    cmd.args(quick_run(&out_dir));
     // SAFETY: between fork and exec only async-signal-safe calls (signal, setrlimit).
     unsafe {
         cmd.pre_exec(|| {
