@@ -10,7 +10,10 @@
 //!   when a signal arrives first; nothing was transferred, and the runtime must retry.
 //! - **Short transfers**: a stream read or write is offered fewer bytes than asked (at
 //!   least one), as the kernel does when its buffers are nearly full or nearly empty;
-//!   callers such as `write_all`, `read_exact` and `io::copy` must loop.
+//!   callers such as `write_all`, `read_exact` and `io::copy` must loop. So is a file's
+//!   io_uring `READ` or `WRITE` (its SQE asks for fewer bytes), as a signal or a full
+//!   device shortens them; `fs::read`, `fs::write` and `write_all_at` must loop. (On the
+//!   epoll driver files go through std's calls on the blocking pool, not injected.)
 //!
 //! What is not injected, and why: `EAGAIN` on a socket that is in fact ready. Readiness
 //! is edge-triggered (epoll's `EPOLLET`, io_uring's multishot poll): after `EAGAIN` the
@@ -35,7 +38,8 @@ pub struct Plan {
     pub storm: u32,
     /// Per socket operation: fail it with `Interrupted` before the system call.
     pub interrupted: u32,
-    /// Per stream read or write: offer it between 1 byte and all but one of its bytes.
+    /// Per stream read or write (and file read or write on io_uring): offer it between 1
+    /// byte and all but one of its bytes.
     pub short_transfer: u32,
 }
 

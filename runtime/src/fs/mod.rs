@@ -33,7 +33,7 @@ pub use dir::{
 };
 pub use open_options::OpenOptions;
 
-use crate::driver::io::{current_ring, OnCancel, Op, RingHandle};
+use crate::driver::io::{current_ring, transfer_len, OnCancel, Op, RingHandle};
 use io_uring::{opcode, types};
 use std::ffi::CString;
 use std::fmt;
@@ -129,7 +129,7 @@ async fn ring_read_at(
     let (res, (_file, mut buf)) = unsafe {
         ring_op(ring, (file, buf), OnCancel::Nothing, |(_, buf)| {
             let spare = buf.spare_capacity_mut();
-            let len = spare.len().min(max).min(u32::MAX as usize) as u32;
+            let len = transfer_len(spare.len().min(max).min(u32::MAX as usize)) as u32;
             opcode::Read::new(types::Fd(fd), spare.as_mut_ptr().cast(), len)
                 .offset(offset)
                 .build()
@@ -157,7 +157,7 @@ async fn ring_write_at(
     let (res, (_file, buf)) = unsafe {
         ring_op(ring, (file, buf), OnCancel::Nothing, |(_, buf)| {
             let data = &buf[from..];
-            let len = data.len().min(u32::MAX as usize) as u32;
+            let len = transfer_len(data.len().min(u32::MAX as usize)) as u32;
             opcode::Write::new(types::Fd(fd), data.as_ptr(), len)
                 .offset(offset)
                 .build()

@@ -2,7 +2,7 @@
 //! `tokio::net::tcp`'s names ([`OwnedReadHalf`], [`OwnedWriteHalf`], [`ReadHalf`],
 //! [`WriteHalf`], [`ReuniteError`]).
 
-use crate::driver::io::{Direction, Registration};
+use crate::driver::io::{transfer_len, Direction, Registration};
 use crate::io::{Interest, Ready};
 use crate::net::addr::resolve;
 use crate::net::ToSocketAddrs;
@@ -642,16 +642,6 @@ fn poll_rw<S>(
             .reg
             .poll_io_until_drained(cx, dir, || op(offer), |&n| n > 0 && n < offer)
     })
-}
-
-#[cfg(feature = "fault-injection")]
-use crate::fault::transfer_len;
-
-/// Every byte asked for is offered (no fault injection).
-#[cfg(not(feature = "fault-injection"))]
-#[inline(always)]
-fn transfer_len(len: usize) -> usize {
-    len
 }
 
 impl fmt::Debug for TcpStream {

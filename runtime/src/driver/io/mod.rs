@@ -40,6 +40,18 @@ pub(crate) use poller::{IoPark, IoUnpark, Poller, Registrant, RingSetup};
 pub(crate) use scheduled_io::{Direction, ReadyEvent, ReadyMask, ScheduledIo};
 pub(crate) use uring::OnCancel;
 
+/// How many of `len` bytes a read or write offers its system call or SQE: all of them, or
+/// under fault injection sometimes fewer (see [`crate::fault`]).
+#[cfg(all(feature = "fault-injection", not(loom)))]
+pub(crate) use crate::fault::transfer_len;
+
+/// How many of `len` bytes a read or write offers its system call or SQE: all of them.
+#[cfg(not(all(feature = "fault-injection", not(loom))))]
+#[inline(always)]
+pub(crate) fn transfer_len(len: usize) -> usize {
+    len
+}
+
 use crate::driver::IoDriver;
 use std::future::Future;
 use std::io;
