@@ -286,11 +286,6 @@ fn echo_streams_survive_injected_faults_on_every_driver_and_flavor() {
     fault::reset_counts();
     fault::set_plan(plan());
     for rt in support::flavors() {
-        eprintln!(
-            "DBG {:?} {:?}",
-            rt.handle().runtime_flavor(),
-            rt.metrics().io_driver()
-        );
         echo_through(&rt, total / 2);
     }
     fault::set_plan(Plan::default());
