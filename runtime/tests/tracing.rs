@@ -470,3 +470,50 @@ fn mutexes_and_semaphores_are_sync_resources_with_their_state() {
         .map(|(n, op)| (n.to_owned(), op.to_owned()));
     assert_eq!(permits, expected);
 }
+
+#[test]
+fn rwlocks_are_sync_resources_with_their_readers_and_writer() {
+    let seen = seen().clone();
+    let rt = Builder::new_current_thread().build().unwrap();
+    #[rustfmt::skip]
+    let line = rt.block_on(async {
+        let (lock, line) = (std::sync::Arc::new(zokio::sync::RwLock::new(0)), line!());
+        let reader = lock.read().await;
+        // The writer waits for the reader (a pending poll), then writes.
+        let writer = zokio::spawn({
+            let lock = lock.clone();
+            async move { *lock.write().await += 1 }
+        });
+        zokio::task::yield_now().await;
+        drop(reader);
+        writer.await.unwrap();
+        line
+    });
+    let seen = seen.lock().unwrap();
+    let (&id, fields) = seen
+        .resources
+        .iter()
+        .find(|(_, f)| f.get("loc.line") == Some(&line.to_string()))
+        .expect("a runtime.resource span at the lock's line");
+    assert_eq!(fields["concrete_type"], "RwLock");
+    let updates: Vec<String> = seen
+        .resource_events
+        .iter()
+        .filter(|(t, _, r)| t == "runtime::resource::state_update" && *r == Some(id))
+        .map(|(_, f, _)| {
+            let mut kv: Vec<_> = f.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            kv.sort();
+            kv.join(" ")
+        })
+        .collect();
+    let expected = [
+        format!("max_readers={}", u32::MAX >> 3),
+        "write_locked=false".to_owned(),
+        "current_readers=0".to_owned(),
+        "current_readers.op=add current_readers=1".to_owned(),
+        "current_readers.op=sub current_readers=1".to_owned(),
+        "write_locked.op=override write_locked=true".to_owned(),
+        "write_locked.op=override write_locked=false".to_owned(),
+    ];
+    assert_eq!(updates, expected);
+}

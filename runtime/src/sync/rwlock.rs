@@ -12,6 +12,7 @@
 use super::mutex::TryLockError;
 use super::semaphore::Semaphore;
 use crate::runtime::context::block_outside_runtime;
+use crate::util::trace::{resource_state, Resource};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
@@ -40,8 +41,108 @@ const MAX_READS: u32 = u32::MAX >> 3;
 pub struct RwLock<T: ?Sized> {
     /// Permits a writer takes: the most readers inside at once.
     max_readers: u32,
-    sem: Semaphore,
+    sem: RawRwLock,
     value: UnsafeCell<T>,
+}
+
+/// The lock itself: a semaphore of `max_readers` permits (a reader takes one, a writer
+/// all), and (with the `tracing` feature) Tokio's `RwLock` resource span, whose
+/// `write_locked` and `current_readers` every acquisition and release reports.
+struct RawRwLock {
+    sem: Semaphore,
+    resource: Resource,
+}
+
+impl RawRwLock {
+    #[track_caller]
+    fn new(max_readers: u32) -> RawRwLock {
+        let resource = Resource::rwlock();
+        resource_state!(resource, max_readers = max_readers);
+        resource_state!(resource, write_locked = false);
+        resource_state!(resource, current_readers = 0);
+        let sem = resource.in_scope(|| Semaphore::new(max_readers as usize));
+        RawRwLock { sem, resource }
+    }
+
+    /// Waits for `n` permits: one for a reader (`write`: false), all for a writer.
+    async fn acquire(&self, n: u32, write: bool) {
+        let acquire = async {
+            self.sem
+                .acquire_many(n)
+                .await
+                .expect("an RwLock's semaphore is never closed")
+                .forget();
+        };
+        let source = if write {
+            "RwLock::write"
+        } else {
+            "RwLock::read"
+        };
+        self.resource.async_op(acquire, source).await;
+        self.acquired(write);
+    }
+
+    /// Takes `n` permits if free now and nobody waits.
+    fn try_acquire(&self, n: u32, write: bool) -> Result<(), TryLockError> {
+        let permit = self
+            .sem
+            .try_acquire_many(n)
+            .map_err(|_| TryLockError::new())?;
+        permit.forget();
+        self.acquired(write);
+        Ok(())
+    }
+
+    fn acquired(&self, write: bool) {
+        if write {
+            resource_state!(
+                self.resource,
+                write_locked = true,
+                write_locked.op = "override"
+            );
+        } else {
+            resource_state!(
+                self.resource,
+                current_readers = 1,
+                current_readers.op = "add"
+            );
+        }
+    }
+
+    /// A reader leaves.
+    fn release_read(&self) {
+        resource_state!(
+            self.resource,
+            current_readers = 1,
+            current_readers.op = "sub"
+        );
+        self.sem.release(1);
+    }
+
+    /// A writer holding `permits` leaves.
+    fn release_write(&self, permits: u32) {
+        resource_state!(
+            self.resource,
+            write_locked = false,
+            write_locked.op = "override"
+        );
+        self.sem.release(permits as usize);
+    }
+
+    /// A writer holding `permits` becomes a reader: all but one go back.
+    fn downgrade(&self, permits: u32) {
+        resource_state!(
+            self.resource,
+            write_locked = false,
+            write_locked.op = "override"
+        );
+        resource_state!(
+            self.resource,
+            current_readers = 1,
+            current_readers.op = "add"
+        );
+        self.sem.release(permits as usize - 1);
+    }
 }
 
 // SAFETY: readers share `&T` across threads (needs `T: Sync`) and a writer may move the
@@ -54,7 +155,7 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 /// read lock on drop.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    sem: &'a Semaphore,
+    sem: &'a RawRwLock,
     /// Points into the locked value, which outlives `'a`.
     data: *const T,
     /// Send/Sync as `&T`.
@@ -64,7 +165,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 /// Exclusive access to the value; releases the write lock on drop.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    sem: &'a Semaphore,
+    sem: &'a RawRwLock,
     /// Permits held: all of the lock's.
     permits: u32,
     data: *mut T,
@@ -77,7 +178,7 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 /// would see the whole value while the guard only knows a part.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
-    sem: &'a Semaphore,
+    sem: &'a RawRwLock,
     permits: u32,
     data: *mut T,
     _marker: PhantomData<&'a mut T>,
@@ -146,6 +247,7 @@ unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync
 
 impl<T> RwLock<T> {
     /// An unlocked lock holding `value`, admitting up to `u32::MAX >> 3` readers at once.
+    #[track_caller]
     pub fn new(value: T) -> RwLock<T> {
         RwLock::with_max_readers(value, MAX_READS)
     }
@@ -164,7 +266,7 @@ impl<T> RwLock<T> {
         assert!(max_reads != 0, "a RwLock may not be created with 0 readers");
         RwLock {
             max_readers: max_reads,
-            sem: Semaphore::new(max_reads as usize),
+            sem: RawRwLock::new(max_reads),
             value: UnsafeCell::new(value),
         }
     }
@@ -190,7 +292,10 @@ impl<T> RwLock<T> {
         assert!(max_reads != 0, "a RwLock may not be created with 0 readers");
         RwLock {
             max_readers: max_reads,
-            sem: Semaphore::const_new(max_reads as usize),
+            sem: RawRwLock {
+                sem: Semaphore::const_new(max_reads as usize),
+                resource: Resource::none(),
+            },
             value: UnsafeCell::new(value),
         }
     }
@@ -202,25 +307,6 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    /// Takes `n` permits for a guard, which gives them back on drop.
-    async fn acquire(&self, n: u32) {
-        self.sem
-            .acquire_many(n)
-            .await
-            .expect("an RwLock's semaphore is never closed")
-            .forget();
-    }
-
-    /// Takes `n` permits if free now and nobody waits.
-    fn try_acquire(&self, n: u32) -> Result<(), TryLockError> {
-        let permit = self
-            .sem
-            .try_acquire_many(n)
-            .map_err(|_| TryLockError::new())?;
-        permit.forget();
-        Ok(())
-    }
-
     fn read_guard(&self) -> RwLockReadGuard<'_, T> {
         RwLockReadGuard {
             sem: &self.sem,
@@ -255,26 +341,26 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Waits for shared access, in FIFO order with writers. Cancel-safe.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.acquire(1).await;
+        self.sem.acquire(1, false).await;
         self.read_guard()
     }
 
     /// [`read`](Self::read) through an `Arc`, returning a `'static` guard. Cancel-safe.
     pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
-        self.acquire(1).await;
+        self.sem.acquire(1, false).await;
         self.owned_read_guard()
     }
 
     /// Waits for exclusive access, in FIFO order with readers. Cancel-safe: a writer
     /// dropped while waiting leaves the queue, and the readers queued behind it proceed.
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.acquire(self.max_readers).await;
+        self.sem.acquire(self.max_readers, true).await;
         self.write_guard()
     }
 
     /// [`write`](Self::write) through an `Arc`, returning a `'static` guard. Cancel-safe.
     pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
-        self.acquire(self.max_readers).await;
+        self.sem.acquire(self.max_readers, true).await;
         self.owned_write_guard()
     }
 
@@ -283,7 +369,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     /// [`TryLockError`] otherwise.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
-        self.try_acquire(1)?;
+        self.sem.try_acquire(1, false)?;
         Ok(self.read_guard())
     }
 
@@ -292,7 +378,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     /// [`TryLockError`] if shared access is not available now.
     pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
-        self.try_acquire(1)?;
+        self.sem.try_acquire(1, false)?;
         Ok(self.owned_read_guard())
     }
 
@@ -301,7 +387,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     /// [`TryLockError`] otherwise.
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
-        self.try_acquire(self.max_readers)?;
+        self.sem.try_acquire(self.max_readers, true)?;
         Ok(self.write_guard())
     }
 
@@ -310,7 +396,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     /// [`TryLockError`] if exclusive access is not available now.
     pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
-        self.try_acquire(self.max_readers)?;
+        self.sem.try_acquire(self.max_readers, true)?;
         Ok(self.owned_write_guard())
     }
 
@@ -431,7 +517,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         let data: *const U = f(&*this);
         let this = ManuallyDrop::new(this);
         // All permits but the read guard's one go back, waking the queue's head.
-        this.sem.release(this.permits as usize - 1);
+        this.sem.downgrade(this.permits);
         RwLockReadGuard {
             sem: this.sem,
             data,
@@ -452,7 +538,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             return Err(this);
         };
         let this = ManuallyDrop::new(this);
-        this.sem.release(this.permits as usize - 1);
+        this.sem.downgrade(this.permits);
         Ok(RwLockReadGuard {
             sem: this.sem,
             data,
@@ -615,7 +701,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     {
         let data: *const U = f(&*this);
         let this = ManuallyDrop::new(this);
-        this.lock.sem.release(this.permits as usize - 1);
+        this.lock.sem.downgrade(this.permits);
         OwnedRwLockReadGuard {
             data,
             // SAFETY: `this` is not used or dropped again.
@@ -639,7 +725,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
             return Err(this);
         };
         let this = ManuallyDrop::new(this);
-        this.lock.sem.release(this.permits as usize - 1);
+        this.lock.sem.downgrade(this.permits);
         Ok(OwnedRwLockReadGuard {
             data,
             // SAFETY: `this` is not used or dropped again.
@@ -783,37 +869,37 @@ impl<T: ?Sized, U: ?Sized> DerefMut for OwnedRwLockMappedWriteGuard<T, U> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.sem.release(1);
+        self.sem.release_read();
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.sem.release(self.permits as usize);
+        self.sem.release_write(self.permits);
     }
 }
 
 impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.sem.release(self.permits as usize);
+        self.sem.release_write(self.permits);
     }
 }
 
 impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockReadGuard<T, U> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_read();
     }
 }
 
 impl<T: ?Sized> Drop for OwnedRwLockWriteGuard<T> {
     fn drop(&mut self) {
-        self.lock.sem.release(self.permits as usize);
+        self.lock.sem.release_write(self.permits);
     }
 }
 
 impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockMappedWriteGuard<T, U> {
     fn drop(&mut self) {
-        self.lock.sem.release(self.permits as usize);
+        self.lock.sem.release_write(self.permits);
     }
 }
 

@@ -22,11 +22,13 @@
 //!   `runtime::resource::poll_op` event (`op_name = "poll_elapsed"`, `is_ready`), whose
 //!   `is_ready = true` is the timer firing.
 //!
-//! - `sync::Mutex` and `sync::Semaphore` are Tokio's sync resources: a `runtime.resource`
-//!   span (`concrete_type` `Mutex` or `Semaphore`, `kind = "Sync"`, the creating call
-//!   site; a mutex's semaphore is its child), `runtime::resource::state_update` events
-//!   (`locked = true/false`; `permits = n` with `permits.op` `override`, `add` or `sub`),
-//!   and an async op per wait (`source` `Mutex::lock` or `Semaphore::acquire`) whose polls
+//! - `sync::Mutex`, `sync::RwLock` and `sync::Semaphore` are Tokio's sync resources: a
+//!   `runtime.resource` span (`concrete_type` `Mutex`, `RwLock` or `Semaphore`, `kind =
+//!   "Sync"`, the creating call site; a lock's semaphore is its child),
+//!   `runtime::resource::state_update` events (`locked = true/false`; `max_readers`,
+//!   `write_locked` and `current_readers` with their `.op`; `permits = n` with
+//!   `permits.op` `override`, `add` or `sub`), and an async op per wait (`source`
+//!   `Mutex::lock`, `RwLock::read`, `RwLock::write` or `Semaphore::acquire`) whose polls
 //!   are `runtime::resource::poll_op` events (`op_name = "poll"`, `is_ready`). A primitive
 //!   made by `const_new` has no span, as in Tokio.
 //! - The I/O driver reports what it does as `TRACE` events of target `zokio::io::driver`
@@ -160,6 +162,12 @@ mod on {
             resource_span!("tokio::sync::semaphore", "Semaphore")
         }
 
+        /// An `RwLock`'s span, at the caller's location.
+        #[track_caller]
+        pub(crate) fn rwlock() -> Resource {
+            resource_span!("tokio::sync::rwlock", "RwLock")
+        }
+
         /// Runs `f` inside the span (a primitive made inside another is its child).
         pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
             self.0.in_scope(f)
@@ -267,6 +275,11 @@ mod off {
 
         #[inline(always)]
         pub(crate) fn semaphore() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
+        pub(crate) fn rwlock() -> Resource {
             Resource
         }
 
