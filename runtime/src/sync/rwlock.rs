@@ -50,6 +50,7 @@ pub struct RwLock<T: ?Sized> {
 /// `write_locked` and `current_readers` every acquisition and release reports.
 struct RawRwLock {
     sem: Semaphore,
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -65,21 +66,34 @@ impl RawRwLock {
     }
 
     /// Waits for `n` permits: one for a reader (`write`: false), all for a writer.
+    /// Without the `tracing` feature exactly the semaphore's wait (see `RawMutex`).
     async fn acquire(&self, n: u32, write: bool) {
-        let acquire = async {
+        #[cfg(feature = "tracing")]
+        {
+            let acquire = async {
+                self.sem
+                    .acquire_many(n)
+                    .await
+                    .expect("an RwLock's semaphore is never closed")
+                    .forget();
+            };
+            let source = if write {
+                "RwLock::write"
+            } else {
+                "RwLock::read"
+            };
+            self.resource.async_op(acquire, source).await;
+            self.acquired(write);
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            let _ = write;
             self.sem
                 .acquire_many(n)
                 .await
                 .expect("an RwLock's semaphore is never closed")
                 .forget();
-        };
-        let source = if write {
-            "RwLock::write"
-        } else {
-            "RwLock::read"
-        };
-        self.resource.async_op(acquire, source).await;
-        self.acquired(write);
+        }
     }
 
     /// Takes `n` permits if free now and nobody waits.

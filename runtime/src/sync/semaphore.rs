@@ -32,6 +32,7 @@ pub struct Semaphore {
     state: Mutex<State>,
     /// With the `tracing` feature, Tokio's `Semaphore` resource span: the permit count's
     /// changes are its state updates.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -361,7 +362,9 @@ impl Semaphore {
             }
             ret
         });
-        self.resource.async_op(wait, "Semaphore::acquire").await
+        #[cfg(feature = "tracing")]
+        let wait = self.resource.async_op(wait, "Semaphore::acquire");
+        wait.await
     }
 
     /// An acquirer out of coop budget yields; if it would have to wait anyway, it joins

@@ -287,12 +287,6 @@ mod off {
         pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
             f()
         }
-
-        /// Without the `tracing` feature: `future` itself.
-        #[inline(always)]
-        pub(crate) fn async_op<F>(&self, future: F, _source: &'static str) -> F {
-            future
-        }
     }
 }
 
