@@ -496,16 +496,7 @@ fn rwlocks_are_sync_resources_with_their_readers_and_writer() {
         .find(|(_, f)| f.get("loc.line") == Some(&line.to_string()))
         .expect("a runtime.resource span at the lock's line");
     assert_eq!(fields["concrete_type"], "RwLock");
-    let updates: Vec<String> = seen
-        .resource_events
-        .iter()
-        .filter(|(t, _, r)| t == "runtime::resource::state_update" && *r == Some(id))
-        .map(|(_, f, _)| {
-            let mut kv: Vec<_> = f.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            kv.sort();
-            kv.join(" ")
-        })
-        .collect();
+    let updates = events_in(&seen, id, "runtime::resource::state_update");
     let expected = [
         format!("max_readers={}", u32::MAX >> 3),
         "write_locked=false".to_owned(),
@@ -516,4 +507,193 @@ fn rwlocks_are_sync_resources_with_their_readers_and_writer() {
         "write_locked.op=override write_locked=false".to_owned(),
     ];
     assert_eq!(updates, expected);
+}
+
+/// The events of `target` that happened in resource span `id`, each as its fields,
+/// `name=value` sorted and joined by spaces (`"locked.op=override locked=true"`).
+fn events_in(seen: &Seen, id: u64, target: &str) -> Vec<String> {
+    seen.resource_events
+        .iter()
+        .filter(|(t, _, r)| t == target && *r == Some(id))
+        .map(|(_, f, _)| {
+            let mut kv: Vec<_> = f.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            kv.sort();
+            kv.join(" ")
+        })
+        .collect()
+}
+
+/// The resource span created at `line` with `concrete_type`: its id and its `kind`.
+fn resource_at(seen: &Seen, line: u32, concrete_type: &str) -> (u64, String) {
+    let (&id, fields) = seen
+        .resources
+        .iter()
+        .find(|(_, f)| {
+            f.get("loc.line") == Some(&line.to_string())
+                && f.get("concrete_type").map(String::as_str) == Some(concrete_type)
+        })
+        .unwrap_or_else(|| panic!("a {concrete_type} resource span at line {line}"));
+    (id, fields["kind"].clone())
+}
+
+#[test]
+fn oneshots_are_sync_resources_with_their_state() {
+    let seen = seen().clone();
+    let rt = Builder::new_current_thread().build().unwrap();
+    #[rustfmt::skip]
+    let (sent, dropped, closed) = rt.block_on(async {
+        // Received by a task that waited for it (a pending poll first).
+        let ((tx, rx), sent) = (zokio::sync::oneshot::channel::<u32>(), line!());
+        let receiver = zokio::spawn(rx);
+        zokio::task::yield_now().await;
+        tx.send(7).unwrap();
+        assert_eq!(receiver.await.unwrap(), Ok(7));
+        // Both halves dropped unused.
+        let ((tx, rx), dropped) = (zokio::sync::oneshot::channel::<u32>(), line!());
+        drop(tx);
+        drop(rx);
+        // The sender waits in `closed` until the receiver goes.
+        let ((mut tx, rx), closed) = (zokio::sync::oneshot::channel::<u32>(), line!());
+        let dropper = zokio::spawn(async move {
+            zokio::task::yield_now().await;
+            drop(rx);
+        });
+        tx.closed().await;
+        dropper.await.unwrap();
+        (sent, dropped, closed)
+    });
+    let seen = seen.lock().unwrap();
+    let created = [
+        "tx_dropped.op=override tx_dropped=false",
+        "rx_dropped.op=override rx_dropped=false",
+        "value_sent.op=override value_sent=false",
+        "value_received.op=override value_received=false",
+    ];
+    let updates = |line| {
+        let (id, kind) = resource_at(&seen, line, "Sender|Receiver");
+        assert_eq!(kind, "Sync");
+        let all = events_in(&seen, id, "runtime::resource::state_update");
+        assert_eq!(all[..4], created, "{all:?}");
+        (id, all[4..].to_vec())
+    };
+
+    let (id, after) = updates(sent);
+    assert_eq!(
+        after,
+        [
+            "value_sent.op=override value_sent=true",
+            "value_received.op=override value_received=true"
+        ]
+    );
+    assert_eq!(
+        events_in(&seen, id, "runtime::resource::poll_op"),
+        [
+            "is_ready=false op_name=poll_recv",
+            "is_ready=true op_name=poll_recv"
+        ]
+    );
+
+    let (_, after) = updates(dropped);
+    assert_eq!(
+        after,
+        [
+            "tx_dropped.op=override tx_dropped=true",
+            "rx_dropped.op=override rx_dropped=true"
+        ]
+    );
+
+    let (id, after) = updates(closed);
+    assert_eq!(
+        after,
+        [
+            "rx_dropped.op=override rx_dropped=true",
+            "tx_dropped.op=override tx_dropped=true"
+        ]
+    );
+    let polls = events_in(&seen, id, "runtime::resource::poll_op");
+    assert_eq!(
+        polls.first().map(String::as_str),
+        Some("is_ready=false op_name=poll_closed")
+    );
+    assert_eq!(
+        polls.last().map(String::as_str),
+        Some("is_ready=true op_name=poll_closed")
+    );
+}
+
+#[test]
+fn barriers_are_sync_resources_with_their_arrivals() {
+    let seen = seen().clone();
+    let rt = Builder::new_current_thread().build().unwrap();
+    #[rustfmt::skip]
+    let line = rt.block_on(async {
+        let (barrier, line) = (std::sync::Arc::new(zokio::sync::Barrier::new(2)), line!());
+        // The first to arrive waits (a pending poll); the second leads.
+        let first = zokio::spawn({
+            let barrier = barrier.clone();
+            async move { barrier.wait().await.is_leader() }
+        });
+        zokio::task::yield_now().await;
+        assert!(barrier.wait().await.is_leader());
+        assert!(!first.await.unwrap());
+        line
+    });
+    let seen = seen.lock().unwrap();
+    let (id, kind) = resource_at(&seen, line, "Barrier");
+    assert_eq!(kind, "Sync");
+    assert_eq!(
+        events_in(&seen, id, "runtime::resource::state_update"),
+        [
+            "size.op=override size=2",
+            "arrived.op=override arrived=0",
+            "arrived.op=add arrived=1",
+            "arrived.op=add arrived=1",
+            "arrived.op=override arrived=0",
+        ]
+    );
+    assert_eq!(
+        events_in(&seen, id, "runtime::resource::async_op::state_update"),
+        ["arrived=true", "arrived=true", "is_leader=true"]
+    );
+    assert_eq!(
+        events_in(&seen, id, "runtime::resource::poll_op"),
+        [
+            "is_ready=false op_name=poll",
+            "is_ready=true op_name=poll",
+            "is_ready=true op_name=poll"
+        ]
+    );
+}
+
+#[test]
+fn intervals_are_timer_resources_whose_ticks_are_async_ops() {
+    let seen = seen().clone();
+    let rt = Builder::new_current_thread().enable_time().build().unwrap();
+    #[rustfmt::skip]
+    let line = rt.block_on(async {
+        let (mut interval, line) = (zokio::time::interval(std::time::Duration::from_millis(1)), line!());
+        interval.tick().await;
+        interval.tick().await;
+        line
+    });
+    let seen = seen.lock().unwrap();
+    let (id, kind) = resource_at(&seen, line, "Interval");
+    assert_eq!(kind, "timer");
+    let ticks = events_in(&seen, id, "runtime::resource::poll_op");
+    // The first tick is due at once; the second may or may not wait.
+    assert_eq!(
+        ticks.first().map(String::as_str),
+        Some("is_ready=true op_name=poll_tick")
+    );
+    assert_eq!(
+        ticks.last().map(String::as_str),
+        Some("is_ready=true op_name=poll_tick")
+    );
+    assert!(
+        ticks.iter().all(|t| t.ends_with("op_name=poll_tick")),
+        "{ticks:?}"
+    );
+    // Its sleep is a timer resource of its own, created at the same call.
+    let (_, kind) = resource_at(&seen, line, "Sleep");
+    assert_eq!(kind, "timer");
 }

@@ -2,6 +2,7 @@
 //! [`WaitGroup`] (Go's `sync.WaitGroup`: wait until a counter falls to zero).
 
 use crate::loom::{lock, Arc, Mutex};
+use crate::util::trace::{async_op_state, resource_state, Resource};
 use std::fmt;
 use std::future::poll_fn;
 use std::task::{Poll, Waker};
@@ -29,6 +30,9 @@ use std::task::{Poll, Waker};
 pub struct Barrier {
     n: usize,
     state: Mutex<BarrierState>,
+    /// Its `tracing` resource (`util/trace.rs`); nothing without the feature.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    resource: Resource,
 }
 
 struct BarrierState {
@@ -52,14 +56,26 @@ impl BarrierWaitResult {
 impl Barrier {
     /// A barrier for `n` tasks. `Barrier::new(0)` behaves as `Barrier::new(1)`: every
     /// `wait` completes at once as leader.
+    ///
+    /// With the `tracing` feature the barrier is a `tracing` resource as Tokio's is (a
+    /// `runtime.resource` span, `concrete_type = "Barrier"`, the caller's location), with
+    /// `state_update`s `size` and `arrived` (each arrival adds one; unlike Tokio's, the
+    /// leader also sets it back to 0 for the next generation) and an async op
+    /// `Barrier::wait` per wait (`async_op::state_update`s `arrived` and `is_leader`).
+    #[track_caller]
     pub fn new(n: usize) -> Barrier {
+        let n = n.max(1);
+        let resource = Resource::barrier();
+        resource_state!(resource, size = n, size.op = "override");
+        resource_state!(resource, arrived = 0, arrived.op = "override");
         Barrier {
-            n: n.max(1),
+            n,
             state: Mutex::new(BarrierState {
                 arrived: 0,
                 generation: 0,
                 wakers: Vec::new(),
             }),
+            resource,
         }
     }
 
@@ -68,10 +84,24 @@ impl Barrier {
     /// Not cancel-safe: the arrival is counted at the first poll, so a task whose wait is
     /// dropped still counts towards the generation it arrived in (as Tokio's barrier).
     pub async fn wait(&self) -> BarrierWaitResult {
+        #[cfg(feature = "tracing")]
+        return self
+            .resource
+            .async_op(self.wait_inner(), "Barrier::wait", "poll")
+            .await;
+        #[cfg(not(feature = "tracing"))]
+        self.wait_inner().await
+    }
+
+    async fn wait_inner(&self) -> BarrierWaitResult {
         let generation = {
             let mut st = lock(&self.state);
             st.arrived += 1;
+            resource_state!(self.resource, arrived = 1, arrived.op = "add");
+            async_op_state!(arrived = true);
             if st.arrived == self.n {
+                async_op_state!(is_leader = true);
+                resource_state!(self.resource, arrived = 0, arrived.op = "override");
                 st.arrived = 0;
                 st.generation += 1;
                 let wakers = std::mem::take(&mut st.wakers);

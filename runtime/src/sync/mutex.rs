@@ -65,7 +65,7 @@ impl RawMutex {
                     .expect("a mutex's semaphore is never closed")
                     .forget();
             };
-            self.resource.async_op(acquire, "Mutex::lock").await;
+            self.resource.async_op(acquire, "Mutex::lock", "poll").await;
             resource_state!(self.resource, locked = true);
         }
         #[cfg(not(feature = "tracing"))]

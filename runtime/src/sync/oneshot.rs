@@ -44,6 +44,7 @@ use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::UnsafeCell;
 use crate::util::block_cache;
+use crate::util::trace::{resource_state, Op, Resource};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -62,6 +63,9 @@ const RX_ALIVE: usize = 0b10_0000;
 pub struct Sender<T> {
     inner: Option<NonNull<Inner<T>>>,
     _owns: PhantomData<Inner<T>>,
+    /// The channel's `tracing` resource (`util/trace.rs`); nothing without the feature.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    resource: Resource,
 }
 
 /// The receiving half; a future that resolves to the value, or to [`RecvError`] if the
@@ -69,6 +73,11 @@ pub struct Sender<T> {
 pub struct Receiver<T> {
     inner: Option<NonNull<Inner<T>>>,
     _owns: PhantomData<Inner<T>>,
+    /// The channel's `tracing` resource and the receiver's async op, `Receiver::await`;
+    /// nothing without the feature.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    resource: Resource,
+    op: Op,
 }
 
 // SAFETY: the value moves from sender to receiver (T: Send); the shared allocation is
@@ -107,6 +116,13 @@ struct Inner<T> {
 
 /// Creates a connected sender and receiver. One allocation (for `T = u64`, 56 bytes, in a
 /// 64-byte block from this thread's cache when it has one).
+///
+/// With the `tracing` feature the channel is a `tracing` resource as Tokio's is (a
+/// `runtime.resource` span, `concrete_type = "Sender|Receiver"`, the caller's location),
+/// with `state_update`s `tx_dropped`, `rx_dropped`, `value_sent` and `value_received`,
+/// and async ops `Receiver::await` (polls `poll_recv`) and `Sender::closed`
+/// (`poll_closed`).
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = block_cache::alloc_uninit::<Inner<T>>();
     let raw = inner.as_ptr();
@@ -118,14 +134,27 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         addr_of_mut!((*raw).rx_waker).write(UnsafeCell::new(None));
         addr_of_mut!((*raw).tx_waker).write(UnsafeCell::new(None));
     }
+    let resource = Resource::oneshot();
+    resource_state!(resource, tx_dropped = false, tx_dropped.op = "override");
+    resource_state!(resource, rx_dropped = false, rx_dropped.op = "override");
+    resource_state!(resource, value_sent = false, value_sent.op = "override");
+    resource_state!(
+        resource,
+        value_received = false,
+        value_received.op = "override"
+    );
+    let op = resource.op("Receiver::await");
     (
         Sender {
             inner: Some(inner),
             _owns: PhantomData,
+            resource: resource.clone(),
         },
         Receiver {
             inner: Some(inner),
             _owns: PhantomData,
+            resource,
+            op,
         },
     )
 }
@@ -294,6 +323,7 @@ impl<T> Sender<T> {
         inner.value.with_mut(|v| unsafe { *v = Some(value) });
         // SAFETY: the sender holds TX_ALIVE.
         if unsafe { complete(ptr) } {
+            resource_state!(self.resource, value_sent = true, value_sent.op = "override");
             return Ok(());
         }
         // SAFETY: the receiver closed before COMPLETE, so it never owns the slot.
@@ -311,6 +341,15 @@ impl<T> Sender<T> {
     /// Resolves when the receiver is dropped or closed. Cancel-safe: it only observes, and
     /// can be awaited again.
     pub async fn closed(&mut self) {
+        #[cfg(feature = "tracing")]
+        {
+            let resource = self.resource.clone();
+            let closed = std::future::poll_fn(|cx| self.poll_closed(cx));
+            resource
+                .async_op(closed, "Sender::closed", "poll_closed")
+                .await
+        }
+        #[cfg(not(feature = "tracing"))]
         std::future::poll_fn(|cx| self.poll_closed(cx)).await
     }
 
@@ -354,6 +393,7 @@ impl<T> Drop for Sender<T> {
                 // SAFETY: as above; nothing touched after.
                 unsafe { release(ptr, TX_ALIVE) };
             }
+            resource_state!(self.resource, tx_dropped = true, tx_dropped.op = "override");
         }
     }
 }
@@ -402,10 +442,34 @@ impl<T> Receiver<T> {
     /// Lets go of the allocation after a final `Closed` result, as dropping the receiver
     /// would, so that [`is_terminated`](Self::is_terminated) reports it.
     fn terminate(&mut self) {
-        drop(Receiver {
-            inner: self.inner.take(),
-            _owns: PhantomData,
-        });
+        self.let_go();
+    }
+
+    /// Closes the channel and lets go of the allocation, if the receiver still holds it
+    /// (see [`Drop`]).
+    #[inline]
+    fn let_go(&mut self) {
+        let Some(ptr) = self.inner.take() else {
+            return;
+        };
+        // Close and let go, waking a sender that waits in `closed()`. If the sender has
+        // let go already we are the sole owner: an unread value is dropped with the
+        // allocation.
+        // SAFETY: the receiver holds RX_ALIVE.
+        let closed = unsafe {
+            set_and_let_go(
+                ptr,
+                CLOSED,
+                RX_ALIVE,
+                |state| state & TX_ALIVE == 0,
+                |state| state & (TX_TASK_SET | COMPLETE | CLOSED) == TX_TASK_SET,
+                |inner| &inner.tx_waker,
+            )
+        };
+        if closed.is_err() {
+            // SAFETY: TX_ALIVE clear observed with Acquire: sole owner.
+            unsafe { free(ptr) };
+        }
     }
 
     /// Closes the channel without dropping the receiver: a later `send` fails, and a value
@@ -430,6 +494,13 @@ impl<T> Receiver<T> {
         let ptr = self.inner.take().expect("receiver holds the allocation");
         // SAFETY: COMPLETE observed (Acquire): the receiver owns the value slot.
         let value = unsafe { ptr.as_ref().take_value() };
+        if value.is_some() {
+            resource_state!(
+                self.resource,
+                value_received = true,
+                value_received.op = "override"
+            );
+        }
         if state & TX_ALIVE == 0 {
             // SAFETY: the sender let go (observed with Acquire): we are the sole owner.
             unsafe { free(ptr) };
@@ -507,34 +578,20 @@ impl<T> Future for Receiver<T> {
 
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        coop::poll_budgeted(cx, |cx| self.poll_inner(cx))
+        let traced = self.op.enter();
+        let poll = coop::poll_budgeted(cx, |cx| self.poll_inner(cx));
+        traced.done("poll_recv", poll.is_ready());
+        poll
     }
 }
 
 impl<T> Drop for Receiver<T> {
     #[inline]
     fn drop(&mut self) {
-        let Some(ptr) = self.inner.take() else {
-            return;
-        };
-        // Close and let go, waking a sender that waits in `closed()`. If the sender has
-        // let go already we are the sole owner: an unread value is dropped with the
-        // allocation.
-        // SAFETY: the receiver holds RX_ALIVE.
-        let closed = unsafe {
-            set_and_let_go(
-                ptr,
-                CLOSED,
-                RX_ALIVE,
-                |state| state & TX_ALIVE == 0,
-                |state| state & (TX_TASK_SET | COMPLETE | CLOSED) == TX_TASK_SET,
-                |inner| &inner.tx_waker,
-            )
-        };
-        if closed.is_err() {
-            // SAFETY: TX_ALIVE clear observed with Acquire: sole owner.
-            unsafe { free(ptr) };
+        if self.inner.is_some() {
+            resource_state!(self.resource, rx_dropped = true, rx_dropped.op = "override");
         }
+        self.let_go();
     }
 }
 

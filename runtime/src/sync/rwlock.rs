@@ -82,7 +82,7 @@ impl RawRwLock {
             } else {
                 "RwLock::read"
             };
-            self.resource.async_op(acquire, source).await;
+            self.resource.async_op(acquire, source, "poll").await;
             self.acquired(write);
         }
         #[cfg(not(feature = "tracing"))]

@@ -363,7 +363,7 @@ impl Semaphore {
             ret
         });
         #[cfg(feature = "tracing")]
-        let wait = self.resource.async_op(wait, "Semaphore::acquire");
+        let wait = self.resource.async_op(wait, "Semaphore::acquire", "poll");
         wait.await
     }
 

@@ -1,4 +1,5 @@
 use super::{sleep_until, Instant, Sleep};
+use crate::util::trace::Resource;
 use std::future::{poll_fn, Future as _};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -15,6 +16,11 @@ pub fn interval(period: Duration) -> Interval {
 
 /// Ticks every `period`, the first tick at `start`.
 ///
+/// With the `tracing` feature the interval is a `tracing` resource as Tokio's is (a
+/// `runtime.resource` span, `concrete_type = "Interval"`, `kind = "timer"`, the caller's
+/// location) whose [`tick`](Interval::tick)s are async ops (`Interval::tick`, polls
+/// `poll_tick`); its inner sleep is a `Sleep` resource of its own, as in Tokio.
+///
 /// # Panics
 /// If `period` is zero, or outside a zokio runtime context.
 #[track_caller]
@@ -24,6 +30,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
         delay: sleep_until(start),
         period,
         missed_tick_behavior: MissedTickBehavior::default(),
+        resource: Resource::interval(),
     }
 }
 
@@ -70,12 +77,22 @@ pub struct Interval {
     delay: Sleep,
     period: Duration,
     missed_tick_behavior: MissedTickBehavior,
+    /// Its `tracing` resource (`util/trace.rs`); nothing without the feature.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    resource: Resource,
 }
 
 impl Interval {
     /// Waits for the next tick and returns its scheduled instant (not the time it was
     /// handed out). Cancel-safe: dropping the future loses no tick.
     pub async fn tick(&mut self) -> Instant {
+        #[cfg(feature = "tracing")]
+        {
+            let resource = self.resource.clone();
+            let tick = poll_fn(|cx| self.poll_tick(cx));
+            resource.async_op(tick, "Interval::tick", "poll_tick").await
+        }
+        #[cfg(not(feature = "tracing"))]
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 

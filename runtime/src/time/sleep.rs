@@ -113,7 +113,7 @@ impl Future for Sleep {
         let this = self.get_mut();
         let traced = this.trace.enter();
         let result = this.poll_elapsed(cx);
-        traced.done(result.is_ready());
+        traced.done("poll_elapsed", result.is_ready());
         result
     }
 }

@@ -20,7 +20,9 @@
 //!   `runtime.resource.async_op` (`source = "Sleep::new_timeout"`) with its
 //!   `runtime.resource.async_op.poll` span; every poll enters the three and emits a
 //!   `runtime::resource::poll_op` event (`op_name = "poll_elapsed"`, `is_ready`), whose
-//!   `is_ready = true` is the timer firing.
+//!   `is_ready = true` is the timer firing. An [`Interval`](crate::time::Interval) is a
+//!   timer resource too (`concrete_type = "Interval"`), its ticks async ops
+//!   (`Interval::tick`, `op_name = "poll_tick"`), its sleep a `Sleep` of its own.
 //!
 //! - `sync::Mutex`, `sync::RwLock` and `sync::Semaphore` are Tokio's sync resources: a
 //!   `runtime.resource` span (`concrete_type` `Mutex`, `RwLock` or `Semaphore`, `kind =
@@ -31,6 +33,11 @@
 //!   `Mutex::lock`, `RwLock::read`, `RwLock::write` or `Semaphore::acquire`) whose polls
 //!   are `runtime::resource::poll_op` events (`op_name = "poll"`, `is_ready`). A primitive
 //!   made by `const_new` has no span, as in Tokio.
+//! - A `sync::oneshot` channel (`concrete_type = "Sender|Receiver"`) and a `sync::Barrier`
+//!   are sync resources too, with Tokio's state updates (`tx_dropped`, `rx_dropped`,
+//!   `value_sent`, `value_received`; `size`, `arrived`) and async ops (`Receiver::await`
+//!   polled as `poll_recv`, `Sender::closed` as `poll_closed`; `Barrier::wait`, whose
+//!   `runtime::resource::async_op::state_update` events say `arrived` and `is_leader`).
 //! - The I/O driver reports what it does as `TRACE` events of target `zokio::io::driver`
 //!   (Tokio's driver has no instrumentation whose names could be matched): `op =
 //!   "submit"` for each io_uring SQE pushed (`opcode`, `user_data`, `now`: submitted at
@@ -123,20 +130,21 @@ mod on {
         span.id().map(|id| id.into_non_zero_u64())
     }
 
-    /// A synchronisation primitive's `runtime.resource` span (Tokio's: `kind = "Sync"`),
-    /// for its state updates ([`resource_state!`]) and async ops ([`Resource::async_op`]).
+    /// A primitive's or timer's `runtime.resource` span (Tokio's: `kind = "Sync"` or
+    /// `"timer"`), for its state updates ([`resource_state!`]) and async ops
+    /// ([`Resource::op`], [`Resource::async_op`]).
     #[derive(Debug, Clone)]
     pub(crate) struct Resource(tracing::Span);
 
     macro_rules! resource_span {
-        ($target:literal, $concrete:literal) => {{
+        ($target:literal, $concrete:literal, $kind:literal) => {{
             let location = std::panic::Location::caller();
             Resource(tracing::trace_span!(
                 target: $target,
                 parent: None,
                 "runtime.resource",
                 concrete_type = $concrete,
-                kind = "Sync",
+                kind = $kind,
                 loc.file = location.file(),
                 loc.line = location.line(),
                 loc.col = location.column(),
@@ -153,19 +161,43 @@ mod on {
         /// A `Mutex`'s span, at the caller's location.
         #[track_caller]
         pub(crate) fn mutex() -> Resource {
-            resource_span!("tokio::sync::mutex", "Mutex")
+            resource_span!("tokio::sync::mutex", "Mutex", "Sync")
         }
 
         /// A `Semaphore`'s span, at the caller's location.
         #[track_caller]
         pub(crate) fn semaphore() -> Resource {
-            resource_span!("tokio::sync::semaphore", "Semaphore")
+            resource_span!("tokio::sync::semaphore", "Semaphore", "Sync")
         }
 
         /// An `RwLock`'s span, at the caller's location.
         #[track_caller]
         pub(crate) fn rwlock() -> Resource {
-            resource_span!("tokio::sync::rwlock", "RwLock")
+            resource_span!("tokio::sync::rwlock", "RwLock", "Sync")
+        }
+
+        /// A `time::Sleep`'s span (`kind = "timer"`), at the caller's location.
+        #[track_caller]
+        pub(crate) fn sleep() -> Resource {
+            resource_span!("tokio::time::sleep", "Sleep", "timer")
+        }
+
+        /// A `time::Interval`'s span (`kind = "timer"`), at the caller's location.
+        #[track_caller]
+        pub(crate) fn interval() -> Resource {
+            resource_span!("tokio::time::interval", "Interval", "timer")
+        }
+
+        /// A oneshot channel's span, shared by both halves, at the caller's location.
+        #[track_caller]
+        pub(crate) fn oneshot() -> Resource {
+            resource_span!("tokio::sync::oneshot", "Sender|Receiver", "Sync")
+        }
+
+        /// A `Barrier`'s span, at the caller's location.
+        #[track_caller]
+        pub(crate) fn barrier() -> Resource {
+            resource_span!("tokio::sync::barrier", "Barrier", "Sync")
         }
 
         /// Runs `f` inside the span (a primitive made inside another is its child).
@@ -173,11 +205,9 @@ mod on {
             self.0.in_scope(f)
         }
 
-        /// Wraps `future` in an async op of this resource (`runtime.resource.async_op`
-        /// with `source`, and its `runtime.resource.async_op.poll` span); each poll enters
-        /// the three spans and emits a `runtime::resource::poll_op` event (`op_name =
-        /// "poll"`, `is_ready`), as Tokio's `trace::async_op` does.
-        pub(crate) fn async_op<F: Future>(&self, future: F, source: &'static str) -> AsyncOp<F> {
+        /// The spans of one async op of this resource: `runtime.resource.async_op` with
+        /// `source` (`"Mutex::lock"`), and its `runtime.resource.async_op.poll` span.
+        pub(crate) fn op(&self, source: &'static str) -> Op {
             let (async_op, async_op_poll) = self.0.in_scope(|| {
                 let op = tracing::trace_span!(
                     "runtime.resource.async_op",
@@ -187,11 +217,26 @@ mod on {
                 let poll = op.in_scope(|| tracing::trace_span!("runtime.resource.async_op.poll"));
                 (op, poll)
             });
-            AsyncOp {
-                inner: future,
+            Op {
                 resource: self.0.clone(),
                 async_op,
                 async_op_poll,
+            }
+        }
+
+        /// Wraps `future` in an async op of this resource ([`op`](Self::op)); each poll
+        /// enters its spans and reports itself as `poll_op` (see [`OpPoll::done`]), as
+        /// Tokio's `trace::async_op` does.
+        pub(crate) fn async_op<F: Future>(
+            &self,
+            future: F,
+            source: &'static str,
+            poll_op: &'static str,
+        ) -> AsyncOp<F> {
+            AsyncOp {
+                inner: future,
+                op: self.op(source),
+                poll_op,
             }
         }
 
@@ -201,14 +246,56 @@ mod on {
         }
     }
 
+    /// The spans of one async op of a resource (see [`Resource::op`]).
+    #[derive(Debug)]
+    pub(crate) struct Op {
+        resource: tracing::Span,
+        async_op: tracing::Span,
+        async_op_poll: tracing::Span,
+    }
+
+    impl Op {
+        /// Enters the three spans for one poll, until [`OpPoll::done`]. The guards own
+        /// their spans, so the caller may borrow the rest of itself mutably meanwhile.
+        pub(crate) fn enter(&self) -> OpPoll {
+            OpPoll(
+                self.resource.clone().entered(),
+                self.async_op.clone().entered(),
+                self.async_op_poll.clone().entered(),
+            )
+        }
+    }
+
+    /// One poll of an async op, inside its spans (innermost last, left in reverse).
+    pub(crate) struct OpPoll(
+        tracing::span::EnteredSpan,
+        tracing::span::EnteredSpan,
+        tracing::span::EnteredSpan,
+    );
+
+    impl OpPoll {
+        /// Reports the poll as a `runtime::resource::poll_op` event (`op_name`, say
+        /// `"poll"` or `"poll_elapsed"`, and `is_ready`) and leaves the spans.
+        pub(crate) fn done(self, op_name: &'static str, ready: bool) {
+            tracing::trace!(
+                target: "runtime::resource::poll_op",
+                op_name = op_name,
+                is_ready = ready,
+            );
+            let OpPoll(resource, async_op, poll) = self;
+            drop(poll);
+            drop(async_op);
+            drop(resource);
+        }
+    }
+
     pin_project_lite::pin_project! {
         /// A future inside its resource's async-op spans (see [`Resource::async_op`]).
         pub(crate) struct AsyncOp<F> {
             #[pin]
             inner: F,
-            resource: tracing::Span,
-            async_op: tracing::Span,
-            async_op_poll: tracing::Span,
+            op: Op,
+            poll_op: &'static str,
         }
     }
 
@@ -220,15 +307,9 @@ mod on {
             cx: &mut std::task::Context<'_>,
         ) -> std::task::Poll<F::Output> {
             let this = self.project();
-            let _resource = this.resource.enter();
-            let _op = this.async_op.enter();
-            let _poll = this.async_op_poll.enter();
+            let entered = this.op.enter();
             let poll = this.inner.poll(cx);
-            tracing::trace!(
-                target: "runtime::resource::poll_op",
-                op_name = "poll",
-                is_ready = poll.is_ready(),
-            );
+            entered.done(this.poll_op, poll.is_ready());
             poll
         }
     }
@@ -259,7 +340,7 @@ mod off {
     }
 
     /// Without the `tracing` feature: nothing, and every method does nothing.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone)]
     pub(crate) struct Resource;
 
     impl Resource {
@@ -284,9 +365,53 @@ mod off {
         }
 
         #[inline(always)]
+        pub(crate) fn sleep() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
+        pub(crate) fn interval() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
+        pub(crate) fn oneshot() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
+        pub(crate) fn barrier() -> Resource {
+            Resource
+        }
+
+        #[inline(always)]
         pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
             f()
         }
+
+        #[inline(always)]
+        pub(crate) fn op(&self, _source: &'static str) -> Op {
+            Op
+        }
+    }
+
+    /// Without the `tracing` feature: nothing.
+    #[derive(Debug)]
+    pub(crate) struct Op;
+
+    impl Op {
+        #[inline(always)]
+        pub(crate) fn enter(&self) -> OpPoll {
+            OpPoll
+        }
+    }
+
+    /// Without the `tracing` feature: nothing.
+    pub(crate) struct OpPoll;
+
+    impl OpPoll {
+        #[inline(always)]
+        pub(crate) fn done(self, _op_name: &'static str, _ready: bool) {}
     }
 }
 
@@ -305,3 +430,14 @@ macro_rules! resource_state {
     };
 }
 pub(crate) use resource_state;
+
+/// A `runtime::resource::async_op::state_update` event with the given fields, inside the
+/// async op being polled (`arrived = true` in `Barrier::wait`); nothing at all without the
+/// `tracing` feature.
+macro_rules! async_op_state {
+    ($($fields:tt)*) => {
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "runtime::resource::async_op::state_update", $($fields)*);
+    };
+}
+pub(crate) use async_op_state;
