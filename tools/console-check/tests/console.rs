@@ -2,7 +2,8 @@
 //! console-subscriber's layer installed; a gRPC client of console's API on 127.0.0.1
 //! (console-api's `InstrumentClient`, what the `tokio-console` binary uses) must receive
 //! those tasks, with their names, and their poll counts, a sleeping task's timer as a
-//! `Sleep` resource, and a held `sync::Mutex` as a `Mutex` resource.
+//! `Sleep` resource, a held `sync::Mutex` as a `Mutex` resource, and a waited-on oneshot
+//! channel, barrier and interval as `Sender|Receiver`, `Barrier` and `Interval`.
 
 use console_api::instrument::instrument_client::InstrumentClient;
 use console_api::instrument::InstrumentRequest;
@@ -93,6 +94,26 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
         .unwrap();
     handles.push(locker);
 
+    // A fifth waiting on a oneshot channel, a barrier and an interval's second tick.
+    let (oneshot_tx, oneshot_rx) = zokio::sync::oneshot::channel::<()>();
+    let waiter = zokio::task::Builder::new()
+        .name("console-check-waiter")
+        .spawn_on(
+            async move {
+                let barrier = zokio::sync::Barrier::new(2);
+                let mut interval = zokio::time::interval(Duration::from_secs(60));
+                interval.tick().await;
+                zokio::select! {
+                    _ = oneshot_rx => {}
+                    _ = barrier.wait() => {}
+                    _ = interval.tick() => {}
+                }
+            },
+            rt.handle(),
+        )
+        .unwrap();
+    let wanted = ["Sleep", "Mutex", "Sender|Receiver", "Barrier", "Interval"];
+
     // The client: console's gRPC API, from a Tokio runtime of its own.
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -145,8 +166,7 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
             }
             if polls.get("console-check-a").is_some_and(|&p| p >= 6)
                 && polls.get("console-check-b").is_some_and(|&p| p >= 10)
-                && resources.iter().any(|r| r == "Sleep")
-                && resources.iter().any(|r| r == "Mutex")
+                && wanted.iter().all(|w| resources.iter().any(|r| r == w))
             {
                 break;
             }
@@ -155,15 +175,14 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
     });
     let (polls, resources) = polls;
     eprintln!("console saw resources {resources:?}");
-    assert!(
-        resources.iter().any(|r| r == "Sleep"),
-        "console saw no Sleep resource: {resources:?}"
-    );
-    assert!(
-        resources.iter().any(|r| r == "Mutex"),
-        "console saw no Mutex resource: {resources:?}"
-    );
+    for w in wanted {
+        assert!(
+            resources.iter().any(|r| r == w),
+            "console saw no {w} resource: {resources:?}"
+        );
+    }
     sleeper.abort();
+    drop(oneshot_tx);
     eprintln!("console saw polls {polls:?}");
     // Each task polled once per yield plus its first poll (and it is now waiting).
     assert!(
@@ -179,5 +198,6 @@ fn tokio_console_lists_zokio_tasks_with_their_polls() {
         for handle in handles {
             handle.await.unwrap();
         }
+        waiter.await.unwrap();
     });
 }
