@@ -40,6 +40,17 @@
 //!   (`ENOSYS`, `EPERM` from seccomp or `kernel.io_uring_disabled`, a kernel before 5.11)
 //!   or when asked for.
 //!
+//! Registered (fixed) files and buffers are not used. A fixed buffer makes a buffered read
+//! slower, not faster: the kernel copies from the page cache through the buffer's page
+//! vector instead of a plain copy to user memory, and pinning pages only pays for
+//! `O_DIRECT`. A fixed file saves the reference count the kernel takes on the file per
+//! operation (an atomic once the process has a second thread), which pays only for a file
+//! used many times on one ring; with a ring per worker, a task that moves between workers
+//! would need its file registered on each ring it submits to (an
+//! `IORING_REGISTER_FILES_UPDATE` system call per ring, and another per ring at close), more
+//! than the operations of a short-lived file save, and a fixed-file index per ring in every
+//! `File`.
+//!
 //! Socket placement (both drivers): a socket lives on the poller of the worker that created
 //! it, or for an accepted one, of the worker on the CPU its packets arrive on, and a worker
 //! out of tasks polls its own poller before it steals, so tasks keep running where their

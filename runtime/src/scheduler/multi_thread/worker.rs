@@ -389,6 +389,13 @@ impl Context {
             // a stolen task runs once on a CPU that has none of its state. (On io_uring
             // this poll reads the completion queue without a syscall unless submissions are
             // queued.) Figures in `driver/mod.rs` (socket placement).
+            //
+            // Submitting the queued operations here, not only in the park's enter, is
+            // deliberate: one that completes inline (a read from the page cache) is reaped
+            // by this same enter and its task runs at once, without the park's bookkeeping;
+            // one the kernel hands to its io-wq threads (creating a file, writing to tmpfs)
+            // then costs a second enter, the park's. Deferring every submission to the park
+            // saves that enter but puts each inline completion through a park.
             let has_io = self
                 .core()
                 .driver
