@@ -103,6 +103,17 @@ pub(super) fn channels() -> Vec<Workload> {
             run: sweep_rate!(tasks: usize = [2, 3, 4, 5, 6, 7, 8], |rt, n| crate::workloads::channels::mutex(rt, n, LOCK_OPS)),
         },
         Workload {
+            name: "sync.mutex_uncontended",
+            unit: "locks/s",
+            params: &[("flavor", T("current_thread")), ("ops", N(LOCK_OPS)), ("tasks", N(1))],
+            claims: &[],
+            figure: Figure::Rate,
+            multi_thread: false,
+            needs: &[Cap::CurrentThread, Cap::Mutex],
+            description: "one task on a current-thread runtime locks, increments and unlocks one async mutex in a loop: the lock never waits, so the figure is the cost of an uncontended lock and unlock (a fast path every lock runs first), which the contended workloads hide behind task switches",
+            run: current_rate!(|rt| crate::workloads::channels::mutex(rt, 1, LOCK_OPS)),
+        },
+        Workload {
             name: "sync.semaphore",
             unit: "acquires/s",
             params: &[("ops", N(LOCK_OPS)), ("tasks", N(4)), ("permits", N(2)), ("held_across", T("none,yield"))],
