@@ -60,20 +60,18 @@ impl RawMutex {
         {
             let acquire = async {
                 self.sem
-                    .acquire()
+                    .wait_for(1)
                     .await
-                    .expect("a mutex's semaphore is never closed")
-                    .forget();
+                    .expect("a mutex's semaphore is never closed");
             };
             self.resource.async_op(acquire, "Mutex::lock", "poll").await;
             resource_state!(self.resource, locked = true);
         }
         #[cfg(not(feature = "tracing"))]
         self.sem
-            .acquire()
+            .wait_for(1)
             .await
-            .expect("a mutex's semaphore is never closed")
-            .forget();
+            .expect("a mutex's semaphore is never closed");
     }
 
     /// Takes the permit if it is free and nobody waits.

@@ -72,10 +72,9 @@ impl RawRwLock {
         {
             let acquire = async {
                 self.sem
-                    .acquire_many(n)
+                    .wait_for(n as usize)
                     .await
-                    .expect("an RwLock's semaphore is never closed")
-                    .forget();
+                    .expect("an RwLock's semaphore is never closed");
             };
             let source = if write {
                 "RwLock::write"
@@ -89,10 +88,9 @@ impl RawRwLock {
         {
             let _ = write;
             self.sem
-                .acquire_many(n)
+                .wait_for(n as usize)
                 .await
-                .expect("an RwLock's semaphore is never closed")
-                .forget();
+                .expect("an RwLock's semaphore is never closed");
         }
     }
 

@@ -23,7 +23,7 @@ use crate::loom::{lock, Mutex};
 use crate::runtime::context::block_outside_runtime;
 use crate::util::trace::{resource_state, Resource};
 use std::fmt;
-use std::future::poll_fn;
+use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -343,28 +343,20 @@ impl Semaphore {
         Ok(())
     }
 
-    /// Takes `n` permits, waiting in line for them.
-    async fn wait_for(&self, n: usize) -> Result<(), AcquireError> {
-        let mut guard = WaitGuard {
+    /// Takes `n` permits, waiting in line for them (with the `tracing` feature, inside the
+    /// `Semaphore::acquire` async op). The permits are the caller's to give back.
+    pub(crate) fn wait_for(
+        &self,
+        n: usize,
+    ) -> impl Future<Output = Result<(), AcquireError>> + Send + '_ {
+        let wait = Acquire {
             sem: self,
+            n,
             id: None,
         };
-        let wait = poll_fn(|cx| {
-            // A coop yield point, as Tokio's: a free lock is ready at once, so a task
-            // taking one in a loop would otherwise never give its worker up.
-            let Poll::Ready(coop) = coop::poll_proceed(cx) else {
-                self.keep_place(n, &mut guard.id, cx);
-                return Poll::Pending;
-            };
-            let ret = self.poll_take(n, &mut guard.id, cx);
-            if ret.is_ready() {
-                coop.made_progress();
-            }
-            ret
-        });
         #[cfg(feature = "tracing")]
         let wait = self.resource.async_op(wait, "Semaphore::acquire", "poll");
-        wait.await
+        wait
     }
 
     /// An acquirer out of coop budget yields; if it would have to wait anyway, it joins
@@ -428,13 +420,36 @@ impl Semaphore {
     }
 }
 
-/// Leaves the queue when an acquire future is dropped mid-wait.
-struct WaitGuard<'a> {
+/// The wait for `n` permits of [`Semaphore::wait_for`]: one future with no layer around
+/// it, since every lock of a `Mutex` or `RwLock` polls it. Dropped mid-wait, it leaves
+/// the queue.
+struct Acquire<'a> {
     sem: &'a Semaphore,
+    n: usize,
+    /// Its place in the queue, once it has one.
     id: Option<u64>,
 }
 
-impl Drop for WaitGuard<'_> {
+impl Future for Acquire<'_> {
+    type Output = Result<(), AcquireError>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        // A coop yield point, as Tokio's: a free lock is ready at once, so a task taking
+        // one in a loop would otherwise never give its worker up.
+        let Poll::Ready(coop) = coop::poll_proceed(cx) else {
+            this.sem.keep_place(this.n, &mut this.id, cx);
+            return Poll::Pending;
+        };
+        let ret = this.sem.poll_take(this.n, &mut this.id, cx);
+        if ret.is_ready() {
+            coop.made_progress();
+        }
+        ret
+    }
+}
+
+impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(id) = self.id {
             self.sem.cancel_wait(id);
