@@ -208,6 +208,15 @@ mod on {
         /// The spans of one async op of this resource: `runtime.resource.async_op` with
         /// `source` (`"Mutex::lock"`), and its `runtime.resource.async_op.poll` span.
         pub(crate) fn op(&self, source: &'static str) -> Op {
+            // No subscriber wants the resource (or none is installed): no spans to make,
+            // and every poll of the op then costs one check (`Op::enter`).
+            if self.0.is_disabled() {
+                return Op {
+                    resource: tracing::Span::none(),
+                    async_op: tracing::Span::none(),
+                    async_op_poll: tracing::Span::none(),
+                };
+            }
             let (async_op, async_op_poll) = self.0.in_scope(|| {
                 let op = tracing::trace_span!(
                     "runtime.resource.async_op",
@@ -258,31 +267,40 @@ mod on {
         /// Enters the three spans for one poll, until [`OpPoll::done`]. The guards own
         /// their spans, so the caller may borrow the rest of itself mutably meanwhile.
         pub(crate) fn enter(&self) -> OpPoll {
-            OpPoll(
+            if self.resource.is_disabled() {
+                return OpPoll(None);
+            }
+            OpPoll(Some((
                 self.resource.clone().entered(),
                 self.async_op.clone().entered(),
                 self.async_op_poll.clone().entered(),
-            )
+            )))
         }
     }
 
-    /// One poll of an async op, inside its spans (innermost last, left in reverse).
+    /// One poll of an async op, inside its spans (innermost last, left in reverse);
+    /// nothing if the resource's span is disabled.
+    #[allow(clippy::type_complexity)]
     pub(crate) struct OpPoll(
-        tracing::span::EnteredSpan,
-        tracing::span::EnteredSpan,
-        tracing::span::EnteredSpan,
+        Option<(
+            tracing::span::EnteredSpan,
+            tracing::span::EnteredSpan,
+            tracing::span::EnteredSpan,
+        )>,
     );
 
     impl OpPoll {
         /// Reports the poll as a `runtime::resource::poll_op` event (`op_name`, say
         /// `"poll"` or `"poll_elapsed"`, and `is_ready`) and leaves the spans.
         pub(crate) fn done(self, op_name: &'static str, ready: bool) {
+            let Some((resource, async_op, poll)) = self.0 else {
+                return;
+            };
             tracing::trace!(
                 target: "runtime::resource::poll_op",
                 op_name = op_name,
                 is_ready = ready,
             );
-            let OpPoll(resource, async_op, poll) = self;
             drop(poll);
             drop(async_op);
             drop(resource);
@@ -420,13 +438,19 @@ pub(crate) use off::*;
 
 /// A `runtime::resource::state_update` event with the given fields inside `resource`'s
 /// span, as Tokio's primitives emit (`locked = true`, `permits = n, permits.op = "add"`);
-/// nothing at all without the `tracing` feature.
+/// nothing if the span is disabled (no subscriber wants it: the fields are not even
+/// evaluated), and nothing at all without the `tracing` feature.
 macro_rules! resource_state {
     ($resource:expr, $($fields:tt)*) => {
         #[cfg(feature = "tracing")]
-        $resource.span().in_scope(|| {
-            tracing::trace!(target: "runtime::resource::state_update", $($fields)*)
-        });
+        {
+            let span = $resource.span();
+            if !span.is_disabled() {
+                span.in_scope(|| {
+                    tracing::trace!(target: "runtime::resource::state_update", $($fields)*)
+                });
+            }
+        }
     };
 }
 pub(crate) use resource_state;
