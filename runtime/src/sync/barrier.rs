@@ -31,7 +31,6 @@ pub struct Barrier {
     n: usize,
     state: Mutex<BarrierState>,
     /// Its `tracing` resource (`util/trace.rs`); nothing without the feature.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -84,13 +83,9 @@ impl Barrier {
     /// Not cancel-safe: the arrival is counted at the first poll, so a task whose wait is
     /// dropped still counts towards the generation it arrived in (as Tokio's barrier).
     pub async fn wait(&self) -> BarrierWaitResult {
-        #[cfg(feature = "tracing")]
-        return self
-            .resource
+        self.resource
             .async_op(self.wait_inner(), "Barrier::wait", "poll")
-            .await;
-        #[cfg(not(feature = "tracing"))]
-        self.wait_inner().await
+            .await
     }
 
     async fn wait_inner(&self) -> BarrierWaitResult {

@@ -38,7 +38,6 @@ pub struct Mutex<T: ?Sized> {
 /// `Mutex` resource span, whose `locked` state every acquisition and release reports.
 struct RawMutex {
     sem: Semaphore,
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -53,25 +52,15 @@ impl RawMutex {
     }
 
     /// Waits for the permit; a guard gives it back with [`release`](Self::release).
-    /// Without the `tracing` feature exactly the semaphore's wait, with no future layer
-    /// around it: the async op exists only with the feature.
+    /// Without the `tracing` feature exactly the semaphore's wait (the async op is then the
+    /// identity).
     async fn acquire(&self) {
-        #[cfg(feature = "tracing")]
-        {
-            let acquire = async {
-                self.sem
-                    .wait_for(1)
-                    .await
-                    .expect("a mutex's semaphore is never closed");
-            };
-            self.resource.async_op(acquire, "Mutex::lock", "poll").await;
-            resource_state!(self.resource, locked = true);
-        }
-        #[cfg(not(feature = "tracing"))]
-        self.sem
-            .wait_for(1)
+        let wait = self.sem.wait_for(1);
+        self.resource
+            .async_op(wait, "Mutex::lock", "poll")
             .await
             .expect("a mutex's semaphore is never closed");
+        resource_state!(self.resource, locked = true);
     }
 
     /// Takes the permit if it is free and nobody waits.

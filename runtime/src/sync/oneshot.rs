@@ -64,7 +64,6 @@ pub struct Sender<T> {
     inner: Option<NonNull<Inner<T>>>,
     _owns: PhantomData<Inner<T>>,
     /// The channel's `tracing` resource (`util/trace.rs`); nothing without the feature.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -341,16 +340,12 @@ impl<T> Sender<T> {
     /// Resolves when the receiver is dropped or closed. Cancel-safe: it only observes, and
     /// can be awaited again.
     pub async fn closed(&mut self) {
-        #[cfg(feature = "tracing")]
-        {
-            let resource = self.resource.clone();
-            let closed = std::future::poll_fn(|cx| self.poll_closed(cx));
-            resource
-                .async_op(closed, "Sender::closed", "poll_closed")
-                .await
-        }
-        #[cfg(not(feature = "tracing"))]
-        std::future::poll_fn(|cx| self.poll_closed(cx)).await
+        // A clone: the wait borrows the whole sender.
+        let resource = self.resource.clone();
+        let closed = std::future::poll_fn(|cx| self.poll_closed(cx));
+        resource
+            .async_op(closed, "Sender::closed", "poll_closed")
+            .await
     }
 
     /// Polls for the receiver being dropped or closed, registering the task to be woken.

@@ -50,7 +50,6 @@ pub struct RwLock<T: ?Sized> {
 /// `write_locked` and `current_readers` every acquisition and release reports.
 struct RawRwLock {
     sem: Semaphore,
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -68,30 +67,17 @@ impl RawRwLock {
     /// Waits for `n` permits: one for a reader (`write`: false), all for a writer.
     /// Without the `tracing` feature exactly the semaphore's wait (see `RawMutex`).
     async fn acquire(&self, n: u32, write: bool) {
-        #[cfg(feature = "tracing")]
-        {
-            let acquire = async {
-                self.sem
-                    .wait_for(n as usize)
-                    .await
-                    .expect("an RwLock's semaphore is never closed");
-            };
-            let source = if write {
-                "RwLock::write"
-            } else {
-                "RwLock::read"
-            };
-            self.resource.async_op(acquire, source, "poll").await;
-            self.acquired(write);
-        }
-        #[cfg(not(feature = "tracing"))]
-        {
-            let _ = write;
-            self.sem
-                .wait_for(n as usize)
-                .await
-                .expect("an RwLock's semaphore is never closed");
-        }
+        let source = if write {
+            "RwLock::write"
+        } else {
+            "RwLock::read"
+        };
+        let wait = self.sem.wait_for(n as usize);
+        self.resource
+            .async_op(wait, source, "poll")
+            .await
+            .expect("an RwLock's semaphore is never closed");
+        self.acquired(write);
     }
 
     /// Takes `n` permits if free now and nobody waits.

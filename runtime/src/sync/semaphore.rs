@@ -32,7 +32,6 @@ pub struct Semaphore {
     state: Mutex<State>,
     /// With the `tracing` feature, Tokio's `Semaphore` resource span: the permit count's
     /// changes are its state updates.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -354,9 +353,7 @@ impl Semaphore {
             n,
             id: None,
         };
-        #[cfg(feature = "tracing")]
-        let wait = self.resource.async_op(wait, "Semaphore::acquire", "poll");
-        wait
+        self.resource.async_op(wait, "Semaphore::acquire", "poll")
     }
 
     /// An acquirer out of coop budget yields; if it would have to wait anyway, it joins

@@ -78,7 +78,6 @@ pub struct Interval {
     period: Duration,
     missed_tick_behavior: MissedTickBehavior,
     /// Its `tracing` resource (`util/trace.rs`); nothing without the feature.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     resource: Resource,
 }
 
@@ -86,14 +85,10 @@ impl Interval {
     /// Waits for the next tick and returns its scheduled instant (not the time it was
     /// handed out). Cancel-safe: dropping the future loses no tick.
     pub async fn tick(&mut self) -> Instant {
-        #[cfg(feature = "tracing")]
-        {
-            let resource = self.resource.clone();
-            let tick = poll_fn(|cx| self.poll_tick(cx));
-            resource.async_op(tick, "Interval::tick", "poll_tick").await
-        }
-        #[cfg(not(feature = "tracing"))]
-        poll_fn(|cx| self.poll_tick(cx)).await
+        // A clone: the wait borrows the whole interval.
+        let resource = self.resource.clone();
+        let tick = poll_fn(|cx| self.poll_tick(cx));
+        resource.async_op(tick, "Interval::tick", "poll_tick").await
     }
 
     /// Polls for the next tick; on `Pending`, the waker of `cx` is woken when it is due.

@@ -411,6 +411,18 @@ mod off {
         pub(crate) fn op(&self, _source: &'static str) -> Op {
             Op
         }
+
+        /// Without the `tracing` feature: `future` itself, so that a wait wrapped in an
+        /// async op has no future layer around it.
+        #[inline(always)]
+        pub(crate) fn async_op<F>(
+            &self,
+            future: F,
+            _source: &'static str,
+            _poll_op: &'static str,
+        ) -> F {
+            future
+        }
     }
 
     /// Without the `tracing` feature: nothing.
