@@ -1,12 +1,23 @@
 //! A fair (FIFO) counting semaphore; the base of [`Mutex`](super::Mutex) and
 //! [`RwLock`](super::RwLock).
 //!
-//! The state is a permit count and a queue of waiting acquirers behind one lock. An acquire
-//! takes permits at once only when nobody is queued (so a newcomer never overtakes a waiter);
-//! otherwise it joins the back of the queue. Only the head of the queue may take permits:
-//! whenever permits are added, or the head leaves, the head is woken if enough permits are
-//! free for it, and it takes them when it runs. A large request at the head therefore blocks
-//! smaller ones behind it: fairness over throughput, so no acquirer starves.
+//! The state is one atomic word (the free permit count, a *queued* bit and a *closed* bit)
+//! and a queue of waiting acquirers behind a lock. An acquire takes permits at once only
+//! when nobody is queued (so a newcomer never overtakes a waiter); otherwise it joins the
+//! back of the queue. Only the head of the queue may take permits: whenever permits are
+//! added, or the head leaves, the head is woken if enough permits are free for it, and it
+//! takes them when it runs. A large request at the head therefore blocks smaller ones
+//! behind it: fairness over throughput, so no acquirer starves.
+//!
+//! The queued bit is set and cleared only under the lock, and says whether the queue holds
+//! anyone. While it is clear, acquiring and releasing are one compare-and-swap on the word
+//! and never take the lock (an uncontended `Mutex` lock and unlock: two atomic operations);
+//! while it is set, every change to the count except [`Semaphore::forget_permits`] is made
+//! under the lock, so the queue and the count cannot drift apart. An acquirer about to queue
+//! sets the bit by a compare-and-swap against the count it judged by, so a release racing
+//! with it either lands first (and the acquirer sees the permits) or finds the bit set (and
+//! wakes it under the lock). Tokio's batch semaphore has the same atomic count; its release
+//! takes the waiters' lock every time.
 //!
 //! Cancellation: an acquire future dropped while queued leaves the queue and, if it was the
 //! head, passes the wake-up to the new head; permits are only ever taken by a future that
@@ -19,6 +30,7 @@
 
 use super::wait_queue::WaitQueue;
 use crate::coop;
+use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{lock, Mutex};
 use crate::runtime::context::block_outside_runtime;
 use crate::util::trace::{resource_state, Resource};
@@ -29,25 +41,30 @@ use std::task::{Context, Poll, Waker};
 
 /// A counting semaphore with FIFO fairness. See the module documentation.
 pub struct Semaphore {
-    state: Mutex<State>,
+    /// `permits << SHIFT | CLOSED | QUEUED`.
+    state: AtomicUsize,
+    /// Acquirers waiting, oldest first, with the permits each needs.
+    waiters: Mutex<WaitQueue<usize>>,
     /// With the `tracing` feature, Tokio's `Semaphore` resource span: the permit count's
     /// changes are its state updates.
     resource: Resource,
 }
 
-struct State {
-    permits: usize,
-    closed: bool,
-    /// Acquirers waiting, oldest first, with the permits each needs.
-    waiters: WaitQueue<usize>,
+/// `state` bit: the queue holds someone (set and cleared under the `waiters` lock only).
+const QUEUED: usize = 0b01;
+/// `state` bit: [`Semaphore::close`] was called.
+const CLOSED: usize = 0b10;
+/// `state`'s permit count starts at this bit.
+const SHIFT: u32 = 2;
+
+/// The free permits a `state` word counts.
+fn permits_of(state: usize) -> usize {
+    state >> SHIFT
 }
 
-impl State {
-    /// The head's waker, if enough permits are free for it.
-    fn head_if_ready(&mut self) -> Option<Waker> {
-        let permits = self.permits;
-        self.waiters.head_if(|needed| needed <= permits)
-    }
+/// The head's waker, if `permits` are enough for it.
+fn head_if_ready(waiters: &mut WaitQueue<usize>, permits: usize) -> Option<Waker> {
+    waiters.head_if(|needed| needed <= permits)
 }
 
 /// Returned by [`Semaphore::acquire`] and friends when the semaphore was closed.
@@ -111,11 +128,8 @@ impl Semaphore {
         let resource = Resource::semaphore();
         resource_state!(resource, permits = permits, permits.op = "override");
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitQueue::new(),
-            }),
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitQueue::new()),
             resource,
         }
     }
@@ -130,18 +144,15 @@ impl Semaphore {
     pub const fn const_new(permits: usize) -> Semaphore {
         assert!(permits <= Self::MAX_PERMITS, "too many permits");
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitQueue::new(),
-            }),
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitQueue::new()),
             resource: Resource::none(),
         }
     }
 
     /// Permits free right now.
     pub fn available_permits(&self) -> usize {
-        lock(&self.state).permits
+        permits_of(self.state.load(Ordering::Acquire))
     }
 
     /// Adds `n` permits, waking the head of the queue if it can now proceed.
@@ -149,14 +160,34 @@ impl Semaphore {
     /// # Panics
     /// If the total would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
     pub fn add_permits(&self, n: usize) {
-        let wake = {
-            let mut st = lock(&self.state);
-            st.permits = st
-                .permits
+        // Lock-free while nobody is queued; otherwise under the lock, where the head is
+        // woken if the permits are now enough for it.
+        let mut waiters = None;
+        let mut cur = self.state.load(Ordering::Relaxed);
+        let total = loop {
+            let total = permits_of(cur)
                 .checked_add(n)
                 .filter(|&p| p <= Self::MAX_PERMITS)
                 .expect("semaphore permits overflow");
-            st.head_if_ready()
+            if cur & QUEUED != 0 && waiters.is_none() {
+                waiters = Some(lock(&self.waiters));
+                cur = self.state.load(Ordering::Relaxed);
+                continue;
+            }
+            // Release: the permits carry the returning holder's writes to the next taker.
+            match self.state.compare_exchange_weak(
+                cur,
+                cur + (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break total,
+                Err(actual) => cur = actual,
+            }
+        };
+        let wake = match waiters {
+            Some(mut q) => head_if_ready(&mut q, total),
+            None => None,
         };
         resource_state!(self.resource, permits = n, permits.op = "add");
         if let Some(w) = wake {
@@ -168,10 +199,21 @@ impl Semaphore {
     /// `n` when fewer are free). Permits held by guards are not touched. Works on a closed
     /// semaphore too.
     pub fn forget_permits(&self, n: usize) -> usize {
-        let mut st = lock(&self.state);
-        let removed = st.permits.min(n);
-        st.permits -= removed;
-        drop(st);
+        // Without the lock even when someone is queued: a head woken for permits that are
+        // gone when it runs finds too few and waits again.
+        let mut cur = self.state.load(Ordering::Relaxed);
+        let removed = loop {
+            let removed = permits_of(cur).min(n);
+            match self.state.compare_exchange_weak(
+                cur,
+                cur - (removed << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break removed,
+                Err(actual) => cur = actual,
+            }
+        };
         resource_state!(self.resource, permits = removed, permits.op = "sub");
         removed
     }
@@ -180,16 +222,18 @@ impl Semaphore {
     /// Permits already held stay valid and are still returned on drop.
     pub fn close(&self) {
         let wakers: Vec<Waker> = {
-            let mut st = lock(&self.state);
-            st.closed = true;
-            st.waiters.take_all_wakers()
+            let mut q = lock(&self.waiters);
+            self.state.fetch_or(CLOSED, Ordering::AcqRel);
+            let wakers = q.take_all_wakers();
+            self.state.fetch_and(!QUEUED, Ordering::AcqRel);
+            wakers
         };
         wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.state.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Waits for one permit.
@@ -328,16 +372,27 @@ impl Semaphore {
         block_outside_runtime(self.acquire_many_owned(n))
     }
 
+    /// Takes `n` permits if nobody is queued and enough are free: lock-free.
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
-        let mut st = lock(&self.state);
-        if st.closed {
-            return Err(TryAcquireError::Closed);
+        let mut cur = self.state.load(Ordering::Relaxed);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if cur & QUEUED != 0 || permits_of(cur) < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            // Acquire: pairs with the release that returned these permits.
+            match self.state.compare_exchange_weak(
+                cur,
+                cur - (n << SHIFT),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
         }
-        if !st.waiters.is_empty() || st.permits < n {
-            return Err(TryAcquireError::NoPermits);
-        }
-        st.permits -= n;
-        drop(st);
         resource_state!(self.resource, permits = n, permits.op = "sub");
         Ok(())
     }
@@ -360,49 +415,99 @@ impl Semaphore {
     /// the line now (or stays in it), so a later acquirer cannot overtake it while it
     /// yields. When the permits are free it takes nothing: holding them across the yield
     /// would make every other acquirer wait for it.
+    ///
+    /// The task has already woken itself (the coop yield does), so a release racing with
+    /// this needs no wake-up of its own: the task runs again and takes what is free.
     fn keep_place(&self, n: usize, id: &mut Option<u64>, cx: &mut Context<'_>) {
-        let mut st = lock(&self.state);
-        let could_take = st.waiters.may_take(*id) && st.permits >= n;
-        if !st.closed && (id.is_some() || !could_take) {
-            st.waiters.wait(id, n, cx.waker());
+        let mut q = lock(&self.waiters);
+        let cur = self.state.load(Ordering::Acquire);
+        let could_take = q.may_take(*id) && permits_of(cur) >= n;
+        if cur & CLOSED == 0 && (id.is_some() || !could_take) {
+            self.state.fetch_or(QUEUED, Ordering::AcqRel);
+            q.wait(id, n, cx.waker());
         }
     }
 
+    /// Takes `n` permits, or queues (or stays queued). A newcomer first tries without the
+    /// lock.
     fn poll_take(
         &self,
         n: usize,
         id: &mut Option<u64>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
-        let mut st = lock(&self.state);
-        if st.closed {
-            let gone = id.take().and_then(|me| st.waiters.remove(me).1);
-            drop(st);
-            drop(gone);
-            return Poll::Ready(Err(AcquireError(())));
-        }
-        if st.waiters.may_take(*id) && st.permits >= n {
-            st.permits -= n;
-            st.waiters.took(id);
-            // Permits may remain for the next in line.
-            let next = st.head_if_ready();
-            drop(st);
-            resource_state!(self.resource, permits = n, permits.op = "sub");
-            if let Some(w) = next {
-                w.wake();
+        if id.is_none() {
+            match self.try_take(n) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
+                Err(TryAcquireError::NoPermits) => {}
             }
-            return Poll::Ready(Ok(()));
         }
-        st.waiters.wait(id, n, cx.waker());
-        Poll::Pending
+        let mut q = lock(&self.waiters);
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                // `close` emptied the queue under this lock; `id` is not in it any more.
+                let gone = id.take().and_then(|me| q.remove(me).1);
+                drop(q);
+                drop(gone);
+                return Poll::Ready(Err(AcquireError(())));
+            }
+            if q.may_take(*id) && permits_of(cur) >= n {
+                // The queue as it will be once this acquirer has left it.
+                let left = q.len() - usize::from(id.is_some());
+                let mut next = cur - (n << SHIFT);
+                if left == 0 {
+                    next &= !QUEUED;
+                }
+                if let Err(actual) =
+                    self.state
+                        .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    // A lock-free release or take got in first (possible only while the
+                    // queued bit is clear), or a `forget_permits`: judge again.
+                    cur = actual;
+                    continue;
+                }
+                q.took(id);
+                // Permits may remain for the next in line.
+                let wake = head_if_ready(&mut q, permits_of(next));
+                drop(q);
+                resource_state!(self.resource, permits = n, permits.op = "sub");
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                return Poll::Ready(Ok(()));
+            }
+            if cur & QUEUED == 0 {
+                // Against the count judged by: a release that lands first is seen on the
+                // next turn; one that lands after finds the bit and wakes under the lock.
+                if let Err(actual) = self.state.compare_exchange(
+                    cur,
+                    cur | QUEUED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    cur = actual;
+                    continue;
+                }
+            }
+            q.wait(id, n, cx.waker());
+            return Poll::Pending;
+        }
     }
 
     /// A queued acquirer left without permits: pass a wake-up to the new head.
     fn cancel_wait(&self, id: u64) {
         let (next, _gone) = {
-            let mut st = lock(&self.state);
-            let (_, gone) = st.waiters.remove(id);
-            (st.head_if_ready(), gone)
+            let mut q = lock(&self.waiters);
+            let (_, gone) = q.remove(id);
+            let cur = if q.is_empty() {
+                self.state.fetch_and(!QUEUED, Ordering::AcqRel) & !QUEUED
+            } else {
+                self.state.load(Ordering::Acquire)
+            };
+            (head_if_ready(&mut q, permits_of(cur)), gone)
         };
         if let Some(w) = next {
             w.wake();
@@ -548,11 +653,12 @@ impl Drop for OwnedSemaphorePermit {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = lock(&self.state);
+        let waiters = lock(&self.waiters).len();
+        let cur = self.state.load(Ordering::Acquire);
         f.debug_struct("Semaphore")
-            .field("permits", &st.permits)
-            .field("waiters", &st.waiters.len())
-            .field("closed", &st.closed)
+            .field("permits", &permits_of(cur))
+            .field("waiters", &waiters)
+            .field("closed", &(cur & CLOSED != 0))
             .finish()
     }
 }
@@ -601,6 +707,87 @@ mod loom_tests {
             a.join().unwrap();
             b.join().unwrap();
             assert_eq!(sem.available_permits(), 1);
+        });
+    }
+
+    /// An acquirer that queues and is dropped while the only permit is returned: whichever
+    /// order the release, the queueing and the leaving take, the permit ends up free and
+    /// the queued bit clear, so a newcomer takes it without waiting.
+    #[test]
+    fn loom_semaphore_cancelled_waiter_clears_the_queue() {
+        use std::task::Waker;
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let sem = Arc::new(Semaphore::new(1));
+            let held = sem.clone().try_acquire_owned().unwrap();
+            let a = {
+                let sem = sem.clone();
+                thread::spawn(move || {
+                    let mut acquire = std::pin::pin!(sem.acquire());
+                    let mut cx = Context::from_waker(Waker::noop());
+                    if let Poll::Ready(permit) = acquire.as_mut().poll(&mut cx) {
+                        drop(permit.unwrap());
+                    }
+                })
+            };
+            drop(held);
+            a.join().unwrap();
+            assert_eq!(sem.available_permits(), 1);
+            assert!(sem.try_acquire().is_ok(), "nobody is queued");
+        });
+    }
+
+    /// A head waiting for two permits while a one-permit acquirer queues behind it; the
+    /// holder returns its two permits one at a time. Both complete (the head first, by the
+    /// queue's order), and both permits are free at the end.
+    #[test]
+    fn loom_semaphore_many_permit_head_and_split_release() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.check(|| {
+            let sem = Arc::new(Semaphore::new(2));
+            let mut held = sem.clone().try_acquire_many_owned(2).unwrap();
+            let a = {
+                let sem = sem.clone();
+                thread::spawn(move || block_on(async { drop(sem.acquire_many(2).await.unwrap()) }))
+            };
+            let b = {
+                let sem = sem.clone();
+                thread::spawn(move || block_on(async { drop(sem.acquire().await.unwrap()) }))
+            };
+            let half = held.split(1).unwrap();
+            drop(half);
+            drop(held);
+            a.join().unwrap();
+            b.join().unwrap();
+            assert_eq!(sem.available_permits(), 2);
+        });
+    }
+
+    /// `close` races an acquirer and the holder's release: the acquirer finishes (with the
+    /// permit or the closed error, never waiting for good) and the returned permit counts.
+    #[test]
+    fn loom_semaphore_close_races_acquire_and_release() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let sem = Arc::new(Semaphore::new(1));
+            let held = sem.clone().try_acquire_owned().unwrap();
+            let a = {
+                let sem = sem.clone();
+                thread::spawn(move || block_on(async { sem.acquire().await.map(drop) }))
+            };
+            let closer = {
+                let sem = sem.clone();
+                thread::spawn(move || sem.close())
+            };
+            drop(held);
+            let _ = a.join().unwrap();
+            closer.join().unwrap();
+            assert!(sem.is_closed());
+            assert_eq!(sem.available_permits(), 1);
+            assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
         });
     }
 
