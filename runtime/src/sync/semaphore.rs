@@ -515,6 +515,7 @@ impl Semaphore {
     }
 
     /// Returns `n` permits taken earlier (by a guard that forgot its permit object).
+    #[inline]
     pub(crate) fn release(&self, n: usize) {
         if n > 0 {
             self.add_permits(n);
@@ -552,6 +553,7 @@ impl Future for Acquire<'_> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(id) = self.id {
             self.sem.cancel_wait(id);
