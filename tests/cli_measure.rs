@@ -122,6 +122,43 @@ fn an_allocation_run_counts_per_operation_and_gates_at_one_percent() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 
+/// A network workload counts the server's side only: its load generator's threads are
+/// left out (`bench-suite/tests/uncounted.rs` and `counting.rs` test that part).
+#[test]
+fn a_network_workload_counts_allocations_per_connection_without_a_cpu_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zbench(&[
+        "run",
+        "net.tcp_connections",
+        "--quick",
+        "--runtimes",
+        "zokio,tokio",
+        "--measure",
+        "allocations",
+        "--no-report",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    ok(&out);
+    let file = schema::read(&dir.path().join("results.json")).unwrap();
+    assert!(file.not_applicable.is_empty(), "{:?}", file.not_applicable);
+    // One point (no "server CPU time" twin: a time), one result per runtime.
+    assert_eq!(file.results.len(), 2, "{:?}", file.results);
+    for r in &file.results {
+        assert_eq!(r.unit, "allocations/connection");
+        assert_eq!(r.measure, Measure::Allocations);
+        assert!(!r.params.contains_key("figure"), "{:?}", r.params);
+        assert!(r.extra["requests"] > 0.0, "{:?}", r.extra);
+        // Every accepted connection costs its server at least its task.
+        assert!(
+            (1.0..1_000.0).contains(&r.stats.median),
+            "{}: {:?}",
+            r.runtime,
+            r.samples
+        );
+    }
+}
+
 #[test]
 fn an_instruction_run_without_valgrind_fails_saying_how_to_install_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -17,6 +17,10 @@
 //! whole process (slower than switching it on around the phase, not less exact): only
 //! the costs between the markers are counted.
 //!
+//! A thread inside [`zbench_uncounted`] is not counted (`--toggle-collect`, which Callgrind
+//! keeps per thread): a load generator sharing the process with the server it measures
+//! runs its threads there, so the count is the server's alone ([`crate::measure::uncounted`]).
+//!
 //! Callgrind runs one thread at a time (`--fair-sched=yes` hands the CPU round-robin), so
 //! a multi-thread runtime's workers run interleaved on one core: its count includes what
 //! the workers do under that schedule (spinning, stealing, parking), which varies from run
@@ -50,6 +54,20 @@ pub extern "C" fn zbench_phase_begin() {
 #[inline(never)]
 pub extern "C" fn zbench_phase_end() {
     MARKS.fetch_add(1 << 32, Relaxed);
+}
+
+/// The function inside which a thread's instructions are not counted.
+pub const UNCOUNTED_SYMBOL: &str = "zbench_uncounted";
+
+/// Runs `f`; Callgrind stops counting this thread on entry and starts again on return
+/// (`--toggle-collect`). Use [`crate::measure::uncounted`], which also leaves the thread's
+/// allocations uncounted.
+#[no_mangle]
+#[inline(never)]
+pub fn zbench_uncounted(f: &mut dyn FnMut()) {
+    f();
+    // Not a tail call: Callgrind sees the return, and the function is never merged.
+    MARKS.fetch_add(1 << 16, Relaxed);
 }
 
 /// What the phases measured from now on are, for the dump index.
@@ -226,6 +244,10 @@ pub fn valgrind_command(out: &Path) -> std::process::Command {
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(format!("--zero-before={BEGIN_SYMBOL}"))
         .arg(format!("--dump-before={END_SYMBOL}"))
+        // `--toggle-collect` also turns collection off at the start; `--collect-atstart`
+        // after it turns it back on, so only what runs inside the function is left out.
+        .arg(format!("--toggle-collect={UNCOUNTED_SYMBOL}"))
+        .arg("--collect-atstart=yes")
         // Costs per function and line are enough; per-instruction dumps are large.
         .arg("--dump-instr=no")
         // Every dump names its functions itself, so that each opens on its own.

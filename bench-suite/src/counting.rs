@@ -43,6 +43,21 @@ thread_local! {
     // allocator may use it (a lazily initialised or dropped thread-local could call back
     // into the allocator while it is being set up).
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// This thread's allocations are not counted ([`uncounted`]).
+    static UNCOUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with this thread's allocations left out of the counts (a load generator's
+/// thread, say); nests.
+pub fn uncounted<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = UNCOUNTED.try_with(|u| u.set(self.0));
+        }
+    }
+    let _restore = Restore(UNCOUNTED.with(|u| u.replace(true)));
+    f()
 }
 
 /// The global allocator of the zbench binary: the system allocator, counted while
@@ -53,6 +68,9 @@ pub struct CountingAlloc;
 #[inline]
 fn count(bytes: usize) {
     if !COUNTING.load(Relaxed) {
+        return;
+    }
+    if UNCOUNTED.try_with(Cell::get).unwrap_or(false) {
         return;
     }
     // A thread being torn down may no longer reach its thread-locals: it counts on slot 0.

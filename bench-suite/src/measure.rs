@@ -67,6 +67,21 @@ pub fn wall_clock_only(what: &str) -> Result<(), String> {
     }
 }
 
+/// Runs `f` on this thread with nothing it does counted, in either count (its time is
+/// not affected): Callgrind does not collect its instructions
+/// ([`callgrind::zbench_uncounted`]) and its allocations are not counted
+/// ([`counting::uncounted`]). For the threads of a load generator that shares the process
+/// with the server being measured. Threads it starts are counted unless they call this
+/// too.
+pub fn uncounted<T>(f: impl FnOnce() -> T) -> T {
+    let mut f = Some(f);
+    let mut out = None;
+    counting::uncounted(|| {
+        callgrind::zbench_uncounted(&mut || out = f.take().map(|f| f()));
+    });
+    out.expect("zbench_uncounted calls its closure once")
+}
+
 /// Names what the next samples measure (`runtime`, warm-up or not) where a run keeps a
 /// record of each sample: the dump index of an instruction run ([`callgrind::set_label`]).
 pub fn label(runtime: &str, phase: Phase) {

@@ -58,6 +58,17 @@ fn counts_known_allocations_on_every_thread_and_nothing_when_off() {
     assert_eq!(there.bytes, 50 * 4);
     assert_eq!(other.join().unwrap(), 50);
 
+    // A thread inside `uncounted` (a load generator's) is not counted; counted again once
+    // it returns, nested or not.
+    let before = counting::snapshot();
+    let kept = counting::uncounted(|| (0..30).map(Box::new).collect::<Vec<Box<u64>>>());
+    assert_eq!(counting::snapshot(), before, "nothing counted inside");
+    counting::uncounted(|| counting::uncounted(|| drop(Box::new(1u8))));
+    let b = Box::new([0u8; 10]);
+    let after = counting::snapshot().since(before);
+    assert_eq!((after.allocations, after.bytes), (1, 10));
+    drop((kept, b));
+
     // Off: nothing is counted.
     counting::set_counting(false);
     let before = counting::snapshot();

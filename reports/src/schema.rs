@@ -94,8 +94,8 @@ impl Measure {
     pub fn describe(self) -> &'static str {
         match self {
             Measure::WallClock => "wall-clock figures in each workload's unit",
-            Measure::Instructions => "user-space instructions per operation, counted by Valgrind's Callgrind over the measured phase of every thread (kernel work is not counted: I/O figures are user-space only); not times, and never compared with wall-clock figures",
-            Measure::Allocations => "heap allocations per operation, counted by zbench's global allocator over the measured phase of every thread; not times, and never compared with wall-clock figures",
+            Measure::Instructions => "user-space instructions per operation, counted by Valgrind's Callgrind over the measured phase of every thread but a load generator's (kernel work is not counted: I/O figures are user-space only); not times, and never compared with wall-clock figures",
+            Measure::Allocations => "heap allocations per operation, counted by zbench's global allocator over the measured phase of every thread but a load generator's; not times, and never compared with wall-clock figures",
         }
     }
 }

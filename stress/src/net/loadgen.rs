@@ -19,9 +19,14 @@
 //! (the `io::ErrorKind`, `bad status`, `bad body`, ...), and a connection that fails is
 //! replaced by a new one. A request unanswered after [`LoadConfig::request_timeout`] is a
 //! `TimedOut` error, so a stalled server cannot hold a run past its duration by more than
-//! that. Every connection is made before the clock starts; the target is
-//! probed first, so an unreachable target or a refused connection fails the run with the
+//! that. Every connection is made before the clock starts, and an echo or HTTP
+//! connection also makes one exchange then (not recorded), so the measured phase holds
+//! no accepts and no first requests; the target is probed first, so an unreachable target or a refused connection fails the run with the
 //! OS error (a usage error, not a measurement).
+//!
+//! In a run that counts (`zbench --measure instructions|allocations`) the generator's
+//! threads are left out of the count ([`zbench_suite::measure::uncounted`]), so the count
+//! of the measured phase is the rest of the process's: the server's.
 //!
 //! The generator's CPU time is each generator thread's own (`RUSAGE_THREAD`) over the
 //! measured phase, so a run knows whether the generator, not the server, was the limit.
@@ -161,6 +166,20 @@ pub struct LoadReport {
     /// other thread's (the server's workers and blocking pool; the other runtimes of a
     /// zbench run sit idle meanwhile).
     pub process_cpu: Duration,
+    /// In a run that counts (`zbench --measure`), what the rest of the process did over
+    /// the measured phase: the server's instructions or allocations (and bytes allocated
+    /// in `counted.bytes`), the generator's threads left out
+    /// ([`zbench_suite::measure::uncounted`]). All zero in a wall-clock run.
+    pub counted: Counted,
+}
+
+/// A load run's count of instructions or allocations (see [`LoadReport::counted`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counted {
+    /// Instructions or allocations.
+    pub count: u64,
+    /// Bytes those allocations asked for (allocation runs only).
+    pub bytes: u64,
 }
 
 impl LoadReport {
@@ -201,6 +220,8 @@ impl LoadReport {
         }
         self.generator_cpu += other.generator_cpu;
         self.process_cpu += other.process_cpu;
+        self.counted.count += other.counted.count;
+        self.counted.bytes += other.counted.bytes;
         self.requests += other.requests;
         self.bytes += other.bytes;
         for (k, v) in other.errors {
@@ -224,6 +245,7 @@ fn empty_report() -> LoadReport {
         generator_threads: 0,
         generator_placement: Vec::new(),
         process_cpu: Duration::ZERO,
+        counted: Counted::default(),
     }
 }
 
@@ -539,7 +561,12 @@ pub fn run(cfg: &LoadConfig) -> io::Result<LoadReport> {
         let (cfg, ready) = (cfg.clone(), ready_tx.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("zbench-loadgen-{t}"))
-            .spawn(move || generator_thread(&cfg, t, threads, &ready, &start_rx));
+            // Left out of a count: it measures the server in this process, not itself.
+            .spawn(move || {
+                zbench_suite::measure::uncounted(|| {
+                    generator_thread(&cfg, t, threads, &ready, &start_rx)
+                })
+            });
         match spawned {
             Ok(h) => {
                 starts.push(start_tx);
@@ -563,6 +590,7 @@ pub fn run(cfg: &LoadConfig) -> io::Result<LoadReport> {
             Err(_) => failed = Some(io::Error::other("a load generator thread died")),
         }
     }
+    let meter = zbench_suite::measure::Meter::start();
     let start = Instant::now();
     let process_at_start = cpu_time(libc::RUSAGE_SELF);
     for s in &starts {
@@ -582,9 +610,14 @@ pub fn run(cfg: &LoadConfig) -> io::Result<LoadReport> {
             total.merge(report);
         }
     }
+    let cost = meter.stop();
     if let Some(e) = failed {
         return Err(e);
     }
+    total.counted = Counted {
+        count: cost.count,
+        bytes: cost.bytes,
+    };
     total.elapsed = ended - start;
     total.process_cpu = cpu_time(libc::RUSAGE_SELF).saturating_sub(process_at_start);
     total.generator_threads = threads;
@@ -632,6 +665,17 @@ fn generator_thread(
                 match connect_from(cfg.target, None).await {
                     Ok(s) => conn.stream = Some(s),
                     Err(e) => *connect_errors.entry(kind(&e)).or_insert(0u64) += 1,
+                }
+            }
+            if conn.stream.is_some()
+                && matches!(cfg.protocol, Protocol::Echo { .. } | Protocol::Http { .. })
+            {
+                // One exchange before the clock starts, not recorded: the server has
+                // accepted and served the connection once, so the measured phase holds
+                // no accepts and no first requests (a count per request would otherwise
+                // swing with how many of them fell inside it).
+                if let Err(e) = conn.exchange(cfg).await {
+                    *connect_errors.entry(e).or_insert(0u64) += 1;
                 }
             }
             conns.push(conn);

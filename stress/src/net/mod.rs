@@ -550,11 +550,24 @@ fn measure<S: Server>(
             load: &load,
         },
     )?;
+    // A run that counts has no CPU-time twin: its figure is a time.
+    let counts = zbench_suite::measure::measure().is_count();
+    if counts {
+        if let Some((name, _)) = runs
+            .iter()
+            .find(|(_, reports)| reports.iter().any(|r| r.requests == 0))
+        {
+            return Err(format!(
+                "{name}: a load run completed no request, so it has no count per request"
+            ));
+        }
+    }
     let mut params = params;
     params.extend(placement_params(&placement));
     let cpu = Point {
         series: runs
             .iter()
+            .filter(|_| !counts)
             .map(|(name, reports)| Series::new(name, reports.iter().map(|r| per.of(r)).collect()))
             .collect(),
         params: params
@@ -591,7 +604,38 @@ fn measure<S: Server>(
 /// merged for its percentiles, errors, CPU figures and the mark that takes its verdict
 /// away: when a request timed out (see `LoadConfig::request_timeout`), or else when the
 /// generator was busy [`loadgen::GENERATOR_BOUND`] of the time or more.
+///
+/// In a run that counts (`--measure`), a sample is instead the server's count per request
+/// (connection, file) of the run, and the series carries no percentiles and no
+/// generator-bound mark: under Callgrind every thread runs slower and one at a time, so
+/// latencies and the generator's busy share say nothing about the runtime.
 fn series_of(name: &'static str, reports: Vec<LoadReport>) -> Series {
+    use zbench_suite::measure::{self, Cost, Measure};
+    let counted = |r: &LoadReport| {
+        let cost = Cost {
+            elapsed: r.elapsed,
+            count: r.counted.count,
+            bytes: r.counted.bytes,
+        };
+        measure::per_op(r.requests, cost)
+    };
+    let counts = measure::measure().is_count();
+    if counts {
+        let samples: Vec<measure::Sample> = reports.iter().map(counted).collect();
+        let mut s = Series::new(name, samples.iter().map(|x| x.value).collect());
+        let requests: u64 = reports.iter().map(|r| r.requests).sum();
+        let errors: u64 = reports.iter().map(LoadReport::error_count).sum();
+        s.errors = errors;
+        s.extra = vec![("requests", requests as f64), ("errors", errors as f64)];
+        if measure::measure() == Measure::Allocations {
+            let bytes: Vec<f64> = samples.iter().map(|x| x.bytes_per_op).collect();
+            s.extra.push((
+                "bytes_allocated_per_op",
+                zbench_suite::stats::median(&bytes),
+            ));
+        }
+        return s;
+    }
     let samples = reports.iter().map(LoadReport::rate).collect();
     let mut reports = reports.into_iter();
     let mut total = reports.next();
@@ -644,13 +688,7 @@ fn schedule(ctx: &Ctx) -> (usize, Duration) {
 /// the run, up to all of it, so each runtime's latency shows its knee.
 pub const OFFERED_SHARES: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
 
-/// Why a network workload with an in-process load generator has no count per operation
-/// (`--measure`).
-const GENERATOR_IN_PROCESS: &str =
-    "its load generator (or wrk) runs in this process beside the server, so its instructions and allocations would be counted with the server's";
-
 fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    zbench_suite::measure::wall_clock_only(GENERATOR_IN_PROCESS)?;
     let (rounds, each) = schedule(ctx);
     let body = Bytes::from_static(HELLO);
     let load = |mode, body_len| {
@@ -684,7 +722,10 @@ fn http_outcome(ctx: &Ctx) -> Result<Outcome, String> {
         .filter(|m| m.is_finite())
         .fold(0.0, f64::max);
     let mut points = Vec::new();
-    if peak > 0.0 {
+    // Open loop offers shares of a wall-clock rate; a run that counts has none to offer
+    // (under Callgrind the closed-loop rate is Valgrind's, not the server's).
+    let counts = zbench_suite::measure::measure().is_count();
+    if peak > 0.0 && !counts {
         for share in OFFERED_SHARES {
             let rate = (peak * share).round();
             let mut measured = measure(
@@ -735,7 +776,6 @@ fn served_as_offered(point: &mut Point, rate: f64) {
 }
 
 fn connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    zbench_suite::measure::wall_clock_only(GENERATOR_IN_PROCESS)?;
     let (rounds, each) = schedule(ctx);
     let points = measure(
         ctx,
@@ -903,7 +943,13 @@ fn scale_connections_outcome(ctx: &Ctx) -> Result<Outcome, String> {
 pub const FILE_SETS: [(usize, usize); 2] = [(1, 256 << 20), (1_000, 64 * 1024)];
 
 fn file_transfer_outcome(ctx: &Ctx) -> Result<Outcome, String> {
-    zbench_suite::measure::wall_clock_only(GENERATOR_IN_PROCESS)?;
+    use zbench_suite::measure::{Measure, NOT_COUNTED};
+    if zbench_suite::measure::measure() == Measure::Instructions {
+        // Allocations per file are counted; instructions are not.
+        return Err(format!(
+            "{NOT_COUNTED}instructions per operation: its work is sendfile(2) in the kernel, which Callgrind does not count, and under Valgrind a 256 MiB file outlasts the load generator's request timeout"
+        ));
+    }
     let (rounds, each) = schedule(ctx);
     let mut points = Vec::new();
     for (count, bytes) in FILE_SETS {
@@ -1098,6 +1144,7 @@ mod tests {
             generator_threads: 1,
             generator_placement: Vec::new(),
             process_cpu: Duration::from_secs_f64(busy + 0.5),
+            counted: Default::default(),
         };
         let bound = series_of("zokio", vec![report(0.95)]);
         assert!(bound
