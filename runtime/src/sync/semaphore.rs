@@ -374,7 +374,10 @@ impl Semaphore {
 
     /// Takes `n` permits if nobody is queued and enough are free: lock-free.
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
-        let mut cur = self.state.load(Ordering::Relaxed);
+        // Acquire even when nothing is taken: a caller that finds the semaphore closed
+        // must see what the closer wrote before closing (`OnceCell` publishes its value
+        // so).
+        let mut cur = self.state.load(Ordering::Acquire);
         loop {
             if cur & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
@@ -387,7 +390,7 @@ impl Semaphore {
                 cur,
                 cur - (n << SHIFT),
                 Ordering::Acquire,
-                Ordering::Relaxed,
+                Ordering::Acquire,
             ) {
                 Ok(_) => break,
                 Err(actual) => cur = actual,
