@@ -344,10 +344,11 @@ impl Builder {
     /// Makes every worker keep a histogram of schedule latencies: the time from a task's
     /// wake-up (or spawn) until a worker starts polling it, read with
     /// [`RuntimeMetrics::schedule_latency_histogram_bucket_count`]. Costs a clock read
-    /// per schedule and one per poll; the time is kept in 8 bytes every multi-thread task
-    /// has anyway. Multi-thread flavor only: a current-thread task has no such word, and
-    /// [`build`](Self::build) refuses the option there rather than make every task 8
-    /// bytes larger. Buckets as for the poll-time histogram. Default: off.
+    /// per schedule and one per poll. On the multi-thread flavor the time is kept in 8
+    /// bytes every task there has anyway; a current-thread task has no such word, so that
+    /// flavor keeps the times in a queue beside its run queue and one beside its injector
+    /// (8 bytes per queued task while queued). Buckets as for the poll-time histogram.
+    /// Default: off.
     ///
     /// [`RuntimeMetrics::schedule_latency_histogram_bucket_count`]: crate::runtime::RuntimeMetrics::schedule_latency_histogram_bucket_count
     pub fn enable_metrics_schedule_latency_histogram(&mut self) -> &mut Self {
@@ -381,12 +382,6 @@ impl Builder {
         }
         let schedule_latency = kept(self.schedule_latency_histogram);
         if let Some(layout) = schedule_latency {
-            if self.flavor == RuntimeFlavor::CurrentThread {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "enable_metrics_schedule_latency_histogram: the current-thread flavor keeps no per-task word for the schedule time (use the multi-thread flavor)",
-                ));
-            }
             layout
                 .check()
                 .map_err(|why| invalid("metrics_schedule_latency_histogram_configuration", why))?;
@@ -407,8 +402,7 @@ impl Builder {
     /// the building thread may not run on, or for a worker affinity on the current-thread
     /// flavor, for ring sizes or an SQPOLL idle time out of range or set with the epoll
     /// driver, or for a histogram configuration `metrics_*_histogram_configuration`
-    /// refuses; `Unsupported` for the schedule-latency histogram on the current-thread
-    /// flavor.
+    /// refuses.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = self.worker_threads.unwrap_or_else(default_workers);
         let metrics = self.metrics_config()?;

@@ -16,6 +16,12 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+/// Nanoseconds from `epoch` to now (saturating): the schedule-latency histogram's stamps
+/// are kept in this unit, against the epoch the scheduler takes when it is built.
+pub(crate) fn nanos_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Which histograms the workers keep (`Builder::enable_metrics_*_histogram`), with their
 /// bucket layouts; `None`: not kept, and nothing is timed for it.
 #[derive(Clone, Copy, Debug, Default)]

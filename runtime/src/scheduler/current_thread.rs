@@ -17,6 +17,11 @@
 //! the core completes only under the core), any other to the shared, locked list; the
 //! task's `UNSYNC_OWNED` state bit says which one to release it from.
 //!
+//! With a schedule-latency histogram, the run queue and the injector each keep a second
+//! queue, of when each task was queued (this flavor's task cells have no spare word for
+//! it, unlike the multi-thread flavor's); the run loop takes a task's time with the task.
+//! Without one, both stay empty.
+//!
 //! Shutdown (the runtime dropped): close the injector and both owned lists, cancel every
 //! task (dropping its future on this thread, in the runtime context), and drop what is
 //! queued. Only `Runtime::block_on`, which borrows the runtime, takes the core, so the core
@@ -29,7 +34,7 @@ use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
 use crate::runtime::config::Config;
 use crate::runtime::context;
-use crate::runtime::metrics::{Stats, WorkerMetrics};
+use crate::runtime::metrics::{nanos_since, Stats, WorkerMetrics};
 use crate::scheduler::{self, inject::Inject};
 use crate::task::list::{Bind, OwnedTasks, UnsyncOwnedTasks};
 use crate::task::{JoinHandle, Notified, Schedule, Task};
@@ -79,6 +84,11 @@ pub(crate) struct Shared {
 
 struct Core {
     tasks: VecDeque<TaskRef>,
+    /// When each task of `tasks` was queued, in ns after `schedule_epoch`, in step with
+    /// `tasks`; empty unless the runtime keeps a schedule-latency histogram.
+    stamps: VecDeque<u64>,
+    /// Set when the runtime keeps a schedule-latency histogram: the stamps' zero.
+    schedule_epoch: Option<Instant>,
     /// Tasks spawned by the core's holder (see the module docs).
     owned: UnsyncOwnedTasks<Arc<Handle>>,
     tick: u32,
@@ -122,9 +132,10 @@ impl CurrentThread {
         let (mut drivers, driver_handle) =
             driver::build(1, config.io_driver, config.io_uring, clock)?;
         let driver = drivers.pop().expect("one driver");
+        let schedule_epoch = config.metrics.schedule_latency.map(|_| Instant::now());
         let handle = Arc::new(Handle {
             shared: Shared {
-                inject: Inject::new(),
+                inject: Inject::stamped(schedule_epoch),
                 owned: OwnedTasks::new(1),
                 metrics: WorkerMetrics::new(&config.metrics),
                 woken: AtomicBool::new(false),
@@ -140,6 +151,8 @@ impl CurrentThread {
         });
         let core = Box::new(Core {
             tasks: VecDeque::with_capacity(64),
+            stamps: VecDeque::new(),
+            schedule_epoch,
             owned: UnsyncOwnedTasks::new(),
             tick: 0,
             driver: Some(driver),
@@ -249,7 +262,10 @@ impl CurrentThread {
             };
             ct.shutdown_core_list();
             let queued: Vec<TaskRef> = match ct.core.borrow_mut().as_mut() {
-                Some(core) => core.tasks.drain(..).collect(),
+                Some(core) => {
+                    core.stamps.clear();
+                    core.tasks.drain(..).collect()
+                }
                 None => Vec::new(),
             };
             drop(queued);
@@ -292,7 +308,10 @@ impl Context {
                 let mut core = self.core.borrow_mut();
                 let core = core.as_mut().expect("core present while driving");
                 core.tick = core.tick.wrapping_add(1);
-                let task = core.next_task(handle);
+                let task = match core.schedule_epoch {
+                    None => core.next_task(handle),
+                    Some(epoch) => core.next_task_measured(handle, epoch),
+                };
                 if task.is_some() {
                     core.stats.polls += 1;
                 }
@@ -386,7 +405,7 @@ impl Context {
         shared.core_spawned.store(core.owned.spawned(), Relaxed);
         match bound {
             Bind::Bound(join, notified) => {
-                core.tasks.push_back(notified);
+                core.push(notified);
                 Ok(join)
             }
             Bind::Closed(join, rejected) => {
@@ -441,7 +460,7 @@ impl Context {
         match self.core.try_borrow_mut() {
             Ok(mut core) => match core.as_mut() {
                 Some(core) => {
-                    core.tasks.push_back(task);
+                    core.push(task);
                     Ok(())
                 }
                 None => Err(task),
@@ -452,6 +471,39 @@ impl Context {
 }
 
 impl Core {
+    /// Queues `task` at the back of the run queue (with its time, if the runtime keeps a
+    /// schedule-latency histogram).
+    #[inline]
+    fn push(&mut self, task: TaskRef) {
+        if let Some(epoch) = self.schedule_epoch {
+            self.stamps.push_back(nanos_since(epoch));
+        }
+        self.tasks.push_back(task);
+    }
+
+    /// [`next_task`](Self::next_task), counting in the schedule-latency histogram how long
+    /// the task waited since it was queued.
+    #[inline(never)]
+    fn next_task_measured(&mut self, handle: &Handle, epoch: Instant) -> Option<TaskRef> {
+        let local = |core: &mut Core| {
+            let task = core.tasks.pop_front()?;
+            Some((task, core.stamps.pop_front()))
+        };
+        let (task, at) = if self
+            .tick
+            .is_multiple_of(handle.config.global_queue_interval)
+        {
+            handle.shared.inject.pop_stamped().or_else(|| local(self))
+        } else {
+            local(self).or_else(|| handle.shared.inject.pop_stamped())
+        }?;
+        if let Some(at) = at {
+            self.stats
+                .record_schedule_latency(nanos_since(epoch).saturating_sub(at));
+        }
+        Some(task)
+    }
+
     fn next_task(&mut self, handle: &Handle) -> Option<TaskRef> {
         if self
             .tick

@@ -8,14 +8,21 @@
 //! kept in an atomic so workers can skip the lock when the injector is empty, which is the
 //! common case. Once closed (shutdown), pushes drop the task's `Notified` reference instead
 //! of queueing it; the task itself is cancelled through the owned list.
+//!
+//! A current-thread runtime that keeps a schedule-latency histogram has no spare word in
+//! its task cells for the schedule time, so its injector keeps a second ring beside the
+//! first, of when each entry was queued ([`Inject::stamped`]); the two change together,
+//! under the lock. Other injectors keep that ring empty and pay one untaken branch.
 
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
+use crate::runtime::metrics::nanos_since;
 use crate::task::core::Header;
 use crate::task::Notified;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+use std::time::Instant;
 
 /// Slots an emptied ring keeps; a larger one is shrunk to this when it empties, so a burst
 /// of remote spawns does not hold its peak memory for the runtime's life.
@@ -24,12 +31,17 @@ const RETAINED: usize = 1024;
 pub(crate) struct Inject<S: 'static> {
     synced: Mutex<Synced>,
     len: AtomicUsize,
+    /// Set when the injector stamps its entries: the instant the stamps count from.
+    epoch: Option<Instant>,
     _scheduler: PhantomData<S>,
 }
 
 struct Synced {
     /// Each entry is one `Notified` reference, owned by the injector.
     queue: VecDeque<NonNull<Header>>,
+    /// When each entry of `queue` was queued, in ns after `Inject::epoch`, in the same
+    /// order; as long as `queue` if the injector stamps, else empty.
+    stamps: VecDeque<u64>,
     closed: bool,
 }
 
@@ -39,12 +51,20 @@ unsafe impl Send for Synced {}
 
 impl<S: 'static> Inject<S> {
     pub(crate) fn new() -> Inject<S> {
+        Inject::stamped(None)
+    }
+
+    /// An injector that, given an `epoch`, records when each task was queued (ns after
+    /// `epoch`) for [`pop_stamped`](Self::pop_stamped); with `None`, the same as `new`.
+    pub(crate) fn stamped(epoch: Option<Instant>) -> Inject<S> {
         Inject {
             synced: Mutex::new(Synced {
                 queue: VecDeque::new(),
+                stamps: VecDeque::new(),
                 closed: false,
             }),
             len: AtomicUsize::new(0),
+            epoch,
             _scheduler: PhantomData,
         }
     }
@@ -66,12 +86,16 @@ impl<S: 'static> Inject<S> {
 
     /// Queues one task (dropped if closed).
     pub(crate) fn push(&self, task: Notified<S>) {
+        let now = self.epoch.map(nanos_since);
         let mut synced = lock(&self.synced);
         if synced.closed {
             drop(synced);
             return drop(task);
         }
         synced.queue.push_back(task.into_raw());
+        if let Some(now) = now {
+            synced.stamps.push_back(now);
+        }
         self.publish_len(&synced);
     }
 
@@ -83,6 +107,10 @@ impl<S: 'static> Inject<S> {
             return tasks.for_each(drop);
         }
         synced.queue.extend(tasks.map(Notified::into_raw));
+        if let Some(epoch) = self.epoch {
+            let len = synced.queue.len();
+            synced.stamps.resize(len, nanos_since(epoch));
+        }
         self.publish_len(&synced);
     }
 
@@ -97,6 +125,21 @@ impl<S: 'static> Inject<S> {
         let mut task = None;
         self.pop_n(1, |t| task = Some(t));
         task
+    }
+
+    /// Pops the oldest task with the time it was queued (ns after the epoch given to
+    /// [`stamped`](Self::stamped); `None` if the injector does not stamp).
+    pub(crate) fn pop_stamped(&self) -> Option<(Notified<S>, Option<u64>)> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut synced = lock(&self.synced);
+        let ptr = synced.queue.pop_front()?;
+        let at = synced.stamps.pop_front();
+        Self::popped(&mut synced);
+        self.publish_len(&synced);
+        // SAFETY: the entry is a Notified reference the injector owned; now the caller's.
+        Some((unsafe { Notified::from_raw(ptr) }, at))
     }
 
     /// Takes up to `n` of the oldest tasks, handing each to `each` in order, under the
@@ -114,6 +157,9 @@ impl<S: 'static> Inject<S> {
             // SAFETY: each entry is a Notified reference the injector owned; now `each`'s.
             each(unsafe { Notified::from_raw(ptr) });
         }
+        if self.epoch.is_some() {
+            synced.stamps.drain(..n);
+        }
         Self::popped(&mut synced);
         self.publish_len(&synced);
         n
@@ -123,6 +169,7 @@ impl<S: 'static> Inject<S> {
     fn popped(synced: &mut Synced) {
         if synced.queue.is_empty() && synced.queue.capacity() > RETAINED {
             synced.queue.shrink_to(RETAINED);
+            synced.stamps.shrink_to(RETAINED);
         }
     }
 }
@@ -241,6 +288,51 @@ mod tests {
             0,
             "no task may be freed while referenced"
         );
+    }
+
+    #[test]
+    fn a_stamped_injector_keeps_each_entry_with_the_time_it_was_queued() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let epoch = Instant::now();
+        let inject = Inject::<Unscheduled>::stamped(Some(epoch));
+        let Tasks {
+            notified,
+            ids,
+            held: _held,
+        } = tasks(5, &drops);
+        let gap = std::time::Duration::from_millis(2);
+        let mut notified = notified.into_iter();
+        inject.push(notified.next().unwrap());
+        std::thread::sleep(gap);
+        let batch_after = nanos_since(epoch);
+        inject.push_batch(notified.by_ref().take(3));
+        std::thread::sleep(gap);
+        let last_after = nanos_since(epoch);
+        inject.push(notified.next().unwrap());
+
+        let (first, at) = inject.pop_stamped().unwrap();
+        assert_eq!(id(&first), ids[0]);
+        assert!(at.unwrap() < batch_after);
+        // Entries taken without their stamps take their stamps with them.
+        assert_eq!(inject.pop_n(2, drop), 2);
+        let (third, at) = inject.pop_stamped().unwrap();
+        assert_eq!(id(&third), ids[3]);
+        let at = at.unwrap();
+        assert!((batch_after..last_after).contains(&at), "{at}");
+        let (last, at) = inject.pop_stamped().unwrap();
+        assert_eq!(id(&last), ids[4]);
+        assert!(at.unwrap() >= last_after);
+        assert!(inject.pop_stamped().is_none());
+
+        let plain = Inject::<Unscheduled>::new();
+        let Tasks {
+            notified,
+            held: _held2,
+            ..
+        } = tasks(1, &drops);
+        plain.push_batch(notified.into_iter());
+        let (_, at) = plain.pop_stamped().unwrap();
+        assert_eq!(at, None);
     }
 
     #[test]

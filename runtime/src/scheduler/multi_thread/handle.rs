@@ -148,8 +148,9 @@ impl Handle {
 /// Records in `task`'s margin when it was scheduled (the schedule-latency histogram).
 #[cold]
 fn stamp(epoch: std::time::Instant, task: &Notified<Arc<Handle>>) {
-    let nanos = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    task.0.extra().set_scheduled_at(nanos);
+    task.0
+        .extra()
+        .set_scheduled_at(crate::runtime::metrics::nanos_since(epoch));
 }
 
 impl Schedule for Arc<Handle> {

@@ -489,7 +489,7 @@ impl Context {
                 if let (Some(epoch), Some(at)) =
                     (self.shared().schedule_epoch, task.0.extra().scheduled_at())
                 {
-                    let now = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    let now = crate::runtime::metrics::nanos_since(epoch);
                     core.stats.record_schedule_latency(now.saturating_sub(at));
                 }
             }
