@@ -34,7 +34,7 @@ use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
 use crate::runtime::config::Config;
 use crate::runtime::context;
-use crate::runtime::metrics::{nanos_since, Stats, WorkerMetrics};
+use crate::runtime::metrics::{ScheduleStamps, Stats, WorkerMetrics};
 use crate::scheduler::{self, inject::Inject};
 use crate::task::list::{Bind, OwnedTasks, UnsyncOwnedTasks};
 use crate::task::{JoinHandle, Notified, Schedule, Task};
@@ -84,16 +84,14 @@ pub(crate) struct Shared {
 
 struct Core {
     tasks: VecDeque<TaskRef>,
-    /// When each task of `tasks` was queued, in ns after `schedule_epoch`, in step with
-    /// `tasks`; empty unless the runtime keeps a schedule-latency histogram.
-    stamps: VecDeque<u64>,
-    /// Set when the runtime keeps a schedule-latency histogram: the stamps' zero.
-    schedule_epoch: Option<Instant>,
     /// Tasks spawned by the core's holder (see the module docs).
     owned: UnsyncOwnedTasks<Arc<Handle>>,
     tick: u32,
     driver: Option<Driver>,
     stats: Stats,
+    /// When each task of `tasks` was queued, in step with `tasks`, if the runtime keeps a
+    /// schedule-latency histogram.
+    stamps: Option<Box<ScheduleStamps>>,
 }
 
 /// The driving thread's scheduler context.
@@ -151,12 +149,11 @@ impl CurrentThread {
         });
         let core = Box::new(Core {
             tasks: VecDeque::with_capacity(64),
-            stamps: VecDeque::new(),
-            schedule_epoch,
             owned: UnsyncOwnedTasks::new(),
             tick: 0,
             driver: Some(driver),
             stats: Stats::new(&handle.config.metrics),
+            stamps: schedule_epoch.map(ScheduleStamps::new),
         });
         let scheduler = CurrentThread {
             core: Mutex::new(Some(core)),
@@ -263,7 +260,9 @@ impl CurrentThread {
             ct.shutdown_core_list();
             let queued: Vec<TaskRef> = match ct.core.borrow_mut().as_mut() {
                 Some(core) => {
-                    core.stamps.clear();
+                    if let Some(stamps) = &mut core.stamps {
+                        stamps.clear(0);
+                    }
                     core.tasks.drain(..).collect()
                 }
                 None => Vec::new(),
@@ -288,29 +287,41 @@ impl Context {
         let waker = Waker::from(Arc::new(BlockOnWaker(handle.clone())));
         let mut cx = std::task::Context::from_waker(&waker);
         handle.shared.woken.store(true, Release);
+        // Fixed for the core's life: the loop without the histogram has no code for it.
+        let measured = self
+            .core
+            .borrow()
+            .as_ref()
+            .is_some_and(|core| core.stamps.is_some());
         loop {
             if handle.shared.woken.swap(false, AcqRel) {
                 if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return out;
                 }
             }
-            self.run_tasks();
+            if measured {
+                self.run_tasks::<true>();
+            } else {
+                self.run_tasks::<false>();
+            }
         }
     }
 
     /// Runs up to `event_interval` tasks (even if the `block_on` future was woken
     /// meanwhile, so a future that keeps yielding cannot starve the tasks); parks if there
     /// are none and the `block_on` future was not woken.
-    fn run_tasks(&self) {
+    /// `MEASURED`: the runtime keeps a schedule-latency histogram.
+    fn run_tasks<const MEASURED: bool>(&self) {
         let handle = &self.handle;
         for _ in 0..handle.config.event_interval {
             let task = {
                 let mut core = self.core.borrow_mut();
                 let core = core.as_mut().expect("core present while driving");
                 core.tick = core.tick.wrapping_add(1);
-                let task = match core.schedule_epoch {
-                    None => core.next_task(handle),
-                    Some(epoch) => core.next_task_measured(handle, epoch),
+                let task = if MEASURED {
+                    core.next_task_measured(handle)
+                } else {
+                    core.next_task(handle)
                 };
                 if task.is_some() {
                     core.stats.polls += 1;
@@ -475,19 +486,29 @@ impl Core {
     /// schedule-latency histogram).
     #[inline]
     fn push(&mut self, task: TaskRef) {
-        if let Some(epoch) = self.schedule_epoch {
-            self.stamps.push_back(nanos_since(epoch));
+        if self.stamps.is_some() {
+            self.stamp_one();
         }
         self.tasks.push_back(task);
+    }
+
+    /// Out of line, so that a runtime without the histogram pays a test of a pointer per
+    /// push and nothing more.
+    #[cold]
+    #[inline(never)]
+    fn stamp_one(&mut self) {
+        if let Some(stamps) = &mut self.stamps {
+            stamps.push_now(1);
+        }
     }
 
     /// [`next_task`](Self::next_task), counting in the schedule-latency histogram how long
     /// the task waited since it was queued.
     #[inline(never)]
-    fn next_task_measured(&mut self, handle: &Handle, epoch: Instant) -> Option<TaskRef> {
+    fn next_task_measured(&mut self, handle: &Handle) -> Option<TaskRef> {
         let local = |core: &mut Core| {
             let task = core.tasks.pop_front()?;
-            Some((task, core.stamps.pop_front()))
+            Some((task, core.stamps.as_mut().and_then(|s| s.pop())))
         };
         let (task, at) = if self
             .tick
@@ -497,13 +518,13 @@ impl Core {
         } else {
             local(self).or_else(|| handle.shared.inject.pop_stamped())
         }?;
-        if let Some(at) = at {
-            self.stats
-                .record_schedule_latency(nanos_since(epoch).saturating_sub(at));
+        if let (Some(at), Some(stamps)) = (at, &self.stamps) {
+            self.stats.record_schedule_latency(stamps.waited(at));
         }
         Some(task)
     }
 
+    #[inline(always)]
     fn next_task(&mut self, handle: &Handle) -> Option<TaskRef> {
         if self
             .tick

@@ -16,7 +16,7 @@
 
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
-use crate::runtime::metrics::nanos_since;
+use crate::runtime::metrics::ScheduleStamps;
 use crate::task::core::Header;
 use crate::task::Notified;
 use std::collections::VecDeque;
@@ -31,17 +31,14 @@ const RETAINED: usize = 1024;
 pub(crate) struct Inject<S: 'static> {
     synced: Mutex<Synced>,
     len: AtomicUsize,
-    /// Set when the injector stamps its entries: the instant the stamps count from.
-    epoch: Option<Instant>,
     _scheduler: PhantomData<S>,
 }
 
 struct Synced {
     /// Each entry is one `Notified` reference, owned by the injector.
     queue: VecDeque<NonNull<Header>>,
-    /// When each entry of `queue` was queued, in ns after `Inject::epoch`, in the same
-    /// order; as long as `queue` if the injector stamps, else empty.
-    stamps: VecDeque<u64>,
+    /// When each entry of `queue` was queued, in the same order, if the injector stamps.
+    stamps: Option<Box<ScheduleStamps>>,
     closed: bool,
 }
 
@@ -60,11 +57,10 @@ impl<S: 'static> Inject<S> {
         Inject {
             synced: Mutex::new(Synced {
                 queue: VecDeque::new(),
-                stamps: VecDeque::new(),
+                stamps: epoch.map(ScheduleStamps::new),
                 closed: false,
             }),
             len: AtomicUsize::new(0),
-            epoch,
             _scheduler: PhantomData,
         }
     }
@@ -86,15 +82,14 @@ impl<S: 'static> Inject<S> {
 
     /// Queues one task (dropped if closed).
     pub(crate) fn push(&self, task: Notified<S>) {
-        let now = self.epoch.map(nanos_since);
         let mut synced = lock(&self.synced);
         if synced.closed {
             drop(synced);
             return drop(task);
         }
         synced.queue.push_back(task.into_raw());
-        if let Some(now) = now {
-            synced.stamps.push_back(now);
+        if let Some(stamps) = &mut synced.stamps {
+            stamps.push_now(1);
         }
         self.publish_len(&synced);
     }
@@ -106,10 +101,11 @@ impl<S: 'static> Inject<S> {
             drop(synced);
             return tasks.for_each(drop);
         }
+        let before = synced.queue.len();
         synced.queue.extend(tasks.map(Notified::into_raw));
-        if let Some(epoch) = self.epoch {
-            let len = synced.queue.len();
-            synced.stamps.resize(len, nanos_since(epoch));
+        let added = synced.queue.len() - before;
+        if let Some(stamps) = &mut synced.stamps {
+            stamps.push_now(added);
         }
         self.publish_len(&synced);
     }
@@ -135,7 +131,7 @@ impl<S: 'static> Inject<S> {
         }
         let mut synced = lock(&self.synced);
         let ptr = synced.queue.pop_front()?;
-        let at = synced.stamps.pop_front();
+        let at = synced.stamps.as_mut().and_then(|s| s.pop());
         Self::popped(&mut synced);
         self.publish_len(&synced);
         // SAFETY: the entry is a Notified reference the injector owned; now the caller's.
@@ -157,8 +153,8 @@ impl<S: 'static> Inject<S> {
             // SAFETY: each entry is a Notified reference the injector owned; now `each`'s.
             each(unsafe { Notified::from_raw(ptr) });
         }
-        if self.epoch.is_some() {
-            synced.stamps.drain(..n);
+        if let Some(stamps) = &mut synced.stamps {
+            stamps.drop_oldest(n);
         }
         Self::popped(&mut synced);
         self.publish_len(&synced);
@@ -169,7 +165,9 @@ impl<S: 'static> Inject<S> {
     fn popped(synced: &mut Synced) {
         if synced.queue.is_empty() && synced.queue.capacity() > RETAINED {
             synced.queue.shrink_to(RETAINED);
-            synced.stamps.shrink_to(RETAINED);
+            if let Some(stamps) = &mut synced.stamps {
+                stamps.clear(RETAINED);
+            }
         }
     }
 }
@@ -304,10 +302,10 @@ mod tests {
         let mut notified = notified.into_iter();
         inject.push(notified.next().unwrap());
         std::thread::sleep(gap);
-        let batch_after = nanos_since(epoch);
+        let batch_after = crate::runtime::metrics::nanos_since(epoch);
         inject.push_batch(notified.by_ref().take(3));
         std::thread::sleep(gap);
-        let last_after = nanos_since(epoch);
+        let last_after = crate::runtime::metrics::nanos_since(epoch);
         inject.push(notified.next().unwrap());
 
         let (first, at) = inject.pop_stamped().unwrap();
