@@ -16,7 +16,7 @@
 
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
-use crate::runtime::metrics::ScheduleStamps;
+use crate::scheduler::stamps::ScheduleStamps;
 use crate::task::core::Header;
 use crate::task::Notified;
 use std::collections::VecDeque;
@@ -302,10 +302,10 @@ mod tests {
         let mut notified = notified.into_iter();
         inject.push(notified.next().unwrap());
         std::thread::sleep(gap);
-        let batch_after = crate::runtime::metrics::nanos_since(epoch);
+        let batch_after = crate::scheduler::stamps::nanos_since(epoch);
         inject.push_batch(notified.by_ref().take(3));
         std::thread::sleep(gap);
-        let last_after = crate::runtime::metrics::nanos_since(epoch);
+        let last_after = crate::scheduler::stamps::nanos_since(epoch);
         inject.push(notified.next().unwrap());
 
         let (first, at) = inject.pop_stamped().unwrap();

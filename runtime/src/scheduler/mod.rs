@@ -4,6 +4,7 @@
 pub(crate) mod current_thread;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
+pub(crate) mod stamps;
 
 use crate::blocking;
 use crate::runtime::metrics::WorkerMetrics;

@@ -150,7 +150,7 @@ impl Handle {
 fn stamp(epoch: std::time::Instant, task: &Notified<Arc<Handle>>) {
     task.0
         .extra()
-        .set_scheduled_at(crate::runtime::metrics::nanos_since(epoch));
+        .set_scheduled_at(crate::scheduler::stamps::nanos_since(epoch));
 }
 
 impl Schedule for Arc<Handle> {

@@ -489,7 +489,7 @@ impl Context {
                 if let (Some(epoch), Some(at)) =
                     (self.shared().schedule_epoch, task.0.extra().scheduled_at())
                 {
-                    let now = crate::runtime::metrics::nanos_since(epoch);
+                    let now = crate::scheduler::stamps::nanos_since(epoch);
                     core.stats.record_schedule_latency(now.saturating_sub(at));
                 }
             }
