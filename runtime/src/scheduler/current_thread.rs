@@ -288,12 +288,12 @@ impl Context {
         let waker = Waker::from(Arc::new(BlockOnWaker(handle.clone())));
         let mut cx = std::task::Context::from_waker(&waker);
         handle.shared.woken.store(true, Release);
-        // Fixed for the core's life: the loop without the histogram has no code for it.
+        // Fixed for the core's life: the loop without histograms has no code for them.
         let measured = self
             .core
             .borrow()
             .as_ref()
-            .is_some_and(|core| core.stamps.is_some());
+            .is_some_and(|core| core.stats.keeps_histograms());
         loop {
             if handle.shared.woken.swap(false, AcqRel) {
                 if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
@@ -311,7 +311,7 @@ impl Context {
     /// Runs up to `event_interval` tasks (even if the `block_on` future was woken
     /// meanwhile, so a future that keeps yielding cannot starve the tasks); parks if there
     /// are none and the `block_on` future was not woken.
-    /// `MEASURED`: the runtime keeps a schedule-latency histogram.
+    /// `MEASURED`: the runtime keeps a poll-time or schedule-latency histogram (or both).
     fn run_tasks<const MEASURED: bool>(&self) {
         let handle = &self.handle;
         for _ in 0..handle.config.event_interval {
@@ -327,7 +327,7 @@ impl Context {
                 if task.is_some() {
                     core.stats.polls += 1;
                 }
-                task.map(|task| (task, core.stats.times_polls()))
+                task.map(|task| (task, MEASURED && core.stats.times_polls()))
             };
             match task {
                 Some((task, timed)) => {
@@ -503,8 +503,8 @@ impl Core {
         }
     }
 
-    /// [`next_task`](Self::next_task), counting in the schedule-latency histogram how long
-    /// the task waited since it was queued.
+    /// [`next_task`](Self::next_task), counting in the schedule-latency histogram, if the
+    /// runtime keeps one, how long the task waited since it was queued.
     #[inline(never)]
     fn next_task_measured(&mut self, handle: &Handle) -> Option<TaskRef> {
         let local = |core: &mut Core| {
