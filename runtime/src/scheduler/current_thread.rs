@@ -20,7 +20,7 @@
 //! With a schedule-latency histogram, the run queue and the injector each keep a second
 //! queue, of when each task was queued (this flavor's task cells have no spare word for
 //! it, unlike the multi-thread flavor's); the run loop takes a task's time with the task.
-//! Without one, both stay empty.
+//! Without one, neither queue exists.
 //!
 //! Shutdown (the runtime dropped): close the injector and both owned lists, cancel every
 //! task (dropping its future on this thread, in the runtime context), and drop what is

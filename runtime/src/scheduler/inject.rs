@@ -12,7 +12,7 @@
 //! A current-thread runtime that keeps a schedule-latency histogram has no spare word in
 //! its task cells for the schedule time, so its injector keeps a second ring beside the
 //! first, of when each entry was queued ([`Inject::stamped`]); the two change together,
-//! under the lock. Other injectors keep that ring empty and pay one untaken branch.
+//! under the lock. Other injectors have none (a null pointer, tested under the lock).
 
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::{lock, Mutex};
@@ -126,16 +126,9 @@ impl<S: 'static> Inject<S> {
     /// Pops the oldest task with the time it was queued (ns after the epoch given to
     /// [`stamped`](Self::stamped); `None` if the injector does not stamp).
     pub(crate) fn pop_stamped(&self) -> Option<(Notified<S>, Option<u64>)> {
-        if self.is_empty() {
-            return None;
-        }
-        let mut synced = lock(&self.synced);
-        let ptr = synced.queue.pop_front()?;
-        let at = synced.stamps.as_mut().and_then(|s| s.pop());
-        Self::popped(&mut synced);
-        self.publish_len(&synced);
-        // SAFETY: the entry is a Notified reference the injector owned; now the caller's.
-        Some((unsafe { Notified::from_raw(ptr) }, at))
+        let mut task = None;
+        self.take(1, |t, at| task = Some((t, at)));
+        task
     }
 
     /// Takes up to `n` of the oldest tasks, handing each to `each` in order, under the
@@ -144,20 +137,25 @@ impl<S: 'static> Inject<S> {
     /// buffer on its stack (an extra stack page per worker, counted in
     /// `memory.scheduler_per_worker`).
     pub(crate) fn pop_n(&self, n: usize, mut each: impl FnMut(Notified<S>)) -> usize {
+        self.take(n, |t, _| each(t))
+    }
+
+    /// [`pop_n`](Self::pop_n), handing each task with its stamp (`None` if the injector
+    /// does not stamp): the one path every pop takes.
+    fn take(&self, n: usize, mut each: impl FnMut(Notified<S>, Option<u64>)) -> usize {
         if n == 0 || self.is_empty() {
             return 0;
         }
         let mut synced = lock(&self.synced);
+        let synced = &mut *synced;
         let n = n.min(synced.queue.len());
         for ptr in synced.queue.drain(..n) {
+            let at = synced.stamps.as_mut().and_then(|s| s.pop());
             // SAFETY: each entry is a Notified reference the injector owned; now `each`'s.
-            each(unsafe { Notified::from_raw(ptr) });
+            each(unsafe { Notified::from_raw(ptr) }, at);
         }
-        if let Some(stamps) = &mut synced.stamps {
-            stamps.drop_oldest(n);
-        }
-        Self::popped(&mut synced);
-        self.publish_len(&synced);
+        Self::popped(synced);
+        self.publish_len(synced);
         n
     }
 
@@ -311,7 +309,7 @@ mod tests {
         let (first, at) = inject.pop_stamped().unwrap();
         assert_eq!(id(&first), ids[0]);
         assert!(at.unwrap() < batch_after);
-        // Entries taken without their stamps take their stamps with them.
+        // Entries taken by `pop_n`, which hands out no stamps, take theirs with them.
         assert_eq!(inject.pop_n(2, drop), 2);
         let (third, at) = inject.pop_stamped().unwrap();
         assert_eq!(id(&third), ids[3]);

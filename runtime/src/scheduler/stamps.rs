@@ -11,6 +11,12 @@ pub(crate) fn nanos_since(epoch: Instant) -> u64 {
     u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// Nanoseconds a task stamped `at` (ns after `epoch`) has waited until now: the figure
+/// the schedule-latency histogram counts.
+pub(crate) fn waited_since(epoch: Instant, at: u64) -> u64 {
+    nanos_since(epoch).saturating_sub(at)
+}
+
 /// When each task of a queue was queued, in ns after `epoch`, oldest first: kept beside a
 /// run queue or an injector whose tasks have no word of their own for it (the
 /// current-thread flavor's, with a schedule-latency histogram). Boxed where it is kept, so
@@ -22,6 +28,7 @@ pub(crate) struct ScheduleStamps {
 }
 
 impl ScheduleStamps {
+    /// An empty queue whose stamps count from `epoch`.
     pub(crate) fn new(epoch: Instant) -> Box<ScheduleStamps> {
         Box::new(ScheduleStamps {
             epoch,
@@ -40,12 +47,6 @@ impl ScheduleStamps {
         self.queue.pop_front()
     }
 
-    /// Drops the `n` oldest stamps (or all, if fewer).
-    pub(crate) fn drop_oldest(&mut self, n: usize) {
-        let n = n.min(self.queue.len());
-        self.queue.drain(..n);
-    }
-
     /// Drops every stamp and, past `retained` slots, the memory.
     pub(crate) fn clear(&mut self, retained: usize) {
         self.queue.clear();
@@ -54,6 +55,6 @@ impl ScheduleStamps {
 
     /// Nanoseconds from the stamp `at` to now.
     pub(crate) fn waited(&self, at: u64) -> u64 {
-        nanos_since(self.epoch).saturating_sub(at)
+        waited_since(self.epoch, at)
     }
 }

@@ -489,8 +489,8 @@ impl Context {
                 if let (Some(epoch), Some(at)) =
                     (self.shared().schedule_epoch, task.0.extra().scheduled_at())
                 {
-                    let now = crate::scheduler::stamps::nanos_since(epoch);
-                    core.stats.record_schedule_latency(now.saturating_sub(at));
+                    let waited = crate::scheduler::stamps::waited_since(epoch, at);
+                    core.stats.record_schedule_latency(waited);
                 }
             }
             core.stats.times_polls()
