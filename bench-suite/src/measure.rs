@@ -1,10 +1,10 @@
 //! The measurement engine: warm-up, then interleaved rounds of paired samples.
 //!
 //! Method, from `../shared/METHOD.md`: warm every runtime of the run up, then take samples
-//! in rounds; each round runs one sample on each runtime, the order rotated from round to
-//! round (A B C, B C A, C A B, …) so that machine drift and order effects hit every runtime
-//! alike and none always runs first on a warm cache (duet benchmarking, Bulej et al., ICPE
-//! 2020, extended to N sides). Each runtime's ratio to the baseline is computed per round
+//! in rounds; each round runs one sample on each runtime, in an order that changes from round
+//! to round so that machine drift and order effects hit every runtime alike: none always
+//! runs first on a warm cache, and none always runs after the same other runtime
+//! ([`round_order`]); duet benchmarking (Bulej et al., ICPE 2020), extended to N sides. Each runtime's ratio to the baseline is computed per round
 //! from samples of the same round; comparing medians of paired ratios holds up on noisy
 //! machines where absolute times do not (Laaber et al., EMSE 2019). Statistics and
 //! intervals are in [`crate::stats`].
@@ -331,19 +331,55 @@ impl WarmUp {
 /// One side of an interleaved measurement: called once per round (and for warm-up).
 pub type Sampler<'a, S> = Box<dyn FnMut(Phase) -> S + 'a>;
 
-/// The order in which `sides` sides run in round `round`: a rotation starting at
-/// `round % sides`, so over `sides` consecutive rounds each side runs first once.
-pub fn rotation(round: usize, sides: usize) -> impl Iterator<Item = usize> {
-    (0..sides).map(move |i| (round + i) % sides.max(1))
+/// The order in which `sides` sides run in round `round`: row `round % period` of a
+/// Williams design (E. J. Williams, "Experimental designs balanced for the estimation of
+/// residual effects of treatments", Australian Journal of Scientific Research, 1949), whose
+/// `period` is `sides` for an even number of sides and `2 × sides` for an odd one.
+///
+/// Over one period each side runs first equally often *and* each side runs right after
+/// every other side equally often (once per ordered pair with an even count, twice with an
+/// odd one), so what one runtime leaves behind (threads the kernel has placed, sockets
+/// closing, caches) falls on every runtime alike. A plain rotation (A B C, B C A, …) gives
+/// the first of these but not the second: every runtime always follows the same one. Row
+/// `i` is the sequence `0, 1, n-1, 2, n-2, …` plus `i` (mod `n`); the second half of an
+/// odd design runs the first half's rows backwards. What runs last in one round and first
+/// in the next is not balanced.
+pub fn round_order(round: usize, sides: usize) -> impl Iterator<Item = usize> {
+    let n = sides.max(1);
+    let row = round % period(n);
+    let (shift, backwards) = (row % n, row >= n);
+    (0..n).map(move |j| {
+        let j = if backwards { n - 1 - j } else { j };
+        // 0, 1, n-1, 2, n-2, ...: odd positions count up from 1, even ones down from n.
+        let base = if j % 2 == 1 {
+            j.div_ceil(2)
+        } else {
+            (n - j / 2) % n
+        };
+        (base + shift) % n
+    })
 }
 
-/// The rounds a run of `sides` sides makes: `rounds` rounded up to a multiple of `sides`.
+/// The rounds after which [`round_order`]'s orders repeat: `sides` for an even number (and
+/// one side), `2 × sides` for an odd number from three.
+pub fn period(sides: usize) -> usize {
+    match sides {
+        0 | 1 => 1,
+        n if n % 2 == 0 => n,
+        n => 2 * n,
+    }
+}
+
+/// The rounds a run of `sides` sides makes: `rounds` rounded up to a multiple of `sides`,
+/// so that each side runs first equally often. (A whole [`period`] of an odd count is
+/// twice that; the default 30 rounds and the quick run's 10, so rounded, are whole periods for
+/// 2 to 5 sides, and an instruction run's counts carry nothing from one side to the next.)
 pub fn rounds_for(rounds: usize, sides: usize) -> usize {
     rounds.div_ceil(sides.max(1)) * sides.max(1)
 }
 
 /// Warms every sampler up, then runs [`rounds_for`]`(rounds, n)` rounds, each calling every
-/// sampler once in [`rotation`] order. Returns each side's samples, in round order; sample
+/// sampler once in [`round_order`] order. Returns each side's samples, in round order; sample
 /// `i` of every side comes from round `i`.
 ///
 /// # Errors
@@ -360,7 +396,7 @@ pub fn interleave<S, E>(
     let rounds = rounds_for(rounds, n);
     let mut out: Vec<Vec<S>> = (0..n).map(|_| Vec::with_capacity(rounds)).collect();
     for round in 0..rounds {
-        for side in rotation(round, n) {
+        for side in round_order(round, n) {
             out[side].push(samplers[side](Phase::Measure)?);
         }
     }
@@ -396,7 +432,7 @@ mod tests {
     }
 
     #[test]
-    fn rotation_puts_each_of_three_sides_first_equally_often() {
+    fn each_of_three_sides_goes_first_equally_often() {
         let order = RefCell::new(Vec::new());
         let mut sides = vec![
             recorder(&order, 'a'),
@@ -422,6 +458,52 @@ mod tests {
             r.sort_unstable();
             r == ['a', 'b', 'c']
         }));
+    }
+
+    #[test]
+    fn each_side_follows_every_other_equally_often() {
+        for n in 1..=7 {
+            let rows: Vec<Vec<usize>> = (0..period(n))
+                .map(|r| round_order(r, n).collect())
+                .collect();
+            let mut first = vec![0; n];
+            let mut after = vec![vec![0; n]; n];
+            for row in &rows {
+                let mut sorted = row.clone();
+                sorted.sort_unstable();
+                assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "{n} sides: {row:?}");
+                first[row[0]] += 1;
+                for w in row.windows(2) {
+                    after[w[0]][w[1]] += 1;
+                }
+            }
+            assert!(first.iter().all(|&f| f == first[0]), "{n} sides: {first:?}");
+            let times = if n % 2 == 0 { 1 } else { 2 };
+            for (a, row) in after.iter().enumerate() {
+                for (b, &count) in row.iter().enumerate() {
+                    let want = if a == b || n == 1 { 0 } else { times };
+                    assert_eq!(count, want, "{n} sides: {b} after {a} in {rows:?}");
+                }
+            }
+        }
+        // The period's orders repeat.
+        assert!(round_order(10, 5).eq(round_order(0, 5)));
+        // Five runtimes as a run lists them: zokio no longer always follows compio.
+        let mut before_zokio: Vec<usize> = (0..10)
+            .map(|r| {
+                let row: Vec<usize> = round_order(r, 5).collect();
+                let at = row.iter().position(|&s| s == 0).expect("zokio runs");
+                if at == 0 {
+                    usize::MAX
+                } else {
+                    row[at - 1]
+                }
+            })
+            .filter(|&s| s != usize::MAX)
+            .collect();
+        before_zokio.sort_unstable();
+        before_zokio.dedup();
+        assert_eq!(before_zokio, [1, 2, 3, 4]);
     }
 
     #[test]
