@@ -14,6 +14,8 @@ pub const ECHO_CONNECTIONS: usize = 64;
 pub const ECHO_ROUNDS: usize = 200;
 /// Round trips per round in `latency.tcp_echo`.
 pub const ECHO_LATENCY_PER_ROUND: usize = 3_200;
+/// Bytes per message in `latency.tcp_echo_contended`.
+pub const CONTENDED_BYTES: usize = 4096;
 /// Reads per sample, concurrent tasks and read size in `sched.io_ops`.
 pub const IO_READS: usize = 20_000;
 /// Tasks issuing reads in `sched.io_ops`.
@@ -158,6 +160,20 @@ fn echo_latency_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     Ok(Outcome { points })
 }
 
+/// `latency.tcp_echo_contended`: 4 KiB echoes while a spinning thread takes a core.
+fn echo_contended_outcome(ctx: &Ctx) -> Result<Outcome, String> {
+    use crate::workloads::io::{tcp_echo_latency, with_spinning_thread};
+    struct Body;
+    impl HistogramBody for Body {
+        fn run<R: Runtime>(&self, rt: &R, n: usize) -> hdrhistogram::Histogram<u64> {
+            with_spinning_thread(|| tcp_echo_latency(rt, ECHO_CONNECTIONS, CONTENDED_BYTES, n))
+        }
+    }
+    let mut p = strategy::histograms(ctx, ECHO_LATENCY_PER_ROUND, &Body)?;
+    p.params = vec![("bytes", CONTENDED_BYTES.into())];
+    Ok(Outcome { points: vec![p] })
+}
+
 /// `net.tcp_echo`: one point per message size.
 fn echo_outcome(ctx: &Ctx) -> Result<Outcome, String> {
     let sweep = sweep_rate!(split ctx, bytes: usize = crate::workloads::io::ECHO_SIZES, |rt, b| crate::workloads::io::tcp_echo(rt, ctx.share(ECHO_CONNECTIONS), b, ECHO_ROUNDS));
@@ -247,6 +263,17 @@ pub(super) fn io() -> Vec<Workload> {
             needs: &[Cap::MultiThread, Cap::Tcp],
             description: "round-trip time of 64 B, then 4 KiB, echoes over 64 connections on 127.0.0.1; samples are per-round p50s, percentiles over all round trips",
             run: echo_latency_outcome,
+        },
+        Workload {
+            name: "latency.tcp_echo_contended",
+            unit: "ns",
+            params: &[("connections", N(ECHO_CONNECTIONS)), ("bytes", N(CONTENDED_BYTES)), ("read_buffer", N(crate::workloads::io::ECHO_READ_BUFFER)), ("round_trips_per_round", N(ECHO_LATENCY_PER_ROUND)), ("peers", T("same runtime")), ("competing_threads", T("1, spinning, outside the runtime")), ("warm_up", T("1 exchange per connection, not recorded"))],
+            claims: &[],
+            figure: Figure::LowerIsBetter,
+            multi_thread: true,
+            needs: &[Cap::MultiThread, Cap::Tcp],
+            description: "latency.tcp_echo with 4 KiB messages while a thread of the same process spins on a CPU for the whole round: with 2 workers on 2 cores, the kernel deschedules a worker for a time slice (a few ms) now and then, and the tail shows what the runtime does meanwhile with the work and the sockets that worker holds; a thread-per-core runtime runs on one thread beside the spinner",
+            run: echo_contended_outcome,
         },
         Workload {
             name: "sched.io_ops",

@@ -130,6 +130,41 @@ pub fn tcp_echo_latency<R: Runtime>(
     })
 }
 
+/// Runs `f` while another thread of this process spins on a CPU (a busy neighbour: on a
+/// machine with as many cores as the runtime has workers, the kernel now and then
+/// deschedules a worker for a time slice of a few ms). The thread starts before `f` and is
+/// stopped and joined after it.
+pub fn with_spinning_thread<T>(f: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinner = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("zbench-spinner".into())
+            .spawn(move || {
+                let mut spins = 0u64;
+                while !stop.load(Relaxed) {
+                    spins = std::hint::black_box(spins.wrapping_add(1));
+                }
+            })
+            .expect("spawn the spinning thread")
+    };
+    /// Stops the spinner even if `f` panics.
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Relaxed);
+        }
+    }
+    let out = {
+        let _stop = Stop(stop);
+        f()
+    };
+    spinner.join().expect("the spinning thread does not panic");
+    out
+}
+
 /// A temporary file of `len` bytes, removed on drop.
 #[derive(Debug)]
 pub struct TempFile {
@@ -531,6 +566,17 @@ pub fn zokio_batch(
 mod tests {
     use super::*;
     use crate::rt::{Tokio, Zokio};
+
+    #[test]
+    fn the_spinning_thread_runs_during_the_call_and_stops_after() {
+        let before = std::fs::read_dir("/proc/self/task").unwrap().count();
+        let during = with_spinning_thread(|| std::fs::read_dir("/proc/self/task").unwrap().count());
+        assert_eq!(during, before + 1);
+        assert_eq!(
+            std::fs::read_dir("/proc/self/task").unwrap().count(),
+            before
+        );
+    }
 
     #[test]
     fn echo_and_reads_complete_on_both() {
