@@ -665,3 +665,86 @@ fn many_tasks_accept_on_one_listener() {
         });
     }
 }
+
+/// On epoll, a socket whose worker has stopped polling (here it is stuck in one long poll,
+/// as a worker descheduled by the kernel would be) is served by a busy sibling: its read
+/// completes while that worker is still stuck; and a task queued on the stuck worker is
+/// taken by the sibling meanwhile, although the sibling never runs out of work. (On
+/// io_uring a socket's poll completions are task work of the worker that armed them: the
+/// read waits there; the queue is taken on both drivers.)
+#[test]
+fn a_stuck_workers_socket_and_queue_are_served_by_its_busy_sibling_on_epoll() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::{Arc, OnceLock};
+    use std::time::{Duration, Instant};
+    let rt = zokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .io_driver(zokio::runtime::IoDriver::Epoll)
+        .build()
+        .unwrap();
+    let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = peer.local_addr().unwrap();
+    let stuck = Arc::new(AtomicBool::new(false));
+    let unstuck = Arc::new(AtomicBool::new(false));
+    // Whether the first of the tasks queued on the stuck worker to run did so while that
+    // worker was stuck.
+    let queued = Arc::new(OnceLock::new());
+    let reader = rt.spawn({
+        let (stuck, unstuck) = (stuck.clone(), unstuck.clone());
+        let queued = queued.clone();
+        async move {
+            // Registered with this worker's poller.
+            let stream = TcpStream::connect(addr).await.unwrap();
+            // Keeps the other worker busy while this one is stuck: the idle sibling steals
+            // it from this worker's run queue (the next spawn moves it out of the LIFO
+            // slot), and from then on always has a task to run.
+            drop(zokio::spawn({
+                let unstuck = unstuck.clone();
+                async move {
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    while !unstuck.load(SeqCst) && Instant::now() < deadline {
+                        zokio::task::yield_now().await;
+                    }
+                }
+            }));
+            // Runs next on this worker (its LIFO slot) once the read below waits, queues
+            // two tasks here (the first goes to the run queue, the second to the LIFO slot,
+            // which no other worker may take), and keeps the worker from polling anything
+            // for 2 s.
+            drop(zokio::spawn({
+                let (stuck, unstuck, queued) = (stuck.clone(), unstuck.clone(), queued.clone());
+                async move {
+                    for _ in 0..2 {
+                        let (unstuck, queued) = (unstuck.clone(), queued.clone());
+                        drop(zokio::spawn(async move {
+                            let _ = queued.set(!unstuck.load(SeqCst));
+                        }));
+                    }
+                    stuck.store(true, SeqCst);
+                    std::thread::sleep(Duration::from_secs(2));
+                    unstuck.store(true, SeqCst);
+                }
+            }));
+            let (r, buf) = stream.read_owned(Vec::with_capacity(1)).await;
+            let still_stuck = !unstuck.load(SeqCst);
+            assert_eq!((r.unwrap(), buf.as_slice()), (1, &[9u8][..]));
+            still_stuck
+        }
+    });
+    let (mut conn, _) = peer.accept().unwrap();
+    while !stuck.load(SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::io::Write::write_all(&mut conn, &[9]).unwrap();
+    let served_while_stuck = rt.block_on(reader).unwrap();
+    drop(rt);
+    assert!(
+        served_while_stuck,
+        "the read waited for the stuck worker instead of being served by its sibling"
+    );
+    assert_eq!(
+        queued.get(),
+        Some(&true),
+        "the queued task waited for the stuck worker instead of being stolen"
+    );
+}

@@ -56,6 +56,18 @@
 //! out of tasks polls its own poller before it steals, so tasks keep running where their
 //! sockets are (`io/mod.rs`, with the measured effect).
 //!
+//! Stalled siblings: a worker that the kernel deschedules for a time slice (another
+//! thread wants its CPU) leaves its sockets and its queue unserved, where Tokio's one
+//! shared driver is reaped by whichever worker runs. So a worker, at its maintenance tick
+//! and before it parks, looks at its siblings' pollers: one with sockets whose owner is not
+//! parked and has not polled it for 1 ms is stalled, and the looking worker takes half its
+//! queue and, on epoll, reaps its epoll set (`epoll_pwait2` on another thread's set is
+//! safe; the set's unpark eventfd is left for the owner). On io_uring a socket's poll
+//! completions are task work of the thread that armed them, which no other thread can run,
+//! so only the queue is taken there, and a descheduled worker's sockets wait for it.
+//! zbench's `latency.tcp_echo_contended` (a spinning thread beside 2 workers on 2 cores)
+//! measures what this does to the tail.
+//!
 //! On both, a worker with nothing registered and nothing in flight parks on a condition
 //! variable instead (quicker to wake: measured in zbench's `latency.task_wakeup`), and
 //! registering a socket or submitting an operation moves it to the backend. Under loom (no
@@ -303,6 +315,24 @@ impl Driver {
     /// unpark arrived since the last park or a timer was already due.
     pub(crate) fn park(&mut self) {
         self.park_internal(None);
+    }
+
+    /// Reaps the sockets of sibling workers that have not polled their epoll sets for a
+    /// while (see `IoPark::reap_stalled_siblings`); called by a worker with nothing to
+    /// run, before it parks. Returns the socket events dispatched (their tasks are woken
+    /// onto the caller's queue).
+    pub(crate) fn reap_stalled_siblings(
+        &mut self,
+        handle: &Handle,
+        stalled: impl FnMut(usize),
+    ) -> usize {
+        #[cfg(not(loom))]
+        return self.park.reap_stalled_siblings(&handle.io, stalled);
+        #[cfg(loom)]
+        {
+            let _ = (handle, stalled);
+            0
+        }
     }
 
     /// As [`park`](Self::park), returning after `timeout` at the latest. A zero timeout

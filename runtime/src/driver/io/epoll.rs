@@ -74,12 +74,15 @@ impl Epoll {
     }
 
     /// Waits for at most `timeout` (`None`: until an event) and appends the socket events
-    /// to `out`. Returns whether the wake-up eventfd fired (it is drained).
+    /// to `out`. Returns whether the wake-up eventfd fired; it is drained if `drain_wake`
+    /// (the owner's wait). A sibling worker reaping this set leaves it readable: the
+    /// eventfd is watched level-triggered, so the owner's next wait still sees the unpark.
     pub(crate) fn wait(
         &self,
         scratch: &mut EpollScratch,
         timeout: Option<Duration>,
         out: &mut Vec<Event>,
+        drain_wake: bool,
     ) -> bool {
         let events = &mut scratch.events;
         events.clear();
@@ -148,7 +151,7 @@ impl Epoll {
                 });
             }
         }
-        if woken {
+        if woken && drain_wake {
             let mut buf = 0u64;
             // SAFETY: reads 8 bytes into a live u64 from the non-blocking eventfd.
             unsafe {

@@ -88,6 +88,11 @@ impl IoHandle {
         }
     }
 
+    /// The pollers, in worker order.
+    pub(crate) fn pollers(&self) -> &[Arc<Poller>] {
+        &self.pollers
+    }
+
     fn poller_for(&self, own: Option<usize>) -> &Arc<Poller> {
         &self.pollers[self.poller_index(own)]
     }

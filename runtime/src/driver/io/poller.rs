@@ -10,7 +10,7 @@ use crate::driver::RingConfig;
 use crate::loom::{lock, lock_for_condvar, Condvar, CondvarMutex, Mutex};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -91,7 +91,20 @@ pub(crate) struct Poller {
     lock: CondvarMutex<()>,
     condvar: Condvar,
     shutdown: AtomicBool,
+    /// Waits on this poller by its owner, wrapping: a sibling worker that sees it unchanged
+    /// for [`STALLED_AFTER`] while the owner is not parked treats the owner as stalled
+    /// ([`IoPark::reap_stalled_siblings`]).
+    polls: AtomicU64,
 }
+
+/// How long a poller with sockets may go without a wait by its owner, while the owner is
+/// not parked, before a sibling worker treats the owner as stalled. Below the kernel's
+/// time slice (3-4 ms), the time a worker descheduled in favour of another thread on its
+/// CPU is gone; above the time a busy owner takes between two polls of its own (every
+/// `event_interval` task polls: up to about 0.5 ms in zbench's echo, where each poll makes
+/// system calls). At 200 µs siblings took sockets from busy owners in ordinary runs and
+/// `latency.tcp_echo`'s p99 rose from 0.6-0.9 ms to 1.0-1.3 ms.
+const STALLED_AFTER: Duration = Duration::from_micros(1000);
 
 #[derive(Debug, Default)]
 struct Slab {
@@ -163,6 +176,7 @@ impl Poller {
             lock: CondvarMutex::new(()),
             condvar: Condvar::new(),
             shutdown: AtomicBool::new(false),
+            polls: AtomicU64::new(0),
         })
     }
 
@@ -360,9 +374,12 @@ impl Poller {
     /// dispatches them. Returns the number of socket events and completed operations.
     fn wait(&self, scratch: &mut Scratch, timeout: Option<Duration>) -> usize {
         scratch.events.clear();
+        // Only the owner waits here: one writer, so no read-modify-write.
+        self.polls
+            .store(self.polls.load(Relaxed).wrapping_add(1), Relaxed);
         let ops = match &self.backend {
             Backend::Epoll(e) => {
-                e.wait(&mut scratch.epoll, timeout, &mut scratch.events);
+                e.wait(&mut scratch.epoll, timeout, &mut scratch.events, true);
                 0
             }
             // No ring yet: nothing registered or in flight, nothing to reap (a park with
@@ -383,6 +400,29 @@ impl Poller {
             w.wake();
         }
         n + ops
+    }
+
+    /// A sibling worker's wait on this poller, which its owner has not polled for a while:
+    /// takes the epoll set's ready sockets without sleeping and wakes their tasks (onto the
+    /// caller's run queue), leaving an unpark for the owner. Nothing on io_uring, where a
+    /// socket's poll completions are task work of the thread that armed them and no other
+    /// thread can reap them. Returns the socket events dispatched.
+    fn wait_as_sibling(&self, scratch: &mut Scratch) -> usize {
+        let Backend::Epoll(e) = &self.backend else {
+            return 0;
+        };
+        scratch.events.clear();
+        e.wait(
+            &mut scratch.epoll,
+            Some(Duration::ZERO),
+            &mut scratch.events,
+            false,
+        );
+        let n = self.dispatch(scratch);
+        for w in scratch.wake.drain(..) {
+            w.wake();
+        }
+        n
     }
 
     fn dispatch(&self, scratch: &mut Scratch) -> usize {
@@ -456,6 +496,15 @@ impl Poller {
 pub(crate) struct IoPark {
     poller: Arc<Poller>,
     scratch: Scratch,
+    siblings: Vec<Seen>,
+}
+
+/// What a worker last saw of each sibling poller (by index in `IoHandle`'s list): its
+/// owner's wait count, and when that count was first seen (or the owner last seen parked).
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    polls: u64,
+    since: std::time::Instant,
 }
 
 /// Buffers reused by every wait, so reaping events allocates nothing.
@@ -480,7 +529,53 @@ impl IoPark {
         IoPark {
             poller,
             scratch: Scratch::default(),
+            siblings: Vec::new(),
         }
+    }
+
+    /// Looks for sibling pollers that have sockets or operations but whose owner, not
+    /// parked, has not waited on them for [`STALLED_AFTER`]: the owner is not running
+    /// (descheduled by the kernel in favour of another thread on its CPU) or is busy in one
+    /// long poll. Calls `stalled(index)` for each (its index in [`IoHandle`]'s list, the
+    /// worker's), and on epoll reaps its set, so the tasks its sockets wake run on the
+    /// caller's queue instead of waiting for that worker. On io_uring nothing is reaped
+    /// (see [`Poller::wait_as_sibling`]). Returns the socket events dispatched.
+    ///
+    /// [`IoHandle`]: super::IoHandle
+    pub(crate) fn reap_stalled_siblings(
+        &mut self,
+        io: &super::IoHandle,
+        mut stalled: impl FnMut(usize),
+    ) -> usize {
+        let pollers = io.pollers();
+        if pollers.len() < 2 {
+            return 0;
+        }
+        let now = std::time::Instant::now();
+        if self.siblings.len() != pollers.len() {
+            self.siblings = vec![
+                Seen {
+                    polls: u64::MAX,
+                    since: now
+                };
+                pollers.len()
+            ];
+        }
+        let mut n = 0;
+        for (i, (q, seen)) in pollers.iter().zip(self.siblings.iter_mut()).enumerate() {
+            if Arc::ptr_eq(q, &self.poller) || q.live() == 0 {
+                continue;
+            }
+            let polls = q.polls.load(Relaxed);
+            let parked = matches!(q.state.load(Relaxed), PARKED | PARKED_CONDVAR);
+            if polls != seen.polls || parked {
+                *seen = Seen { polls, since: now };
+            } else if now.duration_since(seen.since) >= STALLED_AFTER {
+                n += q.wait_as_sibling(&mut self.scratch);
+                stalled(i);
+            }
+        }
+        n
     }
 
     /// Whether this worker's poller has sockets registered or operations in flight, so

@@ -418,6 +418,11 @@ impl Context {
                 }
                 continue;
             }
+            // Nothing anywhere: serve the sockets of a sibling that has stopped polling them
+            // (descheduled by the kernel, say; epoll only) before sleeping.
+            if self.reap_stalled_siblings() {
+                continue;
+            }
             self.park();
         }
         self.shutdown_core();
@@ -582,8 +587,15 @@ impl Context {
             return;
         };
         driver.park_timeout(Duration::ZERO);
+        // A sibling that has not polled its I/O for a while is not running: take its
+        // sockets' events (epoll) and half its queue, so a busy worker serves them too.
+        let mut stalled = 0u64;
+        driver.reap_stalled_siblings(&self.handle.driver, |i| stalled |= 1 << (i % 64));
         let mut core = self.core();
         core.driver = Some(driver);
+        if stalled != 0 {
+            core.steal_from_stalled(&self.handle, stalled);
+        }
         // The unpark just consumed may have been shutdown's (sent after the flag was set):
         // read the flag again, or this worker could run out of work and park with nobody
         // left to wake it.
@@ -593,6 +605,18 @@ impl Context {
         if notify {
             self.handle.notify_parked();
         }
+    }
+
+    /// Reaps the epoll sets of siblings that have not polled them for a while (see
+    /// `IoPark::reap_stalled_siblings`), with the driver taken out of the core so the
+    /// woken tasks come to this worker's queue. True if it found socket events.
+    fn reap_stalled_siblings(&self) -> bool {
+        let Some(mut driver) = self.core().driver.take() else {
+            return false;
+        };
+        let events = driver.reap_stalled_siblings(&self.handle.driver, |_| {});
+        self.core().driver = Some(driver);
+        events > 0
     }
 
     /// Parks until woken, between the park and unpark hooks (both run even when the worker
@@ -717,6 +741,25 @@ impl Core {
             inject.push_batch(spilled.into_iter());
         }
         first
+    }
+
+    /// Takes half the queued tasks of each worker in `stalled` (bit `i % 64` for worker
+    /// `i`), which has not polled its I/O for a while (see `Driver::reap_stalled_siblings`):
+    /// they would wait for it otherwise, however busy this worker is.
+    fn steal_from_stalled(&mut self, handle: &Handle, stalled: u64) {
+        let shared = &handle.shared;
+        for (victim, remote) in shared.remotes.iter().enumerate() {
+            if stalled & (1 << (victim % 64)) == 0 {
+                continue;
+            }
+            if let Some((task, stolen)) = remote.steal.steal_into(&mut self.run_queue) {
+                self.stats.steals += stolen as u64;
+                self.stats.steal_operations += 1;
+                if let Err(task) = self.run_queue.push_back_if_room(task) {
+                    shared.inject.push(task);
+                }
+            }
+        }
     }
 
     fn steal_work(&mut self, handle: &Handle, index: usize) -> Option<Task> {
