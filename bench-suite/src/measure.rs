@@ -1,10 +1,11 @@
 //! The measurement engine: warm-up, then interleaved rounds of paired samples.
 //!
 //! Method, from `../shared/METHOD.md`: warm every runtime of the run up, then take samples
-//! in rounds; each round runs one sample on each runtime, in an order that changes from round
-//! to round so that machine drift and order effects hit every runtime alike: none always
-//! runs first on a warm cache, and none always runs after the same other runtime
-//! ([`round_order`]); duet benchmarking (Bulej et al., ICPE 2020), extended to N sides. Each runtime's ratio to the baseline is computed per round
+//! in rounds; each round runs one sample on each runtime, in an order that changes from
+//! round to round so that machine drift and order effects hit every runtime alike: none
+//! always runs first on a warm cache, and none always runs after the same other runtime
+//! ([`round_order`]); duet benchmarking (Bulej et al., ICPE 2020), extended to N sides.
+//! Each runtime's ratio to the baseline is computed per round
 //! from samples of the same round; comparing medians of paired ratios holds up on noisy
 //! machines where absolute times do not (Laaber et al., EMSE 2019). Statistics and
 //! intervals are in [`crate::stats`].
@@ -372,8 +373,9 @@ pub fn period(sides: usize) -> usize {
 
 /// The rounds a run of `sides` sides makes: `rounds` rounded up to a multiple of `sides`,
 /// so that each side runs first equally often. (A whole [`period`] of an odd count is
-/// twice that; the default 30 rounds and the quick run's 10, so rounded, are whole periods for
-/// 2 to 5 sides, and an instruction run's counts carry nothing from one side to the next.)
+/// twice that; the default 30 rounds and the quick run's 10, so rounded, are whole
+/// periods for 2 to 5 sides, and an instruction run's counts carry nothing from one side
+/// to the next.)
 pub fn rounds_for(rounds: usize, sides: usize) -> usize {
     rounds.div_ceil(sides.max(1)) * sides.max(1)
 }

@@ -132,17 +132,22 @@ pub fn tcp_echo_latency<R: Runtime>(
 
 /// Runs `f` while another thread of this process spins on a CPU (a busy neighbour: on a
 /// machine with as many cores as the runtime has workers, the kernel now and then
-/// deschedules a worker for a time slice of a few ms). The thread starts before `f` and is
-/// stopped and joined after it.
+/// deschedules a worker for a time slice of a few ms). The thread, named `zbench-spinner`,
+/// is spinning when `f` starts and is stopped and joined after it, also when `f` panics.
+///
+/// # Panics
+/// If the thread cannot be spawned (the process is out of threads or memory).
 pub fn with_spinning_thread<T>(f: impl FnOnce() -> T) -> T {
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     use std::sync::Arc;
     let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(std::sync::Barrier::new(2));
     let spinner = {
-        let stop = stop.clone();
+        let (stop, started) = (stop.clone(), started.clone());
         std::thread::Builder::new()
             .name("zbench-spinner".into())
             .spawn(move || {
+                started.wait();
                 let mut spins = 0u64;
                 while !stop.load(Relaxed) {
                     spins = std::hint::black_box(spins.wrapping_add(1));
@@ -150,6 +155,8 @@ pub fn with_spinning_thread<T>(f: impl FnOnce() -> T) -> T {
             })
             .expect("spawn the spinning thread")
     };
+    // `f` starts with the thread already spinning.
+    started.wait();
     /// Stops the spinner even if `f` panics.
     struct Stop(Arc<AtomicBool>);
     impl Drop for Stop {
@@ -569,13 +576,16 @@ mod tests {
 
     #[test]
     fn the_spinning_thread_runs_during_the_call_and_stops_after() {
-        let before = std::fs::read_dir("/proc/self/task").unwrap().count();
-        let during = with_spinning_thread(|| std::fs::read_dir("/proc/self/task").unwrap().count());
-        assert_eq!(during, before + 1);
-        assert_eq!(
-            std::fs::read_dir("/proc/self/task").unwrap().count(),
-            before
-        );
+        // By name: other tests of this binary start and stop threads of their own meanwhile.
+        let spinners = || {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .filter(|name| name.trim_end() == "zbench-spinner")
+                .count()
+        };
+        assert_eq!(with_spinning_thread(spinners), 1);
+        assert_eq!(spinners(), 0);
     }
 
     #[test]

@@ -317,10 +317,10 @@ impl Driver {
         self.park_internal(None);
     }
 
-    /// Reaps the sockets of sibling workers that have not polled their epoll sets for a
-    /// while (see `IoPark::reap_stalled_siblings`); called by a worker with nothing to
-    /// run, before it parks. Returns the socket events dispatched (their tasks are woken
-    /// onto the caller's queue).
+    /// Finds the sibling workers that have stopped polling their I/O (see
+    /// `IoPark::reap_stalled_siblings`), calls `stalled(index)` for each, and on epoll
+    /// reaps their sets; called at the maintenance tick and before parking. Returns the
+    /// socket events dispatched (their tasks are woken onto the caller's queue).
     pub(crate) fn reap_stalled_siblings(
         &mut self,
         handle: &Handle,

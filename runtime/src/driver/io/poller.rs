@@ -101,9 +101,8 @@ pub(crate) struct Poller {
 /// not parked, before a sibling worker treats the owner as stalled. Below the kernel's
 /// time slice (3-4 ms), the time a worker descheduled in favour of another thread on its
 /// CPU is gone; above the time a busy owner takes between two polls of its own (every
-/// `event_interval` task polls: up to about 0.5 ms in zbench's echo, where each poll makes
-/// system calls). At 200 µs siblings took sockets from busy owners in ordinary runs and
-/// `latency.tcp_echo`'s p99 rose from 0.6-0.9 ms to 1.0-1.3 ms.
+/// `event_interval` task polls, each of which may make system calls), so that siblings do
+/// not take sockets, and with them their tasks, from owners that are merely busy.
 const STALLED_AFTER: Duration = Duration::from_micros(1000);
 
 #[derive(Debug, Default)]
@@ -418,11 +417,9 @@ impl Poller {
             &mut scratch.events,
             false,
         );
-        let n = self.dispatch(scratch);
-        for w in scratch.wake.drain(..) {
-            w.wake();
-        }
-        n
+        // Readiness wakes its waiters inside `dispatch`; `scratch.wake` holds only the
+        // wakers of io_uring operations.
+        self.dispatch(scratch)
     }
 
     fn dispatch(&self, scratch: &mut Scratch) -> usize {

@@ -589,13 +589,12 @@ impl Context {
         driver.park_timeout(Duration::ZERO);
         // A sibling that has not polled its I/O for a while is not running: take its
         // sockets' events (epoll) and half its queue, so a busy worker serves them too.
-        let mut stalled = 0u64;
-        driver.reap_stalled_siblings(&self.handle.driver, |i| stalled |= 1 << (i % 64));
+        // (The core is not borrowed meanwhile: only the driver is out of it.)
+        driver.reap_stalled_siblings(&self.handle.driver, |victim| {
+            self.core().steal_from_stalled(&self.handle, victim);
+        });
         let mut core = self.core();
         core.driver = Some(driver);
-        if stalled != 0 {
-            core.steal_from_stalled(&self.handle, stalled);
-        }
         // The unpark just consumed may have been shutdown's (sent after the flag was set):
         // read the flag again, or this worker could run out of work and park with nobody
         // left to wake it.
@@ -743,21 +742,16 @@ impl Core {
         first
     }
 
-    /// Takes half the queued tasks of each worker in `stalled` (bit `i % 64` for worker
-    /// `i`), which has not polled its I/O for a while (see `Driver::reap_stalled_siblings`):
-    /// they would wait for it otherwise, however busy this worker is.
-    fn steal_from_stalled(&mut self, handle: &Handle, stalled: u64) {
+    /// Takes half the queued tasks of worker `victim`, which has not polled its I/O for a
+    /// while (see `Driver::reap_stalled_siblings`): they would wait for it otherwise,
+    /// however busy this worker is.
+    fn steal_from_stalled(&mut self, handle: &Handle, victim: usize) {
         let shared = &handle.shared;
-        for (victim, remote) in shared.remotes.iter().enumerate() {
-            if stalled & (1 << (victim % 64)) == 0 {
-                continue;
-            }
-            if let Some((task, stolen)) = remote.steal.steal_into(&mut self.run_queue) {
-                self.stats.steals += stolen as u64;
-                self.stats.steal_operations += 1;
-                if let Err(task) = self.run_queue.push_back_if_room(task) {
-                    shared.inject.push(task);
-                }
+        if let Some((task, stolen)) = shared.remotes[victim].steal.steal_into(&mut self.run_queue) {
+            self.stats.steals += stolen as u64;
+            self.stats.steal_operations += 1;
+            if let Err(task) = self.run_queue.push_back_if_room(task) {
+                shared.inject.push(task);
             }
         }
     }
