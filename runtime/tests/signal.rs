@@ -1,6 +1,8 @@
 //! `signal::unix::signal` and `signal::ctrl_c` on every scheduler flavor and driver.
-//! Each test listens for its own signal numbers: the handlers are process-wide and the
-//! tests of this binary run in parallel.
+//! Each test listens for its own signal numbers, and the tests that raise or receive take
+//! [`serial`]: the handlers and the self-pipe are process-wide, and a listener of one test
+//! that drains the pipe delivers every pending signal, so a drain by a parallel test
+//! between two `raise` calls of another splits deliveries that test expects to coalesce.
 
 #![cfg(not(loom))]
 
@@ -12,6 +14,14 @@ use zokio::signal::unix::{signal, SignalKind};
 mod support;
 use support::flavors;
 
+/// Held by each test that raises or receives signals (see the module docs).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn raise(signum: libc::c_int) {
     // SAFETY: `raise` has no memory preconditions; the signal has a zokio handler by now,
     // so its default action (terminating the process) does not run.
@@ -20,6 +30,7 @@ fn raise(signum: libc::c_int) {
 
 #[test]
 fn a_raised_signal_is_received_on_every_runtime() {
+    let _serial = serial();
     for rt in flavors() {
         rt.block_on(async {
             let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
@@ -31,6 +42,7 @@ fn a_raised_signal_is_received_on_every_runtime() {
 
 #[test]
 fn every_listener_receives_and_deliveries_coalesce() {
+    let _serial = serial();
     for rt in flavors() {
         rt.block_on(async {
             let mut a = signal(SignalKind::user_defined2()).unwrap();
@@ -56,6 +68,7 @@ fn every_listener_receives_and_deliveries_coalesce() {
 
 #[test]
 fn a_signal_from_another_thread_wakes_a_waiting_task() {
+    let _serial = serial();
     let signum = libc::SIGRTMIN() + 3;
     for rt in flavors() {
         rt.block_on(async {
@@ -73,6 +86,7 @@ fn a_signal_from_another_thread_wakes_a_waiting_task() {
 
 #[test]
 fn ctrl_c_completes_on_sigint() {
+    let _serial = serial();
     for rt in flavors() {
         rt.block_on(async {
             let mut ctrl_c = std::pin::pin!(zokio::signal::ctrl_c());
@@ -110,6 +124,7 @@ fn signals_that_cannot_be_listened_for_are_errors() {
 
 #[test]
 fn a_listener_of_a_runtime_that_shut_down_receives_none() {
+    let _serial = serial();
     let signum = libc::SIGRTMIN() + 4;
     for (rt, other) in flavors().into_iter().zip(flavors()) {
         let mut s = rt.block_on(async { signal(SignalKind::from_raw(signum)).unwrap() });
