@@ -210,6 +210,29 @@ impl<F: Future, S> Core<F, S> {
         self.stage.with_mut(|ptr| unsafe { *ptr = stage });
     }
 
+    /// Stores a result into a `Consumed` stage (which has nothing to drop).
+    ///
+    /// # Safety
+    /// As [`set_stage`](Self::set_stage), and the stage is `Consumed`.
+    pub(crate) unsafe fn store_into_consumed(&self, stage: Stage<F>) {
+        // SAFETY: exclusive access is the caller's contract; overwriting `Consumed` without
+        // dropping it leaks nothing.
+        self.stage.with_mut(|ptr| unsafe {
+            debug_assert!(matches!(*ptr, Stage::Consumed));
+            ptr.write(stage)
+        });
+    }
+
+    /// Whether the stage is `Consumed` (nothing left to drop).
+    ///
+    /// # Safety
+    /// As [`set_stage`](Self::set_stage).
+    pub(crate) unsafe fn is_consumed(&self) -> bool {
+        // SAFETY: exclusive access is the caller's contract.
+        self.stage
+            .with(|ptr| matches!(unsafe { &*ptr }, Stage::Consumed))
+    }
+
     /// Takes the output, leaving `Consumed`.
     ///
     /// # Safety

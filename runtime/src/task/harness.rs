@@ -151,12 +151,15 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         let Poll::Ready(output) = self.poll_future(waker) else {
             return false;
         };
-        // The future goes first, on its own: a panic in its `Drop` is ignored and the
-        // output kept, as in Tokio (the panic hook has reported it).
-        // SAFETY: we hold RUNNING, so the stage is ours.
-        let _ = unsafe { self.drop_stage() };
-        // SAFETY: as above; the stage is `Consumed`, so nothing is dropped here.
-        unsafe { self.cell().core.set_stage(Stage::finished(output)) };
+        if let Some(output) = output {
+            // SAFETY: we hold RUNNING, so the stage is ours; `poll_future` left it
+            // `Consumed`.
+            unsafe {
+                self.cell()
+                    .core
+                    .store_into_consumed(Stage::finished(output))
+            };
+        }
         true
     }
 
@@ -164,7 +167,13 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// future is dropped while the panic unwinds, as Tokio does: its `Drop` impls see
     /// `thread::panicking()`, and a `std::sync::Mutex` guard it holds poisons the mutex. (A
     /// destructor that panics then aborts the process, as any panic during unwinding does.)
-    fn poll_future(&self, waker: &Waker) -> Poll<Result<F::Output, Failure>> {
+    ///
+    /// On `Ready` the stage is left `Consumed`: the future is dropped at once, in the
+    /// poll's task scope, on its own (a panic in its `Drop` is ignored and the output kept,
+    /// as in Tokio; the panic hook has reported it). The output comes back for the caller
+    /// to store, or `None` when the `JoinHandle` was already gone and the output has been
+    /// dropped here too (join interest, once dropped, never comes back).
+    fn poll_future(&self, waker: &Waker) -> Poll<Option<Result<F::Output, Failure>>> {
         /// Drops the future if the poll unwinds; forgotten when the poll returns.
         struct DropOnUnwind<'a, F: Future, S>(&'a Core<F, S>);
         impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
@@ -174,6 +183,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             }
         }
         let core = &self.cell().core;
+        let state = &self.header().state;
         let mut cx = Context::from_waker(waker);
         let id = Id::of(self.header_ptr());
         let result = catch_unwind(AssertUnwindSafe(|| {
@@ -189,13 +199,24 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                     _ => unreachable!("task polled after completion"),
                 });
                 std::mem::forget(guard);
-                poll
+                let Poll::Ready(output) = poll else {
+                    return Poll::Pending;
+                };
+                // SAFETY: still RUNNING: the stage is ours.
+                let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+                    core.set_stage(Stage::Consumed)
+                }));
+                if state.load().is_join_interested() {
+                    return Poll::Ready(Some(output));
+                }
+                let _ = catch_unwind(AssertUnwindSafe(|| drop(output)));
+                Poll::Ready(None)
             })
         }));
         match result {
             Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(Failure::panic(payload))),
+            Ok(Poll::Ready(output)) => Poll::Ready(output.map(Ok)),
+            Err(payload) => Poll::Ready(Some(Err(Failure::panic(payload)))),
         }
     }
 
@@ -205,7 +226,21 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// # Safety
     /// The caller owns the stage: it holds RUNNING, or the task is complete and the output
     /// is no one else's.
+    #[inline]
     pub(crate) unsafe fn drop_stage(&self) -> std::thread::Result<()> {
+        // SAFETY: the caller's contract.
+        if unsafe { self.cell().core.is_consumed() } {
+            return Ok(());
+        }
+        // SAFETY: the caller's contract.
+        unsafe { self.drop_stage_in_scope() }
+    }
+
+    /// [`drop_stage`](Self::drop_stage) of a stage that holds something.
+    ///
+    /// # Safety
+    /// As `drop_stage`.
+    unsafe fn drop_stage_in_scope(&self) -> std::thread::Result<()> {
         let core = &self.cell().core;
         let id = Id::of(self.header_ptr());
         catch_unwind(AssertUnwindSafe(|| {
@@ -375,7 +410,27 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     }
 
     pub(crate) fn dealloc(self) {
-        // SAFETY: no references remain; the cell came from `Box::into_raw` in `task::new`.
-        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        let cell = self.cell.as_ptr();
+        // (Under loom the stage's cell is loom's, whose drop the model tracks: drop it.)
+        // SAFETY: no references remain, so the stage is ours.
+        if cfg!(not(loom)) && unsafe { self.cell().core.is_consumed() } {
+            // The usual end: the stage holds nothing. Its fields are dropped one by one
+            // (in declaration order, as the whole cell's drop would) skipping the stage,
+            // whose drop glue is an out-of-line call and a match on the future's states.
+            // SAFETY: the cell came from `Box::new` in `Cell::new`; no references remain,
+            // each field is dropped once, and a `Box<MaybeUninit<_>>` of the same layout
+            // frees the memory without dropping anything.
+            unsafe {
+                std::ptr::drop_in_place(&raw mut (*cell).header);
+                std::ptr::drop_in_place(&raw mut (*cell).core.scheduler);
+                std::ptr::drop_in_place(&raw mut (*cell).trailer);
+                drop(Box::from_raw(
+                    cell.cast::<std::mem::MaybeUninit<Cell<F, S>>>(),
+                ));
+            }
+            return;
+        }
+        // SAFETY: no references remain; the cell came from `Box::new` in `Cell::new`.
+        drop(unsafe { Box::from_raw(cell) });
     }
 }

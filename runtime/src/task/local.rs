@@ -146,6 +146,7 @@ loom::thread_local! {
 /// A process-unique id for the calling thread, or `None` while its thread-locals are being
 /// destroyed (which makes every set's owner check fail there: such a thread wakes tasks
 /// through the remote queue).
+#[inline]
 fn current_thread_id() -> Option<u64> {
     // std's, not the loom facade's: a static needs a const constructor, and handing out
     // ids is no part of any protocol a model checks.
@@ -469,6 +470,7 @@ impl Drop for InTick<'_> {
 
 impl Shared {
     /// The owner-only state, if this is the owner thread.
+    #[inline]
     fn local(&self) -> Option<&LocalState> {
         (current_thread_id() == Some(self.owner)).then_some(&self.local)
     }
@@ -495,6 +497,7 @@ impl Shared {
     }
 
     /// Whether the calling thread owns the set.
+    #[inline]
     pub(crate) fn is_owner_thread(&self) -> bool {
         current_thread_id() == Some(self.owner)
     }
@@ -587,6 +590,7 @@ impl LocalHandle {
         LocalHandle(NonNull::from(&**shared))
     }
 
+    #[inline]
     pub(crate) fn shared(&self) -> &Shared {
         // SAFETY: the cells' reference keeps `Shared` alive while this handle exists.
         unsafe { self.0.as_ref() }

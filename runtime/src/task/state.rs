@@ -101,6 +101,7 @@ pub(crate) enum TransitionToNotified {
 }
 
 impl State {
+    #[inline]
     pub(crate) fn new() -> State {
         State {
             val: AtomicUsize::new(INITIAL),
@@ -117,12 +118,14 @@ impl State {
             .store(self.val.load(Relaxed) | UNSYNC_OWNED, Relaxed);
     }
 
+    #[inline]
     pub(crate) fn load(&self) -> Snapshot {
         Snapshot(self.val.load(Acquire))
     }
 
     /// Runs `f` in a CAS loop; `f` returns the action and the new value, or `None` to leave
     /// the word unchanged.
+    #[inline]
     fn fetch_update_action<T>(&self, mut f: impl FnMut(Snapshot) -> (T, Option<Snapshot>)) -> T {
         let mut curr = self.load();
         loop {
@@ -140,6 +143,7 @@ impl State {
 
     /// Like `fetch_update_action` for transitions that can refuse: `f` returns `None` to
     /// refuse, and the current snapshot is returned as the error.
+    #[inline]
     fn fetch_update(
         &self,
         mut f: impl FnMut(Snapshot) -> Option<Snapshot>,
@@ -162,6 +166,7 @@ impl State {
     /// Runs a transition on the word as its only writer: a plain load and one release
     /// store, no read-modify-write. Only for a local task's owner thread (`local_task.rs`),
     /// where no other thread ever writes the word.
+    #[inline]
     fn owner_update_action<T>(&self, f: impl FnOnce(Snapshot) -> (T, Option<Snapshot>)) -> T {
         let (action, next) = f(Snapshot(self.val.load(Relaxed)));
         if let Some(next) = next {
@@ -171,12 +176,14 @@ impl State {
     }
 
     /// The word as its owner thread sees it (see `owner_update_action`).
+    #[inline]
     pub(crate) fn owner_load(&self) -> Snapshot {
         Snapshot(self.val.load(Relaxed))
     }
 
     /// [`transition_to_running`](Self::transition_to_running) by the owner thread of a
     /// local task that is idle (the caller checked).
+    #[inline]
     pub(crate) fn owner_transition_to_running(&self) -> TransitionToRunning {
         self.owner_update_action(|s| {
             debug_assert!(s.is_idle());
@@ -188,6 +195,7 @@ impl State {
     /// [`transition_to_idle`](Self::transition_to_idle) by a local task's owner thread.
     /// The reference count is a wrapping part-count here (see
     /// [`owner_ref_count`](Snapshot::owner_ref_count)), so nothing is deallocated.
+    #[inline]
     pub(crate) fn owner_transition_to_idle(&self) -> TransitionToIdle {
         self.owner_update_action(|mut s| {
             debug_assert!(s.is_running());
@@ -206,6 +214,7 @@ impl State {
 
     /// [`transition_to_notified_by_val`](Self::transition_to_notified_by_val) by a local
     /// task's owner thread, for a task that is not complete: `Submit` or `DoNothing`.
+    #[inline]
     pub(crate) fn owner_transition_to_notified_by_val(&self) -> TransitionToNotified {
         self.owner_update_action(|mut s| {
             debug_assert!(!s.is_complete());
@@ -222,6 +231,7 @@ impl State {
 
     /// [`transition_to_notified_by_ref`](Self::transition_to_notified_by_ref) by a local
     /// task's owner thread, for a task that is not complete.
+    #[inline]
     pub(crate) fn owner_transition_to_notified_by_ref(&self) -> TransitionToNotified {
         self.owner_update_action(|s| {
             debug_assert!(!s.is_complete());
@@ -231,18 +241,21 @@ impl State {
 
     /// [`transition_to_notified_and_cancel`](Self::transition_to_notified_and_cancel) by a
     /// local task's owner thread.
+    #[inline]
     pub(crate) fn owner_transition_to_notified_and_cancel(&self) -> bool {
         self.owner_update_action(notified_and_cancel)
     }
 
     /// [`transition_to_shutdown`](Self::transition_to_shutdown) by a local task's owner
     /// thread.
+    #[inline]
     pub(crate) fn owner_transition_to_shutdown(&self) -> bool {
         self.owner_update_action(shutdown)
     }
 
     /// `RUNNING` -> `COMPLETE` and drops `released` references, by a local task's owner
     /// thread. Returns the word after the change.
+    #[inline]
     pub(crate) fn owner_transition_to_complete(&self, released: usize) -> Snapshot {
         self.owner_update_action(|s| {
             debug_assert!(s.is_running() && !s.is_complete());
@@ -253,6 +266,7 @@ impl State {
 
     /// The `JoinHandle` of a local task is dropped on the owner thread before completion:
     /// clears `JOIN_INTEREST` and drops its reference.
+    #[inline]
     pub(crate) fn owner_drop_join_interest(&self) {
         self.owner_update_action(|s| {
             debug_assert!(s.is_join_interested() && !s.is_complete());
@@ -264,17 +278,20 @@ impl State {
     }
 
     /// Adds one reference on a local task's owner thread, before completion.
+    #[inline]
     pub(crate) fn owner_ref_inc(&self) {
         self.owner_update_action(|s| ((), Some(Snapshot(s.0.wrapping_add(REF_ONE)))))
     }
 
     /// Drops one reference on a local task's owner thread, before completion.
+    #[inline]
     pub(crate) fn owner_ref_dec(&self) {
         self.owner_update_action(|s| ((), Some(Snapshot(s.0.wrapping_sub(REF_ONE)))))
     }
 
     /// Consumes a `Notified`: claims `RUNNING` and clears `NOTIFIED`. The `Notified`'s
     /// reference becomes the runner's reference on success.
+    #[inline]
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.fetch_update_action(|mut s| {
             if !s.is_idle() {
@@ -293,11 +310,13 @@ impl State {
     }
 
     /// After a `Pending` poll: releases `RUNNING` unless the task was cancelled meanwhile.
+    #[inline]
     pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
         self.fetch_update_action(idle)
     }
 
     /// Output stored: `RUNNING` → `COMPLETE`. Returns the snapshot before the change.
+    #[inline]
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         let prev = Snapshot(self.val.fetch_xor(RUNNING | COMPLETE, AcqRel));
         debug_assert!(prev.is_running() && !prev.is_complete());
@@ -307,6 +326,7 @@ impl State {
     /// `RUNNING` → `COMPLETE` and drops `count` references, in one step: for a task with no
     /// `JoinHandle` left, whose output the runner has already dropped (nobody can read it,
     /// and `JOIN_INTEREST` never comes back). Returns `true` when no reference remains.
+    #[inline]
     pub(crate) fn transition_to_complete_and_terminal(&self, count: usize) -> bool {
         let prev = self.fetch_update_action(|s| {
             debug_assert!(s.is_running() && !s.is_complete() && !s.is_join_interested());
@@ -318,6 +338,7 @@ impl State {
     }
 
     /// Drops `count` references at once after completion. Returns `true` when none remain.
+    #[inline]
     pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
         let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, AcqRel));
         assert!(prev.ref_count() >= count, "task reference count underflow");
@@ -326,29 +347,34 @@ impl State {
 
     /// `wake()` (by value): consumes the waker's reference, moving it into a `Notified` when
     /// the task must be submitted.
+    #[inline]
     pub(crate) fn transition_to_notified_by_val(&self) -> TransitionToNotified {
         self.fetch_update_action(notified_by_val)
     }
 
     /// `wake_by_ref()`: adds a reference for the `Notified` when the task must be submitted.
+    #[inline]
     pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotified {
         self.fetch_update_action(notified_by_ref)
     }
 
     /// `abort()` from any thread. Returns `true` when the caller must submit a `Notified`
     /// (a reference was added for it) so that a worker cancels the idle task.
+    #[inline]
     pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
         self.fetch_update_action(notified_and_cancel)
     }
 
     /// Runtime shutdown: marks the task cancelled and claims `RUNNING` if nobody holds it.
     /// Returns `true` when claimed: the caller must cancel and complete the task.
+    #[inline]
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         self.fetch_update_action(shutdown)
     }
 
     /// The `JoinHandle` is dropped. Returns `(drop_output, drop_waker)`: whether the caller
     /// now owns (and must drop) the stored output and the waker slot.
+    #[inline]
     pub(crate) fn transition_to_join_handle_dropped(&self) -> (bool, bool) {
         self.fetch_update_action(|s| {
             debug_assert!(s.is_join_interested());
@@ -369,6 +395,7 @@ impl State {
     /// [`transition_to_join_handle_dropped`](Self::transition_to_join_handle_dropped)'s
     /// path). With `JOIN_WAKER` clear and the task not complete, the slot is the handle's
     /// and already empty (see `Harness::can_read_output`), so nothing is left to drop.
+    #[inline]
     pub(crate) fn drop_join_handle_fast(&self) -> bool {
         self.fetch_update(|s| {
             debug_assert!(s.is_join_interested());
@@ -382,6 +409,7 @@ impl State {
 
     /// Hands the (already written) waker slot to the runtime side. Fails if the task
     /// completed meanwhile, in which case the caller still owns the slot.
+    #[inline]
     pub(crate) fn set_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update(|s| {
             debug_assert!(s.is_join_interested() && !s.is_join_waker_set());
@@ -394,6 +422,7 @@ impl State {
 
     /// Takes the waker slot back from the runtime side to replace the waker. Fails once the
     /// task is complete (the runtime may be reading the slot).
+    #[inline]
     pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update(|s| {
             debug_assert!(s.is_join_interested() && s.is_join_waker_set());
@@ -407,6 +436,7 @@ impl State {
     /// After waking the join waker on completion: gives the slot back. Returns the snapshot
     /// before the change; if it has no `JOIN_INTEREST`, the handle is gone and the runtime
     /// must drop the waker itself.
+    #[inline]
     pub(crate) fn unset_waker_after_complete(&self) -> Snapshot {
         let prev = Snapshot(self.val.fetch_and(!JOIN_WAKER, AcqRel));
         debug_assert!(prev.is_complete() && prev.is_join_waker_set());
@@ -415,6 +445,7 @@ impl State {
 
     /// Adds one reference (a cloned waker). Aborts the process on overflow, since continuing
     /// would risk a use-after-free (the same policy as `Arc`).
+    #[inline]
     pub(crate) fn ref_inc(&self) {
         let prev = self.val.fetch_add(REF_ONE, Relaxed);
         if prev > isize::MAX as usize {
@@ -423,6 +454,7 @@ impl State {
     }
 
     /// Drops one reference. Returns `true` when it was the last.
+    #[inline]
     pub(crate) fn ref_dec(&self) -> bool {
         let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
         assert!(prev.ref_count() >= 1, "task reference count underflow");
@@ -524,35 +556,43 @@ fn shutdown(mut s: Snapshot) -> (bool, Option<Snapshot>) {
 }
 
 impl Snapshot {
+    #[inline]
     pub(crate) fn is_running(self) -> bool {
         self.0 & RUNNING != 0
     }
 
+    #[inline]
     pub(crate) fn is_complete(self) -> bool {
         self.0 & COMPLETE != 0
     }
 
     /// Neither running nor complete.
+    #[inline]
     pub(crate) fn is_idle(self) -> bool {
         self.0 & (RUNNING | COMPLETE) == 0
     }
 
+    #[inline]
     pub(crate) fn is_notified(self) -> bool {
         self.0 & NOTIFIED != 0
     }
 
+    #[inline]
     pub(crate) fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
     }
 
+    #[inline]
     pub(crate) fn is_join_interested(self) -> bool {
         self.0 & JOIN_INTEREST != 0
     }
 
+    #[inline]
     pub(crate) fn is_join_waker_set(self) -> bool {
         self.0 & JOIN_WAKER != 0
     }
 
+    #[inline]
     pub(crate) fn is_unsync_owned(self) -> bool {
         self.0 & UNSYNC_OWNED != 0
     }
@@ -560,14 +600,17 @@ impl Snapshot {
     /// A local task's owner part of its reference count: references added minus those
     /// dropped through this word, which may be negative while other threads hold the rest
     /// (`local_task.rs`).
+    #[inline]
     pub(crate) fn owner_ref_count(self) -> isize {
         (self.0 as isize) >> REF_SHIFT
     }
 
+    #[inline]
     pub(crate) fn ref_count(self) -> usize {
         self.0 >> REF_SHIFT
     }
 
+    #[inline]
     fn ref_dec(&mut self) {
         assert!(self.ref_count() > 0, "task reference count underflow");
         self.0 -= REF_ONE;
@@ -575,6 +618,7 @@ impl Snapshot {
 
     /// Adds one reference without the overflow check (the callers' counts are far from
     /// it); wrapping, since a local task's owner part may be negative.
+    #[inline]
     fn ref_inc_unchecked(&mut self) {
         self.0 = self.0.wrapping_add(REF_ONE);
     }
