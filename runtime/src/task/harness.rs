@@ -130,7 +130,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             TransitionToRunning::Failed => return,
             TransitionToRunning::Dealloc => return self.dealloc(),
         }
-        if self.poll_and_store(&waker_ref(self.header()), false) {
+        if self.poll_and_store(&waker_ref(self.header())) {
             return self.complete();
         }
         match self.header().state.transition_to_idle() {
@@ -146,15 +146,10 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     }
 
     /// Polls the future with `waker`; if it completed (or panicked), drops it and stores
-    /// the output, returning `true`. The caller holds `RUNNING`.
-    ///
-    /// With `drop_unread_output`, an output that no `JoinHandle` can read any more is
-    /// dropped at once, in the poll's task scope, instead of being stored for completion
-    /// to drop in a scope of its own. Local tasks ask for it; the other schedulers do not:
-    /// on the multi-thread one it saved instructions but measured slower in wall-clock
-    /// time (the commit that made this choice has the figures).
-    pub(crate) fn poll_and_store(&self, waker: &Waker, drop_unread_output: bool) -> bool {
-        let Poll::Ready(output) = self.poll_future(waker, drop_unread_output) else {
+    /// the output (unless nobody can read it: then it is dropped too), returning `true`.
+    /// The caller holds `RUNNING`.
+    pub(crate) fn poll_and_store(&self, waker: &Waker) -> bool {
+        let Poll::Ready(output) = self.poll_future(waker) else {
             return false;
         };
         if let Some(output) = output {
@@ -177,14 +172,9 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// On `Ready` the stage is left `Consumed`: the future is dropped at once, in the
     /// poll's task scope, on its own (a panic in its `Drop` is ignored and the output kept,
     /// as in Tokio; the panic hook has reported it). The output comes back for the caller
-    /// to store, or `None` when `drop_unread_output` is set, the `JoinHandle` was already
-    /// gone and the output has been dropped here too (join interest, once dropped, never
-    /// comes back).
-    fn poll_future(
-        &self,
-        waker: &Waker,
-        drop_unread_output: bool,
-    ) -> Poll<Option<Result<F::Output, Failure>>> {
+    /// to store, or `None` when the `JoinHandle` was already gone and the output has been
+    /// dropped here too, in the same scope (join interest, once dropped, never comes back).
+    fn poll_future(&self, waker: &Waker) -> Poll<Option<Result<F::Output, Failure>>> {
         /// Drops the future if the poll unwinds; forgotten when the poll returns.
         struct DropOnUnwind<'a, F: Future, S>(&'a Core<F, S>);
         impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
@@ -217,7 +207,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                 let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
                     core.set_stage(Stage::Consumed)
                 }));
-                if !drop_unread_output || state.load().is_join_interested() {
+                if state.load().is_join_interested() {
                     return Poll::Ready(Some(output));
                 }
                 let _ = catch_unwind(AssertUnwindSafe(|| drop(output)));

@@ -173,7 +173,7 @@ unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>) {
         TransitionToRunning::Cancelled => return cancel_and_complete(h),
         TransitionToRunning::Failed | TransitionToRunning::Dealloc => unreachable!(),
     }
-    if h.poll_and_store(&waker_ref(&h), true) {
+    if h.poll_and_store(&waker_ref(&h)) {
         return complete(h);
     }
     match state.owner_transition_to_idle() {

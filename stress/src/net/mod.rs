@@ -527,8 +527,9 @@ fn placement_params(p: &Placement) -> Vec<(&'static str, serde_json::Value)> {
 /// Runs the load against a server on each runtime of the run (started once, placed as
 /// `--pin`/`--client-threads` say), `rounds` rounds in the orders of
 /// `measure::round_order`. Two points with `params` and the placement: the rate (a
-/// sample per run; the runs merged for percentiles and extra figures), then the server's CPU time `per` request, connection
-/// or MB (a sample per run, its own unit, lower is better).
+/// sample per run; the runs merged for percentiles and extra figures), then the server's
+/// CPU time `per` request, connection or MB (a sample per run, its own unit, lower is
+/// better).
 fn measure<S: Server>(
     ctx: &Ctx,
     load: impl Fn(SocketAddr) -> LoadConfig,
