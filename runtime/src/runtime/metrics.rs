@@ -40,8 +40,9 @@ pub(crate) struct WorkerMetrics {
     lifo_polls: AtomicU64,
     /// The CPU the worker pinned itself to, plus one; 0 while unpinned.
     cpu: AtomicUsize,
-    poll_times: Option<Published>,
-    schedule_latencies: Option<Published>,
+    /// Boxed, as in `Stats`: a worker without histograms (the default) keeps 8 bytes each.
+    poll_times: Option<Box<Published>>,
+    schedule_latencies: Option<Box<Published>>,
 }
 
 /// A histogram's published buckets.
@@ -53,11 +54,13 @@ struct Published {
 
 impl WorkerMetrics {
     pub(crate) fn new(config: &MetricsConfig) -> WorkerMetrics {
-        let published = |layout: Layout| Published {
-            layout,
-            buckets: (0..layout.num_buckets())
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+        let published = |layout: Layout| {
+            Box::new(Published {
+                layout,
+                buckets: (0..layout.num_buckets())
+                    .map(|_| AtomicU64::new(0))
+                    .collect(),
+            })
         };
         WorkerMetrics {
             poll_times: config.poll_time.map(published),
@@ -86,8 +89,9 @@ pub(crate) struct Stats {
     busy: Duration,
     /// When the current busy stretch (or its part not yet added to `busy`) began.
     busy_since: Instant,
-    poll_times: Option<Counts>,
-    schedule_latencies: Option<Counts>,
+    /// Boxed: a worker without histograms (the default) keeps 8 bytes each, not 48.
+    poll_times: Option<Box<Counts>>,
+    schedule_latencies: Option<Box<Counts>>,
 }
 
 /// A histogram's buckets as the worker counts them.
@@ -124,8 +128,8 @@ impl Stats {
             park_unparks: 0,
             busy: Duration::ZERO,
             busy_since: Instant::now(),
-            poll_times: config.poll_time.map(Counts::new),
-            schedule_latencies: config.schedule_latency.map(Counts::new),
+            poll_times: config.poll_time.map(|l| Box::new(Counts::new(l))),
+            schedule_latencies: config.schedule_latency.map(|l| Box::new(Counts::new(l))),
         }
     }
 
@@ -342,7 +346,7 @@ impl RuntimeMetrics {
     /// If the histogram is kept and `bucket >= poll_time_histogram_num_buckets()`.
     #[track_caller]
     pub fn poll_time_histogram_bucket_range(&self, bucket: usize) -> Range<Duration> {
-        bucket_range(self.worker(0).poll_times.as_ref(), bucket)
+        bucket_range(self.worker(0).poll_times.as_deref(), bucket)
     }
 
     /// Polls by worker `worker` whose duration fell in bucket `bucket`; 0 if the histogram
@@ -352,7 +356,7 @@ impl RuntimeMetrics {
     /// If `worker >= num_workers()`, or the histogram is kept and `bucket` is out of range.
     #[track_caller]
     pub fn poll_time_histogram_bucket_count(&self, worker: usize, bucket: usize) -> u64 {
-        bucket_count(self.worker(worker).poll_times.as_ref(), bucket)
+        bucket_count(self.worker(worker).poll_times.as_deref(), bucket)
     }
 
     /// Whether the workers keep a histogram of schedule latencies, the time from a task's
@@ -379,7 +383,7 @@ impl RuntimeMetrics {
     /// If the histogram is kept and `bucket` is out of range.
     #[track_caller]
     pub fn schedule_latency_histogram_bucket_range(&self, bucket: usize) -> Range<Duration> {
-        bucket_range(self.worker(0).schedule_latencies.as_ref(), bucket)
+        bucket_range(self.worker(0).schedule_latencies.as_deref(), bucket)
     }
 
     /// Polls by worker `worker` whose task had waited a schedule latency in bucket
@@ -389,7 +393,7 @@ impl RuntimeMetrics {
     /// If `worker >= num_workers()`, or the histogram is kept and `bucket` is out of range.
     #[track_caller]
     pub fn schedule_latency_histogram_bucket_count(&self, worker: usize, bucket: usize) -> u64 {
-        bucket_count(self.worker(worker).schedule_latencies.as_ref(), bucket)
+        bucket_count(self.worker(worker).schedule_latencies.as_deref(), bucket)
     }
 
     /// Times worker `worker`'s local queue was full and half of it moved to the injector.

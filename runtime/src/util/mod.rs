@@ -6,7 +6,7 @@ mod rand;
 pub(crate) mod thread_group;
 pub(crate) mod trace;
 
-pub(crate) use cache_padded::CachePadded;
+pub(crate) use cache_padded::{CacheLine, CachePadded};
 pub(crate) use rand::FastRand;
 
 /// Asks the kernel to wake this thread's timed sleeps within 1 µs of their deadline instead

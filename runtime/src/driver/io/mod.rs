@@ -68,6 +68,8 @@ pub(crate) struct IoHandle {
     pollers: Vec<Arc<Poller>>,
     shutdown: AtomicBool,
     next: AtomicUsize,
+    /// The origin of the pollers' `seen_at` times.
+    epoch: std::time::Instant,
 }
 
 impl IoHandle {
@@ -76,7 +78,13 @@ impl IoHandle {
             pollers,
             shutdown: AtomicBool::new(false),
             next: AtomicUsize::new(0),
+            epoch: std::time::Instant::now(),
         }
+    }
+
+    /// Nanoseconds since this handle was made (saturating after 584 years).
+    pub(crate) fn now_ns(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// Marks the runtime shut down: every registered socket's waiters wake and fail.

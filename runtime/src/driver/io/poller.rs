@@ -10,7 +10,10 @@ use crate::driver::RingConfig;
 use crate::loom::{lock, lock_for_condvar, Condvar, CondvarMutex, Mutex};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    Ordering::SeqCst,
+};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -95,6 +98,14 @@ pub(crate) struct Poller {
     /// for [`STALLED_AFTER`] while the owner is not parked treats the owner as stalled
     /// ([`IoPark::reap_stalled_siblings`]).
     polls: AtomicU64,
+    /// What the siblings last saw of `polls` (`u64::MAX` before any looked), shared by all
+    /// of them so that the runtime keeps one observation per worker, not one per pair.
+    seen_polls: AtomicU64,
+    /// When a sibling first saw `seen_polls` (or last saw the owner parked), in nanoseconds
+    /// since the runtime's [`IoHandle`](super::IoHandle) was made; only raised, never
+    /// lowered, so a sibling preempted between reading the clock and storing cannot move
+    /// it back.
+    seen_at: AtomicU64,
 }
 
 /// How long a poller with sockets may go without a wait by its owner, while the owner is
@@ -104,6 +115,12 @@ pub(crate) struct Poller {
 /// `event_interval` task polls, each of which may make system calls), so that siblings do
 /// not take sockets, and with them their tasks, from owners that are merely busy.
 const STALLED_AFTER: Duration = Duration::from_micros(1000);
+
+/// While a poller's owner is parked, siblings refresh `Poller::seen_at` only once it is this
+/// old, so that many siblings looking at one parked worker do not keep writing its cache
+/// line: a stall is then found between `STALLED_AFTER - SEEN_REFRESH` and `STALLED_AFTER`
+/// after the owner was last seen parked.
+const SEEN_REFRESH: Duration = Duration::from_micros(125);
 
 #[derive(Debug, Default)]
 struct Slab {
@@ -176,7 +193,32 @@ impl Poller {
             condvar: Condvar::new(),
             shutdown: AtomicBool::new(false),
             polls: AtomicU64::new(0),
+            seen_polls: AtomicU64::new(u64::MAX),
+            seen_at: AtomicU64::new(0),
         })
+    }
+
+    /// A sibling's look at this poller at `now` (nanoseconds since the runtime's
+    /// `IoHandle` was made): whether its owner, not parked, has not waited on it for
+    /// [`STALLED_AFTER`] since a sibling first saw its current wait count.
+    fn stalled_at(&self, now: u64) -> bool {
+        let polls = self.polls.load(Relaxed);
+        if polls != self.seen_polls.load(Acquire) {
+            // The time before the count (Release, paired with the Acquire above): a sibling
+            // that reads the new count reads this time or a later one, never an older one.
+            self.seen_at.fetch_max(now, Relaxed);
+            self.seen_polls.store(polls, Release);
+            return false;
+        }
+        let since = self.seen_at.load(Relaxed);
+        let age = now.saturating_sub(since);
+        if matches!(self.state.load(Relaxed), PARKED | PARKED_CONDVAR) {
+            if age >= SEEN_REFRESH.as_nanos() as u64 {
+                self.seen_at.fetch_max(now, Relaxed);
+            }
+            return false;
+        }
+        age >= STALLED_AFTER.as_nanos() as u64
     }
 
     /// See the `cpu` field: `None` until the owner first parks or polls.
@@ -493,15 +535,6 @@ impl Poller {
 pub(crate) struct IoPark {
     poller: Arc<Poller>,
     scratch: Scratch,
-    siblings: Vec<Seen>,
-}
-
-/// What a worker last saw of each sibling poller (by index in `IoHandle`'s list): its
-/// owner's wait count, and when that count was first seen (or the owner last seen parked).
-#[derive(Debug, Clone, Copy)]
-struct Seen {
-    polls: u64,
-    since: std::time::Instant,
 }
 
 /// Buffers reused by every wait, so reaping events allocates nothing.
@@ -526,7 +559,6 @@ impl IoPark {
         IoPark {
             poller,
             scratch: Scratch::default(),
-            siblings: Vec::new(),
         }
     }
 
@@ -548,26 +580,13 @@ impl IoPark {
         if pollers.len() < 2 {
             return 0;
         }
-        let now = std::time::Instant::now();
-        if self.siblings.len() != pollers.len() {
-            self.siblings = vec![
-                Seen {
-                    polls: u64::MAX,
-                    since: now
-                };
-                pollers.len()
-            ];
-        }
+        let now = io.now_ns();
         let mut n = 0;
-        for (i, (q, seen)) in pollers.iter().zip(self.siblings.iter_mut()).enumerate() {
+        for (i, q) in pollers.iter().enumerate() {
             if Arc::ptr_eq(q, &self.poller) || q.live() == 0 {
                 continue;
             }
-            let polls = q.polls.load(Relaxed);
-            let parked = matches!(q.state.load(Relaxed), PARKED | PARKED_CONDVAR);
-            if polls != seen.polls || parked {
-                *seen = Seen { polls, since: now };
-            } else if now.duration_since(seen.since) >= STALLED_AFTER {
+            if q.stalled_at(now) {
                 n += q.wait_as_sibling(&mut self.scratch);
                 stalled(i);
             }
@@ -714,5 +733,48 @@ impl Poller {
 impl IoUnpark {
     pub(crate) fn unpark(&self) {
         self.poller.unpark();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The siblings' shared look at a worker's poller: a wait count unchanged for
+    /// `STALLED_AFTER` while the owner is not parked is a stall, whichever sibling saw the
+    /// count first; a wait by the owner or a park starts the time again.
+    #[test]
+    fn a_stall_is_an_unchanged_wait_count_for_stalled_after_while_not_parked() {
+        let p = Poller::new(IoDriver::Epoll, RingSetup::default()).unwrap();
+        let ms = |x: u64| x * 1_000_000;
+        let after = STALLED_AFTER.as_nanos() as u64;
+        assert!(
+            !p.stalled_at(ms(10)),
+            "the first look only records the count"
+        );
+        assert!(!p.stalled_at(ms(10) + after - 1));
+        // Another sibling (same shared record) sees the same count later: a stall.
+        assert!(p.stalled_at(ms(10) + after));
+        // The owner waits: the count moved, the time starts again.
+        p.polls.fetch_add(1, Relaxed);
+        assert!(!p.stalled_at(ms(20)));
+        assert!(!p.stalled_at(ms(20) + after - 1));
+        assert!(p.stalled_at(ms(20) + after));
+        // Parked: never a stall, and a look refreshes the time once it is SEEN_REFRESH old,
+        // so the owner has STALLED_AFTER from about its last sighting parked.
+        p.state.store(PARKED_CONDVAR, Relaxed);
+        assert!(!p.stalled_at(ms(50)));
+        p.state.store(EMPTY, Relaxed);
+        assert!(!p.stalled_at(ms(50) + after - 1));
+        assert!(p.stalled_at(ms(50) + after));
+        // A sibling that read the clock before another's look cannot move the time back.
+        p.polls.fetch_add(1, Relaxed);
+        assert!(!p.stalled_at(ms(70)));
+        p.polls.fetch_add(1, Relaxed);
+        assert!(!p.stalled_at(ms(60)), "a stale look records the count...");
+        assert!(
+            !p.stalled_at(ms(70) + after - 1),
+            "...but keeps the later time"
+        );
     }
 }
