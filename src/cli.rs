@@ -211,9 +211,13 @@ pub(crate) enum Command {
     /// of an instruction run (`DIR/callgrind/WORKLOAD/callgrind.out.N`; the index beside
     /// them says which runtime and phase each dump is).
     Functions {
-        /// Dump files.
+        /// Dump files, or a workload's dump directory (`DIR/callgrind/WORKLOAD`): from a
+        /// directory, the first measured dump of each runtime its index names.
         #[arg(required = true, value_name = "DUMP")]
         dumps: Vec<PathBuf>,
+        /// Only the dumps of these runtimes (comma-separated), by the index beside them.
+        #[arg(long, value_delimiter = ',')]
+        runtime: Vec<String>,
         /// How many functions per dump.
         #[arg(long, default_value_t = 15)]
         top: usize,

@@ -119,7 +119,19 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             stats,
         } => cmd::serve::serve(&workload, &runtime, listen, workers, duration, stats),
         Command::Load(args) => cmd::load::load_command(args),
-        Command::Functions { dumps, top } => cmd::functions::functions(&dumps, top),
+        Command::Functions {
+            dumps,
+            runtime,
+            top,
+        } => {
+            if let Some(bad) = runtime
+                .iter()
+                .find(|r| !zbench_suite::rt::NAMES.contains(&r.as_str()))
+            {
+                return Err(unknown_runtime(bad));
+            }
+            cmd::functions::functions(&dumps, &runtime, top)
+        }
         Command::Claims { file } => {
             let results = schema::read(&file)?;
             table::print_claims(&results.claims);

@@ -271,4 +271,21 @@ fn an_instruction_run_counts_the_same_in_two_runs_on_a_current_thread_runtime() 
     );
     let missing = zbench(&["functions", "/nonexistent/callgrind.out.1"]);
     assert_eq!(missing.status.code(), Some(1));
+    // The workload's directory and a runtime: that runtime's first measured dump, by the
+    // index.
+    let out = zbench(&[
+        "functions",
+        cg.to_str().unwrap(),
+        "--runtime",
+        "zokio",
+        "--top",
+        "5",
+    ]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 6, "{text}");
+    let head = format!("callgrind.out.{zokio} (zokio measure): ");
+    assert!(text.lines().next().unwrap().contains(&head), "{text}");
+    let unknown = zbench(&["functions", cg.to_str().unwrap(), "--runtime", "nosuch"]);
+    assert_eq!(unknown.status.code(), Some(2));
 }
