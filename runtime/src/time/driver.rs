@@ -114,6 +114,7 @@ impl TimeDriver {
         let shard = &self.shards[shard];
         let (key, wake_owner) = {
             let mut inner = lock(&shard.inner);
+            self.catch_up_if_empty(&mut inner);
             let key = inner.wheel.insert(when, waker)?;
             (key, when < inner.parked_until)
         };
@@ -149,6 +150,7 @@ impl TimeDriver {
         let shard = &self.shards[timer.shard as usize];
         let (armed, wake_owner) = {
             let mut inner = lock(&shard.inner);
+            self.catch_up_if_empty(&mut inner);
             let armed = inner.wheel.reset(timer.key, when);
             (armed, armed && when < inner.parked_until)
         };
@@ -173,8 +175,16 @@ impl TimeDriver {
         let shard = &self.shards[shard];
         let mut fired = 0;
         loop {
+            let mut inner = lock(&shard.inner);
+            if inner.wheel.is_empty() {
+                // Nothing to fire, so no clock read (a worker parks this way whenever it
+                // has no timers): the wheel's `elapsed` stays behind until a timer is
+                // armed (`catch_up_if_empty`).
+                return fired;
+            }
             let now = self.now_tick(self.clock.now());
-            let more = lock(&shard.inner).wheel.advance(now, buf, WAKE_BATCH);
+            let more = inner.wheel.advance(now, buf, WAKE_BATCH);
+            drop(inner);
             fired += buf.len();
             buf.drain(..).for_each(Waker::wake);
             if !more {
@@ -186,10 +196,16 @@ impl TimeDriver {
     /// Called by the owner just before it parks, at most for `limit`: records when it will
     /// wake and returns the timeout to park with (`None`: no timer, no limit).
     pub(crate) fn before_park(&self, shard: usize, limit: Option<Duration>) -> Option<Duration> {
+        let mut inner = lock(&self.shards[shard].inner);
+        let next = inner.wheel.next_expiration();
+        if next.is_none() && limit.is_none() {
+            // No timer, no limit: park until woken, with no clock read.
+            inner.parked_until = u64::MAX;
+            return None;
+        }
         let now = self.clock.now();
         let limit_tick = limit.map(|d| self.deadline_tick(now + d));
-        let mut inner = lock(&self.shards[shard].inner);
-        let wake_at = match (inner.wheel.next_expiration(), limit_tick) {
+        let wake_at = match (next, limit_tick) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -197,6 +213,17 @@ impl TimeDriver {
         inner.parked_until = wake_at.map_or(u64::MAX, |t| t.max(1));
         drop(inner);
         wake_at.map(|tick| self.tick_instant(tick).saturating_duration_since(now))
+    }
+
+    /// Brings an empty wheel's `elapsed` to now before a timer is armed in it: `process`
+    /// leaves it behind while the wheel is empty, and a timer reckoned from a stale
+    /// `elapsed` would land on too high a level (and cascade later) or, already past
+    /// due, be armed instead of reported due.
+    fn catch_up_if_empty(&self, inner: &mut ShardInner) {
+        if inner.wheel.is_empty() {
+            let now = self.now_tick(self.clock.now());
+            inner.wheel.catch_up(now);
+        }
     }
 
     /// Called by the owner when it wakes up.

@@ -122,6 +122,22 @@ impl Wheel {
         self.armed
     }
 
+    /// Whether no timer is armed (fired timers not yet released do not count).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.armed == 0
+    }
+
+    /// Moves an empty wheel's [`elapsed`](Self::elapsed) on to `now` (never back): the
+    /// time driver skips advancing a wheel with no timers, and calls this before arming
+    /// one, so the timer's level is reckoned from the present.
+    ///
+    /// # Panics
+    /// In debug builds, if a timer is armed (jumping over its slot would lose it).
+    pub(crate) fn catch_up(&mut self, now: u64) {
+        debug_assert!(self.is_empty(), "catch_up over armed timers");
+        self.elapsed = self.elapsed.max(now.min(MAX_TICK));
+    }
+
     /// Adds a timer for tick `when` (clamped to [`MAX_TICK`]). Returns `None`, storing
     /// nothing, if `when` is not after [`elapsed`](Self::elapsed): the timer is already due.
     pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Option<Key> {
@@ -195,6 +211,9 @@ impl Wheel {
     /// The tick at which the wheel next has work (a slot whose timers fire or cascade), or
     /// `None` with no timers. Never later than the earliest deadline.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
+        if self.is_empty() {
+            return None;
+        }
         (0..LEVELS).find_map(|level| self.level_next(level).map(|(_, at)| at))
     }
 
@@ -545,6 +564,32 @@ mod tests {
         while wheel.advance(1000, &mut fired, 10) {}
         assert_eq!(fired.len(), 100);
         assert_eq!(wheel.elapsed(), 1000);
+    }
+
+    /// The time driver leaves an empty wheel's `elapsed` behind and catches it up before
+    /// arming a timer: from then on the wheel behaves as if it had been advanced all along.
+    #[test]
+    fn an_empty_wheel_caught_up_arms_timers_from_the_present() {
+        let log = Arc::default();
+        let mut wheel = Wheel::new();
+        assert!(wheel.is_empty());
+        assert_eq!(wheel.next_expiration(), None);
+        wheel.catch_up(1_000_000);
+        assert_eq!(wheel.elapsed(), 1_000_000);
+        assert!(
+            wheel.insert(1_000_000, waker(0, &log)).is_none(),
+            "due already"
+        );
+        let key = wheel.insert(1_000_010, waker(1, &log)).unwrap();
+        assert!(!wheel.is_empty());
+        // Ten ticks away from the caught-up present: level 0, due exactly then.
+        assert_eq!(wheel.next_expiration(), Some(1_000_010));
+        assert_eq!(advance_all(&mut wheel, 1_000_009), 0);
+        assert_eq!(advance_all(&mut wheel, 1_000_010), 1);
+        assert!(wheel.poll(key, &waker(1, &log)));
+        assert!(wheel.is_empty(), "a fired timer is not armed");
+        wheel.catch_up(5);
+        assert_eq!(wheel.elapsed(), 1_000_010, "never moved back");
     }
 
     #[test]
