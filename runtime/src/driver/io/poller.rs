@@ -580,13 +580,14 @@ impl IoPark {
         if pollers.len() < 2 {
             return 0;
         }
-        let now = io.now_ns();
+        // Read once, and only if a sibling has something to look at.
+        let mut now = None;
         let mut n = 0;
         for (i, q) in pollers.iter().enumerate() {
             if Arc::ptr_eq(q, &self.poller) || q.live() == 0 {
                 continue;
             }
-            if q.stalled_at(now) {
+            if q.stalled_at(*now.get_or_insert_with(|| io.now_ns())) {
                 n += q.wait_as_sibling(&mut self.scratch);
                 stalled(i);
             }
