@@ -69,51 +69,7 @@ fn read_index(dir: &Path) -> Result<Vec<Indexed>> {
 /// to select by runtime with no index (or no line for it) beside it.
 fn select(arg: &Path, runtimes: &[String]) -> Result<Vec<(PathBuf, Option<Indexed>)>> {
     if arg.is_dir() {
-        let index = read_index(arg)?;
-        let mut firsts: Vec<&Indexed> = Vec::new();
-        for line in index.iter().filter(|l| l.phase == "measure") {
-            if !firsts.iter().any(|f| f.runtime == line.runtime) {
-                firsts.push(line);
-            }
-        }
-        let chosen: Vec<&Indexed> = if runtimes.is_empty() {
-            firsts.clone()
-        } else {
-            runtimes
-                .iter()
-                .map(|r| {
-                    firsts
-                        .iter()
-                        .copied()
-                        .find(|f| &f.runtime == r)
-                        .with_context(|| {
-                            let there: Vec<&str> =
-                                firsts.iter().map(|f| f.runtime.as_str()).collect();
-                            format!(
-                                "no measured dump of {r} in {} (measured there: {})",
-                                arg.join(INDEX).display(),
-                                if there.is_empty() {
-                                    "none".to_owned()
-                                } else {
-                                    there.join(", ")
-                                }
-                            )
-                        })
-                })
-                .collect::<Result<_>>()?
-        };
-        if chosen.is_empty() {
-            bail!("no measured dump in {}", arg.join(INDEX).display());
-        }
-        return Ok(chosen
-            .into_iter()
-            .map(|l| {
-                (
-                    callgrind::dump_path(&arg.join("callgrind.out"), l.n),
-                    Some(l.clone()),
-                )
-            })
-            .collect());
+        return select_in_dir(arg, runtimes);
     }
     if runtimes.is_empty() {
         return Ok(vec![(arg.to_owned(), None)]);
@@ -145,6 +101,48 @@ fn select(arg: &Path, runtimes: &[String]) -> Result<Vec<(PathBuf, Option<Indexe
     } else {
         Vec::new()
     })
+}
+
+/// [`select`] for a workload's dump directory.
+fn select_in_dir(dir: &Path, runtimes: &[String]) -> Result<Vec<(PathBuf, Option<Indexed>)>> {
+    let index = read_index(dir)?;
+    let mut firsts: Vec<Indexed> = Vec::new();
+    for line in index.into_iter().filter(|l| l.phase == "measure") {
+        if !firsts.iter().any(|f| f.runtime == line.runtime) {
+            firsts.push(line);
+        }
+    }
+    if firsts.is_empty() {
+        bail!("no measured dump in {}", dir.join(INDEX).display());
+    }
+    let chosen = if runtimes.is_empty() {
+        firsts
+    } else {
+        let pick = |r: &String| {
+            let there: Vec<&str> = firsts.iter().map(|f| f.runtime.as_str()).collect();
+            firsts
+                .iter()
+                .find(|f| &f.runtime == r)
+                .cloned()
+                .with_context(|| {
+                    format!(
+                        "no measured dump of {r} in {} (measured there: {})",
+                        dir.join(INDEX).display(),
+                        there.join(", ")
+                    )
+                })
+        };
+        runtimes.iter().map(pick).collect::<Result<_>>()?
+    };
+    Ok(chosen
+        .into_iter()
+        .map(|l| {
+            (
+                callgrind::dump_path(&dir.join("callgrind.out"), l.n),
+                Some(l),
+            )
+        })
+        .collect())
 }
 
 /// Prints, for each dump selected from `dumps` (see [`select`]), its total and the `top`
