@@ -66,6 +66,9 @@ use std::task::{Context, Poll};
 #[derive(Debug)]
 pub(crate) struct IoHandle {
     pollers: Vec<Arc<Poller>>,
+    /// The pollers' backend (they all have the same), kept here so that looking it up
+    /// reads no worker's poller.
+    driver: IoDriver,
     shutdown: AtomicBool,
     next: AtomicUsize,
     /// The origin of the pollers' `seen_at` times.
@@ -73,8 +76,11 @@ pub(crate) struct IoHandle {
 }
 
 impl IoHandle {
+    /// # Panics
+    /// If `pollers` is empty.
     pub(crate) fn new(pollers: Vec<Arc<Poller>>) -> IoHandle {
         IoHandle {
+            driver: pollers[0].driver(),
             pollers,
             shutdown: AtomicBool::new(false),
             next: AtomicUsize::new(0),
@@ -138,7 +144,7 @@ impl IoHandle {
 
     /// The driver the pollers run (`Epoll` or `IoUring`, never `Auto`).
     pub(crate) fn driver(&self) -> IoDriver {
-        self.pollers[0].driver()
+        self.driver
     }
 
     /// Sockets registered with worker `worker`'s poller plus operations in flight on it.
@@ -206,39 +212,50 @@ pub(crate) struct RingHandle {
 /// The ring a task on this thread submits io_uring operations to; `None` outside a
 /// runtime, after its shutdown, or on the epoll driver.
 pub(crate) fn current_ring() -> Option<RingHandle> {
-    let (io, own) = current_io().ok()?;
-    if io.driver() != IoDriver::IoUring || io.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
-        return None;
-    }
-    // A current-thread runtime is driven only inside its `Runtime::block_on`: a thread
-    // that is not its driver (in `Handle::block_on`, or on the blocking pool) could
-    // submit to its ring, but nothing says anyone is reaping it, and the completion would
-    // wait for the next `block_on`, maybe forever. Those callers take the blocking-pool
-    // path, as every caller does on epoll (and as Tokio's `fs` always does).
-    if own.is_none() && crate::runtime::context::in_current_thread_runtime() {
-        return None;
-    }
-    Some(RingHandle {
-        poller: io.poller_for(own).clone(),
-        is_owner: own.is_some(),
+    with_current_io(|io, own| {
+        if io.driver() != IoDriver::IoUring || io.shutdown.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return None;
+        }
+        // A current-thread runtime is driven only inside its `Runtime::block_on`: a thread
+        // that is not its driver (in `Handle::block_on`, or on the blocking pool) could
+        // submit to its ring, but nothing says anyone is reaping it, and the completion
+        // would wait for the next `block_on`, maybe forever. Those callers take the
+        // blocking-pool path, as every caller does on epoll (and as Tokio's `fs` always
+        // does).
+        if own.is_none() && crate::runtime::context::in_current_thread_runtime() {
+            return None;
+        }
+        Some(RingHandle {
+            poller: io.poller_for(own).clone(),
+            is_owner: own.is_some(),
+        })
     })
+    .ok()
+    .flatten()
 }
 
-/// The current runtime's I/O handle and this thread's worker index in *that* runtime:
-/// `None` for a thread outside it, including a worker of another runtime (taken for this
-/// runtime's worker of the same index, its SQEs were queued for a ring whose owner nobody
-/// woke).
+/// Runs `f` with the current runtime's I/O handle and this thread's worker index in *that*
+/// runtime: `None` for a thread outside it, including a worker of another runtime (taken
+/// for this runtime's worker of the same index, its SQEs were queued for a ring whose owner
+/// nobody woke).
+///
+/// Borrowed, not cloned: every worker calls this for every file operation, and a reference
+/// count shared by all workers would move its cache line between their CPUs each time.
 ///
 /// # Errors
 /// Outside any runtime.
-fn current_io() -> io::Result<(Arc<IoHandle>, Option<usize>)> {
-    let (io, time) =
-        crate::runtime::context::with_handle(|h| (h.driver().io.clone(), h.driver().time.clone()))
-            .map_err(|_| io::Error::other("zokio I/O must be created inside a zokio runtime"))?;
-    // The timer shard a thread owns is its worker index, and it owns one only in its own
-    // runtime.
-    let own = crate::runtime::context::with_scheduler(|s| s.and_then(|s| s.timer_shard(&time)));
-    Ok((io, own))
+fn with_current_io<R>(f: impl FnOnce(&IoHandle, Option<usize>) -> R) -> io::Result<R> {
+    crate::runtime::context::with_handle(|h| {
+        let driver = h.driver();
+        // The timer shard a thread owns is its worker index, and it owns one only in its
+        // own runtime.
+        let own = crate::runtime::context::with_scheduler(|s| {
+            s.and_then(|s| s.timer_shard(&driver.time))
+        });
+        f(&driver.io, own)
+    })
+    .map_err(|_| io::Error::other("zokio I/O must be created inside a zokio runtime"))
 }
 
 /// Which of `n` pollers an accepted socket goes to, given each poller's last CPU (`cpu(i)`),
@@ -411,17 +428,18 @@ impl Registration {
     }
 
     fn register(fd: RawFd, kind: Kind) -> io::Result<Registration> {
-        let (io_handle, own) = current_io()?;
-        if io_handle.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(crate::runtime::shutdown_error());
-        }
-        let (i, poller) = if kind == Kind::Accepted {
-            io_handle.poller_for_accepted(own, fd)
-        } else {
-            let i = io_handle.poller_index(own);
-            (i, &io_handle.pollers[i])
-        };
-        let poller = poller.clone();
+        let (i, poller, own) = with_current_io(|io_handle, own| {
+            if io_handle.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(crate::runtime::shutdown_error());
+            }
+            let (i, poller) = if kind == Kind::Accepted {
+                io_handle.poller_for_accepted(own, fd)
+            } else {
+                let i = io_handle.poller_index(own);
+                (i, &io_handle.pollers[i])
+            };
+            Ok((i, poller.clone(), own))
+        })??;
         let by = match own {
             Some(o) if o == i => Registrant::Owner,
             Some(_) => Registrant::Sibling,

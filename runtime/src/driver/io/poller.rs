@@ -634,13 +634,18 @@ impl IoPark {
     fn park_inner(&mut self, timeout: Option<Duration>) {
         let p = &self.poller;
         // SAFETY: `sched_getcpu` has no preconditions; it returns -1 on error.
-        let cpu = unsafe { libc::sched_getcpu() };
-        p.cpu
-            .store(usize::try_from(cpu).unwrap_or(usize::MAX), Relaxed);
-        let notified = p
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-            .is_ok();
+        let cpu = usize::try_from(unsafe { libc::sched_getcpu() }).unwrap_or(usize::MAX);
+        // Written only when it changed, and the unpark consumed only if there is one: the
+        // siblings read this poller's line (accepted-socket placement, the stall check),
+        // and a store or a failed compare-exchange on every poll would take the line from
+        // them each time.
+        if p.cpu.load(Relaxed) != cpu {
+            p.cpu.store(cpu, Relaxed);
+        }
+        let notified = p.state.load(SeqCst) == NOTIFIED
+            && p.state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok();
         if notified || timeout == Some(Duration::ZERO) {
             p.wait(&mut self.scratch, Some(Duration::ZERO));
             return;
