@@ -35,7 +35,22 @@ pub(crate) struct Core {
     rand: FastRand,
     stats: Stats,
     yield_wakes: YieldWakes,
+    /// Out-of-work driver polls left before the next one also looks at the siblings'
+    /// pollers (see [`STALL_CHECK_EVERY`]).
+    stall_check_in: u8,
+    /// `tick` when this worker last polled its driver.
+    driver_polled_at: u32,
 }
+
+/// A worker that runs out of local work polls its own driver first; every this many such
+/// polls (and at every maintenance tick, every `event_interval` task polls, and before it
+/// parks) it also looks for stalled siblings (`Driver::reap_stalled_siblings`). Looking
+/// reads each sibling's poller, which its owner writes on every operation and every poll,
+/// and records there what it saw: done on every poll, that moved those cache lines between
+/// the workers' CPUs several times per file read or socket round trip. A worker with I/O in
+/// flight polls every few microseconds, so one look in this many still sees a stall (1 ms)
+/// in time.
+const STALL_CHECK_EVERY: u8 = 16;
 
 /// A worker's side of the yield wake-up backoff (see `Shared::yield_wake_backoff`).
 #[derive(Debug, Default)]
@@ -139,6 +154,8 @@ pub(crate) fn launch(
             rand: FastRand::new(seed(i)),
             stats: Stats::new(&config.metrics),
             yield_wakes: YieldWakes::default(),
+            stall_check_in: STALL_CHECK_EVERY,
+            driver_polled_at: 0,
         }));
     }
     let handle = Arc::new(Handle {
@@ -366,14 +383,21 @@ impl Context {
                     break;
                 }
                 core.tick = core.tick.wrapping_add(1);
-                if core.tick.is_multiple_of(self.handle.config.event_interval) {
+                let interval = self.handle.config.event_interval;
+                if core.tick.is_multiple_of(interval) {
                     self.maintenance(&mut core);
                     if core.is_shutdown {
                         break;
                     }
-                    drop(core);
-                    self.poll_driver();
-                    core = self.core();
+                    // Unless the driver was polled within the interval anyway (this worker
+                    // ran out of work meanwhile): a poll then would only split the
+                    // submissions the queued tasks are about to make into two
+                    // `io_uring_enter`s.
+                    if core.tick.wrapping_sub(core.driver_polled_at) >= interval {
+                        drop(core);
+                        self.poll_driver(true);
+                        core = self.core();
+                    }
                 }
                 core.next_task(&self.handle)
             };
@@ -402,7 +426,12 @@ impl Context {
                 .as_ref()
                 .is_some_and(driver::Driver::has_live_io);
             if has_io {
-                self.poll_driver();
+                let check_siblings = {
+                    let mut core = self.core();
+                    core.stall_check_in -= 1;
+                    core.stall_check_in == 0
+                };
+                self.poll_driver(check_siblings);
                 let next = self.core().next_task(&self.handle);
                 if let Some(task) = next {
                     if !self.run_task::<HISTOGRAMS>(task) {
@@ -580,19 +609,27 @@ impl Context {
         core.is_shutdown = self.handle.is_shutdown();
     }
 
-    /// Fires due timers (and consumes a pending unpark) without sleeping. The driver is
-    /// taken out of the core meanwhile, so the woken tasks go to the local queue.
-    fn poll_driver(&self) {
+    /// Fires due timers (and consumes a pending unpark) without sleeping; with
+    /// `check_siblings`, also serves stalled siblings. The driver is taken out of the core
+    /// meanwhile, so the woken tasks go to the local queue.
+    fn poll_driver(&self, check_siblings: bool) {
         let Some(mut driver) = self.core().driver.take() else {
             return;
         };
         driver.park_timeout(Duration::ZERO);
-        // A sibling that has not polled its I/O for a while is not running: take its
-        // sockets' events (epoll) and half its queue, so a busy worker serves them too.
-        // (The core is not borrowed meanwhile: only the driver is out of it.)
-        driver.reap_stalled_siblings(&self.handle.driver, |victim| {
-            self.core().steal_from_stalled(&self.handle, victim);
-        });
+        {
+            let mut core = self.core();
+            core.driver_polled_at = core.tick;
+        }
+        if check_siblings {
+            self.core().stall_check_in = STALL_CHECK_EVERY;
+            // A sibling that has not polled its I/O for a while is not running: take its
+            // sockets' events (epoll) and half its queue, so a busy worker serves them
+            // too. (The core is not borrowed meanwhile: only the driver is out of it.)
+            driver.reap_stalled_siblings(&self.handle.driver, |victim| {
+                self.core().steal_from_stalled(&self.handle, victim);
+            });
+        }
         let mut core = self.core();
         core.driver = Some(driver);
         // The unpark just consumed may have been shutdown's (sent after the flag was set):
@@ -660,6 +697,7 @@ impl Context {
             driver.park();
             let mut core = self.core();
             core.driver = Some(driver);
+            core.driver_polled_at = core.tick;
             if self.handle.is_shutdown() {
                 core.is_shutdown = true;
                 core.stats.unparked(metrics);
