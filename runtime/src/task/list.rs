@@ -266,6 +266,7 @@ impl<S: Schedule> UnsyncOwnedTasks<S> {
     /// # Safety
     /// As `RawTask::new`: unless the future and its output are `Send`, the future is polled
     /// and dropped only on the calling thread, the one this list is used on.
+    #[inline]
     pub(crate) unsafe fn bind_unchecked<F>(&mut self, future: F, scheduler: S) -> Bind<S, F::Output>
     where
         F: Future + 'static,
@@ -291,6 +292,7 @@ impl<S: Schedule> UnsyncOwnedTasks<S> {
     ///
     /// # Safety
     /// `task` was bound to no list but this one, if to any.
+    #[inline]
     pub(crate) unsafe fn remove(&mut self, task: &Task<S>) -> Option<Task<S>> {
         let ptr = task.header_ptr();
         // SAFETY: `&mut self` is the only access to the list; `ptr` is alive (the caller

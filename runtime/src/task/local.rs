@@ -212,6 +212,7 @@ where
     }
 }
 
+#[inline]
 fn spawn_onto<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -475,6 +476,7 @@ impl Shared {
         (current_thread_id() == Some(self.owner)).then_some(&self.local)
     }
 
+    #[inline]
     fn next_task(&self, local: &LocalState) -> Option<LocalTask> {
         let tick = local.tick.get().wrapping_add(1);
         local.tick.set(tick);
@@ -528,6 +530,7 @@ impl Shared {
 
     /// [`schedule`](Self::schedule) with the owner-only state at hand (this is the owner
     /// thread).
+    #[inline]
     fn schedule_local(&self, local: &LocalState, task: LocalTask) {
         if local.closed.get() {
             return drop(task);
@@ -585,6 +588,7 @@ unsafe impl Sync for LocalHandle {}
 impl LocalHandle {
     /// A handle for a new cell, counted on the owner thread (`local` is the set's
     /// owner-only state, so this is that thread).
+    #[inline]
     fn new(shared: &Arc<Shared>, local: &LocalState) -> LocalHandle {
         local.task_cells.set(local.task_cells.get() + 1);
         LocalHandle(NonNull::from(&**shared))
@@ -599,6 +603,7 @@ impl LocalHandle {
 
 impl Drop for LocalHandle {
     /// The cell is being freed: uncounts it.
+    #[inline]
     fn drop(&mut self) {
         let shared = self.shared();
         if let Some(local) = shared.local() {
@@ -618,6 +623,7 @@ impl Drop for LocalHandle {
 impl Shared {
     /// A task of the set completed: unlinks it from the owned list (see
     /// [`Schedule::release`]).
+    #[inline]
     pub(crate) fn release(&self, task: &Task<LocalHandle>) -> Option<Task<LocalHandle>> {
         // Tasks complete only where they run: in the set's tick, on the owner thread.
         let local = self

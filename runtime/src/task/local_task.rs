@@ -195,6 +195,7 @@ fn cancel_and_complete<F: Future + 'static>(h: H<F>) {
 
 /// Publishes the stored output, wakes the joiner, leaves the owned list and hands the
 /// reference count off. The caller holds `RUNNING` and the runner's reference.
+#[inline]
 fn complete<F: Future + 'static>(h: H<F>) {
     let state = &h.header().state;
     let joined = state.owner_load().is_join_interested();
@@ -239,6 +240,7 @@ fn complete<F: Future + 'static>(h: H<F>) {
 /// Folds the owner's part of the reference count into the foreign word and sets
 /// `HANDED_OFF` (clearing `JOIN_WAKER` when the runtime side held the slot), freeing the
 /// task if no reference remains. Until this step nobody else frees the task.
+#[inline]
 fn hand_off<F: Future + 'static>(h: H<F>, clear_join_waker: bool, mut slot_cleared: bool) {
     let owner = h.header().state.owner_load().owner_ref_count();
     let word = foreign(&h);
@@ -490,6 +492,7 @@ fn waker_ref<F: Future + 'static>(h: &H<F>) -> ManuallyDrop<Waker> {
 impl Schedule for LocalHandle {
     type TaskExtra = crate::loom::atomic::AtomicUsize;
 
+    #[inline]
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.shared().release(task)
     }
