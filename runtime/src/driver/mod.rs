@@ -9,8 +9,9 @@
 //! unpark from another thread or the shard's earliest timer (nanosecond timeouts), then
 //! fire timers again. Timers and I/O events are dispatched on the worker's own thread while
 //! its core is parked, so the woken tasks go to its local queue. A busy worker still reaps
-//! I/O between tasks: its maintenance tick (every `event_interval` polls) calls
-//! `park_timeout(0)`.
+//! I/O between tasks: it calls `park_timeout(0)` when it runs out of local work (before it
+//! steals) and at its maintenance tick (every `event_interval` polls) unless it did so
+//! within that interval already.
 //!
 //! # I/O drivers (`io/`)
 //!
@@ -58,8 +59,9 @@
 //!
 //! Stalled siblings: a worker that the kernel deschedules for a time slice (another
 //! thread wants its CPU) leaves its sockets and its queue unserved, where Tokio's one
-//! shared driver is reaped by whichever worker runs. So a worker, at its maintenance tick
-//! and before it parks, looks at its siblings' pollers: one with sockets whose owner is not
+//! shared driver is reaped by whichever worker runs. So a worker, at its maintenance tick,
+//! on every 16th poll of its own driver when it runs out of work, and before it parks,
+//! looks at its siblings' pollers: one with sockets whose owner is not
 //! parked and has not polled it for 1 ms is stalled, and the looking worker takes half its
 //! queue and, on epoll, reaps its epoll set (`epoll_pwait2` on another thread's set is
 //! safe; the set's unpark eventfd is left for the owner). On io_uring a socket's poll
@@ -319,8 +321,9 @@ impl Driver {
 
     /// Finds the sibling workers that have stopped polling their I/O (see
     /// `IoPark::reap_stalled_siblings`), calls `stalled(index)` for each, and on epoll
-    /// reaps their sets; called at the maintenance tick and before parking. Returns the
-    /// socket events dispatched (their tasks are woken onto the caller's queue).
+    /// reaps their sets; called at the maintenance tick, on every 16th out-of-work driver
+    /// poll and before parking. Returns the socket events dispatched (their tasks are woken
+    /// onto the caller's queue).
     pub(crate) fn reap_stalled_siblings(
         &mut self,
         handle: &Handle,
