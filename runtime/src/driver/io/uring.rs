@@ -4,8 +4,9 @@
 //!
 //! - **Submission.** Any thread may push SQEs (the push and the SQ tail update are under
 //!   `sq`). The ring's own worker defers: its SQEs go to the kernel with its next
-//!   `io_uring_enter`, which it makes when it parks or, while busy, at its maintenance tick
-//!   (every `event_interval` polls), so many operations share one syscall. Other threads
+//!   `io_uring_enter`, which it makes when it runs out of local work, when it parks, or,
+//!   while busy, at its maintenance tick (every `event_interval` polls, unless it polled
+//!   the ring within that interval), so many operations share one syscall. Other threads
 //!   (a `block_on` caller, a blocking-pool thread) submit at once. Two exceptions, since
 //!   the kernel runs a poll's wake-ups as task work of the thread that submitted it: a
 //!   socket that a sibling worker registers here (an acceptor placing it by its incoming
