@@ -46,11 +46,19 @@ pub(crate) struct Core {
 /// polls (and at every maintenance tick, every `event_interval` task polls, and before it
 /// parks) it also looks for stalled siblings (`Driver::reap_stalled_siblings`). Looking
 /// reads each sibling's poller, which its owner writes on every operation and every poll,
-/// and records there what it saw: done on every poll, that moved those cache lines between
-/// the workers' CPUs several times per file read or socket round trip. A worker with I/O in
-/// flight polls every few microseconds, so one look in this many still sees a stall (1 ms)
-/// in time.
+/// and records there what it saw, so each look moves those cache lines between the
+/// workers' CPUs; a worker with I/O in flight polls every few microseconds, so one look in
+/// this many still sees a stall (1 ms) in time.
 const STALL_CHECK_EVERY: u8 = 16;
+
+/// Why a busy worker polls its driver without sleeping.
+#[derive(Clone, Copy)]
+enum DriverPoll {
+    /// The maintenance tick: looks at the siblings too.
+    Maintenance,
+    /// Out of local work, before stealing.
+    OutOfWork,
+}
 
 /// A worker's side of the yield wake-up backoff (see `Shared::yield_wake_backoff`).
 #[derive(Debug, Default)]
@@ -395,7 +403,7 @@ impl Context {
                     // `io_uring_enter`s.
                     if core.tick.wrapping_sub(core.driver_polled_at) >= interval {
                         drop(core);
-                        self.poll_driver(true);
+                        self.poll_driver(DriverPoll::Maintenance);
                         core = self.core();
                     }
                 }
@@ -426,12 +434,7 @@ impl Context {
                 .as_ref()
                 .is_some_and(driver::Driver::has_live_io);
             if has_io {
-                let check_siblings = {
-                    let mut core = self.core();
-                    core.stall_check_in -= 1;
-                    core.stall_check_in == 0
-                };
-                self.poll_driver(check_siblings);
+                self.poll_driver(DriverPoll::OutOfWork);
                 let next = self.core().next_task(&self.handle);
                 if let Some(task) = next {
                     if !self.run_task::<HISTOGRAMS>(task) {
@@ -609,20 +612,31 @@ impl Context {
         core.is_shutdown = self.handle.is_shutdown();
     }
 
-    /// Fires due timers (and consumes a pending unpark) without sleeping; with
-    /// `check_siblings`, also serves stalled siblings. The driver is taken out of the core
-    /// meanwhile, so the woken tasks go to the local queue.
-    fn poll_driver(&self, check_siblings: bool) {
-        let Some(mut driver) = self.core().driver.take() else {
-            return;
+    /// Fires due timers (and consumes a pending unpark) without sleeping, and at a
+    /// maintenance tick or every [`STALL_CHECK_EVERY`]th out-of-work poll serves stalled
+    /// siblings. The driver is taken out of the core meanwhile, so the woken tasks go to
+    /// the local queue.
+    fn poll_driver(&self, why: DriverPoll) {
+        let (mut driver, check_siblings) = {
+            let mut core = self.core();
+            let Some(driver) = core.driver.take() else {
+                return;
+            };
+            core.driver_polled_at = core.tick;
+            let check = match why {
+                DriverPoll::Maintenance => true,
+                DriverPoll::OutOfWork => {
+                    core.stall_check_in = core.stall_check_in.saturating_sub(1);
+                    core.stall_check_in == 0
+                }
+            };
+            if check {
+                core.stall_check_in = STALL_CHECK_EVERY;
+            }
+            (driver, check)
         };
         driver.park_timeout(Duration::ZERO);
-        {
-            let mut core = self.core();
-            core.driver_polled_at = core.tick;
-        }
         if check_siblings {
-            self.core().stall_check_in = STALL_CHECK_EVERY;
             // A sibling that has not polled its I/O for a while is not running: take its
             // sockets' events (epoll) and half its queue, so a busy worker serves them
             // too. (The core is not borrowed meanwhile: only the driver is out of it.)
