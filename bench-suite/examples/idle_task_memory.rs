@@ -13,14 +13,14 @@ fn measure<R: Runtime>(n: usize) {
     let rt = R::multi_thread(2);
     match idle_task_memory(&rt, n) {
         Ok(m) => println!(
-            "{}: {} idle tasks, RSS +{} bytes, {:.1} bytes/task",
+            "{}: {} idle tasks, resident +{} bytes, {:.1} bytes/task",
             R::NAME,
             m.tasks,
-            m.rss_delta_bytes,
+            m.resident_delta_bytes,
             m.bytes_per_task()
         ),
         Err(e) => {
-            eprintln!("error: cannot read RSS: {e}");
+            eprintln!("error: cannot read /proc/self/smaps: {e}");
             std::process::exit(1);
         }
     }

@@ -1,5 +1,6 @@
 //! Memory: resident bytes per idle task, per I/O driver and per worker, each measured in
-//! a fresh child process per runtime and round.
+//! a fresh child process per runtime and round. "Resident" is RSS without the pages of
+//! mapped files (the binary's code, libraries): `workloads::memory::resident_bytes`.
 
 use super::MULTI;
 use crate::child::Job;
@@ -27,7 +28,7 @@ pub(super) fn memory() -> Vec<Workload> {
             figure: Figure::LowerIsBetter,
             multi_thread: true,
             needs: MULTI,
-            description: "RSS growth per idle task (each waiting on a shared gate), one child process per measurement; a thread-per-core runtime holds them all on one of its runtimes",
+            description: "growth of resident memory, code pages left out, per idle task (each waiting on a shared gate), one child process per measurement; a thread-per-core runtime holds them all on one of its runtimes",
             run: |ctx| strategy::child_processes(ctx, Job::IdleTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
         },
         Workload {
@@ -38,7 +39,7 @@ pub(super) fn memory() -> Vec<Workload> {
             figure: Figure::LowerIsBetter,
             multi_thread: true,
             needs: MULTI,
-            description: "RSS growth per task waiting on its own oneshot channel of the runtime (task and channel; the harness holds the senders), one child process per measurement; a thread-per-core runtime holds them all on one of its runtimes",
+            description: "growth of resident memory, code pages left out, per task waiting on its own oneshot channel of the runtime (task and channel; the harness holds the senders), one child process per measurement; a thread-per-core runtime holds them all on one of its runtimes",
             run: |ctx| strategy::child_processes(ctx, Job::OneshotTaskMemory, IDLE_TASKS, Vec::new()).map(Outcome::one),
         },
         Workload {
@@ -49,7 +50,7 @@ pub(super) fn memory() -> Vec<Workload> {
             figure: Figure::LowerIsBetter,
             multi_thread: false,
             needs: &[Cap::CurrentThread, Cap::Tcp, Cap::Files, Cap::IoNop],
-            description: "RSS growth (io_uring rings included: RSS counts them on Linux 6.x; any ring memory it leaves out is added from smaps) per current-thread runtime, each holding one I/O driver with a listener registered and one no-op done; includes the small scheduler core and timer shard around the driver",
+            description: "growth of resident memory, code pages left out (io_uring rings included: RSS counts them on Linux 6.x; any ring memory it leaves out is added from smaps), per current-thread runtime, each holding one I/O driver with a listener registered and one no-op done; includes the small scheduler core and timer shard around the driver",
             run: |ctx| strategy::child_processes(ctx, Job::IoDriverMemory, IO_DRIVERS, Vec::new()).map(Outcome::one),
         },
         Workload {
@@ -60,7 +61,7 @@ pub(super) fn memory() -> Vec<Workload> {
             figure: Figure::LowerIsBetter,
             multi_thread: false,
             needs: MULTI,
-            description: "RSS per extra started worker (thread stack pages, TLS and allocator arenas included; a thread-per-core runtime's worker is a thread with its own runtime); RSS granularity makes it noisy by a few KiB",
+            description: "resident memory, code pages left out, per extra started worker (thread stack pages, TLS and allocator arenas included; a thread-per-core runtime's worker is a thread with its own runtime); RSS granularity makes it noisy by a few KiB",
             run: |ctx| strategy::child_processes(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new()).map(Outcome::one),
         },
         Workload {

@@ -1,10 +1,11 @@
-//! Memory per idle task: resident bytes added by spawning tasks that wait, read from
-//! `/proc/self/statm` (Linux).
+//! Memory per idle task, per I/O driver and per worker: resident bytes of data (RSS
+//! without the pages of mapped files such as the executable's code, [`resident_bytes`])
+//! added by spawning tasks that wait, by building drivers, by starting workers; Linux.
 //!
 //! Every task waits on the same runtime-agnostic [`Gate`], so the figure is the runtime's
 //! own cost (task cell, scheduler bookkeeping, join handle) plus one gate waker slot, which
 //! is identical for every runtime. The waker list and the join-handle vector are allocated
-//! before the baseline reading, so they do not count. RSS also counts whatever the
+//! before the baseline reading, so they do not count. The figure also counts whatever the
 //! allocator keeps around, so measure each runtime in a fresh process: memory freed by one
 //! runtime would otherwise be reused by the next and flatter it.
 
@@ -39,6 +40,132 @@ fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions; it returns -1 on error.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     u64::try_from(size).unwrap_or(4096)
+}
+
+/// Resident bytes of this process's data: RSS without the resident pages of mappings of
+/// files (the executable, shared libraries), plus the pages of io_uring rings that RSS
+/// leaves out, if any. Read from `/proc/self/smaps`; what every memory workload measures.
+///
+/// Code pages fault in as a run first executes them, and the kernel maps them several
+/// pages at a time around each fault: counted, they make a figure depend on the binary's
+/// layout (64 KiB more text faulted in during `memory.io_driver`'s loop moved it by 2 KiB
+/// per driver between two builds whose heap use was identical). Heap, stacks, thread-local
+/// storage and io_uring rings (mappings of an anonymous inode, `anon_inode:[io_uring]`)
+/// all stay counted. On Linux 6.x RSS counts ring pages in full (checked on 6.18: `Rss`
+/// equals `Size`); kernels that map them as `VM_PFNMAP` leave them out of RSS, so their
+/// `Size - Rss` is added back.
+///
+/// Read through a buffer on the stack, not into a `String`: the file is some 150 KiB with
+/// a few hundred mappings, and a heap buffer of that size, allocated while the kernel walks
+/// the heap's pages, was itself counted or not depending on the order of the two (a
+/// reading once came out 17 KiB per driver above the next one, a second reading 4 KiB).
+///
+/// # Errors
+/// If `/proc/self/smaps` cannot be read, or a line of it is longer than 8 KiB or is an
+/// `Rss`/`Size` line without a number (not Linux, or no procfs).
+pub fn resident_bytes() -> io::Result<u64> {
+    sum_smaps(std::fs::File::open("/proc/self/smaps")?)
+}
+
+/// [`resident_bytes`] of the smaps text `smaps` reads.
+fn sum_smaps(mut smaps: impl io::Read) -> io::Result<u64> {
+    let mut sum = SmapsSum::default();
+    let mut buf = [0u8; 8192];
+    let mut filled = 0;
+    loop {
+        let n = smaps.read(&mut buf[filled..])?;
+        filled += n;
+        let mut start = 0;
+        while let Some(len) = buf[start..filled].iter().position(|&b| b == b'\n') {
+            sum.line(&buf[start..start + len])?;
+            start += len + 1;
+        }
+        if n == 0 {
+            sum.line(&buf[start..filled])?;
+            return Ok(sum.total());
+        }
+        buf.copy_within(start..filled, 0);
+        filled -= start;
+        if filled == buf.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a /proc/self/smaps line longer than 8 KiB",
+            ));
+        }
+    }
+}
+
+/// [`resident_bytes`]'s sum over the lines of an smaps file, fed one at a time.
+#[derive(Debug, Default)]
+struct SmapsSum {
+    /// Which kind of mapping the lines being read belong to.
+    kind: MappingKind,
+    resident: u64,
+    ring_size: u64,
+    ring_rss: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+enum MappingKind {
+    /// A mapped file: the executable, a library (left out).
+    File,
+    /// An io_uring ring or SQE array.
+    Ring,
+    /// Heap, stacks, anonymous memory and everything else.
+    #[default]
+    Other,
+}
+
+impl SmapsSum {
+    /// Takes one line (without its newline).
+    fn line(&mut self, line: &[u8]) -> io::Result<()> {
+        let mut fields = line
+            .split(u8::is_ascii_whitespace)
+            .filter(|f| !f.is_empty());
+        let first = fields.next().unwrap_or_default();
+        if first.contains(&b'-') && first.iter().all(|&c| c.is_ascii_hexdigit() || c == b'-') {
+            // `start-end perms offset dev inode [path]`: the path may hold spaces.
+            let path = fields.nth(4).unwrap_or_default();
+            self.kind = if path.starts_with(b"/") {
+                MappingKind::File
+            } else if path.windows(8).any(|w| w == b"io_uring") {
+                MappingKind::Ring
+            } else {
+                MappingKind::Other
+            };
+            return Ok(());
+        }
+        if first != b"Rss:" && first != b"Size:" {
+            return Ok(());
+        }
+        let kib = fields
+            .next()
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "unexpected /proc/self/smaps line: {:?}",
+                        String::from_utf8_lossy(line)
+                    ),
+                )
+            })?;
+        let bytes = kib * 1024;
+        match (first, self.kind) {
+            (b"Rss:", MappingKind::Ring) => {
+                self.resident += bytes;
+                self.ring_rss += bytes;
+            }
+            (b"Rss:", MappingKind::Other) => self.resident += bytes,
+            (b"Size:", MappingKind::Ring) => self.ring_size += bytes,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn total(&self) -> u64 {
+        self.resident + self.ring_size.saturating_sub(self.ring_rss)
+    }
 }
 
 /// A one-shot broadcast: every waiter is pending until [`Gate::open`].
@@ -115,24 +242,24 @@ impl Future for GateWait {
 pub struct IdleTaskMemory {
     /// Tasks spawned.
     pub tasks: usize,
-    /// RSS growth while all tasks were alive and waiting, in bytes.
-    pub rss_delta_bytes: u64,
+    /// Growth of [`resident_bytes`] while all tasks were alive and waiting, in bytes.
+    pub resident_delta_bytes: u64,
 }
 
 impl IdleTaskMemory {
-    /// RSS growth per task, in bytes.
+    /// Resident growth per task, in bytes.
     pub fn bytes_per_task(&self) -> f64 {
-        self.rss_delta_bytes as f64 / self.tasks as f64
+        self.resident_delta_bytes as f64 / self.tasks as f64
     }
 }
 
 /// Spawns `n` tasks from a task on `rt`, waits (in another task, yielding) until every one
-/// has been polled and is waiting, reads RSS, then releases and joins them all. All of it
+/// has been polled and is waiting, reads [`resident_bytes`], then releases and joins them all. All of it
 /// runs inside the runtime, so a runtime whose tasks run only inside `block_on` (a
 /// thread-per-core one) measures the same way.
 ///
 /// # Errors
-/// If RSS cannot be read.
+/// If `/proc/self/smaps` cannot be read.
 pub fn idle_task_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTaskMemory> {
     let gate = Arc::new(Gate::with_capacity(n));
     touch_spare_capacity(&mut gate.waiters.lock().expect("gate lock"));
@@ -181,7 +308,7 @@ impl<F: Future<Output = Option<()>>> Future for OneshotWait<F> {
 /// the channel, what a task parked on a reply costs.
 ///
 /// # Errors
-/// If RSS cannot be read.
+/// If `/proc/self/smaps` cannot be read.
 pub fn oneshot_waiter_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTaskMemory> {
     ONESHOT_WAITERS.store(0, SeqCst);
     waiting_task_memory(
@@ -205,7 +332,8 @@ pub fn oneshot_waiter_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTas
 }
 
 /// The measurement of [`idle_task_memory`] and [`oneshot_waiter_memory`]: spawns `n` tasks
-/// awaiting `waiter(&mut keep)`, waits until `registered()` reaches `n`, reads RSS, then
+/// awaiting `waiter(&mut keep)`, waits until `registered()` reaches `n`, reads
+/// [`resident_bytes`], then
 /// calls `release(keep)` and joins every task. `keep`'s spare capacity, and that of the
 /// handle vector, are made resident before the baseline reading.
 fn waiting_task_memory<R, K, W>(
@@ -224,7 +352,7 @@ where
     touch_spare_capacity(&mut keep);
     let mut handles: Vec<R::JoinHandle<()>> = Vec::with_capacity(n);
     touch_spare_capacity(&mut handles);
-    let before = rss_bytes()?;
+    let before = resident_bytes()?;
     let after = rt.run(async move {
         for _ in 0..n {
             handles.push(R::spawn_local(waiter(&mut keep)));
@@ -235,7 +363,7 @@ where
             }
         })
         .await;
-        let after = rss_bytes();
+        let after = resident_bytes();
         release(keep);
         for h in handles {
             h.await;
@@ -244,11 +372,11 @@ where
     })?;
     Ok(IdleTaskMemory {
         tasks: n,
-        rss_delta_bytes: after.saturating_sub(before),
+        resident_delta_bytes: after.saturating_sub(before),
     })
 }
 
-/// Makes a vector's unused capacity resident before the baseline RSS reading, so that the
+/// Makes a vector's unused capacity resident before the baseline reading, so that the
 /// harness's own bookkeeping does not count as task memory. One volatile write per page:
 /// plain zero-filling can be turned into `calloc` by the optimizer, which leaves fresh pages
 /// untouched (that silently added 8 bytes per task to the figure once).
@@ -264,14 +392,14 @@ fn touch_spare_capacity<T>(v: &mut Vec<T>) {
 }
 
 /// Resident bytes per worker: after a warm-up runtime, build a 1-worker runtime and then a
-/// `workers`-worker one (every worker started), and divide the difference of their RSS
-/// growths by `workers - 1`, which cancels each runtime's fixed cost. Includes what the OS
+/// `workers`-worker one (every worker started), and divide the difference of their
+/// [`resident_bytes`] growths by `workers - 1`, which cancels each runtime's fixed cost. Includes what the OS
 /// charges per thread (touched stack pages, TLS), since a worker costs that too. A
 /// thread-per-core runtime's worker is a thread with a current-thread runtime of its own
 /// ([`Runtime::THREAD_PER_CORE`]): its "N-worker runtime" is N such threads.
 ///
 /// # Errors
-/// If RSS cannot be read.
+/// If `/proc/self/smaps` cannot be read.
 ///
 /// # Panics
 /// If `workers < 2`.
@@ -284,11 +412,11 @@ pub fn per_worker_memory<R: Runtime>(workers: usize) -> io::Result<f64> {
     // allocator arena): pay them with a runtime that stays alive, so freed memory cannot be
     // reused by the ones measured.
     let warm = Workers::<R>::start(1);
-    let before_one = rss_bytes()?;
+    let before_one = resident_bytes()?;
     let one = Workers::<R>::start(1);
-    let after_one = rss_bytes()?;
+    let after_one = resident_bytes()?;
     let many = Workers::<R>::start(workers);
-    let after_many = rss_bytes()?;
+    let after_many = resident_bytes()?;
     drop((warm, one, many));
     let fixed_plus_one = after_one.saturating_sub(before_one) as f64;
     let fixed_plus_many = after_many.saturating_sub(after_one) as f64;
@@ -366,42 +494,14 @@ impl<R> Drop for Workers<R> {
     }
 }
 
-/// Bytes of this process's io_uring mappings (SQ/CQ rings and SQE arrays) that RSS does
-/// not count: `Size - Rss` of the `[io_uring]` entries of `/proc/self/smaps`. On Linux 6.x
-/// the rings are ordinary pages and RSS counts them all (checked on 6.18: `Rss` equals
-/// `Size`), so this is 0 there; kernels that map them as `VM_PFNMAP` leave them out of
-/// RSS. 0 when the process has no ring.
-///
-/// # Errors
-/// If `/proc/self/smaps` cannot be read.
-pub fn io_uring_unresident_bytes() -> io::Result<u64> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
-    let mut total: i64 = 0;
-    let mut in_ring = false;
-    for line in smaps.lines() {
-        let first = line.split_whitespace().next().unwrap_or("");
-        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            in_ring = line.contains("io_uring");
-        } else if in_ring && (first == "Size:" || first == "Rss:") {
-            let kib: i64 = line
-                .split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            total += if first == "Size:" { kib } else { -kib } * 1024;
-        }
-    }
-    Ok(total.max(0) as u64)
-}
-
 /// `memory.io_driver`: memory per I/O driver instance. Builds `n` current-thread runtimes
 /// (each owns one driver: its poller or ring, eventfd, timer shard, and the small
 /// scheduler core around them), registers a TCP listener with each and runs one I/O no-op,
-/// so the driver's buffers are touched; the figure is the growth of RSS plus any io_uring
-/// ring memory RSS leaves out (see [`io_uring_unresident_bytes`]) over `n`.
+/// so the driver's buffers are touched; the figure is the growth of [`resident_bytes`] over
+/// `n`.
 ///
 /// # Errors
-/// If RSS or smaps cannot be read, or a socket cannot be bound.
+/// If `/proc/self/smaps` cannot be read, or a socket cannot be bound.
 pub fn io_driver_memory<R: Runtime>(n: usize) -> io::Result<f64> {
     let touch = |rt: &R| -> io::Result<()> {
         rt.block_on(async {
@@ -417,14 +517,14 @@ pub fn io_driver_memory<R: Runtime>(n: usize) -> io::Result<f64> {
     // Pay one-time costs first with a runtime that stays alive.
     let warm = R::current_thread();
     touch(&warm)?;
-    let before = rss_bytes()? + io_uring_unresident_bytes()?;
+    let before = resident_bytes()?;
     let mut rts = Vec::with_capacity(n);
     for _ in 0..n {
         let rt = R::current_thread();
         touch(&rt)?;
         rts.push(rt);
     }
-    let after = rss_bytes()? + io_uring_unresident_bytes()?;
+    let after = resident_bytes()?;
     drop((warm, rts));
     Ok(after.saturating_sub(before) as f64 / n as f64)
 }
@@ -437,6 +537,66 @@ mod tests {
     #[test]
     fn rss_is_readable_and_positive() {
         assert!(rss_bytes().unwrap() > 0);
+        assert!(resident_bytes().unwrap() > 0);
+    }
+
+    /// A trimmed smaps of a process with its binary, the heap, an io_uring ring mapped
+    /// in full and one RSS leaves partly out, and a stack.
+    const SMAPS: &str = "\
+55d0c0000000-55d0c0400000 r-xp 00000000 fd:01 1234                       /work/target/release/zbench
+Size:               4096 kB
+Rss:                1024 kB
+Pss:                1024 kB
+55d0c1000000-55d0c1100000 rw-p 00000000 00:00 0                          [heap]
+Size:               1024 kB
+Rss:                 512 kB
+7f7710639000-7f771063c000 rw-s 00000000 00:10 48724977                   anon_inode:[io_uring]
+Size:                 12 kB
+Rss:                  12 kB
+7f771063e000-7f7710641000 rw-s 10000000 00:10 48724975                   anon_inode:[io_uring]
+Size:                 12 kB
+Rss:                   4 kB
+7f7710700000-7f7710800000 r--p 00000000 fd:01 99                         /usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)
+Size:               1024 kB
+Rss:                 600 kB
+7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]
+Size:                132 kB
+Rss:                  16 kB
+VmFlags: rd wr mr mw me gd ac
+";
+
+    fn sum_of(text: &str) -> io::Result<u64> {
+        let mut sum = SmapsSum::default();
+        for line in text.lines() {
+            sum.line(line.as_bytes())?;
+        }
+        Ok(sum.total())
+    }
+
+    #[test]
+    fn resident_bytes_leave_out_mapped_files_and_add_unresident_ring_pages() {
+        // heap 512 + rings 12 + 4 + stack 16, plus the second ring's 8 kB out of RSS.
+        assert_eq!(sum_of(SMAPS).unwrap(), (512 + 12 + 4 + 16 + 8) * 1024);
+        assert_eq!(sum_of("").unwrap(), 0);
+        assert!(sum_of("00-10 rw-p 0 0 0\nRss: many kB\n").is_err());
+    }
+
+    #[test]
+    fn reading_through_the_fixed_buffer_sums_lines_split_across_reads() {
+        // 600 copies are some 470 KB: many lines straddle the 8 KiB buffer's refills, and
+        // the last has no newline.
+        let text = SMAPS.repeat(600);
+        let text = text.trim_end();
+        assert_eq!(
+            sum_smaps(io::Cursor::new(text)).unwrap(),
+            sum_of(text).unwrap()
+        );
+        assert_eq!(sum_of(text).unwrap(), 600 * (512 + 12 + 4 + 16 + 8) * 1024);
+        let long = format!("00-10 rw-p 0 0 0 {}\nRss: 4 kB\n", "x".repeat(9000));
+        assert!(
+            sum_smaps(io::Cursor::new(long)).is_err(),
+            "an 8 KiB line is refused"
+        );
     }
 
     #[test]
