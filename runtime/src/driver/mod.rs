@@ -68,7 +68,12 @@
 //! completions are task work of the thread that armed them, which no other thread can run,
 //! so only the queue is taken there, and a descheduled worker's sockets wait for it.
 //! zbench's `latency.tcp_echo_contended` (a spinning thread beside 2 workers on 2 cores)
-//! measures what this does to the tail.
+//! measures what this does to the tail, and on either driver the rescue does not remove
+//! it: the kernel can leave a worker that another thread preempted queued behind that
+//! thread for a time slice (3-4 ms) even while the other CPU is idle, and the round trips
+//! of most connections then wait for that one worker at once (when both workers share a
+//! CPU, accepted sockets are placed unevenly between them). Why the sibling's rescue does
+//! not shorten those waits, on epoll too, is not known yet.
 //!
 //! On both, a worker with nothing registered and nothing in flight parks on a condition
 //! variable instead (quicker to wake: measured in zbench's `latency.task_wakeup`), and
