@@ -61,7 +61,7 @@ pub(super) fn memory() -> Vec<Workload> {
             figure: Figure::LowerIsBetter,
             multi_thread: false,
             needs: MULTI,
-            description: "resident memory, code pages left out, per extra started worker (thread stack pages, TLS and allocator arenas included; a thread-per-core runtime's worker is a thread with its own runtime); RSS granularity makes it noisy by a few KiB",
+            description: "resident memory, code pages left out, per extra started worker (thread stack pages, TLS and allocator arenas included; a thread-per-core runtime's worker is a thread with its own runtime); page granularity makes it noisy by a few KiB",
             run: |ctx| strategy::child_processes(ctx, Job::PerWorkerMemory, MEMORY_WORKERS, Vec::new()).map(Outcome::one),
         },
         Workload {

@@ -47,18 +47,15 @@ fn page_size() -> u64 {
 /// leaves out, if any. Read from `/proc/self/smaps`; what every memory workload measures.
 ///
 /// Code pages fault in as a run first executes them, and the kernel maps them several
-/// pages at a time around each fault: counted, they make a figure depend on the binary's
-/// layout (64 KiB more text faulted in during `memory.io_driver`'s loop moved it by 2 KiB
-/// per driver between two builds whose heap use was identical). Heap, stacks, thread-local
+/// pages at a time around each fault: counted, they would make a figure depend on the
+/// binary's layout rather than on what the runtime allocates. Heap, stacks, thread-local
 /// storage and io_uring rings (mappings of an anonymous inode, `anon_inode:[io_uring]`)
-/// all stay counted. On Linux 6.x RSS counts ring pages in full (checked on 6.18: `Rss`
-/// equals `Size`); kernels that map them as `VM_PFNMAP` leave them out of RSS, so their
-/// `Size - Rss` is added back.
+/// all stay counted; a ring counts its whole `Size`, since kernels that map rings as
+/// `VM_PFNMAP` leave their pages out of `Rss`.
 ///
-/// Read through a buffer on the stack, not into a `String`: the file is some 150 KiB with
-/// a few hundred mappings, and a heap buffer of that size, allocated while the kernel walks
-/// the heap's pages, was itself counted or not depending on the order of the two (a
-/// reading once came out 17 KiB per driver above the next one, a second reading 4 KiB).
+/// Read through a buffer on the stack, not into a `String`: a heap buffer the size of the
+/// file (a few hundred mappings, some 150 KB) would be allocated while the kernel walks
+/// the heap's pages, and be counted or not depending on which comes first.
 ///
 /// # Errors
 /// If `/proc/self/smaps` cannot be read, or a line of it is longer than 8 KiB or is an
@@ -82,7 +79,7 @@ fn sum_smaps(mut smaps: impl io::Read) -> io::Result<u64> {
         }
         if n == 0 {
             sum.line(&buf[start..filled])?;
-            return Ok(sum.total());
+            return Ok(sum.total);
         }
         buf.copy_within(start..filled, 0);
         filled -= start;
@@ -100,9 +97,8 @@ fn sum_smaps(mut smaps: impl io::Read) -> io::Result<u64> {
 struct SmapsSum {
     /// Which kind of mapping the lines being read belong to.
     kind: MappingKind,
-    resident: u64,
-    ring_size: u64,
-    ring_rss: u64,
+    /// Bytes counted so far.
+    total: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -150,21 +146,10 @@ impl SmapsSum {
                     ),
                 )
             })?;
-        let bytes = kib * 1024;
-        match (first, self.kind) {
-            (b"Rss:", MappingKind::Ring) => {
-                self.resident += bytes;
-                self.ring_rss += bytes;
-            }
-            (b"Rss:", MappingKind::Other) => self.resident += bytes,
-            (b"Size:", MappingKind::Ring) => self.ring_size += bytes,
-            _ => {}
+        if let (b"Rss:", MappingKind::Other) | (b"Size:", MappingKind::Ring) = (first, self.kind) {
+            self.total += kib * 1024;
         }
         Ok(())
-    }
-
-    fn total(&self) -> u64 {
-        self.resident + self.ring_size.saturating_sub(self.ring_rss)
     }
 }
 
@@ -254,9 +239,9 @@ impl IdleTaskMemory {
 }
 
 /// Spawns `n` tasks from a task on `rt`, waits (in another task, yielding) until every one
-/// has been polled and is waiting, reads [`resident_bytes`], then releases and joins them all. All of it
-/// runs inside the runtime, so a runtime whose tasks run only inside `block_on` (a
-/// thread-per-core one) measures the same way.
+/// has been polled and is waiting, reads [`resident_bytes`], then releases and joins them
+/// all. All of it runs inside the runtime, so a runtime whose tasks run only inside
+/// `block_on` (a thread-per-core one) measures the same way.
 ///
 /// # Errors
 /// If `/proc/self/smaps` cannot be read.
@@ -333,9 +318,8 @@ pub fn oneshot_waiter_memory<R: Runtime>(rt: &R, n: usize) -> io::Result<IdleTas
 
 /// The measurement of [`idle_task_memory`] and [`oneshot_waiter_memory`]: spawns `n` tasks
 /// awaiting `waiter(&mut keep)`, waits until `registered()` reaches `n`, reads
-/// [`resident_bytes`], then
-/// calls `release(keep)` and joins every task. `keep`'s spare capacity, and that of the
-/// handle vector, are made resident before the baseline reading.
+/// [`resident_bytes`], then calls `release(keep)` and joins every task. `keep`'s spare
+/// capacity, and that of the handle vector, are made resident before the baseline reading.
 fn waiting_task_memory<R, K, W>(
     rt: &R,
     n: usize,
@@ -393,8 +377,9 @@ fn touch_spare_capacity<T>(v: &mut Vec<T>) {
 
 /// Resident bytes per worker: after a warm-up runtime, build a 1-worker runtime and then a
 /// `workers`-worker one (every worker started), and divide the difference of their
-/// [`resident_bytes`] growths by `workers - 1`, which cancels each runtime's fixed cost. Includes what the OS
-/// charges per thread (touched stack pages, TLS), since a worker costs that too. A
+/// [`resident_bytes`] growths by `workers - 1`, which cancels each runtime's fixed cost.
+/// Includes what the OS charges per thread (touched stack pages, TLS), since a worker
+/// costs that too. A
 /// thread-per-core runtime's worker is a thread with a current-thread runtime of its own
 /// ([`Runtime::THREAD_PER_CORE`]): its "N-worker runtime" is N such threads.
 ///
@@ -570,7 +555,7 @@ VmFlags: rd wr mr mw me gd ac
         for line in text.lines() {
             sum.line(line.as_bytes())?;
         }
-        Ok(sum.total())
+        Ok(sum.total)
     }
 
     #[test]

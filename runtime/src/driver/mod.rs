@@ -73,9 +73,10 @@
 //! thread for a time slice (3-4 ms) even while the other CPU is idle, and the round trips
 //! of most connections then wait for that one worker at once (when both workers share a
 //! CPU, accepted sockets are placed unevenly between them). On epoll the rescue comes
-//! too late there: a busy worker that runs out of work between round trips looks at its
-//! siblings only on every 16th out-of-work poll, and finds a sibling that was woken but
-//! got no CPU some 2.5-3 ms into its wait; on io_uring it cannot serve the sockets.
+//! too late there: a busy worker that runs out of work between round trips skips its
+//! maintenance polls and looks at its siblings only on every 16th out-of-work poll, so it
+//! finds a sibling that was woken but got no CPU well into that sibling's wait; on
+//! io_uring it cannot serve the sockets at all.
 //!
 //! On both, a worker with nothing registered and nothing in flight parks on a condition
 //! variable instead (quicker to wake: measured in zbench's `latency.task_wakeup`), and

@@ -47,8 +47,11 @@ pub(crate) struct Core {
 /// parks) it also looks for stalled siblings (`Driver::reap_stalled_siblings`). Looking
 /// reads each sibling's poller, which its owner writes on every operation and every poll,
 /// and records there what it saw, so each look moves those cache lines between the
-/// workers' CPUs; a worker with I/O in flight polls every few microseconds, so one look in
-/// this many still sees a stall (1 ms) in time.
+/// workers' CPUs. A worker with I/O in flight polls every few microseconds, so one look in
+/// this many sees a stall (1 ms) soon after it begins while the worker runs its own tasks;
+/// one that keeps running out of work between them (each of its maintenance polls then
+/// skipped) sees it late, which is the cost `latency.tcp_echo_contended` shows on epoll
+/// (`driver/mod.rs`).
 const STALL_CHECK_EVERY: u8 = 16;
 
 /// Why a busy worker polls its driver without sleeping.
