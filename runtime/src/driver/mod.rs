@@ -59,24 +59,23 @@
 //!
 //! Stalled siblings: a worker that the kernel deschedules for a time slice (another
 //! thread wants its CPU) leaves its sockets and its queue unserved, where Tokio's one
-//! shared driver is reaped by whichever worker runs. So a worker, at its maintenance tick,
-//! on every 16th poll of its own driver when it runs out of work, and before it parks,
-//! looks at its siblings' pollers: one with sockets whose owner is not
-//! parked and has not polled it for 1 ms is stalled, and the looking worker takes half its
-//! queue and, on epoll, reaps its epoll set (`epoll_pwait2` on another thread's set is
-//! safe; the set's unpark eventfd is left for the owner). On io_uring a socket's poll
-//! completions are task work of the thread that armed them, which no other thread can run,
-//! so only the queue is taken there, and a descheduled worker's sockets wait for it.
-//! zbench's `latency.tcp_echo_contended` (a spinning thread beside 2 workers on 2 cores)
-//! measures what this does to the tail, and on either driver the rescue does not remove
-//! it: the kernel can leave a worker that another thread preempted queued behind that
-//! thread for a time slice (3-4 ms) even while the other CPU is idle, and the round trips
-//! of most connections then wait for that one worker at once (when both workers share a
-//! CPU, accepted sockets are placed unevenly between them). On epoll the rescue comes
-//! too late there: a busy worker that runs out of work between round trips skips its
-//! maintenance polls and looks at its siblings only on every 16th out-of-work poll, so it
-//! finds a sibling that was woken but got no CPU well into that sibling's wait; on
-//! io_uring it cannot serve the sockets at all.
+//! shared driver is reaped by whichever worker runs. So a busy worker, on its driver polls
+//! (at most every 100 µs, however often it polls) and before it parks, looks at its
+//! siblings' pollers: one with sockets whose owner is not parked and has not entered or
+//! left a wait on it for 1 ms is stalled, and the looking worker takes half its queue and
+//! its ready sockets. On epoll it reaps the sibling's set (`epoll_pwait2` on another
+//! thread's set is safe; the set's unpark eventfd is left for the owner). On io_uring a
+//! socket's poll completions are task work of the thread that armed them, which no other
+//! thread can run, so it asks `poll(2)` about the descriptors the sibling's tasks wait on
+//! and wakes those that are ready; the owner's polls stay armed, and what they report
+//! when it runs again is at worst stale readiness, which a read that finds nothing
+//! clears. The case this is for is zbench's `latency.tcp_echo_contended` (a spinning
+//! thread beside 2 workers on 2 cores): the kernel can leave a worker that another thread
+//! preempted queued behind that thread for a time slice (3-4 ms) even while the other CPU
+//! is idle, and the round trips of the connections on that worker then wait for it. The
+//! look is timed rather than taken every Nth poll because a worker that runs out of work
+//! between round trips polls rarely; and its record of what it saw is its own, not
+//! written to the sibling's poller, so a look only reads the sibling's cache line.
 //!
 //! On both, a worker with nothing registered and nothing in flight parks on a condition
 //! variable instead (quicker to wake: measured in zbench's `latency.task_wakeup`), and
@@ -306,6 +305,16 @@ pub(crate) fn build(
     ))
 }
 
+/// When a worker looks at its siblings' pollers for a stall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SiblingLook {
+    /// Only if 100 µs have passed since this worker's last look: on a busy worker's driver
+    /// polls, which may come every microsecond.
+    IfDue,
+    /// Now: before the worker parks, when it will not look again until woken.
+    Now,
+}
+
 impl Driver {
     pub(crate) fn unparker(&self) -> Unparker {
         Unparker {
@@ -329,19 +338,20 @@ impl Driver {
 
     /// Finds the sibling workers that have stopped polling their I/O (see
     /// `IoPark::reap_stalled_siblings`), calls `stalled(index)` for each, and on epoll
-    /// reaps their sets; called at the maintenance tick, on every 16th out-of-work driver
-    /// poll and before parking. Returns the socket events dispatched (their tasks are woken
-    /// onto the caller's queue).
+    /// reaps their sets; called on every driver poll a busy worker makes (looking at most
+    /// every 100 µs) and before parking. Returns the socket events dispatched (their tasks
+    /// are woken onto the caller's queue).
     pub(crate) fn reap_stalled_siblings(
         &mut self,
         handle: &Handle,
+        when: SiblingLook,
         stalled: impl FnMut(usize),
     ) -> usize {
         #[cfg(not(loom))]
-        return self.park.reap_stalled_siblings(&handle.io, stalled);
+        return self.park.reap_stalled_siblings(&handle.io, when, stalled);
         #[cfg(loom)]
         {
-            let _ = (handle, stalled);
+            let _ = (handle, when, stalled);
             0
         }
     }

@@ -7,13 +7,11 @@ use super::sys::{cvt, Event, GENERATION_MASK};
 use super::uring::{OnCancel, Uring};
 use crate::driver::IoDriver;
 use crate::driver::RingConfig;
+use crate::driver::SiblingLook;
 use crate::loom::{lock, lock_for_condvar, Condvar, CondvarMutex, Mutex};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{
-    AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
-    Ordering::SeqCst,
-};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -94,18 +92,12 @@ pub(crate) struct Poller {
     lock: CondvarMutex<()>,
     condvar: Condvar,
     shutdown: AtomicBool,
-    /// Waits on this poller by its owner, wrapping: a sibling worker that sees it unchanged
-    /// for [`STALLED_AFTER`] while the owner is not parked treats the owner as stalled
-    /// ([`IoPark::reap_stalled_siblings`]).
+    /// Entries into and returns from waits on this poller by its owner, wrapping: a sibling
+    /// worker that sees it unchanged for [`STALLED_AFTER`] while the owner is not parked
+    /// treats the owner as stalled ([`IoPark::reap_stalled_siblings`]). Counted on the way
+    /// out too, so that an owner back from a long park is not taken for one that has not
+    /// polled since before it.
     polls: AtomicU64,
-    /// What the siblings last saw of `polls` (`u64::MAX` before any looked), shared by all
-    /// of them so that the runtime keeps one observation per worker, not one per pair.
-    seen_polls: AtomicU64,
-    /// When a sibling first saw `seen_polls` (or last saw the owner parked), in nanoseconds
-    /// since the runtime's [`IoHandle`](super::IoHandle) was made; only raised, never
-    /// lowered, so a sibling preempted between reading the clock and storing cannot move
-    /// it back.
-    seen_at: AtomicU64,
 }
 
 /// How long a poller with sockets may go without a wait by its owner, while the owner is
@@ -116,11 +108,16 @@ pub(crate) struct Poller {
 /// not take sockets, and with them their tasks, from owners that are merely busy.
 const STALLED_AFTER: Duration = Duration::from_micros(1000);
 
-/// While a poller's owner is parked, siblings refresh `Poller::seen_at` only once it is this
-/// old, so that many siblings looking at one parked worker do not keep writing its cache
-/// line: a stall is then found between `STALLED_AFTER - SEEN_REFRESH` and `STALLED_AFTER`
-/// after the owner was last seen parked.
-const SEEN_REFRESH: Duration = Duration::from_micros(125);
+/// How often a busy worker looks at its siblings' pollers for a stall, at most: on every
+/// driver poll it makes without sleeping once this long has passed since its last look
+/// (and before it parks). A stall is then found between [`STALLED_AFTER`] and
+/// `STALLED_AFTER + LOOK_EVERY` after the owner's last wait, whatever the looker's poll
+/// rate. A look reads the sibling's poller, which its owner writes on every operation and
+/// wait, so a look on every poll would move that cache line between the two CPUs on every
+/// operation (with two workers reading files, `reap_stalled_siblings` had 2.3% of perf's
+/// samples that way), and looking every Nth poll instead sees a stall late when the looker
+/// polls rarely.
+const LOOK_EVERY: Duration = Duration::from_micros(100);
 
 #[derive(Debug, Default)]
 struct Slab {
@@ -193,32 +190,12 @@ impl Poller {
             condvar: Condvar::new(),
             shutdown: AtomicBool::new(false),
             polls: AtomicU64::new(0),
-            seen_polls: AtomicU64::new(u64::MAX),
-            seen_at: AtomicU64::new(0),
         })
     }
 
-    /// A sibling's look at this poller at `now` (nanoseconds since the runtime's
-    /// `IoHandle` was made): whether its owner, not parked, has not waited on it for
-    /// [`STALLED_AFTER`] since a sibling first saw its current wait count.
-    fn stalled_at(&self, now: u64) -> bool {
-        let polls = self.polls.load(Relaxed);
-        if polls != self.seen_polls.load(Acquire) {
-            // The time before the count (Release, paired with the Acquire above): a sibling
-            // that reads the new count reads this time or a later one, never an older one.
-            self.seen_at.fetch_max(now, Relaxed);
-            self.seen_polls.store(polls, Release);
-            return false;
-        }
-        let since = self.seen_at.load(Relaxed);
-        let age = now.saturating_sub(since);
-        if matches!(self.state.load(Relaxed), PARKED | PARKED_CONDVAR) {
-            if age >= SEEN_REFRESH.as_nanos() as u64 {
-                self.seen_at.fetch_max(now, Relaxed);
-            }
-            return false;
-        }
-        age >= STALLED_AFTER.as_nanos() as u64
+    /// Whether the owner is parked (in the backend or on the condvar).
+    fn is_parked(&self) -> bool {
+        matches!(self.state.load(Relaxed), PARKED | PARKED_CONDVAR)
     }
 
     /// See the `cpu` field: `None` until the owner first parks or polls.
@@ -416,8 +393,8 @@ impl Poller {
     fn wait(&self, scratch: &mut Scratch, timeout: Option<Duration>) -> usize {
         scratch.events.clear();
         // Only the owner waits here: one writer, so no read-modify-write.
-        self.polls
-            .store(self.polls.load(Relaxed).wrapping_add(1), Relaxed);
+        let polls = self.polls.load(Relaxed);
+        self.polls.store(polls.wrapping_add(1), Relaxed);
         let ops = match &self.backend {
             Backend::Epoll(e) => {
                 e.wait(&mut scratch.epoll, timeout, &mut scratch.events, true);
@@ -436,6 +413,7 @@ impl Poller {
                 ops
             }
         };
+        self.polls.store(polls.wrapping_add(2), Relaxed);
         let n = self.dispatch(scratch);
         for w in scratch.wake.drain(..) {
             w.wake();
@@ -444,24 +422,77 @@ impl Poller {
     }
 
     /// A sibling worker's wait on this poller, which its owner has not polled for a while:
-    /// takes the epoll set's ready sockets without sleeping and wakes their tasks (onto the
-    /// caller's run queue), leaving an unpark for the owner. Nothing on io_uring, where a
-    /// socket's poll completions are task work of the thread that armed them and no other
-    /// thread can reap them. Returns the socket events dispatched.
+    /// finds the sockets that are ready without sleeping and wakes their tasks (onto the
+    /// caller's run queue). On epoll it reaps the set, leaving an unpark for the owner. On
+    /// io_uring a socket's poll completions are task work of the thread that armed them,
+    /// which no other thread can run, so it asks `poll(2)` instead about the registered
+    /// descriptors that tasks wait on; the owner's armed polls stay as they are, and the
+    /// readiness they report later, when the owner runs, is at worst stale (a read that
+    /// finds nothing clears it). Returns the socket events dispatched.
     fn wait_as_sibling(&self, scratch: &mut Scratch) -> usize {
-        let Backend::Epoll(e) = &self.backend else {
-            return 0;
-        };
         scratch.events.clear();
-        e.wait(
-            &mut scratch.epoll,
-            Some(Duration::ZERO),
-            &mut scratch.events,
-            false,
-        );
+        match &self.backend {
+            Backend::Epoll(e) => {
+                e.wait(
+                    &mut scratch.epoll,
+                    Some(Duration::ZERO),
+                    &mut scratch.events,
+                    false,
+                );
+            }
+            Backend::Uring(_) => self.poll_waited(scratch),
+        }
         // Readiness wakes its waiters inside `dispatch`; `scratch.wake` holds only the
         // wakers of io_uring operations.
         self.dispatch(scratch)
+    }
+
+    /// Asks `poll(2)`, without sleeping, which registered descriptors with waiting tasks
+    /// are ready, and queues them in `scratch.events` (never to be re-armed: the ring and
+    /// its polls are the owner's).
+    fn poll_waited(&self, scratch: &mut Scratch) {
+        let Scratch {
+            events,
+            pollfds,
+            tokens,
+            ..
+        } = scratch;
+        pollfds.clear();
+        tokens.clear();
+        // Under the registry lock, so no descriptor polled is closed and reused meanwhile
+        // (deregistering takes it before the socket is closed).
+        let slab = lock(&self.registry);
+        for (index, entry) in slab.entries.iter().enumerate() {
+            let Some(io) = &entry.io else { continue };
+            let wanted = io.waited_poll_events();
+            if wanted != 0 {
+                pollfds.push(libc::pollfd {
+                    fd: entry.fd,
+                    events: wanted,
+                    revents: 0,
+                });
+                tokens.push((u64::from(entry.generation) << 32) | index as u64);
+            }
+        }
+        if pollfds.is_empty() {
+            return;
+        }
+        // SAFETY: `pollfds` is a live, initialised array of `pollfds.len()` entries, and
+        // poll(2) writes only their `revents`.
+        let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, 0) };
+        drop(slab);
+        if n <= 0 {
+            return;
+        }
+        for (fd, &token) in pollfds.iter().zip(tokens.iter()) {
+            if fd.revents != 0 && fd.revents & libc::POLLNVAL == 0 {
+                events.push(Event {
+                    token,
+                    readiness: super::scheduled_io::from_poll_bits(fd.revents as u16 as u32),
+                    rearm: false,
+                });
+            }
+        }
     }
 
     fn dispatch(&self, scratch: &mut Scratch) -> usize {
@@ -535,6 +566,44 @@ impl Poller {
 pub(crate) struct IoPark {
     poller: Arc<Poller>,
     scratch: Scratch,
+    /// What this worker last saw of each sibling's poller, by worker index: kept here, not
+    /// in the sibling's poller, so that a look only reads the sibling's cache line.
+    sightings: Vec<Sighting>,
+    /// When this worker may look at its siblings again ([`LOOK_EVERY`]), in nanoseconds
+    /// since the runtime's [`IoHandle`](super::IoHandle) was made.
+    next_look_at: u64,
+}
+
+/// A worker's record of one sibling's poller: its wait count when this worker last saw it
+/// change (or saw the owner parked), and when.
+#[derive(Debug, Clone, Copy)]
+struct Sighting {
+    polls: u64,
+    since: u64,
+}
+
+impl Default for Sighting {
+    fn default() -> Sighting {
+        // No count seen yet: the first look records one.
+        Sighting {
+            polls: u64::MAX,
+            since: 0,
+        }
+    }
+}
+
+impl Sighting {
+    /// A look at `q` at `now` (nanoseconds): whether its owner, not parked, has not
+    /// entered or left a wait on it for [`STALLED_AFTER`] since this worker first saw its
+    /// current count.
+    fn stalled(&mut self, q: &Poller, now: u64) -> bool {
+        let polls = q.polls.load(Relaxed);
+        if polls != self.polls || q.is_parked() {
+            *self = Sighting { polls, since: now };
+            return false;
+        }
+        now.saturating_sub(self.since) >= STALLED_AFTER.as_nanos() as u64
+    }
 }
 
 /// Buffers reused by every wait, so reaping events allocates nothing.
@@ -546,6 +615,9 @@ struct Scratch {
     ready: Vec<(Arc<ScheduledIo>, usize)>,
     /// Wakers of completed operations.
     wake: Vec<Waker>,
+    /// A sibling's `poll(2)` of an io_uring poller's waited descriptors, and their tokens.
+    pollfds: Vec<libc::pollfd>,
+    tokens: Vec<u64>,
 }
 
 /// Wakes an [`IoPark`] from any thread.
@@ -559,35 +631,43 @@ impl IoPark {
         IoPark {
             poller,
             scratch: Scratch::default(),
+            sightings: Vec::new(),
+            next_look_at: 0,
         }
     }
 
     /// Looks for sibling pollers that have sockets or operations but whose owner, not
-    /// parked, has not waited on them for [`STALLED_AFTER`]: the owner is not running
-    /// (descheduled by the kernel in favour of another thread on its CPU) or is busy in one
-    /// long poll. Calls `stalled(index)` for each (its index in [`IoHandle`]'s list, the
-    /// worker's), and on epoll reaps its set, so the tasks its sockets wake run on the
-    /// caller's queue instead of waiting for that worker. On io_uring nothing is reaped
-    /// (see [`Poller::wait_as_sibling`]). Returns the socket events dispatched.
+    /// parked, has not entered or left a wait on them for [`STALLED_AFTER`]: the owner is
+    /// not running (descheduled by the kernel in favour of another thread on its CPU) or is
+    /// busy in one long poll. Calls `stalled(index)` for each (its index in [`IoHandle`]'s
+    /// list, the worker's) and takes its ready sockets ([`Poller::wait_as_sibling`]), so
+    /// the tasks they wake run on the caller's queue instead of waiting for that worker.
+    /// With [`SiblingLook::IfDue`], does nothing until [`LOOK_EVERY`] has passed since the
+    /// last look. Returns the socket events dispatched.
     ///
     /// [`IoHandle`]: super::IoHandle
     pub(crate) fn reap_stalled_siblings(
         &mut self,
         io: &super::IoHandle,
+        when: SiblingLook,
         mut stalled: impl FnMut(usize),
     ) -> usize {
         let pollers = io.pollers();
         if pollers.len() < 2 {
             return 0;
         }
-        // Read once, and only if a sibling has something to look at.
-        let mut now = None;
+        let now = io.now_ns();
+        if when == SiblingLook::IfDue && now < self.next_look_at {
+            return 0;
+        }
+        self.next_look_at = now.saturating_add(LOOK_EVERY.as_nanos() as u64);
+        self.sightings.resize(pollers.len(), Sighting::default());
         let mut n = 0;
         for (i, q) in pollers.iter().enumerate() {
             if Arc::ptr_eq(q, &self.poller) || q.live() == 0 {
                 continue;
             }
-            if q.stalled_at(*now.get_or_insert_with(|| io.now_ns())) {
+            if self.sightings[i].stalled(q, now) {
                 n += q.wait_as_sibling(&mut self.scratch);
                 stalled(i);
             }
@@ -746,41 +826,118 @@ impl IoUnpark {
 mod tests {
     use super::*;
 
-    /// The siblings' shared look at a worker's poller: a wait count unchanged for
-    /// `STALLED_AFTER` while the owner is not parked is a stall, whichever sibling saw the
-    /// count first; a wait by the owner or a park starts the time again.
+    /// A worker's look at a sibling's poller: a wait count unchanged for `STALLED_AFTER`
+    /// while the owner is not parked is a stall; a wait by the owner or a park starts the
+    /// time again.
     #[test]
     fn a_stall_is_an_unchanged_wait_count_for_stalled_after_while_not_parked() {
         let p = Poller::new(IoDriver::Epoll, RingSetup::default()).unwrap();
         let ms = |x: u64| x * 1_000_000;
         let after = STALLED_AFTER.as_nanos() as u64;
+        let mut seen = Sighting::default();
         assert!(
-            !p.stalled_at(ms(10)),
+            !seen.stalled(&p, ms(10)),
             "the first look only records the count"
         );
-        assert!(!p.stalled_at(ms(10) + after - 1));
-        // Another sibling (same shared record) sees the same count later: a stall.
-        assert!(p.stalled_at(ms(10) + after));
+        assert!(!seen.stalled(&p, ms(10) + after - 1));
+        assert!(seen.stalled(&p, ms(10) + after));
+        assert!(seen.stalled(&p, ms(15)), "still stalled on the next look");
         // The owner waits: the count moved, the time starts again.
-        p.polls.fetch_add(1, Relaxed);
-        assert!(!p.stalled_at(ms(20)));
-        assert!(!p.stalled_at(ms(20) + after - 1));
-        assert!(p.stalled_at(ms(20) + after));
-        // Parked: never a stall, and a look refreshes the time once it is SEEN_REFRESH old,
-        // so the owner has STALLED_AFTER from about its last sighting parked.
+        let mut scratch = Scratch::default();
+        p.wait(&mut scratch, Some(Duration::ZERO));
+        assert!(!seen.stalled(&p, ms(20)));
+        assert!(!seen.stalled(&p, ms(20) + after - 1));
+        assert!(seen.stalled(&p, ms(20) + after));
+        // Parked: never a stall, and the time starts again from the last look that saw it
+        // parked.
         p.state.store(PARKED_CONDVAR, Relaxed);
-        assert!(!p.stalled_at(ms(50)));
+        assert!(!seen.stalled(&p, ms(50) + after));
         p.state.store(EMPTY, Relaxed);
-        assert!(!p.stalled_at(ms(50) + after - 1));
-        assert!(p.stalled_at(ms(50) + after));
-        // A sibling that read the clock before another's look cannot move the time back.
-        p.polls.fetch_add(1, Relaxed);
-        assert!(!p.stalled_at(ms(70)));
-        p.polls.fetch_add(1, Relaxed);
-        assert!(!p.stalled_at(ms(60)), "a stale look records the count...");
-        assert!(
-            !p.stalled_at(ms(70) + after - 1),
-            "...but keeps the later time"
-        );
+        assert!(!seen.stalled(&p, ms(50) + 2 * after - 1));
+        assert!(seen.stalled(&p, ms(50) + 2 * after));
+        // Another worker's record is its own: its first look only records the count.
+        let mut other = Sighting::default();
+        assert!(!other.stalled(&p, ms(60)));
+    }
+
+    /// A worker whose sibling has sockets, is not parked and has not polled them for
+    /// `STALLED_AFTER` serves them: the task waiting on a ready socket of the sibling is
+    /// woken by the looking worker, on either driver, without the sibling ever polling
+    /// (on io_uring, the sibling never even submitted the socket's poll). A parked sibling
+    /// is left alone.
+    #[test]
+    fn a_worker_serves_the_sockets_of_a_stalled_sibling() {
+        use super::super::scheduled_io::{Direction, READABLE};
+        use std::os::unix::net::UnixStream;
+        use std::task::{Context, Poll};
+        for driver in [IoDriver::Epoll, IoDriver::IoUring] {
+            let Ok(sibling) = Poller::new(driver, RingSetup::default()) else {
+                continue; // No io_uring here.
+            };
+            let sibling = Arc::new(sibling);
+            let me = Arc::new(Poller::new(driver, RingSetup::default()).unwrap());
+            let handle = super::super::IoHandle::new(vec![me.clone(), sibling.clone()]);
+            let mut park = IoPark::new(me);
+            let (sock, mut peer) = UnixStream::pair().unwrap();
+            let io = Arc::new(ScheduledIo::new());
+            let token = sibling
+                .register(sock.as_raw_fd(), io.clone(), Registrant::Owner)
+                .unwrap();
+            let woken = Arc::new(Flag::default());
+            let waker = Waker::from(woken.clone());
+            let mut cx = Context::from_waker(&waker);
+            assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+            std::io::Write::write_all(&mut peer, b"x").unwrap();
+            let mut found = Vec::new();
+            // The first look only records the sibling's wait count.
+            assert_eq!(
+                park.reap_stalled_siblings(&handle, SiblingLook::Now, |i| found.push(i)),
+                0,
+                "{driver:?}"
+            );
+            // Parked for the whole wait: never stalled.
+            sibling.state.store(PARKED, Relaxed);
+            std::thread::sleep(STALLED_AFTER * 2);
+            park.reap_stalled_siblings(&handle, SiblingLook::Now, |i| found.push(i));
+            assert!(
+                found.is_empty(),
+                "{driver:?}: a parked sibling is not stalled"
+            );
+            assert!(!woken.0.load(Relaxed), "{driver:?}");
+            // Awake, and no wait since the last look for STALLED_AFTER: stalled.
+            sibling.state.store(EMPTY, Relaxed);
+            std::thread::sleep(STALLED_AFTER * 2);
+            let events = park.reap_stalled_siblings(&handle, SiblingLook::Now, |i| found.push(i));
+            assert_eq!(found, [1], "{driver:?}");
+            assert_eq!(events, 1, "{driver:?}");
+            assert!(
+                woken.0.load(Relaxed),
+                "{driver:?}: the waiting task was not woken"
+            );
+            match io.poll_ready(&mut cx, Direction::Read) {
+                Poll::Ready(ev) => assert_ne!(ev.bits() & READABLE, 0, "{driver:?}"),
+                Poll::Pending => panic!("{driver:?}: the socket was not marked readable"),
+            }
+            sibling.deregister(sock.as_raw_fd(), token);
+        }
+    }
+
+    #[derive(Default)]
+    struct Flag(AtomicBool);
+
+    impl std::task::Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Relaxed);
+        }
+    }
+
+    /// A wait counts twice, on the way in and on the way out: a sibling that saw the count
+    /// before a long park does not take the owner, back from it, for stalled.
+    #[test]
+    fn a_wait_moves_the_count_on_entry_and_on_return() {
+        let p = Poller::new(IoDriver::Epoll, RingSetup::default()).unwrap();
+        let before = p.polls.load(Relaxed);
+        p.wait(&mut Scratch::default(), Some(Duration::ZERO));
+        assert_eq!(p.polls.load(Relaxed), before.wrapping_add(2));
     }
 }

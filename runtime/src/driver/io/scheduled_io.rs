@@ -203,6 +203,20 @@ impl ScheduledIo {
         writer.wake();
     }
 
+    /// The `poll(2)` events the tasks listed here wait for: `POLLIN | POLLPRI | POLLRDHUP`
+    /// with a reader listed, `POLLOUT` with a writer, 0 with neither.
+    pub(crate) fn waited_poll_events(&self) -> libc::c_short {
+        let w = lock(&self.waiters);
+        let mut events = 0;
+        if w.reader.first.is_some() {
+            events |= libc::POLLIN | libc::POLLPRI | libc::POLLRDHUP;
+        }
+        if w.writer.first.is_some() {
+            events |= libc::POLLOUT;
+        }
+        events
+    }
+
     /// Ready in `dir` now, or the task is stored to be woken when it is.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
         self.poll_ready_mask(cx, dir.mask())

@@ -5,7 +5,7 @@ use super::idle::Idle;
 use super::queue::{self, Overflow};
 use super::MAX_LIFO_POLLS_PER_TICK;
 use crate::blocking;
-use crate::driver;
+use crate::driver::{self, SiblingLook};
 use crate::loom::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use crate::loom::{lock, Mutex};
 use crate::runtime::config::Config;
@@ -35,32 +35,8 @@ pub(crate) struct Core {
     rand: FastRand,
     stats: Stats,
     yield_wakes: YieldWakes,
-    /// Out-of-work driver polls left before the next one also looks at the siblings'
-    /// pollers (see [`STALL_CHECK_EVERY`]).
-    stall_check_in: u8,
     /// `tick` when this worker last polled its driver.
     driver_polled_at: u32,
-}
-
-/// A worker that runs out of local work polls its own driver first; every this many such
-/// polls (and at every maintenance tick, every `event_interval` task polls, and before it
-/// parks) it also looks for stalled siblings (`Driver::reap_stalled_siblings`). Looking
-/// reads each sibling's poller, which its owner writes on every operation and every poll,
-/// and records there what it saw, so each look moves those cache lines between the
-/// workers' CPUs. A worker with I/O in flight polls every few microseconds, so one look in
-/// this many sees a stall (1 ms) soon after it begins while the worker runs its own tasks;
-/// one that keeps running out of work between them (each of its maintenance polls then
-/// skipped) sees it late, which is the cost `latency.tcp_echo_contended` shows on epoll
-/// (`driver/mod.rs`).
-const STALL_CHECK_EVERY: u8 = 16;
-
-/// Why a busy worker polls its driver without sleeping.
-#[derive(Clone, Copy)]
-enum DriverPoll {
-    /// The maintenance tick: looks at the siblings too.
-    Maintenance,
-    /// Out of local work, before stealing.
-    OutOfWork,
 }
 
 /// A worker's side of the yield wake-up backoff (see `Shared::yield_wake_backoff`).
@@ -165,7 +141,6 @@ pub(crate) fn launch(
             rand: FastRand::new(seed(i)),
             stats: Stats::new(&config.metrics),
             yield_wakes: YieldWakes::default(),
-            stall_check_in: STALL_CHECK_EVERY,
             driver_polled_at: 0,
         }));
     }
@@ -406,7 +381,7 @@ impl Context {
                     // `io_uring_enter`s.
                     if core.tick.wrapping_sub(core.driver_polled_at) >= interval {
                         drop(core);
-                        self.poll_driver(DriverPoll::Maintenance);
+                        self.poll_driver();
                         core = self.core();
                     }
                 }
@@ -437,7 +412,7 @@ impl Context {
                 .as_ref()
                 .is_some_and(driver::Driver::has_live_io);
             if has_io {
-                self.poll_driver(DriverPoll::OutOfWork);
+                self.poll_driver();
                 let next = self.core().next_task(&self.handle);
                 if let Some(task) = next {
                     if !self.run_task::<HISTOGRAMS>(task) {
@@ -454,7 +429,7 @@ impl Context {
                 continue;
             }
             // Nothing anywhere: serve the sockets of a sibling that has stopped polling them
-            // (descheduled by the kernel, say; epoll only) before sleeping.
+            // (descheduled by the kernel, say) before sleeping.
             if self.reap_stalled_siblings() {
                 continue;
             }
@@ -615,38 +590,26 @@ impl Context {
         core.is_shutdown = self.handle.is_shutdown();
     }
 
-    /// Fires due timers (and consumes a pending unpark) without sleeping, and at a
-    /// maintenance tick or every [`STALL_CHECK_EVERY`]th out-of-work poll serves stalled
-    /// siblings. The driver is taken out of the core meanwhile, so the woken tasks go to
-    /// the local queue.
-    fn poll_driver(&self, why: DriverPoll) {
-        let (mut driver, check_siblings) = {
+    /// Fires due timers (and consumes a pending unpark) without sleeping, and serves
+    /// stalled siblings if it is time to look for them (`Driver::reap_stalled_siblings`).
+    /// The driver is taken out of the core meanwhile, so the woken tasks go to the local
+    /// queue.
+    fn poll_driver(&self) {
+        let mut driver = {
             let mut core = self.core();
             let Some(driver) = core.driver.take() else {
                 return;
             };
             core.driver_polled_at = core.tick;
-            let check = match why {
-                DriverPoll::Maintenance => true,
-                DriverPoll::OutOfWork => {
-                    core.stall_check_in = core.stall_check_in.saturating_sub(1);
-                    core.stall_check_in == 0
-                }
-            };
-            if check {
-                core.stall_check_in = STALL_CHECK_EVERY;
-            }
-            (driver, check)
+            driver
         };
         driver.park_timeout(Duration::ZERO);
-        if check_siblings {
-            // A sibling that has not polled its I/O for a while is not running: take its
-            // sockets' events (epoll) and half its queue, so a busy worker serves them
-            // too. (The core is not borrowed meanwhile: only the driver is out of it.)
-            driver.reap_stalled_siblings(&self.handle.driver, |victim| {
-                self.core().steal_from_stalled(&self.handle, victim);
-            });
-        }
+        // A sibling that has not polled its I/O for a while is not running: take its
+        // ready sockets and half its queue, so a busy worker serves them too.
+        // (The core is not borrowed meanwhile: only the driver is out of it.)
+        driver.reap_stalled_siblings(&self.handle.driver, SiblingLook::IfDue, |victim| {
+            self.core().steal_from_stalled(&self.handle, victim);
+        });
         let mut core = self.core();
         core.driver = Some(driver);
         // The unpark just consumed may have been shutdown's (sent after the flag was set):
@@ -667,7 +630,7 @@ impl Context {
         let Some(mut driver) = self.core().driver.take() else {
             return false;
         };
-        let events = driver.reap_stalled_siblings(&self.handle.driver, |_| {});
+        let events = driver.reap_stalled_siblings(&self.handle.driver, SiblingLook::Now, |_| {});
         self.core().driver = Some(driver);
         events > 0
     }
