@@ -119,6 +119,12 @@ const STALLED_AFTER: Duration = Duration::from_micros(1000);
 /// polls rarely.
 const LOOK_EVERY: Duration = Duration::from_micros(100);
 
+/// How many descriptors of a stalled io_uring sibling one look asks `poll(2)` about, at
+/// most (a look every [`LOOK_EVERY`] while the stall lasts): its cost stays some
+/// microseconds however many sockets the sibling has, and a sibling with more waited
+/// descriptors has them polled in turns.
+const RESCUE_POLL_MAX: usize = 128;
+
 #[derive(Debug, Default)]
 struct Slab {
     entries: Vec<Entry>,
@@ -429,7 +435,9 @@ impl Poller {
     /// descriptors that tasks wait on; the owner's armed polls stay as they are, and the
     /// readiness they report later, when the owner runs, is at worst stale (a read that
     /// finds nothing clears it). Returns the socket events dispatched.
-    fn wait_as_sibling(&self, scratch: &mut Scratch) -> usize {
+    ///
+    /// `cursor` is the caller's own: where in the registry its next `poll(2)` goes on.
+    fn wait_as_sibling(&self, scratch: &mut Scratch, cursor: &mut usize) -> usize {
         scratch.events.clear();
         match &self.backend {
             Backend::Epoll(e) => {
@@ -440,7 +448,7 @@ impl Poller {
                     false,
                 );
             }
-            Backend::Uring(_) => self.poll_waited(scratch),
+            Backend::Uring(_) => self.poll_waited(scratch, cursor),
         }
         // Readiness wakes its waiters inside `dispatch`; `scratch.wake` holds only the
         // wakers of io_uring operations.
@@ -449,8 +457,9 @@ impl Poller {
 
     /// Asks `poll(2)`, without sleeping, which registered descriptors with waiting tasks
     /// are ready, and queues them in `scratch.events` (never to be re-armed: the ring and
-    /// its polls are the owner's).
-    fn poll_waited(&self, scratch: &mut Scratch) {
+    /// its polls are the owner's). At most [`RESCUE_POLL_MAX`] descriptors per call, from
+    /// the registry slot `cursor` on, which it leaves where the next call goes on.
+    fn poll_waited(&self, scratch: &mut Scratch, cursor: &mut usize) {
         let Scratch {
             events,
             pollfds,
@@ -462,7 +471,16 @@ impl Poller {
         // Under the registry lock, so no descriptor polled is closed and reused meanwhile
         // (deregistering takes it before the socket is closed).
         let slab = lock(&self.registry);
-        for (index, entry) in slab.entries.iter().enumerate() {
+        let slots = slab.entries.len();
+        let start = if *cursor < slots { *cursor } else { 0 };
+        *cursor = start;
+        for step in 0..slots {
+            if pollfds.len() == RESCUE_POLL_MAX {
+                break;
+            }
+            let index = (start + step) % slots;
+            *cursor = index + 1;
+            let entry = &slab.entries[index];
             let Some(io) = &entry.io else { continue };
             let wanted = io.waited_poll_events();
             if wanted != 0 {
@@ -580,6 +598,8 @@ pub(crate) struct IoPark {
 struct Sighting {
     polls: u64,
     since: u64,
+    /// Where this worker's next `poll(2)` of the sibling's registry goes on (io_uring).
+    rescue_cursor: usize,
 }
 
 impl Default for Sighting {
@@ -588,6 +608,7 @@ impl Default for Sighting {
         Sighting {
             polls: u64::MAX,
             since: 0,
+            rescue_cursor: 0,
         }
     }
 }
@@ -599,7 +620,8 @@ impl Sighting {
     fn stalled(&mut self, q: &Poller, now: u64) -> bool {
         let polls = q.polls.load(Relaxed);
         if polls != self.polls || q.is_parked() {
-            *self = Sighting { polls, since: now };
+            self.polls = polls;
+            self.since = now;
             return false;
         }
         now.saturating_sub(self.since) >= STALLED_AFTER.as_nanos() as u64
@@ -668,7 +690,8 @@ impl IoPark {
                 continue;
             }
             if self.sightings[i].stalled(q, now) {
-                n += q.wait_as_sibling(&mut self.scratch);
+                let cursor = &mut self.sightings[i].rescue_cursor;
+                n += q.wait_as_sibling(&mut self.scratch, cursor);
                 stalled(i);
             }
         }
@@ -919,6 +942,55 @@ mod tests {
                 Poll::Pending => panic!("{driver:?}: the socket was not marked readable"),
             }
             sibling.deregister(sock.as_raw_fd(), token);
+        }
+    }
+
+    /// One rescue `poll(2)` asks about at most `RESCUE_POLL_MAX` descriptors, only those
+    /// that tasks wait on, and the next one goes on where it stopped, round the registry.
+    #[test]
+    fn a_rescue_poll_takes_a_bounded_turn_of_the_waited_descriptors() {
+        use super::super::scheduled_io::Direction;
+        use std::os::unix::net::UnixStream;
+        use std::task::Context;
+        let Ok(p) = Poller::new(IoDriver::IoUring, RingSetup::default()) else {
+            return; // No io_uring here.
+        };
+        let waker = Waker::from(Arc::new(Flag::default()));
+        let mut cx = Context::from_waker(&waker);
+        let waited = RESCUE_POLL_MAX + RESCUE_POLL_MAX / 2;
+        let mut sockets = Vec::new();
+        for i in 0..waited + 10 {
+            let (sock, mut peer) = UnixStream::pair().unwrap();
+            std::io::Write::write_all(&mut peer, b"x").unwrap();
+            let io = Arc::new(ScheduledIo::new());
+            let token = p
+                .register(sock.as_raw_fd(), io.clone(), Registrant::Owner)
+                .unwrap();
+            // The last ten have nobody waiting: not polled.
+            if i < waited {
+                assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+            }
+            sockets.push((sock, peer, token));
+        }
+        let mut scratch = Scratch::default();
+        let mut cursor = 0;
+        let mut turn = |scratch: &mut Scratch| {
+            scratch.events.clear();
+            p.poll_waited(scratch, &mut cursor);
+            scratch.events.iter().map(|e| e.token).collect::<Vec<_>>()
+        };
+        let first = turn(&mut scratch);
+        assert_eq!(first.len(), RESCUE_POLL_MAX);
+        // The rest, then round to the start again.
+        let second = turn(&mut scratch);
+        assert_eq!(second.len(), RESCUE_POLL_MAX);
+        let rest = waited - RESCUE_POLL_MAX;
+        assert!(second[..rest].iter().all(|t| !first.contains(t)));
+        assert_eq!(second[rest..], first[..RESCUE_POLL_MAX - rest]);
+        let idle: Vec<u64> = sockets[waited..].iter().map(|s| s.2).collect();
+        assert!(first.iter().chain(&second).all(|t| !idle.contains(t)));
+        for (sock, _, token) in &sockets {
+            p.deregister(sock.as_raw_fd(), *token);
         }
     }
 
