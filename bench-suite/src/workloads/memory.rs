@@ -379,9 +379,9 @@ fn touch_spare_capacity<T>(v: &mut Vec<T>) {
 /// `workers`-worker one (every worker started), and divide the difference of their
 /// [`resident_bytes`] growths by `workers - 1`, which cancels each runtime's fixed cost.
 /// Includes what the OS charges per thread (touched stack pages, TLS), since a worker
-/// costs that too. A
-/// thread-per-core runtime's worker is a thread with a current-thread runtime of its own
-/// ([`Runtime::THREAD_PER_CORE`]): its "N-worker runtime" is N such threads.
+/// costs that too. A thread-per-core runtime's worker is a thread with a current-thread
+/// runtime of its own ([`Runtime::THREAD_PER_CORE`]): its "N-worker runtime" is N such
+/// threads.
 ///
 /// # Errors
 /// If `/proc/self/smaps` cannot be read.

@@ -71,7 +71,7 @@
 //! when it runs again is at worst stale readiness, which a read that finds nothing
 //! clears. The case this is for is zbench's `latency.tcp_echo_contended` (a spinning
 //! thread beside 2 workers on 2 cores): the kernel can leave a worker that another thread
-//! preempted queued behind that thread for a time slice (3-4 ms) even while the other CPU
+//! preempted queued behind that thread for a whole time slice even while the other CPU
 //! is idle, and the round trips of the connections on that worker then wait for it. The
 //! look is timed rather than taken every Nth poll because a worker that runs out of work
 //! between round trips polls rarely; and its record of what it saw is its own, not
@@ -337,8 +337,8 @@ impl Driver {
     }
 
     /// Finds the sibling workers that have stopped polling their I/O (see
-    /// `IoPark::reap_stalled_siblings`), calls `stalled(index)` for each, and on epoll
-    /// reaps their sets; called on every driver poll a busy worker makes (looking at most
+    /// `IoPark::reap_stalled_siblings`), calls `stalled(index)` for each, and takes their
+    /// ready sockets; called on every driver poll a busy worker makes (looking at most
     /// every 100 µs) and before parking. Returns the socket events dispatched (their tasks
     /// are woken onto the caller's queue).
     pub(crate) fn reap_stalled_siblings(

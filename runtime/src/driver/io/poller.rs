@@ -114,9 +114,8 @@ const STALLED_AFTER: Duration = Duration::from_micros(1000);
 /// `STALLED_AFTER + LOOK_EVERY` after the owner's last wait, whatever the looker's poll
 /// rate. A look reads the sibling's poller, which its owner writes on every operation and
 /// wait, so a look on every poll would move that cache line between the two CPUs on every
-/// operation (with two workers reading files, `reap_stalled_siblings` had 2.3% of perf's
-/// samples that way), and looking every Nth poll instead sees a stall late when the looker
-/// polls rarely.
+/// operation; looking every Nth poll instead sees a stall late when the looker polls
+/// rarely.
 const LOOK_EVERY: Duration = Duration::from_micros(100);
 
 /// How many descriptors of a stalled io_uring sibling one look asks `poll(2)` about, at
@@ -139,6 +138,11 @@ struct Entry {
 }
 
 impl Slab {
+    /// The token of slot `index` in its current generation (what [`Slab::get`] decodes).
+    fn token(&self, index: u32) -> u64 {
+        (u64::from(self.entries[index as usize].generation) << 32) | u64::from(index)
+    }
+
     /// Frees the token's slot; returns whether it was live.
     fn release(&mut self, token: u64) -> bool {
         let (generation, index) = ((token >> 32) as u32, token as u32);
@@ -292,7 +296,7 @@ impl Poller {
             let entry = &mut slab.entries[index as usize];
             entry.io = Some(io);
             entry.fd = fd;
-            (u64::from(entry.generation) << 32) | u64::from(index)
+            slab.token(index)
         };
         let added = match &self.backend {
             Backend::Epoll(e) => e.add(fd, token),
@@ -473,7 +477,6 @@ impl Poller {
         let slab = lock(&self.registry);
         let slots = slab.entries.len();
         let start = if *cursor < slots { *cursor } else { 0 };
-        *cursor = start;
         for step in 0..slots {
             if pollfds.len() == RESCUE_POLL_MAX {
                 break;
@@ -489,7 +492,7 @@ impl Poller {
                     events: wanted,
                     revents: 0,
                 });
-                tokens.push((u64::from(entry.generation) << 32) | index as u64);
+                tokens.push(slab.token(index as u32));
             }
         }
         if pollfds.is_empty() {
